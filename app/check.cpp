@@ -1,0 +1,13 @@
+// repro check: not built yet (placeholder until its issue lands).
+#include "commands.h"
+#include "core/error.h"
+
+namespace repro::app {
+
+void setup_check(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand("check", "(not built yet)");
+  cmd->allow_extras();
+  cmd->callback([&exit_code] { throw RuntimeError("repro check is not built yet"); });
+}
+
+}  // namespace repro::app

@@ -1,0 +1,13 @@
+// repro env: not built yet (placeholder until its issue lands).
+#include "commands.h"
+#include "core/error.h"
+
+namespace repro::app {
+
+void setup_env(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand("env", "(not built yet)");
+  cmd->allow_extras();
+  cmd->callback([&exit_code] { throw RuntimeError("repro env is not built yet"); });
+}
+
+}  // namespace repro::app

@@ -1,0 +1,46 @@
+// repro's entry point: wires the subcommands and turns typed errors into one-line messages and
+// exit codes (0 ok, 1 differences found, 2 usage or input error, 3 runtime failure).
+#include <cstdio>
+#include <exception>
+#include <iostream>
+
+#include "commands.h"
+#include "core/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"repro: reproducible neural-network training, and proof of it", "repro"};
+  app.set_version_flag("--version", std::string("repro ") + REPRO_VERSION);
+  app.require_subcommand(1);
+
+  int exit_code = 0;
+  repro::app::setup_train(app, exit_code);
+  repro::app::setup_compare(app, exit_code);
+  repro::app::setup_summary(app, exit_code);
+  repro::app::setup_initializers(app, exit_code);
+  repro::app::setup_data(app, exit_code);
+  repro::app::setup_check(app, exit_code);
+  repro::app::setup_env(app, exit_code);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "repro: " << e.what() << " (see repro --help)\n";
+    return 2;
+  } catch (const repro::InputError& e) {
+    std::cerr << "repro: " << e.what() << "\n";
+    return 2;
+  } catch (const repro::RuntimeError& e) {
+    std::cerr << "repro: " << e.what() << "\n";
+    return 3;
+  } catch (const std::exception& e) {
+    std::cerr << "repro: " << e.what() << "\n";
+    return 3;
+  }
+  return exit_code;
+}

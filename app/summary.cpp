@@ -1,0 +1,13 @@
+// repro summary: not built yet (placeholder until its issue lands).
+#include "commands.h"
+#include "core/error.h"
+
+namespace repro::app {
+
+void setup_summary(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand("summary", "(not built yet)");
+  cmd->allow_extras();
+  cmd->callback([&exit_code] { throw RuntimeError("repro summary is not built yet"); });
+}
+
+}  // namespace repro::app

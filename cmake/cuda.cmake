@@ -1,0 +1,26 @@
+# Decides REPRO_HAVE_CUDA from REPRO_WITH_CUDA (AUTO|ON|OFF); the cudnn backend is built only then.
+set(REPRO_HAVE_CUDA OFF)
+if(NOT REPRO_WITH_CUDA STREQUAL "OFF")
+  set(CUDNN_ROOT "" CACHE PATH "cuDNN root (include/, lib/), e.g. site-packages/nvidia/cudnn")
+  include(CheckLanguage)
+  check_language(CUDA)
+  find_path(CUDNN_INCLUDE_DIR cudnn.h
+    HINTS ${CUDNN_ROOT}/include /usr/local/cuda/include /usr/include)
+  find_library(CUDNN_LIBRARY NAMES cudnn libcudnn.so.9 NAMES_PER_DIR
+    HINTS ${CUDNN_ROOT}/lib ${CUDNN_ROOT}/lib64 /usr/local/cuda/lib64 /usr/lib/x86_64-linux-gnu)
+  if(CMAKE_CUDA_COMPILER AND CUDNN_INCLUDE_DIR AND CUDNN_LIBRARY)
+    set(REPRO_HAVE_CUDA ON)
+  elseif(REPRO_WITH_CUDA STREQUAL "ON")
+    message(FATAL_ERROR "REPRO_WITH_CUDA=ON but nvcc or cuDNN was not found "
+      "(nvcc: '${CMAKE_CUDA_COMPILER}', cudnn.h: '${CUDNN_INCLUDE_DIR}', libcudnn: '${CUDNN_LIBRARY}'); "
+      "set CMAKE_CUDA_COMPILER / CUDNN_ROOT or use -DREPRO_WITH_CUDA=OFF")
+  endif()
+endif()
+if(REPRO_HAVE_CUDA)
+  if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+    set(CMAKE_CUDA_ARCHITECTURES 90-real 90-virtual)
+  endif()
+  enable_language(CUDA)
+  find_package(CUDAToolkit REQUIRED)
+endif()
+message(STATUS "repro: CUDA backend ${REPRO_HAVE_CUDA}")

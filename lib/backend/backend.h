@@ -1,0 +1,152 @@
+// The op interface every backend implements: reference (naive loops, the oracle), onednn (CPU),
+// cudnn (GPU). Backends own kernels and memory; they never see YAML, seeds or layers.
+//
+// Layout at this interface is always plain: activations NCHW, conv weights (K, C, R, S), dense
+// weights (OUT, IN). A backend may use other layouts inside an op (oneDNN blocked formats).
+// Every float* argument points to memory from this backend's alloc() (device memory for CUDA).
+//
+// Gradient contract: every op ASSIGNS its outputs (dx, dw, db); nothing accumulates. An op
+// object is built once per geometry and replayed; backward() may use state saved by the last
+// forward() of the same object (e.g. max-pool indices) and may overwrite `dy` as scratch.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "rng/seed_stream.h"
+
+namespace repro {
+
+// n floats of backend memory; copies share it, the backend's deleter frees it.
+class Array {
+ public:
+  Array() = default;
+  Array(std::shared_ptr<float> ptr, size_t n) : ptr_(std::move(ptr)), n_(n) {}
+  float* data() const { return ptr_.get(); }
+  size_t size() const { return n_; }
+
+ private:
+  std::shared_ptr<float> ptr_;
+  size_t n_ = 0;
+};
+
+struct ConvGeometry {
+  int n = 0, c = 0, h = 0, w = 0;        // input (N, C, H, W)
+  int k = 0, r = 0, s = 0;               // filters K, kernel R x S
+  int stride_h = 1, stride_w = 1;
+  int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  int oh = 0, ow = 0;                    // output (N, K, OH, OW)
+  bool bias = true;
+  bool relu = false;                     // y = relu(conv + b) when set
+};
+
+struct PoolGeometry {
+  int n = 0, c = 0, h = 0, w = 0;        // input (N, C, H, W)
+  int r = 2, s = 2;                      // window
+  int stride_h = 2, stride_w = 2;
+  int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;  // padded cells never win
+  int oh = 0, ow = 0;                    // output (N, C, OH, OW)
+};
+
+struct DenseGeometry {
+  int n = 0, in = 0, out = 0;            // x (N, IN), w (OUT, IN), b (OUT), y (N, OUT)
+  bool bias = true;
+  bool relu = false;
+};
+
+class Conv2dOp {
+ public:
+  virtual ~Conv2dOp() = default;
+  // y = act(conv(x, w) + b): x (N,C,H,W), w (K,C,R,S), b (K) or null, y (N,K,OH,OW)
+  virtual void forward(const float* x, const float* w, const float* b, float* y) = 0;
+  // From x, w, y (of forward) and dy = dL/dy: dx (N,C,H,W) unless null, dw (K,C,R,S), db (K) unless null.
+  virtual void backward(const float* x, const float* w, const float* y, float* dy, float* dx,
+                        float* dw, float* db) = 0;
+};
+
+class MaxPool2dOp {
+ public:
+  virtual ~MaxPool2dOp() = default;
+  // y (N,C,OH,OW) = window max of x (N,C,H,W); ties go to the first element in row-major order.
+  virtual void forward(const float* x, float* y) = 0;
+  // dx (N,C,H,W) = dy routed to the argmax of the last forward() on this object.
+  virtual void backward(const float* dy, float* dx) = 0;
+};
+
+class DenseOp {
+ public:
+  virtual ~DenseOp() = default;
+  // y = act(x w^T + b): x (N,IN), w (OUT,IN), b (OUT) or null, y (N,OUT)
+  virtual void forward(const float* x, const float* w, const float* b, float* y) = 0;
+  // dx (N,IN) unless null, dw (OUT,IN), db (OUT) unless null.
+  virtual void backward(const float* x, const float* w, const float* y, float* dy, float* dx,
+                        float* dw, float* db) = 0;
+};
+
+struct AdamParams {
+  float learning_rate = 0.001f, beta_1 = 0.9f, beta_2 = 0.999f, epsilon = 1e-7f;
+  int64_t step = 1;  // 1-based iteration t after this update
+};
+
+struct SgdParams {
+  float learning_rate = 0.01f, momentum = 0.0f;
+  bool nesterov = false;
+};
+
+// Sums over one batch, reduced in a fixed order on every backend.
+struct LossSums {
+  double loss = 0;      // sum over the batch of per-sample cross-entropy
+  int64_t correct = 0;  // samples whose argmax equals the label
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;     // "reference", "onednn", "cudnn"
+  virtual std::string describe() const = 0;  // versions, ISA / GPU, for run.json
+
+  virtual Array alloc(size_t n) = 0;  // zero-filled
+  virtual void upload(const float* host, float* dst, size_t n) = 0;
+  virtual void download(const float* src, float* host, size_t n) = 0;
+
+  virtual std::unique_ptr<Conv2dOp> make_conv2d(const ConvGeometry& g) = 0;
+  virtual std::unique_ptr<MaxPool2dOp> make_max_pool2d(const PoolGeometry& g) = 0;
+  virtual std::unique_ptr<DenseOp> make_dense(const DenseGeometry& g) = 0;
+
+  // y (N,C) = mean over H*W of x (N,C,H,W), and its gradient dx = dy / (H*W) broadcast.
+  virtual void global_avg_pool_forward(const float* x, float* y, int n, int c, int hw) = 0;
+  virtual void global_avg_pool_backward(const float* dy, float* dx, int n, int c, int hw) = 0;
+
+  // Inverted dropout over `count` elements: y = keep(i) ? x / (1 - rate) : 0, where
+  // keep(i) = dropout_keep(key, i, rate) (rng/seed_stream.h), the same on every backend.
+  virtual void dropout_forward(const float* x, float* y, size_t count, StreamKey key,
+                               float rate) = 0;
+  virtual void dropout_backward(const float* dy, float* dx, size_t count, StreamKey key,
+                                float rate) = 0;
+
+  // Softmax cross-entropy from logits (N,K) and host labels (N); when dlogits is not null it
+  // gets (softmax - onehot) * grad_scale (grad_scale = 1/N for a batch mean).
+  virtual LossSums softmax_cross_entropy(const float* logits, const int32_t* labels, int n, int k,
+                                         float* dlogits, float grad_scale) = 0;
+
+  // Keras 3 Adam: m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2);
+  // w -= lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps).
+  virtual void adam_update(float* w, const float* g, float* m, float* v, size_t n,
+                           const AdamParams& p) = 0;
+  // Keras 3 SGD: v = momentum * v - lr * g; w += nesterov ? momentum * v - lr * g : v
+  // (plain w -= lr * g when momentum is 0; v unused then and may be null).
+  virtual void sgd_update(float* w, const float* g, float* velocity, size_t n,
+                          const SgdParams& p) = 0;
+};
+
+struct BackendOptions {
+  int threads = 0;            // 0: all cores
+  bool deterministic = true;  // bit-identical run to run (and across thread counts on the CPU)
+};
+
+// "reference", "onednn" or "cudnn"; throws InputError for an unknown or unbuilt backend.
+std::unique_ptr<Backend> make_backend(const std::string& name, const BackendOptions& options);
+
+}  // namespace repro

@@ -1,0 +1,136 @@
+// The run configuration: plain structs with Keras-style defaults, loaded from YAML and validated.
+// config.cpp is the only file that includes yaml-cpp; everything else sees these structs.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <utility>
+#include <string>
+#include <vector>
+
+#include "init/initializers.h"
+
+namespace repro {
+
+// Where a value came from, for error messages ("file:line:col").
+struct SourcePlace {
+  std::string file;
+  int line = 0, col = 0;  // 1-based; 0 = unknown (defaults)
+};
+
+enum class Device { cpu, cuda };
+enum class LayerKind { conv2d, max_pooling2d, dropout, global_average_pooling2d, flatten, dense };
+enum class Activation { linear, relu, softmax };
+enum class Padding { valid, same };
+
+struct LayerConfig {
+  LayerKind kind = LayerKind::dense;
+  std::string name;  // Keras-style auto name when not given: conv2d, conv2d_1, dense, ...
+  SourcePlace place;
+
+  // conv2d
+  int filters = 0;
+  std::array<int, 2> kernel_size{3, 3};
+  std::array<int, 2> strides{1, 1};  // conv2d; max_pooling2d defaults to pool_size
+  Padding padding = Padding::valid;
+  // dense
+  int units = 0;
+  // conv2d, dense
+  Activation activation = Activation::linear;
+  bool use_bias = true;
+  InitializerSpec kernel_initializer{};                 // glorot_uniform
+  InitializerSpec bias_initializer{.name = "zeros"};
+  // max_pooling2d
+  std::array<int, 2> pool_size{2, 2};
+  // dropout
+  double rate = 0.0;
+};
+
+struct DataConfig {
+  std::string dataset = "mnist";  // mnist | fashion_mnist | idx
+  std::string dir;                // optional folder with the four IDX files
+  // dataset idx: the four files
+  std::string train_images, train_labels, test_images, test_labels;
+  int64_t limit = 0;              // first N training images; 0 = all
+  int64_t shuffle_buffer = 0;     // 0 = the whole training set (a full permutation)
+  bool shuffle = true;
+  bool reshuffle_each_iteration = true;
+  int batch_size = 32;
+  std::array<int, 2> resize{0, 0};  // [h, w]; 0 = keep 28x28
+  int num_parallel_calls = 0;       // 0 = auto (the run's thread count)
+  int prefetch = 0;                 // batches in flight; 0 = auto (2)
+};
+
+struct OptimizerConfig {
+  std::string name = "adam";  // adam | sgd
+  double learning_rate = 0.001;
+  double beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7;  // adam
+  double momentum = 0.0;                                // sgd
+  bool nesterov = false;                                // sgd
+};
+
+struct CheckpointConfig {
+  bool enabled = false;
+  int64_t every_steps = 0;  // 0 = at the end of every epoch
+  int keep = 2;             // newest K checkpoints kept
+};
+
+struct TraceConfig {
+  int64_t every = 0;  // record digests every N steps; 0 = off
+};
+
+struct TrainingConfig {
+  int epochs = 1;
+  OptimizerConfig optimizer;
+  std::string loss = "sparse_categorical_crossentropy";
+  std::vector<std::string> metrics{"accuracy"};
+  bool validation = true;  // evaluate on the test split after every epoch
+  CheckpointConfig checkpoint;
+  TraceConfig trace;
+};
+
+struct RunConfig {
+  std::string path;  // the YAML file it came from ("" when built in code)
+  std::string name;  // file stem, used for the default run folder
+  int64_t seed = 0;
+  RngKind rng = RngKind::jax;
+  bool determinism = true;
+  Device device = Device::cpu;
+  int threads = 0;  // 0 = all cores
+  DataConfig data;
+  std::vector<LayerConfig> model;
+  TrainingConfig training;
+};
+
+// Shape after each layer, Keras order without the batch: (H, W, C) or (units).
+struct LayerShape {
+  std::string name;
+  std::string kind;                  // Keras class name: Conv2D, MaxPooling2D, ...
+  std::vector<int64_t> output;       // e.g. {30, 30, 32} or {64}
+  int64_t params = 0;
+};
+
+// Loads, applies `overrides` ("key.path=value", checked like the file), validates.
+// Throws InputError "file:line:col: message" (overrides: "--set key.path: message").
+RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides = {});
+RunConfig parse_config(const std::string& yaml_text, const std::string& file_label,
+                       const std::vector<std::string>& overrides = {});
+
+// Checks every value and that the model fits its input; throws InputError with the place.
+void validate(const RunConfig& config);
+
+// The input image (H, W, C) the pipeline produces for this config (28x28x1 or the resize).
+std::array<int, 3> input_shape(const RunConfig& config);
+
+// Keras-style shape inference, one entry per layer.
+std::vector<LayerShape> infer_shapes(const RunConfig& config);
+
+// The resolved config flattened to sorted ("key.path", canonical value) pairs, every default
+// filled in (model layers as "model.0.filters", ...): for run.json, hashing and config diffs.
+std::vector<std::pair<std::string, std::string>> flatten_config(const RunConfig& config);
+
+// The resolved config as canonical YAML (every key, defaults filled in) for run.json and hashing.
+std::string to_yaml(const RunConfig& config);
+
+}  // namespace repro

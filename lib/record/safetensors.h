@@ -1,0 +1,25 @@
+// The safetensors format (8-byte little-endian header length, JSON header, raw little-endian
+// data): weights and optimizer state readable by PyTorch, NumPy and JAX tools.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace repro {
+
+struct NamedTensor {
+  std::string name;             // e.g. "conv2d/kernel"
+  std::vector<int64_t> shape;
+  std::vector<float> data;      // float32, row-major
+};
+
+// Writes atomically; metadata goes to the header's "__metadata__" (string values).
+void write_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
+                       const std::map<std::string, std::string>& metadata = {});
+// Throws InputError naming the file for a malformed file or a non-F32 tensor.
+std::vector<NamedTensor> read_safetensors(const std::string& path,
+                                          std::map<std::string, std::string>* metadata = nullptr);
+
+}  // namespace repro
