@@ -119,6 +119,10 @@ class Backend {
   virtual void global_avg_pool_forward(const float* x, float* y, int n, int c, int hw) = 0;
   virtual void global_avg_pool_backward(const float* dy, float* dx, int n, int c, int hw) = 0;
 
+  // Keras flattens (H, W, C): y (N, HW*C) = x (N, C, HW) transposed per image, and back.
+  virtual void nchw_to_nhwc(const float* x, float* y, int n, int c, int hw) = 0;
+  virtual void nhwc_to_nchw(const float* x, float* y, int n, int c, int hw) = 0;
+
   // Inverted dropout over `count` elements: y = keep(i) ? x / (1 - rate) : 0, where
   // keep(i) = dropout_keep(key, i, rate) (rng/seed_stream.h), the same on every backend.
   virtual void dropout_forward(const float* x, float* y, size_t count, StreamKey key,
