@@ -1,5 +1,6 @@
-// history.json exactly as Keras's json.dump(history.history) writes it: keys sorted, a list of
-// floats per key, each float written with 17 significant digits so the bits round-trip.
+// history.json exactly as Keras's json.dump(history.history) writes it: a list of floats per key,
+// keys sorted, ", " and ": " separators, each float as Python's repr (the shortest decimal that
+// round-trips the double, at most 17 significant digits, so the bits survive the trip).
 #pragma once
 
 #include <map>
@@ -19,7 +20,8 @@ History parse_history(const std::string& json_text, const std::string& file_labe
 History read_history(const std::string& path);
 
 // Python's repr of a float: the shortest decimal that round-trips the double ("0.1", "1e-05",
-// "nan", "inf"). Used for printing; JSON uses 17 significant digits.
+// "1.0", "nan", "inf"). history.json writes floats this way, as json.dump does (NaN, Infinity
+// and -Infinity are json.dump's spellings of the non-finite values).
 std::string python_float_repr(double value);
 
 }  // namespace repro

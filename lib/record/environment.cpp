@@ -1,0 +1,84 @@
+// The environment fingerprint (what results depend on: CPU, ISA, compiler, OS, cores) and
+// SHA-256 digests. Backend entries (library versions, GPU) are added by the backend, not here.
+#include <openssl/evp.h>
+#include <sys/utsname.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "core/error.h"
+#include "record/run_record.h"
+
+namespace repro {
+namespace {
+
+// The value after "key\t: " on the first /proc/cpuinfo line starting with `key`.
+std::string cpuinfo_field(const std::string& cpuinfo, const std::string& key) {
+  std::istringstream lines(cpuinfo);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind(key, 0) != 0) continue;
+    size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    size_t start = line.find_first_not_of(' ', colon + 1);
+    return start == std::string::npos ? "" : line.substr(start);
+  }
+  return "";
+}
+
+// The best vector ISA the CPU reports; kernels (oneDNN's JIT) pick their code path from it.
+std::string best_isa(const std::string& flags_line) {
+  std::set<std::string> flags;
+  std::istringstream words(flags_line);
+  std::string word;
+  while (words >> word) flags.insert(word);
+  for (const char* isa : {"avx512f", "avx2", "avx", "sse4_2"}) {
+    if (flags.count(isa)) return isa;
+  }
+  return flags.empty() ? "unknown" : "baseline";
+}
+
+}  // namespace
+
+std::map<std::string, std::string> environment_fingerprint() {
+  std::map<std::string, std::string> env;
+  std::ifstream in("/proc/cpuinfo");
+  std::stringstream cpuinfo;
+  cpuinfo << in.rdbuf();
+  std::string model = cpuinfo_field(cpuinfo.str(), "model name");
+  env["cpu_model"] = model.empty() ? "unknown" : model;
+  env["cpu_isa"] = best_isa(cpuinfo_field(cpuinfo.str(), "flags"));
+  env["cores"] = std::to_string(std::thread::hardware_concurrency());
+#if defined(__clang__)
+  env["compiler"] = std::string("clang ") + __clang_version__;
+#elif defined(__GNUC__)
+  env["compiler"] = std::string("g++ ") + __VERSION__;
+#endif
+  struct utsname name {};
+  if (::uname(&name) == 0) {
+    env["os"] = std::string(name.sysname) + " " + name.release + " " + name.machine;
+  } else {
+    env["os"] = "unknown";
+  }
+  env["repro_version"] = REPRO_VERSION;
+  return env;
+}
+
+std::string sha256_hex(const void* data, size_t size) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(data, size, digest, &length, EVP_sha256(), nullptr) != 1) {
+    throw RuntimeError("OpenSSL EVP_Digest(sha256) failed; check the OpenSSL installation");
+  }
+  static const char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < length; ++i) {
+    out += hex[digest[i] >> 4];
+    out += hex[digest[i] & 15];
+  }
+  return out;
+}
+
+}  // namespace repro

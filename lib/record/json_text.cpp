@@ -1,0 +1,256 @@
+// Tolerant JSON parsing with places: a token scan maps every parser event to its byte offset and
+// swaps NaN/Infinity for a same-length "0" so nlohmann's strict parser accepts the text while
+// every later position stays where it was.
+#include "record/json_text.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "core/error.h"
+
+namespace repro {
+namespace {
+
+// One token that produces a parser event (every token except ':' and ',').
+struct EventToken {
+  size_t offset = 0;
+  bool special = false;  // NaN, Infinity or -Infinity, replaced by "0" in the parsed text
+  double special_value = 0;
+};
+
+// Byte offsets of line starts, to turn an offset into line and column.
+class LineIndex {
+ public:
+  LineIndex(std::string_view text, int first_line) : first_line_(first_line) {
+    starts_.push_back(0);
+    for (size_t i = 0; i < text.size(); ++i) {
+      if (text[i] == '\n') starts_.push_back(i + 1);
+    }
+  }
+  JsonPlace place(size_t offset) const {
+    auto it = std::upper_bound(starts_.begin(), starts_.end(), offset);
+    size_t line = static_cast<size_t>(it - starts_.begin());  // 1-based
+    return {first_line_ + static_cast<int>(line) - 1, static_cast<int>(offset - starts_[line - 1]) + 1};
+  }
+
+ private:
+  int first_line_;
+  std::vector<size_t> starts_;
+};
+
+bool is_letter(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; }
+bool is_number_char(char c) {
+  return std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == 'e' || c == 'E' ||
+         c == '+' || c == '-';
+}
+
+// Lists the event tokens of `text` and rewrites Python's non-finite tokens in `rewritten`.
+// Malformed text scans without failing: the parser reports the error, the scan only gives places.
+std::vector<EventToken> scan_tokens(std::string_view text, std::string& rewritten) {
+  rewritten.assign(text);
+  std::vector<EventToken> tokens;
+  size_t i = 0, n = text.size();
+  auto run_of_letters = [&](size_t from) {
+    size_t end = from;
+    while (end < n && is_letter(text[end])) ++end;
+    return end;
+  };
+  auto glued_to_previous = [&](size_t at) { return at > 0 && (is_number_char(text[at - 1]) || is_letter(text[at - 1])); };
+  auto replace = [&](size_t at, size_t length, double value) {
+    rewritten[at] = '0';
+    for (size_t k = 1; k < length; ++k) rewritten[at + k] = ' ';
+    tokens.push_back({at, true, value});
+  };
+  while (i < n) {
+    char c = text[i];
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ':' || c == ',') {
+      ++i;
+    } else if (c == '{' || c == '}' || c == '[' || c == ']') {
+      tokens.push_back({i});
+      ++i;
+    } else if (c == '"') {
+      tokens.push_back({i});
+      ++i;
+      while (i < n && text[i] != '"') i += (text[i] == '\\') ? 2 : 1;
+      ++i;
+    } else if (c == '-' && !glued_to_previous(i) && text.substr(i + 1, run_of_letters(i + 1) - i - 1) == "Infinity") {
+      replace(i, 9, -std::numeric_limits<double>::infinity());
+      i += 9;
+    } else if (is_letter(c)) {
+      size_t end = run_of_letters(i);
+      std::string_view word = text.substr(i, end - i);
+      if (!glued_to_previous(i) && word == "NaN") {
+        replace(i, 3, std::numeric_limits<double>::quiet_NaN());
+      } else if (!glued_to_previous(i) && word == "Infinity") {
+        replace(i, 8, std::numeric_limits<double>::infinity());
+      } else {
+        tokens.push_back({i});
+      }
+      i = end;
+    } else if (is_number_char(c)) {
+      tokens.push_back({i});
+      while (i < n && is_number_char(text[i])) ++i;
+    } else {
+      ++i;  // not JSON: the parser reports it
+    }
+  }
+  return tokens;
+}
+
+// "[json.exception.parse_error.101] parse error at line 1, column 4: syntax error while parsing
+// value - unexpected ']'" -> "unexpected ']'".
+std::string short_parser_message(const std::string& what) {
+  std::string message = what;
+  size_t bracket = message.find("] ");
+  if (message.rfind("[json.exception", 0) == 0 && bracket != std::string::npos) {
+    message = message.substr(bracket + 2);
+  }
+  size_t dash = message.find(" - ");
+  if (dash != std::string::npos) return message.substr(dash + 3);
+  size_t colon = message.find(": ");
+  if (message.rfind("parse error", 0) == 0 && colon != std::string::npos) {
+    return message.substr(colon + 2);
+  }
+  return message;
+}
+
+// Builds an ordered_json DOM from parser events, recording where each value starts.
+class DomBuilder : public nlohmann::json_sax<nlohmann::ordered_json> {
+ public:
+  DomBuilder(const std::vector<EventToken>& tokens, const LineIndex& lines, ParsedJson& out)
+      : tokens_(tokens), lines_(lines), out_(out) {}
+
+  bool null() override { return add(nullptr); }
+  bool boolean(bool value) override { return add(value); }
+  bool number_integer(number_integer_t value) override { return add_number(value); }
+  bool number_unsigned(number_unsigned_t value) override { return add_number(value); }
+  bool number_float(number_float_t value, const string_t&) override { return add_number(value); }
+  bool string(string_t& value) override { return add(value); }
+  bool binary(binary_t&) override { return fail_here("binary values are not JSON text"); }
+  bool start_object(std::size_t) override {
+    if (!add(nlohmann::ordered_json::object())) return false;
+    stack_.push_back(current_);
+    return true;
+  }
+  bool key(string_t& name) override {
+    size_t offset = next_offset();
+    nlohmann::ordered_json* object = stack_.back().value;
+    if (object->contains(name)) {
+      error_offset_ = offset;
+      error_ = "duplicate key \"" + name + "\"; keep only one";
+      return false;
+    }
+    pending_key_ = name;
+    return true;
+  }
+  bool end_object() override { next_offset(); stack_.pop_back(); return true; }
+  bool start_array(std::size_t) override {
+    if (!add(nlohmann::ordered_json::array())) return false;
+    stack_.push_back(current_);
+    return true;
+  }
+  bool end_array() override { next_offset(); stack_.pop_back(); return true; }
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::detail::exception& ex) override {
+    error_offset_ = position > 0 ? position - 1 : 0;
+    error_ = "invalid JSON: " + short_parser_message(ex.what());
+    return false;
+  }
+
+  size_t error_offset() const { return error_offset_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  struct Slot {
+    nlohmann::ordered_json* value;
+    std::string pointer;
+  };
+
+  size_t next_offset() {
+    size_t index = event_++;
+    return index < tokens_.size() ? tokens_[index].offset : 0;
+  }
+  bool fail_here(const std::string& message) {
+    error_offset_ = next_offset();
+    error_ = message;
+    return false;
+  }
+  template <typename Number>
+  bool add_number(Number value) {
+    size_t index = event_;
+    if (index < tokens_.size() && tokens_[index].special) return add(tokens_[index].special_value);
+    return add(value);
+  }
+  // Places `value` under the open object or array (or as the root) and records its place.
+  bool add(nlohmann::ordered_json value) {
+    size_t offset = next_offset();
+    std::string pointer;
+    nlohmann::ordered_json* slot = nullptr;
+    if (stack_.empty()) {
+      out_.value = std::move(value);
+      slot = &out_.value;
+    } else {
+      Slot& parent = stack_.back();
+      if (parent.value->is_object()) {
+        pointer = json_pointer_child(parent.pointer, pending_key_);
+        slot = &((*parent.value)[pending_key_] = std::move(value));
+      } else {
+        pointer = parent.pointer + "/" + std::to_string(parent.value->size());
+        parent.value->push_back(std::move(value));
+        slot = &parent.value->back();
+      }
+    }
+    out_.places[pointer] = lines_.place(offset);
+    current_ = {slot, pointer};
+    return true;
+  }
+
+  const std::vector<EventToken>& tokens_;
+  const LineIndex& lines_;
+  ParsedJson& out_;
+  std::vector<Slot> stack_;
+  Slot current_{nullptr, ""};
+  std::string pending_key_;
+  size_t event_ = 0;
+  size_t error_offset_ = 0;
+  std::string error_;
+};
+
+}  // namespace
+
+std::string json_pointer_child(const std::string& parent, const std::string& key) {
+  std::string escaped;
+  for (char c : key) {
+    if (c == '~') escaped += "~0";
+    else if (c == '/') escaped += "~1";
+    else escaped += c;
+  }
+  return parent + "/" + escaped;
+}
+
+ParsedJson parse_json_text(std::string_view text, const std::string& file, int first_line) {
+  ParsedJson out;
+  out.file = file;
+  std::string rewritten;
+  std::vector<EventToken> tokens = scan_tokens(text, rewritten);
+  LineIndex lines(text, first_line);
+  DomBuilder builder(tokens, lines, out);
+  bool ok = nlohmann::ordered_json::sax_parse(rewritten, &builder);
+  if (!ok) {
+    JsonPlace place = lines.place(std::min(builder.error_offset(), text.size()));
+    throw InputError(at_place(file, place.line, place.col, builder.error()));
+  }
+  return out;
+}
+
+std::string json_error_at(const ParsedJson& json, const std::string& pointer,
+                          const std::string& message) {
+  auto it = json.places.find(pointer);
+  if (it == json.places.end()) return at_place(json.file, 0, 0, message);
+  return at_place(json.file, it->second.line, it->second.col, message);
+}
+
+}  // namespace repro
