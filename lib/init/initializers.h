@@ -40,5 +40,19 @@ Fans compute_fans(const std::vector<int64_t>& shape);
 // Bit-identical for any thread count.
 std::vector<float> initialize(const InitializerSpec& spec, const std::vector<int64_t>& shape,
                               int64_t seed, RngKind rng);
+// The same with an explicit thread count (<= 0: all hardware threads); the values never depend
+// on it.
+std::vector<float> initialize(const InitializerSpec& spec, const std::vector<int64_t>& shape,
+                              int64_t seed, RngKind rng, int threads);
+
+// Keras's random ops with an int seed, float32, on the chosen backend: the building blocks of
+// initialize(), also used by tests. stddev/mean and min/max are applied as Keras applies them
+// (separate float32 multiply and add).
+std::vector<float> keras_random_normal(int64_t n, double mean, double stddev, int64_t seed,
+                                       RngKind rng, int threads = 0);
+std::vector<float> keras_random_uniform(int64_t n, double minval, double maxval, int64_t seed,
+                                        RngKind rng, int threads = 0);
+std::vector<float> keras_truncated_normal(int64_t n, double mean, double stddev, int64_t seed,
+                                          RngKind rng, int threads = 0);
 
 }  // namespace repro

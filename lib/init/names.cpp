@@ -1,4 +1,4 @@
-// The initializer names that config and CLI accept, in the recipe's order.
+// The initializer names that config and CLI accept: the recipe's 11 in its order, then the rest.
 // Only the vocabulary lives here; the draws are in initializers.cpp.
 #include <algorithm>
 
@@ -7,12 +7,11 @@
 namespace repro {
 
 const std::vector<std::string>& initializer_names() {
-  // The recipe's 11 first, then the rest of Keras's built-ins.
   static const std::vector<std::string> names = {
-      "random_normal",  "random_uniform", "truncated_normal", "zeros",
-      "ones",           "glorot_normal",  "glorot_uniform",   "he_normal",
-      "he_uniform",     "orthogonal",     "variance_scaling", "lecun_normal",
-      "lecun_uniform",  "constant"};
+      "random_normal", "random_uniform", "truncated_normal", "variance_scaling",
+      "glorot_normal", "glorot_uniform", "he_normal",        "he_uniform",
+      "lecun_normal",  "lecun_uniform",  "orthogonal",       "zeros",
+      "ones",          "constant"};
   return names;
 }
 
