@@ -1,0 +1,216 @@
+// The GPU backend: device memory, the op factories (conv2d on cuDNN, dense on cuBLAS, max pool on
+// own kernels) and the element ops on repro's kernels, all on one stream (the default one).
+// It does not pick a GPU: it uses the current device (CUDA_VISIBLE_DEVICES chooses).
+#include "backend/cudnn/cudnn_backend.h"
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "backend/cudnn/context.h"
+#include "backend/cudnn/kernels.h"
+#include "core/error.h"
+
+namespace repro {
+namespace cuda {
+
+void fail_call(const char* library, const char* call, const char* file, int line,
+               const std::string& why) {
+  throw RuntimeError(std::string(library) + " call failed (" + file + ":" + std::to_string(line) +
+                     "): " + call + ": " + why);
+}
+
+}  // namespace cuda
+
+namespace {
+
+using cuda::Context;
+using cuda::DeviceBuffer;
+
+std::string version_text(int v, int major_div, int minor_div) {
+  return std::to_string(v / major_div) + "." + std::to_string(v % major_div / minor_div);
+}
+
+class CudnnMaxPool2d final : public MaxPool2dOp {
+ public:
+  explicit CudnnMaxPool2d(const PoolGeometry& g)
+      : shape_{g.n * g.c, g.h, g.w, g.r, g.s, g.stride_h, g.stride_w, g.pad_top, g.pad_left,
+               g.oh, g.ow} {
+    REPRO_CHECK(g.n > 0 && g.c > 0 && g.oh > 0 && g.ow > 0 && g.stride_h > 0 && g.stride_w > 0,
+                "max_pool2d: every dimension and stride must be positive");
+    argmax_.resize(sizeof(int32_t) * static_cast<size_t>(shape_.planes) * g.oh * g.ow);
+  }
+
+  void forward(const float* x, float* y) override {
+    cuda::max_pool_forward(x, y, static_cast<int32_t*>(argmax_.get()), shape_);
+  }
+
+  void backward(const float* dy, float* dx) override {
+    cuda::max_pool_backward(dy, static_cast<const int32_t*>(argmax_.get()), dx, shape_);
+  }
+
+ private:
+  cuda::PoolShape shape_;
+  DeviceBuffer argmax_;  // (N*C, OH, OW) flat h * W + w of each window's winner
+};
+
+class CudnnBackend final : public Backend {
+ public:
+  explicit CudnnBackend(const BackendOptions& options) {
+    int devices = 0;
+    const cudaError_t status = cudaGetDeviceCount(&devices);
+    if (status != cudaSuccess || devices == 0) {
+      const std::string why = status != cudaSuccess
+                                  ? std::string(cudaGetErrorName(status)) + ": " +
+                                        cudaGetErrorString(status)
+                                  : "the driver reports 0 devices";
+      cudaGetLastError();  // clear the sticky error of the failed query
+      throw RuntimeError("device cuda: no CUDA device (" + why +
+                         "); run on a machine with an NVIDIA GPU and driver, or use device: cpu");
+    }
+    context_ = std::make_shared<Context>();
+    context_->deterministic = options.deterministic;
+    REPRO_CUBLAS(cublasSetAtomicsMode(context_->cublas.get(), CUBLAS_ATOMICS_NOT_ALLOWED));
+    REPRO_CUBLAS(cublasSetMathMode(context_->cublas.get(), options.deterministic
+                                                              ? CUBLAS_PEDANTIC_MATH
+                                                              : CUBLAS_DEFAULT_MATH));
+    REPRO_CUBLAS(cublasSetPointerMode(context_->cublas.get(), CUBLAS_POINTER_MODE_HOST));
+  }
+
+  std::string name() const override { return "cudnn"; }
+
+  std::string describe() const override {
+    int device = 0, runtime = 0, driver = 0, cublas = 0;
+    cudaDeviceProp prop{};
+    REPRO_CUDA(cudaGetDevice(&device));
+    REPRO_CUDA(cudaGetDeviceProperties(&prop, device));
+    REPRO_CUDA(cudaRuntimeGetVersion(&runtime));
+    REPRO_CUDA(cudaDriverGetVersion(&driver));
+    REPRO_CUBLAS(cublasGetVersion(context_->cublas.get(), &cublas));
+    const size_t cudnn = cudnnGetVersion();  // major * 10000 + minor * 100 + patch (cuDNN 9)
+    return std::string(prop.name) + ", compute capability " + std::to_string(prop.major) + "." +
+           std::to_string(prop.minor) + ", " + std::to_string(prop.multiProcessorCount) +
+           " SMs; CUDA runtime " + version_text(runtime, 1000, 10) + ", driver " +
+           version_text(driver, 1000, 10) + "; cuDNN " + std::to_string(cudnn / 10000) + "." +
+           std::to_string(cudnn % 10000 / 100) + "." + std::to_string(cudnn % 100) +
+           "; cuBLAS " + std::to_string(cublas) + "; " +
+           (context_->deterministic
+                ? "deterministic (cuDNN deterministic FMA algorithms, no TF32, no atomics)"
+                : "nondeterministic (cuDNN's fastest heuristic algorithms, TF32 allowed)");
+  }
+
+  Array alloc(size_t n) override {
+    if (n == 0) return Array();
+    float* ptr = nullptr;
+    REPRO_CUDA(cudaMalloc(&ptr, n * sizeof(float)));
+    std::shared_ptr<float> owner(ptr, [](float* p) { cudaFree(p); });
+    REPRO_CUDA(cudaMemset(ptr, 0, n * sizeof(float)));
+    return Array(std::move(owner), n);
+  }
+
+  void upload(const float* host, float* dst, size_t n) override {
+    if (n > 0) REPRO_CUDA(cudaMemcpy(dst, host, n * sizeof(float), cudaMemcpyHostToDevice));
+  }
+
+  void download(const float* src, float* host, size_t n) override {
+    if (n > 0) REPRO_CUDA(cudaMemcpy(host, src, n * sizeof(float), cudaMemcpyDeviceToHost));
+  }
+
+  std::unique_ptr<Conv2dOp> make_conv2d(const ConvGeometry& g) override {
+    return cuda::make_conv2d(context_, g);
+  }
+
+  std::unique_ptr<MaxPool2dOp> make_max_pool2d(const PoolGeometry& g) override {
+    return std::make_unique<CudnnMaxPool2d>(g);
+  }
+
+  std::unique_ptr<DenseOp> make_dense(const DenseGeometry& g) override {
+    return cuda::make_dense(context_, g);
+  }
+
+  void global_avg_pool_forward(const float* x, float* y, int n, int c, int hw) override {
+    cuda::global_avg_pool_forward(x, y, n, c, hw);
+  }
+  void global_avg_pool_backward(const float* dy, float* dx, int n, int c, int hw) override {
+    cuda::global_avg_pool_backward(dy, dx, n, c, hw);
+  }
+
+  void nchw_to_nhwc(const float* x, float* y, int n, int c, int hw) override {
+    cuda::nchw_to_nhwc(x, y, n, c, hw);
+  }
+  void nhwc_to_nchw(const float* x, float* y, int n, int c, int hw) override {
+    cuda::nhwc_to_nchw(x, y, n, c, hw);
+  }
+
+  void dropout_forward(const float* x, float* y, size_t count, StreamKey key,
+                       float rate) override {
+    cuda::dropout_apply(x, y, count, key, rate, 1.0f - rate);
+  }
+  void dropout_backward(const float* dy, float* dx, size_t count, StreamKey key,
+                        float rate) override {
+    cuda::dropout_apply(dy, dx, count, key, rate, 1.0f - rate);
+  }
+
+  LossSums softmax_cross_entropy(const float* logits, const int32_t* labels, int n, int k,
+                                 float* dlogits, float grad_scale) override {
+    LossSums sums;
+    if (n == 0) return sums;
+    for (int i = 0; i < n; ++i) {
+      if (labels[i] < 0 || labels[i] >= k) {
+        throw InputError("label " + std::to_string(labels[i]) + " of sample " + std::to_string(i) +
+                         " is outside the model's " + std::to_string(k) +
+                         " classes; check the dataset or the last layer's units");
+      }
+    }
+    const int blocks = (n + cuda::kLossBlock - 1) / cuda::kLossBlock;
+    labels_.resize(sizeof(int32_t) * static_cast<size_t>(n));
+    block_loss_.resize(sizeof(double) * blocks);
+    block_correct_.resize(sizeof(int32_t) * blocks);
+    REPRO_CUDA(cudaMemcpy(labels_.get(), labels, sizeof(int32_t) * n, cudaMemcpyHostToDevice));
+    cuda::softmax_cross_entropy(logits, static_cast<const int32_t*>(labels_.get()), n, k, dlogits,
+                                grad_scale, static_cast<double*>(block_loss_.get()),
+                                static_cast<int32_t*>(block_correct_.get()));
+    std::vector<double> loss(blocks);
+    std::vector<int32_t> correct(blocks);
+    REPRO_CUDA(cudaMemcpy(loss.data(), block_loss_.get(), sizeof(double) * blocks,
+                          cudaMemcpyDeviceToHost));
+    REPRO_CUDA(cudaMemcpy(correct.data(), block_correct_.get(), sizeof(int32_t) * blocks,
+                          cudaMemcpyDeviceToHost));
+    for (int b = 0; b < blocks; ++b) {  // block order: fixed for a given n
+      sums.loss += loss[b];
+      sums.correct += correct[b];
+    }
+    return sums;
+  }
+
+  void adam_update(float* w, const float* g, float* m, float* v, size_t n,
+                   const AdamParams& p) override {
+    // Keras 3 computes these scalars in float32 too.
+    const float t = static_cast<float>(p.step);
+    const float b1_power = std::pow(p.beta_1, t);
+    const float b2_power = std::pow(p.beta_2, t);
+    const float alpha = p.learning_rate * std::sqrt(1.0f - b2_power) / (1.0f - b1_power);
+    cuda::adam_update(w, g, m, v, n, alpha, 1.0f - p.beta_1, 1.0f - p.beta_2, p.epsilon);
+  }
+
+  void sgd_update(float* w, const float* g, float* velocity, size_t n,
+                  const SgdParams& p) override {
+    REPRO_CHECK(p.momentum == 0.0f || velocity != nullptr,
+                "sgd with momentum needs a velocity buffer");
+    cuda::sgd_update(w, g, velocity, n, p.learning_rate, p.momentum, p.nesterov);
+  }
+
+ private:
+  std::shared_ptr<Context> context_;
+  DeviceBuffer labels_;         // (N) int32, grown to the largest batch seen
+  DeviceBuffer block_loss_;     // (BLOCKS) double
+  DeviceBuffer block_correct_;  // (BLOCKS) int32
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cudnn_backend(const BackendOptions& options) {
+  return std::make_unique<CudnnBackend>(options);
+}
+
+}  // namespace repro
