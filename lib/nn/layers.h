@@ -1,0 +1,93 @@
+// Layers built from a LayerConfig over a Backend: they own shapes, parameters and gradients and
+// build backend ops per batch size. They never see vendor types, YAML or file formats.
+//
+// Layer contract: forward(x, y) ASSIGNS y; backward(x, y, dy, dx) ASSIGNS dx (skipped when dx is
+// null, i.e. for the first layer) and ASSIGNS every parameter gradient (the optimizer consumes it
+// after each step, so nothing accumulates across steps). backward may overwrite dy as scratch and
+// uses state of the last forward() on the same batch size (max-pool argmax, dropout key).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "config/config.h"
+
+namespace repro {
+
+// One sample's activation without the batch: (C, H, W), or (F) when flat (c = F, h = w = 1).
+struct FeatureShape {
+  int c = 0, h = 1, w = 1;
+  bool flat = false;
+  size_t size() const { return static_cast<size_t>(c) * h * w; }
+  std::string str() const;  // Keras order: "(30, 30, 32)" or "(64)"
+};
+
+// A trainable tensor: value and gradient in backend memory and the backend's layout;
+// keras_shape is the layout of exports (conv (kh, kw, in, out), dense (in, out), bias (out)).
+struct Parameter {
+  std::string name;                  // "conv2d_1/kernel"
+  std::vector<int64_t> shape;        // backend layout: conv (K, C, R, S), dense (OUT, IN), bias (OUT)
+  std::vector<int64_t> keras_shape;
+  Array value, grad;
+  size_t size() const { return value.size(); }
+};
+
+// What a forward pass needs beyond its input: the mode and, for dropout, the key inputs.
+struct ForwardContext {
+  bool training = false;
+  uint64_t seed = 0;         // the run seed
+  int64_t global_step = 0;   // 0-based training step (dropout key)
+};
+
+// Seconds spent per op kind ("conv fwd", "pool bwd", ...), summed over calls.
+using OpTimes = std::map<std::string, double>;
+
+class Layer {
+ public:
+  virtual ~Layer() = default;
+  const std::string& name() const { return name_; }
+  const FeatureShape& in_shape() const { return in_; }
+  const FeatureShape& out_shape() const { return out_; }
+  virtual std::vector<Parameter*> parameters() { return {}; }
+  // In evaluation the layer is the identity (dropout): the model skips it without copying.
+  virtual bool identity_in_eval() const { return false; }
+  // The op kind for profiling: "conv", "pool", "dense", "dropout", "flatten", "gap".
+  virtual const char* kind() const = 0;
+
+  // y (N, out) from x (N, in), both backend memory.
+  virtual void forward(const float* x, float* y, int n, const ForwardContext& ctx) = 0;
+  // dx (N, in) unless null, and parameter gradients, from x, y of forward and dy (N, out).
+  virtual void backward(const float* x, const float* y, float* dy, float* dx, int n) = 0;
+
+ protected:
+  std::string name_;
+  FeatureShape in_, out_;
+};
+
+// Draws the Keras seed for each initializer: its own seed, else the run's seed stream.
+struct InitSeeds {
+  uint64_t run_seed = 0;
+  RngKind rng = RngKind::jax;
+  uint32_t next_unseeded = 0;  // k of the next unseeded random initializer (construction order)
+};
+
+// True for initializers that draw random numbers (and so consume a seed).
+bool initializer_is_random(const std::string& name);
+
+// Layout changes between Keras exports and the backend, chosen by rank: 4 is a conv kernel
+// (kh, kw, in, out) <-> (K, C, R, S), 2 a dense kernel (in, out) <-> (OUT, IN), 1 a bias (same).
+std::vector<float> keras_to_backend(const std::vector<float>& keras,
+                                    const std::vector<int64_t>& keras_shape);
+std::vector<float> backend_to_keras(const std::vector<float>& values,
+                                    const std::vector<int64_t>& keras_shape);
+
+// Builds layer `index` (0-based in the model) with input `in`. `last` marks the final layer
+// (the only place softmax is allowed). Throws InputError with the layer's config place.
+std::unique_ptr<Layer> make_layer(const LayerConfig& config, int index, bool last,
+                                  const FeatureShape& in, Backend& backend, InitSeeds& seeds);
+
+}  // namespace repro

@@ -1,0 +1,139 @@
+// Sequential forward/backward over the layers with one activation and one gradient buffer per
+// layer boundary, sized for max_batch; the op objects inside the layers are cached per batch size.
+// Timing per op kind is wall-clock around each call (synchronous on the CPU backends).
+#include "nn/model.h"
+
+#include <chrono>
+
+#include "core/error.h"
+
+namespace repro {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Keras auto names: the first conv2d is "conv2d", the next "conv2d_1", ...
+std::string keras_base_name(LayerKind kind) {
+  switch (kind) {
+    case LayerKind::conv2d: return "conv2d";
+    case LayerKind::max_pooling2d: return "max_pooling2d";
+    case LayerKind::dropout: return "dropout";
+    case LayerKind::global_average_pooling2d: return "global_average_pooling2d";
+    case LayerKind::flatten: return "flatten";
+    case LayerKind::dense: return "dense";
+  }
+  return "layer";
+}
+
+}  // namespace
+
+Model::Model(const RunConfig& config, Backend& backend, int max_batch)
+    : backend_(backend), max_batch_(max_batch) {
+  if (config.model.empty())
+    throw InputError(at_place(config.path, 0, 0, "model: the layer list is empty"));
+  REPRO_CHECK(max_batch > 0, "batch size must be positive");
+  const std::array<int, 3> hwc = repro::input_shape(config);
+  input_ = FeatureShape{hwc[2], hwc[0], hwc[1], false};
+
+  InitSeeds seeds{static_cast<uint64_t>(config.seed), config.rng, 0};
+  std::map<LayerKind, int> kind_counts;
+  FeatureShape shape = input_;
+  for (size_t i = 0; i < config.model.size(); ++i) {
+    LayerConfig layer_config = config.model[i];
+    int& count = kind_counts[layer_config.kind];
+    if (layer_config.name.empty()) {
+      layer_config.name = keras_base_name(layer_config.kind);
+      if (count > 0) layer_config.name += "_" + std::to_string(count);
+    }
+    ++count;
+    const bool last = i + 1 == config.model.size();
+    layers_.push_back(make_layer(layer_config, static_cast<int>(i), last, shape, backend, seeds));
+    shape = layers_.back()->out_shape();
+    for (Parameter* p : layers_.back()->parameters()) parameters_.push_back(p);
+  }
+  if (!shape.flat)
+    throw InputError(at_place(config.path, config.model.back().place.line,
+                              config.model.back().place.col,
+                              "the model must end with flat class scores (dense), got " +
+                                  shape.str()));
+  classes_ = shape.c;
+
+  acts_.push_back(backend.alloc(input_.size() * max_batch));
+  grads_.push_back(Array());
+  for (const auto& layer : layers_) {
+    acts_.push_back(backend.alloc(layer->out_shape().size() * max_batch));
+    grads_.push_back(backend.alloc(layer->out_shape().size() * max_batch));
+  }
+}
+
+const float* Model::forward(const float* x_host, int n, const ForwardContext& ctx) {
+  REPRO_CHECK(n > 0 && n <= max_batch_, "batch of " + std::to_string(n) +
+                                            " images exceeds the model's buffers (" +
+                                            std::to_string(max_batch_) + ")");
+  const auto upload_start = Clock::now();
+  backend_.upload(x_host, acts_[0].data(), input_.size() * n);
+  op_times_["upload"] += seconds_since(upload_start);
+  const float* x = acts_[0].data();
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    Layer& layer = *layers_[i];
+    float* y = acts_[i + 1].data();
+    if (!ctx.training && layer.identity_in_eval()) {
+      continue;  // the layer's output is its input: the next layer reads x directly
+    }
+    const auto start = Clock::now();
+    layer.forward(x, y, n, ctx);
+    op_times_[std::string(layer.kind()) + " fwd"] += seconds_since(start);
+    x = y;
+  }
+  last_train_n_ = ctx.training ? n : -1;
+  return x;
+}
+
+void Model::backward(int n) {
+  REPRO_CHECK(n == last_train_n_, "backward() must follow a training forward() of the same batch");
+  for (size_t i = layers_.size(); i-- > 0;) {
+    Layer& layer = *layers_[i];
+    float* dx = i == 0 ? nullptr : grads_[i].data();
+    const auto start = Clock::now();
+    layer.backward(acts_[i].data(), acts_[i + 1].data(), grads_[i + 1].data(), dx, n);
+    op_times_[std::string(layer.kind()) + " bwd"] += seconds_since(start);
+  }
+}
+
+std::vector<HostTensor> Model::export_weights() const {
+  std::vector<HostTensor> out;
+  for (const Parameter* p : parameters_) {
+    std::vector<float> values(p->size());
+    backend_.download(p->value.data(), values.data(), values.size());
+    out.push_back(HostTensor{p->name, p->keras_shape, backend_to_keras(values, p->keras_shape)});
+  }
+  return out;
+}
+
+void Model::import_weights(const std::vector<HostTensor>& tensors) {
+  REPRO_CHECK(tensors.size() == parameters_.size(),
+              "expected " + std::to_string(parameters_.size()) + " weight tensors, got " +
+                  std::to_string(tensors.size()));
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    Parameter& p = *parameters_[i];
+    if (tensors[i].name != p.name || tensors[i].shape != p.keras_shape ||
+        tensors[i].data.size() != p.size())
+      throw InputError("weights: tensor '" + tensors[i].name + "' does not match parameter '" +
+                       p.name + "' of this model (name or shape differs)");
+    std::vector<float> values = keras_to_backend(tensors[i].data, p.keras_shape);
+    backend_.upload(values.data(), p.value.data(), values.size());
+  }
+}
+
+std::vector<float> Model::weights_bytes() const {
+  std::vector<float> all;
+  for (const HostTensor& t : export_weights()) all.insert(all.end(), t.data.begin(), t.data.end());
+  return all;
+}
+
+}  // namespace repro

@@ -1,0 +1,68 @@
+// A Keras Sequential model over a Backend: layers from the config, activation and gradient
+// buffers for one batch size (smaller batches use a prefix), forward, backward, weight export.
+// It does not compute the loss or update weights: the trainer and the optimizer do.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "config/config.h"
+#include "nn/layers.h"
+
+namespace repro {
+
+// A tensor on the host in Keras layout (the same fields as record's NamedTensor).
+struct HostTensor {
+  std::string name;             // "conv2d/kernel"
+  std::vector<int64_t> shape;   // Keras layout
+  std::vector<float> data;
+};
+
+class Model {
+ public:
+  // Builds the layers of config.model and draws their weights (seeds from config.seed / rng).
+  // `max_batch` sizes the buffers (the training batch size). Throws InputError for a model that
+  // does not fit its input or uses an unsupported combination.
+  Model(const RunConfig& config, Backend& backend, int max_batch);
+
+  int max_batch() const { return max_batch_; }
+  int classes() const { return classes_; }
+  const FeatureShape& input_shape() const { return input_; }
+  const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
+  // Every trainable parameter, layer by layer, kernel before bias.
+  const std::vector<Parameter*>& parameters() const { return parameters_; }
+
+  // Logits (N, classes) in backend memory from host images x (N, C, H, W); valid until the
+  // next forward(). In training mode dropout is applied with the context's key.
+  const float* forward(const float* x_host, int n, const ForwardContext& ctx);
+  // The buffer (N, classes) where the loss writes dL/dlogits before backward().
+  float* dlogits() { return grads_.back().data(); }
+  // Assigns every parameter's gradient from dlogits, for the last training forward() of n.
+  void backward(int n);
+
+  // Weights in Keras layout, in parameters() order; import checks names and shapes.
+  std::vector<HostTensor> export_weights() const;
+  void import_weights(const std::vector<HostTensor>& tensors);
+  // All weights as float32 bytes in parameters() order, Keras layout (the run.json digest input).
+  std::vector<float> weights_bytes() const;
+
+  // Seconds per op kind and direction ("conv fwd", "dense bwd", ...) since construction.
+  const OpTimes& op_times() const { return op_times_; }
+
+ private:
+  Backend& backend_;
+  int max_batch_ = 0;
+  int classes_ = 0;
+  FeatureShape input_;
+  std::vector<std::unique_ptr<Layer>> layers_;
+  std::vector<Parameter*> parameters_;
+  std::vector<Array> acts_;   // acts_[i]: input of layer i (N, in_i); acts_.back(): logits
+  std::vector<Array> grads_;  // grads_[i]: dL/d acts_[i]; grads_[0] unused (empty)
+  int last_train_n_ = -1;
+  OpTimes op_times_;
+};
+
+}  // namespace repro

@@ -1,0 +1,252 @@
+// The training loop: pipeline batch -> model forward -> softmax cross-entropy -> backward ->
+// optimizer step, with Keras's batch-size-weighted running means, and the run folder writer.
+// Checkpoint files and signal handling are not here; TrainState holds what they need.
+#include "train/trainer.h"
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "core/error.h"
+#include "record/safetensors.h"
+
+namespace repro {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+PipelineOptions pipeline_options(const RunConfig& config, bool training, int threads) {
+  PipelineOptions options;
+  options.seed = config.seed;
+  options.shuffle = training && config.data.shuffle;
+  options.shuffle_buffer = config.data.shuffle_buffer;
+  options.reshuffle_each_iteration = config.data.reshuffle_each_iteration;
+  options.batch_size = config.data.batch_size;
+  options.out_h = config.data.resize[0];
+  options.out_w = config.data.resize[1];
+  options.workers = config.data.num_parallel_calls > 0 ? config.data.num_parallel_calls : threads;
+  options.prefetch = config.data.prefetch > 0 ? config.data.prefetch : 2;
+  return options;
+}
+
+void check_labels(const Dataset& data, int classes, const std::string& split) {
+  for (uint8_t label : data.labels)
+    if (label >= classes)
+      throw InputError("data: the " + split + " split has label " + std::to_string(label) +
+                       " but the model's last layer has " + std::to_string(classes) +
+                       " units; make the last dense layer at least " + std::to_string(label + 1) +
+                       " units wide");
+}
+
+}  // namespace
+
+std::string resolve_backend_name(const RunConfig& config, const std::string& name) {
+  if (!name.empty()) return name;
+  return config.device == Device::cuda ? "cudnn" : "onednn";
+}
+
+std::string config_sha256(const RunConfig& config) {
+  std::string text;
+  for (const auto& [key, value] : flatten_config(config)) text += key + "=" + value + "\n";
+  return sha256_hex(text.data(), text.size());
+}
+
+Trainer::Trainer(const RunConfig& config, const TrainOptions& options) : config_(config) {
+  threads_ = options.threads > 0 ? options.threads : config.threads;
+  if (threads_ <= 0) threads_ = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  config_.threads = threads_;
+  if (config_.training.loss != "sparse_categorical_crossentropy")
+    throw InputError("training.loss: only sparse_categorical_crossentropy is supported, got '" +
+                     config_.training.loss + "'");
+
+  BackendOptions backend_options;
+  backend_options.threads = threads_;
+  backend_options.deterministic = config_.determinism;
+  backend_ = make_backend(resolve_backend_name(config_, options.backend), backend_options);
+
+  splits_ = load_splits(config_.data);
+  model_ = std::make_unique<Model>(config_, *backend_, config_.data.batch_size);
+  check_labels(splits_.train, model_->classes(), "training");
+  check_labels(splits_.test, model_->classes(), "test");
+  train_pipeline_ = std::make_unique<Pipeline>(splits_.train, pipeline_options(config_, true, threads_));
+  test_pipeline_ = std::make_unique<Pipeline>(splits_.test, pipeline_options(config_, false, threads_));
+
+  std::vector<std::string> names;
+  std::vector<size_t> sizes;
+  for (Parameter* p : model_->parameters()) {
+    names.push_back(p->name);
+    sizes.push_back(p->size());
+    weights_.push_back(p->value);
+    grads_.push_back(p->grad);
+  }
+  optimizer_ = make_optimizer(config_.training.optimizer, *backend_, names, sizes);
+}
+
+Trainer::~Trainer() = default;
+
+const TrainProfile& Trainer::profile() const {
+  profile_.ops = model_->op_times();
+  return profile_;
+}
+
+void Trainer::run(TrainObserver& observer, int64_t max_steps) {
+  const int epochs = config_.training.epochs;
+  while (state_.epoch < epochs) {
+    train_epoch(observer, max_steps);
+    if (state_.batch < train_pipeline_->batches_per_epoch()) return;  // stopped mid-epoch
+
+    EpochMetrics metrics;
+    metrics.loss = static_cast<float>(state_.loss_sum / static_cast<double>(state_.seen));
+    metrics.accuracy =
+        static_cast<float>(static_cast<double>(state_.correct) / static_cast<double>(state_.seen));
+    if (config_.training.validation) {
+      EpochMetrics val = evaluate();
+      metrics.val_loss = val.loss;
+      metrics.val_accuracy = val.accuracy;
+      metrics.has_validation = true;
+      test_ = val;
+      tested_ = state_.epoch + 1 == epochs;
+    }
+    state_.history["accuracy"].push_back(metrics.accuracy);
+    state_.history["loss"].push_back(metrics.loss);
+    if (metrics.has_validation) {
+      state_.history["val_accuracy"].push_back(metrics.val_accuracy);
+      state_.history["val_loss"].push_back(metrics.val_loss);
+    }
+    state_.epochs.push_back(EpochRecord{state_.epoch + 1, state_.epoch_seconds, weights_sha256()});
+    observer.epoch_end(state_.epoch + 1, metrics, state_.epoch_seconds);
+
+    state_.epoch += 1;
+    state_.batch = 0;
+    state_.loss_sum = 0;
+    state_.correct = 0;
+    state_.seen = 0;
+    state_.epoch_seconds = 0;
+    if (max_steps > 0 && state_.global_step >= max_steps) break;
+  }
+  if (state_.epoch >= epochs && !tested_) {
+    test_ = evaluate();
+    tested_ = true;
+  }
+}
+
+void Trainer::train_epoch(TrainObserver& observer, int64_t max_steps) {
+  const int64_t steps = train_pipeline_->batches_per_epoch();
+  observer.epoch_begin(state_.epoch + 1, config_.training.epochs, steps);
+  const auto epoch_start = Clock::now();
+  const double seconds_before = state_.epoch_seconds;
+  train_pipeline_->start_epoch(state_.epoch, state_.batch);
+  Batch batch;
+  ForwardContext ctx;
+  ctx.training = true;
+  ctx.seed = static_cast<uint64_t>(config_.seed);
+  while (true) {
+    if (max_steps > 0 && state_.global_step >= max_steps) break;
+    const auto wait_start = Clock::now();
+    const bool more = train_pipeline_->next(batch);
+    profile_.data_wait += seconds_since(wait_start);
+    if (!more) break;
+    REPRO_CHECK(batch.index == state_.batch, "pipeline returned batch " +
+                                                 std::to_string(batch.index) + ", expected " +
+                                                 std::to_string(state_.batch));
+    ctx.global_step = state_.global_step;
+    const float* logits = model_->forward(batch.x.data(), batch.size, ctx);
+
+    const auto loss_start = Clock::now();
+    const LossSums sums =
+        backend_->softmax_cross_entropy(logits, batch.y.data(), batch.size, model_->classes(),
+                                        model_->dlogits(), 1.0f / static_cast<float>(batch.size));
+    profile_.loss += seconds_since(loss_start);
+
+    model_->backward(batch.size);
+    const auto optimizer_start = Clock::now();
+    optimizer_->step(weights_, grads_);
+    profile_.optimizer += seconds_since(optimizer_start);
+
+    state_.loss_sum += sums.loss;
+    state_.correct += sums.correct;
+    state_.seen += batch.size;
+    state_.global_step += 1;
+    state_.batch += 1;
+
+    EpochMetrics running;
+    running.loss = static_cast<float>(state_.loss_sum / static_cast<double>(state_.seen));
+    running.accuracy = static_cast<float>(static_cast<double>(state_.correct) /
+                                          static_cast<double>(state_.seen));
+    observer.batch_end(state_.batch, steps, running);
+  }
+  const double elapsed = seconds_since(epoch_start);
+  state_.epoch_seconds = seconds_before + elapsed;
+  profile_.training += elapsed;
+  REPRO_CHECK(steps > 0, "the training split is empty");
+}
+
+EpochMetrics Trainer::evaluate() {
+  const auto start = Clock::now();
+  test_pipeline_->start_epoch(0, 0);
+  Batch batch;
+  ForwardContext ctx;
+  ctx.training = false;
+  double loss_sum = 0;
+  int64_t correct = 0, seen = 0;
+  while (test_pipeline_->next(batch)) {
+    const float* logits = model_->forward(batch.x.data(), batch.size, ctx);
+    const LossSums sums = backend_->softmax_cross_entropy(logits, batch.y.data(), batch.size,
+                                                          model_->classes(), nullptr, 1.0f);
+    loss_sum += sums.loss;
+    correct += sums.correct;
+    seen += batch.size;
+  }
+  REPRO_CHECK(seen > 0, "the test split is empty");
+  EpochMetrics metrics;
+  metrics.loss = static_cast<float>(loss_sum / static_cast<double>(seen));
+  metrics.accuracy = static_cast<float>(static_cast<double>(correct) / static_cast<double>(seen));
+  profile_.validation += seconds_since(start);
+  return metrics;
+}
+
+std::string Trainer::weights_sha256() const {
+  const std::vector<float> bytes = model_->weights_bytes();
+  return sha256_hex(bytes.data(), bytes.size() * sizeof(float));
+}
+
+RunRecord Trainer::run_record() const {
+  RunRecord record;
+  record.repro_version = REPRO_VERSION;
+  record.config_path = config_.path;
+  record.config_sha256 = config_sha256(config_);
+  record.config = flatten_config(config_);
+  record.seed = config_.seed;
+  record.rng = config_.rng == RngKind::tf ? "tf" : "jax";
+  record.backend = backend_->name();
+  record.device = config_.device == Device::cuda ? "cuda" : "cpu";
+  record.determinism = config_.determinism;
+  record.threads = threads_;
+  record.environment = environment_fingerprint();
+  record.environment["backend"] = backend_->describe();
+  record.data_files = splits_.files;
+  record.epochs = state_.epochs;
+  record.test_loss = test_.loss;
+  record.test_accuracy = test_.accuracy;
+  record.completed = tested_ && state_.epoch >= config_.training.epochs;
+  return record;
+}
+
+void Trainer::write_run_folder(const std::string& dir) const {
+  std::vector<NamedTensor> tensors;
+  for (HostTensor& t : model_->export_weights())
+    tensors.push_back(NamedTensor{t.name, t.shape, std::move(t.data)});
+  const std::filesystem::path folder(dir);
+  write_safetensors((folder / "model.safetensors").string(), tensors,
+                    {{"format", "keras"}, {"repro_version", REPRO_VERSION}});
+  write_history((folder / "history.json").string(), state_.history);
+  // run.json last: its presence marks a complete run folder.
+  write_run_record((folder / "run.json").string(), run_record());
+}
+
+}  // namespace repro

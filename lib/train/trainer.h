@@ -1,0 +1,124 @@
+// The epoch loop with Keras fit() semantics: per-epoch running means of loss and accuracy
+// weighted by batch size, validation on the test split after each epoch, history, per-epoch
+// weight digests and times, and the run folder. It never prints: progress goes to an observer.
+//
+// All of the loop's position lives in TrainState so a checkpoint (issue 7) can save it and a
+// resumed run can continue bit-identically: weights and optimizer state come from the model and
+// optimizer, the pipeline restarts with start_epoch(state.epoch, state.batch).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "config/config.h"
+#include "data/dataset.h"
+#include "data/pipeline.h"
+#include "nn/model.h"
+#include "optim/optimizer.h"
+#include "record/history.h"
+#include "record/run_record.h"
+
+namespace repro {
+
+struct TrainOptions {
+  std::string backend;  // "" = by device: cpu -> onednn, cuda -> cudnn
+  int threads = 0;      // 0 = config.threads, and when that is 0 too, all cores
+};
+
+// Where the loop stands; everything an exact resume needs besides weights and optimizer state.
+struct TrainState {
+  int64_t global_step = 0;  // optimizer steps done (the dropout key uses it, 0-based)
+  int epoch = 0;            // 0-based epoch in progress (== epochs when training is done)
+  int64_t batch = 0;        // next batch index within that epoch
+  double loss_sum = 0;      // the epoch in progress: sum of per-sample losses,
+  int64_t correct = 0;      //   samples classified correctly,
+  int64_t seen = 0;         //   samples seen
+  double epoch_seconds = 0; // training time of the epoch in progress so far
+  History history;                  // finished epochs
+  std::vector<EpochRecord> epochs;  // finished epochs: seconds and weight digests
+};
+
+// The metrics Keras shows and records; float32 values, as Keras's metrics are.
+struct EpochMetrics {
+  float loss = 0, accuracy = 0;
+  float val_loss = 0, val_accuracy = 0;
+  bool has_validation = false;
+};
+
+// Seconds per part of the work, for --profile.
+struct TrainProfile {
+  OpTimes ops;              // "conv fwd", "conv bwd", "pool fwd", "upload", ... (the model's)
+  double loss = 0;          // softmax cross-entropy and its gradient
+  double optimizer = 0;
+  double data_wait = 0;     // waiting for the pipeline's next batch
+  double validation = 0;    // whole evaluation passes
+  double training = 0;      // whole training epochs
+};
+
+// Progress callbacks; the default does nothing.
+class TrainObserver {
+ public:
+  virtual ~TrainObserver() = default;
+  virtual void epoch_begin(int epoch, int epochs, int64_t steps) {}  // epoch is 1-based
+  // After each training step: `done` steps of `steps` in this epoch, running means so far.
+  virtual void batch_end(int64_t done, int64_t steps, const EpochMetrics& running) {}
+  // After the epoch's validation.
+  virtual void epoch_end(int epoch, const EpochMetrics& metrics, double seconds) {}
+};
+
+class Trainer {
+ public:
+  // Loads the data, makes the backend, builds the model (drawing its weights) and the optimizer.
+  Trainer(const RunConfig& config, const TrainOptions& options);
+  ~Trainer();
+
+  // Trains from state() to config.training.epochs (stopping early after `max_steps` total
+  // optimizer steps when it is > 0, leaving state() mid-epoch for a checkpoint).
+  void run(TrainObserver& observer, int64_t max_steps = 0);
+
+  // Mean loss and accuracy over the test split, without dropout.
+  EpochMetrics evaluate();
+
+  // Writes model.safetensors, history.json and run.json (last) into `dir`, each atomically.
+  void write_run_folder(const std::string& dir) const;
+
+  const RunConfig& config() const { return config_; }
+  TrainState& state() { return state_; }
+  Model& model() { return *model_; }
+  Optimizer& optimizer() { return *optimizer_; }
+  Backend& backend() { return *backend_; }
+  const TrainProfile& profile() const;
+  int threads() const { return threads_; }
+  // SHA-256 of all weights: float32 bytes, parameter order, Keras layout.
+  std::string weights_sha256() const;
+  // The run record as it stands (completed once every epoch is done and evaluated).
+  RunRecord run_record() const;
+  const EpochMetrics& test_metrics() const { return test_; }
+
+ private:
+  void train_epoch(TrainObserver& observer, int64_t max_steps);
+
+  RunConfig config_;
+  int threads_ = 0;
+  std::unique_ptr<Backend> backend_;
+  Splits splits_;
+  std::unique_ptr<Pipeline> train_pipeline_, test_pipeline_;
+  std::unique_ptr<Model> model_;
+  std::unique_ptr<Optimizer> optimizer_;
+  std::vector<Array> weights_, grads_;  // the model's parameters, in optimizer order
+  TrainState state_;
+  EpochMetrics test_;
+  bool tested_ = false;
+  mutable TrainProfile profile_;
+};
+
+// The backend a config runs on: `name` when given, else onednn for cpu and cudnn for cuda.
+std::string resolve_backend_name(const RunConfig& config, const std::string& name);
+
+// SHA-256 (hex) of the flattened config text ("key=value\n" per entry): run.json's config_sha256.
+std::string config_sha256(const RunConfig& config);
+
+}  // namespace repro
