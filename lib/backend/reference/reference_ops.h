@@ -1,0 +1,58 @@
+// The reference kernels as free functions (llm.c style X_forward / X_backward): naive loops in a
+// fixed order, double accumulation, no threads. They are the oracle the tests compare every
+// other backend with; the onednn backend reuses the cheap element-wise ones so both agree bitwise.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "backend/backend.h"
+
+namespace repro::reference {
+
+// y = act(conv(x, w) + b): x (N,C,H,W), w (K,C,R,S), b (K) or null, y (N,K,OH,OW).
+void conv2d_forward(const ConvGeometry& g, const float* x, const float* w, const float* b,
+                    float* y);
+// dy (N,K,OH,OW) is masked by relu'(y) when g.relu; dx (N,C,H,W) or null, dw (K,C,R,S),
+// db (K) or null. dy is read only.
+void conv2d_backward(const ConvGeometry& g, const float* x, const float* w, const float* y,
+                     const float* dy, float* dx, float* dw, float* db);
+
+// y (N,C,OH,OW) = window max; argmax (N,C,OH,OW) = index h*W+w of the winner in its plane
+// (first in row-major order on ties, padded cells never win).
+void max_pool2d_forward(const PoolGeometry& g, const float* x, float* y, int32_t* argmax);
+// dx (N,C,H,W) = sum of dy over the windows whose argmax is that cell, in output order.
+void max_pool2d_backward(const PoolGeometry& g, const float* dy, const int32_t* argmax,
+                         float* dx);
+
+// y = act(x w^T + b): x (N,IN), w (OUT,IN), b (OUT) or null, y (N,OUT).
+void dense_forward(const DenseGeometry& g, const float* x, const float* w, const float* b,
+                   float* y);
+// dx (N,IN) or null, dw (OUT,IN), db (OUT) or null; dy (N,OUT) masked by relu'(y) when g.relu.
+void dense_backward(const DenseGeometry& g, const float* x, const float* w, const float* y,
+                    const float* dy, float* dx, float* dw, float* db);
+
+// y (N,C) = mean of x (N,C,HW) over HW; dx (N,C,HW) = dy / HW.
+void global_avg_pool_forward(const float* x, float* y, int n, int c, int hw);
+void global_avg_pool_backward(const float* dy, float* dx, int n, int c, int hw);
+
+// x (N,C,HW) -> y (N,HW,C) and back.
+void nchw_to_nhwc(const float* x, float* y, int n, int c, int hw);
+void nhwc_to_nchw(const float* x, float* y, int n, int c, int hw);
+
+// Inverted dropout over elements [begin, end) of the stream (the caller may split the range).
+void dropout_forward(const float* x, float* y, size_t begin, size_t end, StreamKey key,
+                     float rate);
+void dropout_backward(const float* dy, float* dx, size_t begin, size_t end, StreamKey key,
+                      float rate);
+
+// Per-sample cross-entropy of softmax(logits (N,K)) against labels (N), summed over the batch
+// in sample order in double; dlogits (N,K) = (softmax - onehot) * grad_scale unless null.
+LossSums softmax_cross_entropy(const float* logits, const int32_t* labels, int n, int k,
+                               float* dlogits, float grad_scale);
+
+// Keras 3 update rules in float32 with Keras's op order (see optimizers.cpp).
+void adam_update(float* w, const float* g, float* m, float* v, size_t n, const AdamParams& p);
+void sgd_update(float* w, const float* g, float* velocity, size_t n, const SgdParams& p);
+
+}  // namespace repro::reference
