@@ -71,6 +71,14 @@ Trainer::Trainer(const RunConfig& config, const TrainOptions& options) : config_
 
   splits_ = load_splits(config_.data);
   model_ = std::make_unique<Model>(config_, *backend_, config_.data.batch_size);
+  const FeatureShape& input = model_->input_shape();
+  for (const Dataset* split : {&splits_.train, &splits_.test})
+    if (config_.data.resize[0] == 0 && (split->rows != input.h || split->cols != input.w))
+      throw InputError("data: images are " + std::to_string(split->rows) + "x" +
+                       std::to_string(split->cols) + " but the model expects " +
+                       std::to_string(input.h) + "x" + std::to_string(input.w) +
+                       "; set data.resize: [" + std::to_string(split->rows) + ", " +
+                       std::to_string(split->cols) + "] or resize to the model's input");
   check_labels(splits_.train, model_->classes(), "training");
   check_labels(splits_.test, model_->classes(), "test");
   train_pipeline_ = std::make_unique<Pipeline>(splits_.train, pipeline_options(config_, true, threads_));

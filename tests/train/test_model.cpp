@@ -1,0 +1,208 @@
+// Whole-model checks: the reference backend's gradients against central finite differences of
+// the loss (tiny models touching every layer kind), oneDNN against the reference for a full
+// forward and backward pass, and the Keras-layout weight export.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+#include "backend/backend.h"
+#include "core/error.h"
+#include "nn/model.h"
+#include "train_helpers.h"
+
+namespace repro {
+namespace {
+
+using test::conv;
+using test::dense;
+using test::dropout;
+using test::pool;
+using test::simple;
+
+std::vector<float> download(Backend& backend, const float* src, size_t n) {
+  std::vector<float> out(n);
+  backend.download(src, out.data(), n);
+  return out;
+}
+
+// Mean cross-entropy of a training forward pass (dropout keyed by step 5), and optionally the
+// gradients of every parameter.
+double loss_of(Model& model, Backend& backend, const std::vector<float>& x,
+               const std::vector<int32_t>& y, int n, bool with_backward) {
+  ForwardContext ctx{true, 11, 5};
+  const float* logits = model.forward(x.data(), n, ctx);
+  const LossSums sums = backend.softmax_cross_entropy(logits, y.data(), n, model.classes(),
+                                                      model.dlogits(), 1.0f / n);
+  if (with_backward) model.backward(n);
+  return sums.loss / n;
+}
+
+void check_gradients(const RunConfig& config, int n) {
+  auto backend = make_backend("reference", BackendOptions{1, true});
+  Model model(config, *backend, n);
+  const FeatureShape in = model.input_shape();
+  const std::vector<float> x = test::random_floats(in.size() * n, 1, 0.0f, 1.0f);
+  std::vector<int32_t> y(n);
+  for (int i = 0; i < n; ++i) y[i] = i % model.classes();
+
+  loss_of(model, *backend, x, y, n, true);
+  for (Parameter* p : model.parameters()) {
+    const std::vector<float> analytic = download(*backend, p->grad.data(), p->size());
+    std::vector<float> values = download(*backend, p->value.data(), p->size());
+    const size_t stride = std::max<size_t>(1, p->size() / 7);
+    for (size_t i = 0; i < p->size(); i += stride) {
+      const float original = values[i];
+      const float eps = 1e-2f;
+      values[i] = original + eps;
+      backend->upload(values.data(), p->value.data(), values.size());
+      const double plus = loss_of(model, *backend, x, y, n, false);
+      values[i] = original - eps;
+      backend->upload(values.data(), p->value.data(), values.size());
+      const double minus = loss_of(model, *backend, x, y, n, false);
+      values[i] = original;
+      backend->upload(values.data(), p->value.data(), values.size());
+      const double numeric = (plus - minus) / (2.0 * eps);
+      INFO(p->name << "[" << i << "] analytic " << analytic[i] << " numeric " << numeric);
+      CHECK(std::fabs(analytic[i] - numeric) <=
+            2e-3 + 2e-2 * std::max(std::fabs(numeric), std::fabs(double(analytic[i]))));
+    }
+  }
+}
+
+double max_abs(const std::vector<float>& v) {
+  double m = 0;
+  for (float f : v) m = std::max(m, std::fabs(double(f)));
+  return m;
+}
+
+// max |a - b| relative to max |b|: the tolerance the backend issue names (1e-5).
+double relative_error(const std::vector<float>& a, const std::vector<float>& b) {
+  REQUIRE(a.size() == b.size());
+  double diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff = std::max(diff, std::fabs(double(a[i]) - b[i]));
+  return diff / std::max(max_abs(b), 1e-30);
+}
+
+RunConfig recipe_like(int side) {
+  return test::model_config(
+      side, side,
+      {conv(8, 3, Activation::relu), pool(2), dropout(0.2), conv(8, 3, Activation::relu),
+       pool(2), dropout(0.2), conv(8, 3, Activation::relu),
+       simple(LayerKind::global_average_pooling2d), dense(16, Activation::relu), dropout(0.2),
+       dense(10, Activation::softmax)});
+}
+
+}  // namespace
+
+TEST_CASE("model gradients match finite differences: conv same, pool, dropout, flatten, dense",
+          "[model]") {
+  check_gradients(test::model_config(6, 6,
+                                     {conv(3, 3, Activation::relu, Padding::same), pool(2),
+                                      dropout(0.25), simple(LayerKind::flatten),
+                                      dense(5, Activation::relu), dense(4, Activation::softmax)}),
+                  3);
+}
+
+TEST_CASE("model gradients match finite differences: strided conv, gap, linear layers",
+          "[model]") {
+  check_gradients(test::model_config(7, 7,
+                                     {conv(3, 3, Activation::linear, Padding::valid, 2),
+                                      conv(4, 2, Activation::relu, Padding::same),
+                                      simple(LayerKind::global_average_pooling2d),
+                                      dense(6, Activation::linear), dropout(0.3),
+                                      dense(3, Activation::softmax)}),
+                  4);
+}
+
+TEST_CASE("onednn and reference agree on a whole-model forward and backward within 1e-5",
+          "[model][onednn]") {
+  const RunConfig config = recipe_like(20);
+  auto reference = make_backend("reference", BackendOptions{1, true});
+  auto onednn = make_backend("onednn", BackendOptions{2, true});
+  for (int n : {9, 4}) {  // a full batch, then a smaller last batch
+    Model a(config, *reference, 9), b(config, *onednn, 9);
+    const std::vector<float> x = test::random_floats(a.input_shape().size() * n, 2, 0.0f, 1.0f);
+    std::vector<int32_t> y(n);
+    for (int i = 0; i < n; ++i) y[i] = (3 * i) % 10;
+    ForwardContext ctx{true, 5, 17};
+    const std::vector<float> logits_a =
+        download(*reference, a.forward(x.data(), n, ctx), size_t(n) * 10);
+    const std::vector<float> logits_b = download(*onednn, b.forward(x.data(), n, ctx), size_t(n) * 10);
+    CHECK(relative_error(logits_b, logits_a) <= 1e-5);
+    reference->softmax_cross_entropy(a.forward(x.data(), n, ctx), y.data(), n, 10, a.dlogits(),
+                                     1.0f / n);
+    onednn->softmax_cross_entropy(b.forward(x.data(), n, ctx), y.data(), n, 10, b.dlogits(),
+                                  1.0f / n);
+    a.backward(n);
+    b.backward(n);
+    for (size_t i = 0; i < a.parameters().size(); ++i) {
+      const Parameter& pa = *a.parameters()[i];
+      const Parameter& pb = *b.parameters()[i];
+      INFO(pa.name << " batch " << n);
+      CHECK(relative_error(download(*onednn, pb.grad.data(), pb.size()),
+                           download(*reference, pa.grad.data(), pa.size())) <= 1e-5);
+    }
+    const ForwardContext eval{false, 5, 17};
+    CHECK(relative_error(download(*onednn, b.forward(x.data(), n, eval), size_t(n) * 10),
+                         download(*reference, a.forward(x.data(), n, eval), size_t(n) * 10)) <=
+          1e-5);
+  }
+}
+
+TEST_CASE("weights export in Keras layout, named like Keras, and import back", "[model]") {
+  const RunConfig config = test::model_config(
+      5, 5, {conv(2, 3, Activation::relu), conv(3, 2, Activation::relu), simple(LayerKind::flatten),
+             dense(4, Activation::softmax)});
+  auto backend = make_backend("reference", BackendOptions{1, true});
+  Model model(config, *backend, 2);
+  const std::vector<HostTensor> weights = model.export_weights();
+  REQUIRE(weights.size() == 6);
+  CHECK(weights[0].name == "conv2d/kernel");
+  CHECK(weights[0].shape == std::vector<int64_t>{3, 3, 1, 2});
+  CHECK(weights[2].name == "conv2d_1/kernel");
+  CHECK(weights[2].shape == std::vector<int64_t>{2, 2, 2, 3});
+  CHECK(weights[4].name == "dense/kernel");
+  CHECK(weights[4].shape == std::vector<int64_t>{12, 4});
+  CHECK(weights[5].name == "dense/bias");
+  CHECK(weights[5].data == std::vector<float>(4, 0.0f));
+
+  // Keras (kh, kw, in, out) element [1][2][0][1] is backend (K, C, R, S) element [1][0][1][2].
+  const Parameter& kernel = *model.parameters()[0];
+  const std::vector<float> raw = download(*backend, kernel.value.data(), kernel.size());
+  CHECK(weights[0].data[((1 * 3 + 2) * 1 + 0) * 2 + 1] == raw[((1 * 1 + 0) * 3 + 1) * 3 + 2]);
+
+  // The unseeded kernels get different seeds from the run's stream: different draws.
+  CHECK(weights[0].data != std::vector<float>(weights[0].data.size(), weights[0].data[0]));
+
+  std::vector<HostTensor> changed = weights;
+  changed[4].data[7] = 0.25f;
+  model.import_weights(changed);
+  CHECK(model.export_weights()[4].data[7] == 0.25f);
+  changed[4].shape = {4, 27};
+  CHECK_THROWS_AS(model.import_weights(changed), InputError);
+}
+
+TEST_CASE("the same seed draws the same weights; another seed draws others", "[model]") {
+  auto backend = make_backend("reference", BackendOptions{1, true});
+  RunConfig config = recipe_like(20);
+  Model a(config, *backend, 1), b(config, *backend, 1);
+  config.seed += 1;
+  Model c(config, *backend, 1);
+  CHECK(a.weights_bytes() == b.weights_bytes());
+  CHECK(a.weights_bytes() != c.weights_bytes());
+}
+
+TEST_CASE("softmax before the last layer and dense on an image input are refused", "[model]") {
+  auto backend = make_backend("reference", BackendOptions{1, true});
+  CHECK_THROWS_AS(Model(test::model_config(6, 6, {dense(4, Activation::relu)}), *backend, 1),
+                  InputError);
+  CHECK_THROWS_AS(Model(test::model_config(6, 6,
+                                           {simple(LayerKind::flatten),
+                                            dense(4, Activation::softmax),
+                                            dense(4, Activation::softmax)}),
+                        *backend, 1),
+                  InputError);
+}
+
+}  // namespace repro
