@@ -3,6 +3,7 @@
 // It does not pick a GPU: it uses the current device (CUDA_VISIBLE_DEVICES chooses).
 #include "backend/cudnn/cudnn_backend.h"
 
+#include <charconv>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -26,6 +27,16 @@ namespace {
 
 using cuda::Context;
 using cuda::DeviceBuffer;
+
+// 1 - beta as Keras gets it: Python's double 1 - (the user's decimal), rounded to float32. The
+// shortest decimal of the float32 beta recovers the user's text (0.9f -> "0.9"); this mirrors
+// the reference backend so both feed the same constants to the update.
+float one_minus(float beta) {
+  char text[32];
+  const auto [end, ec] = std::to_chars(text, text + sizeof(text), beta);
+  REPRO_CHECK(ec == std::errc(), "cannot format an Adam beta");
+  return static_cast<float>(1.0 - std::stod(std::string(text, end)));
+}
 
 std::string version_text(int v, int major_div, int minor_div) {
   return std::to_string(v / major_div) + "." + std::to_string(v % major_div / minor_div);
@@ -144,11 +155,11 @@ class CudnnBackend final : public Backend {
 
   void dropout_forward(const float* x, float* y, size_t count, StreamKey key,
                        float rate) override {
-    cuda::dropout_apply(x, y, count, key, rate, 1.0f - rate);
+    cuda::dropout_apply(x, y, count, key, rate, 1.0f / (1.0f - rate));
   }
   void dropout_backward(const float* dy, float* dx, size_t count, StreamKey key,
                         float rate) override {
-    cuda::dropout_apply(dy, dx, count, key, rate, 1.0f - rate);
+    cuda::dropout_apply(dy, dx, count, key, rate, 1.0f / (1.0f - rate));
   }
 
   LossSums softmax_cross_entropy(const float* logits, const int32_t* labels, int n, int k,
@@ -185,12 +196,12 @@ class CudnnBackend final : public Backend {
 
   void adam_update(float* w, const float* g, float* m, float* v, size_t n,
                    const AdamParams& p) override {
-    // Keras 3 computes these scalars in float32 too.
+    // The scalars as the reference backend computes them (float32, Keras's order).
     const float t = static_cast<float>(p.step);
     const float b1_power = std::pow(p.beta_1, t);
     const float b2_power = std::pow(p.beta_2, t);
     const float alpha = p.learning_rate * std::sqrt(1.0f - b2_power) / (1.0f - b1_power);
-    cuda::adam_update(w, g, m, v, n, alpha, 1.0f - p.beta_1, 1.0f - p.beta_2, p.epsilon);
+    cuda::adam_update(w, g, m, v, n, alpha, one_minus(p.beta_1), one_minus(p.beta_2), p.epsilon);
   }
 
   void sgd_update(float* w, const float* g, float* velocity, size_t n,
@@ -208,6 +219,15 @@ class CudnnBackend final : public Backend {
 };
 
 }  // namespace
+
+int cuda_device_count() {
+  int devices = 0;
+  if (cudaGetDeviceCount(&devices) != cudaSuccess) {
+    cudaGetLastError();
+    return 0;
+  }
+  return devices;
+}
 
 std::unique_ptr<Backend> make_cudnn_backend(const BackendOptions& options) {
   return std::make_unique<CudnnBackend>(options);

@@ -2,7 +2,8 @@
 // backward, padding, dropout, softmax cross-entropy, global average pooling, transposes, Adam, SGD.
 // No atomics anywhere: every output element is written by one thread, every sum in a fixed order.
 // Built with -fmad=false -prec-div=true -prec-sqrt=true (cmake/cuda.cmake) so element ops round
-// exactly like the CPU's float code; only expf/logf (a few ulp) differ from the host's libm.
+// exactly like the CPU's float code; only exp/log (within an ulp or two of
+// the host's libm) and the order of a few sums differ from the reference backend.
 #include "backend/cudnn/cuda_check.h"
 #include "backend/cudnn/kernels.h"
 
@@ -66,7 +67,7 @@ __global__ void max_pool_forward_kernel(const float* x, float* y, int32_t* argma
     const int oy = static_cast<int>((i / p.ow) % p.oh);
     const size_t plane = i / (static_cast<size_t>(p.ow) * p.oh);
     const float* xp = x + plane * p.h * p.w;  // (H, W)
-    float best = 0.0f;
+    float best = -INFINITY;  // stays so only when the window holds nothing but padding
     int32_t best_at = -1;
     for (int dr = 0; dr < p.r; ++dr) {
       const int ih = oy * p.stride_h - p.pad_top + dr;
@@ -138,14 +139,13 @@ __global__ void crop_planes_kernel(const float* xp, float* x, int planes, int h,
 }
 
 __global__ void dropout_kernel(const float* x, float* y, size_t count, StreamKey key, float rate,
-                               float keep_scale) {
-  REPRO_GRID_STRIDE(i, count) {
-    y[i] = dropout_keep(key, i, rate) ? x[i] / keep_scale : 0.0f;
-  }
+                               float scale) {
+  REPRO_GRID_STRIDE(i, count) { y[i] = dropout_keep(key, i, rate) ? x[i] * scale : 0.0f; }
 }
 
-// One thread per sample: max, sum of exp in class order, loss = log(sum) - (logit[label] - max).
-// The block then sums its kLossBlock losses (double) and hits in a fixed binary tree.
+// One thread per sample, in double like the reference: max, sum of exp in class order,
+// loss = max + log(sum) - logit[label]. The block then sums its kLossBlock losses and hits in a
+// fixed binary tree.
 __global__ void softmax_cross_entropy_kernel(const float* logits, const int32_t* labels, int n,
                                              int k, float* dlogits, float grad_scale,
                                              double* block_loss, int32_t* block_correct) {
@@ -165,15 +165,16 @@ __global__ void softmax_cross_entropy_kernel(const float* logits, const int32_t*
         top_at = j;
       }
     }
-    float sum = 0.0f;
-    for (int j = 0; j < k; ++j) sum = sum + expf(row[j] - top);
-    loss = static_cast<double>(logf(sum) - (row[label] - top));
+    const double max = top;
+    double sum = 0.0;
+    for (int j = 0; j < k; ++j) sum = sum + exp(static_cast<double>(row[j]) - max);
+    loss = max + log(sum) - static_cast<double>(row[label]);
     correct = top_at == label ? 1 : 0;
     if (dlogits != nullptr) {
       float* drow = dlogits + static_cast<size_t>(i) * k;  // (K)
       for (int j = 0; j < k; ++j) {
-        const float p = expf(row[j] - top) / sum;
-        drow[j] = (p - (j == label ? 1.0f : 0.0f)) * grad_scale;
+        const double p = exp(static_cast<double>(row[j]) - max) / sum;
+        drow[j] = static_cast<float>((p - (j == label ? 1.0 : 0.0)) * grad_scale);
       }
     }
   }
@@ -196,9 +197,9 @@ __global__ void softmax_cross_entropy_kernel(const float* logits, const int32_t*
 __global__ void global_avg_pool_forward_kernel(const float* x, float* y, size_t rows, int hw) {
   REPRO_GRID_STRIDE(i, rows) {
     const float* xr = x + i * hw;  // (HW)
-    float sum = 0.0f;
+    double sum = 0.0;
     for (int p = 0; p < hw; ++p) sum = sum + xr[p];
-    y[i] = sum / static_cast<float>(hw);
+    y[i] = static_cast<float>(sum / hw);
   }
 }
 
@@ -299,9 +300,9 @@ void crop_planes(const float* xp, float* x, int planes, int h, int w, int hp, in
 }
 
 void dropout_apply(const float* x, float* y, size_t count, StreamKey key, float rate,
-                   float keep_scale) {
+                   float scale) {
   if (count == 0) return;
-  dropout_kernel<<<blocks_for(count), kThreads>>>(x, y, count, key, rate, keep_scale);
+  dropout_kernel<<<blocks_for(count), kThreads>>>(x, y, count, key, rate, scale);
   REPRO_CUDA_LAUNCHED();
 }
 

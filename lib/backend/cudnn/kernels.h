@@ -35,9 +35,9 @@ void pad_planes(const float* x, float* xp, int planes, int h, int w, int hp, int
 void crop_planes(const float* xp, float* x, int planes, int h, int w, int hp, int wp, int top,
                  int left);
 
-// y (COUNT) = dropout_keep(key, i, rate) ? x / keep_scale : 0, where keep_scale = 1 - rate.
+// y (COUNT) = dropout_keep(key, i, rate) ? x * scale : 0, where scale = 1 / (1 - rate).
 void dropout_apply(const float* x, float* y, size_t count, StreamKey key, float rate,
-                   float keep_scale);
+                   float scale);
 
 // Softmax cross-entropy of logits (N, K) with labels (N) on the device. Writes one partial sum
 // per block of kLossBlock samples: block_loss (BLOCKS) and block_correct (BLOCKS), each reduced
@@ -47,7 +47,7 @@ void softmax_cross_entropy(const float* logits, const int32_t* labels, int n, in
                            float* dlogits, float grad_scale, double* block_loss,
                            int32_t* block_correct);
 
-// y (N, C) = sum over HW of x (N, C, HW) / HW; dx (N, C, HW) = dy (N, C) / HW.
+// y (N, C) = (sum over HW of x (N, C, HW), in double) / HW; dx (N, C, HW) = dy (N, C) / HW.
 void global_avg_pool_forward(const float* x, float* y, int n, int c, int hw);
 void global_avg_pool_backward(const float* dy, float* dx, int n, int c, int hw);
 
