@@ -30,4 +30,44 @@ Dataset read_idx(const std::string& images_path, const std::string& labels_path)
 // Applies data.limit to the training split.
 Splits load_splits(const DataConfig& data);
 
+// One file of a known dataset: its name in the folder and the SHA-256 of the .gz as published.
+struct DatasetFile {
+  std::string name;    // e.g. "train-images-idx3-ubyte.gz"
+  std::string sha256;  // lowercase hex
+};
+
+// The four files of `dataset` (mnist | fashion_mnist) in the order train images, train labels,
+// test images, test labels. Throws InputError for an unknown name (and for idx, which has none).
+const std::vector<DatasetFile>& dataset_files(const std::string& dataset);
+
+// The folders searched for `dataset`, in lookup order (dir first when not empty); they may not exist.
+std::vector<std::string> dataset_search_dirs(const std::string& dataset, const std::string& dir);
+
+// ~/.cache/repro/datasets/<dataset> ($XDG_CACHE_HOME/repro/datasets/<dataset> when set).
+std::string dataset_cache_dir(const std::string& dataset);
+
+// Lowercase hex SHA-256 of a file (OpenSSL EVP); InputError when it cannot be read.
+std::string sha256_file(const std::string& path);
+
+struct FileCheck {
+  std::string path;
+  std::string sha256;    // "" when missing
+  std::string expected;
+  bool present = false;
+  bool ok = false;
+  bool downloaded = false;  // fetch_dataset: this call downloaded it
+};
+
+// Downloads the missing or damaged files of `dataset` into `dir` (the cache when empty) from
+// the official mirrors ($REPRO_DATA_MIRROR, a base URL, replaces them), each through a temp file
+// and a rename after its SHA-256 matched. A mismatch deletes the download and throws
+// RuntimeError; so does a network failure, saying how to provide the files instead.
+// Returns the four files, all present and matching.
+std::vector<FileCheck> fetch_dataset(const std::string& dataset, const std::string& dir);
+
+// Checks the four files of `dataset` in `dir` (or, when empty, in the first search folder that
+// holds any of them) against their published SHA-256. All four are reported missing (with the
+// first search folder as their place) when no folder holds any.
+std::vector<FileCheck> verify_dataset(const std::string& dataset, const std::string& dir);
+
 }  // namespace repro

@@ -30,10 +30,19 @@ struct Batch {
 };
 
 // The order in which an epoch visits the dataset: tf.data's shuffle buffer algorithm.
+// `buffer` 0 (or >= count) is a full permutation; `epoch` keys the draws (the pipeline passes 0
+// for every epoch when reshuffle_each_iteration is false).
 std::vector<int64_t> shuffle_order(int64_t count, int64_t buffer, int64_t seed, int64_t epoch);
+
+// tf.image.resize(x, (out_h, out_w)) with its defaults (bilinear, antialias=False), i.e. TF's
+// ResizeBilinear kernel with half_pixel_centers=True, computed in float32 the way TF does.
+// x (in_h, in_w) -> y (out_h, out_w), one channel.
+void resize_bilinear(const float* x, int in_h, int in_w, float* y, int out_h, int out_w);
 
 class Pipeline {
  public:
+  // `data` must outlive the pipeline (it is read, never copied). No thread runs before the
+  // first start_epoch (or next, which starts epoch 0).
   Pipeline(const Dataset& data, const PipelineOptions& options);
   ~Pipeline();
   Pipeline(const Pipeline&) = delete;

@@ -1,0 +1,306 @@
+// The dataset registry: which files make up mnist and fashion_mnist, where they are looked for
+// (DESIGN.md section 5), their published SHA-256, and the verified download into the cache.
+// It does not parse IDX (idx.cpp) and never trusts a download whose checksum does not match.
+#include <curl/curl.h>
+#include <openssl/evp.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+#include "core/error.h"
+#include "data/dataset.h"
+
+namespace repro {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// MNIST: values in ../shared/data/README.md (also tensorflow/datasets url_checksums/mnist.txt).
+const std::vector<DatasetFile> kMnistFiles = {
+    {"train-images-idx3-ubyte.gz", "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"},
+    {"train-labels-idx1-ubyte.gz", "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"},
+    {"t10k-images-idx3-ubyte.gz", "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"},
+    {"t10k-labels-idx1-ubyte.gz", "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"},
+};
+
+// Fashion-MNIST: tensorflow/datasets url_checksums/fashion_mnist.txt (same file sizes as the
+// project's README: 26421880, 29515, 4422102, 5148 bytes).
+const std::vector<DatasetFile> kFashionFiles = {
+    {"train-images-idx3-ubyte.gz", "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84"},
+    {"train-labels-idx1-ubyte.gz", "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845"},
+    {"t10k-images-idx3-ubyte.gz", "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073"},
+    {"t10k-labels-idx1-ubyte.gz", "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5"},
+};
+
+std::vector<std::string> official_mirrors(const std::string& dataset) {
+  if (dataset == "mnist") {
+    return {"https://ossci-datasets.s3.amazonaws.com/mnist/",
+            "https://storage.googleapis.com/cvdf-datasets/mnist/"};
+  }
+  return {"http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"};
+}
+
+std::vector<std::string> mirrors(const std::string& dataset) {
+  const char* mirror = std::getenv("REPRO_DATA_MIRROR");
+  if (mirror && *mirror) {
+    std::string base = mirror;
+    if (base.back() != '/') base += '/';
+    return {base};
+  }
+  return official_mirrors(dataset);
+}
+
+std::string env_or_empty(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? std::string(v) : std::string();
+}
+
+// The file as named, or its uncompressed twin (name without ".gz"); "" when neither exists.
+std::string find_in(const std::string& dir, const std::string& gz_name) {
+  std::error_code ec;
+  fs::path gz = fs::path(dir) / gz_name;
+  if (fs::is_regular_file(gz, ec)) return gz.string();
+  fs::path raw = fs::path(dir) / gz_name.substr(0, gz_name.size() - 3);
+  if (fs::is_regular_file(raw, ec)) return raw.string();
+  return "";
+}
+
+std::string how_to_provide(const std::string& dataset) {
+  return "put the four files (" + dataset_files(dataset)[0].name +
+         ", ...) in a folder and pass --set data.dir=FOLDER, or set REPRO_DATA_DIR=PARENT with "
+         "them in PARENT/" + dataset + "/";
+}
+
+size_t write_to_file(char* data, size_t size, size_t count, void* file) {
+  return std::fwrite(data, size, count, static_cast<FILE*>(file));
+}
+
+// Downloads `url` to `path`; returns "" on success or curl's reason.
+std::string curl_download(const std::string& url, const std::string& path) {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  FILE* out = std::fopen(path.c_str(), "wb");
+  if (!out) throw RuntimeError(path + ": cannot open for writing; check the folder is writable");
+  CURL* curl = curl_easy_init();
+  if (!curl) {
+    std::fclose(out);
+    throw RuntimeError("curl_easy_init failed");
+  }
+  char error[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_to_file);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, out);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  curl_easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 20L);
+  // Give up on a stalled transfer: under 1 kB/s for 30 s.
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1000L);
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 30L);
+  const CURLcode rc = curl_easy_perform(curl);
+  curl_easy_cleanup(curl);
+  const bool closed = std::fclose(out) == 0;
+  if (rc != CURLE_OK) return error[0] ? std::string(error) : curl_easy_strerror(rc);
+  if (!closed) return "cannot write " + path + " (disk full?)";
+  return "";
+}
+
+}  // namespace
+
+const std::vector<DatasetFile>& dataset_files(const std::string& dataset) {
+  if (dataset == "mnist") return kMnistFiles;
+  if (dataset == "fashion_mnist") return kFashionFiles;
+  if (dataset == "idx") {
+    throw InputError("dataset idx: its files are the four data.* paths of the config; they have "
+                     "no published checksums to fetch or verify");
+  }
+  throw InputError("unknown dataset '" + dataset + "'; expected mnist, fashion_mnist or idx");
+}
+
+std::string dataset_cache_dir(const std::string& dataset) {
+  std::string base = env_or_empty("XDG_CACHE_HOME");
+  if (base.empty()) {
+    const std::string home = env_or_empty("HOME");
+    base = (home.empty() ? fs::temp_directory_path() : fs::path(home) / ".cache").string();
+  }
+  return (fs::path(base) / "repro" / "datasets" / dataset).string();
+}
+
+std::vector<std::string> dataset_search_dirs(const std::string& dataset, const std::string& dir) {
+  dataset_files(dataset);  // rejects unknown names
+  std::vector<std::string> dirs;
+  if (!dir.empty()) dirs.push_back(dir);
+  const std::string data_dir = env_or_empty("REPRO_DATA_DIR");
+  if (!data_dir.empty()) dirs.push_back((fs::path(data_dir) / dataset).string());
+  dirs.push_back(dataset_cache_dir(dataset));
+  if (dataset == "fashion_mnist") dirs.push_back("/usr/share/datasets/fashion-mnist");
+  return dirs;
+}
+
+std::string sha256_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": cannot open to compute its SHA-256; check the path");
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) != 1) {
+    EVP_MD_CTX_free(ctx);
+    throw RuntimeError("OpenSSL EVP_DigestInit_ex(sha256) failed");
+  }
+  std::vector<char> chunk(1 << 20);
+  while (in) {
+    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    if (in.gcount() > 0 && EVP_DigestUpdate(ctx, chunk.data(), in.gcount()) != 1) {
+      EVP_MD_CTX_free(ctx);
+      throw RuntimeError("OpenSSL EVP_DigestUpdate failed on " + path);
+    }
+  }
+  if (in.bad()) {
+    EVP_MD_CTX_free(ctx);
+    throw InputError(path + ": read error while computing its SHA-256");
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  const int rc = EVP_DigestFinal_ex(ctx, digest, &length);
+  EVP_MD_CTX_free(ctx);
+  if (rc != 1) throw RuntimeError("OpenSSL EVP_DigestFinal_ex failed on " + path);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < length; ++i) {
+    out += hex[digest[i] >> 4];
+    out += hex[digest[i] & 15];
+  }
+  return out;
+}
+
+std::vector<FileCheck> verify_dataset(const std::string& dataset, const std::string& dir) {
+  const auto& files = dataset_files(dataset);
+  std::string folder = dir;
+  if (folder.empty()) {
+    const auto dirs = dataset_search_dirs(dataset, "");
+    folder = dirs.front();
+    for (const auto& d : dirs) {
+      bool any = false;
+      for (const auto& f : files) any = any || fs::exists(fs::path(d) / f.name);
+      if (any) {
+        folder = d;
+        break;
+      }
+    }
+  }
+  std::vector<FileCheck> checks;
+  for (const auto& f : files) {
+    FileCheck c;
+    c.path = (fs::path(folder) / f.name).string();
+    c.expected = f.sha256;
+    std::error_code ec;
+    c.present = fs::is_regular_file(c.path, ec);
+    if (c.present) {
+      c.sha256 = sha256_file(c.path);
+      c.ok = c.sha256 == c.expected;
+    }
+    checks.push_back(c);
+  }
+  return checks;
+}
+
+std::vector<FileCheck> fetch_dataset(const std::string& dataset, const std::string& dir) {
+  const auto& files = dataset_files(dataset);
+  const std::string folder = dir.empty() ? dataset_cache_dir(dataset) : dir;
+  std::error_code ec;
+  fs::create_directories(folder, ec);
+  if (ec) {
+    throw RuntimeError(folder + ": cannot create folder: " + ec.message() +
+                       "; pass --dir with a writable folder");
+  }
+  std::vector<FileCheck> checks = verify_dataset(dataset, folder);
+  for (size_t i = 0; i < files.size(); ++i) {
+    FileCheck& c = checks[i];
+    if (c.ok) continue;
+    const std::string tmp = c.path + ".part." + std::to_string(::getpid());
+    std::string failures;
+    bool got = false;
+    for (const auto& base : mirrors(dataset)) {
+      const std::string url = base + files[i].name;
+      const std::string why = curl_download(url, tmp);
+      if (why.empty()) {
+        const std::string sha = sha256_file(tmp);
+        if (sha != c.expected) {
+          fs::remove(tmp, ec);
+          throw RuntimeError(url + ": checksum mismatch: SHA-256 " + sha + ", expected " +
+                             c.expected + "; the download was deleted. Retry later, or " +
+                             how_to_provide(dataset));
+        }
+        fs::rename(tmp, c.path, ec);
+        if (ec) {
+          fs::remove(tmp, ec);
+          throw RuntimeError(c.path + ": cannot move the download into place: " + ec.message());
+        }
+        c.sha256 = sha;
+        c.present = c.ok = c.downloaded = true;
+        got = true;
+        break;
+      }
+      failures += "\n  " + url + ": " + why;
+      fs::remove(tmp, ec);
+    }
+    if (!got) {
+      throw RuntimeError("cannot download " + dataset + " (" + files[i].name + ")" + failures +
+                         "\nwithout network, " + how_to_provide(dataset));
+    }
+  }
+  return checks;
+}
+
+Splits load_splits(const DataConfig& data) {
+  std::vector<std::string> paths;
+  if (data.dataset == "idx") {
+    paths = {data.train_images, data.train_labels, data.test_images, data.test_labels};
+    for (const auto& p : paths) {
+      if (p.empty()) {
+        throw InputError("dataset idx needs data.train_images, data.train_labels, "
+                         "data.test_images and data.test_labels");
+      }
+    }
+  } else {
+    const auto& files = dataset_files(data.dataset);
+    const auto dirs = dataset_search_dirs(data.dataset, data.dir);
+    for (const auto& d : dirs) {
+      std::vector<std::string> found;
+      for (const auto& f : files) {
+        const std::string p = find_in(d, f.name);
+        if (p.empty()) break;
+        found.push_back(p);
+      }
+      if (found.size() == files.size()) {
+        paths = found;
+        break;
+      }
+    }
+    if (paths.empty()) {
+      for (const auto& c : fetch_dataset(data.dataset, "")) paths.push_back(c.path);
+    }
+  }
+  Splits s;
+  s.train = read_idx(paths[0], paths[1]);
+  s.test = read_idx(paths[2], paths[3]);
+  if (s.train.rows != s.test.rows || s.train.cols != s.test.cols) {
+    throw InputError(paths[2] + ": test images are " + std::to_string(s.test.rows) + "x" +
+                     std::to_string(s.test.cols) + " but training images are " +
+                     std::to_string(s.train.rows) + "x" + std::to_string(s.train.cols));
+  }
+  if (data.limit > 0 && data.limit < s.train.count) {
+    s.train.count = data.limit;
+    s.train.images.resize(static_cast<size_t>(data.limit) * s.train.rows * s.train.cols);
+    s.train.labels.resize(static_cast<size_t>(data.limit));
+  }
+  for (const auto& p : paths) s.files.push_back(fs::absolute(p).string());
+  return s;
+}
+
+}  // namespace repro
