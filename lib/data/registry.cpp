@@ -246,12 +246,12 @@ std::vector<FileCheck> fetch_dataset(const std::string& dataset, const std::stri
         got = true;
         break;
       }
-      failures += "\n  " + url + ": " + why;
+      failures += (failures.empty() ? "" : "; ") + url + ": " + why;
       fs::remove(tmp, ec);
     }
     if (!got) {
-      throw RuntimeError("cannot download " + dataset + " (" + files[i].name + ")" + failures +
-                         "\nwithout network, " + how_to_provide(dataset));
+      throw RuntimeError("cannot download " + dataset + " " + files[i].name + " (" + failures +
+                         "); without network, " + how_to_provide(dataset));
     }
   }
   return checks;
