@@ -175,21 +175,16 @@ class CudnnBackend final : public Backend {
     }
     const int blocks = (n + cuda::kLossBlock - 1) / cuda::kLossBlock;
     labels_.resize(sizeof(int32_t) * static_cast<size_t>(n));
-    block_loss_.resize(sizeof(double) * blocks);
-    block_correct_.resize(sizeof(int32_t) * blocks);
+    block_sums_.resize(sizeof(double) * 2 * blocks);
     REPRO_CUDA(cudaMemcpy(labels_.get(), labels, sizeof(int32_t) * n, cudaMemcpyHostToDevice));
     cuda::softmax_cross_entropy(logits, static_cast<const int32_t*>(labels_.get()), n, k, dlogits,
-                                grad_scale, static_cast<double*>(block_loss_.get()),
-                                static_cast<int32_t*>(block_correct_.get()));
-    std::vector<double> loss(blocks);
-    std::vector<int32_t> correct(blocks);
-    REPRO_CUDA(cudaMemcpy(loss.data(), block_loss_.get(), sizeof(double) * blocks,
-                          cudaMemcpyDeviceToHost));
-    REPRO_CUDA(cudaMemcpy(correct.data(), block_correct_.get(), sizeof(int32_t) * blocks,
+                                grad_scale, static_cast<double*>(block_sums_.get()));
+    std::vector<double> host(2 * size_t(blocks));  // (2, BLOCKS): losses, then correct counts
+    REPRO_CUDA(cudaMemcpy(host.data(), block_sums_.get(), sizeof(double) * host.size(),
                           cudaMemcpyDeviceToHost));
     for (int b = 0; b < blocks; ++b) {  // block order: fixed for a given n
-      sums.loss += loss[b];
-      sums.correct += correct[b];
+      sums.loss += host[b];
+      sums.correct += static_cast<int64_t>(host[blocks + b]);
     }
     return sums;
   }
@@ -214,8 +209,7 @@ class CudnnBackend final : public Backend {
  private:
   std::shared_ptr<Context> context_;
   DeviceBuffer labels_;         // (N) int32, grown to the largest batch seen
-  DeviceBuffer block_loss_;     // (BLOCKS) double
-  DeviceBuffer block_correct_;  // (BLOCKS) int32
+  DeviceBuffer block_sums_;     // (2, BLOCKS) double: loss sums, correct counts
 };
 
 }  // namespace

@@ -148,7 +148,7 @@ __global__ void dropout_kernel(const float* x, float* y, size_t count, StreamKey
 // fixed binary tree.
 __global__ void softmax_cross_entropy_kernel(const float* logits, const int32_t* labels, int n,
                                              int k, float* dlogits, float grad_scale,
-                                             double* block_loss, int32_t* block_correct) {
+                                             double* sums) {
   __shared__ double loss_part[kLossBlock];
   __shared__ int32_t correct_part[kLossBlock];
   const int i = blockIdx.x * kLossBlock + threadIdx.x;
@@ -189,8 +189,8 @@ __global__ void softmax_cross_entropy_kernel(const float* logits, const int32_t*
     __syncthreads();
   }
   if (threadIdx.x == 0) {
-    block_loss[blockIdx.x] = loss_part[0];
-    block_correct[blockIdx.x] = correct_part[0];
+    sums[blockIdx.x] = loss_part[0];
+    sums[gridDim.x + blockIdx.x] = correct_part[0];
   }
 }
 
@@ -307,12 +307,11 @@ void dropout_apply(const float* x, float* y, size_t count, StreamKey key, float 
 }
 
 void softmax_cross_entropy(const float* logits, const int32_t* labels, int n, int k,
-                           float* dlogits, float grad_scale, double* block_loss,
-                           int32_t* block_correct) {
+                           float* dlogits, float grad_scale, double* sums) {
   if (n == 0) return;
   const int blocks = (n + kLossBlock - 1) / kLossBlock;
   softmax_cross_entropy_kernel<<<blocks, kLossBlock>>>(logits, labels, n, k, dlogits, grad_scale,
-                                                       block_loss, block_correct);
+                                                       sums);
   REPRO_CUDA_LAUNCHED();
 }
 
