@@ -4,9 +4,10 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "init/initializers.h"
@@ -40,7 +41,11 @@ struct LayerConfig {
   Activation activation = Activation::linear;
   bool use_bias = true;
   InitializerSpec kernel_initializer{};                 // glorot_uniform
-  InitializerSpec bias_initializer{.name = "zeros"};
+  InitializerSpec bias_initializer = [] {  // zeros (a designated initializer would warn)
+    InitializerSpec zeros;
+    zeros.name = "zeros";
+    return zeros;
+  }();
   // max_pooling2d
   std::array<int, 2> pool_size{2, 2};
   // dropout
@@ -101,6 +106,9 @@ struct RunConfig {
   DataConfig data;
   std::vector<LayerConfig> model;
   TrainingConfig training;
+  // Where each key was written: flattened key path ("data.batch_size", "model.0.conv2d.filters")
+  // -> place. A key absent here kept its default; validate() then points at its parent.
+  std::map<std::string, SourcePlace> places;
 };
 
 // Shape after each layer, Keras order without the batch: (H, W, C) or (units).
@@ -112,7 +120,7 @@ struct LayerShape {
 };
 
 // Loads, applies `overrides` ("key.path=value", checked like the file), validates.
-// Throws InputError "file:line:col: message" (overrides: "--set key.path: message").
+// Throws InputError "file:line:col: message" (overrides: "--set key.path=value: message").
 RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides = {});
 RunConfig parse_config(const std::string& yaml_text, const std::string& file_label,
                        const std::vector<std::string>& overrides = {});
@@ -127,8 +135,15 @@ std::array<int, 3> input_shape(const RunConfig& config);
 std::vector<LayerShape> infer_shapes(const RunConfig& config);
 
 // The resolved config flattened to sorted ("key.path", canonical value) pairs, every default
-// filled in (model layers as "model.0.filters", ...): for run.json, hashing and config diffs.
+// filled in (model layers as "model.0.conv2d.filters", ...): for run.json, hashing and config
+// diffs. Every key is also a valid `--set` path.
 std::vector<std::pair<std::string, std::string>> flatten_config(const RunConfig& config);
+
+// The config vocabulary: layer_key conv2d, layer_class_name Conv2D, relu, same.
+std::string layer_key(LayerKind kind);
+std::string layer_class_name(LayerKind kind);
+std::string activation_name(Activation activation);
+std::string padding_name(Padding padding);
 
 // The resolved config as canonical YAML (every key, defaults filled in) for run.json and hashing.
 std::string to_yaml(const RunConfig& config);

@@ -1,0 +1,269 @@
+// The resolved config in canonical form: every key with its default filled in, each value in one
+// spelling, as sorted key paths (flatten_config) or as YAML (to_yaml) that parses back to the same
+// config. Both feed run.json and the config hash, so their text is a format promise.
+#include <algorithm>
+#include <charconv>
+
+#include "config/tree.h"
+
+namespace repro {
+
+std::string layer_key(LayerKind kind) {
+  switch (kind) {
+    case LayerKind::conv2d: return "conv2d";
+    case LayerKind::max_pooling2d: return "max_pooling2d";
+    case LayerKind::dropout: return "dropout";
+    case LayerKind::global_average_pooling2d: return "global_average_pooling2d";
+    case LayerKind::flatten: return "flatten";
+    case LayerKind::dense: return "dense";
+  }
+  return "";
+}
+
+std::string layer_class_name(LayerKind kind) {
+  switch (kind) {
+    case LayerKind::conv2d: return "Conv2D";
+    case LayerKind::max_pooling2d: return "MaxPooling2D";
+    case LayerKind::dropout: return "Dropout";
+    case LayerKind::global_average_pooling2d: return "GlobalAveragePooling2D";
+    case LayerKind::flatten: return "Flatten";
+    case LayerKind::dense: return "Dense";
+  }
+  return "";
+}
+
+std::string activation_name(Activation activation) {
+  switch (activation) {
+    case Activation::linear: return "linear";
+    case Activation::relu: return "relu";
+    case Activation::softmax: return "softmax";
+  }
+  return "";
+}
+
+std::string padding_name(Padding padding) {
+  return padding == Padding::same ? "same" : "valid";
+}
+
+namespace {
+
+struct Entry {
+  std::string key;
+  std::string flat;  // the value as flatten_config gives it
+  std::string yaml;  // the value as YAML (free text quoted)
+};
+
+// The shortest text that reads back as the same double.
+std::string number_text(double value) {
+  char buffer[64];
+  const auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  return std::string(buffer, result.ptr);
+}
+
+std::string bool_text(bool value) { return value ? "true" : "false"; }
+
+std::string pair_text(const std::array<int, 2>& pair) {
+  return "[" + std::to_string(pair[0]) + ", " + std::to_string(pair[1]) + "]";
+}
+
+// A YAML double-quoted scalar: safe for any path or name.
+std::string quoted(const std::string& text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      const char* hex = "0123456789abcdef";
+      out += "\\x";
+      out += hex[(c >> 4) & 0xF];
+      out += hex[c & 0xF];
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+void add_initializer(std::vector<Entry>& out, const std::string& key, const InitializerSpec& spec) {
+  out.push_back({key + ".name", spec.name, spec.name});
+  for (const std::string& argument : config_detail::initializer_arguments(spec.name)) {
+    std::string value;
+    if (argument == "seed") value = spec.seed ? std::to_string(*spec.seed) : "null";
+    if (argument == "mean") value = number_text(spec.mean);
+    if (argument == "stddev") value = number_text(spec.stddev);
+    if (argument == "minval") value = number_text(spec.minval);
+    if (argument == "maxval") value = number_text(spec.maxval);
+    if (argument == "scale") value = number_text(spec.scale);
+    if (argument == "mode") value = spec.mode;
+    if (argument == "distribution") value = spec.distribution;
+    if (argument == "gain") value = number_text(spec.gain);
+    if (argument == "value") value = number_text(spec.value);
+    out.push_back({key + "." + argument, value, value});
+  }
+}
+
+void add_layer(std::vector<Entry>& out, const std::string& key, const LayerConfig& layer) {
+  auto add = [&](const std::string& argument, const std::string& value) {
+    out.push_back({key + "." + argument, value, value});
+  };
+  out.push_back({key + ".name", layer.name, quoted(layer.name)});
+  switch (layer.kind) {
+    case LayerKind::conv2d:
+    case LayerKind::dense:
+      if (layer.kind == LayerKind::conv2d) {
+        add("filters", std::to_string(layer.filters));
+        add("kernel_size", pair_text(layer.kernel_size));
+        add("strides", pair_text(layer.strides));
+        add("padding", padding_name(layer.padding));
+      } else {
+        add("units", std::to_string(layer.units));
+      }
+      add("activation", activation_name(layer.activation));
+      add("use_bias", bool_text(layer.use_bias));
+      add_initializer(out, key + ".kernel_initializer", layer.kernel_initializer);
+      add_initializer(out, key + ".bias_initializer", layer.bias_initializer);
+      break;
+    case LayerKind::max_pooling2d:
+      add("pool_size", pair_text(layer.pool_size));
+      add("strides", pair_text(layer.strides));
+      add("padding", padding_name(layer.padding));
+      break;
+    case LayerKind::dropout:
+      add("rate", number_text(layer.rate));
+      break;
+    default:
+      break;
+  }
+}
+
+// Every key in the order of the documented YAML format.
+std::vector<Entry> canonical_entries(const RunConfig& config) {
+  std::vector<Entry> out;
+  auto add = [&](const std::string& key, const std::string& value) {
+    out.push_back({key, value, value});
+  };
+  auto add_text = [&](const std::string& key, const std::string& value) {
+    out.push_back({key, value, quoted(value)});
+  };
+  auto count_text = [](int value) { return value == 0 ? std::string("auto") : std::to_string(value); };
+
+  add("seed", std::to_string(config.seed));
+  add("rng", config.rng == RngKind::tf ? "tf" : "jax");
+  add("determinism", config.determinism ? "on" : "off");
+  add("device", config.device == Device::cuda ? "cuda" : "cpu");
+  add("threads", std::to_string(config.threads));
+
+  const DataConfig& data = config.data;
+  add("data.dataset", data.dataset);
+  add_text("data.dir", data.dir);
+  if (data.dataset == "idx") {
+    add_text("data.train_images", data.train_images);
+    add_text("data.train_labels", data.train_labels);
+    add_text("data.test_images", data.test_images);
+    add_text("data.test_labels", data.test_labels);
+  }
+  add("data.limit", std::to_string(data.limit));
+  add("data.shuffle", bool_text(data.shuffle));
+  add("data.shuffle_buffer", std::to_string(data.shuffle_buffer));
+  add("data.reshuffle_each_iteration", bool_text(data.reshuffle_each_iteration));
+  add("data.batch_size", std::to_string(data.batch_size));
+  add("data.resize", data.resize[0] == 0 && data.resize[1] == 0 ? "null" : pair_text(data.resize));
+  add("data.num_parallel_calls", count_text(data.num_parallel_calls));
+  add("data.prefetch", count_text(data.prefetch));
+
+  for (size_t i = 0; i < config.model.size(); ++i) {
+    const LayerConfig& layer = config.model[i];
+    add_layer(out, "model." + std::to_string(i) + "." + layer_key(layer.kind), layer);
+  }
+
+  const TrainingConfig& training = config.training;
+  add("training.epochs", std::to_string(training.epochs));
+  const OptimizerConfig& optimizer = training.optimizer;
+  add("training.optimizer.name", optimizer.name);
+  for (const std::string& argument : config_detail::optimizer_arguments(optimizer.name)) {
+    std::string value;
+    if (argument == "learning_rate") value = number_text(optimizer.learning_rate);
+    if (argument == "beta_1") value = number_text(optimizer.beta_1);
+    if (argument == "beta_2") value = number_text(optimizer.beta_2);
+    if (argument == "epsilon") value = number_text(optimizer.epsilon);
+    if (argument == "momentum") value = number_text(optimizer.momentum);
+    if (argument == "nesterov") value = bool_text(optimizer.nesterov);
+    add("training.optimizer." + argument, value);
+  }
+  add("training.loss", training.loss);
+  std::string metrics;
+  for (const std::string& metric : training.metrics) metrics += (metrics.empty() ? "" : ", ") + metric;
+  add("training.metrics", "[" + metrics + "]");
+  add("training.validation", bool_text(training.validation));
+  if (training.checkpoint.enabled) {
+    const int64_t every = training.checkpoint.every_steps;
+    add("training.checkpoint.every", every == 0 ? "epoch" : std::to_string(every));
+    add("training.checkpoint.keep", std::to_string(training.checkpoint.keep));
+  } else {
+    add("training.checkpoint", "off");
+  }
+  if (training.trace.every > 0) {
+    add("training.trace.every", std::to_string(training.trace.every));
+  } else {
+    add("training.trace", "off");
+  }
+  return out;
+}
+
+std::vector<std::string> split_key(const std::string& key) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (true) {
+    const size_t dot = key.find('.', start);
+    parts.push_back(key.substr(start, dot - start));
+    if (dot == std::string::npos) return parts;
+    start = dot + 1;
+  }
+}
+
+bool is_index(const std::string& part) {
+  return !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> flatten_config(const RunConfig& config) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const Entry& entry : canonical_entries(config)) out.emplace_back(entry.key, entry.flat);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Block YAML from the ordered key paths: a numeric part opens a list item ("- "), whose first
+// key shares the dash's line.
+std::string to_yaml(const RunConfig& config) {
+  std::string out;
+  std::vector<std::string> open;  // the containers the previous entry sat in
+  for (const Entry& entry : canonical_entries(config)) {
+    const std::vector<std::string> parts = split_key(entry.key);
+    size_t common = 0;
+    while (common < open.size() && common + 1 < parts.size() && open[common] == parts[common]) {
+      ++common;
+    }
+    open.resize(common);
+    bool dash = false;
+    for (size_t depth = common; depth < parts.size(); ++depth) {
+      const std::string& part = parts[depth];
+      const bool leaf = depth + 1 == parts.size();
+      if (!leaf && is_index(part)) {
+        dash = true;
+        open.push_back(part);
+        continue;
+      }
+      const size_t indent = 2 * depth - (dash ? 2 : 0);
+      out += std::string(indent, ' ') + (dash ? "- " : "") + part + ":";
+      out += leaf ? " " + entry.yaml + "\n" : "\n";
+      dash = false;
+      if (!leaf) open.push_back(part);
+    }
+  }
+  return out;
+}
+
+}  // namespace repro

@@ -1,0 +1,560 @@
+// Reads the config tree into RunConfig: key names, value types and the closed vocabularies
+// (layers, activations, padding, initializer and optimizer names), recording every key's place.
+// Ranges and rules between keys are validate()'s job, so code-built configs get the same checks.
+#include <charconv>
+#include <cmath>
+
+#include "config/tree.h"
+#include "core/error.h"
+
+namespace repro::config_detail {
+
+void fail_at(const SourcePlace& place, const std::string& message) {
+  throw InputError(at_place(place.file, place.line, place.col, message));
+}
+
+const std::vector<std::string>& initializer_arguments(const std::string& name) {
+  static const std::vector<std::string> none, seed_only{"seed"},
+      normal{"mean", "stddev", "seed"}, uniform{"minval", "maxval", "seed"},
+      orthogonal{"gain", "seed"}, variance{"scale", "mode", "distribution", "seed"},
+      constant{"value"};
+  if (name == "zeros" || name == "ones") return none;
+  if (name == "constant") return constant;
+  if (name == "random_normal" || name == "truncated_normal") return normal;
+  if (name == "random_uniform") return uniform;
+  if (name == "orthogonal") return orthogonal;
+  if (name == "variance_scaling") return variance;
+  return seed_only;  // glorot_*, he_*, lecun_*
+}
+
+const std::vector<std::string>& optimizer_arguments(const std::string& name) {
+  static const std::vector<std::string> adam{"learning_rate", "beta_1", "beta_2", "epsilon"},
+      sgd{"learning_rate", "momentum", "nesterov"};
+  return name == "sgd" ? sgd : adam;
+}
+
+namespace {
+
+using Type = ConfigNode::Type;
+
+std::string join(const std::vector<std::string>& words) {
+  std::string out;
+  for (const std::string& word : words) out += (out.empty() ? "" : ", ") + word;
+  return out;
+}
+
+bool contains(const std::vector<std::string>& words, const std::string& word) {
+  for (const std::string& w : words) {
+    if (w == word) return true;
+  }
+  return false;
+}
+
+// How a value reads in a message: `abc`, a list, a map, nothing.
+std::string shown(const ConfigNode& node) {
+  switch (node.type) {
+    case Type::scalar:
+      return node.quoted ? "the string \"" + node.scalar + "\"" : "`" + node.scalar + "`";
+    case Type::list: return "a list";
+    case Type::map: return "a map";
+    default: return "nothing";
+  }
+}
+
+// GlorotUniform -> glorot_uniform, as Keras's to_snake_case for class names.
+std::string snake_case(const std::string& name) {
+  std::string out;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    if (c >= 'A' && c <= 'Z') {
+      if (i > 0 && name[i - 1] != '_') out += '_';
+      out += static_cast<char>(c - 'A' + 'a');
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// Keras's initializer lookup: snake_case names, class names and its few aliases.
+std::string canonical_initializer(const std::string& name) {
+  const std::string snake = snake_case(name);
+  if (snake == "uniform") return "random_uniform";
+  if (snake == "normal") return "random_normal";
+  if (snake == "one") return "ones";
+  if (snake == "zero") return "zeros";
+  if (snake == "orthogonal_initializer") return "orthogonal";
+  return snake;
+}
+
+struct Reader {
+  std::map<std::string, SourcePlace>& places;
+
+  void remember(const std::string& path, const ConfigNode& node) { places[path] = node.place; }
+
+  // Rejects keys outside `valid`, naming the key and listing the valid ones.
+  void only_keys(const ConfigNode& map, const std::string& where,
+                 const std::vector<std::string>& valid) {
+    for (const MapEntry& entry : map.entries) {
+      if (!contains(valid, entry.key)) {
+        fail_at(entry.key_place, "unknown key `" + entry.key + "` in " + where +
+                                     "; valid keys: " + join(valid));
+      }
+    }
+  }
+
+  const ConfigNode& map_of(const ConfigNode& node, const std::string& path,
+                           const std::string& example) {
+    if (node.type != Type::map && node.type != Type::null) {
+      fail_at(node.place, path + " must be a map of keys, e.g. " + example + " (got " +
+                              shown(node) + ")");
+    }
+    remember(path, node);
+    return node;
+  }
+
+  const ConfigNode& scalar_of(const ConfigNode& node, const std::string& path,
+                              const std::string& kind) {
+    if (node.type != Type::scalar) {
+      fail_at(node.place, path + " must be " + kind + " (got " + shown(node) + ")");
+    }
+    remember(path, node);
+    return node;
+  }
+
+  int64_t integer(const ConfigNode& node, const std::string& path) {
+    const ConfigNode& s = scalar_of(node, path, "an integer");
+    int64_t value = 0;
+    const char* end = s.scalar.data() + s.scalar.size();
+    const auto [ptr, ec] = std::from_chars(s.scalar.data(), end, value);
+    if (s.quoted || ec != std::errc() || ptr != end) {
+      fail_at(s.place, path + " must be an integer (got " + shown(s) + ")");
+    }
+    return value;
+  }
+
+  int int32(const ConfigNode& node, const std::string& path) {
+    const int64_t value = integer(node, path);
+    if (value < -2147483647 || value > 2147483647) {
+      fail_at(node.place, path + " is out of range (got " + shown(node) + ")");
+    }
+    return static_cast<int>(value);
+  }
+
+  double number(const ConfigNode& node, const std::string& path) {
+    const ConfigNode& s = scalar_of(node, path, "a number");
+    double value = 0;
+    const char* end = s.scalar.data() + s.scalar.size();
+    const auto [ptr, ec] = std::from_chars(s.scalar.data(), end, value);
+    if (s.quoted || ec != std::errc() || ptr != end || !std::isfinite(value)) {
+      fail_at(s.place, path + " must be a finite number (got " + shown(s) + ")");
+    }
+    return value;
+  }
+
+  bool boolean(const ConfigNode& node, const std::string& path) {
+    const ConfigNode& s = scalar_of(node, path, "true or false");
+    static const std::vector<std::string> yes{"true", "True", "TRUE", "on", "On", "ON", "yes", "Yes"},
+        no{"false", "False", "FALSE", "off", "Off", "OFF", "no", "No"};
+    if (!s.quoted && contains(yes, s.scalar)) return true;
+    if (!s.quoted && contains(no, s.scalar)) return false;
+    fail_at(s.place, path + " must be true or false (also on/off; got " + shown(s) + ")");
+  }
+
+  std::string text(const ConfigNode& node, const std::string& path) {
+    return scalar_of(node, path, "a string").scalar;
+  }
+
+  std::string word(const ConfigNode& node, const std::string& path,
+                   const std::vector<std::string>& valid) {
+    const std::string value = text(node, path);
+    if (!contains(valid, value)) {
+      fail_at(node.place, path + " must be one of " + join(valid) + " (got " + shown(node) + ")");
+    }
+    return value;
+  }
+
+  // An int for both sides or [h, w], as Keras's kernel_size, strides and pool_size.
+  std::array<int, 2> pair(const ConfigNode& node, const std::string& path) {
+    if (node.type == Type::scalar) {
+      const int value = int32(node, path);
+      return {value, value};
+    }
+    if (node.type != Type::list || node.items.size() != 2) {
+      fail_at(node.place, path + " must be an integer or [h, w] (got " + shown(node) + ")");
+    }
+    remember(path, node);
+    std::array<int, 2> value{int32(node.items[0], path), int32(node.items[1], path)};
+    remember(path, node);
+    return value;
+  }
+
+  // `auto` -> 0, else a count of at least 1.
+  int auto_or_count(const ConfigNode& node, const std::string& path) {
+    if (node.type == Type::scalar && !node.quoted && node.scalar == "auto") {
+      remember(path, node);
+      return 0;
+    }
+    if (node.type != Type::scalar) {
+      fail_at(node.place, path + " must be auto or a positive count (got " + shown(node) + ")");
+    }
+    const int value = int32(node, path);
+    if (value < 1) {
+      fail_at(node.place, path + " must be auto or a positive count (got " + shown(node) + ")");
+    }
+    return value;
+  }
+
+  // A map without `name` keeps the layer's default initializer (glorot_uniform or zeros).
+  InitializerSpec initializer(const ConfigNode& node, const std::string& path,
+                              const std::string& default_name) {
+    InitializerSpec spec;
+    spec.name = default_name;
+    const ConfigNode* name_node = &node;
+    if (node.type == Type::map) {
+      remember(path, node);
+      name_node = nullptr;
+      for (const MapEntry& entry : node.entries) {
+        if (entry.key == "name") name_node = &entry.value;
+      }
+    } else if (node.type != Type::scalar) {
+      fail_at(node.place, path + " must be an initializer name or {name: ..., seed: ...} (got " +
+                              shown(node) + ")");
+    }
+    if (name_node) spec.name = canonical_initializer(text(*name_node, path + ".name"));
+    if (name_node && !is_known_initializer(spec.name)) {
+      fail_at(name_node->place, "unknown initializer `" + name_node->scalar + "` in " + path +
+                                    "; valid names: " + join(initializer_names()));
+    }
+    if (node.type != Type::map) return spec;
+
+    std::vector<std::string> valid{"name"};
+    for (const std::string& arg : initializer_arguments(spec.name)) valid.push_back(arg);
+    only_keys(node, path + " (" + spec.name + ")", valid);
+    for (const MapEntry& entry : node.entries) {
+      const std::string key = path + "." + entry.key;
+      const ConfigNode& v = entry.value;
+      if (entry.key == "seed") {
+        if (v.type == Type::null) {
+          remember(key, v);
+        } else {
+          spec.seed = integer(v, key);
+        }
+      }
+      if (entry.key == "mean") spec.mean = number(v, key);
+      if (entry.key == "stddev") spec.stddev = number(v, key);
+      if (entry.key == "minval") spec.minval = number(v, key);
+      if (entry.key == "maxval") spec.maxval = number(v, key);
+      if (entry.key == "scale") spec.scale = number(v, key);
+      if (entry.key == "gain") spec.gain = number(v, key);
+      if (entry.key == "value") spec.value = number(v, key);
+      if (entry.key == "mode") spec.mode = word(v, key, {"fan_in", "fan_out", "fan_avg"});
+      if (entry.key == "distribution") {
+        spec.distribution =
+            word(v, key, {"truncated_normal", "untruncated_normal", "uniform", "normal"});
+        if (spec.distribution == "normal") spec.distribution = "truncated_normal";  // as Keras
+      }
+    }
+    return spec;
+  }
+
+  Activation activation(const ConfigNode& node, const std::string& path) {
+    const std::string name = word(node, path, {"relu", "softmax", "linear"});
+    if (name == "relu") return Activation::relu;
+    if (name == "softmax") return Activation::softmax;
+    return Activation::linear;
+  }
+
+  Padding padding(const ConfigNode& node, const std::string& path) {
+    return word(node, path, {"valid", "same"}) == "same" ? Padding::same : Padding::valid;
+  }
+};
+
+struct LayerVocabulary {
+  std::string key;
+  LayerKind kind;
+  std::vector<std::string> arguments;
+};
+
+const std::vector<LayerVocabulary>& layer_vocabulary() {
+  static const std::vector<LayerVocabulary> layers = {
+      {"conv2d", LayerKind::conv2d,
+       {"filters", "kernel_size", "strides", "padding", "activation", "use_bias",
+        "kernel_initializer", "bias_initializer", "name"}},
+      {"max_pooling2d", LayerKind::max_pooling2d, {"pool_size", "strides", "padding", "name"}},
+      {"dropout", LayerKind::dropout, {"rate", "name"}},
+      {"global_average_pooling2d", LayerKind::global_average_pooling2d, {"name"}},
+      {"flatten", LayerKind::flatten, {"name"}},
+      {"dense", LayerKind::dense,
+       {"units", "activation", "use_bias", "kernel_initializer", "bias_initializer", "name"}},
+  };
+  return layers;
+}
+
+LayerConfig decode_layer(Reader& reader, const ConfigNode& item, int index,
+                         std::map<std::string, int>& auto_names) {
+  const std::string item_path = "model." + std::to_string(index);
+  std::string key;
+  SourcePlace key_place = item.place;
+  const ConfigNode* args = nullptr;
+  if (item.type == Type::scalar && !item.quoted) {
+    key = item.scalar;
+  } else if (item.type == Type::map && item.entries.size() == 1) {
+    key = item.entries[0].key;
+    key_place = item.entries[0].key_place;
+    args = &item.entries[0].value;
+  } else {
+    fail_at(item.place, item_path + " must be one layer, its type as the only key, e.g. "
+                                    "`- dense: {units: 10}` (got " + shown(item) + ")");
+  }
+  const LayerVocabulary* vocabulary = nullptr;
+  std::vector<std::string> known;
+  for (const LayerVocabulary& v : layer_vocabulary()) {
+    known.push_back(v.key);
+    if (v.key == key) vocabulary = &v;
+  }
+  if (!vocabulary) {
+    fail_at(key_place, "unknown layer `" + key + "` in " + item_path + "; valid layers: " +
+                           join(known));
+  }
+
+  LayerConfig layer;
+  layer.kind = vocabulary->kind;
+  layer.place = item.place;
+  reader.places[item_path] = item.place;
+  const std::string path = item_path + "." + key;
+  reader.places[path] = args ? args->place : key_place;
+  // Keras's auto names count only the unnamed layers of each type: dense, dense_1, ...
+  bool named = false;
+  if (args && args->type == Type::map) {
+    for (const MapEntry& entry : args->entries) named = named || entry.key == "name";
+  }
+  if (!named) {
+    const int count = auto_names[key]++;
+    layer.name = count == 0 ? key : key + "_" + std::to_string(count);
+  }
+  if (!args) return layer;
+
+  reader.map_of(*args, path, "{units: 10}");
+  for (const MapEntry& entry : args->entries) {
+    if (layer.kind == LayerKind::dropout && entry.key == "seed") {
+      fail_at(entry.key_place, path + ".seed: dropout takes no seed here; its masks come from "
+                                      "the run's `seed`, so remove it");
+    }
+  }
+  reader.only_keys(*args, path, vocabulary->arguments);
+  bool strides_given = false;
+  for (const MapEntry& entry : args->entries) {
+    const std::string key_path = path + "." + entry.key;
+    const ConfigNode& v = entry.value;
+    if (entry.key == "filters") layer.filters = reader.int32(v, key_path);
+    if (entry.key == "units") layer.units = reader.int32(v, key_path);
+    if (entry.key == "kernel_size") layer.kernel_size = reader.pair(v, key_path);
+    if (entry.key == "pool_size") layer.pool_size = reader.pair(v, key_path);
+    if (entry.key == "strides") {
+      layer.strides = reader.pair(v, key_path);
+      strides_given = true;
+    }
+    if (entry.key == "padding") layer.padding = reader.padding(v, key_path);
+    if (entry.key == "activation") layer.activation = reader.activation(v, key_path);
+    if (entry.key == "use_bias") layer.use_bias = reader.boolean(v, key_path);
+    if (entry.key == "kernel_initializer") {
+      layer.kernel_initializer = reader.initializer(v, key_path, layer.kernel_initializer.name);
+    }
+    if (entry.key == "bias_initializer") {
+      layer.bias_initializer = reader.initializer(v, key_path, layer.bias_initializer.name);
+    }
+    if (entry.key == "rate") layer.rate = reader.number(v, key_path);
+    if (entry.key == "name") layer.name = reader.text(v, key_path);
+  }
+  // Keras's MaxPooling2D: strides=None means strides = pool_size.
+  if (layer.kind == LayerKind::max_pooling2d && !strides_given) layer.strides = layer.pool_size;
+  return layer;
+}
+
+void decode_data(Reader& reader, const ConfigNode& node, DataConfig& data) {
+  reader.map_of(node, "data", "{dataset: mnist, batch_size: 64}");
+  reader.only_keys(node, "data",
+                   {"dataset", "dir", "train_images", "train_labels", "test_images",
+                    "test_labels", "limit", "shuffle", "shuffle_buffer",
+                    "reshuffle_each_iteration", "batch_size", "resize", "num_parallel_calls",
+                    "prefetch"});
+  for (const MapEntry& entry : node.entries) {
+    const std::string path = "data." + entry.key;
+    const ConfigNode& v = entry.value;
+    if (entry.key == "dataset") data.dataset = reader.text(v, path);
+    if (entry.key == "dir") data.dir = v.type == Type::null ? "" : reader.text(v, path);
+    if (entry.key == "train_images") data.train_images = reader.text(v, path);
+    if (entry.key == "train_labels") data.train_labels = reader.text(v, path);
+    if (entry.key == "test_images") data.test_images = reader.text(v, path);
+    if (entry.key == "test_labels") data.test_labels = reader.text(v, path);
+    if (entry.key == "limit") data.limit = reader.integer(v, path);
+    if (entry.key == "shuffle") data.shuffle = reader.boolean(v, path);
+    if (entry.key == "shuffle_buffer") data.shuffle_buffer = reader.integer(v, path);
+    if (entry.key == "reshuffle_each_iteration") {
+      data.reshuffle_each_iteration = reader.boolean(v, path);
+    }
+    if (entry.key == "batch_size") data.batch_size = reader.int32(v, path);
+    if (entry.key == "resize") {
+      if (v.type == Type::null) {
+        data.resize = {0, 0};
+        reader.remember(path, v);
+      } else {
+        if (v.type != Type::list) {
+          fail_at(v.place, "data.resize must be [h, w] (got " + shown(v) + ")");
+        }
+        data.resize = reader.pair(v, path);
+      }
+    }
+    if (entry.key == "num_parallel_calls") data.num_parallel_calls = reader.auto_or_count(v, path);
+    if (entry.key == "prefetch") data.prefetch = reader.auto_or_count(v, path);
+  }
+}
+
+// A map without `name` means adam, the default.
+void decode_optimizer(Reader& reader, const ConfigNode& node, OptimizerConfig& optimizer) {
+  const std::string path = "training.optimizer";
+  const ConfigNode* name_node = &node;
+  if (node.type == Type::map) {
+    reader.remember(path, node);
+    name_node = nullptr;
+    for (const MapEntry& entry : node.entries) {
+      if (entry.key == "name") name_node = &entry.value;
+    }
+  } else if (node.type != Type::scalar) {
+    fail_at(node.place, path + " must be adam, sgd or {name: adam, learning_rate: 0.001} (got " +
+                            shown(node) + ")");
+  }
+  std::string name = name_node ? reader.text(*name_node, path + ".name") : optimizer.name;
+  for (char& c : name) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  if (name != "adam" && name != "sgd") {
+    fail_at(name_node ? name_node->place : node.place,
+            path + ".name must be adam or sgd (got `" + name + "`)");
+  }
+  optimizer.name = name;
+  if (node.type != Type::map) return;
+
+  std::vector<std::string> valid{"name"};
+  for (const std::string& arg : optimizer_arguments(name)) valid.push_back(arg);
+  reader.only_keys(node, path + " (" + name + ")", valid);
+  for (const MapEntry& entry : node.entries) {
+    const std::string key = path + "." + entry.key;
+    const ConfigNode& v = entry.value;
+    if (entry.key == "learning_rate") optimizer.learning_rate = reader.number(v, key);
+    if (entry.key == "beta_1") optimizer.beta_1 = reader.number(v, key);
+    if (entry.key == "beta_2") optimizer.beta_2 = reader.number(v, key);
+    if (entry.key == "epsilon") optimizer.epsilon = reader.number(v, key);
+    if (entry.key == "momentum") optimizer.momentum = reader.number(v, key);
+    if (entry.key == "nesterov") optimizer.nesterov = reader.boolean(v, key);
+  }
+}
+
+void decode_training(Reader& reader, const ConfigNode& node, TrainingConfig& training) {
+  reader.map_of(node, "training", "{epochs: 2, optimizer: adam}");
+  reader.only_keys(node, "training",
+                   {"epochs", "optimizer", "loss", "metrics", "validation", "checkpoint",
+                    "trace"});
+  for (const MapEntry& entry : node.entries) {
+    const std::string path = "training." + entry.key;
+    const ConfigNode& v = entry.value;
+    if (entry.key == "epochs") training.epochs = reader.int32(v, path);
+    if (entry.key == "optimizer") decode_optimizer(reader, v, training.optimizer);
+    if (entry.key == "loss") training.loss = reader.text(v, path);
+    if (entry.key == "validation") training.validation = reader.boolean(v, path);
+    if (entry.key == "metrics") {
+      if (v.type != Type::list) {
+        fail_at(v.place, path + " must be a list, e.g. [accuracy] (got " + shown(v) + ")");
+      }
+      reader.remember(path, v);
+      training.metrics.clear();
+      for (const ConfigNode& metric : v.items) training.metrics.push_back(reader.text(metric, path));
+      reader.remember(path, v);
+    }
+    if (entry.key == "checkpoint") {
+      CheckpointConfig& checkpoint = training.checkpoint;
+      checkpoint = CheckpointConfig{};
+      if (v.type != Type::map) {
+        checkpoint.enabled = v.type != Type::null && reader.boolean(v, path);
+        reader.remember(path, v);
+        continue;
+      }
+      checkpoint.enabled = true;
+      reader.map_of(v, path, "{every: epoch, keep: 2}");
+      reader.only_keys(v, path, {"every", "keep"});
+      for (const MapEntry& sub : v.entries) {
+        const std::string key = path + "." + sub.key;
+        if (sub.key == "keep") checkpoint.keep = reader.int32(sub.value, key);
+        if (sub.key == "every") {
+          const ConfigNode& e = sub.value;
+          if (e.type == Type::scalar && !e.quoted && e.scalar == "epoch") {
+            reader.remember(key, e);
+            checkpoint.every_steps = 0;
+          } else {
+            checkpoint.every_steps = reader.integer(e, key);
+            if (checkpoint.every_steps < 1) {
+              fail_at(e.place, key + " must be epoch or a positive number of steps (got " +
+                                   shown(e) + ")");
+            }
+          }
+        }
+      }
+    }
+    if (entry.key == "trace") {
+      training.trace = TraceConfig{};
+      if (v.type != Type::map) {
+        if (v.type != Type::null && reader.boolean(v, path)) {
+          fail_at(v.place, path + " needs a step count, e.g. trace: {every: 50}");
+        }
+        reader.remember(path, v);
+        continue;
+      }
+      reader.map_of(v, path, "{every: 50}");
+      reader.only_keys(v, path, {"every"});
+      for (const MapEntry& sub : v.entries) {
+        const std::string key = path + ".every";
+        training.trace.every = reader.integer(sub.value, key);
+        if (training.trace.every < 1) {
+          fail_at(sub.value.place, key + " must be a positive number of steps; to turn tracing "
+                                         "off, remove trace (got " + shown(sub.value) + ")");
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+RunConfig decode_config(const ConfigNode& root) {
+  RunConfig config;
+  Reader reader{config.places};
+  reader.only_keys(root, "the config",
+                   {"seed", "rng", "determinism", "device", "threads", "data", "model",
+                    "training"});
+  for (const MapEntry& entry : root.entries) {
+    const std::string& key = entry.key;
+    const ConfigNode& v = entry.value;
+    if (key == "seed") config.seed = reader.integer(v, key);
+    if (key == "rng") config.rng = reader.word(v, key, {"jax", "tf"}) == "tf" ? RngKind::tf : RngKind::jax;
+    if (key == "determinism") config.determinism = reader.boolean(v, key);
+    if (key == "device") {
+      config.device = reader.word(v, key, {"cpu", "cuda"}) == "cuda" ? Device::cuda : Device::cpu;
+    }
+    if (key == "threads") config.threads = reader.int32(v, key);
+    if (key == "data") decode_data(reader, v, config.data);
+    if (key == "training") decode_training(reader, v, config.training);
+    if (key == "model") {
+      if (v.type != Type::list && v.type != Type::null) {
+        fail_at(v.place, "model must be a list of layers, e.g. `- dense: {units: 10}` (got " +
+                             shown(v) + ")");
+      }
+      reader.remember(key, v);
+      std::map<std::string, int> auto_names;
+      for (size_t i = 0; i < v.items.size(); ++i) {
+        config.model.push_back(decode_layer(reader, v.items[i], static_cast<int>(i), auto_names));
+      }
+    }
+  }
+  return config;
+}
+
+}  // namespace repro::config_detail

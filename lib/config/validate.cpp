@@ -1,0 +1,346 @@
+// validate(): every range and every rule between keys, with the place the key was written
+// (or its parent's); and Keras's shape inference for the layer list. Reads no YAML: a config
+// built in code gets the same checks, pointing at the file when no place is known.
+#include <charconv>
+#include <set>
+
+#include "config/tree.h"
+#include "core/error.h"
+
+namespace repro {
+
+using config_detail::fail_at;
+
+namespace {
+
+// The place of `key`, else of its closest parent that has one, else the file.
+SourcePlace place_for(const RunConfig& config, std::string key) {
+  while (true) {
+    const auto it = config.places.find(key);
+    if (it != config.places.end()) return it->second;
+    const size_t dot = key.rfind('.');
+    if (dot == std::string::npos) break;
+    key.resize(dot);
+  }
+  return SourcePlace{config.path, 0, 0};
+}
+
+std::string layer_path(const RunConfig& config, size_t index) {
+  return "model." + std::to_string(index) + "." + layer_key(config.model[index].kind);
+}
+
+// A layer argument's place; a code-built layer falls back to the layer's own place.
+// An empty `argument` means the whole layer (its list item).
+SourcePlace layer_place(const RunConfig& config, size_t index, const std::string& argument) {
+  SourcePlace place = argument.empty()
+                          ? place_for(config, "model." + std::to_string(index))
+                          : place_for(config, layer_path(config, index) + "." + argument);
+  const bool nothing_found = place.line == 0 && place.file == config.path;
+  if (nothing_found && config.model[index].place.line > 0) place = config.model[index].place;
+  return place;
+}
+
+std::string describe(const RunConfig& config, size_t index) {
+  return "layer " + std::to_string(index) + " (" + layer_key(config.model[index].kind) + " `" +
+         config.model[index].name + "`)";
+}
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string out = "(";
+  for (size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
+  return out + ")";
+}
+
+// The shortest text that reads back as the same double: 1.5, not 1.500000.
+std::string number_text(double value) {
+  char buffer[64];
+  const auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  return std::string(buffer, result.ptr);
+}
+
+std::string pair_text(const std::array<int, 2>& pair) {
+  return "[" + std::to_string(pair[0]) + ", " + std::to_string(pair[1]) + "]";
+}
+
+void check_value(bool ok, const RunConfig& config, const std::string& key,
+                 const std::string& message) {
+  if (!ok) fail_at(place_for(config, key), key + " " + message);
+}
+
+void check_initializer(const RunConfig& config, size_t index, const std::string& argument,
+                       const InitializerSpec& spec) {
+  const std::string key = layer_path(config, index) + "." + argument;
+  auto fail = [&](const std::string& sub, const std::string& message) {
+    SourcePlace place = place_for(config, key + "." + sub);
+    if (place.line == 0 && place.file == config.path) {
+      place = layer_place(config, index, argument);
+    }
+    fail_at(place, key + "." + sub + " " + message);
+  };
+  if (!is_known_initializer(spec.name)) {
+    fail("name", "is not a known initializer (got `" + spec.name + "`)");
+  }
+  if (spec.seed && *spec.seed < 0) fail("seed", "must be 0 or more");
+  if (spec.name == "random_normal" || spec.name == "truncated_normal") {
+    if (!(spec.stddev > 0)) fail("stddev", "must be greater than 0");
+  }
+  if (spec.name == "random_uniform" && !(spec.minval < spec.maxval)) {
+    fail("maxval", "must be greater than minval");
+  }
+  if (spec.name == "variance_scaling") {
+    if (!(spec.scale > 0)) fail("scale", "must be greater than 0 (Keras rejects it too)");
+    if (spec.mode != "fan_in" && spec.mode != "fan_out" && spec.mode != "fan_avg") {
+      fail("mode", "must be fan_in, fan_out or fan_avg");
+    }
+    if (spec.distribution != "truncated_normal" && spec.distribution != "untruncated_normal" &&
+        spec.distribution != "uniform") {
+      fail("distribution", "must be truncated_normal, untruncated_normal or uniform");
+    }
+  }
+}
+
+void check_layer(const RunConfig& config, size_t index) {
+  const LayerConfig& layer = config.model[index];
+  const std::string path = layer_path(config, index);
+  auto fail = [&](const std::string& argument, const std::string& message) {
+    fail_at(layer_place(config, index, argument), path + "." + argument + " " + message);
+  };
+  auto positive_pair = [&](const std::string& argument, const std::array<int, 2>& pair) {
+    if (pair[0] < 1 || pair[1] < 1 || pair[0] > 4096 || pair[1] > 4096) {
+      fail(argument, "must be positive, at most 4096 (got " + pair_text(pair) + ")");
+    }
+  };
+  const bool from_file = !config.places.empty();  // then an absent key was never written
+  switch (layer.kind) {
+    case LayerKind::conv2d:
+      if (from_file && !config.places.count(path + ".filters")) {
+        fail("filters", "is missing; add filters: N (the number of output channels)");
+      }
+      if (layer.filters < 1 || layer.filters > 1000000) {
+        fail("filters", "must be a positive integer (got " + std::to_string(layer.filters) + ")");
+      }
+      positive_pair("kernel_size", layer.kernel_size);
+      positive_pair("strides", layer.strides);
+      break;
+    case LayerKind::max_pooling2d:
+      positive_pair("pool_size", layer.pool_size);
+      positive_pair("strides", layer.strides);
+      break;
+    case LayerKind::dropout:
+      if (!(layer.rate >= 0.0 && layer.rate < 1.0)) {
+        fail("rate", "must be in [0, 1) (got " + number_text(layer.rate) +
+                         "); it is the fraction of inputs dropped");
+      }
+      break;
+    case LayerKind::dense:
+      if (from_file && !config.places.count(path + ".units")) {
+        fail("units", "is missing; add units: N (the number of outputs)");
+      }
+      if (layer.units < 1 || layer.units > 1000000) {
+        fail("units", "must be a positive integer (got " + std::to_string(layer.units) + ")");
+      }
+      break;
+    default:
+      break;
+  }
+  if (layer.kind == LayerKind::conv2d || layer.kind == LayerKind::dense) {
+    check_initializer(config, index, "kernel_initializer", layer.kernel_initializer);
+    check_initializer(config, index, "bias_initializer", layer.bias_initializer);
+    if (layer.activation == Activation::softmax && index + 1 != config.model.size()) {
+      fail_at(layer_place(config, index, "activation"),
+              describe(config, index) + ": softmax is only allowed on the last layer (the loss "
+                                        "expects probabilities there only); use relu or linear");
+    }
+  }
+  if (layer.name.empty() || layer.name.find('/') != std::string::npos) {
+    fail("name", "must be a non-empty name without `/` (got `" + layer.name + "`)");
+  }
+}
+
+void check_data(const RunConfig& config) {
+  const DataConfig& data = config.data;
+  const bool idx = data.dataset == "idx";
+  check_value(data.dataset == "mnist" || data.dataset == "fashion_mnist" || idx, config,
+              "data.dataset", "must be mnist, fashion_mnist or idx (got `" + data.dataset + "`)");
+  const std::vector<std::pair<std::string, std::string>> files = {
+      {"train_images", data.train_images}, {"train_labels", data.train_labels},
+      {"test_images", data.test_images},   {"test_labels", data.test_labels}};
+  for (const auto& [key, value] : files) {
+    if (idx) {
+      check_value(!value.empty(), config, "data.dataset",
+                  "is idx, so data." + key + " must name its IDX file (add data." + key +
+                      ": path/to/file)");
+    } else {
+      check_value(value.empty(), config, "data." + key,
+                  "is only read with dataset: idx; remove it or set dataset: idx");
+    }
+  }
+  check_value(data.limit >= 0, config, "data.limit",
+              "must be 0 (all images) or a positive count (got " + std::to_string(data.limit) +
+                  ")");
+  check_value(data.shuffle_buffer >= 0, config, "data.shuffle_buffer",
+              "must be 0 (the whole training set) or a positive count (got " +
+                  std::to_string(data.shuffle_buffer) + ")");
+  check_value(data.batch_size >= 1, config, "data.batch_size",
+              "must be a positive integer, e.g. 64 (got " + std::to_string(data.batch_size) +
+                  ")");
+  const bool no_resize = data.resize[0] == 0 && data.resize[1] == 0;
+  const bool good_resize = data.resize[0] >= 1 && data.resize[1] >= 1 &&
+                           data.resize[0] <= 1024 && data.resize[1] <= 1024;
+  check_value(no_resize || good_resize, config, "data.resize",
+              "must be [h, w] with sides from 1 to 1024 (got " + pair_text(data.resize) + ")");
+  check_value(data.num_parallel_calls >= 0, config, "data.num_parallel_calls",
+              "must be auto or a positive count");
+  check_value(data.prefetch >= 0, config, "data.prefetch", "must be auto or a positive count");
+}
+
+void check_training(const RunConfig& config) {
+  const TrainingConfig& training = config.training;
+  const OptimizerConfig& optimizer = training.optimizer;
+  check_value(training.epochs >= 1, config, "training.epochs",
+              "must be at least 1 (got " + std::to_string(training.epochs) + ")");
+  check_value(optimizer.name == "adam" || optimizer.name == "sgd", config,
+              "training.optimizer.name", "must be adam or sgd (got `" + optimizer.name + "`)");
+  check_value(optimizer.learning_rate > 0, config, "training.optimizer.learning_rate",
+              "must be greater than 0");
+  if (optimizer.name == "adam") {
+    check_value(optimizer.beta_1 >= 0 && optimizer.beta_1 < 1, config,
+                "training.optimizer.beta_1", "must be in [0, 1)");
+    check_value(optimizer.beta_2 >= 0 && optimizer.beta_2 < 1, config,
+                "training.optimizer.beta_2", "must be in [0, 1)");
+    check_value(optimizer.epsilon > 0, config, "training.optimizer.epsilon",
+                "must be greater than 0");
+  } else {
+    check_value(optimizer.momentum >= 0 && optimizer.momentum <= 1, config,
+                "training.optimizer.momentum", "must be in [0, 1] (Keras rejects it too)");
+  }
+  check_value(training.loss == "sparse_categorical_crossentropy", config, "training.loss",
+              "must be sparse_categorical_crossentropy, the only loss repro trains with (got `" +
+                  training.loss + "`)");
+  std::set<std::string> seen;
+  for (const std::string& metric : training.metrics) {
+    check_value(metric == "accuracy", config, "training.metrics",
+                "may only hold accuracy (got `" + metric + "`)");
+    check_value(seen.insert(metric).second, config, "training.metrics",
+                "names accuracy twice; keep one");
+  }
+  const CheckpointConfig& checkpoint = training.checkpoint;
+  if (checkpoint.enabled) {
+    check_value(checkpoint.every_steps >= 0, config, "training.checkpoint.every",
+                "must be epoch or a positive number of steps");
+    check_value(checkpoint.keep >= 1, config, "training.checkpoint.keep",
+                "must be at least 1 (got " + std::to_string(checkpoint.keep) + ")");
+  }
+  check_value(training.trace.every >= 0, config, "training.trace.every",
+              "must be a positive number of steps");
+}
+
+}  // namespace
+
+std::array<int, 3> input_shape(const RunConfig& config) {
+  if (config.data.resize[0] > 0 && config.data.resize[1] > 0) {
+    return {config.data.resize[0], config.data.resize[1], 1};
+  }
+  return {28, 28, 1};  // MNIST and Fashion-MNIST images; idx files are checked when read
+}
+
+std::vector<LayerShape> infer_shapes(const RunConfig& config) {
+  const std::array<int, 3> input = input_shape(config);
+  std::vector<int64_t> shape{input[0], input[1], input[2]};  // (H, W, C) or (N)
+  std::vector<LayerShape> shapes;
+  for (size_t i = 0; i < config.model.size(); ++i) {
+    const LayerConfig& layer = config.model[i];
+    auto fail = [&](const std::string& argument, const std::string& message) {
+      fail_at(layer_place(config, i, argument), describe(config, i) + " " + message);
+    };
+    const bool image = shape.size() == 3;
+    const bool spatial = layer.kind == LayerKind::conv2d ||
+                         layer.kind == LayerKind::max_pooling2d ||
+                         layer.kind == LayerKind::global_average_pooling2d;
+    if (spatial && !image) {
+      fail("", "needs an image input (H, W, C) but gets " + shape_text(shape) +
+                   " after flatten or global pooling; move it before them");
+    }
+    if (layer.kind == LayerKind::dense && image) {
+      fail("", "gets the 3-D input " + shape_text(shape) +
+                   "; add `- flatten: {}` or `- global_average_pooling2d: {}` before it");
+    }
+    LayerShape out{layer.name, layer_class_name(layer.kind), shape, 0};
+    if (layer.kind == LayerKind::conv2d || layer.kind == LayerKind::max_pooling2d) {
+      const bool conv = layer.kind == LayerKind::conv2d;
+      const std::array<int, 2> window = conv ? layer.kernel_size : layer.pool_size;
+      const std::string window_key = conv ? "kernel_size" : "pool_size";
+      for (int d = 0; d < 2; ++d) {
+        const int64_t in = shape[d], k = window[d], s = layer.strides[d];
+        if (layer.padding == Padding::valid && k > in) {
+          fail(window_key, "has " + window_key + " " + pair_text(window) +
+                               ", larger than its input " + shape_text(shape) +
+                               "; use a smaller one, padding: same, or a larger data.resize");
+        }
+        // Keras: valid floor((in - k) / s) + 1, same ceil(in / s).
+        out.output[d] = layer.padding == Padding::valid ? (in - k) / s + 1 : (in + s - 1) / s;
+      }
+      if (conv) {
+        out.output[2] = layer.filters;
+        out.params = int64_t{window[0]} * window[1] * shape[2] * layer.filters +
+                     (layer.use_bias ? layer.filters : 0);
+      }
+    } else if (layer.kind == LayerKind::global_average_pooling2d) {
+      out.output = {shape[2]};
+    } else if (layer.kind == LayerKind::flatten) {
+      int64_t size = 1;
+      for (int64_t d : shape) size *= d;
+      out.output = {size};
+    } else if (layer.kind == LayerKind::dense) {
+      out.output = {layer.units};
+      out.params = shape[0] * layer.units + (layer.use_bias ? layer.units : 0);
+    }
+    shape = out.output;
+    shapes.push_back(out);
+  }
+  return shapes;
+}
+
+void validate(const RunConfig& config) {
+  check_value(config.seed >= 0, config, "seed",
+              "must be 0 or more (got " + std::to_string(config.seed) + ")");
+  check_value(config.threads >= 0 && config.threads <= 4096, config, "threads",
+              "must be 0 (all cores) or a thread count (got " + std::to_string(config.threads) +
+                  ")");
+  check_data(config);
+  check_training(config);
+
+  if (config.model.empty()) {
+    fail_at(place_for(config, "model"),
+            "the model has no layers; add model: with a list of layers, e.g. "
+            "`- dense: {units: 10, activation: softmax}` (see configs/mnist_recipe.yaml)");
+  }
+  std::map<std::string, size_t> names;
+  for (size_t i = 0; i < config.model.size(); ++i) {
+    check_layer(config, i);
+    const auto [it, fresh] = names.emplace(config.model[i].name, i);
+    if (!fresh) {
+      fail_at(layer_place(config, i, "name"),
+              "layer name `" + config.model[i].name + "` is used by layers " +
+                  std::to_string(it->second) + " and " + std::to_string(i) +
+                  "; names must be unique, so rename one of them (name: ...)");
+    }
+  }
+
+  const std::vector<LayerShape> shapes = infer_shapes(config);
+  const size_t last = config.model.size() - 1;
+  const std::vector<int64_t>& output = shapes.back().output;
+  if (output.size() != 1) {
+    fail_at(layer_place(config, last, ""),
+            "the model must end in a 1-D output, one value per class (it ends in " +
+                shape_text(output) + "); end it with flatten and a dense layer");
+  }
+  const bool ten_classes = config.data.dataset == "mnist" || config.data.dataset == "fashion_mnist";
+  if (ten_classes && output[0] < 10) {
+    fail_at(layer_place(config, last, "units"),
+            describe(config, last) + " gives " + std::to_string(output[0]) + " outputs but " +
+                config.data.dataset + " has 10 classes; give the last layer units: 10");
+  }
+}
+
+}  // namespace repro

@@ -1,0 +1,116 @@
+// Each invalid config gives its own message at the exact file:line:col of the offending text.
+#include <catch2/catch.hpp>
+
+#include "config_test_helpers.h"
+
+using Catch::Matchers::StartsWith;
+using repro::test::config_error;
+
+namespace {
+
+// A valid model tail for cases about other keys.
+const std::string kModel = "model:\n  - flatten: {}\n  - dense: {units: 10}\n";
+
+}  // namespace
+
+TEST_CASE("an unknown key is named with the valid keys") {
+  REQUIRE(config_error("seed: 1\nepoch: 2\n" + kModel) ==
+          "bad.yaml:2:1: unknown key `epoch` in the config; valid keys: seed, rng, determinism, "
+          "device, threads, data, model, training");
+  REQUIRE(config_error("model:\n  - conv2d: {filter: 4}\n  - flatten: {}\n  - dense: {units: 10}\n") ==
+          "bad.yaml:2:14: unknown key `filter` in model.0.conv2d; valid keys: filters, "
+          "kernel_size, strides, padding, activation, use_bias, kernel_initializer, "
+          "bias_initializer, name");
+  REQUIRE(config_error(kModel + "training:\n  optimizer: {name: sgd, beta_1: 0.9}\n") ==
+          "bad.yaml:5:26: unknown key `beta_1` in training.optimizer (sgd); valid keys: name, "
+          "learning_rate, momentum, nesterov");
+  REQUIRE(config_error("model:\n  - flatten: {}\n"
+                       "  - dense: {units: 10, kernel_initializer: {name: he_normal, stddev: 2}}\n") ==
+          "bad.yaml:3:62: unknown key `stddev` in model.1.dense.kernel_initializer (he_normal); "
+          "valid keys: name, seed");
+  REQUIRE(config_error("model:\n  - conv3d: {filters: 2}\n") ==
+          "bad.yaml:2:5: unknown layer `conv3d` in model.0; valid layers: conv2d, max_pooling2d, "
+          "dropout, global_average_pooling2d, flatten, dense");
+}
+
+TEST_CASE("a wrong type names the key and what it got") {
+  REQUIRE(config_error("data:\n  batch_size: abc\n" + kModel) ==
+          "bad.yaml:2:15: data.batch_size must be an integer (got `abc`)");
+  REQUIRE(config_error("model:\n  - flatten: {}\n  - dense: {units: \"10\"}\n") ==
+          "bad.yaml:3:20: model.1.dense.units must be an integer (got the string \"10\")");
+  REQUIRE(config_error("data:\n  resize: [32]\n" + kModel) ==
+          "bad.yaml:2:11: data.resize must be an integer or [h, w] (got a list)");
+  REQUIRE(config_error("data:\n  shuffle: maybe\n" + kModel) ==
+          "bad.yaml:2:12: data.shuffle must be true or false (also on/off; got `maybe`)");
+  REQUIRE(config_error("- seed\n- data\n") ==
+          "bad.yaml:1:1: a config is a map of keys (seed:, data:, model:, training:), not a list "
+          "or a single value");
+}
+
+TEST_CASE("impossible values are errors at their place") {
+  REQUIRE_THAT(config_error("model:\n  - flatten: {}\n  - dropout: {rate: 1.0}\n  - dense: {units: 10}\n"),
+               StartsWith("bad.yaml:3:21: model.1.dropout.rate must be in [0, 1) (got 1)"));
+  REQUIRE(config_error("model:\n  - conv2d: {filters: 0}\n  - flatten: {}\n  - dense: {units: 10}\n") ==
+          "bad.yaml:2:23: model.0.conv2d.filters must be a positive integer (got 0)");
+  REQUIRE(config_error(kModel + "training:\n  epochs: -1\n") ==
+          "bad.yaml:5:11: training.epochs must be at least 1 (got -1)");
+  REQUIRE(config_error("data:\n  limit: -5\n" + kModel) ==
+          "bad.yaml:2:10: data.limit must be 0 (all images) or a positive count (got -5)");
+  REQUIRE(config_error("data:\n  batch_size: 0\n" + kModel) ==
+          "bad.yaml:2:15: data.batch_size must be a positive integer, e.g. 64 (got 0)");
+  REQUIRE(config_error("data:\n  dataset: cifar10\n" + kModel) ==
+          "bad.yaml:2:12: data.dataset must be mnist, fashion_mnist or idx (got `cifar10`)");
+  REQUIRE(config_error("data:\n  dataset: idx\n  train_images: a\n" + kModel) ==
+          "bad.yaml:2:12: data.dataset is idx, so data.train_labels must name its IDX file (add "
+          "data.train_labels: path/to/file)");
+  REQUIRE(config_error("model:\n  - flatten: {}\n  - dense: {activation: relu}\n") ==
+          "bad.yaml:3:12: model.1.dense.units is missing; add units: N (the number of outputs)");
+  REQUIRE_THAT(config_error("model:\n  - flatten: {}\n  - dense: {units: 10, kernel_initializer: xavier}\n"),
+               StartsWith("bad.yaml:3:44: unknown initializer `xavier` in "
+                          "model.1.dense.kernel_initializer; valid names: random_normal, "));
+  REQUIRE(config_error("model:\n  - flatten: {}\n  - dropout: {rate: 0.1, seed: 3}\n  - dense: {units: 10}\n") ==
+          "bad.yaml:3:26: model.1.dropout.seed: dropout takes no seed here; its masks come from "
+          "the run's `seed`, so remove it");
+  REQUIRE(config_error("model:\n  - flatten: {name: a}\n  - dense: {units: 10, name: a}\n") ==
+          "bad.yaml:3:30: layer name `a` is used by layers 0 and 1; names must be unique, so "
+          "rename one of them (name: ...)");
+}
+
+TEST_CASE("the model must fit its input") {
+  REQUIRE(config_error("data:\n  resize: [4, 4]\n"
+                       "model:\n  - conv2d: {filters: 2, kernel_size: 5}\n  - flatten: {}\n"
+                       "  - dense: {units: 10}\n") ==
+          "bad.yaml:4:39: layer 0 (conv2d `conv2d`) has kernel_size [5, 5], larger than its "
+          "input (4, 4, 1); use a smaller one, padding: same, or a larger data.resize");
+  REQUIRE(config_error("model:\n  - max_pooling2d: {pool_size: [2, 30]}\n  - flatten: {}\n"
+                       "  - dense: {units: 10}\n") ==
+          "bad.yaml:2:32: layer 0 (max_pooling2d `max_pooling2d`) has pool_size [2, 30], larger "
+          "than its input (28, 28, 1); use a smaller one, padding: same, or a larger data.resize");
+  REQUIRE(config_error("model:\n  - conv2d: {filters: 2}\n  - dense: {units: 10}\n") ==
+          "bad.yaml:3:5: layer 1 (dense `dense`) gets the 3-D input (26, 26, 2); add `- flatten: "
+          "{}` or `- global_average_pooling2d: {}` before it");
+  REQUIRE(config_error("model:\n  - flatten: {}\n  - conv2d: {filters: 2}\n  - dense: {units: 10}\n") ==
+          "bad.yaml:3:5: layer 1 (conv2d `conv2d`) needs an image input (H, W, C) but gets (784) "
+          "after flatten or global pooling; move it before them");
+  REQUIRE_THAT(config_error("model:\n  - flatten: {}\n  - dense: {units: 10, activation: softmax}\n"
+                            "  - dense: {units: 10}\n"),
+               StartsWith("bad.yaml:3:36: layer 1 (dense `dense`): softmax is only allowed on the "
+                          "last layer"));
+  REQUIRE(config_error("model:\n  - flatten: {}\n  - dense: {units: 5}\n") ==
+          "bad.yaml:3:20: layer 1 (dense `dense`) gives 5 outputs but mnist has 10 classes; give "
+          "the last layer units: 10");
+  REQUIRE_THAT(config_error("seed: 1\n"), StartsWith("bad.yaml: the model has no layers; add model:"));
+}
+
+TEST_CASE("malformed YAML, duplicate keys and an empty file are errors with their place") {
+  REQUIRE_THAT(config_error("seed: 1\nmodel: [a, b\ntraining: {}\n"),
+               StartsWith("bad.yaml:3:9: not valid YAML: "));
+  REQUIRE(config_error("seed: 1\nseed: 2\n" + kModel) ==
+          "bad.yaml:2:1: duplicate key `seed` (first at line 1); remove one of them");
+  REQUIRE(config_error("") ==
+          "bad.yaml: the config is empty; start from configs/mnist_recipe.yaml");
+}
+
+TEST_CASE("a missing config file is an input error naming it") {
+  REQUIRE_THROWS_AS(repro::load_config("/nonexistent/run.yaml"), repro::InputError);
+}
