@@ -1,13 +1,175 @@
-// repro train: not built yet (placeholder until its issue lands).
+// repro train CONFIG: trains a config and writes its run folder (history.json, run.json,
+// model.safetensors), printing Keras-style progress. Wiring only: the loop lives in lib/train.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <system_error>
+
 #include "commands.h"
+#include "config/config.h"
 #include "core/error.h"
+#include "train/progress.h"
+#include "train/trainer.h"
 
 namespace repro::app {
 
+namespace {
+
+struct TrainCliOptions {
+  std::string config;
+  std::string out;
+  std::vector<std::string> sets;
+  std::string device;
+  std::string backend;
+  int threads = 0;
+  int epochs = 0;
+  bool quiet = false;
+  bool profile = false;
+};
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Keras's fit(verbose=1) output: "Epoch 1/2", then a bar redrawn in place on a terminal, or only
+// the final line of each epoch when stdout is a pipe or a file.
+class ProgressPrinter : public TrainObserver {
+ public:
+  explicit ProgressPrinter(bool live) : live_(live) {}
+
+  void epoch_begin(int epoch, int epochs, int64_t steps) override {
+    std::printf("Epoch %d/%d\n", epoch, epochs);
+    std::fflush(stdout);
+    bar_ = std::make_unique<Progbar>(steps, live_, now_seconds());
+    steps_ = steps;
+    last_draw_ = 0;
+    width_ = 0;
+  }
+
+  void batch_end(int64_t done, int64_t steps, const EpochMetrics& running) override {
+    const double now = now_seconds();
+    std::string text = bar_->line(done, {{"accuracy", running.accuracy}, {"loss", running.loss}},
+                                  false, now);
+    if (!live_ || (now - last_draw_ < 0.05 && done < steps)) return;
+    draw(text);
+    last_draw_ = now;
+  }
+
+  void epoch_end(int epoch, const EpochMetrics& m, double seconds) override {
+    std::vector<std::pair<std::string, double>> values = {{"accuracy", m.accuracy},
+                                                          {"loss", m.loss}};
+    if (m.has_validation) {
+      values.push_back({"val_accuracy", m.val_accuracy});
+      values.push_back({"val_loss", m.val_loss});
+    }
+    draw(bar_->line(steps_, values, true, now_seconds()));
+    std::printf("\n");
+    std::fflush(stdout);
+  }
+
+ private:
+  void draw(const std::string& text) {
+    // Visible width: ANSI escapes take no columns, "━" is 3 bytes for one column.
+    int width = 0;
+    bool escape = false;
+    for (unsigned char ch : text) {
+      if (ch == 0x1b) escape = true;
+      if (escape) {
+        if (ch == 'm') escape = false;
+        continue;
+      }
+      if ((ch & 0xC0) != 0x80) ++width;
+    }
+    std::string line = live_ ? "\r" + text : text;
+    if (live_ && width < width_) line += std::string(width_ - width, ' ');
+    width_ = width;
+    std::fputs(line.c_str(), stdout);
+    std::fflush(stdout);
+  }
+
+  bool live_;
+  std::unique_ptr<Progbar> bar_;
+  int64_t steps_ = 0;
+  double last_draw_ = 0;
+  int width_ = 0;
+};
+
+void print_profile(Trainer& trainer) {
+  const TrainProfile& p = trainer.profile();
+  std::vector<std::pair<std::string, double>> rows(p.ops.begin(), p.ops.end());
+  rows.push_back({"loss", p.loss});
+  rows.push_back({"optimizer", p.optimizer});
+  rows.push_back({"data wait", p.data_wait});
+  double measured = 0;
+  for (const auto& row : rows) measured += row.second;
+  std::printf("profile: %s backend, %d threads (seconds over all training steps)\n",
+              trainer.backend().name().c_str(), trainer.threads());
+  for (const auto& [name, seconds] : rows)
+    std::printf("  %-14s %9.3f s  %5.1f%%\n", name.c_str(), seconds,
+                p.training > 0 ? 100.0 * seconds / p.training : 0.0);
+  std::printf("  %-14s %9.3f s  %5.1f%%\n", "other", p.training - measured,
+              p.training > 0 ? 100.0 * (p.training - measured) / p.training : 0.0);
+  std::printf("  %-14s %9.3f s\n", "training", p.training);
+  std::printf("  %-14s %9.3f s\n", "validation", p.validation);
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  std::printf("  peak RSS       %9.1f MB\n", static_cast<double>(usage.ru_maxrss) / 1024.0);
+}
+
+int run_train(const TrainCliOptions& cli) {
+  std::vector<std::string> overrides = cli.sets;
+  if (!cli.device.empty()) overrides.push_back("device=" + cli.device);
+  if (cli.epochs > 0) overrides.push_back("training.epochs=" + std::to_string(cli.epochs));
+  if (cli.threads > 0) overrides.push_back("threads=" + std::to_string(cli.threads));
+  RunConfig config = load_config(cli.config, overrides);
+
+  const std::string out = cli.out.empty() ? "runs/" + config.name : cli.out;
+  std::error_code error;
+  std::filesystem::create_directories(out, error);
+  if (error || !std::filesystem::is_directory(out))
+    throw InputError("--out " + out + ": cannot create the run folder (" + error.message() +
+                     "); pick a writable path");
+
+  TrainOptions options;
+  options.backend = cli.backend;
+  Trainer trainer(config, options);
+  ProgressPrinter printer(isatty(fileno(stdout)) != 0);
+  TrainObserver silent;
+  trainer.run(cli.quiet ? static_cast<TrainObserver&>(silent) : printer);
+  trainer.write_run_folder(out);
+  if (!cli.quiet) {
+    std::printf("Model accuracy on test data: %.2f%%\n", trainer.test_metrics().accuracy * 100.0);
+    std::printf("Run folder: %s\n", out.c_str());
+  }
+  if (cli.profile) print_profile(trainer);
+  return 0;
+}
+
+}  // namespace
+
 void setup_train(CLI::App& app, int& exit_code) {
-  auto* cmd = app.add_subcommand("train", "(not built yet)");
-  cmd->allow_extras();
-  cmd->callback([&exit_code] { throw RuntimeError("repro train is not built yet"); });
+  auto options = std::make_shared<TrainCliOptions>();
+  auto* cmd = app.add_subcommand("train", "Train a config and write its run folder");
+  cmd->add_option("config", options->config, "The run's YAML config")->required();
+  cmd->add_option("--out", options->out, "Run folder (default runs/<config name>)");
+  cmd->add_option("--set", options->sets, "Override a config key: key.path=value (repeatable)");
+  cmd->add_option("--device", options->device, "cpu or cuda (overrides the config)")
+      ->check(CLI::IsMember({"cpu", "cuda"}));
+  cmd->add_option("--backend", options->backend,
+                  "reference, onednn or cudnn (default: onednn on cpu, cudnn on cuda)")
+      ->check(CLI::IsMember({"reference", "onednn", "cudnn"}));
+  cmd->add_option("--threads", options->threads, "CPU threads (default: the config's, else all cores)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--epochs", options->epochs, "Epochs (overrides training.epochs)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--quiet", options->quiet, "Print nothing but errors");
+  cmd->add_flag("--profile", options->profile,
+                "Print time per op kind, data wait, optimizer and peak RSS at the end");
+  cmd->callback([options, &exit_code] { exit_code = run_train(*options); });
 }
 
 }  // namespace repro::app

@@ -77,7 +77,7 @@ const float* Model::forward(const float* x_host, int n, const ForwardContext& ct
                                             std::to_string(max_batch_) + ")");
   const auto upload_start = Clock::now();
   backend_.upload(x_host, acts_[0].data(), input_.size() * n);
-  op_times_["upload"] += seconds_since(upload_start);
+  if (ctx.training) op_times_["upload"] += seconds_since(upload_start);
   const float* x = acts_[0].data();
   for (size_t i = 0; i < layers_.size(); ++i) {
     Layer& layer = *layers_[i];
@@ -87,7 +87,7 @@ const float* Model::forward(const float* x_host, int n, const ForwardContext& ct
     }
     const auto start = Clock::now();
     layer.forward(x, y, n, ctx);
-    op_times_[std::string(layer.kind()) + " fwd"] += seconds_since(start);
+    if (ctx.training) op_times_[std::string(layer.kind()) + " fwd"] += seconds_since(start);
     x = y;
   }
   last_train_n_ = ctx.training ? n : -1;

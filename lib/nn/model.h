@@ -49,7 +49,8 @@ class Model {
   // All weights as float32 bytes in parameters() order, Keras layout (the run.json digest input).
   std::vector<float> weights_bytes() const;
 
-  // Seconds per op kind and direction ("conv fwd", "dense bwd", ...) since construction.
+  // Seconds per op kind and direction ("conv fwd", "dense bwd", "upload") over the training
+  // passes since construction (evaluation passes are not counted).
   const OpTimes& op_times() const { return op_times_; }
 
  private:
