@@ -1,0 +1,77 @@
+// Shared plumbing of the oneDNN backend: the engine/stream context, a checked-call wrapper that
+// turns dnnl::error into RuntimeError with the call and file:line, and layout helpers.
+// Vendor types stay inside lib/backend/onednn/.
+#pragma once
+
+#include <dnnl.hpp>
+
+#include <memory>
+#include <string>
+
+#include "backend/backend.h"
+
+namespace repro::onednn {
+
+[[noreturn]] void throw_dnnl_error(const dnnl::error& e, const char* call, const char* file,
+                                   int line);
+
+// Runs f() and converts a dnnl::error into RuntimeError naming the call and place.
+template <class F>
+auto checked(F&& f, const char* call, const char* file, int line) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const dnnl::error& e) {
+    throw_dnnl_error(e, call, file, line);
+  }
+}
+
+}  // namespace repro::onednn
+
+// Evaluates a oneDNN expression; its dnnl::error becomes RuntimeError("oneDNN call ... failed").
+#define REPRO_DNNL(expr) ::repro::onednn::checked([&]() { return expr; }, #expr, __FILE__, __LINE__)
+
+namespace repro::onednn {
+
+using tag = dnnl::memory::format_tag;
+
+// What every op of one backend shares: the engine, a stream, and the threading settings.
+struct Context {
+  dnnl::engine engine;
+  dnnl::stream stream;
+  int threads = 1;           // OpenMP threads for this backend's ops
+  bool deterministic = true;  // bit-identical across thread counts (fixed micro-batches)
+  // Sets this backend's thread count on the calling thread (OpenMP settings are per thread).
+  void use_threads() const;
+};
+
+// Images per micro-batch of the deterministic weight-gradient path: fixed, never derived from
+// the thread count, so the batch sum is split the same way on any machine.
+constexpr int kMicroBatch = 8;
+
+// A plain f32 descriptor: dims with the given plain tag (nchw, oihw, nc, oi, x).
+dnnl::memory::desc plain_desc(const dnnl::memory::dims& dims, tag t);
+// The same descriptor with its outermost (batch) dimension set to n; layouts with the batch
+// outermost keep every other stride, so a slice of the full tensor is a valid tensor.
+dnnl::memory::desc with_batch(const dnnl::memory::desc& md, int n);
+
+// A memory in `desc` either wrapping the user's plain pointer directly (same layout) or owning a
+// buffer in the op's layout with a reorder between them. Built once per geometry.
+class EdgeMemory {
+ public:
+  EdgeMemory() = default;
+  EdgeMemory(const Context& ctx, const dnnl::memory::desc& plain, const dnnl::memory::desc& op);
+  bool needs_reorder() const { return reorder_needed_; }
+  // The op-side memory, after copying `plain_data` in (reorder or just point at it).
+  dnnl::memory& to_op(const Context& ctx, const float* plain_data);
+  // The op-side memory to be written; call from_op() afterwards to land it in plain_data.
+  dnnl::memory& op_memory(float* plain_data);
+  void from_op(const Context& ctx, float* plain_data);
+
+ private:
+  dnnl::memory plain_;
+  dnnl::memory op_;
+  dnnl::reorder to_op_, from_op_;
+  bool reorder_needed_ = false;
+};
+
+}  // namespace repro::onednn

@@ -1,0 +1,162 @@
+// Weight gradients on oneDNN, fast or thread-count invariant (see onednn_weight_grad.h).
+#include "backend/onednn/onednn_weight_grad.h"
+
+#include <omp.h>
+
+#include "core/error.h"
+
+namespace repro::onednn {
+
+namespace {
+
+using dnnl::memory;
+
+// Bytes of one image in a layout whose batch dimension is outermost and unblocked.
+size_t image_bytes(const memory::desc& md) {
+  const auto& blocking = md.data.format_desc.blocking;
+  REPRO_CHECK(md.data.format_kind == dnnl_blocked, "oneDNN chose a non-blocked layout");
+  for (int i = 0; i < blocking.inner_nblks; i++)
+    REPRO_CHECK(blocking.inner_idxs[i] != 0, "oneDNN chose a layout that blocks the batch");
+  for (int d = 1; d < md.data.ndims; d++)
+    REPRO_CHECK(blocking.strides[0] >= blocking.strides[d], "oneDNN chose a layout whose batch dimension is not outermost");
+  REPRO_CHECK(md.get_size() == size_t(md.data.padded_dims[0]) * blocking.strides[0] * sizeof(float),
+              "oneDNN chose a layout whose images are not contiguous");
+  return size_t(blocking.strides[0]) * sizeof(float);
+}
+
+// Runs `make` with OpenMP limited to one thread, so the primitive it creates is single-threaded.
+template <class F>
+auto single_threaded(F make) {
+  int saved = omp_get_max_threads();
+  omp_set_num_threads(1);
+  try {
+    auto result = make();
+    omp_set_num_threads(saved);
+    return result;
+  } catch (...) {
+    omp_set_num_threads(saved);
+    throw;
+  }
+}
+
+}  // namespace
+
+WeightGrad::WeightGrad(const Context& ctx, int n, bool bias, const memory::desc& w_plain,
+                       const MakePd& make_pd)
+    : bias_(bias) {
+  w_size_ = w_plain.get_size() / sizeof(float);
+  dnnl::primitive_desc full = make_pd(n, memory::desc(), memory::desc());
+  src_desc_ = full.query_md(dnnl::query::src_md);
+  diff_dst_desc_ = full.query_md(dnnl::query::diff_dst_md);
+  if (bias_) b_size_ = full.query_md(dnnl::query::diff_weights_md, 1).get_size() / sizeof(float);
+
+  auto add_kernel = [&](dnnl::primitive_desc pd) {
+    Kernel k;
+    k.pd = pd;
+    k.prim = REPRO_DNNL(dnnl::primitive(pd));
+    k.to_plain = REPRO_DNNL(dnnl::reorder(
+        memory(pd.query_md(dnnl::query::diff_weights_md), ctx.engine, DNNL_MEMORY_NONE),
+        memory(w_plain, ctx.engine, DNNL_MEMORY_NONE)));
+    kernels_.push_back(k);
+  };
+  std::vector<std::pair<int, int>> pieces;  // (offset, count)
+  if (!ctx.deterministic) {
+    add_kernel(full);
+    pieces.push_back({0, n});
+  } else {
+    src_image_bytes_ = image_bytes(src_desc_);
+    diff_dst_image_bytes_ = image_bytes(diff_dst_desc_);
+    int whole = n / kMicroBatch, rest = n % kMicroBatch;
+    for (int size : {kMicroBatch, rest}) {
+      if (size == 0 || (size == kMicroBatch && whole == 0)) continue;
+      single_threaded([&] {
+        add_kernel(make_pd(size, with_batch(src_desc_, size), with_batch(diff_dst_desc_, size)));
+        return 0;
+      });
+    }
+    for (int i = 0; i < whole; i++) pieces.push_back({i * kMicroBatch, kMicroBatch});
+    if (rest) pieces.push_back({whole * kMicroBatch, rest});
+    parallel_chunks_ = true;
+  }
+
+  for (auto [offset, count] : pieces) {
+    Chunk c;
+    c.offset = offset;
+    c.count = count;
+    c.kernel = (ctx.deterministic && count != kMicroBatch) ? int(kernels_.size()) - 1 : 0;
+    const dnnl::primitive_desc& pd = kernels_[c.kernel].pd;
+    c.stream = REPRO_DNNL(dnnl::stream(ctx.engine));
+    c.src = REPRO_DNNL(memory(pd.query_md(dnnl::query::src_md), ctx.engine, DNNL_MEMORY_NONE));
+    c.diff_dst =
+        REPRO_DNNL(memory(pd.query_md(dnnl::query::diff_dst_md), ctx.engine, DNNL_MEMORY_NONE));
+    c.dw = REPRO_DNNL(memory(pd.query_md(dnnl::query::diff_weights_md), ctx.engine));
+    c.dw_host.resize(w_size_);
+    c.dw_plain = REPRO_DNNL(memory(w_plain, ctx.engine, c.dw_host.data()));
+    if (bias_) {
+      c.db_host.resize(b_size_);
+      c.db = REPRO_DNNL(
+          memory(pd.query_md(dnnl::query::diff_weights_md, 1), ctx.engine, c.db_host.data()));
+    }
+    c.scratchpad = REPRO_DNNL(memory(pd.scratchpad_desc(), ctx.engine));
+    chunks_.push_back(std::move(c));
+  }
+}
+
+void WeightGrad::run_chunk(Chunk& c, const memory& src, const memory& diff_dst) {
+  if (parallel_chunks_) {
+    // A micro-batch is a contiguous slice of the full tensors (batch outermost).
+    char* s = static_cast<char*>(src.get_data_handle()) + c.offset * src_image_bytes_;
+    char* d = static_cast<char*>(diff_dst.get_data_handle()) + c.offset * diff_dst_image_bytes_;
+    REPRO_DNNL(c.src.set_data_handle(s));
+    REPRO_DNNL(c.diff_dst.set_data_handle(d));
+  } else {
+    REPRO_DNNL(c.src.set_data_handle(src.get_data_handle()));
+    REPRO_DNNL(c.diff_dst.set_data_handle(diff_dst.get_data_handle()));
+  }
+  std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, c.src},
+                                          {DNNL_ARG_DIFF_DST, c.diff_dst},
+                                          {DNNL_ARG_DIFF_WEIGHTS, c.dw},
+                                          {DNNL_ARG_SCRATCHPAD, c.scratchpad}};
+  if (bias_) args[DNNL_ARG_DIFF_BIAS] = c.db;
+  const Kernel& k = kernels_[c.kernel];
+  REPRO_DNNL(k.prim.execute(c.stream, args));
+  REPRO_DNNL(k.to_plain.execute(c.stream, {{DNNL_ARG_FROM, c.dw}, {DNNL_ARG_TO, c.dw_plain}}));
+}
+
+void WeightGrad::run(const Context& ctx, const memory& src, const memory& diff_dst, float* dw,
+                     float* db) {
+  int count = int(chunks_.size());
+  if (parallel_chunks_) {
+    // oneDNN runs sequentially inside an OpenMP parallel region; every micro-batch has its own
+    // stream, scratchpad and output, so they run side by side.
+    std::exception_ptr failure;
+#pragma omp parallel for schedule(static) num_threads(ctx.threads)
+    for (int i = 0; i < count; i++) {
+      try {
+        run_chunk(chunks_[i], src, diff_dst);
+      } catch (...) {
+#pragma omp critical
+        failure = std::current_exception();
+      }
+    }
+    if (failure) std::rethrow_exception(failure);
+  } else {
+    run_chunk(chunks_[0], src, diff_dst);
+  }
+  // Sum the micro-batches in their order; each element is independent of the others.
+#pragma omp parallel for schedule(static) num_threads(ctx.threads)
+  for (size_t j = 0; j < w_size_; j++) {
+    float acc = chunks_[0].dw_host[j];
+    for (int i = 1; i < count; i++) acc += chunks_[i].dw_host[j];
+    dw[j] = acc;
+  }
+  if (bias_ && db) {
+    for (size_t j = 0; j < b_size_; j++) {
+      float acc = chunks_[0].db_host[j];
+      for (int i = 1; i < count; i++) acc += chunks_[i].db_host[j];
+      db[j] = acc;
+    }
+  }
+}
+
+}  // namespace repro::onednn
