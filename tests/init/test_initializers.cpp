@@ -186,3 +186,18 @@ TEST_CASE("seeds outside the backend's seed type are input errors") {
   CHECK_THROWS_AS(initialize(named("he_normal"), {2, 2}, 1ll << 31, RngKind::tf), InputError);
   CHECK_NOTHROW(initialize(named("he_normal"), {2, 2}, (1ll << 32) - 1, RngKind::jax));
 }
+
+TEST_CASE("seed 42 at shape (1, 1) on tf gives the recipe's published Keras 3 values") {
+  // examples/keras_recipes/md/reproducibility_recipes.md on keras.io (Keras 3, TensorFlow).
+  const std::pair<const char*, double> published[] = {
+      {"random_normal", 0.000790853810030967},  {"random_uniform", -0.02175668440759182},
+      {"truncated_normal", 0.000790853810030967}, {"variance_scaling", 0.017981600016355515},
+      {"glorot_normal", 0.017981600016355515},  {"glorot_uniform", -0.7536736726760864},
+      {"he_normal", 0.025429822504520416},      {"he_uniform", -1.065855622291565},
+      {"lecun_normal", 0.017981600016355515},   {"lecun_uniform", -0.7536736726760864},
+      {"orthogonal", 1.0}};
+  for (const auto& [name, value] : published) {
+    INFO(name);
+    CHECK(static_cast<double>(initialize(named(name), {1, 1}, 42, RngKind::tf)[0]) == value);
+  }
+}
