@@ -75,7 +75,7 @@ begin "runtime libraries"
 # the system keeps its own copies of everything else. cuDNN's pip folder comes first.
 mkdir -p "$device/lib"
 rm -f "$device/lib"/*
-known=$(ldconfig -p 2>/dev/null | awk '{print $1}' | sort -u)
+known=$({ ldconfig -p || /sbin/ldconfig -p; } 2>/dev/null | awk '{print $1}' | sort -u)
 for lib in "$arch_lib"/*.so.*; do
   name=$(basename "$lib")
   if ! grep -qxF "$name" <<< "$known"; then ln -sf "$lib" "$device/lib/$name"; fi

@@ -43,7 +43,7 @@ if [ "$(ls "$device"/debs/*.deb | wc -l)" -lt "${#packages[@]}" ]; then
 fi
 for deb in "$device"/debs/*.deb; do dpkg -x "$deb" "$device/root"; done
 # Static libraries and docs are never used; dropping them keeps the carried files small.
-find "$device/root" -name '*.a' -delete
+find "$device/root" -name '*.a' ! -name 'libCatch2*' -delete  # Catch2's config checks its .a files
 rm -rf "$device/root/usr/share/doc" "$device/root/usr/share/man" "$device/root/usr/share/lintian"
 
 # The checks gpu_check.sh relies on: CMake configs and headers of every find_package.

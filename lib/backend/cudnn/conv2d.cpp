@@ -29,20 +29,24 @@ struct Choice {
   size_t workspace = 0;
 };
 
-// Picks from heuristic results (best first). Deterministic: the first successful result marked
-// CUDNN_DETERMINISTIC with FMA math and a workspace under the cap. Otherwise: the first
-// successful result under the cap (cuDNN's fastest guess, possibly nondeterministic or TF32).
+// Picks from heuristic results (best first). Deterministic: the first successful result that
+// cuDNN marks CUDNN_DETERMINISTIC, under the workspace cap, reported with FMA math (else, as a
+// fallback, with default math), always run with the descriptor set to CUDNN_FMA_MATH so no
+// TF32 kernel can be used. Otherwise: the first successful result under the cap, with the math
+// type cuDNN reports for it (possibly nondeterministic, possibly TF32).
 template <typename Perf, typename Algo>
 Choice<Algo> pick(const std::vector<Perf>& results, int returned, bool deterministic,
                   const char* pass, const ConvGeometry& g) {
-  for (int i = 0; i < returned; ++i) {
-    const Perf& p = results[i];
-    if (p.status != CUDNN_STATUS_SUCCESS || p.memory > kMaxWorkspaceBytes) continue;
-    if (deterministic &&
-        (p.determinism != CUDNN_DETERMINISTIC || p.mathType != CUDNN_FMA_MATH)) {
-      continue;
+  const cudnnMathType_t accepted[2] = {CUDNN_FMA_MATH, CUDNN_DEFAULT_MATH};
+  for (int round = 0; round < (deterministic ? 2 : 1); ++round) {
+    for (int i = 0; i < returned; ++i) {
+      const Perf& p = results[i];
+      if (p.status != CUDNN_STATUS_SUCCESS || p.memory > kMaxWorkspaceBytes) continue;
+      if (!deterministic) return Choice<Algo>{p.algo, p.mathType, p.memory};
+      if (p.determinism == CUDNN_DETERMINISTIC && p.mathType == accepted[round]) {
+        return Choice<Algo>{p.algo, CUDNN_FMA_MATH, p.memory};
+      }
     }
-    return Choice<Algo>{p.algo, p.mathType, p.memory};
   }
   throw RuntimeError(std::string("cuDNN offers no ") +
                      (deterministic ? "deterministic FMA-math " : "") + pass +
@@ -161,7 +165,8 @@ class CudnnConv2d final : public Conv2dOp {
     bwd_filter_ = pick<cudnnConvolutionBwdFilterAlgoPerf_t, cudnnConvolutionBwdFilterAlgo_t>(
         filter, returned, det, "backward-filter", g_);
 
-    // The sizes under each pass's own math type (cuDNN's own advice for the legacy API).
+    // The sizes under each pass's own math type (cuDNN's own advice for the legacy API); a
+    // choice that cuDNN cannot run under that math type fails here, when the op is built.
     size_t bytes = 0;
     REPRO_CUDNN(cudnnSetConvolutionMathType(conv_desc_.get(), fwd_.math));
     REPRO_CUDNN(cudnnGetConvolutionForwardWorkspaceSize(h, x_desc_.get(), w_desc_.get(),
