@@ -152,3 +152,26 @@ TEST_CASE("a shorter draw is a different layout, not a prefix, as in JAX") {
   CHECK(keras_random_normal(4, 0.0, 1.0, 42, RngKind::tf)[1] ==
         keras_random_normal(6, 0.0, 1.0, 42, RngKind::tf)[1]);
 }
+
+TEST_CASE("jax draws match JAX's own regression values (tests/random_test.py)") {
+  // JAX's test keys are PRNGKey(s) = [0, s], with s = zlib.adler32(name + "threefry2x32");
+  // its expected values are printed to 6 decimals (bits exactly).
+  auto prng_key = [](uint32_t s) { return JaxKey{0u, s}; };
+  const uint32_t expected_bits[] = {1978747883u, 4134381225u, 3628107870u, 689687174u,
+                                    2788938207u};
+  for (int i = 0; i < 5; ++i) CHECK(jax_random_bits(prng_key(942802475u), 5, i) == expected_bits[i]);
+  // testRngRandomBits: PRNGKey(1701), an odd count of three.
+  const uint32_t expected_1701[] = {56197195u, 4200222568u, 961309823u};
+  for (int i = 0; i < 3; ++i) CHECK(jax_random_bits(prng_key(1701u), 3, i) == expected_1701[i]);
+
+  float out[5];
+  jax_uniform(prng_key(1338574713u), 5, 0.0f, 1.0f, out, 1);
+  const double uniform[] = {0.298671, 0.073213, 0.873356, 0.260549, 0.412797};
+  for (int i = 0; i < 5; ++i) CHECK(out[i] == Approx(uniform[i]).margin(1e-6));
+  jax_normal(prng_key(1193674498u), 5, out, 1);
+  const double normal[] = {-1.173234, -1.511662, 0.070593, -0.099764, 1.052845};
+  for (int i = 0; i < 5; ++i) CHECK(out[i] == Approx(normal[i]).margin(1e-6));
+  jax_truncated_normal(prng_key(2846034731u), 5, 0.0f, 2.0f, out, 1);
+  const double truncated[] = {0.582807, 1.709771, 0.159513, 0.861376, 0.36148};
+  for (int i = 0; i < 5; ++i) CHECK(out[i] == Approx(truncated[i]).margin(1e-6));
+}
