@@ -108,6 +108,8 @@ std::string short_parser_message(const std::string& what) {
   if (message.rfind("[json.exception", 0) == 0 && bracket != std::string::npos) {
     message = message.substr(bracket + 2);
   }
+  size_t last_read = message.find("; last read");  // it shows the rewritten text: replaced by "near"
+  if (last_read != std::string::npos) message = message.substr(0, last_read);
   size_t dash = message.find(" - ");
   if (dash != std::string::npos) return message.substr(dash + 3);
   size_t colon = message.find(": ");
@@ -156,12 +158,14 @@ class DomBuilder : public nlohmann::json_sax<nlohmann::ordered_json> {
   bool parse_error(std::size_t position, const std::string&,
                    const nlohmann::detail::exception& ex) override {
     error_offset_ = position > 0 ? position - 1 : 0;
-    error_ = "invalid JSON: " + short_parser_message(ex.what());
+    error_ = short_parser_message(ex.what());
+    syntax_error_ = true;
     return false;
   }
 
   size_t error_offset() const { return error_offset_; }
   const std::string& error() const { return error_; }
+  bool syntax_error() const { return syntax_error_; }
 
  private:
   struct Slot {
@@ -217,6 +221,7 @@ class DomBuilder : public nlohmann::json_sax<nlohmann::ordered_json> {
   size_t event_ = 0;
   size_t error_offset_ = 0;
   std::string error_;
+  bool syntax_error_ = false;
 };
 
 }  // namespace
@@ -240,8 +245,16 @@ ParsedJson parse_json_text(std::string_view text, const std::string& file, int f
   DomBuilder builder(tokens, lines, out);
   bool ok = nlohmann::ordered_json::sax_parse(rewritten, &builder);
   if (!ok) {
-    JsonPlace place = lines.place(std::min(builder.error_offset(), text.size()));
-    throw InputError(at_place(file, place.line, place.col, builder.error()));
+    size_t offset = std::min(builder.error_offset(), text.size());
+    JsonPlace place = lines.place(offset);
+    std::string message = builder.error();
+    if (builder.syntax_error() && offset >= text.size()) {
+      message = "invalid JSON: " + message + "; is the file complete?";
+    } else if (builder.syntax_error()) {
+      std::string_view rest = text.substr(offset, 12);
+      message = "invalid JSON at '" + std::string(rest.substr(0, rest.find('\n'))) + "': " + message;
+    }
+    throw InputError(at_place(file, place.line, place.col, message));
   }
   return out;
 }
