@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Benchmarks `repro train` on the recipe (real MNIST) against the PyTorch peer, in one run:
+# median seconds per training epoch and images/s at 1 and 2 threads (determinism on), 2 threads
+# with determinism off, peak RSS, then the peer at 2 threads and the ratio, printed last.
+# Env: REPRO_DATA_DIR (a folder with mnist/; default ../shared/data), REPRO_BUILD_DIR,
+#      BENCH_EPOCHS (default 2), BENCH_SKIP_PEER=1.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${REPRO_BUILD_DIR:-$root/build}
+data=${REPRO_DATA_DIR:-$root/../shared/data}
+epochs=${BENCH_EPOCHS:-2}
+config=$root/configs/mnist_recipe.yaml
+python=/usr/bin/python3
+peer=$root/../shared/peers/torch_peer.py
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+if [ ! -e "$data/mnist/train-images-idx3-ubyte.gz" ] && [ ! -e "$data/mnist/train-images-idx3-ubyte" ]; then
+  echo "bench: no MNIST under $data/mnist; set REPRO_DATA_DIR to a folder holding mnist/" >&2
+  exit 2
+fi
+data=$(cd "$data" && pwd)
+
+"$root/scripts/setup.sh"
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release ${REPRO_CMAKE_ARGS:-} > /dev/null
+cmake --build "$build" --target repro -j "$(nproc)" > /dev/null
+
+# Median of the per-epoch training seconds in a run.json, and the test accuracy.
+run_stats() {
+  "$python" - "$1" <<'PY'
+import json, statistics, sys
+run = json.load(open(sys.argv[1]))
+seconds = [e["seconds"] for e in run["epochs"]]
+print(f'{statistics.median(seconds):.3f} {run["test_accuracy"] * 100:.2f}')
+PY
+}
+
+div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", a / b }'; }
+
+# Peak RSS in MB from /usr/bin/time -v's report.
+peak_rss() { awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$1"; }
+
+images=60000
+printf '%-34s %10s %10s %9s %9s\n' "run" "s/epoch" "images/s" "RSS MB" "test acc"
+bench_repro() {  # label, threads, determinism
+  local label=$1 threads=$2 det=$3 out=$work/run_$1
+  REPRO_DATA_DIR=$data /usr/bin/time -v -o "$work/time_$label" "$build/repro" train "$config" \
+    --quiet --epochs "$epochs" --threads "$threads" --set "determinism=$det" --out "$out"
+  read -r median acc < <(run_stats "$out/run.json")
+  printf '%-34s %10s %10.0f %9s %8s%%\n' "repro, $threads thread(s), determinism $det" "$median" \
+    "$(div "$images" "$median")" "$(peak_rss "$work/time_$label")" "$acc"
+  eval "median_$label=$median"
+}
+bench_repro t1 1 on
+bench_repro t2 2 on
+bench_repro t2off 2 off
+
+if [ "${BENCH_SKIP_PEER:-0}" = 1 ]; then
+  echo "peer: skipped (BENCH_SKIP_PEER=1)"
+  exit 0
+fi
+if ! "$python" -c "import torch" 2>/dev/null; then
+  echo "peer: skipped, PyTorch is missing (apt-get install python3-torch python3-numpy)"
+  exit 0
+fi
+/usr/bin/time -v -o "$work/time_peer" "$python" "$peer" --data-dir "$data/mnist" --threads 2 \
+  --epochs "$epochs" --seed 42 --history "$work/torch_history.json" > "$work/peer.log"
+peer_median=$("$python" - "$work/peer.log" <<'PY'
+import statistics, sys
+for line in open(sys.argv[1]):
+    if line.startswith("epoch_train_seconds"):
+        print(f'{statistics.median(float(s) for s in line.split()[1:]):.3f}')
+PY
+)
+peer_acc=$(awk '/final evaluate/ {for (i = 1; i <= NF; i++) if ($i == "test_accuracy") printf "%.2f", $(i+1) * 100}' "$work/peer.log")
+printf '%-34s %10s %10.0f %9s %8s%%\n' "pytorch peer, 2 threads" "$peer_median" \
+  "$(div "$images" "$peer_median")" "$(peak_rss "$work/time_peer")" "$peer_acc"
+printf 'ratio at 2 threads, determinism on: pytorch %.3f s / repro %.3f s per epoch = %.2fx faster\n' \
+  "$peer_median" "$median_t2" "$(div "$peer_median" "$median_t2")"

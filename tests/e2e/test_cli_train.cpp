@@ -1,0 +1,117 @@
+// repro train end to end: the tiny config trained twice gives run folders that
+// `repro compare --exact` calls identical; the output is Keras's (one line per epoch in a pipe);
+// --quiet prints nothing; bad input exits 2 and leaves no run folder files behind.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <unistd.h>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Ran {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+fs::path work_dir() {
+  const fs::path dir = fs::temp_directory_path() / ("repro_test_cli_train_" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  return dir;
+}
+
+// Runs `ENV repro ARGS` in the source tree, capturing stdout, stderr and the exit code.
+Ran run_cli(const std::string& env, const std::string& args) {
+  const fs::path dir = work_dir();
+  const std::string command = "cd '" + std::string(REPRO_SOURCE_DIR) + "' && " + env + " '" +
+                              REPRO_EXE + "' " + args + " >'" + (dir / "out").string() +
+                              "' 2>'" + (dir / "err").string() + "'";
+  const int status = std::system(command.c_str());
+  Ran ran;
+  ran.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  ran.out = slurp(dir / "out");
+  ran.err = slurp(dir / "err");
+  return ran;
+}
+
+// $REPRO_DATA_DIR, else ../shared/data next to the source tree, when it holds mnist/; else "".
+std::string data_root() {
+  std::vector<fs::path> candidates;
+  if (const char* env = std::getenv("REPRO_DATA_DIR")) candidates.push_back(env);
+  candidates.push_back(fs::path(REPRO_SOURCE_DIR) / ".." / "shared" / "data");
+  for (const auto& c : candidates)
+    if (fs::exists(c / "mnist" / "train-images-idx3-ubyte.gz")) return c.lexically_normal().string();
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("the tiny config trained twice gives runs that compare --exact calls identical",
+          "[e2e][train]") {
+  const std::string data = data_root();
+  if (data.empty()) {
+    WARN("skipped: no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
+    return;
+  }
+  const std::string env = "REPRO_DATA_DIR='" + data + "'";
+  const fs::path a = work_dir() / "A", b = work_dir() / "B";
+  fs::remove_all(a);
+  fs::remove_all(b);
+
+  const Ran first = run_cli(env, "train configs/tiny.yaml --threads 2 --out '" + a.string() + "'");
+  INFO(first.out << first.err);
+  REQUIRE(first.exit_code == 0);
+  // In a pipe: "Epoch 1/2", then one final bar line per epoch, then the test accuracy.
+  const std::regex epoch_line(
+      "Epoch 1/2\n16/16 (\u2501){20} \\d+s \\d+(ms|s|us)/step - accuracy: 0\\.\\d{4} - loss: \\d\\.\\d{4} - "
+      "val_accuracy: 0\\.\\d{4} - val_loss: \\d\\.\\d{4}\nEpoch 2/2\n");
+  CHECK(std::regex_search(first.out, epoch_line));
+  CHECK(std::regex_search(first.out, std::regex("Model accuracy on test data: \\d+\\.\\d\\d%\n")));
+  CHECK(first.out.find('\r') == std::string::npos);
+  for (const char* file : {"history.json", "run.json", "model.safetensors"})
+    CHECK(fs::exists(a / file));
+
+  const Ran second = run_cli(env, "train configs/tiny.yaml --threads 2 --quiet --out '" + b.string() + "'");
+  REQUIRE(second.exit_code == 0);
+  CHECK(second.out.empty());
+  CHECK(slurp(a / "history.json") == slurp(b / "history.json"));
+
+  const Ran compare = run_cli("", "compare --exact '" + a.string() + "' '" + b.string() + "'");
+  INFO(compare.out << compare.err);
+  CHECK(compare.exit_code == 0);
+  fs::remove_all(a);
+  fs::remove_all(b);
+}
+
+TEST_CASE("repro train refuses bad input with exit 2 before training", "[e2e][train]") {
+  const fs::path out = work_dir() / "bad";
+  fs::remove_all(out);
+  const Ran missing = run_cli("", "train configs/no_such.yaml --out '" + out.string() + "'");
+  CHECK(missing.exit_code == 2);
+  CHECK(missing.err.find("no_such.yaml") != std::string::npos);
+
+  const Ran bad_key = run_cli("", "train configs/tiny.yaml --set training.epoch=3 --out '" +
+                                      out.string() + "'");
+  CHECK(bad_key.exit_code == 2);
+  CHECK(!fs::exists(out / "run.json"));
+
+  const fs::path file = work_dir() / "a_file";
+  std::ofstream(file) << "x";
+  const Ran bad_out = run_cli("", "train configs/tiny.yaml --out '" + file.string() + "'");
+  CHECK(bad_out.exit_code == 2);
+  CHECK(bad_out.err.find("--out") != std::string::npos);
+}
