@@ -108,7 +108,7 @@ TEST_CASE("normal draws have mean 0 and variance 1 over 10^6 values") {
   }
 }
 
-TEST_CASE("uniform draws fill [minval, maxval) with variance (max-min)^2/12") {
+TEST_CASE("uniform draws stay in the half-open range minval..maxval with variance (max-min)^2/12") {
   for (RngKind rng : {RngKind::jax, RngKind::tf}) {
     const Moments m = moments(keras_random_uniform(kDraws, -0.5, 1.5, 7, rng));
     CHECK(m.min >= -0.5);
