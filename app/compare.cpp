@@ -30,8 +30,8 @@ std::string short_number(double value) {
 
 std::string mode_text(const CompareOptions& options) {
   if (options.exact) return "exact: identical bits";
-  return "numpy.allclose: rtol=" + python_float_repr(options.rtol) + ", atol=" + python_float_repr(options.atol) +
-         (options.equal_nan ? ", equal_nan" : "");
+  return "numpy.allclose: rtol=" + python_float_repr(options.rtol) +
+         ", atol=" + python_float_repr(options.atol) + (options.equal_nan ? ", equal_nan" : "");
 }
 
 // "conv2d_1/kernel_grad" -> "conv2d_1 kernel gradient".
@@ -40,14 +40,16 @@ std::string tensor_words(const std::string& tensor) {
   size_t slash = words.rfind('/');
   if (slash != std::string::npos) words[slash] = ' ';
   const std::string grad = "_grad";
-  if (words.size() > grad.size() && words.compare(words.size() - grad.size(), grad.size(), grad) == 0) {
+  if (words.size() > grad.size() &&
+      words.compare(words.size() - grad.size(), grad.size(), grad) == 0) {
     words = words.substr(0, words.size() - grad.size()) + " gradient";
   }
   return words;
 }
 
 std::string divergence_text(const TraceDivergence& d) {
-  return "epoch " + std::to_string(d.epoch) + " step " + std::to_string(d.step) + ", " + tensor_words(d.tensor);
+  return "epoch " + std::to_string(d.epoch) + " step " + std::to_string(d.step) + ", " +
+         tensor_words(d.tensor);
 }
 
 void print_table(const CompareReport& report, const CompareOptions& options) {
@@ -61,14 +63,17 @@ void print_table(const CompareReport& report, const CompareOptions& options) {
                 both ? std::to_string(row.compared).c_str() : "-",
                 both ? short_number(row.max_abs_diff).c_str() : "-",
                 both ? short_number(row.max_rel_diff).c_str() : "-",
-                row.first_differing_epoch ? ("epoch " + std::to_string(row.first_differing_epoch)).c_str() : "-",
+                row.first_differing_epoch
+                    ? ("epoch " + std::to_string(row.first_differing_epoch)).c_str()
+                    : "-",
                 status.c_str());
   }
   if (report.runs) {
     if (report.first_weights_epoch) {
       std::printf("weights: digests differ from epoch %d\n", report.first_weights_epoch);
     } else {
-      std::printf("weights: identical digests for %zu epochs\n", std::min(report.epochs_a, report.epochs_b));
+      std::printf("weights: identical digests for %zu epochs\n",
+                  std::min(report.epochs_a, report.epochs_b));
     }
   }
   if (report.traced) {
@@ -80,7 +85,8 @@ void print_table(const CompareReport& report, const CompareOptions& options) {
   }
   if (!report.environment.empty()) {
     bool differ = !report.same || report.first_weights_epoch || report.divergence;
-    std::printf("%s\n", differ ? "run.json differences (likely cause):" : "run.json differences (results agree anyway):");
+    std::printf("%s\n", differ ? "run.json differences (likely cause):"
+                               : "run.json differences (results agree anyway):");
     for (const EnvironmentDifference& d : report.environment) {
       std::printf("  %-28s A: %s   B: %s\n", d.key.c_str(), d.a.c_str(), d.b.c_str());
     }
@@ -93,15 +99,17 @@ void print_table(const CompareReport& report, const CompareOptions& options) {
     std::string sep = " ";
     for (const KeyComparison& row : report.keys) {
       if (row.same) continue;
-      verdict += sep + row.key + (row.note.empty() ? " from epoch " + std::to_string(row.first_differing_epoch)
-                                                   : " " + row.note);
+      verdict += sep + row.key +
+                 (row.note.empty() ? " from epoch " + std::to_string(row.first_differing_epoch)
+                                   : " " + row.note);
       sep = ", ";
     }
     if (report.first_weights_epoch && options.exact) {
       verdict += sep + "weights from epoch " + std::to_string(report.first_weights_epoch);
       sep = ", ";
     }
-    if (report.divergence && options.exact) verdict += sep + "first divergence at " + divergence_text(*report.divergence);
+    if (report.divergence && options.exact)
+      verdict += sep + "first divergence at " + divergence_text(*report.divergence);
   }
   std::printf("%s\n", verdict.c_str());
 }
@@ -115,27 +123,39 @@ void print_json(const CompareReport& report, const CompareOptions& options) {
   using Json = nlohmann::ordered_json;
   Json keys = Json::array();
   for (const KeyComparison& row : report.keys) {
-    keys.push_back({{"key", row.key}, {"in_a", row.in_a}, {"in_b", row.in_b},
-                    {"length_a", row.length_a}, {"length_b", row.length_b}, {"compared", row.compared},
-                    {"max_abs_diff", number_json(row.max_abs_diff)}, {"max_rel_diff", number_json(row.max_rel_diff)},
-                    {"first_differing_epoch", row.first_differing_epoch ? Json(row.first_differing_epoch) : Json(nullptr)},
-                    {"same", row.same}, {"note", row.note}});
+    keys.push_back({{"key", row.key},
+                    {"in_a", row.in_a},
+                    {"in_b", row.in_b},
+                    {"length_a", row.length_a},
+                    {"length_b", row.length_b},
+                    {"compared", row.compared},
+                    {"max_abs_diff", number_json(row.max_abs_diff)},
+                    {"max_rel_diff", number_json(row.max_rel_diff)},
+                    {"first_differing_epoch",
+                     row.first_differing_epoch ? Json(row.first_differing_epoch) : Json(nullptr)},
+                    {"same", row.same},
+                    {"note", row.note}});
   }
   Json out = {{"same", report.same},
               {"mode", options.exact ? "exact" : "allclose"},
-              {"rtol", options.rtol}, {"atol", options.atol}, {"equal_nan", options.equal_nan},
+              {"rtol", options.rtol},
+              {"atol", options.atol},
+              {"equal_nan", options.equal_nan},
               {"keys", keys}};
   if (report.runs) {
-    out["first_weights_epoch"] = report.first_weights_epoch ? Json(report.first_weights_epoch) : Json(nullptr);
+    out["first_weights_epoch"] =
+        report.first_weights_epoch ? Json(report.first_weights_epoch) : Json(nullptr);
     Json env = Json::array();
-    for (const EnvironmentDifference& d : report.environment) env.push_back({{"key", d.key}, {"a", d.a}, {"b", d.b}});
+    for (const EnvironmentDifference& d : report.environment)
+      env.push_back({{"key", d.key}, {"a", d.a}, {"b", d.b}});
     out["environment_differences"] = env;
   }
   if (report.traced) {
     out["trace_digests_compared"] = report.trace_steps_compared;
     if (report.divergence) {
       const TraceDivergence& d = *report.divergence;
-      out["first_divergence"] = {{"epoch", d.epoch}, {"step", d.step}, {"batch", d.batch}, {"tensor", d.tensor}};
+      out["first_divergence"] = {
+          {"epoch", d.epoch}, {"step", d.step}, {"batch", d.batch}, {"tensor", d.tensor}};
     } else {
       out["first_divergence"] = nullptr;
     }
@@ -165,13 +185,19 @@ void setup_compare(CLI::App& app, int& exit_code) {
       "compare",
       "Compare two history.json files or run folders: exit 0 same, 1 different, 2 input error");
   cmd->add_option("A", options->a, "history.json or run folder")->required();
-  cmd->add_option("B", options->b, "history.json or run folder (the reference: tolerance scales with |B|)")->required();
-  cmd->add_option("--rtol", options->compare.rtol, "relative tolerance, numpy.allclose")->capture_default_str();
-  cmd->add_option("--atol", options->compare.atol, "absolute tolerance, numpy.allclose")->capture_default_str();
-  cmd->add_flag("--exact", options->compare.exact,
-                "identical bits (-0.0 differs from 0.0, NaN equals NaN); weight digests and traces count");
+  cmd->add_option("B", options->b,
+                  "history.json or run folder (the reference: tolerance scales with |B|)")
+      ->required();
+  cmd->add_option("--rtol", options->compare.rtol, "relative tolerance, numpy.allclose")
+      ->capture_default_str();
+  cmd->add_option("--atol", options->compare.atol, "absolute tolerance, numpy.allclose")
+      ->capture_default_str();
+  cmd->add_flag(
+      "--exact", options->compare.exact,
+      "identical bits (-0.0 differs from 0.0, NaN equals NaN); weight digests and traces count");
   cmd->add_flag("--equal-nan", options->compare.equal_nan, "NaN in both places counts as equal");
-  cmd->add_option("--keys", options->compare.keys, "compare only these keys, e.g. loss,val_loss")->delimiter(',');
+  cmd->add_option("--keys", options->compare.keys, "compare only these keys, e.g. loss,val_loss")
+      ->delimiter(',');
   cmd->add_flag("--json", options->json, "print the report as JSON");
   cmd->add_flag("--quiet", options->quiet, "print nothing; the exit code tells");
   cmd->callback([options, &exit_code] { exit_code = run_compare(*options); });

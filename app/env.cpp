@@ -23,13 +23,15 @@ int run_env(const EnvOptions& options) {
     std::cout << nlohmann::json(env).dump(2) << "\n";
     return 0;
   }
-  for (const auto& [key, value] : env) std::printf("%-16s %s\n", (key + ":").c_str(), value.c_str());
+  for (const auto& [key, value] : env)
+    std::printf("%-16s %s\n", (key + ":").c_str(), value.c_str());
   return 0;
 }
 
 void setup_env(CLI::App& app, int& exit_code) {
   auto options = std::make_shared<EnvOptions>();
-  auto* cmd = app.add_subcommand("env", "Print the environment fingerprint (CPU, ISA, compiler, OS, cores)");
+  auto* cmd = app.add_subcommand(
+      "env", "Print the environment fingerprint (CPU, ISA, compiler, OS, cores)");
   cmd->add_flag("--json", options->json, "print it as a JSON object");
   cmd->callback([options, &exit_code] { exit_code = run_env(*options); });
 }

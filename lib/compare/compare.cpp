@@ -66,7 +66,9 @@ CompareReport compare_histories(const History& a, const History& b, const Compar
     row.in_b = ib != b.end();
     if (!row.in_a || !row.in_b) {
       row.same = false;
-      row.note = !row.in_a && !row.in_b ? "missing in A and B" : !row.in_a ? "missing in A" : "missing in B";
+      row.note = !row.in_a && !row.in_b ? "missing in A and B"
+                 : !row.in_a            ? "missing in A"
+                                        : "missing in B";
       report.keys.push_back(row);
       report.histories_same = false;
       continue;
@@ -78,17 +80,20 @@ CompareReport compare_histories(const History& a, const History& b, const Compar
     row.compared = std::min(va.size(), vb.size());
     for (size_t i = 0; i < row.compared; ++i) {
       bool match = values_match(va[i], vb[i], options);
-      if (!match && row.first_differing_epoch == 0) row.first_differing_epoch = static_cast<int>(i) + 1;
+      if (!match && row.first_differing_epoch == 0)
+        row.first_differing_epoch = static_cast<int>(i) + 1;
       if (std::isnan(va[i]) || std::isnan(vb[i])) continue;
       double diff = (va[i] == vb[i]) ? 0.0 : std::fabs(va[i] - vb[i]);  // inf == inf: no difference
       double rel = diff == 0 ? 0.0 : diff / std::fabs(vb[i]);           // x / 0 = inf, like numpy
-      if (std::isnan(rel)) rel = 0;                                      // inf / inf of a non-difference
+      if (std::isnan(rel)) rel = 0;  // inf / inf of a non-difference
       row.max_abs_diff = std::max(row.max_abs_diff, diff);
       row.max_rel_diff = std::max(row.max_rel_diff, rel);
     }
     if (va.size() != vb.size()) {
-      row.note = "lengths differ: " + std::to_string(va.size()) + " vs " + std::to_string(vb.size());
-      if (row.first_differing_epoch == 0) row.first_differing_epoch = static_cast<int>(row.compared) + 1;
+      row.note =
+          "lengths differ: " + std::to_string(va.size()) + " vs " + std::to_string(vb.size());
+      if (row.first_differing_epoch == 0)
+        row.first_differing_epoch = static_cast<int>(row.compared) + 1;
     }
     row.same = row.first_differing_epoch == 0;
     if (!row.same) report.histories_same = false;
@@ -130,13 +135,15 @@ void compare_run_records(const RunRecord& a, const RunRecord& b, const CompareOp
   report.epochs_b = b.epochs.size();
   size_t common = std::min(a.epochs.size(), b.epochs.size());
   for (size_t i = 0; i < common && report.first_weights_epoch == 0; ++i) {
-    if (a.epochs[i].weights_sha256 != b.epochs[i].weights_sha256) report.first_weights_epoch = a.epochs[i].epoch;
+    if (a.epochs[i].weights_sha256 != b.epochs[i].weights_sha256)
+      report.first_weights_epoch = a.epochs[i].epoch;
   }
   if (report.first_weights_epoch == 0 && a.epochs.size() != b.epochs.size()) {
-    report.notes.push_back("weight digests recorded for " + std::to_string(a.epochs.size()) + " vs " +
-                           std::to_string(b.epochs.size()) + " epochs");
+    report.notes.push_back("weight digests recorded for " + std::to_string(a.epochs.size()) +
+                           " vs " + std::to_string(b.epochs.size()) + " epochs");
   }
-  if (options.exact && (report.first_weights_epoch != 0 || a.epochs.size() != b.epochs.size())) report.same = false;
+  if (options.exact && (report.first_weights_epoch != 0 || a.epochs.size() != b.epochs.size()))
+    report.same = false;
 
   std::vector<EnvironmentDifference>& env = report.environment;
   add_difference(env, "repro_version", a.repro_version, b.repro_version);
@@ -147,7 +154,8 @@ void compare_run_records(const RunRecord& a, const RunRecord& b, const CompareOp
   add_difference(env, "determinism", a.determinism ? "on" : "off", b.determinism ? "on" : "off");
   add_difference(env, "threads", std::to_string(a.threads), std::to_string(b.threads));
   add_map_differences(env, "environment.", a.environment, b.environment);
-  add_map_differences(env, "config.", {a.config.begin(), a.config.end()}, {b.config.begin(), b.config.end()});
+  add_map_differences(env, "config.", {a.config.begin(), a.config.end()},
+                      {b.config.begin(), b.config.end()});
   add_difference(env, "completed", a.completed ? "yes" : "no", b.completed ? "yes" : "no");
 }
 
@@ -165,10 +173,13 @@ CompareReport compare_runs(const std::string& folder_a, const std::string& folde
                                            read_history((b / "history.json").string()), options);
   bool run_a = fs::exists(a / "run.json"), run_b = fs::exists(b / "run.json");
   if (run_a && run_b) {
-    compare_run_records(read_run_record((a / "run.json").string()), read_run_record((b / "run.json").string()),
-                        options, report);
+    compare_run_records(read_run_record((a / "run.json").string()),
+                        read_run_record((b / "run.json").string()), options, report);
   } else {
-    report.notes.push_back(std::string("no run.json in ") + (run_a ? "B" : run_b ? "A" : "A and B") +
+    report.notes.push_back(std::string("no run.json in ") +
+                           (run_a   ? "B"
+                            : run_b ? "A"
+                                    : "A and B") +
                            ": weight digests and environments not compared");
   }
   bool trace_a = fs::exists(a / "trace.jsonl"), trace_b = fs::exists(b / "trace.jsonl");
@@ -177,18 +188,22 @@ CompareReport compare_runs(const std::string& folder_a, const std::string& folde
     report.divergence = first_trace_divergence(read_trace((a / "trace.jsonl").string()),
                                                read_trace((b / "trace.jsonl").string()),
                                                &report.trace_steps_compared);
-    if (report.trace_steps_compared == 0) report.notes.push_back("the traces share no (step, tensor) pair");
+    if (report.trace_steps_compared == 0)
+      report.notes.push_back("the traces share no (step, tensor) pair");
     if (options.exact && report.divergence) report.same = false;
   } else if (trace_a != trace_b) {
-    report.notes.push_back(std::string("only ") + (trace_a ? "A" : "B") + " has trace.jsonl: divergence not located");
+    report.notes.push_back(std::string("only ") + (trace_a ? "A" : "B") +
+                           " has trace.jsonl: divergence not located");
   }
   return report;
 }
 
-CompareReport compare_paths(const std::string& a, const std::string& b, const CompareOptions& options) {
+CompareReport compare_paths(const std::string& a, const std::string& b,
+                            const CompareOptions& options) {
   namespace fs = std::filesystem;
   for (const std::string& path : {a, b}) {
-    if (!fs::exists(path)) throw InputError(path + ": no such file or folder; give a history.json or a run folder");
+    if (!fs::exists(path))
+      throw InputError(path + ": no such file or folder; give a history.json or a run folder");
   }
   bool folder_a = fs::is_directory(a), folder_b = fs::is_directory(b);
   if (folder_a && folder_b) return compare_runs(a, b, options);

@@ -15,7 +15,7 @@
 namespace repro {
 
 struct CompareOptions {
-  double rtol = 1e-5;             // numpy.allclose: |a - b| <= atol + rtol * |b| (asymmetric)
+  double rtol = 1e-5;  // numpy.allclose: |a - b| <= atol + rtol * |b| (asymmetric)
   double atol = 1e-8;
   bool exact = false;             // identical bit patterns: -0.0 != 0.0, NaN == NaN
   bool equal_nan = false;         // tolerant mode only: NaN in both places counts as equal
@@ -26,12 +26,12 @@ struct KeyComparison {
   std::string key;
   bool in_a = true, in_b = true;
   size_t length_a = 0, length_b = 0;
-  size_t compared = 0;          // value pairs compared: min(length_a, length_b)
-  double max_abs_diff = 0;      // over compared pairs without NaN
-  double max_rel_diff = 0;      // |a - b| / |b| (numpy's reference is b)
+  size_t compared = 0;            // value pairs compared: min(length_a, length_b)
+  double max_abs_diff = 0;        // over compared pairs without NaN
+  double max_rel_diff = 0;        // |a - b| / |b| (numpy's reference is b)
   int first_differing_epoch = 0;  // 1-based; 0 when none; length_min + 1 when only lengths differ
   bool same = true;
-  std::string note;             // "missing in B", "lengths differ: 2 vs 3", ...
+  std::string note;  // "missing in B", "lengths differ: 2 vs 3", ...
 };
 
 struct EnvironmentDifference {
@@ -55,12 +55,12 @@ struct CompareReport {
   int first_weights_epoch = 0;        // 1-based first epoch whose weight digests differ; 0 none
   std::vector<EnvironmentDifference> environment;  // likely causes, when the runs differ
 
-  bool traced = false;                // both run folders had trace.jsonl
-  size_t trace_steps_compared = 0;    // (step, tensor) pairs present in both traces
+  bool traced = false;              // both run folders had trace.jsonl
+  size_t trace_steps_compared = 0;  // (step, tensor) pairs present in both traces
   std::optional<TraceDivergence> divergence;
 
-  std::vector<std::string> notes;     // what could not be compared, and why
-  bool same = true;                   // the verdict: exit 0 when true, 1 otherwise
+  std::vector<std::string> notes;  // what could not be compared, and why
+  bool same = true;                // the verdict: exit 0 when true, 1 otherwise
 };
 
 // True when a and b agree under the options (numpy.isclose per element, or bit equality).
@@ -81,6 +81,7 @@ std::optional<TraceDivergence> first_trace_divergence(const std::vector<TraceEnt
 CompareReport compare_runs(const std::string& folder_a, const std::string& folder_b,
                            const CompareOptions& options);
 // A and B each a history file or a run folder; a folder against a file compares histories.
-CompareReport compare_paths(const std::string& a, const std::string& b, const CompareOptions& options);
+CompareReport compare_paths(const std::string& a, const std::string& b,
+                            const CompareOptions& options);
 
 }  // namespace repro

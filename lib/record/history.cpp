@@ -38,14 +38,16 @@ std::string python_float_repr(double value) {
     out = digits.substr(0, 1);
     if (digits.size() > 1) out += "." + digits.substr(1);
     char exp_text[16];
-    std::snprintf(exp_text, sizeof exp_text, "e%c%02d", exponent < 0 ? '-' : '+', std::abs(exponent));
+    std::snprintf(exp_text, sizeof exp_text, "e%c%02d", exponent < 0 ? '-' : '+',
+                  std::abs(exponent));
     out += exp_text;
   } else if (point <= 0) {
     out = "0." + std::string(static_cast<size_t>(-point), '0') + digits;
   } else if (static_cast<size_t>(point) >= digits.size()) {
     out = digits + std::string(static_cast<size_t>(point) - digits.size(), '0') + ".0";
   } else {
-    out = digits.substr(0, static_cast<size_t>(point)) + "." + digits.substr(static_cast<size_t>(point));
+    out = digits.substr(0, static_cast<size_t>(point)) + "." +
+          digits.substr(static_cast<size_t>(point));
   }
   return sign + out;
 }
@@ -69,14 +71,22 @@ static std::string json_string(const std::string& text) {
   };
   while (i < text.size()) {
     unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c == '"') out += "\\\"";
-    else if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else if (c == '\r') out += "\\r";
-    else if (c == '\t') out += "\\t";
-    else if (c == '\b') out += "\\b";
-    else if (c == '\f') out += "\\f";
-    else if (c < 0x20) hex4(c);
+    if (c == '"')
+      out += "\\\"";
+    else if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else if (c == '\r')
+      out += "\\r";
+    else if (c == '\t')
+      out += "\\t";
+    else if (c == '\b')
+      out += "\\b";
+    else if (c == '\f')
+      out += "\\f";
+    else if (c < 0x20)
+      hex4(c);
     if (c < 0x80) {
       if (c >= 0x20 && c != '"' && c != '\\') out += static_cast<char>(c);
       ++i;
@@ -123,19 +133,25 @@ void write_history(const std::string& path, const History& history) {
 History parse_history(const std::string& json_text, const std::string& file_label) {
   ParsedJson json = parse_json_text(json_text, file_label);
   if (!json.value.is_object()) {
-    throw InputError(json_error_at(json, "", "expected a Keras history: an object of lists, like {\"loss\": [0.5, 0.4]}"));
+    throw InputError(json_error_at(
+        json, "", "expected a Keras history: an object of lists, like {\"loss\": [0.5, 0.4]}"));
   }
   History history;
   for (const auto& [key, values] : json.value.items()) {
     std::string pointer = json_pointer_child("", key);
     if (!values.is_array()) {
-      throw InputError(json_error_at(json, pointer, "\"" + key + "\" must be a list of numbers (one per epoch), not " + std::string(values.type_name())));
+      throw InputError(json_error_at(json, pointer,
+                                     "\"" + key +
+                                         "\" must be a list of numbers (one per epoch), not " +
+                                         std::string(values.type_name())));
     }
     std::vector<double>& out = history[key];
     for (size_t i = 0; i < values.size(); ++i) {
       if (!values[i].is_number()) {
         throw InputError(json_error_at(json, pointer + "/" + std::to_string(i),
-                                       "\"" + key + "\"[" + std::to_string(i) + "] must be a number, not " + std::string(values[i].type_name())));
+                                       "\"" + key + "\"[" + std::to_string(i) +
+                                           "] must be a number, not " +
+                                           std::string(values[i].type_name())));
       }
       out.push_back(values[i].get<double>());
     }

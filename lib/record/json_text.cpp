@@ -33,7 +33,8 @@ class LineIndex {
   JsonPlace place(size_t offset) const {
     auto it = std::upper_bound(starts_.begin(), starts_.end(), offset);
     size_t line = static_cast<size_t>(it - starts_.begin());  // 1-based
-    return {first_line_ + static_cast<int>(line) - 1, static_cast<int>(offset - starts_[line - 1]) + 1};
+    return {first_line_ + static_cast<int>(line) - 1,
+            static_cast<int>(offset - starts_[line - 1]) + 1};
   }
 
  private:
@@ -58,7 +59,9 @@ std::vector<EventToken> scan_tokens(std::string_view text, std::string& rewritte
     while (end < n && is_letter(text[end])) ++end;
     return end;
   };
-  auto glued_to_previous = [&](size_t at) { return at > 0 && (is_number_char(text[at - 1]) || is_letter(text[at - 1])); };
+  auto glued_to_previous = [&](size_t at) {
+    return at > 0 && (is_number_char(text[at - 1]) || is_letter(text[at - 1]));
+  };
   auto replace = [&](size_t at, size_t length, double value) {
     rewritten[at] = '0';
     for (size_t k = 1; k < length; ++k) rewritten[at + k] = ' ';
@@ -76,7 +79,8 @@ std::vector<EventToken> scan_tokens(std::string_view text, std::string& rewritte
       ++i;
       while (i < n && text[i] != '"') i += (text[i] == '\\') ? 2 : 1;
       ++i;
-    } else if (c == '-' && !glued_to_previous(i) && text.substr(i + 1, run_of_letters(i + 1) - i - 1) == "Infinity") {
+    } else if (c == '-' && !glued_to_previous(i) &&
+               text.substr(i + 1, run_of_letters(i + 1) - i - 1) == "Infinity") {
       replace(i, 9, -std::numeric_limits<double>::infinity());
       i += 9;
     } else if (is_letter(c)) {
@@ -108,7 +112,8 @@ std::string short_parser_message(const std::string& what) {
   if (message.rfind("[json.exception", 0) == 0 && bracket != std::string::npos) {
     message = message.substr(bracket + 2);
   }
-  size_t last_read = message.find("; last read");  // it shows the rewritten text: replaced by "near"
+  size_t last_read =
+      message.find("; last read");  // it shows the rewritten text: replaced by "near"
   if (last_read != std::string::npos) message = message.substr(0, last_read);
   size_t dash = message.find(" - ");
   if (dash != std::string::npos) return message.substr(dash + 3);
@@ -148,13 +153,21 @@ class DomBuilder : public nlohmann::json_sax<nlohmann::ordered_json> {
     pending_key_ = name;
     return true;
   }
-  bool end_object() override { next_offset(); stack_.pop_back(); return true; }
+  bool end_object() override {
+    next_offset();
+    stack_.pop_back();
+    return true;
+  }
   bool start_array(std::size_t) override {
     if (!add(nlohmann::ordered_json::array())) return false;
     stack_.push_back(current_);
     return true;
   }
-  bool end_array() override { next_offset(); stack_.pop_back(); return true; }
+  bool end_array() override {
+    next_offset();
+    stack_.pop_back();
+    return true;
+  }
   bool parse_error(std::size_t position, const std::string&,
                    const nlohmann::detail::exception& ex) override {
     error_offset_ = position > 0 ? position - 1 : 0;
@@ -229,9 +242,12 @@ class DomBuilder : public nlohmann::json_sax<nlohmann::ordered_json> {
 std::string json_pointer_child(const std::string& parent, const std::string& key) {
   std::string escaped;
   for (char c : key) {
-    if (c == '~') escaped += "~0";
-    else if (c == '/') escaped += "~1";
-    else escaped += c;
+    if (c == '~')
+      escaped += "~0";
+    else if (c == '/')
+      escaped += "~1";
+    else
+      escaped += c;
   }
   return parent + "/" + escaped;
 }
@@ -252,7 +268,8 @@ ParsedJson parse_json_text(std::string_view text, const std::string& file, int f
       message = "invalid JSON: " + message + "; is the file complete?";
     } else if (builder.syntax_error()) {
       std::string_view rest = text.substr(offset, 12);
-      message = "invalid JSON at '" + std::string(rest.substr(0, rest.find('\n'))) + "': " + message;
+      message =
+          "invalid JSON at '" + std::string(rest.substr(0, rest.find('\n'))) + "': " + message;
     }
     throw InputError(at_place(file, place.line, place.col, message));
   }

@@ -25,24 +25,33 @@ class FieldReader {
       : json_(json), object_(object), pointer_(std::move(pointer)) {
     if (!object_.is_object()) fail(pointer_, "expected an object");
   }
-  const Json& get(const std::string& key, bool (Json::*is_type)() const noexcept, const char* type) const {
+  const Json& get(const std::string& key, bool (Json::*is_type)() const noexcept,
+                  const char* type) const {
     std::string pointer = json_pointer_child(pointer_, key);
     auto it = object_.find(key);
-    if (it == object_.end()) fail(pointer_, "missing key \"" + key + "\"; is this a run.json written by repro?");
-    if (!((*it).*is_type)()) fail(pointer, "\"" + key + "\" must be " + type + ", not " + it->type_name());
+    if (it == object_.end())
+      fail(pointer_, "missing key \"" + key + "\"; is this a run.json written by repro?");
+    if (!((*it).*is_type)())
+      fail(pointer, "\"" + key + "\" must be " + type + ", not " + it->type_name());
     return *it;
   }
-  std::string text(const std::string& key) const { return get(key, &Json::is_string, "a string").get<std::string>(); }
+  std::string text(const std::string& key) const {
+    return get(key, &Json::is_string, "a string").get<std::string>();
+  }
   int64_t integer(const std::string& key) const {
     return get(key, &Json::is_number_integer, "an integer").get<int64_t>();
   }
-  bool flag(const std::string& key) const { return get(key, &Json::is_boolean, "true or false").get<bool>(); }
+  bool flag(const std::string& key) const {
+    return get(key, &Json::is_boolean, "true or false").get<bool>();
+  }
   double number(const std::string& key) const {
     auto it = object_.find(key);
     if (it != object_.end() && it->is_null()) return std::numeric_limits<double>::quiet_NaN();
     return get(key, &Json::is_number, "a number").get<double>();
   }
-  const Json& object(const std::string& key) const { return get(key, &Json::is_object, "an object"); }
+  const Json& object(const std::string& key) const {
+    return get(key, &Json::is_object, "an object");
+  }
   const Json& list(const std::string& key) const { return get(key, &Json::is_array, "a list"); }
   std::string pointer(const std::string& key) const { return json_pointer_child(pointer_, key); }
   [[noreturn]] void fail(const std::string& pointer, const std::string& message) const {
@@ -60,7 +69,9 @@ std::vector<std::pair<std::string, std::string>> string_pairs(const FieldReader&
                                                               const std::string& key) {
   std::vector<std::pair<std::string, std::string>> pairs;
   for (const auto& [name, value] : reader.object(key).items()) {
-    if (!value.is_string()) reader.fail(json_pointer_child(reader.pointer(key), name), "\"" + name + "\" must be a string");
+    if (!value.is_string())
+      reader.fail(json_pointer_child(reader.pointer(key), name),
+                  "\"" + name + "\" must be a string");
     pairs.emplace_back(name, value.get<std::string>());
   }
   return pairs;
@@ -119,7 +130,9 @@ RunRecord read_run_record(const std::string& path) {
   for (auto& [key, value] : string_pairs(root, "environment")) record.environment[key] = value;
   const Json& files = root.list("data_files");
   for (size_t i = 0; i < files.size(); ++i) {
-    if (!files[i].is_string()) root.fail(root.pointer("data_files") + "/" + std::to_string(i), "data file names must be strings");
+    if (!files[i].is_string())
+      root.fail(root.pointer("data_files") + "/" + std::to_string(i),
+                "data file names must be strings");
     record.data_files.push_back(files[i].get<std::string>());
   }
   const Json& epochs = root.list("epochs");

@@ -42,7 +42,8 @@ void write_safetensors(const std::string& path, const std::vector<NamedTensor>& 
   uint64_t offset = 0;
   for (const NamedTensor& tensor : tensors) {
     if (tensor.name.empty() || tensor.name == "__metadata__" || header.contains(tensor.name)) {
-      throw RuntimeError(path + ": tensor name \"" + tensor.name + "\" is empty, reserved or repeated");
+      throw RuntimeError(path + ": tensor name \"" + tensor.name +
+                         "\" is empty, reserved or repeated");
     }
     for (int64_t d : tensor.shape) {
       REPRO_CHECK(d >= 0, "tensor " + tensor.name + " has a negative dimension");
@@ -50,7 +51,8 @@ void write_safetensors(const std::string& path, const std::vector<NamedTensor>& 
     REPRO_CHECK(element_count(tensor.shape) == static_cast<int64_t>(tensor.data.size()),
                 "tensor " + tensor.name + ": shape and data size disagree");
     uint64_t bytes = tensor.data.size() * sizeof(float);
-    header[tensor.name] = {{"dtype", "F32"}, {"shape", tensor.shape}, {"data_offsets", {offset, offset + bytes}}};
+    header[tensor.name] = {
+        {"dtype", "F32"}, {"shape", tensor.shape}, {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
   }
   std::string header_text = header.dump();
@@ -61,7 +63,8 @@ void write_safetensors(const std::string& path, const std::vector<NamedTensor>& 
   std::memcpy(content.data(), &header_size, 8);
   content += header_text;
   for (const NamedTensor& tensor : tensors) {
-    content.append(reinterpret_cast<const char*>(tensor.data.data()), tensor.data.size() * sizeof(float));
+    content.append(reinterpret_cast<const char*>(tensor.data.data()),
+                   tensor.data.size() * sizeof(float));
   }
   write_file_atomic(path, content);
 }
@@ -78,7 +81,8 @@ std::vector<NamedTensor> read_safetensors(const std::string& path,
   if (header_size > content.size() - 8) {
     throw fail("header length " + std::to_string(header_size) + " is past the end of the file");
   }
-  ParsedJson header = parse_json_text(std::string_view(content).substr(8, header_size), path + " (header)");
+  ParsedJson header =
+      parse_json_text(std::string_view(content).substr(8, header_size), path + " (header)");
   if (!header.value.is_object()) throw fail("the header is not a JSON object");
   const char* data = content.data() + 8 + header_size;
   uint64_t data_size = content.size() - 8 - header_size;
@@ -94,29 +98,34 @@ std::vector<NamedTensor> read_safetensors(const std::string& path,
       }
       continue;
     }
-    if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") || !entry.contains("data_offsets")) {
+    if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") ||
+        !entry.contains("data_offsets")) {
       throw fail("tensor \"" + name + "\" needs dtype, shape and data_offsets");
     }
     if (entry["dtype"] != "F32") {
-      throw fail("tensor \"" + name + "\" has dtype " + entry["dtype"].dump() + "; repro reads F32 only");
+      throw fail("tensor \"" + name + "\" has dtype " + entry["dtype"].dump() +
+                 "; repro reads F32 only");
     }
     NamedTensor tensor;
     tensor.name = name;
     const Json& shape = entry["shape"];
     if (!shape.is_array()) throw fail("tensor \"" + name + "\" shape is not a list");
     for (const Json& d : shape) {
-      if (!d.is_number_unsigned()) throw fail("tensor \"" + name + "\" shape has a non-integer or negative dimension");
+      if (!d.is_number_unsigned())
+        throw fail("tensor \"" + name + "\" shape has a non-integer or negative dimension");
       tensor.shape.push_back(d.get<int64_t>());
     }
     const Json& offsets = entry["data_offsets"];
-    if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() || !offsets[1].is_number_unsigned()) {
+    if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() ||
+        !offsets[1].is_number_unsigned()) {
       throw fail("tensor \"" + name + "\" data_offsets must be [begin, end]");
     }
     uint64_t begin = offsets[0].get<uint64_t>(), end = offsets[1].get<uint64_t>();
     uint64_t expected = static_cast<uint64_t>(element_count(tensor.shape)) * sizeof(float);
     if (begin > end || end > data_size || end - begin != expected) {
-      throw fail("tensor \"" + name + "\" data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
-                 "] do not match its shape or the " + std::to_string(data_size) + " data bytes");
+      throw fail("tensor \"" + name + "\" data_offsets [" + std::to_string(begin) + ", " +
+                 std::to_string(end) + "] do not match its shape or the " +
+                 std::to_string(data_size) + " data bytes");
     }
     tensor.data.resize(static_cast<size_t>(expected / sizeof(float)));
     std::memcpy(tensor.data.data(), data + begin, expected);
@@ -127,10 +136,12 @@ std::vector<NamedTensor> read_safetensors(const std::string& path,
   std::sort(ranges.begin(), ranges.end());
   uint64_t covered = 0;
   for (const auto& [begin, end] : ranges) {
-    if (begin != covered) throw fail("tensor data has a gap or an overlap at byte " + std::to_string(begin));
+    if (begin != covered)
+      throw fail("tensor data has a gap or an overlap at byte " + std::to_string(begin));
     covered = end;
   }
-  if (covered != data_size) throw fail("the data buffer has " + std::to_string(data_size - covered) + " unused bytes");
+  if (covered != data_size)
+    throw fail("the data buffer has " + std::to_string(data_size - covered) + " unused bytes");
   return tensors;
 }
 

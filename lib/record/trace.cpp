@@ -12,8 +12,11 @@ namespace repro {
 std::string trace_to_jsonl(const std::vector<TraceEntry>& entries) {
   std::string out;
   for (const TraceEntry& entry : entries) {
-    nlohmann::ordered_json line = {{"step", entry.step}, {"epoch", entry.epoch}, {"batch", entry.batch},
-                                   {"tensor", entry.tensor}, {"sha256", entry.sha256}};
+    nlohmann::ordered_json line = {{"step", entry.step},
+                                   {"epoch", entry.epoch},
+                                   {"batch", entry.batch},
+                                   {"tensor", entry.tensor},
+                                   {"sha256", entry.sha256}};
     out += line.dump() + "\n";
   }
   return out;
@@ -36,8 +39,10 @@ std::vector<TraceEntry> parse_trace(const std::string& jsonl_text, const std::st
       const auto& v = json.value;
       auto require = [&](const char* key, bool ok) {
         if (!ok) {
-          throw InputError(json_error_at(json, "", std::string("a trace line needs \"") + key +
-                                                       "\" (step, epoch, batch: integers; tensor, sha256: strings)"));
+          throw InputError(
+              json_error_at(json, "",
+                            std::string("a trace line needs \"") + key +
+                                "\" (step, epoch, batch: integers; tensor, sha256: strings)"));
         }
       };
       require("step", v.is_object() && v.contains("step") && v["step"].is_number_integer());
@@ -54,6 +59,8 @@ std::vector<TraceEntry> parse_trace(const std::string& jsonl_text, const std::st
   return entries;
 }
 
-std::vector<TraceEntry> read_trace(const std::string& path) { return parse_trace(read_file(path), path); }
+std::vector<TraceEntry> read_trace(const std::string& path) {
+  return parse_trace(read_file(path), path);
+}
 
 }  // namespace repro

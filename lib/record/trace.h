@@ -10,11 +10,12 @@
 namespace repro {
 
 struct TraceEntry {
-  int64_t step = 0;     // global optimizer step (1-based) the digest was taken at
-  int epoch = 0;        // 1-based
-  int64_t batch = 0;    // batch index within the epoch (0-based)
-  std::string tensor;   // "conv2d_1/kernel", "conv2d_1/kernel_grad", "conv2d_1/output", "conv2d_1/output_grad"
-  std::string sha256;   // lowercase hex of the float32 bytes
+  int64_t step = 0;    // global optimizer step (1-based) the digest was taken at
+  int epoch = 0;       // 1-based
+  int64_t batch = 0;   // batch index within the epoch (0-based)
+  std::string tensor;  // "conv2d_1/kernel", "conv2d_1/kernel_grad", "conv2d_1/output",
+                       // "conv2d_1/output_grad"
+  std::string sha256;  // lowercase hex of the float32 bytes
 };
 
 // One JSON object per line, in the order given; written atomically.

@@ -2,6 +2,8 @@
 // lengths as differences, run records (weights, environment) and trace divergence.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <limits>
 
@@ -90,7 +92,8 @@ TEST_CASE("compare_histories reports per key: values compared, max diffs, first 
   CHECK(row(strict, "loss").first_differing_epoch == 2);
 }
 
-TEST_CASE("missing keys, extra keys, unequal lengths and empty lists are differences, not crashes") {
+TEST_CASE(
+    "missing keys, extra keys, unequal lengths and empty lists are differences, not crashes") {
   History a{{"loss", {0.5, 0.4}}, {"accuracy", {}}, {"lr", {0.001}}};
   History b{{"loss", {0.5, 0.4, 0.3}}, {"accuracy", {}}, {"val_loss", {1.0}}};
   auto report = repro::compare_histories(a, b, {});
@@ -161,7 +164,8 @@ TEST_CASE("compare_run_records names the first epoch whose weights differ and wh
   CHECK(tolerant.same);  // digests only decide the verdict with --exact
   std::vector<std::string> keys;
   for (const auto& d : tolerant.environment) keys.push_back(d.key);
-  CHECK(keys == std::vector<std::string>{"threads", "environment.cpu_isa", "environment.gpu", "config.threads"});
+  CHECK(keys == std::vector<std::string>{"threads", "environment.cpu_isa", "environment.gpu",
+                                         "config.threads"});
   CHECK(tolerant.environment[2].a == "(absent)");
 
   CompareOptions exact;
@@ -174,7 +178,8 @@ TEST_CASE("compare_run_records names the first epoch whose weights differ and wh
 TEST_CASE("the first trace divergence is the first differing digest by step, in trace order") {
   std::vector<repro::TraceEntry> a;
   for (int64_t step = 1; step <= 5; ++step) {
-    for (const char* tensor : {"conv2d/kernel", "conv2d/output", "conv2d/output_grad", "conv2d/kernel_grad"}) {
+    for (const char* tensor :
+         {"conv2d/kernel", "conv2d/output", "conv2d/output_grad", "conv2d/kernel_grad"}) {
       a.push_back({step, 1, step - 1, tensor, std::to_string(step) + tensor});
     }
   }
@@ -184,7 +189,8 @@ TEST_CASE("the first trace divergence is the first differing digest by step, in 
   CHECK(compared == 20);
   // Perturbed from step 3's kernel gradient on: every later digest differs too.
   for (auto& e : b) {
-    if (e.step > 3 || (e.step == 3 && e.tensor == std::string("conv2d/kernel_grad"))) e.sha256 += "x";
+    if (e.step > 3 || (e.step == 3 && e.tensor == std::string("conv2d/kernel_grad")))
+      e.sha256 += "x";
   }
   std::reverse(b.begin(), b.end());  // B's order does not matter
   auto d = repro::first_trace_divergence(a, b, &compared);
@@ -197,12 +203,14 @@ TEST_CASE("the first trace divergence is the first differing digest by step, in 
 
 TEST_CASE("compare_runs reads run folders: histories, run.json and traces") {
   namespace fs = std::filesystem;
-  fs::path root = fs::temp_directory_path() / "repro_test_compare_runs";
+  fs::path root =
+      fs::temp_directory_path() / ("repro_test_compare_runs_" + std::to_string(::getpid()));
   fs::remove_all(root);
   History h{{"loss", {0.5, 0.4}}};
   repro::RunRecord r;
   r.epochs = {{1, 1.0, "aa"}, {2, 1.0, "bb"}};
-  std::vector<repro::TraceEntry> trace = {{1, 1, 0, "dense/kernel", "k1"}, {2, 1, 1, "dense/kernel", "k2"}};
+  std::vector<repro::TraceEntry> trace = {{1, 1, 0, "dense/kernel", "k1"},
+                                          {2, 1, 1, "dense/kernel", "k2"}};
   for (const char* name : {"a", "b"}) {
     repro::write_history((root / name / "history.json").string(), h);
     repro::write_run_record((root / name / "run.json").string(), r);
@@ -219,11 +227,14 @@ TEST_CASE("compare_runs reads run folders: histories, run.json and traces") {
   CHECK(report.divergence->step == 2);
   CHECK_FALSE(report.same);
   // A folder against a file compares the histories only.
-  auto mixed = repro::compare_paths((root / "a").string(), (root / "b" / "history.json").string(), exact);
+  auto mixed =
+      repro::compare_paths((root / "a").string(), (root / "b" / "history.json").string(), exact);
   CHECK(mixed.same);
   CHECK_FALSE(mixed.runs);
-  CHECK_THROWS_AS(repro::compare_paths((root / "a").string(), (root / "none").string(), {}), repro::InputError);
+  CHECK_THROWS_AS(repro::compare_paths((root / "a").string(), (root / "none").string(), {}),
+                  repro::InputError);
   fs::create_directories(root / "empty");
-  CHECK_THROWS_AS(repro::compare_paths((root / "a").string(), (root / "empty").string(), {}), repro::InputError);
+  CHECK_THROWS_AS(repro::compare_paths((root / "a").string(), (root / "empty").string(), {}),
+                  repro::InputError);
   fs::remove_all(root);
 }

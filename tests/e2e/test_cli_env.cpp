@@ -29,7 +29,8 @@ TEST_CASE("repro env prints the fingerprint; --json prints the same entries as J
   int code = -1;
   std::string text = capture_repro("env", code);
   CHECK(code == 0);
-  for (const char* key : {"cpu_model:", "cpu_isa:", "compiler:", "os:", "cores:", "repro_version:"}) {
+  for (const char* key :
+       {"cpu_model:", "cpu_isa:", "compiler:", "os:", "cores:", "repro_version:"}) {
     CHECK(text.find(key) != std::string::npos);
   }
   std::string json_text = capture_repro("env --json", code);

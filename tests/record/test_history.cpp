@@ -2,6 +2,8 @@
 // name the file, line and column.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -68,7 +70,8 @@ TEST_CASE("history_to_json writes the bytes of Keras's json.dump(history.history
   history["accuracy"] = {0.9123f, 0.97f};
   history["loss"] = {0.2846f, 0.0912f};
   history["val_accuracy"] = {0.9655f, 1.0};
-  history["val_loss"] = {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity()};
+  history["val_loss"] = {std::numeric_limits<double>::quiet_NaN(),
+                         std::numeric_limits<double>::infinity()};
   history["lr"] = {1e-05, 1e16, 0.0001, -0.0, 1e22, 123456789012345678.0, 5e-324};
   // Printed by Python: json.dumps(h, sort_keys=True) on the same float32-widened values.
   const char* expected =
@@ -88,8 +91,17 @@ TEST_CASE("history round trip is bit-exact for float32 values and edge values") 
     float f = float_from_bits(repro::threefry2x32({812u, 0u}, {i, 0u})[0]);
     if (std::isfinite(f)) values.push_back(f);
   }
-  history["edges"] = {1e-45f, 3.4e38f, 0.1f, -0.0, 0.0, 1.0, -1.0, 1e-45, 5e-324,
-                      std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()};
+  history["edges"] = {1e-45f,
+                      3.4e38f,
+                      0.1f,
+                      -0.0,
+                      0.0,
+                      1.0,
+                      -1.0,
+                      1e-45,
+                      5e-324,
+                      std::numeric_limits<double>::infinity(),
+                      -std::numeric_limits<double>::infinity()};
   history["with \"quote\" and \xc3\xa9"] = {0.5};
   History back = repro::parse_history(repro::history_to_json(history), "h.json");
   REQUIRE(back.size() == history.size());
@@ -118,7 +130,8 @@ TEST_CASE("malformed history JSON is an input error with file, line and column")
   CHECK(parse_error_message("{\"loss\": [0.5") ==
         "h.json:1:14: invalid JSON: unexpected end of input; expected ']'; is the file complete?");
   CHECK(parse_error_message("") ==
-        "h.json:1:1: invalid JSON: unexpected end of input; expected '[', '{', or a literal; is the file complete?");
+        "h.json:1:1: invalid JSON: unexpected end of input; expected '[', '{', or a literal; is "
+        "the file complete?");
   CHECK(parse_error_message("{\"loss\": [1NaN]}").rfind("h.json:1:12: invalid JSON", 0) == 0);
 }
 
@@ -129,14 +142,15 @@ TEST_CASE("a history that is not lists of numbers is an input error at the value
         "h.json:2:10: \"loss\" must be a list of numbers (one per epoch), not number");
   CHECK(parse_error_message("{\"loss\": [0.5, \"0.4\"]}") ==
         "h.json:1:16: \"loss\"[1] must be a number, not string");
-  CHECK(parse_error_message("{\"loss\": [true]}") == "h.json:1:11: \"loss\"[0] must be a number, not boolean");
+  CHECK(parse_error_message("{\"loss\": [true]}") ==
+        "h.json:1:11: \"loss\"[0] must be a number, not boolean");
   CHECK(parse_error_message("{\"loss\": [1], \"loss\": [2]}") ==
         "h.json:1:15: duplicate key \"loss\"; keep only one");
 }
 
 TEST_CASE("write_history writes atomically and leaves nothing when the write fails") {
   namespace fs = std::filesystem;
-  fs::path dir = fs::temp_directory_path() / "repro_test_history";
+  fs::path dir = fs::temp_directory_path() / ("repro_test_history_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   History h{{"loss", {0.5, 0.25}}};
   repro::write_history((dir / "history.json").string(), h);
@@ -145,7 +159,10 @@ TEST_CASE("write_history writes atomically and leaves nothing when the write fai
   fs::create_directories(dir / "taken.json");
   REQUIRE_THROWS_AS(repro::write_history((dir / "taken.json").string(), h), repro::RuntimeError);
   size_t entries = 0;
-  for (auto& e : fs::directory_iterator(dir)) { (void)e; ++entries; }
+  for (auto& e : fs::directory_iterator(dir)) {
+    (void)e;
+    ++entries;
+  }
   REQUIRE(entries == 2);  // history.json and the folder, no temp file left
   REQUIRE_THROWS_AS(repro::read_history((dir / "missing.json").string()), repro::InputError);
   fs::remove_all(dir);

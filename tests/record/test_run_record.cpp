@@ -1,6 +1,8 @@
 // run.json round trip, its reader's errors, the environment fingerprint and SHA-256.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <cmath>
 #include <filesystem>
 
@@ -35,7 +37,8 @@ repro::RunRecord sample_record() {
 }
 
 std::string read_error(const std::string& text) {
-  fs::path path = fs::temp_directory_path() / "repro_test_run_bad.json";
+  fs::path path =
+      fs::temp_directory_path() / ("repro_test_run_bad_" + std::to_string(::getpid()) + ".json");
   repro::write_file_atomic(path, text);
   try {
     repro::read_run_record(path.string());
@@ -49,7 +52,8 @@ std::string read_error(const std::string& text) {
 }  // namespace
 
 TEST_CASE("run.json round trip keeps every field, float bits and config order") {
-  fs::path path = fs::temp_directory_path() / "repro_test_run" / "run.json";
+  fs::path path =
+      fs::temp_directory_path() / ("repro_test_run_" + std::to_string(::getpid())) / "run.json";
   repro::RunRecord r = sample_record();
   repro::write_run_record(path.string(), r);
   repro::RunRecord back = repro::read_run_record(path.string());
@@ -77,7 +81,8 @@ TEST_CASE("run.json round trip keeps every field, float bits and config order") 
 }
 
 TEST_CASE("run.json writes a non-finite test loss as null and reads it back as NaN") {
-  fs::path path = fs::temp_directory_path() / "repro_test_run_nan.json";
+  fs::path path =
+      fs::temp_directory_path() / ("repro_test_run_nan_" + std::to_string(::getpid()) + ".json");
   repro::RunRecord r = sample_record();
   r.test_loss = std::nan("");
   repro::write_run_record(path.string(), r);
@@ -88,8 +93,10 @@ TEST_CASE("run.json writes a non-finite test loss as null and reads it back as N
 
 TEST_CASE("run.json reader errors name the place and the field") {
   std::string good = repro::run_record_to_json(sample_record());
-  CHECK(read_error("{\"repro_version\": 1}") == ":1:19: \"repro_version\" must be a string, not number");
-  CHECK(read_error("{}") == ":1:1: missing key \"repro_version\"; is this a run.json written by repro?");
+  CHECK(read_error("{\"repro_version\": 1}") ==
+        ":1:19: \"repro_version\" must be a string, not number");
+  CHECK(read_error("{}") ==
+        ":1:1: missing key \"repro_version\"; is this a run.json written by repro?");
   std::string bad = good;
   bad.replace(bad.find("\"threads\": 4"), 12, "\"threads\": \"4\"");
   CHECK(read_error(bad).find("\"threads\" must be an integer, not string") != std::string::npos);
@@ -97,8 +104,10 @@ TEST_CASE("run.json reader errors name the place and the field") {
 }
 
 TEST_CASE("sha256_hex gives the standard digests") {
-  CHECK(repro::sha256_hex("", 0) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  CHECK(repro::sha256_hex("abc", 3) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(repro::sha256_hex("", 0) ==
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(repro::sha256_hex("abc", 3) ==
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 TEST_CASE("the environment fingerprint names the CPU, its ISA, the compiler, the OS and cores") {

@@ -1,6 +1,8 @@
 // safetensors: round trip, the exact header bytes, and rejection of malformed files.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <cstring>
 #include <filesystem>
 
@@ -13,7 +15,9 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-fs::path temp_file(const char* name) { return fs::temp_directory_path() / name; }
+fs::path temp_file(const std::string& name) {
+  return fs::temp_directory_path() / (std::to_string(::getpid()) + "_" + name);
+}
 
 std::string read_error(const std::string& content) {
   fs::path path = temp_file("repro_test_bad.safetensors");
@@ -51,7 +55,8 @@ TEST_CASE("safetensors round trip keeps names, shapes, values, order and metadat
   for (size_t i = 0; i < tensors.size(); ++i) {
     CHECK(back[i].name == tensors[i].name);
     CHECK(back[i].shape == tensors[i].shape);
-    CHECK(std::memcmp(back[i].data.data(), tensors[i].data.data(), tensors[i].data.size() * 4) == 0);
+    CHECK(std::memcmp(back[i].data.data(), tensors[i].data.data(), tensors[i].data.size() * 4) ==
+          0);
   }
   CHECK(metadata == std::map<std::string, std::string>{{"format", "pt"}, {"step", "938"}});
   fs::remove(path);
@@ -59,10 +64,12 @@ TEST_CASE("safetensors round trip keeps names, shapes, values, order and metadat
 
 TEST_CASE("safetensors header bytes follow the format exactly") {
   fs::path path = temp_file("repro_test_header.safetensors");
-  repro::write_safetensors(path.string(), {{"b", {2}, {1.0f, 2.0f}}, {"a", {1, 1}, {-2.0f}}}, {{"k", "v"}});
+  repro::write_safetensors(path.string(), {{"b", {2}, {1.0f, 2.0f}}, {"a", {1, 1}, {-2.0f}}},
+                           {{"k", "v"}});
   std::string bytes = repro::read_file(path);
   std::string header =
-      "{\"__metadata__\":{\"k\":\"v\"},\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+      "{\"__metadata__\":{\"k\":\"v\"},\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,"
+      "8]},"
       "\"a\":{\"dtype\":\"F32\",\"shape\":[1,1],\"data_offsets\":[8,12]}}";
   header.append((8 - header.size() % 8) % 8, ' ');
   REQUIRE(header.size() % 8 == 0);
@@ -78,13 +85,23 @@ TEST_CASE("safetensors header bytes follow the format exactly") {
 
 TEST_CASE("malformed safetensors files are input errors naming the problem") {
   CHECK_THAT(read_error("abc"), Contains("shorter than the 8-byte header length"));
-  CHECK_THAT(read_error(with_header("{\"a\" 1}", 0)), Contains("(header):1:6: invalid JSON at '1}'"));
+  CHECK_THAT(read_error(with_header("{\"a\" 1}", 0)),
+             Contains("(header):1:6: invalid JSON at '1}'"));
   std::string too_long(8, '\0');
   too_long[0] = 100;
   CHECK_THAT(read_error(too_long + "{}"), Contains("past the end of the file"));
-  CHECK_THAT(read_error(with_header("{\"w\":{\"dtype\":\"F16\",\"shape\":[1],\"data_offsets\":[0,2]}}", 2)), Contains("has dtype \"F16\"; repro reads F32 only"));
-  CHECK_THAT(read_error(with_header("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4]}}", 4)), Contains("do not match its shape"));
-  CHECK_THAT(read_error(with_header("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 8)), Contains("4 unused bytes"));
-  CHECK_THAT(read_error(with_header("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-                               "\"v\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 8)), Contains("gap or an overlap"));
+  CHECK_THAT(read_error(with_header(
+                 "{\"w\":{\"dtype\":\"F16\",\"shape\":[1],\"data_offsets\":[0,2]}}", 2)),
+             Contains("has dtype \"F16\"; repro reads F32 only"));
+  CHECK_THAT(read_error(with_header(
+                 "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4]}}", 4)),
+             Contains("do not match its shape"));
+  CHECK_THAT(read_error(with_header(
+                 "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 8)),
+             Contains("4 unused bytes"));
+  CHECK_THAT(
+      read_error(with_header("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                             "\"v\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+                             8)),
+      Contains("gap or an overlap"));
 }

@@ -1,6 +1,8 @@
 // trace.jsonl: round trip and line-numbered errors.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <filesystem>
 
 #include "core/error.h"
@@ -12,7 +14,8 @@ TEST_CASE("trace round trip keeps every entry in order") {
       {1, 1, 0, "conv2d/output", std::string(64, '1')},
       {938, 2, 0, "dense_1/kernel_grad", std::string(64, 'f')},
   };
-  auto path = std::filesystem::temp_directory_path() / "repro_test_trace" / "trace.jsonl";
+  auto path = std::filesystem::temp_directory_path() /
+              ("repro_test_trace_" + std::to_string(::getpid())) / "trace.jsonl";
   repro::write_trace(path.string(), entries);
   auto back = repro::read_trace(path.string());
   REQUIRE(back.size() == entries.size());
@@ -24,7 +27,8 @@ TEST_CASE("trace round trip keeps every entry in order") {
     CHECK(back[i].sha256 == entries[i].sha256);
   }
   CHECK(repro::trace_to_jsonl({entries[0]}) ==
-        "{\"step\":1,\"epoch\":1,\"batch\":0,\"tensor\":\"conv2d/kernel\",\"sha256\":\"" + std::string(64, '0') + "\"}\n");
+        "{\"step\":1,\"epoch\":1,\"batch\":0,\"tensor\":\"conv2d/kernel\",\"sha256\":\"" +
+            std::string(64, '0') + "\"}\n");
   std::filesystem::remove_all(path.parent_path());
 }
 
@@ -37,7 +41,8 @@ TEST_CASE("a malformed trace line is an input error with its line number") {
     CHECK(std::string(e.what()).rfind("t.jsonl:4:12: invalid JSON at '}'", 0) == 0);
   }
   try {
-    repro::parse_trace("{\"step\": 2, \"epoch\": 1, \"batch\": 0, \"tensor\": 5, \"sha256\": \"x\"}\n", "t.jsonl");
+    repro::parse_trace(
+        "{\"step\": 2, \"epoch\": 1, \"batch\": 0, \"tensor\": 5, \"sha256\": \"x\"}\n", "t.jsonl");
     FAIL("no throw");
   } catch (const repro::InputError& e) {
     CHECK(std::string(e.what()).rfind("t.jsonl:1:1: a trace line needs \"tensor\"", 0) == 0);
