@@ -33,23 +33,25 @@ std::string python_float_repr(double value) {
   int point = exponent + 1;  // digits before the decimal point
 
   // CPython's float_repr_style 'short': scientific when point <= -4 or point > 16.
-  std::string out;
+  // (Built with append: g++ 12 warns falsely on "literal" + std::string temporaries.)
+  std::string out = sign;
   if (point <= -4 || point > 16) {
-    out = digits.substr(0, 1);
-    if (digits.size() > 1) out += "." + digits.substr(1);
+    out += digits[0];
+    if (digits.size() > 1) out.append(".").append(digits, 1);
     char exp_text[16];
     std::snprintf(exp_text, sizeof exp_text, "e%c%02d", exponent < 0 ? '-' : '+',
                   std::abs(exponent));
     out += exp_text;
   } else if (point <= 0) {
-    out = "0." + std::string(static_cast<size_t>(-point), '0') + digits;
+    out.append("0.").append(static_cast<size_t>(-point), '0').append(digits);
   } else if (static_cast<size_t>(point) >= digits.size()) {
-    out = digits + std::string(static_cast<size_t>(point) - digits.size(), '0') + ".0";
+    out.append(digits).append(static_cast<size_t>(point) - digits.size(), '0').append(".0");
   } else {
-    out = digits.substr(0, static_cast<size_t>(point)) + "." +
-          digits.substr(static_cast<size_t>(point));
+    out.append(digits, 0, static_cast<size_t>(point))
+        .append(".")
+        .append(digits, static_cast<size_t>(point));
   }
-  return sign + out;
+  return out;
 }
 
 // json.dump's float spelling: repr, except the non-finite values.
