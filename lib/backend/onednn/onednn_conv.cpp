@@ -93,6 +93,10 @@ class OnednnConv2d : public Conv2dOp {
         });
     dy_w_ = EdgeMemory(c, y_plain, weight_grad_->diff_dst_desc());
     x_w_ = EdgeMemory(c, x_plain, weight_grad_->src_desc());
+    // Each activation crosses the layout edge once per step where the layouts agree: the weight
+    // gradient reads the x converted by forward() and the dy converted for backward-data.
+    reuse_forward_x_ = weight_grad_->src_desc() == fwd_pd_.src_desc();
+    reuse_dy_ = weight_grad_->diff_dst_desc() == bwd_data_pd_.diff_dst_desc();
   }
 
   void forward(const float* x, const float* w, const float* b, float* y) override {
@@ -119,8 +123,8 @@ class OnednnConv2d : public Conv2dOp {
                                                   {DNNL_ARG_DIFF_SRC, dx_.op_memory(dx)}}));
       dx_.from_op(*ctx_, dx);
     }
-    const memory& src = x_w_.to_op(*ctx_, x);
-    const memory& diff_dst = dy_w_.to_op(*ctx_, dy);
+    const memory& src = reuse_forward_x_ ? x_.cached(x) : x_w_.to_op(*ctx_, x);
+    const memory& diff_dst = (dx && reuse_dy_) ? dy_.cached(dy) : dy_w_.to_op(*ctx_, dy);
     weight_grad_->run(*ctx_, src, diff_dst, dw, g_.bias ? db : nullptr);
   }
 
@@ -136,6 +140,7 @@ class OnednnConv2d : public Conv2dOp {
   EdgeMemory dx_, dy_, w_bwd_;       // backward data
   EdgeMemory x_w_, dy_w_;            // backward weights inputs
   memory b_;                         // (K), wraps the caller's pointer
+  bool reuse_forward_x_ = false, reuse_dy_ = false;
 };
 
 }  // namespace

@@ -49,6 +49,11 @@ dnnl::memory& EdgeMemory::to_op(const Context& ctx, const float* plain_data) {
   return op_;
 }
 
+dnnl::memory& EdgeMemory::cached(const float* plain_data) {
+  REPRO_DNNL(plain_.set_data_handle(const_cast<float*>(plain_data)));
+  return op_;
+}
+
 dnnl::memory& EdgeMemory::op_memory(float* plain_data) {
   REPRO_DNNL(plain_.set_data_handle(plain_data));
   return op_;

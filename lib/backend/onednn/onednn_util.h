@@ -63,6 +63,9 @@ class EdgeMemory {
   bool needs_reorder() const { return reorder_needed_; }
   // The op-side memory, after copying `plain_data` in (reorder or just point at it).
   dnnl::memory& to_op(const Context& ctx, const float* plain_data);
+  // The op-side memory as the last to_op() left it (the plain pointer is re-bound, no copy):
+  // for a backward pass that reuses its forward's converted input.
+  dnnl::memory& cached(const float* plain_data);
   // The op-side memory to be written; call from_op() afterwards to land it in plain_data.
   dnnl::memory& op_memory(float* plain_data);
   void from_op(const Context& ctx, float* plain_data);
