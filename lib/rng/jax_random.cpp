@@ -1,6 +1,7 @@
 // jax.random's float32 distributions over the classic threefry bits, rounded as XLA rounds them.
 // Sources read: jax/_src/prng.py (threefry_2x32, _threefry_random_bits_original),
-// jax/_src/random.py (_uniform, _normal_real, _truncated_normal), xla/client/lib/math.cc.
+// jax/_src/random.py (_uniform, _normal_real, _truncated_normal), xla/client/lib/math.cc,
+// xla/service/elemental_ir_emitter.cc (log1p), xla/service/cpu/llvm_ir_runtime.cc (log).
 // Not here: JAX's partitionable layout, key splitting, dtypes other than float32.
 //
 // Rounding: this file is built with ISO C++ (no -ffp-contract=fast), so a*b+c rounds twice
@@ -59,13 +60,67 @@ float horner_fma(float x, const float (&coefficients)[N]) {
   return poly;
 }
 
-// XLA's CPU log1p: log(1 + y) with 1 + y rounded to float32 for |y| >= sqrt(2) - 1, a Cephes
-// rational approximation below that. glibc's log and log1p stand in for XLA's own polynomial
-// log and that rational form; they agree with them to within an ulp, which reaches an erf_inv
-// result only rarely (a known limit of this reproduction).
+uint32_t float_bits(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, sizeof bits);
+  return bits;
+}
+
+// XLA's CPU log (xla/service/cpu/llvm_ir_runtime.cc GenerateVF32Log, which replaces every
+// llvm.log.f32): Cephes' polynomial on the mantissa in [sqrt(1/2), sqrt(2)). Every multiply
+// whose one use is an add is contracted; where an add has two such operands, the first fuses.
+float xla_log_f32(float input) {
+  if (std::isnan(input) || input < 0.0f) return std::numeric_limits<float>::quiet_NaN();
+  if (input == 0.0f) return -std::numeric_limits<float>::infinity();
+  if (std::isinf(input)) return input;
+  float x = std::max(bits_as_float(0x00800000u), input);  // denormals cut off
+  const int32_t exponent = static_cast<int32_t>(float_bits(x) >> 23) - 0x7f;
+  x = bits_as_float((float_bits(x) & ~0x7f800000u) | float_bits(0.5f));  // [0.5, 1)
+  float e = 1.0f + static_cast<float>(exponent);
+  const bool below = x < 0.707106781186547524f;
+  const float twice = below ? x : 0.0f;
+  x = x - 1.0f;
+  e = e - (below ? 1.0f : 0.0f);
+  x = x + twice;  // x - 1, or 2x - 1 below sqrt(1/2): exact either way
+  const float x2 = x * x;
+  const float x3 = x2 * x;
+  float y = std::fma(x, 7.0376836292E-2f, -1.1514610310E-1f);
+  float y1 = std::fma(x, -1.2420140846E-1f, 1.4249322787E-1f);
+  float y2 = std::fma(x, 2.0000714765E-1f, -2.4999993993E-1f);
+  y = std::fma(y, x, 1.1676998740E-1f);
+  y1 = std::fma(y1, x, -1.6668057665E-1f);
+  y2 = std::fma(y2, x, 3.3333331174E-1f);
+  y = std::fma(y, x3, y1);
+  y = std::fma(y, x3, y2);
+  const float q1e = -2.12194440e-4f * e;
+  y = std::fma(y, x3, q1e);   // (y * x3) + q1 * e: the first product fuses
+  x = x - 0.5f * x2;          // an exact product, fused or not
+  x = x + y;
+  return std::fma(0.693359375f, e, x);
+}
+
+// XLA's log1p (xla/service/elemental_ir_emitter.cc EmitLog1p): log(1 + y), with 1 + y rounded,
+// for |y| >= sqrt(2) - 1; below that Cephes' rational y - y^2/2 + y^3 P(y)/Q(y) with Horner
+// steps fused. y*y has several uses, so it is rounded on its own.
 float xla_log1p_f32(float y) {
-  if (std::fabs(y) < 0.41421356237309504880f) return std::log1p(y);
-  return std::log(1.0f + y);
+  if (!(std::fabs(y) < 0.41421356237309504880f)) return xla_log_f32(1.0f + y);
+  static const double numerator[] = {4.5270000862445199635215E-5, 4.9854102823193375972212E-1,
+                                     6.5787325942061044846969E0,  2.9911919328553073277375E1,
+                                     6.0949667980987787057556E1,  5.7112963590585538103336E1,
+                                     2.0039553499201281259648E1};
+  static const double denominator[] = {1.,
+                                       1.5062909083469192043167E1,
+                                       8.3047565967967209469434E1,
+                                       2.2176239823732856465394E2,
+                                       3.0909872225312059774938E2,
+                                       2.1642788614495947685003E2,
+                                       6.0118660497603843919306E1};
+  float p = 0.0f, q = 0.0f;
+  for (double c : numerator) p = std::fma(p, y, static_cast<float>(c));
+  for (double c : denominator) q = std::fma(q, y, static_cast<float>(c));
+  const float y2 = y * y;
+  const float cubic = (y * y2) * (p / q);
+  return y + (-0.5f * y2 + cubic);  // -0.5 * y2 is exact, so its fusion changes nothing
 }
 
 }  // namespace
