@@ -8,6 +8,28 @@
 
 namespace repro {
 
+namespace config_detail {
+
+std::string number_text(double value) {
+  char buffer[64];
+  const auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  return std::string(buffer, result.ptr);
+}
+
+std::string pair_text(const std::array<int, 2>& pair) {
+  std::string out = "[";
+  out += std::to_string(pair[0]);
+  out += ", ";
+  out += std::to_string(pair[1]);
+  out += "]";
+  return out;
+}
+
+}  // namespace config_detail
+
+using config_detail::number_text;
+using config_detail::pair_text;
+
 std::string layer_key(LayerKind kind) {
   switch (kind) {
     case LayerKind::conv2d: return "conv2d";
@@ -53,18 +75,7 @@ struct Entry {
   std::string yaml;  // the value as YAML (free text quoted)
 };
 
-// The shortest text that reads back as the same double.
-std::string number_text(double value) {
-  char buffer[64];
-  const auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  return std::string(buffer, result.ptr);
-}
-
 std::string bool_text(bool value) { return value ? "true" : "false"; }
-
-std::string pair_text(const std::array<int, 2>& pair) {
-  return "[" + std::to_string(pair[0]) + ", " + std::to_string(pair[1]) + "]";
-}
 
 // A YAML double-quoted scalar: safe for any path or name.
 std::string quoted(const std::string& text) {
@@ -146,7 +157,9 @@ std::vector<Entry> canonical_entries(const RunConfig& config) {
   auto add_text = [&](const std::string& key, const std::string& value) {
     out.push_back({key, value, quoted(value)});
   };
-  auto count_text = [](int value) { return value == 0 ? std::string("auto") : std::to_string(value); };
+  auto count_text = [](int value) {
+    return value == 0 ? std::string("auto") : std::to_string(value);
+  };
 
   add("seed", std::to_string(config.seed));
   add("rng", config.rng == RngKind::tf ? "tf" : "jax");
@@ -193,7 +206,10 @@ std::vector<Entry> canonical_entries(const RunConfig& config) {
   }
   add("training.loss", training.loss);
   std::string metrics;
-  for (const std::string& metric : training.metrics) metrics += (metrics.empty() ? "" : ", ") + metric;
+  for (const std::string& metric : training.metrics) {
+    if (!metrics.empty()) metrics += ", ";
+    metrics += metric;
+  }
   add("training.metrics", "[" + metrics + "]");
   add("training.validation", bool_text(training.validation));
   if (training.checkpoint.enabled) {
@@ -223,7 +239,8 @@ std::vector<std::string> split_key(const std::string& key) {
 }
 
 bool is_index(const std::string& part) {
-  return !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return !part.empty() &&
+         std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 }  // namespace

@@ -40,7 +40,9 @@ ConfigNode to_tree(const YAML::Node& node, const std::string& file, const Source
       out.type = ConfigNode::Type::map;
       for (auto it = node.begin(); it != node.end(); ++it) {
         const SourcePlace key_place = place_of(it->first.Mark(), file, out.place);
-        if (!it->first.IsScalar()) fail_at(key_place, "a key must be a plain name, not a list or map");
+        if (!it->first.IsScalar()) {
+          fail_at(key_place, "a key must be a plain name, not a list or map");
+        }
         const std::string key = it->first.Scalar();
         for (const MapEntry& seen : out.entries) {
           if (seen.key == key) {

@@ -154,7 +154,8 @@ struct Reader {
 
   bool boolean(const ConfigNode& node, const std::string& path) {
     const ConfigNode& s = scalar_of(node, path, "true or false");
-    static const std::vector<std::string> yes{"true", "True", "TRUE", "on", "On", "ON", "yes", "Yes"},
+    static const std::vector<std::string> yes{"true", "True", "TRUE", "on", "On", "ON",
+                                              "yes", "Yes"},
         no{"false", "False", "FALSE", "off", "Off", "OFF", "no", "No"};
     if (!s.quoted && contains(yes, s.scalar)) return true;
     if (!s.quoted && contains(no, s.scalar)) return false;
@@ -183,9 +184,8 @@ struct Reader {
     if (node.type != Type::list || node.items.size() != 2) {
       fail_at(node.place, path + " must be an integer or [h, w] (got " + shown(node) + ")");
     }
-    remember(path, node);
     std::array<int, 2> value{int32(node.items[0], path), int32(node.items[1], path)};
-    remember(path, node);
+    remember(path, node);  // the list, not its last item
     return value;
   }
 
@@ -465,9 +465,10 @@ void decode_training(Reader& reader, const ConfigNode& node, TrainingConfig& tra
       if (v.type != Type::list) {
         fail_at(v.place, path + " must be a list, e.g. [accuracy] (got " + shown(v) + ")");
       }
-      reader.remember(path, v);
       training.metrics.clear();
-      for (const ConfigNode& metric : v.items) training.metrics.push_back(reader.text(metric, path));
+      for (const ConfigNode& metric : v.items) {
+        training.metrics.push_back(reader.text(metric, path));
+      }
       reader.remember(path, v);
     }
     if (entry.key == "checkpoint") {
@@ -534,7 +535,9 @@ RunConfig decode_config(const ConfigNode& root) {
     const std::string& key = entry.key;
     const ConfigNode& v = entry.value;
     if (key == "seed") config.seed = reader.integer(v, key);
-    if (key == "rng") config.rng = reader.word(v, key, {"jax", "tf"}) == "tf" ? RngKind::tf : RngKind::jax;
+    if (key == "rng") {
+      config.rng = reader.word(v, key, {"jax", "tf"}) == "tf" ? RngKind::tf : RngKind::jax;
+    }
     if (key == "determinism") config.determinism = reader.boolean(v, key);
     if (key == "device") {
       config.device = reader.word(v, key, {"cpu", "cuda"}) == "cuda" ? Device::cuda : Device::cpu;

@@ -3,6 +3,7 @@
 // reads it into RunConfig. Not part of the public interface.
 #pragma once
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,10 @@ struct MapEntry {
 // The Keras arguments (besides `name`) that an initializer or optimizer takes, in Keras order.
 const std::vector<std::string>& initializer_arguments(const std::string& name);
 const std::vector<std::string>& optimizer_arguments(const std::string& name);
+
+// The shortest text that reads back as the same double ("0.001", "1e-07"), and "[h, w]".
+std::string number_text(double value);
+std::string pair_text(const std::array<int, 2>& pair);
 
 // Reads the tree into a RunConfig (types, vocabulary, unknown keys) and records every key's place.
 // Ranges and cross-key rules are left to validate().

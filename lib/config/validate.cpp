@@ -1,7 +1,6 @@
 // validate(): every range and every rule between keys, with the place the key was written
 // (or its parent's); and Keras's shape inference for the layer list. Reads no YAML: a config
 // built in code gets the same checks, pointing at the file when no place is known.
-#include <charconv>
 #include <set>
 
 #include "config/tree.h"
@@ -10,6 +9,8 @@
 namespace repro {
 
 using config_detail::fail_at;
+using config_detail::number_text;
+using config_detail::pair_text;
 
 namespace {
 
@@ -51,16 +52,6 @@ std::string shape_text(const std::vector<int64_t>& shape) {
   return out + ")";
 }
 
-// The shortest text that reads back as the same double: 1.5, not 1.500000.
-std::string number_text(double value) {
-  char buffer[64];
-  const auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  return std::string(buffer, result.ptr);
-}
-
-std::string pair_text(const std::array<int, 2>& pair) {
-  return "[" + std::to_string(pair[0]) + ", " + std::to_string(pair[1]) + "]";
-}
 
 void check_value(bool ok, const RunConfig& config, const std::string& key,
                  const std::string& message) {
