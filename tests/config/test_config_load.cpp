@@ -94,7 +94,7 @@ TEST_CASE("defaults are Keras's when keys are left out") {
   REQUIRE(infer_shapes(config)[1].output == std::vector<int64_t>{2704});
 }
 
-TEST_CASE("same padding and strides give Keras's ceil shapes; pooling strides default to the pool") {
+TEST_CASE("same padding gives Keras's ceil shapes and pooling strides default to the pool") {
   const RunConfig config = parse_config(
       "model:\n"
       "  - conv2d: {filters: 2, kernel_size: [3, 5], strides: 2, padding: same, use_bias: false}\n"
