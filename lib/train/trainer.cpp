@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "record/safetensors.h"
+#include "train/checkpoint.h"
 
 namespace repro {
 
@@ -106,6 +107,7 @@ void Trainer::run(TrainObserver& observer, int64_t max_steps) {
   const int epochs = config_.training.epochs;
   while (state_.epoch < epochs) {
     train_epoch(observer, max_steps);
+    if (stopped_) return;
     if (state_.batch < train_pipeline_->batches_per_epoch()) return;  // stopped mid-epoch
 
     EpochMetrics metrics;
@@ -135,6 +137,8 @@ void Trainer::run(TrainObserver& observer, int64_t max_steps) {
     state_.correct = 0;
     state_.seen = 0;
     state_.epoch_seconds = 0;
+    if (config_.training.checkpoint.enabled && config_.training.checkpoint.every_steps == 0)
+      checkpoint();
     if (max_steps > 0 && state_.global_step >= max_steps) break;
   }
   if (state_.epoch >= epochs && !tested_) {
@@ -148,6 +152,7 @@ void Trainer::train_epoch(TrainObserver& observer, int64_t max_steps) {
   observer.epoch_begin(state_.epoch + 1, config_.training.epochs, steps);
   const auto epoch_start = Clock::now();
   const double seconds_before = state_.epoch_seconds;
+  if (state_.batch >= steps) return;  // resumed from a checkpoint taken at the epoch's last step
   train_pipeline_->start_epoch(state_.epoch, state_.batch);
   Batch batch;
   ForwardContext ctx;
@@ -187,11 +192,28 @@ void Trainer::train_epoch(TrainObserver& observer, int64_t max_steps) {
     running.accuracy = static_cast<float>(static_cast<double>(state_.correct) /
                                           static_cast<double>(state_.seen));
     observer.batch_end(state_.batch, steps, running);
+
+    const CheckpointConfig& every = config_.training.checkpoint;
+    const bool stop = stop_flag_ != nullptr && *stop_flag_ != 0;
+    if (stop || (every.enabled && every.every_steps > 0 &&
+                 state_.global_step % every.every_steps == 0)) {
+      state_.epoch_seconds = seconds_before + seconds_since(epoch_start);
+      checkpoint();
+    }
+    if (stop) {
+      stopped_ = true;
+      break;
+    }
   }
   const double elapsed = seconds_since(epoch_start);
   state_.epoch_seconds = seconds_before + elapsed;
   profile_.training += elapsed;
   REPRO_CHECK(steps > 0, "the training split is empty");
+}
+
+void Trainer::checkpoint() {
+  if (run_dir_.empty()) return;
+  last_checkpoint_ = write_checkpoint(run_dir_, *this, config_.training.checkpoint.keep);
 }
 
 EpochMetrics Trainer::evaluate() {

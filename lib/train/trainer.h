@@ -7,6 +7,7 @@
 // optimizer, the pipeline restarts with start_epoch(state.epoch, state.batch).
 #pragma once
 
+#include <csignal>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -79,6 +80,14 @@ class Trainer {
   // optimizer steps when it is > 0, leaving state() mid-epoch for a checkpoint).
   void run(TrainObserver& observer, int64_t max_steps = 0);
 
+  // Checkpoints go to RUN_DIR/checkpoints as training.checkpoint asks (none when dir is "").
+  void set_run_dir(const std::string& dir) { run_dir_ = dir; }
+  // When *flag becomes non-zero (a signal handler sets it), run() finishes the current step,
+  // writes a checkpoint (when a run folder is set) and returns with stopped() true.
+  void set_stop_flag(const volatile std::sig_atomic_t* flag) { stop_flag_ = flag; }
+  bool stopped() const { return stopped_; }
+  const std::string& last_checkpoint() const { return last_checkpoint_; }
+
   // Mean loss and accuracy over the test split, without dropout.
   EpochMetrics evaluate();
 
@@ -100,6 +109,7 @@ class Trainer {
 
  private:
   void train_epoch(TrainObserver& observer, int64_t max_steps);
+  void checkpoint();
 
   RunConfig config_;
   int threads_ = 0;
@@ -113,6 +123,10 @@ class Trainer {
   EpochMetrics test_;
   bool tested_ = false;
   mutable TrainProfile profile_;
+  std::string run_dir_;
+  const volatile std::sig_atomic_t* stop_flag_ = nullptr;
+  bool stopped_ = false;
+  std::string last_checkpoint_;
 };
 
 // The backend a config runs on: `name` when given, else onednn for cpu and cudnn for cuda.
