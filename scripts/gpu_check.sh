@@ -5,7 +5,8 @@
 # with --exact, compares a one-epoch CPU run with the GPU history (max difference), and prints
 # seconds per epoch. Every step is timed; the whole check must stay under 8 minutes.
 # Not here: installing anything (gpu_prepare.sh does that on a machine with apt).
-# Environment: REPRO_GPU_BUILD_DIR (default build-gpu), REPRO_GPU_SKIP_CPU=1 skips the CPU run.
+# Environment: REPRO_GPU_BUILD_DIR (default build-gpu), REPRO_GPU_SKIP_CPU=1 skips the CPU run,
+# CUDNN_ROOT (default: the pip package nvidia.cudnn of python3), CUDACXX (default: nvcc on PATH).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 device=$root/.device
@@ -42,14 +43,14 @@ end
 
 begin "locate cuDNN (pip)"
 # Before LD_LIBRARY_PATH changes, so python3 runs on its own libraries.
-cudnn_root=$(python3 -c 'import os, nvidia.cudnn as m; print(os.path.dirname(m.__file__) if m.__file__ else list(m.__path__)[0])' 2>/dev/null || true)
+cudnn_root=${CUDNN_ROOT:-}
+[ -n "$cudnn_root" ] || cudnn_root=$(python3 -c 'import os, nvidia.cudnn as m; print(os.path.dirname(m.__file__) if m.__file__ else list(m.__path__)[0])' 2>/dev/null || true)
 if [ -z "$cudnn_root" ] || [ ! -f "$cudnn_root/include/cudnn.h" ]; then
   site=$(python3 -c 'import site; print(" ".join(site.getsitepackages() + [site.getusersitepackages()]))')
   header=$(find $site -path '*cudnn*/include/cudnn.h' -print -quit 2>/dev/null || true)
   [ -n "$header" ] || fail "cuDNN not found: pip install nvidia-cudnn-cu13, or set CUDNN_ROOT"
   cudnn_root=$(dirname "$(dirname "$header")")
 fi
-cudnn_root=${CUDNN_ROOT:-$cudnn_root}
 say "CUDNN_ROOT=$cudnn_root"
 ls "$cudnn_root/lib" | grep -E '^libcudnn\.so' | head -3
 end

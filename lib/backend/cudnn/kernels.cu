@@ -2,8 +2,8 @@
 // backward, padding, dropout, softmax cross-entropy, global average pooling, transposes, Adam, SGD.
 // No atomics anywhere: every output element is written by one thread, every sum in a fixed order.
 // Built with -fmad=false -prec-div=true -prec-sqrt=true (cmake/cuda.cmake) so element ops round
-// exactly like the CPU's float code; only exp/log (within an ulp or two of
-// the host's libm) and the order of a few sums differ from the reference backend.
+// exactly like the CPU's float code; only double exp/log (an ulp from the host's libm) and the
+// order of a few sums differ from the reference backend.
 #include "backend/cudnn/cuda_check.h"
 #include "backend/cudnn/kernels.h"
 
