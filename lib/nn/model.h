@@ -43,6 +43,11 @@ class Model {
   // Assigns every parameter's gradient from dlogits, for the last training forward() of n.
   void backward(int n);
 
+  // Layer i's output (N, out_i) and its gradient from the last training step, in backend memory
+  // (for the divergence trace; the gradient may have been used as scratch by the layer).
+  const float* layer_output(size_t i) const { return acts_[i + 1].data(); }
+  const float* layer_output_grad(size_t i) const { return grads_[i + 1].data(); }
+
   // Weights in Keras layout, in parameters() order; import checks names and shapes.
   std::vector<HostTensor> export_weights() const;
   void import_weights(const std::vector<HostTensor>& tensors);

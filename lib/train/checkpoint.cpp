@@ -77,6 +77,11 @@ std::string write_checkpoint(const std::string& run_dir, Trainer& trainer, int k
   for (const EpochRecord& e : state.epochs)
     epochs.push_back({{"epoch", e.epoch}, {"seconds", e.seconds}, {"weights_sha256", e.weights_sha256}});
   j["epochs"] = epochs;
+  json trace = json::array();
+  for (const TraceEntry& t : state.trace)
+    trace.push_back({{"step", t.step}, {"epoch", t.epoch}, {"batch", t.batch}, {"tensor", t.tensor},
+                     {"sha256", t.sha256}});
+  j["trace"] = trace;
   const fs::path json_path = folder / (stem + ".json");
   write_file_atomic(json_path, j.dump(1) + "\n");
 
@@ -151,6 +156,11 @@ std::string restore_latest_checkpoint(const std::string& run_dir, Trainer& train
     for (const json& e : j.at("epochs"))
       state.epochs.push_back(EpochRecord{e.at("epoch").get<int>(), e.at("seconds").get<double>(),
                                          e.at("weights_sha256").get<std::string>()});
+    for (const json& t : j.at("trace"))
+      state.trace.push_back(TraceEntry{t.at("step").get<int64_t>(), t.at("epoch").get<int>(),
+                                       t.at("batch").get<int64_t>(),
+                                       t.at("tensor").get<std::string>(),
+                                       t.at("sha256").get<std::string>()});
     trainer.state() = state;
   } catch (const json::exception& e) {
     throw InputError(json_path.string() + ": not a valid checkpoint (" + e.what() + ")");

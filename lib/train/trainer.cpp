@@ -177,6 +177,8 @@ void Trainer::train_epoch(TrainObserver& observer, int64_t max_steps) {
     profile_.loss += seconds_since(loss_start);
 
     model_->backward(batch.size);
+    const int64_t trace_every = config_.training.trace.every;
+    if (trace_every > 0 && (state_.global_step + 1) % trace_every == 0) record_trace(batch.size);
     const auto optimizer_start = Clock::now();
     optimizer_->step(weights_, grads_);
     profile_.optimizer += seconds_since(optimizer_start);
@@ -209,6 +211,36 @@ void Trainer::train_epoch(TrainObserver& observer, int64_t max_steps) {
   state_.epoch_seconds = seconds_before + elapsed;
   profile_.training += elapsed;
   REPRO_CHECK(steps > 0, "the training split is empty");
+}
+
+// Digests of every parameter and its gradient (before this step's update) and of every layer's
+// output and output gradient, taken after backward: where two runs part, these differ first.
+void Trainer::record_trace(int n) {
+  auto digest = [&](const float* data, size_t count) {
+    std::vector<float> host(count);
+    backend_->download(data, host.data(), count);
+    return sha256_hex(host.data(), host.size() * sizeof(float));
+  };
+  TraceEntry base;
+  base.step = state_.global_step + 1;
+  base.epoch = state_.epoch + 1;
+  base.batch = state_.batch;
+  auto add = [&](const std::string& tensor, const std::string& sha) {
+    TraceEntry entry = base;
+    entry.tensor = tensor;
+    entry.sha256 = sha;
+    state_.trace.push_back(entry);
+  };
+  for (const Parameter* p : model_->parameters()) {
+    add(p->name, digest(p->value.data(), p->size()));
+    add(p->name + "_grad", digest(p->grad.data(), p->size()));
+  }
+  const auto& layers = model_->layers();
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const size_t count = layers[i]->out_shape().size() * static_cast<size_t>(n);
+    add(layers[i]->name() + "/output", digest(model_->layer_output(i), count));
+    add(layers[i]->name() + "/output_grad", digest(model_->layer_output_grad(i), count));
+  }
 }
 
 void Trainer::checkpoint() {
@@ -275,6 +307,8 @@ void Trainer::write_run_folder(const std::string& dir) const {
   write_safetensors((folder / "model.safetensors").string(), tensors,
                     {{"format", "keras"}, {"repro_version", REPRO_VERSION}});
   write_history((folder / "history.json").string(), state_.history);
+  if (config_.training.trace.every > 0)
+    write_trace((folder / "trace.jsonl").string(), state_.trace);
   // run.json last: its presence marks a complete run folder.
   write_run_record((folder / "run.json").string(), run_record());
 }

@@ -21,6 +21,7 @@
 #include "optim/optimizer.h"
 #include "record/history.h"
 #include "record/run_record.h"
+#include "record/trace.h"
 
 namespace repro {
 
@@ -40,6 +41,7 @@ struct TrainState {
   double epoch_seconds = 0; // training time of the epoch in progress so far
   History history;                  // finished epochs
   std::vector<EpochRecord> epochs;  // finished epochs: seconds and weight digests
+  std::vector<TraceEntry> trace;    // training.trace digests so far
 };
 
 // The metrics Keras shows and records; float32 values, as Keras's metrics are.
@@ -91,7 +93,8 @@ class Trainer {
   // Mean loss and accuracy over the test split, without dropout.
   EpochMetrics evaluate();
 
-  // Writes model.safetensors, history.json and run.json (last) into `dir`, each atomically.
+  // Writes model.safetensors, history.json, trace.jsonl (with training.trace) and run.json
+  // (last) into `dir`, each atomically.
   void write_run_folder(const std::string& dir) const;
 
   const RunConfig& config() const { return config_; }
@@ -110,6 +113,7 @@ class Trainer {
  private:
   void train_epoch(TrainObserver& observer, int64_t max_steps);
   void checkpoint();
+  void record_trace(int n);
 
   RunConfig config_;
   int threads_ = 0;

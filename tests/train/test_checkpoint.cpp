@@ -3,6 +3,7 @@
 // weights; old checkpoints are pruned to `keep`; a changed config is refused with its keys.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 
@@ -150,6 +151,40 @@ TEST_CASE("a resume with a changed config is refused naming the key; epochs may 
     CHECK(std::string(e.what()).find("training.optimizer.learning_rate") != std::string::npos);
   }
   CHECK_THROWS_AS(restore_latest_checkpoint(dir + "/nothing", ok), InputError);
+  fs::remove_all(dir);
+}
+
+}  // namespace repro
+
+namespace repro {
+
+namespace fs = std::filesystem;
+
+TEST_CASE("the trace locates a one-ulp weight nudge at its step and tensor", "[trace]") {
+  const std::string dir = test::temp_dir("trace");
+  RunConfig config = test::quadrant_config(dir, 64, 32);  // 4 steps per epoch
+  config.training.trace.every = 1;
+  Trainer clean(config, TrainOptions{"reference", 1}), nudged(config, TrainOptions{"reference", 1});
+  TrainObserver quiet;
+  clean.run(quiet);
+  nudged.run(quiet, 5);  // steps 1..5 as in the clean run
+  std::vector<HostTensor> weights = nudged.model().export_weights();
+  REQUIRE(weights[2].name == "dense/kernel");
+  weights[2].data[3] = std::nextafter(weights[2].data[3], 1.0f);
+  nudged.model().import_weights(weights);
+  nudged.run(quiet);
+
+  const std::vector<TraceEntry>& a = clean.state().trace;
+  const std::vector<TraceEntry>& b = nudged.state().trace;
+  REQUIRE(a.size() == b.size());
+  CHECK(a.size() == 8 * (2 * 4 + 2 * 5));  // 8 steps x (4 params + grads, 5 layers x 2)
+  size_t first = 0;
+  while (first < a.size() && a[first].sha256 == b[first].sha256) ++first;
+  REQUIRE(first < a.size());
+  CHECK(a[first].step == 6);
+  CHECK(a[first].epoch == 2);
+  CHECK(a[first].batch == 1);
+  CHECK(a[first].tensor == "dense/kernel");
   fs::remove_all(dir);
 }
 
