@@ -72,14 +72,18 @@ cmake --build "$build" -j "$(nproc)" --target repro test_cuda > "$logs/build.log
 end
 
 begin "runtime libraries"
-# Libraries of the carried tree that this machine lacks, linked into one folder for the loader;
-# the system keeps its own copies of everything else. cuDNN's pip folder comes first.
+# Libraries of the carried tree whose SONAME this machine lacks, linked into one folder for the
+# loader; the system keeps its own copies of everything else (the build does not put the carried
+# folder on the RUNPATH: LIBRARY_PATH makes it an implicit link directory). cuDNN's pip folder first.
 mkdir -p "$device/lib"
 rm -f "$device/lib"/*
 known=$({ ldconfig -p || /sbin/ldconfig -p; } 2>/dev/null | awk '{print $1}' | sort -u)
-for lib in "$arch_lib"/*.so.*; do
-  name=$(basename "$lib")
-  if ! grep -qxF "$name" <<< "$known"; then ln -sf "$lib" "$device/lib/$name"; fi
+for lib in "$arch_lib"/*.so*; do
+  [ -f "$lib" ] && [ ! -L "$lib" ] || continue
+  soname=$(objdump -p "$lib" 2>/dev/null | awk '$1 == "SONAME" {print $2}')
+  if [ -n "$soname" ] && ! grep -qxF "$soname" <<< "$known"; then
+    ln -sf "$lib" "$device/lib/$soname"
+  fi
 done
 export LD_LIBRARY_PATH=$cudnn_root/lib:$device/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 say "$(ls "$device/lib" | wc -l) carried libraries on LD_LIBRARY_PATH"
