@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -12,6 +13,7 @@
 #include "commands.h"
 #include "config/config.h"
 #include "core/error.h"
+#include "train/checkpoint.h"
 #include "train/progress.h"
 #include "train/trainer.h"
 
@@ -25,11 +27,16 @@ struct TrainCliOptions {
   std::vector<std::string> sets;
   std::string device;
   std::string backend;
+  std::string resume;
   int threads = 0;
   int epochs = 0;
   bool quiet = false;
   bool profile = false;
 };
+
+volatile std::sig_atomic_t stop_requested = 0;
+
+void request_stop(int) { stop_requested = 1; }
 
 double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -127,7 +134,11 @@ int run_train(const TrainCliOptions& cli) {
   if (cli.threads > 0) overrides.push_back("threads=" + std::to_string(cli.threads));
   RunConfig config = load_config(cli.config, overrides);
 
-  const std::string out = cli.out.empty() ? "runs/" + config.name : cli.out;
+  if (!cli.resume.empty() && !cli.out.empty() && cli.out != cli.resume)
+    throw InputError("--resume " + cli.resume + " writes into the run folder it resumes; drop --out " +
+                     cli.out + " or make it the same folder");
+  const std::string out =
+      !cli.resume.empty() ? cli.resume : cli.out.empty() ? "runs/" + config.name : cli.out;
   std::error_code error;
   std::filesystem::create_directories(out, error);
   if (error || !std::filesystem::is_directory(out))
@@ -137,9 +148,33 @@ int run_train(const TrainCliOptions& cli) {
   TrainOptions options;
   options.backend = cli.backend;
   Trainer trainer(config, options);
+  trainer.set_run_dir(out);
+  if (!cli.resume.empty()) {
+    const std::string from = restore_latest_checkpoint(out, trainer);
+    if (!cli.quiet)
+      std::printf("Resuming from %s (epoch %d, batch %lld, step %lld)\n", from.c_str(),
+                  trainer.state().epoch + 1, static_cast<long long>(trainer.state().batch),
+                  static_cast<long long>(trainer.state().global_step));
+  }
+  // Ctrl-C or SIGTERM: finish the step, write a checkpoint, say how to resume, exit 130.
+  stop_requested = 0;
+  std::signal(SIGINT, request_stop);
+  std::signal(SIGTERM, request_stop);
+  trainer.set_stop_flag(&stop_requested);
   ProgressPrinter printer(isatty(fileno(stdout)) != 0);
   TrainObserver silent;
   trainer.run(cli.quiet ? static_cast<TrainObserver&>(silent) : printer);
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  if (trainer.stopped()) {
+    std::fflush(stdout);
+    std::fprintf(stderr,
+                 "\nrepro: stopped at epoch %d, step %lld; checkpoint %s\n"
+                 "resume with: repro train %s --resume %s\n",
+                 trainer.state().epoch + 1, static_cast<long long>(trainer.state().global_step),
+                 trainer.last_checkpoint().c_str(), cli.config.c_str(), out.c_str());
+    return 130;
+  }
   trainer.write_run_folder(out);
   if (!cli.quiet) {
     std::printf("Model accuracy on test data: %.2f%%\n", trainer.test_metrics().accuracy * 100.0);
@@ -166,6 +201,8 @@ void setup_train(CLI::App& app, int& exit_code) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--epochs", options->epochs, "Epochs (overrides training.epochs)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--resume", options->resume,
+                  "Continue the run in this folder from its newest checkpoint");
   cmd->add_flag("--quiet", options->quiet, "Print nothing but errors");
   cmd->add_flag("--profile", options->profile,
                 "Print time per op kind, data wait, optimizer and peak RSS at the end");

@@ -1,6 +1,6 @@
-// repro train end to end: the tiny config trained twice gives run folders that
-// `repro compare --exact` calls identical; the output is Keras's (one line per epoch in a pipe);
-// --quiet prints nothing; bad input exits 2 and leaves no run folder files behind.
+// repro train end to end: the tiny config trained twice, or stopped after epoch 1 and resumed,
+// gives run folders that `repro compare --exact` calls identical; the output is Keras's (one line
+// per epoch in a pipe); --quiet prints nothing; bad input exits 2 before training.
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
@@ -93,8 +93,20 @@ TEST_CASE("the tiny config trained twice gives runs that compare --exact calls i
   const Ran compare = run_cli("", "compare --exact '" + a.string() + "' '" + b.string() + "'");
   INFO(compare.out << compare.err);
   CHECK(compare.exit_code == 0);
+
+  // Stopped after epoch 1 (a checkpoint per epoch), then resumed: the same bits as A.
+  const fs::path c = work_dir() / "C";
+  fs::remove_all(c);
+  const std::string resume_args = "train configs/tiny.yaml --threads 2 --quiet --set training.checkpoint=true ";
+  REQUIRE(run_cli(env, resume_args + "--epochs 1 --out '" + c.string() + "'").exit_code == 0);
+  const Ran resumed = run_cli(env, resume_args + "--resume '" + c.string() + "'");
+  INFO(resumed.err);
+  REQUIRE(resumed.exit_code == 0);
+  CHECK(slurp(a / "history.json") == slurp(c / "history.json"));
+  CHECK(run_cli("", "compare --exact '" + a.string() + "' '" + c.string() + "'").exit_code == 0);
   fs::remove_all(a);
   fs::remove_all(b);
+  fs::remove_all(c);
 }
 
 TEST_CASE("repro train refuses bad input with exit 2 before training", "[e2e][train]") {
