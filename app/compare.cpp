@@ -1,14 +1,14 @@
 // repro compare A B: prints lib/compare's report as a table (or JSON) and sets the exit code:
 // 0 same, 1 different, 2 input error. It does no comparing of its own.
+#include "compare/compare.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "compare/compare.h"
 #include "core/error.h"
 
 namespace repro::app {
@@ -110,6 +110,12 @@ void print_table(const CompareReport& report, const CompareOptions& options) {
     }
     if (report.divergence && options.exact)
       verdict += sep + "first divergence at " + divergence_text(*report.divergence);
+  }
+  if (report.same && !options.exact && (report.first_weights_epoch || report.divergence)) {
+    std::string where = report.divergence
+                            ? "from " + divergence_text(*report.divergence)
+                            : "weights from epoch " + std::to_string(report.first_weights_epoch);
+    verdict += "; not bit-identical (" + where + "): --exact fails on that";
   }
   std::printf("%s\n", verdict.c_str());
 }

@@ -144,6 +144,7 @@ TEST_CASE("repro compare of run folders names the differing weights epoch and en
   CompareRun tolerant = run_repro(dir, args);
   CHECK(tolerant.exit_code == 0);
   CHECK(contains(tolerant.out, "weights: digests differ from epoch 2"));
+  CHECK(contains(tolerant.out, "not bit-identical (weights from epoch 2): --exact fails on that"));
   CompareRun exact = run_repro(dir, args + " --exact");
   CHECK(exact.exit_code == 1);
   CHECK(contains(exact.out, "run.json differences (likely cause):"));
