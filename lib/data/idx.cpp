@@ -32,12 +32,13 @@ std::string gunzip(const std::string& path, const std::string& compressed) {
     throw RuntimeError(path + ": zlib inflateInit2 failed");
   }
   std::string out;
-  // The gzip trailer's ISIZE (size mod 2^32) is a good first guess for the output size.
+  // The gzip trailer's ISIZE (size mod 2^32) is a good first guess for the output size, when
+  // plausible: deflate cannot expand more than 1032:1, and a damaged file's "ISIZE" is noise.
   size_t guess = compressed.size() * 4;
   if (compressed.size() >= 18) {
     const auto* t = reinterpret_cast<const uint8_t*>(compressed.data() + compressed.size() - 4);
     const size_t isize = t[0] | (t[1] << 8) | (t[2] << 16) | (static_cast<size_t>(t[3]) << 24);
-    if (isize > 0 && isize < (size_t{1} << 31)) guess = isize;
+    if (isize > 0 && isize <= compressed.size() * 1032) guess = isize;
   }
   out.resize(guess);
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
@@ -109,11 +110,13 @@ IdxContent read_idx_file(const std::string& path, uint32_t magic, const char* wh
     }
   }
   size_t payload = 1;
-  for (uint32_t d : c.dims) payload *= d;
-  expected += payload;
-  if (c.bytes.size() < expected) {
+  bool overflow = false;
+  for (uint32_t d : c.dims) overflow = overflow || __builtin_mul_overflow(payload, d, &payload);
+  overflow = overflow || __builtin_add_overflow(expected, payload, &expected);
+  if (overflow || c.bytes.size() < expected) {
     throw InputError(path + ": truncated at byte " + std::to_string(c.bytes.size()) + where +
-                     ": the header promises " + std::to_string(expected) +
+                     ": the header promises " +
+                     (overflow ? std::string("more than 2^64") : std::to_string(expected)) +
                      " bytes; delete it and fetch it again");
   }
   if (c.bytes.size() > expected) {

@@ -46,7 +46,7 @@ TEST_CASE("read_idx reads gzip and raw files to the same arrays") {
   fs::remove_all(dir);
 }
 
-TEST_CASE("read_idx refuses damaged files, naming the file and the problem") {
+TEST_CASE("read_idx refuses damaged files and names the file and the problem") {
   const fs::path dir = scratch_dir("idx_bad");
   const auto images = idx_bytes(2051, {10, 28, 28}, pattern_images(10, 28, 28));
   const auto labels = idx_bytes(2049, {10}, pattern_labels(10));
@@ -60,6 +60,10 @@ TEST_CASE("read_idx refuses damaged files, naming the file and the problem") {
   SECTION("truncated header") {
     write_raw(dir / "short", images.substr(0, 10));
     require_refused(dir / "short", dir / "labels", {"truncated at byte 10", "header needs 16 bytes"});
+  }
+  SECTION("a header promising more bytes than fit in 64 bits") {
+    write_raw(dir / "huge", idx_bytes(2051, {0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu}, {}));
+    require_refused(dir / "huge", dir / "labels", {"truncated at byte 16", "more than 2^64"});
   }
   SECTION("truncated inside a gzip file") {
     write_gzip(dir / "images.gz", images);
@@ -98,7 +102,7 @@ TEST_CASE("read_idx refuses damaged files, naming the file and the problem") {
   fs::remove_all(dir);
 }
 
-TEST_CASE("real MNIST: counts, first labels and label histogram") {
+TEST_CASE("real MNIST has the known counts and first labels and label histogram") {
   const std::string mnist = real_mnist_dir();
   if (mnist.empty()) {
     WARN("real MNIST not found: set REPRO_DATA_DIR (its mnist/ folder holds the four .gz files)");

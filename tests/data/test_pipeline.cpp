@@ -59,7 +59,7 @@ TEST_CASE("shuffle with a full buffer is a permutation") {
   REQUIRE(order != sorted);
 }
 
-TEST_CASE("shuffle with the same seed and epoch gives the same order; other epochs and seeds differ") {
+TEST_CASE("shuffle with the same seed and epoch gives the same order and other epochs or seeds differ") {
   REQUIRE(repro::shuffle_order(500, 0, 42, 1) == repro::shuffle_order(500, 0, 42, 1));
   REQUIRE(repro::shuffle_order(500, 0, 42, 1) != repro::shuffle_order(500, 0, 42, 2));
   REQUIRE(repro::shuffle_order(500, 0, 42, 1) != repro::shuffle_order(500, 0, 43, 1));
@@ -84,7 +84,7 @@ TEST_CASE("shuffle with a buffer smaller than the data matches a hand-computed c
   for (int64_t i = 0; i < 200; ++i) REQUIRE(small[i] < i + 10);
 }
 
-TEST_CASE("resize 2x2 -> 4x4 equals TF's half-pixel bilinear by hand") {
+TEST_CASE("resize 2x2 to 4x4 equals TF half-pixel bilinear by hand") {
   // scale 0.5; src = (i + 0.5) * 0.5 - 0.5 = -0.25, 0.25, 0.75, 1.25:
   // (lower, upper, lerp) = (0, 0, -), (0, 1, 0.25), (0, 1, 0.75), (1, 1, -).
   const float x[4] = {0, 4, 8, 12};  // (2, 2)
@@ -94,7 +94,7 @@ TEST_CASE("resize 2x2 -> 4x4 equals TF's half-pixel bilinear by hand") {
   for (int i = 0; i < 16; ++i) REQUIRE(y[i] == expected[i]);
 }
 
-TEST_CASE("resize 28 -> 32 corners and first interior pixel follow TF's formula") {
+TEST_CASE("resize 28 to 32 corners and first interior pixel follow TF formula") {
   // scale 28/32 = 0.875; src(0) = -0.0625 -> (0, 0); src(1) = 0.8125 -> (0, 1, 0.8125);
   // src(31) = 27.0625 -> lower 27, upper min(28, 27) = 27.
   std::vector<float> x(28 * 28);  // (28, 28)
@@ -113,7 +113,7 @@ TEST_CASE("resize 28 -> 32 corners and first interior pixel follow TF's formula"
   REQUIRE(y[32] == x[0] + (x[28] - x[0]) * l);       // row 1, column 0
 }
 
-TEST_CASE("batches: sizes with the remainder, labels and pixels of the shuffled order") {
+TEST_CASE("batches have the remainder size and the labels and pixels of the shuffled order") {
   const auto data = random_dataset(1000);
   repro::PipelineOptions o;
   o.seed = 5;
@@ -140,7 +140,7 @@ TEST_CASE("batches: sizes with the remainder, labels and pixels of the shuffled 
   REQUIRE(batches[3].index == 3);
 }
 
-TEST_CASE("map with 1 and 4 workers gives bit-identical batches, prefetch only changes timing") {
+TEST_CASE("map with 1 and 4 workers gives bit-identical batches whatever the prefetch") {
   const auto data = random_dataset(700);
   repro::PipelineOptions o;
   o.seed = 42;
@@ -156,7 +156,7 @@ TEST_CASE("map with 1 and 4 workers gives bit-identical batches, prefetch only c
   REQUIRE(same_bits(run_epoch(one, 1), run_epoch(four, 1)));
 }
 
-TEST_CASE("epochs reshuffle; without reshuffle every epoch repeats; without shuffle the order is kept") {
+TEST_CASE("epochs reshuffle and without reshuffle every epoch repeats and without shuffle the order is kept") {
   const auto data = random_dataset(300);
   repro::PipelineOptions o;
   o.seed = 1;
@@ -180,7 +180,7 @@ TEST_CASE("epochs reshuffle; without reshuffle every epoch repeats; without shuf
   REQUIRE(plain[1].x[0] == static_cast<float>(data.images[100 * 784]) / 255.0f);
 }
 
-TEST_CASE("start_epoch(e, k) yields the same batches as running from 0 and skipping k") {
+TEST_CASE("resuming at batch k of an epoch yields the same batches as running from 0 and skipping k") {
   const auto data = random_dataset(500);
   repro::PipelineOptions o;
   o.seed = 9;
@@ -212,7 +212,7 @@ TEST_CASE("a pipeline destroyed mid-epoch stops its workers") {
   repro::Pipeline unused(data, o);  // never started: nothing to stop
 }
 
-TEST_CASE("real MNIST: 937 batches of 64 and one of 32; test 156 and one of 16") {
+TEST_CASE("real MNIST gives 937 batches of 64 and one of 32 and test 156 and one of 16") {
   const std::string mnist = real_mnist_dir();
   if (mnist.empty()) {
     WARN("real MNIST not found: set REPRO_DATA_DIR (its mnist/ folder holds the four .gz files)");

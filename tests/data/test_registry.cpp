@@ -29,7 +29,7 @@ struct ScopedEnv {
 
 }  // namespace
 
-TEST_CASE("sha256_file gives the FIPS 180-2 value for \"abc\"") {
+TEST_CASE("sha256_file gives the FIPS 180-2 value for abc") {
   const fs::path dir = scratch_dir("sha");
   write_raw(dir / "abc", "abc");
   REQUIRE(repro::sha256_file((dir / "abc").string()) ==
@@ -37,7 +37,7 @@ TEST_CASE("sha256_file gives the FIPS 180-2 value for \"abc\"") {
   fs::remove_all(dir);
 }
 
-TEST_CASE("verify reports a checksum mismatch on a local file as not ok, and missing files") {
+TEST_CASE("verify reports a checksum mismatch on a local file and missing files") {
   const fs::path dir = scratch_dir("verify");
   write_raw(dir / "train-images-idx3-ubyte.gz", "not the real file");
   const auto checks = repro::verify_dataset("mnist", dir.string());
@@ -58,7 +58,7 @@ TEST_CASE("verify reports a checksum mismatch on a local file as not ok, and mis
   fs::remove_all(dir);
 }
 
-TEST_CASE("the lookup order is data.dir, $REPRO_DATA_DIR/<dataset>, the cache") {
+TEST_CASE("the lookup order is data.dir then REPRO_DATA_DIR then the cache") {
   const fs::path root = scratch_dir("lookup");
   ScopedEnv cache("XDG_CACHE_HOME", (root / "cache").string());
   ScopedEnv data_dir("REPRO_DATA_DIR", (root / "env").string());
@@ -106,7 +106,7 @@ TEST_CASE("the lookup order is data.dir, $REPRO_DATA_DIR/<dataset>, the cache") 
   fs::remove_all(root);
 }
 
-TEST_CASE("fetch downloads through a mirror, and deletes a download whose checksum differs") {
+TEST_CASE("fetch downloads through a mirror and deletes a download whose checksum differs") {
   const fs::path root = scratch_dir("fetch");
   ScopedEnv cache("XDG_CACHE_HOME", (root / "cache").string());
   const fs::path cache_dir = root / "cache/repro/datasets/mnist";

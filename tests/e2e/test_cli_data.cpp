@@ -74,7 +74,7 @@ TEST_CASE("repro data verify mnist prints OK for the four real files") {
           std::string::npos);
 }
 
-TEST_CASE("a corrupt copy of MNIST fails verify (exit 1) and is refused when loaded (exit 2)") {
+TEST_CASE("repro data refuses a corrupt copy of MNIST in verify with exit 1 and when loading with exit 2") {
   const std::string root = data_root();
   if (root.empty()) {
     WARN("real MNIST not found: set REPRO_DATA_DIR to run this test");
@@ -118,7 +118,7 @@ TEST_CASE("repro data verify on a folder without the files says MISSING and exit
   fs::remove_all(empty);
 }
 
-TEST_CASE("repro data fetch downloads into the cache through a mirror, then verify finds them") {
+TEST_CASE("repro data fetch downloads into the cache through a mirror and verify finds them") {
   const std::string root = data_root();
   if (root.empty()) {
     WARN("real MNIST not found: set REPRO_DATA_DIR to run this test");
