@@ -52,8 +52,9 @@ class OnednnBackend : public Backend {
   std::string name() const override { return "onednn"; }
   std::string describe() const override {
     const dnnl_version_t* v = dnnl_version();
+    std::string hash = v->hash ? v->hash : "N/A";
     return "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
-           std::to_string(v->patch) + " (" + v->hash + "), ISA " +
+           std::to_string(v->patch) + (hash == "N/A" ? "" : " (" + hash + ")") + ", ISA " +
            isa_name(dnnl::get_effective_cpu_isa()) + ", " + std::to_string(ctx_->threads) +
            " threads, " + (ctx_->deterministic ? "deterministic" : "fast") + " weight gradients";
   }
