@@ -65,36 +65,48 @@ static std::string json_float(double value) {
 // non-ASCII characters (as UTF-16 \uXXXX).
 static std::string json_string(const std::string& text) {
   std::string out = "\"";
-  size_t i = 0;
   auto hex4 = [&out](unsigned code) {
     char buffer[8];
     std::snprintf(buffer, sizeof buffer, "\\u%04x", code);
     out += buffer;
   };
+  size_t i = 0;
   while (i < text.size()) {
     unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c == '"')
-      out += "\\\"";
-    else if (c == '\\')
-      out += "\\\\";
-    else if (c == '\n')
-      out += "\\n";
-    else if (c == '\r')
-      out += "\\r";
-    else if (c == '\t')
-      out += "\\t";
-    else if (c == '\b')
-      out += "\\b";
-    else if (c == '\f')
-      out += "\\f";
-    else if (c < 0x20)
-      hex4(c);
     if (c < 0x80) {
-      if (c >= 0x20 && c != '"' && c != '\\') out += static_cast<char>(c);
+      switch (c) {
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\b':
+          out += "\\b";
+          break;
+        case '\f':
+          out += "\\f";
+          break;
+        default:
+          if (c < 0x20)
+            hex4(c);
+          else
+            out += static_cast<char>(c);
+      }
       ++i;
       continue;
     }
-    // Decode one UTF-8 sequence; invalid bytes are written as themselves escaped.
+    // One UTF-8 sequence -> its code point, written as UTF-16 escapes (a surrogate pair above
+    // U+FFFF); a stray continuation byte is written as its own value.
     int length = (c >= 0xF0) ? 4 : (c >= 0xE0) ? 3 : (c >= 0xC0) ? 2 : 1;
     unsigned code = (length == 1) ? c : (c & (0x3F >> (length - 1)));
     for (int k = 1; k < length && i + static_cast<size_t>(k) < text.size(); ++k) {

@@ -1,9 +1,8 @@
 // history.json: Keras's exact bytes, bit-exact round trips, Python's float repr, and errors that
 // name the file, line and column.
-#include <catch2/catch.hpp>
-
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -80,6 +79,9 @@ TEST_CASE("history_to_json writes the bytes of Keras's json.dump(history.history
       "5e-324], \"val_accuracy\": [0.965499997138977, 1.0], \"val_loss\": [NaN, Infinity]}";
   REQUIRE(repro::history_to_json(history) == expected);
   REQUIRE(repro::history_to_json({}) == "{}");
+  // Key escapes as json.dumps writes them (ensure_ascii): printed by Python for the same key.
+  REQUIRE(repro::history_to_json({{"q\"\\\n\x01 \xc3\xa9\xf0\x9f\x98\x80", {0.5}}}) ==
+          "{\"q\\\"\\\\\\n\\u0001 \\u00e9\\ud83d\\ude00\": [0.5]}");
   REQUIRE(repro::history_to_json({{"loss", {}}}) == "{\"loss\": []}");
 }
 
