@@ -3,12 +3,14 @@
 # median seconds per training epoch and images/s at 1 and 2 threads (determinism on), 2 threads
 # with determinism off, peak RSS, then the peer at 2 threads and the ratio, printed last.
 # Env: REPRO_DATA_DIR (a folder with mnist/; default ../shared/data), REPRO_BUILD_DIR,
-#      BENCH_EPOCHS (default 2), BENCH_SKIP_PEER=1.
+#      BENCH_EPOCHS (default 2), BENCH_LIMIT (train on the first N images; default all),
+#      BENCH_SKIP_PEER=1.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${REPRO_BUILD_DIR:-$root/build}
 data=${REPRO_DATA_DIR:-$root/../shared/data}
 epochs=${BENCH_EPOCHS:-2}
+limit=${BENCH_LIMIT:-0}
 config=$root/configs/mnist_recipe.yaml
 python=/usr/bin/python3
 peer=$root/../shared/peers/torch_peer.py
@@ -41,11 +43,18 @@ div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", a / b }'; }
 peak_rss() { awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$1"; }
 
 images=60000
+limit_args=()
+peer_limit_args=()
+if [ "$limit" -gt 0 ]; then
+  images=$limit
+  limit_args=(--set "data.limit=$limit")
+  peer_limit_args=(--limit "$limit")
+fi
 printf '%-34s %10s %10s %9s %9s\n' "run" "s/epoch" "images/s" "RSS MB" "test acc"
 bench_repro() {  # label, threads, determinism
   local label=$1 threads=$2 det=$3 out=$work/run_$1
   REPRO_DATA_DIR=$data /usr/bin/time -v -o "$work/time_$label" "$build/repro" train "$config" \
-    --quiet --epochs "$epochs" --threads "$threads" --set "determinism=$det" --out "$out"
+    --quiet --epochs "$epochs" --threads "$threads" --set "determinism=$det" "${limit_args[@]}" --out "$out"
   read -r median acc < <(run_stats "$out/run.json")
   printf '%-34s %10s %10.0f %9s %8s%%\n' "repro, $threads thread(s), determinism $det" "$median" \
     "$(div "$images" "$median")" "$(peak_rss "$work/time_$label")" "$acc"
@@ -64,7 +73,8 @@ if ! "$python" -c "import torch" 2>/dev/null; then
   exit 0
 fi
 /usr/bin/time -v -o "$work/time_peer" "$python" "$peer" --data-dir "$data/mnist" --threads 2 \
-  --epochs "$epochs" --seed 42 --history "$work/torch_history.json" > "$work/peer.log"
+  --epochs "$epochs" --seed 42 "${peer_limit_args[@]}" --history "$work/torch_history.json" \
+  > "$work/peer.log"
 peer_median=$("$python" - "$work/peer.log" <<'PY'
 import statistics, sys
 for line in open(sys.argv[1]):

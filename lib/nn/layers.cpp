@@ -4,7 +4,7 @@
 // the softmax (log-sum-exp from the logits), which is the numerically stable form of the same model.
 #include "nn/layers.h"
 
-#include <cstring>
+#include <algorithm>
 #include <sstream>
 
 #include "core/error.h"
