@@ -108,7 +108,7 @@ TEST_CASE("repro compare: malformed JSON exits 2 with file, line and column") {
   CHECK(run_repro(dir, "compare " + a).exit_code == 2);
 }
 
-TEST_CASE("repro compare --json prints a report that parses; --quiet prints nothing") {
+TEST_CASE("repro compare --json prints a report that parses, and --quiet prints nothing") {
   TempDir temp("json");
   const fs::path& dir = temp.path;
   std::string a = history_file(dir, "a.json", 0.5), b = history_file(dir, "b.json", 0.5 + 1e-3);

@@ -25,7 +25,7 @@ std::string capture_repro(const std::string& args, int& exit_code) {
 
 }  // namespace
 
-TEST_CASE("repro env prints the fingerprint; --json prints the same entries as JSON") {
+TEST_CASE("repro env prints the fingerprint, and --json prints the same entries as JSON") {
   int code = -1;
   std::string text = capture_repro("env", code);
   CHECK(code == 0);
