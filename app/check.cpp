@@ -1,13 +1,183 @@
-// repro check: not built yet (placeholder until its issue lands).
+// repro check CONFIG: the CI one-liner. Trains the config several times in this process (the
+// same settings, or one run per value of a varied setting), compares the runs bit for bit and
+// prints PASS or FAIL with the first divergence. Exit 0 on PASS, 1 on FAIL.
+// It trains through lib/train and compares through lib/compare; it keeps no logic of its own
+// beyond choosing the runs and printing.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
 #include "commands.h"
+#include "compare/compare.h"
+#include "config/config.h"
 #include "core/error.h"
+#include "train/trainer.h"
 
 namespace repro::app {
 
+struct CheckOptions {
+  std::string config;
+  int runs = 2;
+  std::string vary;  // "key=v1,v2,..."
+  int64_t steps = 0;  // 0 = the whole config
+  std::vector<std::string> sets;
+  std::string out;  // where the run folders go (default: runs/check-<config name>)
+  bool keep = false;
+};
+
+namespace {
+
+struct Variant {
+  std::string label;                   // "threads=2" or "run 2"
+  std::vector<std::string> overrides;  // --set entries for this run
+};
+
+std::vector<Variant> plan_variants(const CheckOptions& options) {
+  std::vector<Variant> variants;
+  if (options.vary.empty()) {
+    if (options.runs < 2)
+      throw InputError("--runs " + std::to_string(options.runs) +
+                       ": a check needs at least 2 runs to compare");
+    for (int i = 1; i <= options.runs; ++i)
+      variants.push_back(Variant{"run " + std::to_string(i), options.sets});
+    return variants;
+  }
+  const size_t eq = options.vary.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == options.vary.size())
+    throw InputError("--vary " + options.vary +
+                     ": expected key=value1,value2 (for example --vary threads=1,2)");
+  const std::string key = options.vary.substr(0, eq);
+  std::string rest = options.vary.substr(eq + 1);
+  size_t start = 0;
+  while (start <= rest.size()) {
+    size_t comma = rest.find(',', start);
+    if (comma == std::string::npos) comma = rest.size();
+    const std::string value = rest.substr(start, comma - start);
+    if (value.empty())
+      throw InputError("--vary " + options.vary + ": empty value; list values as key=v1,v2");
+    Variant v{key + "=" + value, options.sets};
+    v.overrides.push_back(key + "=" + value);
+    variants.push_back(v);
+    start = comma + 1;
+  }
+  if (variants.size() < 2)
+    throw InputError("--vary " + options.vary + ": give at least two values, e.g. threads=1,2");
+  return variants;
+}
+
+std::string divergence_words(const TraceDivergence& d) {
+  std::string tensor = d.tensor;
+  const size_t slash = tensor.rfind('/');
+  if (slash != std::string::npos) tensor[slash] = ' ';
+  const std::string grad = "_grad";
+  if (tensor.size() > grad.size() && tensor.ends_with(grad))
+    tensor = tensor.substr(0, tensor.size() - grad.size()) + " gradient";
+  return "epoch " + std::to_string(d.epoch) + " step " + std::to_string(d.step) + ", " + tensor;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+int run_check(const CheckOptions& options) {
+  const std::vector<Variant> variants = plan_variants(options);
+
+  // Load every variant first, so a bad value fails before any training.
+  std::vector<RunConfig> configs;
+  for (const Variant& v : variants) {
+    RunConfig config = load_config(options.config, v.overrides);
+    if (config.training.trace.every == 0) {
+      // Trace digests so a FAIL names the first step and tensor that differ.
+      const int64_t total = options.steps > 0 ? options.steps : 0;
+      const int64_t every = total > 0 ? std::max<int64_t>(1, total / 10) : 100;
+      std::vector<std::string> traced = v.overrides;
+      traced.push_back("training.trace.every=" + std::to_string(every));
+      config = load_config(options.config, traced);
+    }
+    configs.push_back(config);
+  }
+
+  const std::filesystem::path out =
+      options.out.empty() ? std::filesystem::path("runs") / ("check-" + configs[0].name)
+                          : std::filesystem::path(options.out);
+  std::printf("repro check %s: %zu runs (%s), %s\n", options.config.c_str(), variants.size(),
+              options.vary.empty() ? "same settings" : options.vary.c_str(),
+              options.steps > 0 ? (std::to_string(options.steps) + " steps").c_str()
+                                : (std::to_string(configs[0].training.epochs) + " epochs").c_str());
+  std::fflush(stdout);
+
+  std::vector<std::string> folders;
+  std::vector<std::string> digests;
+  for (size_t i = 0; i < variants.size(); ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    const std::filesystem::path folder = out / ("run" + std::to_string(i + 1));
+    std::error_code ignore;
+    std::filesystem::remove_all(folder, ignore);
+    Trainer trainer(configs[i], TrainOptions{});
+    TrainObserver silent;
+    trainer.run(silent, options.steps);
+    trainer.write_run_folder(folder.string());
+    folders.push_back(folder.string());
+    digests.push_back(trainer.weights_sha256());
+    std::printf("  %-14s %7.1f s  %lld steps  weights %s\n", variants[i].label.c_str(),
+                seconds_since(start), static_cast<long long>(trainer.state().global_step),
+                digests.back().substr(0, 16).c_str());
+    std::fflush(stdout);
+  }
+
+  CompareOptions exact;
+  exact.exact = true;
+  bool pass = true;
+  for (size_t i = 1; i < folders.size(); ++i) {
+    CompareReport report = compare_runs(folders[0], folders[i], exact);
+    const bool weights_same = digests[i] == digests[0];
+    if (report.same && weights_same) continue;
+    pass = false;
+    std::printf("FAIL: %s and %s differ\n", variants[0].label.c_str(), variants[i].label.c_str());
+    if (report.divergence)
+      std::printf("  first divergence: %s\n", divergence_words(*report.divergence).c_str());
+    else if (report.first_weights_epoch)
+      std::printf("  first epoch whose weights differ: %d\n", report.first_weights_epoch);
+    else if (!weights_same)
+      std::printf("  final weights differ (sha256 %s vs %s)\n", digests[0].substr(0, 16).c_str(),
+                  digests[i].substr(0, 16).c_str());
+    for (const KeyComparison& key : report.keys)
+      if (!key.same)
+        std::printf("  %s differs from epoch %d (max abs diff %.3g)\n", key.key.c_str(),
+                    key.first_differing_epoch, key.max_abs_diff);
+    for (const EnvironmentDifference& d : report.environment)
+      std::printf("  likely cause: %s: %s vs %s\n", d.key.c_str(), d.a.c_str(), d.b.c_str());
+  }
+  if (pass)
+    std::printf("PASS: %zu runs bit-identical (history, weight digests, traces)\n",
+                folders.size());
+  if (pass && !options.keep) {
+    std::error_code ignore;
+    std::filesystem::remove_all(out, ignore);
+  } else {
+    std::printf("run folders: %s\n", out.string().c_str());
+  }
+  return pass ? 0 : 1;
+}
+
+}  // namespace
+
 void setup_check(CLI::App& app, int& exit_code) {
-  auto* cmd = app.add_subcommand("check", "(not built yet)");
-  cmd->allow_extras();
-  cmd->callback([&exit_code] { throw RuntimeError("repro check is not built yet"); });
+  auto options = std::make_shared<CheckOptions>();
+  auto* cmd = app.add_subcommand(
+      "check", "Train a config twice (or once per varied value) and require identical bits");
+  cmd->add_option("config", options->config, "The run's YAML config")->required();
+  cmd->add_option("--runs", options->runs, "Runs with the same settings (default 2)");
+  cmd->add_option("--vary", options->vary,
+                  "One run per value of a config key, e.g. threads=1,2 or data.num_parallel_calls=1,4");
+  cmd->add_option("--steps", options->steps, "Stop each run after N optimizer steps (default: all)");
+  cmd->add_option("--set", options->sets, "Override a config key: key.path=value (repeatable)");
+  cmd->add_option("--out", options->out, "Folder for the run folders (default runs/check-<name>)");
+  cmd->add_flag("--keep", options->keep, "Keep the run folders after a PASS");
+  cmd->callback([options, &exit_code] { exit_code = run_check(*options); });
 }
 
 }  // namespace repro::app

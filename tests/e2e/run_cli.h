@@ -1,0 +1,62 @@
+// Runs the built `repro` binary for end-to-end tests: stdout, stderr and the exit code, and
+// where the MNIST test data is (skipping cleanly without it).
+#pragma once
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace repro_test {
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+inline std::string slurp_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// A scratch folder private to this test process.
+inline std::filesystem::path scratch_dir(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("repro_" + name + "_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+// Runs `ENV repro ARGS` from the source tree.
+inline CliResult run_repro(const std::string& env, const std::string& args) {
+  const auto dir = scratch_dir("cli");
+  const std::string command = "cd '" + std::string(REPRO_SOURCE_DIR) + "' && " + env + " '" +
+                              REPRO_EXE + "' " + args + " >'" + (dir / "out").string() +
+                              "' 2>'" + (dir / "err").string() + "'";
+  const int status = std::system(command.c_str());
+  CliResult result;
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.out = slurp_file(dir / "out");
+  result.err = slurp_file(dir / "err");
+  return result;
+}
+
+// $REPRO_DATA_DIR, else ../shared/data beside the source tree, when it holds mnist/; else "".
+inline std::string mnist_parent_dir() {
+  std::vector<std::string> candidates;
+  if (const char* env = std::getenv("REPRO_DATA_DIR")) candidates.push_back(env);
+  candidates.push_back(std::string(REPRO_SOURCE_DIR) + "/../shared/data");
+  for (const std::string& c : candidates)
+    if (std::filesystem::exists(std::filesystem::path(c) / "mnist" / "train-images-idx3-ubyte.gz"))
+      return c;
+  return "";
+}
+
+}  // namespace repro_test

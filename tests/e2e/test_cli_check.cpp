@@ -1,0 +1,49 @@
+// repro check end to end: PASS (exit 0) for runs that must agree, FAIL (exit 1) naming the first
+// divergence and its likely cause for runs that cannot, exit 2 for a malformed --vary.
+#include <catch2/catch.hpp>
+
+#include "run_cli.h"
+
+using repro_test::mnist_parent_dir;
+using repro_test::run_repro;
+using repro_test::scratch_dir;
+
+TEST_CASE("repro check passes the tiny config across thread counts 1 and 2") {
+  const std::string data = mnist_parent_dir();
+  if (data.empty()) {
+    WARN("skipped: no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
+    return;
+  }
+  const auto out = scratch_dir("check_pass");
+  auto r = run_repro("REPRO_DATA_DIR='" + data + "'",
+                     "check configs/tiny.yaml --vary threads=1,2 --out '" + out.string() + "'");
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  REQUIRE(r.out.find("PASS: 2 runs bit-identical") != std::string::npos);
+  REQUIRE_FALSE(std::filesystem::exists(out));  // folders are removed after a PASS
+}
+
+TEST_CASE("repro check fails two different seeds and names the first divergence and the cause") {
+  const std::string data = mnist_parent_dir();
+  if (data.empty()) {
+    WARN("skipped: no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
+    return;
+  }
+  const auto out = scratch_dir("check_fail");
+  auto r = run_repro("REPRO_DATA_DIR='" + data + "'",
+                     "check configs/tiny.yaml --steps 4 --vary seed=1,2 --out '" + out.string() + "'");
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 1);
+  REQUIRE(r.out.find("FAIL: seed=1 and seed=2 differ") != std::string::npos);
+  REQUIRE(r.out.find("first divergence: epoch 1 step") != std::string::npos);
+  REQUIRE(r.out.find("likely cause: config.seed") != std::string::npos);
+  std::filesystem::remove_all(out);
+}
+
+TEST_CASE("repro check with a malformed --vary exits 2 with a one-line fix") {
+  auto r = run_repro("", "check configs/tiny.yaml --vary threads");
+  REQUIRE(r.exit_code == 2);
+  REQUIRE(r.err.find("--vary threads: expected key=value1,value2") != std::string::npos);
+  auto one = run_repro("", "check configs/tiny.yaml --runs 1");
+  REQUIRE(one.exit_code == 2);
+}
