@@ -148,8 +148,9 @@ void relu_mask(const float* y, float* dy, size_t n) {
 #pragma omp parallel for schedule(static)
   for (long b = 0; b < blocks; b++) {
     size_t end = std::min(n, size_t(b + 1) * kBlock);
-    for (size_t i = size_t(b) * kBlock; i < end; i++)
-      if (!(y[i] > 0.0f)) dy[i] = 0.0f;
+    // A select, not a branch: the sign of y is random, so a branch mispredicts half the time
+    // (this loop was a quarter of the step), and the select vectorizes.
+    for (size_t i = size_t(b) * kBlock; i < end; i++) dy[i] = y[i] > 0.0f ? dy[i] : 0.0f;
   }
 }
 
