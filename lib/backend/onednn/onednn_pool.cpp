@@ -1,7 +1,7 @@
 // Max pooling: forward training keeps the argmax in a workspace that backward replays. Plain
 // NCHW in and out (pooling is memory-bound; a layout change would cost more). The recipe's
 // 2x2 stride-2 unpadded case runs our own select loop (oneDNN 2.6's jit pooling transposes
-// plain NCHW internally and took twice as long); every other geometry runs oneDNN's primitive.
+// plain NCHW internally and was slower, 2x in isolation); every other geometry runs oneDNN's primitive.
 #include <algorithm>
 #include <bit>
 #include <cstdint>
