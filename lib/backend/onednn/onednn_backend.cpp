@@ -11,6 +11,7 @@
 #include "backend/onednn/onednn_ops.h"
 #include "backend/reference/reference_ops.h"
 #include "core/error.h"
+#include "rng/dropout_bulk.h"
 
 namespace repro {
 
@@ -111,7 +112,7 @@ class OnednnBackend : public Backend {
     long blocks = long((count + kBlock - 1) / kBlock);
 #pragma omp parallel for schedule(static)
     for (long i = 0; i < blocks; i++)
-      reference::dropout_forward(x, y, i * kBlock, std::min(count, (i + 1) * kBlock), key, rate);
+      dropout_range(x, y, i * kBlock, std::min(count, (i + 1) * kBlock), key, rate);
   }
   void dropout_backward(const float* dy, float* dx, size_t count, StreamKey key,
                         float rate) override {
@@ -119,7 +120,7 @@ class OnednnBackend : public Backend {
     long blocks = long((count + kBlock - 1) / kBlock);
 #pragma omp parallel for schedule(static)
     for (long i = 0; i < blocks; i++)
-      reference::dropout_backward(dy, dx, i * kBlock, std::min(count, (i + 1) * kBlock), key, rate);
+      dropout_range(dy, dx, i * kBlock, std::min(count, (i + 1) * kBlock), key, rate);
   }
   LossSums softmax_cross_entropy(const float* logits, const int32_t* labels, int n, int k,
                                  float* dlogits, float grad_scale) override {
