@@ -124,7 +124,7 @@ TEST_CASE("the stop flag ends the run after the step with a checkpoint that resu
   fs::remove_all(dir);
 }
 
-TEST_CASE("a resume with a changed config is refused naming the key; epochs may change",
+TEST_CASE("a resume with a changed config is refused naming the key, but epochs may change",
           "[checkpoint]") {
   const std::string dir = test::temp_dir("ckpt_config");
   RunConfig config = test::quadrant_config(dir, 64, 32);

@@ -183,7 +183,7 @@ TEST_CASE("weights export in Keras layout, named like Keras, and import back", "
   CHECK_THROWS_AS(model.import_weights(changed), InputError);
 }
 
-TEST_CASE("the same seed draws the same weights; another seed draws others", "[model]") {
+TEST_CASE("the same seed draws the same weights, and another seed draws others", "[model]") {
   auto backend = make_backend("reference", BackendOptions{1, true});
   RunConfig config = recipe_like(20);
   Model a(config, *backend, 1), b(config, *backend, 1);
