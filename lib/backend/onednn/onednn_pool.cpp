@@ -1,7 +1,7 @@
 // Max pooling: forward training keeps the argmax in a workspace that backward replays. Plain
 // NCHW in and out (pooling is memory-bound; a layout change would cost more). The recipe's
 // 2x2 stride-2 unpadded case runs our own select loop (oneDNN 2.6's jit pooling transposes
-// plain NCHW internally and was slower, 2x in isolation); every other geometry runs oneDNN's primitive.
+// plain NCHW internally and was slower, 2x in isolation); other geometries run oneDNN's.
 #include <algorithm>
 #include <bit>
 #include <cstdint>
@@ -117,7 +117,7 @@ class PlainMaxPool2x2 : public MaxPool2dOp {
         float* top = xp + size_t(2 * i) * w;
         float* bottom = top + w;
         for (int j = 0; j < ow; j++) {
-          float d = yp[i * ow + j];
+          float d = 0.0f + yp[i * ow + j];  // -0 becomes +0, as the reference's 0 + dy
           int k = wp[i * ow + j];
           // Bit masks, not branches: the winner's place is random. Non-winners get +0.0f exactly.
           uint32_t bits = std::bit_cast<uint32_t>(d);
