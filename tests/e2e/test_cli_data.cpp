@@ -3,6 +3,8 @@
 // fetch downloads through a local mirror into the cache.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <sys/wait.h>
 
 #include <cstdlib>
@@ -28,7 +30,7 @@ std::string slurp(const fs::path& path) {
 
 // Runs `ENV repro ARGS`, capturing stdout, stderr and the exit code.
 Ran run_data_cli(const std::string& env, const std::string& args) {
-  const fs::path dir = fs::temp_directory_path() / "repro_test_cli_data_io";
+  const fs::path dir = fs::temp_directory_path() / ("repro_test_cli_data_io_" + std::to_string(getpid()));
   fs::create_directories(dir);
   const std::string command = env + " '" + REPRO_EXE + "' " + args + " >'" +
                               (dir / "out").string() + "' 2>'" + (dir / "err").string() + "'";
@@ -80,7 +82,7 @@ TEST_CASE("repro data refuses a corrupt copy of MNIST in verify with exit 1 and 
     WARN("real MNIST not found: set REPRO_DATA_DIR to run this test");
     return;
   }
-  const fs::path copy = fs::temp_directory_path() / "repro_test_cli_data_corrupt";
+  const fs::path copy = fs::temp_directory_path() / ("repro_test_cli_data_corrupt_" + std::to_string(getpid()));
   fs::remove_all(copy);
   fs::create_directories(copy);
   for (const char* name : {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
@@ -104,7 +106,7 @@ TEST_CASE("repro data refuses a corrupt copy of MNIST in verify with exit 1 and 
 }
 
 TEST_CASE("repro data verify on a folder without the files says MISSING and exits 2") {
-  const fs::path empty = fs::temp_directory_path() / "repro_test_cli_data_empty";
+  const fs::path empty = fs::temp_directory_path() / ("repro_test_cli_data_empty_" + std::to_string(getpid()));
   fs::remove_all(empty);
   fs::create_directories(empty);
   const Ran ran = run_data_cli("", "data verify mnist --dir '" + empty.string() + "'");
@@ -124,7 +126,7 @@ TEST_CASE("repro data fetch downloads into the cache through a mirror and verify
     WARN("real MNIST not found: set REPRO_DATA_DIR to run this test");
     return;
   }
-  const fs::path cache = fs::temp_directory_path() / "repro_test_cli_data_cache";
+  const fs::path cache = fs::temp_directory_path() / ("repro_test_cli_data_cache_" + std::to_string(getpid()));
   fs::remove_all(cache);
   const std::string env = "XDG_CACHE_HOME='" + cache.string() + "' REPRO_DATA_MIRROR='file://" +
                           root + "/mnist' REPRO_DATA_DIR=";

@@ -2,6 +2,8 @@
 // with file:line:col for a bad config or a bad --set.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <sys/wait.h>
 
 #include <cstdlib>
@@ -27,7 +29,7 @@ std::string slurp(const fs::path& path) {
 
 // Runs `repro ARGS` from the source folder, capturing stdout, stderr and the exit code.
 Ran run_summary_cli(const std::string& args) {
-  const fs::path dir = fs::temp_directory_path() / "repro_test_cli_summary";
+  const fs::path dir = fs::temp_directory_path() / ("repro_test_cli_summary_" + std::to_string(getpid()));
   fs::create_directories(dir);
   const std::string command = std::string("cd '") + REPRO_SOURCE_DIR + "' && '" + REPRO_EXE +
                               "' " + args + " >'" + (dir / "out").string() + "' 2>'" +
@@ -82,7 +84,7 @@ TEST_CASE("repro summary applies --set overrides") {
 }
 
 TEST_CASE("repro summary of a bad config exits 2 with file:line:col") {
-  const fs::path bad = fs::temp_directory_path() / "repro_test_bad_summary.yaml";
+  const fs::path bad = fs::temp_directory_path() / ("repro_test_bad_summary_" + std::to_string(getpid()) + ".yaml");
   std::ofstream(bad) << "seed: 1\nmodel:\n  - flatten: {}\n  - dense: {units: -3}\n";
   const Ran ran = run_summary_cli("summary " + bad.string());
   REQUIRE(ran.exit_code == 2);
