@@ -47,3 +47,17 @@ TEST_CASE("repro check with a malformed --vary exits 2 with a one-line fix") {
   auto one = run_repro("", "check configs/tiny.yaml --runs 1");
   REQUIRE(one.exit_code == 2);
 }
+
+TEST_CASE("repro check passes the recipe for 200 steps across thread counts 1 and 2") {
+  const std::string data = mnist_parent_dir();
+  if (data.empty()) {
+    WARN("skipped: no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
+    return;
+  }
+  auto r = run_repro("REPRO_DATA_DIR='" + data + "'",
+                     "check configs/mnist_recipe.yaml --steps 200 --vary threads=1,2 --out '" +
+                         scratch_dir("check_recipe").string() + "'");
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  REQUIRE(r.out.find("PASS: 2 runs bit-identical") != std::string::npos);
+}
