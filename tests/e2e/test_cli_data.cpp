@@ -3,6 +3,8 @@
 // fetch downloads through a local mirror into the cache.
 #include <catch2/catch.hpp>
 
+#include "run_cli.h"
+
 #include <unistd.h>
 
 #include <sys/wait.h>
@@ -16,42 +18,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Ran {
-  int exit_code = -1;
-  std::string out, err;
-};
+using Ran = repro_test::CliResult;
 
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// Runs `ENV repro ARGS`, capturing stdout, stderr and the exit code.
 Ran run_data_cli(const std::string& env, const std::string& args) {
-  const fs::path dir = fs::temp_directory_path() / ("repro_test_cli_data_io_" + std::to_string(getpid()));
-  fs::create_directories(dir);
-  const std::string command = env + " '" + REPRO_EXE + "' " + args + " >'" +
-                              (dir / "out").string() + "' 2>'" + (dir / "err").string() + "'";
-  const int status = std::system(command.c_str());
-  Ran ran;
-  ran.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  ran.out = slurp(dir / "out");
-  ran.err = slurp(dir / "err");
-  return ran;
+  return repro_test::run_repro(env, args);
 }
 
-// $REPRO_DATA_DIR, else ../shared/data next to the source tree, when it holds mnist/; else "".
-std::string data_root() {
-  std::vector<fs::path> candidates;
-  if (const char* env = std::getenv("REPRO_DATA_DIR")) candidates.push_back(env);
-  candidates.push_back(fs::path(REPRO_SOURCE_DIR) / ".." / "shared" / "data");
-  for (const auto& c : candidates) {
-    if (fs::exists(c / "mnist" / "train-images-idx3-ubyte.gz")) return c.lexically_normal().string();
-  }
-  return "";
-}
+std::string data_root() { return repro_test::mnist_parent_dir(); }
 
 int count_of(const std::string& text, const std::string& word) {
   int n = 0;

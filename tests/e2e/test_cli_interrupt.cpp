@@ -17,10 +17,10 @@ using repro_test::scratch_dir;
 
 namespace {
 
-// Starts `repro ARGS` (the shell execs it, so the pid is repro's), waits `delay`, sends SIGINT and
-// returns the exit status as waitpid reports it.
-int train_and_interrupt(const std::string& env, const std::string& args,
-                        std::chrono::milliseconds delay, const std::string& log) {
+// Starts `repro ARGS` (the shell execs it, so the pid is repro's), sends SIGINT as soon as the
+// log shows `marker` (printed and flushed when an epoch begins), and returns the wait status.
+int train_and_interrupt(const std::string& env, const std::string& args, const std::string& marker,
+                        const std::string& log) {
   const std::string command = "cd '" + std::string(REPRO_SOURCE_DIR) + "' && " + env + " exec '" +
                               REPRO_EXE + "' " + args + " >'" + log + "' 2>&1";
   const pid_t pid = fork();
@@ -28,9 +28,15 @@ int train_and_interrupt(const std::string& env, const std::string& args,
     execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
-  std::this_thread::sleep_for(delay);
-  kill(pid, SIGINT);
   int status = 0;
+  for (int waited_ms = 0; waited_ms < 120000; waited_ms += 2) {
+    if (waitpid(pid, &status, WNOHANG) == pid) return status;  // ended before the marker
+    if (repro_test::slurp_file(log).find(marker) != std::string::npos) {
+      kill(pid, SIGINT);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
   waitpid(pid, &status, 0);
   return status;
 }
@@ -45,37 +51,26 @@ TEST_CASE("SIGINT writes a checkpoint and exits 130, and --resume matches the un
   }
   const std::string env = "REPRO_DATA_DIR='" + data + "'";
   const auto dir = scratch_dir("interrupt");
-  const std::string config =
-      "configs/tiny.yaml --set data.limit=4096 --set training.validation=false --epochs 3 --quiet";
+  const std::string train_args =
+      "configs/tiny.yaml --set data.limit=4096 --set training.validation=false --epochs 4";
   const std::string reference = (dir / "reference").string();
   const std::string run = (dir / "run").string();
 
-  auto uninterrupted = run_repro(env, "train " + config + " --out '" + reference + "'");
+  auto uninterrupted = run_repro(env, "train " + train_args + " --quiet --out '" + reference + "'");
   REQUIRE(uninterrupted.exit_code == 0);
 
-  // The signal must land while training runs: after the data is loaded, before the end. Adjust
-  // the delay when it lands too early (killed before the handler) or too late (finished).
-  std::chrono::milliseconds delay(1500);
-  bool interrupted = false;
-  for (int attempt = 0; attempt < 6 && !interrupted; ++attempt) {
-    std::filesystem::remove_all(run);
-    const std::string log = (dir / "log").string();
-    const int status = train_and_interrupt(env, "train " + config + " --out '" + run + "'", delay, log);
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 130) {
-      interrupted = true;
-      const std::string text = repro_test::slurp_file(log);
-      INFO(text);
-      REQUIRE(text.find("resume with: repro train") != std::string::npos);
-      REQUIRE(std::filesystem::exists(std::filesystem::path(run) / "checkpoints"));
-    } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-      delay /= 2;  // finished before the signal
-    } else {
-      delay *= 2;  // the signal came before the handler was installed
-    }
-  }
-  REQUIRE(interrupted);
+  // Interrupt when epoch 2 begins: training is under way and far from its end.
+  const std::string log = (dir / "log").string();
+  const int status = train_and_interrupt(env, "train " + train_args + " --out '" + run + "'",
+                                         "Epoch 2/", log);
+  const std::string text = repro_test::slurp_file(log);
+  INFO(text);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 130);
+  REQUIRE(text.find("resume with: repro train") != std::string::npos);
+  REQUIRE(std::filesystem::exists(std::filesystem::path(run) / "checkpoints"));
 
-  auto resumed = run_repro(env, "train " + config + " --resume '" + run + "'");
+  auto resumed = run_repro(env, "train " + train_args + " --quiet --resume '" + run + "'");
   INFO(resumed.out << resumed.err);
   REQUIRE(resumed.exit_code == 0);
   auto compared = run_repro("", "compare --exact '" + reference + "' '" + run + "'");

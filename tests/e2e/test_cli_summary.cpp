@@ -2,6 +2,8 @@
 // with file:line:col for a bad config or a bad --set.
 #include <catch2/catch.hpp>
 
+#include "run_cli.h"
+
 #include <unistd.h>
 
 #include <sys/wait.h>
@@ -15,32 +17,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Ran {
-  int exit_code = -1;
-  std::string out, err;
-};
+using Ran = repro_test::CliResult;
 
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// Runs `repro ARGS` from the source folder, capturing stdout, stderr and the exit code.
-Ran run_summary_cli(const std::string& args) {
-  const fs::path dir = fs::temp_directory_path() / ("repro_test_cli_summary_" + std::to_string(getpid()));
-  fs::create_directories(dir);
-  const std::string command = std::string("cd '") + REPRO_SOURCE_DIR + "' && '" + REPRO_EXE +
-                              "' " + args + " >'" + (dir / "out").string() + "' 2>'" +
-                              (dir / "err").string() + "'";
-  const int status = std::system(command.c_str());
-  Ran ran;
-  ran.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  ran.out = slurp(dir / "out");
-  ran.err = slurp(dir / "err");
-  return ran;
-}
+Ran run_summary_cli(const std::string& args) { return repro_test::run_repro("", args); }
 
 // The row of `layer` with its columns separated by single spaces.
 std::string row_of(const std::string& table, const std::string& layer) {

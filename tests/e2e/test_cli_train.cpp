@@ -3,6 +3,8 @@
 // per epoch in a pipe); --quiet prints nothing; bad input exits 2 before training.
 #include <catch2/catch.hpp>
 
+#include "run_cli.h"
+
 #include <sys/wait.h>
 
 #include <cstdlib>
@@ -16,47 +18,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Ran {
-  int exit_code = -1;
-  std::string out, err;
-};
+using Ran = repro_test::CliResult;
 
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+fs::path work_dir() { return repro_test::scratch_dir("test_cli_train"); }
 
-fs::path work_dir() {
-  const fs::path dir = fs::temp_directory_path() / ("repro_test_cli_train_" + std::to_string(getpid()));
-  fs::create_directories(dir);
-  return dir;
-}
-
-// Runs `ENV repro ARGS` in the source tree, capturing stdout, stderr and the exit code.
 Ran run_cli(const std::string& env, const std::string& args) {
-  const fs::path dir = work_dir();
-  const std::string command = "cd '" + std::string(REPRO_SOURCE_DIR) + "' && " + env + " '" +
-                              REPRO_EXE + "' " + args + " >'" + (dir / "out").string() +
-                              "' 2>'" + (dir / "err").string() + "'";
-  const int status = std::system(command.c_str());
-  Ran ran;
-  ran.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  ran.out = slurp(dir / "out");
-  ran.err = slurp(dir / "err");
-  return ran;
+  return repro_test::run_repro(env, args);
 }
 
-// $REPRO_DATA_DIR, else ../shared/data next to the source tree, when it holds mnist/; else "".
-std::string data_root() {
-  std::vector<fs::path> candidates;
-  if (const char* env = std::getenv("REPRO_DATA_DIR")) candidates.push_back(env);
-  candidates.push_back(fs::path(REPRO_SOURCE_DIR) / ".." / "shared" / "data");
-  for (const auto& c : candidates)
-    if (fs::exists(c / "mnist" / "train-images-idx3-ubyte.gz")) return c.lexically_normal().string();
-  return "";
-}
+std::string data_root() { return repro_test::mnist_parent_dir(); }
 
 }  // namespace
 
@@ -88,7 +58,7 @@ TEST_CASE("the tiny config trained twice gives runs that compare --exact calls i
   const Ran second = run_cli(env, "train configs/tiny.yaml --threads 2 --quiet --out '" + b.string() + "'");
   REQUIRE(second.exit_code == 0);
   CHECK(second.out.empty());
-  CHECK(slurp(a / "history.json") == slurp(b / "history.json"));
+  CHECK(repro_test::slurp_file(a / "history.json") == repro_test::slurp_file(b / "history.json"));
 
   const Ran compare = run_cli("", "compare --exact '" + a.string() + "' '" + b.string() + "'");
   INFO(compare.out << compare.err);
@@ -102,7 +72,7 @@ TEST_CASE("the tiny config trained twice gives runs that compare --exact calls i
   const Ran resumed = run_cli(env, resume_args + "--resume '" + c.string() + "'");
   INFO(resumed.err);
   REQUIRE(resumed.exit_code == 0);
-  CHECK(slurp(a / "history.json") == slurp(c / "history.json"));
+  CHECK(repro_test::slurp_file(a / "history.json") == repro_test::slurp_file(c / "history.json"));
   CHECK(run_cli("", "compare --exact '" + a.string() + "' '" + c.string() + "'").exit_code == 0);
   fs::remove_all(a);
   fs::remove_all(b);
