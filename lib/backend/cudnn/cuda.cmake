@@ -1,4 +1,4 @@
-# Decides REPRO_HAVE_CUDA from REPRO_WITH_CUDA (AUTO|ON|OFF); the cudnn backend is built only then.
+# Included by the top-level CMakeLists.txt. Decides REPRO_HAVE_CUDA from REPRO_WITH_CUDA (AUTO|ON|OFF); the cudnn backend is built only then.
 set(REPRO_HAVE_CUDA OFF)
 if(NOT REPRO_WITH_CUDA STREQUAL "OFF")
   set(CUDNN_ROOT "" CACHE PATH "cuDNN root (include/, lib/), e.g. site-packages/nvidia/cudnn")
