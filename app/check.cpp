@@ -68,16 +68,6 @@ std::vector<Variant> plan_variants(const CheckOptions& options) {
   return variants;
 }
 
-std::string divergence_words(const TraceDivergence& d) {
-  std::string tensor = d.tensor;
-  const size_t slash = tensor.rfind('/');
-  if (slash != std::string::npos) tensor[slash] = ' ';
-  const std::string grad = "_grad";
-  if (tensor.size() > grad.size() && tensor.ends_with(grad))
-    tensor = tensor.substr(0, tensor.size() - grad.size()) + " gradient";
-  return "epoch " + std::to_string(d.epoch) + " step " + std::to_string(d.step) + ", " + tensor;
-}
-
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -138,7 +128,7 @@ int run_check(const CheckOptions& options) {
     pass = false;
     std::printf("FAIL: %s and %s differ\n", variants[0].label.c_str(), variants[i].label.c_str());
     if (report.divergence)
-      std::printf("  first divergence: %s\n", divergence_words(*report.divergence).c_str());
+      std::printf("  first divergence: %s\n", describe_divergence(*report.divergence).c_str());
     else if (report.first_weights_epoch)
       std::printf("  first epoch whose weights differ: %d\n", report.first_weights_epoch);
     else if (!weights_same)

@@ -34,23 +34,6 @@ std::string mode_text(const CompareOptions& options) {
          ", atol=" + python_float_repr(options.atol) + (options.equal_nan ? ", equal_nan" : "");
 }
 
-// "conv2d_1/kernel_grad" -> "conv2d_1 kernel gradient".
-std::string tensor_words(const std::string& tensor) {
-  std::string words = tensor;
-  size_t slash = words.rfind('/');
-  if (slash != std::string::npos) words[slash] = ' ';
-  const std::string grad = "_grad";
-  if (words.size() > grad.size() &&
-      words.compare(words.size() - grad.size(), grad.size(), grad) == 0) {
-    words = words.substr(0, words.size() - grad.size()) + " gradient";
-  }
-  return words;
-}
-
-std::string divergence_text(const TraceDivergence& d) {
-  return "epoch " + std::to_string(d.epoch) + " step " + std::to_string(d.step) + ", " +
-         tensor_words(d.tensor);
-}
 
 void print_table(const CompareReport& report, const CompareOptions& options) {
   std::printf("%-20s %9s %13s %13s %11s  %s\n", "key", "compared", "max abs diff", "max rel diff",
@@ -78,7 +61,7 @@ void print_table(const CompareReport& report, const CompareOptions& options) {
   }
   if (report.traced) {
     if (report.divergence) {
-      std::printf("first divergence: %s\n", divergence_text(*report.divergence).c_str());
+      std::printf("first divergence: %s\n", describe_divergence(*report.divergence).c_str());
     } else {
       std::printf("trace: %zu digests agree\n", report.trace_steps_compared);
     }
@@ -109,11 +92,11 @@ void print_table(const CompareReport& report, const CompareOptions& options) {
       sep = ", ";
     }
     if (report.divergence && options.exact)
-      verdict += sep + "first divergence at " + divergence_text(*report.divergence);
+      verdict += sep + "first divergence at " + describe_divergence(*report.divergence);
   }
   if (report.same && !options.exact && (report.first_weights_epoch || report.divergence)) {
     std::string where = report.divergence
-                            ? "from " + divergence_text(*report.divergence)
+                            ? "from " + describe_divergence(*report.divergence)
                             : "weights from epoch " + std::to_string(report.first_weights_epoch);
     verdict += "; not bit-identical (" + where + "): --exact fails on that";
   }

@@ -103,6 +103,18 @@ CompareReport compare_histories(const History& a, const History& b, const Compar
   return report;
 }
 
+std::string describe_divergence(const TraceDivergence& divergence) {
+  // "conv2d_1/kernel_grad" -> "conv2d_1 kernel gradient".
+  std::string tensor = divergence.tensor;
+  const size_t slash = tensor.rfind('/');
+  if (slash != std::string::npos) tensor[slash] = ' ';
+  const std::string grad = "_grad";
+  if (tensor.size() > grad.size() && tensor.ends_with(grad))
+    tensor = tensor.substr(0, tensor.size() - grad.size()) + " gradient";
+  return "epoch " + std::to_string(divergence.epoch) + " step " + std::to_string(divergence.step) +
+         ", " + tensor;
+}
+
 std::optional<TraceDivergence> first_trace_divergence(const std::vector<TraceEntry>& a,
                                                       const std::vector<TraceEntry>& b,
                                                       size_t* pairs_compared) {

@@ -73,6 +73,9 @@ CompareReport compare_histories(const History& a, const History& b, const Compar
 // nature; a tolerant compare reports them without failing on them).
 void compare_run_records(const RunRecord& a, const RunRecord& b, const CompareOptions& options,
                          CompareReport& report);
+// "epoch 1 step 312, conv2d_1 kernel gradient" for a trace divergence.
+std::string describe_divergence(const TraceDivergence& divergence);
+
 std::optional<TraceDivergence> first_trace_divergence(const std::vector<TraceEntry>& a,
                                                       const std::vector<TraceEntry>& b,
                                                       size_t* pairs_compared = nullptr);

@@ -3,6 +3,8 @@
 // orthonormality, and thread-count independence.
 #include <catch2/catch.hpp>
 
+#include "support/moments.h"
+
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -14,18 +16,8 @@ using namespace repro;
 
 namespace {
 
-struct Moments {
-  double mean = 0, var = 0, min = 0, max = 0;
-};
-
-Moments moments(const std::vector<float>& v) {
-  double sum = 0, sum2 = 0;
-  for (float x : v) sum += x;
-  const double mean = sum / static_cast<double>(v.size());
-  for (float x : v) sum2 += (x - mean) * (x - mean);
-  const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
-  return {mean, sum2 / static_cast<double>(v.size()), *lo, *hi};
-}
+using repro_test::Moments;
+using repro_test::moments;
 
 InitializerSpec named(const std::string& name) {
   InitializerSpec spec;

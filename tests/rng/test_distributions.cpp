@@ -2,6 +2,8 @@
 // moments over 10^6 draws with bounds a wrong formula fails, and thread-count independence.
 #include <catch2/catch.hpp>
 
+#include "support/moments.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -17,18 +19,8 @@ using namespace repro;
 
 namespace {
 
-struct Moments {
-  double mean = 0, var = 0, min = 0, max = 0;
-};
-
-Moments moments(const std::vector<float>& v) {
-  double sum = 0, sum2 = 0;
-  for (float x : v) sum += x;
-  const double mean = sum / static_cast<double>(v.size());
-  for (float x : v) sum2 += (x - mean) * (x - mean);
-  const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
-  return {mean, sum2 / static_cast<double>(v.size()), *lo, *hi};
-}
+using repro_test::Moments;
+using repro_test::moments;
 
 constexpr int64_t kDraws = 1000000;
 constexpr double kTruncatedVar = 0.87962566103423978 * 0.87962566103423978;  // N(0,1) on (-2, 2)

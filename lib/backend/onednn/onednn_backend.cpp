@@ -116,11 +116,7 @@ class OnednnBackend : public Backend {
   }
   void dropout_backward(const float* dy, float* dx, size_t count, StreamKey key,
                         float rate) override {
-    ctx_->use_threads();
-    long blocks = long((count + kBlock - 1) / kBlock);
-#pragma omp parallel for schedule(static)
-    for (long i = 0; i < blocks; i++)
-      dropout_range(dy, dx, i * kBlock, std::min(count, (i + 1) * kBlock), key, rate);
+    dropout_forward(dy, dx, count, key, rate);  // the same mask and scale, applied to dy
   }
   LossSums softmax_cross_entropy(const float* logits, const int32_t* labels, int n, int k,
                                  float* dlogits, float grad_scale) override {
