@@ -160,10 +160,12 @@ void setup_check(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand(
       "check", "Train a config twice (or once per varied value) and require identical bits");
   cmd->add_option("config", options->config, "The run's YAML config")->required();
-  cmd->add_option("--runs", options->runs, "Runs with the same settings (default 2)");
+  cmd->add_option("--runs", options->runs, "Runs with the same settings (default 2)")
+      ->check(integer_range(2, 100));
   cmd->add_option("--vary", options->vary,
                   "One run per value of a config key, e.g. threads=1,2 or data.num_parallel_calls=1,4");
-  cmd->add_option("--steps", options->steps, "Stop each run after N optimizer steps (default: all)");
+  cmd->add_option("--steps", options->steps, "Stop each run after N optimizer steps (default: all)")
+      ->check(integer_range(1, limits::steps));
   cmd->add_option("--set", options->sets, "Override a config key: key.path=value (repeatable)");
   cmd->add_option("--out", options->out, "Folder for the run folders (default runs/check-<name>)");
   cmd->add_flag("--keep", options->keep, "Keep the run folders after a PASS");

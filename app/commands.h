@@ -4,7 +4,19 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
+#include <string>
+
 namespace repro::app {
+
+// A flag's integer range, checked on its text: `--epochs 0` and a number past 64 bits both say
+// "must be an integer from 1 to 1000000 (got ...)".
+CLI::Validator integer_range(int64_t lo, int64_t hi);
+
+// A word where a command is expected that names none ("repro frobnicate"), or no command where
+// one is needed ("repro data"): the message names the word and lists the valid commands.
+// Empty when the command words are fine.
+std::string unknown_command(const CLI::App& app, int argc, char** argv);
 
 void setup_train(CLI::App& app, int& exit_code);
 void setup_compare(CLI::App& app, int& exit_code);

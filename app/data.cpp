@@ -144,9 +144,10 @@ void setup_data(CLI::App& app, int& exit_code) {
   auto* bench = cmd->add_subcommand(
       "bench", "Images/s of the input pipeline for one full MNIST epoch with resize to 32x32");
   bench->add_option("--workers", options->workers, "Map threads (default: 1, then 2)")
-      ->check(CLI::PositiveNumber);
+      ->check(integer_range(1, 1024));
   bench->add_option("--dir", options->dir, "Folder holding the MNIST files");
-  bench->add_option("--runs", options->runs, "Epochs per worker count; the median is printed");
+  bench->add_option("--runs", options->runs, "Epochs per worker count; the median is printed")
+      ->check(integer_range(1, 1000));
   bench->callback([options, &exit_code] { exit_code = run_data_bench(*options); });
 }
 

@@ -37,6 +37,8 @@ const std::vector<std::pair<std::string, std::string>> kRecipe = {
     {"OrthogonalInitializer", "orthogonal"}};
 
 std::vector<int64_t> parse_shape(const std::string& text) {
+  constexpr int64_t kMaxElements = 65536;
+  int64_t elements = 1;
   std::vector<int64_t> shape;
   std::stringstream in(text);
   std::string part;
@@ -52,6 +54,11 @@ std::vector<int64_t> parse_shape(const std::string& text) {
       throw InputError("--shape '" + text +
                        "': expected positive integers separated by commas, e.g. 3,5");
     shape.push_back(d);
+    // The table prints every value: bound the product before any draw (and any overflow).
+    elements = d > kMaxElements / elements ? kMaxElements + 1 : elements * d;
+    if (elements > kMaxElements)
+      throw InputError("--shape '" + text + "': more than " + std::to_string(kMaxElements) +
+                       " values to print; give a smaller shape, e.g. 3,5");
   }
   if (shape.empty()) throw InputError("--shape is empty: give e.g. 1,1 or 3,5");
   return shape;

@@ -1,5 +1,6 @@
 // repro's entry point: wires the subcommands and turns typed errors into one-line messages and
 // exit codes (0 ok, 1 differences found, 2 usage or input error, 3 runtime failure).
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -21,7 +22,14 @@ int main(int argc, char** argv) {
   repro::app::setup_check(app, exit_code);
   repro::app::setup_env(app, exit_code);
 
+  // A write past RLIMIT_FSIZE fails with EFBIG (reported, exit 3) instead of killing the process.
+  std::signal(SIGXFSZ, SIG_IGN);
   try {
+    const std::string command_error = repro::app::unknown_command(app, argc, argv);
+    if (!command_error.empty()) {
+      std::cerr << "repro: " << command_error << "\n";
+      return 2;
+    }
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);

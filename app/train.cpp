@@ -198,9 +198,9 @@ void setup_train(CLI::App& app, int& exit_code) {
                   "reference, onednn or cudnn (default: onednn on cpu, cudnn on cuda)")
       ->check(CLI::IsMember({"reference", "onednn", "cudnn"}));
   cmd->add_option("--threads", options->threads, "CPU threads (default: the config's, else all cores)")
-      ->check(CLI::PositiveNumber);
+      ->check(integer_range(1, limits::threads));
   cmd->add_option("--epochs", options->epochs, "Epochs (overrides training.epochs)")
-      ->check(CLI::PositiveNumber);
+      ->check(integer_range(1, limits::epochs));
   cmd->add_option("--resume", options->resume,
                   "Continue the run in this folder from its newest checkpoint");
   cmd->add_flag("--quiet", options->quiet, "Print nothing but errors");

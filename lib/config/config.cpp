@@ -1,6 +1,7 @@
 // Loads a config: YAML text -> a ConfigNode tree that remembers places -> `--set` overrides
 // applied on the tree -> decode -> validate. The only file in repro that includes yaml-cpp;
 // it interprets no key itself (decode.cpp and validate.cpp do).
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
@@ -22,10 +23,28 @@ SourcePlace place_of(const YAML::Mark& mark, const std::string& file, const Sour
   return SourcePlace{file, mark.line + 1, mark.column + 1};
 }
 
+// Bounds the tree while it is built: yaml-cpp keeps an alias as a shared node, so a few lines
+// of `&a [*b, *b, ...]` would expand into billions of nodes; counting stops that after
+// limits::config_nodes, before the expansion is made.
+struct TreeBudget {
+  int64_t nodes = 0;
+};
+
 // yaml-cpp gives a null value the place of the next token; `fallback` (its key) reads better.
-ConfigNode to_tree(const YAML::Node& node, const std::string& file, const SourcePlace& fallback) {
+ConfigNode to_tree(const YAML::Node& node, const std::string& file, const SourcePlace& fallback,
+                   TreeBudget& budget, int depth = 0) {
   ConfigNode out;
   out.place = node.IsNull() ? fallback : place_of(node.Mark(), file, fallback);
+  if (depth > limits::config_depth) {
+    fail_at(out.place, "the config nests maps and lists deeper than " +
+                           std::to_string(limits::config_depth) +
+                           " levels; a config needs a few, so flatten it");
+  }
+  if (++budget.nodes > limits::config_nodes) {
+    fail_at(out.place, "the config holds more than " + std::to_string(limits::config_nodes) +
+                           " values once its aliases (*name) are expanded; refusing to expand "
+                           "it, write the values out or use fewer aliases");
+  }
   switch (node.Type()) {
     case YAML::NodeType::Scalar:
       out.type = ConfigNode::Type::scalar;
@@ -34,7 +53,9 @@ ConfigNode to_tree(const YAML::Node& node, const std::string& file, const Source
       break;
     case YAML::NodeType::Sequence:
       out.type = ConfigNode::Type::list;
-      for (const YAML::Node& item : node) out.items.push_back(to_tree(item, file, out.place));
+      for (const YAML::Node& item : node) {
+        out.items.push_back(to_tree(item, file, out.place, budget, depth + 1));
+      }
       break;
     case YAML::NodeType::Map:
       out.type = ConfigNode::Type::map;
@@ -50,7 +71,8 @@ ConfigNode to_tree(const YAML::Node& node, const std::string& file, const Source
                                    std::to_string(seen.key_place.line) + "); remove one of them");
           }
         }
-        out.entries.push_back(MapEntry{key, key_place, to_tree(it->second, file, key_place)});
+        out.entries.push_back(
+            MapEntry{key, key_place, to_tree(it->second, file, key_place, budget, depth + 1)});
       }
       break;
     default:
@@ -136,10 +158,14 @@ void apply_override(ConfigNode& root, const std::string& flag_text) {
   YAML::Node parsed;
   try {
     parsed = YAML::Load(flag_text.substr(eq + 1));
+  } catch (const YAML::DeepRecursion&) {
+    fail_at(flag, "the value nests deeper than " + std::to_string(limits::config_depth) +
+                      " levels; a config needs a few, so flatten it");
   } catch (const YAML::Exception& e) {
     fail_at(flag, "the value is not valid YAML (" + e.msg + "); quote it or fix it");
   }
-  ConfigNode value = to_tree(parsed, flag.file, flag);
+  TreeBudget budget;
+  ConfigNode value = to_tree(parsed, flag.file, flag, budget);
   relabel(value, flag);
 
   ConfigNode* node = &root;
@@ -181,16 +207,26 @@ void apply_override(ConfigNode& root, const std::string& flag_text) {
 RunConfig parse_config(const std::string& yaml_text, const std::string& file_label,
                        const std::vector<std::string>& overrides) {
   const SourcePlace file_place{file_label, 0, 0};
+  if (static_cast<int64_t>(yaml_text.size()) > limits::config_bytes) {
+    fail_at(file_place, "the config is " + std::to_string(yaml_text.size()) +
+                            " bytes, more than the " + std::to_string(limits::config_bytes) +
+                            " a config may have; is this the right file?");
+  }
   YAML::Node document;
   try {
     document = YAML::Load(yaml_text);
+  } catch (const YAML::DeepRecursion& e) {
+    fail_at(SourcePlace{file_label, e.mark.line + 1, e.mark.column + 1},
+            "the config nests deeper than " + std::to_string(limits::config_depth) +
+                " levels; a config needs a few, so flatten it");
   } catch (const YAML::ParserException& e) {
     fail_at(SourcePlace{file_label, e.mark.line + 1, e.mark.column + 1},
             "not valid YAML: " + e.msg);
   } catch (const YAML::Exception& e) {
     fail_at(file_place, "not valid YAML: " + e.msg);
   }
-  ConfigNode root = to_tree(document, file_label, file_place);
+  TreeBudget budget;
+  ConfigNode root = to_tree(document, file_label, file_place, budget);
   if (root.type == ConfigNode::Type::null) {
     fail_at(file_place, "the config is empty; start from configs/mnist_recipe.yaml");
   }
@@ -208,7 +244,7 @@ RunConfig parse_config(const std::string& yaml_text, const std::string& file_lab
 }
 
 RunConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {
-  return parse_config(read_file(path), path, overrides);
+  return parse_config(read_file(path, limits::config_bytes), path, overrides);
 }
 
 }  // namespace repro

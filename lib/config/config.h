@@ -111,6 +111,26 @@ struct RunConfig {
   std::map<std::string, SourcePlace> places;
 };
 
+// The allowed ranges of the config's integers (inclusive upper bounds; lower bounds are 0 or 1 as
+// each key says), and the bounds on a config document itself. A value outside is an error that
+// states the range, never a wrap or a clamp.
+namespace limits {
+constexpr int64_t seed = 9223372036854775807;  // any non-negative 64-bit integer
+constexpr int threads = 4096;
+constexpr int workers = 1024;          // num_parallel_calls, prefetch
+constexpr int epochs = 1000000;
+constexpr int batch_size = 65536;
+constexpr int64_t images = 1000000000;  // limit, shuffle_buffer
+constexpr int resize = 1024;           // each side of data.resize
+constexpr int units = 1000000;         // filters, units
+constexpr int window = 4096;           // kernel_size, pool_size, strides
+constexpr int keep = 1000;             // checkpoints kept
+constexpr int64_t steps = 1000000000000;  // checkpoint.every, trace.every
+constexpr int64_t config_bytes = 1 << 20;  // a config file
+constexpr int config_depth = 32;           // nesting of maps and lists
+constexpr int64_t config_nodes = 100000;   // nodes after alias expansion
+}  // namespace limits
+
 // Shape after each layer, Keras order without the batch: (H, W, C) or (units).
 struct LayerShape {
   std::string name;

@@ -122,23 +122,26 @@ struct Reader {
     return node;
   }
 
-  int64_t integer(const ConfigNode& node, const std::string& path) {
-    const ConfigNode& s = scalar_of(node, path, "an integer");
+  // An integer from `lo` to `hi`; anything else (a fraction, a word, a number past 64 bits)
+  // is an error that states the allowed range.
+  int64_t integer(const ConfigNode& node, const std::string& path, int64_t lo, int64_t hi) {
+    const std::string range = "an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
+    const ConfigNode& s = scalar_of(node, path, range);
     int64_t value = 0;
     const char* end = s.scalar.data() + s.scalar.size();
     const auto [ptr, ec] = std::from_chars(s.scalar.data(), end, value);
-    if (s.quoted || ec != std::errc() || ptr != end) {
-      fail_at(s.place, path + " must be an integer (got " + shown(s) + ")");
+    if (!s.quoted && ec == std::errc::result_out_of_range && ptr == end) {
+      fail_at(s.place, path + " must be " + range + " (got " + shown(s) +
+                           ", past the 64-bit integer range)");
+    }
+    if (s.quoted || ec != std::errc() || ptr != end || value < lo || value > hi) {
+      fail_at(s.place, path + " must be " + range + " (got " + shown(s) + ")");
     }
     return value;
   }
 
-  int int32(const ConfigNode& node, const std::string& path) {
-    const int64_t value = integer(node, path);
-    if (value < -2147483647 || value > 2147483647) {
-      fail_at(node.place, path + " is out of range (got " + shown(node) + ")");
-    }
-    return static_cast<int>(value);
+  int int32(const ConfigNode& node, const std::string& path, int lo, int hi) {
+    return static_cast<int>(integer(node, path, lo, hi));
   }
 
   double number(const ConfigNode& node, const std::string& path) {
@@ -176,15 +179,16 @@ struct Reader {
   }
 
   // An int for both sides or [h, w], as Keras's kernel_size, strides and pool_size.
-  std::array<int, 2> pair(const ConfigNode& node, const std::string& path) {
+  std::array<int, 2> pair(const ConfigNode& node, const std::string& path, int lo, int hi) {
     if (node.type == Type::scalar) {
-      const int value = int32(node, path);
+      const int value = int32(node, path, lo, hi);
       return {value, value};
     }
     if (node.type != Type::list || node.items.size() != 2) {
       fail_at(node.place, path + " must be an integer or [h, w] (got " + shown(node) + ")");
     }
-    std::array<int, 2> value{int32(node.items[0], path), int32(node.items[1], path)};
+    std::array<int, 2> value{int32(node.items[0], path + "[0]", lo, hi),
+                             int32(node.items[1], path + "[1]", lo, hi)};
     remember(path, node);  // the list, not its last item
     return value;
   }
@@ -198,11 +202,7 @@ struct Reader {
     if (node.type != Type::scalar) {
       fail_at(node.place, path + " must be auto or a positive count (got " + shown(node) + ")");
     }
-    const int value = int32(node, path);
-    if (value < 1) {
-      fail_at(node.place, path + " must be auto or a positive count (got " + shown(node) + ")");
-    }
-    return value;
+    return int32(node, path, 1, limits::workers);
   }
 
   // A map without `name` keeps the layer's default initializer (glorot_uniform or zeros).
@@ -238,7 +238,7 @@ struct Reader {
         if (v.type == Type::null) {
           remember(key, v);
         } else {
-          spec.seed = integer(v, key);
+          spec.seed = integer(v, key, 0, limits::seed);
         }
       }
       if (entry.key == "mean") spec.mean = number(v, key);
@@ -347,12 +347,12 @@ LayerConfig decode_layer(Reader& reader, const ConfigNode& item, int index,
   for (const MapEntry& entry : args->entries) {
     const std::string key_path = path + "." + entry.key;
     const ConfigNode& v = entry.value;
-    if (entry.key == "filters") layer.filters = reader.int32(v, key_path);
-    if (entry.key == "units") layer.units = reader.int32(v, key_path);
-    if (entry.key == "kernel_size") layer.kernel_size = reader.pair(v, key_path);
-    if (entry.key == "pool_size") layer.pool_size = reader.pair(v, key_path);
+    if (entry.key == "filters") layer.filters = reader.int32(v, key_path, 1, limits::units);
+    if (entry.key == "units") layer.units = reader.int32(v, key_path, 1, limits::units);
+    if (entry.key == "kernel_size") layer.kernel_size = reader.pair(v, key_path, 1, limits::window);
+    if (entry.key == "pool_size") layer.pool_size = reader.pair(v, key_path, 1, limits::window);
     if (entry.key == "strides") {
-      layer.strides = reader.pair(v, key_path);
+      layer.strides = reader.pair(v, key_path, 1, limits::window);
       strides_given = true;
     }
     if (entry.key == "padding") layer.padding = reader.padding(v, key_path);
@@ -388,13 +388,13 @@ void decode_data(Reader& reader, const ConfigNode& node, DataConfig& data) {
     if (entry.key == "train_labels") data.train_labels = reader.text(v, path);
     if (entry.key == "test_images") data.test_images = reader.text(v, path);
     if (entry.key == "test_labels") data.test_labels = reader.text(v, path);
-    if (entry.key == "limit") data.limit = reader.integer(v, path);
+    if (entry.key == "limit") data.limit = reader.integer(v, path, 0, limits::images);
     if (entry.key == "shuffle") data.shuffle = reader.boolean(v, path);
-    if (entry.key == "shuffle_buffer") data.shuffle_buffer = reader.integer(v, path);
+    if (entry.key == "shuffle_buffer") data.shuffle_buffer = reader.integer(v, path, 0, limits::images);
     if (entry.key == "reshuffle_each_iteration") {
       data.reshuffle_each_iteration = reader.boolean(v, path);
     }
-    if (entry.key == "batch_size") data.batch_size = reader.int32(v, path);
+    if (entry.key == "batch_size") data.batch_size = reader.int32(v, path, 1, limits::batch_size);
     if (entry.key == "resize") {
       if (v.type == Type::null) {
         data.resize = {0, 0};
@@ -403,7 +403,7 @@ void decode_data(Reader& reader, const ConfigNode& node, DataConfig& data) {
         if (v.type != Type::list) {
           fail_at(v.place, "data.resize must be [h, w] (got " + shown(v) + ")");
         }
-        data.resize = reader.pair(v, path);
+        data.resize = reader.pair(v, path, 1, limits::resize);
       }
     }
     if (entry.key == "num_parallel_calls") data.num_parallel_calls = reader.auto_or_count(v, path);
@@ -457,7 +457,7 @@ void decode_training(Reader& reader, const ConfigNode& node, TrainingConfig& tra
   for (const MapEntry& entry : node.entries) {
     const std::string path = "training." + entry.key;
     const ConfigNode& v = entry.value;
-    if (entry.key == "epochs") training.epochs = reader.int32(v, path);
+    if (entry.key == "epochs") training.epochs = reader.int32(v, path, 1, limits::epochs);
     if (entry.key == "optimizer") decode_optimizer(reader, v, training.optimizer);
     if (entry.key == "loss") training.loss = reader.text(v, path);
     if (entry.key == "validation") training.validation = reader.boolean(v, path);
@@ -484,18 +484,18 @@ void decode_training(Reader& reader, const ConfigNode& node, TrainingConfig& tra
       reader.only_keys(v, path, {"every", "keep"});
       for (const MapEntry& sub : v.entries) {
         const std::string key = path + "." + sub.key;
-        if (sub.key == "keep") checkpoint.keep = reader.int32(sub.value, key);
+        if (sub.key == "keep") checkpoint.keep = reader.int32(sub.value, key, 1, limits::keep);
         if (sub.key == "every") {
           const ConfigNode& e = sub.value;
           if (e.type == Type::scalar && !e.quoted && e.scalar == "epoch") {
             reader.remember(key, e);
             checkpoint.every_steps = 0;
           } else {
-            checkpoint.every_steps = reader.integer(e, key);
-            if (checkpoint.every_steps < 1) {
-              fail_at(e.place, key + " must be epoch or a positive number of steps (got " +
-                                   shown(e) + ")");
+            if (e.type != Type::scalar) {
+              fail_at(e.place, key + " must be epoch or a number of steps from 1 to " +
+                                   std::to_string(limits::steps) + " (got " + shown(e) + ")");
             }
+            checkpoint.every_steps = reader.integer(e, key, 1, limits::steps);
           }
         }
       }
@@ -513,11 +513,7 @@ void decode_training(Reader& reader, const ConfigNode& node, TrainingConfig& tra
       reader.only_keys(v, path, {"every"});
       for (const MapEntry& sub : v.entries) {
         const std::string key = path + ".every";
-        training.trace.every = reader.integer(sub.value, key);
-        if (training.trace.every < 1) {
-          fail_at(sub.value.place, key + " must be a positive number of steps; to turn tracing "
-                                         "off, remove trace (got " + shown(sub.value) + ")");
-        }
+        training.trace.every = reader.integer(sub.value, key, 1, limits::steps);
       }
     }
   }
@@ -534,7 +530,7 @@ RunConfig decode_config(const ConfigNode& root) {
   for (const MapEntry& entry : root.entries) {
     const std::string& key = entry.key;
     const ConfigNode& v = entry.value;
-    if (key == "seed") config.seed = reader.integer(v, key);
+    if (key == "seed") config.seed = reader.integer(v, key, 0, limits::seed);
     if (key == "rng") {
       config.rng = reader.word(v, key, {"jax", "tf"}) == "tf" ? RngKind::tf : RngKind::jax;
     }
@@ -542,7 +538,7 @@ RunConfig decode_config(const ConfigNode& root) {
     if (key == "device") {
       config.device = reader.word(v, key, {"cpu", "cuda"}) == "cuda" ? Device::cuda : Device::cpu;
     }
-    if (key == "threads") config.threads = reader.int32(v, key);
+    if (key == "threads") config.threads = reader.int32(v, key, 0, limits::threads);
     if (key == "data") decode_data(reader, v, config.data);
     if (key == "training") decode_training(reader, v, config.training);
     if (key == "model") {

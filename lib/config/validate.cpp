@@ -52,6 +52,9 @@ std::string shape_text(const std::vector<int64_t>& shape) {
   return out + ")";
 }
 
+std::string range_text(int64_t lo, int64_t hi) {
+  return "an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
+}
 
 void check_value(bool ok, const RunConfig& config, const std::string& key,
                  const std::string& message) {
@@ -97,8 +100,9 @@ void check_layer(const RunConfig& config, size_t index) {
     fail_at(layer_place(config, index, argument), path + "." + argument + " " + message);
   };
   auto positive_pair = [&](const std::string& argument, const std::array<int, 2>& pair) {
-    if (pair[0] < 1 || pair[1] < 1 || pair[0] > 4096 || pair[1] > 4096) {
-      fail(argument, "must be positive, at most 4096 (got " + pair_text(pair) + ")");
+    if (pair[0] < 1 || pair[1] < 1 || pair[0] > limits::window || pair[1] > limits::window) {
+      fail(argument, "must be from 1 to " + std::to_string(limits::window) + " on each side (got " +
+                         pair_text(pair) + ")");
     }
   };
   const bool from_file = !config.places.empty();  // then an absent key was never written
@@ -107,8 +111,9 @@ void check_layer(const RunConfig& config, size_t index) {
       if (from_file && !config.places.count(path + ".filters")) {
         fail("filters", "is missing; add filters: N (the number of output channels)");
       }
-      if (layer.filters < 1 || layer.filters > 1000000) {
-        fail("filters", "must be a positive integer (got " + std::to_string(layer.filters) + ")");
+      if (layer.filters < 1 || layer.filters > limits::units) {
+        fail("filters", "must be " + range_text(1, limits::units) + " (got " +
+                            std::to_string(layer.filters) + ")");
       }
       positive_pair("kernel_size", layer.kernel_size);
       positive_pair("strides", layer.strides);
@@ -127,8 +132,9 @@ void check_layer(const RunConfig& config, size_t index) {
       if (from_file && !config.places.count(path + ".units")) {
         fail("units", "is missing; add units: N (the number of outputs)");
       }
-      if (layer.units < 1 || layer.units > 1000000) {
-        fail("units", "must be a positive integer (got " + std::to_string(layer.units) + ")");
+      if (layer.units < 1 || layer.units > limits::units) {
+        fail("units", "must be " + range_text(1, limits::units) + " (got " +
+                          std::to_string(layer.units) + ")");
       }
       break;
     default:
@@ -166,30 +172,38 @@ void check_data(const RunConfig& config) {
                   "is only read with dataset: idx; remove it or set dataset: idx");
     }
   }
-  check_value(data.limit >= 0, config, "data.limit",
-              "must be 0 (all images) or a positive count (got " + std::to_string(data.limit) +
-                  ")");
-  check_value(data.shuffle_buffer >= 0, config, "data.shuffle_buffer",
-              "must be 0 (the whole training set) or a positive count (got " +
+  check_value(data.limit >= 0 && data.limit <= limits::images, config, "data.limit",
+              "must be 0 (all images) or a count, " + range_text(0, limits::images) + " (got " +
+                  std::to_string(data.limit) + ")");
+  check_value(data.shuffle_buffer >= 0 && data.shuffle_buffer <= limits::images, config,
+              "data.shuffle_buffer",
+              "must be 0 (the whole training set) or a count, " +
+                  range_text(0, limits::images) + " (got " +
                   std::to_string(data.shuffle_buffer) + ")");
-  check_value(data.batch_size >= 1, config, "data.batch_size",
-              "must be a positive integer, e.g. 64 (got " + std::to_string(data.batch_size) +
-                  ")");
+  check_value(data.batch_size >= 1 && data.batch_size <= limits::batch_size, config,
+              "data.batch_size",
+              "must be " + range_text(1, limits::batch_size) + ", e.g. 64 (got " +
+                  std::to_string(data.batch_size) + ")");
   const bool no_resize = data.resize[0] == 0 && data.resize[1] == 0;
   const bool good_resize = data.resize[0] >= 1 && data.resize[1] >= 1 &&
-                           data.resize[0] <= 1024 && data.resize[1] <= 1024;
+                           data.resize[0] <= limits::resize && data.resize[1] <= limits::resize;
   check_value(no_resize || good_resize, config, "data.resize",
-              "must be [h, w] with sides from 1 to 1024 (got " + pair_text(data.resize) + ")");
-  check_value(data.num_parallel_calls >= 0, config, "data.num_parallel_calls",
-              "must be auto or a positive count");
-  check_value(data.prefetch >= 0, config, "data.prefetch", "must be auto or a positive count");
+              "must be [h, w] with sides from 1 to " + std::to_string(limits::resize) +
+                  ", or null to keep 28x28 (got " + pair_text(data.resize) + ")");
+  check_value(data.num_parallel_calls >= 0 && data.num_parallel_calls <= limits::workers, config,
+              "data.num_parallel_calls",
+              "must be auto or a count, " + range_text(1, limits::workers));
+  check_value(data.prefetch >= 0 && data.prefetch <= limits::workers, config, "data.prefetch",
+              "must be auto or a count, " + range_text(1, limits::workers));
 }
 
 void check_training(const RunConfig& config) {
   const TrainingConfig& training = config.training;
   const OptimizerConfig& optimizer = training.optimizer;
-  check_value(training.epochs >= 1, config, "training.epochs",
-              "must be at least 1 (got " + std::to_string(training.epochs) + ")");
+  check_value(training.epochs >= 1 && training.epochs <= limits::epochs, config,
+              "training.epochs",
+              "must be " + range_text(1, limits::epochs) + " (got " +
+                  std::to_string(training.epochs) + ")");
   check_value(optimizer.name == "adam" || optimizer.name == "sgd", config,
               "training.optimizer.name", "must be adam or sgd (got `" + optimizer.name + "`)");
   check_value(optimizer.learning_rate > 0, config, "training.optimizer.learning_rate",
@@ -217,13 +231,18 @@ void check_training(const RunConfig& config) {
   }
   const CheckpointConfig& checkpoint = training.checkpoint;
   if (checkpoint.enabled) {
-    check_value(checkpoint.every_steps >= 0, config, "training.checkpoint.every",
-                "must be epoch or a positive number of steps");
-    check_value(checkpoint.keep >= 1, config, "training.checkpoint.keep",
-                "must be at least 1 (got " + std::to_string(checkpoint.keep) + ")");
+    check_value(checkpoint.every_steps >= 0 && checkpoint.every_steps <= limits::steps, config,
+                "training.checkpoint.every",
+                "must be epoch or a number of steps, " + range_text(1, limits::steps));
+    check_value(checkpoint.keep >= 1 && checkpoint.keep <= limits::keep, config,
+                "training.checkpoint.keep",
+                "must be " + range_text(1, limits::keep) + " (got " +
+                    std::to_string(checkpoint.keep) + ")");
   }
-  check_value(training.trace.every >= 0, config, "training.trace.every",
-              "must be a positive number of steps");
+  check_value(training.trace.every >= 0 && training.trace.every <= limits::steps, config,
+              "training.trace.every",
+              "must be a number of steps, " + range_text(1, limits::steps) +
+                  "; to turn tracing off, remove trace");
 }
 
 }  // namespace
@@ -295,9 +314,9 @@ std::vector<LayerShape> infer_shapes(const RunConfig& config) {
 void validate(const RunConfig& config) {
   check_value(config.seed >= 0, config, "seed",
               "must be 0 or more (got " + std::to_string(config.seed) + ")");
-  check_value(config.threads >= 0 && config.threads <= 4096, config, "threads",
-              "must be 0 (all cores) or a thread count (got " + std::to_string(config.threads) +
-                  ")");
+  check_value(config.threads >= 0 && config.threads <= limits::threads, config, "threads",
+              "must be 0 (all cores) or a thread count, " + range_text(0, limits::threads) +
+                  " (got " + std::to_string(config.threads) + ")");
   check_data(config);
   check_training(config);
 

@@ -56,4 +56,26 @@ std::string read_file(const std::filesystem::path& path) {
   return ss.str();
 }
 
+std::string read_file(const std::filesystem::path& path, int64_t max_bytes) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw InputError(path.string() + ": cannot open: " + std::strerror(errno) +
+                     "; check the path");
+  }
+  std::string out;
+  char buffer[65536];
+  while (in) {
+    in.read(buffer, sizeof(buffer));
+    out.append(buffer, static_cast<size_t>(in.gcount()));
+    if (static_cast<int64_t>(out.size()) > max_bytes) {
+      throw InputError(path.string() + ": larger than " + std::to_string(max_bytes) +
+                       " bytes, more than this kind of file may be; is it the right file?");
+    }
+  }
+  if (in.bad()) {
+    throw InputError(path.string() + ": read failed: " + std::strerror(errno));
+  }
+  return out;
+}
+
 }  // namespace repro

@@ -35,9 +35,9 @@ TEST_CASE("an unknown key is named with the valid keys") {
 
 TEST_CASE("a wrong type names the key and what it got") {
   REQUIRE(config_error("data:\n  batch_size: abc\n" + kModel) ==
-          "bad.yaml:2:15: data.batch_size must be an integer (got `abc`)");
+          "bad.yaml:2:15: data.batch_size must be an integer from 1 to 65536 (got `abc`)");
   REQUIRE(config_error("model:\n  - flatten: {}\n  - dense: {units: \"10\"}\n") ==
-          "bad.yaml:3:20: model.1.dense.units must be an integer (got the string \"10\")");
+          "bad.yaml:3:20: model.1.dense.units must be an integer from 1 to 1000000 (got the string \"10\")");
   REQUIRE(config_error("data:\n  resize: [32]\n" + kModel) ==
           "bad.yaml:2:11: data.resize must be an integer or [h, w] (got a list)");
   REQUIRE(config_error("data:\n  shuffle: maybe\n" + kModel) ==
@@ -51,13 +51,13 @@ TEST_CASE("impossible values are errors at their place") {
   REQUIRE_THAT(config_error("model:\n  - flatten: {}\n  - dropout: {rate: 1.0}\n  - dense: {units: 10}\n"),
                StartsWith("bad.yaml:3:21: model.1.dropout.rate must be in [0, 1) (got 1)"));
   REQUIRE(config_error("model:\n  - conv2d: {filters: 0}\n  - flatten: {}\n  - dense: {units: 10}\n") ==
-          "bad.yaml:2:23: model.0.conv2d.filters must be a positive integer (got 0)");
+          "bad.yaml:2:23: model.0.conv2d.filters must be an integer from 1 to 1000000 (got `0`)");
   REQUIRE(config_error(kModel + "training:\n  epochs: -1\n") ==
-          "bad.yaml:5:11: training.epochs must be at least 1 (got -1)");
+          "bad.yaml:5:11: training.epochs must be an integer from 1 to 1000000 (got `-1`)");
   REQUIRE(config_error("data:\n  limit: -5\n" + kModel) ==
-          "bad.yaml:2:10: data.limit must be 0 (all images) or a positive count (got -5)");
+          "bad.yaml:2:10: data.limit must be an integer from 0 to 1000000000 (got `-5`)");
   REQUIRE(config_error("data:\n  batch_size: 0\n" + kModel) ==
-          "bad.yaml:2:15: data.batch_size must be a positive integer, e.g. 64 (got 0)");
+          "bad.yaml:2:15: data.batch_size must be an integer from 1 to 65536 (got `0`)");
   REQUIRE(config_error("data:\n  dataset: cifar10\n" + kModel) ==
           "bad.yaml:2:12: data.dataset must be mnist, fashion_mnist or idx (got `cifar10`)");
   REQUIRE(config_error("data:\n  dataset: idx\n  train_images: a\n" + kModel) ==
@@ -113,4 +113,83 @@ TEST_CASE("malformed YAML, duplicate keys and an empty file are errors with thei
 
 TEST_CASE("a missing config file is an input error naming it") {
   REQUIRE_THROWS_AS(repro::load_config("/nonexistent/run.yaml"), repro::InputError);
+}
+
+TEST_CASE("every integer states its range, and a number past 64 bits is an error, never a wrap") {
+  REQUIRE(config_error(kModel, {"training.epochs=99999999999999999999999"}) ==
+          "--set training.epochs=99999999999999999999999: training.epochs must be an integer from "
+          "1 to 1000000 (got `99999999999999999999999`, past the 64-bit integer range)");
+  REQUIRE(config_error("seed: 18446744073709551616\n" + kModel) ==
+          "bad.yaml:1:7: seed must be an integer from 0 to 9223372036854775807 (got "
+          "`18446744073709551616`, past the 64-bit integer range)");
+  REQUIRE(config_error("seed: -1\n" + kModel) ==
+          "bad.yaml:1:7: seed must be an integer from 0 to 9223372036854775807 (got `-1`)");
+  REQUIRE(config_error("threads: 5000\n" + kModel) ==
+          "bad.yaml:1:10: threads must be an integer from 0 to 4096 (got `5000`)");
+  REQUIRE(config_error("data: {limit: -5}\n" + kModel) ==
+          "bad.yaml:1:15: data.limit must be an integer from 0 to 1000000000 (got `-5`)");
+  REQUIRE(config_error("data: {num_parallel_calls: 0}\n" + kModel) ==
+          "bad.yaml:1:28: data.num_parallel_calls must be an integer from 1 to 1024 (got `0`)");
+  REQUIRE(config_error(kModel + "training: {trace: {every: 0}}\n") ==
+          "bad.yaml:4:27: training.trace.every must be an integer from 1 to 1000000000000 (got "
+          "`0`)");
+  REQUIRE(config_error(kModel + "training: {checkpoint: {every: 0}}\n") ==
+          "bad.yaml:4:32: training.checkpoint.every must be an integer from 1 to 1000000000000 "
+          "(got `0`)");
+  REQUIRE(config_error(kModel + "training: {checkpoint: {keep: 0}}\n") ==
+          "bad.yaml:4:31: training.checkpoint.keep must be an integer from 1 to 1000 (got `0`)");
+}
+
+TEST_CASE("zero or negative sizes are refused: resize, batch, units, filters, kernel, pool") {
+  REQUIRE(config_error("data: {resize: [0, 0]}\n" + kModel) ==
+          "bad.yaml:1:17: data.resize[0] must be an integer from 1 to 1024 (got `0`)");
+  REQUIRE(config_error("data: {resize: [28, -1]}\n" + kModel) ==
+          "bad.yaml:1:21: data.resize[1] must be an integer from 1 to 1024 (got `-1`)");
+  REQUIRE(config_error("data: {batch_size: -64}\n" + kModel) ==
+          "bad.yaml:1:20: data.batch_size must be an integer from 1 to 65536 (got `-64`)");
+  REQUIRE(config_error("model:\n  - flatten: {}\n  - dense: {units: -10}\n") ==
+          "bad.yaml:3:20: model.1.dense.units must be an integer from 1 to 1000000 (got `-10`)");
+  REQUIRE(config_error("model:\n  - conv2d: {filters: 4, kernel_size: 0}\n  - flatten: {}\n"
+                       "  - dense: {units: 10}\n") ==
+          "bad.yaml:2:39: model.0.conv2d.kernel_size must be an integer from 1 to 4096 (got `0`)");
+  REQUIRE(config_error("model:\n  - max_pooling2d: {pool_size: [2, 0]}\n  - flatten: {}\n"
+                       "  - dense: {units: 10}\n") ==
+          "bad.yaml:2:36: model.0.max_pooling2d.pool_size[1] must be an integer from 1 to 4096 "
+          "(got `0`)");
+}
+
+TEST_CASE("a config whose aliases expand past the node limit is refused before it is expanded") {
+  // Eleven levels of ten aliases each: 10^11 nodes if expanded.
+  std::string yaml = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i <= 11; ++i) {
+    const std::string prev = "*a" + std::to_string(i - 1);
+    yaml += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int k = 0; k < 10; ++k) yaml += (k ? ", " : "") + prev;
+    yaml += "]\n";
+  }
+  const std::string error = config_error(yaml + kModel);
+  REQUIRE_THAT(error, StartsWith("bad.yaml:"));
+  REQUIRE_THAT(error, Catch::Matchers::Contains(
+                          "holds more than 100000 values once its aliases (*name) are expanded"));
+}
+
+TEST_CASE("nesting is bounded in the file and in --set values") {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  REQUIRE_THAT(config_error("seed: " + deep + "\n"),
+               Catch::Matchers::Contains("nests deeper than 32 levels"));
+  const std::string forty = std::string(40, '[') + std::string(40, ']');
+  REQUIRE(config_error("seed: 1\nmodel: " + forty + "\n") ==
+          "bad.yaml:2:40: the config nests maps and lists deeper than 32 levels; a config needs a "
+          "few, so flatten it");
+  REQUIRE_THAT(config_error(kModel, {"seed=" + deep}),
+               StartsWith("--set seed=[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["));
+  REQUIRE_THAT(config_error(kModel, {"seed=" + deep}),
+               Catch::Matchers::Contains("nests deeper than 32 levels"));
+}
+
+TEST_CASE("a config larger than 1 MiB is refused without parsing it") {
+  const std::string big = "# " + std::string(1 << 20, 'x') + "\n" + kModel;
+  REQUIRE(config_error(big) == "bad.yaml: the config is " + std::to_string(big.size()) +
+                                   " bytes, more than the 1048576 a config may have; is this the "
+                                   "right file?");
 }

@@ -170,6 +170,6 @@ TEST_CASE("validate checks a config built in code, naming the key") {
     FAIL("no error");
   } catch (const InputError& e) {
     REQUIRE(std::string(e.what()) ==
-            "in-code: model.1.dense.units must be a positive integer (got 0)");
+            "in-code: model.1.dense.units must be an integer from 1 to 1000000 (got 0)");
   }
 }

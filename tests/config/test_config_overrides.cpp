@@ -54,7 +54,7 @@ TEST_CASE("overrides reach into bare optimizer and initializer names and whole l
 
 TEST_CASE("a bad override is an error that names the flag") {
   REQUIRE(recipe_error({"training.epochs=-1"}) ==
-          "--set training.epochs=-1: training.epochs must be at least 1 (got -1)");
+          "--set training.epochs=-1: training.epochs must be an integer from 1 to 1000000 (got `-1`)");
   REQUIRE_THAT(recipe_error({"training.epoch=3"}),
                StartsWith("--set training.epoch=3: unknown key `epoch` in training; valid keys: "
                           "epochs, "));

@@ -1,0 +1,61 @@
+// Checks on the command line that CLI11 words poorly: integer ranges stated in words, and an
+// unknown command named with the valid ones. Parses no option itself.
+#include <charconv>
+
+#include "commands.h"
+
+namespace repro::app {
+
+CLI::Validator integer_range(int64_t lo, int64_t hi) {
+  const std::string range = "an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
+  return CLI::Validator(
+      [lo, hi, range](std::string& text) -> std::string {
+        int64_t value = 0;
+        const char* end = text.data() + text.size();
+        const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+        if (ec == std::errc::result_out_of_range && ptr == end) {
+          return "must be " + range + " (got " + text + ", past the 64-bit integer range)";
+        }
+        if (ec != std::errc() || ptr != end || value < lo || value > hi) {
+          return "must be " + range + " (got " + text + ")";
+        }
+        return "";
+      },
+      "INT in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+}
+
+std::string unknown_command(const CLI::App& app, int argc, char** argv) {
+  const CLI::App* current = &app;
+  std::string path = "repro";
+  auto valid_commands = [&] {
+    std::string valid;
+    for (const CLI::App* command : current->get_subcommands({})) {
+      valid += (valid.empty() ? "" : ", ") + command->get_name();
+    }
+    return valid;
+  };
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    // An option may take a value; past the first one, leave the words to CLI11.
+    if (word.empty() || word[0] == '-') return "";
+    const std::vector<const CLI::App*> commands = current->get_subcommands({});
+    if (commands.empty()) return "";
+    const CLI::App* found = nullptr;
+    for (const CLI::App* command : commands) {
+      if (command->get_name() == word) found = command;
+    }
+    if (!found) {
+      return "unknown command `" + word + "` for " + path + "; valid commands: " +
+             valid_commands() + " (see " + path + " --help)";
+    }
+    current = found;
+    path += " " + word;
+  }
+  if (current->get_require_subcommand_min() > 0) {
+    return path + " needs a command; valid commands: " + valid_commands() + " (see " + path +
+           " --help)";
+  }
+  return "";
+}
+
+}  // namespace repro::app
