@@ -24,6 +24,11 @@ struct Splits {
 // Reads an IDX image file (magic 2051) or label file (magic 2049), gzip or raw.
 // Throws InputError naming the file and the problem (wrong magic, truncated at byte N, ...).
 Dataset read_idx(const std::string& images_path, const std::string& labels_path);
+// The same from the two files' bytes (gzip or raw); the paths only name the files in errors.
+// A gzip file is inflated no further than its IDX header promises (at most 2 GiB), so a
+// compression bomb is refused before it costs memory.
+Dataset parse_idx(std::string images_file, const std::string& images_path,
+                  std::string labels_file, const std::string& labels_path);
 
 // Loads data.dataset: looks in data.dir, $REPRO_DATA_DIR/<dataset>/, ~/.cache/repro/datasets/<dataset>/
 // (and /usr/share/datasets/fashion-mnist), else downloads into the cache (SHA-256 checked).

@@ -3,8 +3,12 @@
 // (that is registry.cpp) and it keeps the pixels as uint8 (the pipeline converts them).
 #include <zlib.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.h"
@@ -18,54 +22,93 @@ namespace {
 constexpr uint32_t kImagesMagic = 2051;  // 0x00000803: unsigned bytes, 3 dimensions
 constexpr uint32_t kLabelsMagic = 2049;  // 0x00000801: unsigned bytes, 1 dimension
 
-bool is_gzip(const std::string& bytes) {
+// Decompressed IDX files larger than this are refused: no dataset repro reads comes near it, and
+// it bounds what a gzip bomb can make the reader allocate.
+constexpr uint64_t kMaxIdxBytes = uint64_t{2} << 30;
+// deflate expands at most 1032:1, so a stream cannot produce more than this per compressed byte.
+constexpr uint64_t kMaxDeflateRatio = 1032;
+
+bool is_gzip(std::string_view bytes) {
   return bytes.size() >= 2 && static_cast<uint8_t>(bytes[0]) == 0x1f &&
          static_cast<uint8_t>(bytes[1]) == 0x8b;
 }
 
-// Inflates a whole gzip member; any zlib failure is an InputError naming the file.
-std::string gunzip(const std::string& path, const std::string& compressed) {
-  z_stream zs;
-  std::memset(&zs, 0, sizeof(zs));
-  // 15 + 16: a gzip wrapper only (not zlib), with the largest window.
-  if (inflateInit2(&zs, 15 + 16) != Z_OK) {
-    throw RuntimeError(path + ": zlib inflateInit2 failed");
+// Inflates a gzip file on demand, so the reader decompresses only as much as the IDX header
+// promises (plus one byte, to see whether more follows). Concatenated gzip members are read as
+// one stream, as gunzip does; bytes after the last member that are not gzip are ignored.
+class Gunzip {
+ public:
+  Gunzip(const std::string& path, std::string_view compressed) : path_(path) {
+    std::memset(&zs_, 0, sizeof(zs_));
+    // 15 + 16: a gzip wrapper only (not zlib), with the largest window.
+    if (inflateInit2(&zs_, 15 + 16) != Z_OK) {
+      throw RuntimeError(path + ": zlib inflateInit2 failed");
+    }
+    zs_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
+    remaining_in_ = compressed.size();
+    feed_more();
   }
-  std::string out;
-  // The gzip trailer's ISIZE (size mod 2^32) is a good first guess for the output size, when
-  // plausible: deflate cannot expand more than 1032:1, and a damaged file's "ISIZE" is noise.
-  size_t guess = compressed.size() * 4;
-  if (compressed.size() >= 18) {
-    const auto* t = reinterpret_cast<const uint8_t*>(compressed.data() + compressed.size() - 4);
-    const size_t isize = t[0] | (t[1] << 8) | (t[2] << 16) | (static_cast<size_t>(t[3]) << 24);
-    if (isize > 0 && isize <= compressed.size() * 1032) guess = isize;
+  ~Gunzip() { inflateEnd(&zs_); }
+  Gunzip(const Gunzip&) = delete;
+  Gunzip& operator=(const Gunzip&) = delete;
+
+  // Appends up to `n` decompressed bytes to `out`; fewer only where the stream ends.
+  uint64_t read(std::string& out, uint64_t n) {
+    uint64_t got = 0;
+    while (got < n && !ended_) {
+      const size_t before = out.size();
+      const uint64_t step = std::min<uint64_t>(n - got, kChunk);
+      out.resize(before + step);
+      zs_.next_out = reinterpret_cast<Bytef*>(out.data() + before);
+      zs_.avail_out = static_cast<uInt>(step);
+      if (zs_.avail_in == 0 && remaining_in_ > 0) feed_more();
+      const uLong consumed_before = zs_.total_in;
+      const int rc = inflate(&zs_, Z_NO_FLUSH);
+      const uint64_t produced = step - zs_.avail_out;
+      out.resize(before + produced);
+      got += produced;
+      if (rc == Z_STREAM_END) {
+        next_member();
+      } else if (rc == Z_BUF_ERROR && zs_.avail_in == 0 && remaining_in_ == 0) {
+        fail("the gzip stream ends early (file cut short?)");
+      } else if (rc == Z_BUF_ERROR && produced == 0 && zs_.total_in == consumed_before) {
+        fail("corrupt gzip data (zlib makes no progress)");  // never loop without progress
+      } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+        fail(std::string("corrupt gzip data (zlib: ") +
+             (zs_.msg ? zs_.msg : "error " + std::to_string(rc)) + ")");
+      }
+    }
+    return got;
   }
-  out.resize(guess);
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
-  zs.avail_in = static_cast<uInt>(compressed.size());
-  size_t produced = 0;
-  int rc = Z_OK;
-  while (true) {
-    if (produced == out.size()) out.resize(out.size() * 2);
-    zs.next_out = reinterpret_cast<Bytef*>(out.data() + produced);
-    zs.avail_out = static_cast<uInt>(out.size() - produced);
-    rc = inflate(&zs, Z_NO_FLUSH);
-    produced = out.size() - zs.avail_out;
-    if (rc == Z_STREAM_END) break;
-    if (rc == Z_OK) continue;
-    if (rc == Z_BUF_ERROR && zs.avail_out == 0) continue;  // only needs more room
-    std::string why = rc == Z_BUF_ERROR ? "the gzip stream ends early (file cut short?)"
-                                        : std::string("corrupt gzip data (zlib: ") +
-                                              (zs.msg ? zs.msg : "error " + std::to_string(rc)) +
-                                              ")";
-    inflateEnd(&zs);
-    throw InputError(path + ": " + why + " at compressed byte " + std::to_string(zs.total_in) +
+
+ private:
+  static constexpr uint64_t kChunk = uint64_t{1} << 20;
+
+  // Hands zlib the next compressed bytes (avail_in is 32-bit: a huge file goes in pieces).
+  void feed_more() {
+    const uInt next = static_cast<uInt>(std::min<uint64_t>(remaining_in_, UINT32_MAX));
+    zs_.avail_in = next;
+    remaining_in_ -= next;
+  }
+  // After one member ends: go on with the next member if one follows, else stop.
+  void next_member() {
+    if (zs_.avail_in == 0 && remaining_in_ > 0) feed_more();
+    if (zs_.avail_in >= 2 && zs_.next_in[0] == 0x1f && zs_.next_in[1] == 0x8b &&
+        inflateReset(&zs_) == Z_OK) {
+      return;
+    }
+    ended_ = true;
+  }
+  [[noreturn]] void fail(const std::string& why) {
+    throw InputError(path_ + ": " + why + " at compressed byte " + std::to_string(zs_.total_in) +
                      "; delete it and fetch it again (repro data fetch)");
   }
-  inflateEnd(&zs);
-  out.resize(produced);
-  return out;
-}
+
+  std::string path_;
+  z_stream zs_;
+  uint64_t remaining_in_ = 0;  // compressed bytes not yet handed to zlib
+  bool ended_ = false;
+};
 
 uint32_t big_endian_u32(const std::string& bytes, size_t at) {
   const auto* p = reinterpret_cast<const uint8_t*>(bytes.data() + at);
@@ -79,14 +122,22 @@ struct IdxContent {
   bool gzip = false;
 };
 
-// Reads `path`, checks its magic against `magic` and its length against its dimensions.
-IdxContent read_idx_file(const std::string& path, uint32_t magic, const char* what) {
-  std::string raw = read_file(path);
+// Checks `file` (gzip or raw) as an IDX file with `magic`: its header, and its length against
+// the dimensions. A gzip file is inflated only up to what the header promises, plus one byte.
+IdxContent parse_idx_file(std::string file, const std::string& path, uint32_t magic,
+                          const char* what) {
   IdxContent c;
-  c.gzip = is_gzip(raw);
-  c.bytes = c.gzip ? gunzip(path, raw) : std::move(raw);
+  c.gzip = is_gzip(file);
+  std::optional<Gunzip> gunzip;
+  if (c.gzip) gunzip.emplace(path, file);
+  // Makes the first `n` bytes available when the file has them; the decompressed size otherwise.
+  auto have = [&](uint64_t n) {
+    if (c.gzip && c.bytes.size() < n) gunzip->read(c.bytes, n - c.bytes.size());
+    return c.bytes.size();
+  };
+  if (!c.gzip) c.bytes = std::move(file);
   const std::string where = c.gzip ? " (after gunzip)" : "";
-  if (c.bytes.size() < 4) {
+  if (have(4) < 4) {
     throw InputError(path + ": truncated at byte " + std::to_string(c.bytes.size()) + where +
                      ": no IDX header; expected an IDX " + what + " file");
   }
@@ -98,31 +149,43 @@ IdxContent read_idx_file(const std::string& path, uint32_t magic, const char* wh
   }
   const size_t ndims = magic & 0xFF;
   const size_t header = 4 + 4 * ndims;
-  if (c.bytes.size() < header) {
+  if (have(header) < header) {
     throw InputError(path + ": truncated at byte " + std::to_string(c.bytes.size()) + where +
                      ": the header needs " + std::to_string(header) + " bytes");
   }
-  size_t expected = header;
   for (size_t d = 0; d < ndims; ++d) {
     c.dims.push_back(big_endian_u32(c.bytes, 4 + 4 * d));
     if (c.dims.back() == 0) {
       throw InputError(path + ": dimension " + std::to_string(d) + " is 0 in the header");
     }
   }
-  size_t payload = 1;
+  uint64_t payload = 1;
   bool overflow = false;
   for (uint32_t d : c.dims) overflow = overflow || __builtin_mul_overflow(payload, d, &payload);
+  uint64_t expected = header;
   overflow = overflow || __builtin_add_overflow(expected, payload, &expected);
+  const std::string promise =
+      overflow ? std::string("more than 2^64") : std::to_string(expected);
+  if (!overflow && expected > kMaxIdxBytes && (c.gzip || c.bytes.size() >= expected)) {
+    throw InputError(path + ": the header promises " + promise + " bytes" + where +
+                     ", over the " + std::to_string(kMaxIdxBytes >> 30) +
+                     " GiB repro reads; is it an IDX " + what + " file?");
+  }
+  if (c.gzip && !overflow && expected <= kMaxIdxBytes) {
+    // Room for what the header promises, but never more than the stream could expand to.
+    c.bytes.reserve(static_cast<size_t>(
+        std::min<uint64_t>(expected + 1, header + file.size() * kMaxDeflateRatio)));
+    have(expected + 1);
+  }
   if (overflow || c.bytes.size() < expected) {
     throw InputError(path + ": truncated at byte " + std::to_string(c.bytes.size()) + where +
-                     ": the header promises " +
-                     (overflow ? std::string("more than 2^64") : std::to_string(expected)) +
-                     " bytes; delete it and fetch it again");
+                     ": the header promises " + promise + " bytes; delete it and fetch it again");
   }
   if (c.bytes.size() > expected) {
-    throw InputError(path + ": " + std::to_string(c.bytes.size() - expected) +
-                     " unexpected bytes after the data" + where + " (the header promises " +
-                     std::to_string(expected) + " bytes)");
+    const std::string extra =
+        c.gzip ? std::string("more") : std::to_string(c.bytes.size() - expected);
+    throw InputError(path + ": " + extra + " unexpected bytes after the data" + where +
+                     " (the header promises " + std::to_string(expected) + " bytes)");
   }
   c.data_offset = header;
   return c;
@@ -131,8 +194,13 @@ IdxContent read_idx_file(const std::string& path, uint32_t magic, const char* wh
 }  // namespace
 
 Dataset read_idx(const std::string& images_path, const std::string& labels_path) {
-  IdxContent images = read_idx_file(images_path, kImagesMagic, "images");
-  IdxContent labels = read_idx_file(labels_path, kLabelsMagic, "labels");
+  return parse_idx(read_file(images_path), images_path, read_file(labels_path), labels_path);
+}
+
+Dataset parse_idx(std::string images_file, const std::string& images_path,
+                  std::string labels_file, const std::string& labels_path) {
+  IdxContent images = parse_idx_file(std::move(images_file), images_path, kImagesMagic, "images");
+  IdxContent labels = parse_idx_file(std::move(labels_file), labels_path, kLabelsMagic, "labels");
   if (images.dims[0] != labels.dims[0]) {
     throw InputError(images_path + ": count mismatch: " + std::to_string(images.dims[0]) +
                      " images but " + labels_path + " holds " + std::to_string(labels.dims[0]) +

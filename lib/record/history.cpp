@@ -155,15 +155,14 @@ History parse_history(const std::string& json_text, const std::string& file_labe
     std::string pointer = json_pointer_child("", key);
     if (!values.is_array()) {
       throw InputError(json_error_at(json, pointer,
-                                     "\"" + key +
-                                         "\" must be a list of numbers (one per epoch), not " +
+                                     quoted_name(key) + " must be a list of numbers (one per epoch), not " +
                                          std::string(values.type_name())));
     }
     std::vector<double>& out = history[key];
     for (size_t i = 0; i < values.size(); ++i) {
       if (!values[i].is_number()) {
         throw InputError(json_error_at(json, pointer + "/" + std::to_string(i),
-                                       "\"" + key + "\"[" + std::to_string(i) +
+                                       quoted_name(key) + "[" + std::to_string(i) +
                                            "] must be a number, not " +
                                            std::string(values[i].type_name())));
       }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <vector>
 
@@ -124,7 +125,8 @@ std::string short_parser_message(const std::string& what) {
   return message;
 }
 
-// Builds an ordered_json DOM from parser events, recording where each value starts.
+// Builds an ordered_json DOM from parser events, recording where each value starts. Refuses a
+// duplicate key and nesting past kMaxJsonDepth before it allocates anything for them.
 class DomBuilder : public nlohmann::json_sax<nlohmann::ordered_json> {
  public:
   DomBuilder(const std::vector<EventToken>& tokens, const LineIndex& lines, ParsedJson& out)
@@ -138,16 +140,16 @@ class DomBuilder : public nlohmann::json_sax<nlohmann::ordered_json> {
   bool string(string_t& value) override { return add(value); }
   bool binary(binary_t&) override { return fail_here("binary values are not JSON text"); }
   bool start_object(std::size_t) override {
+    if (too_deep()) return false;
     if (!add(nlohmann::ordered_json::object())) return false;
     stack_.push_back(current_);
     return true;
   }
   bool key(string_t& name) override {
     size_t offset = next_offset();
-    nlohmann::ordered_json* object = stack_.back().value;
-    if (object->contains(name)) {
+    if (out_.children.count({stack_.back().node, name}) != 0) {
       error_offset_ = offset;
-      error_ = "duplicate key \"" + name + "\"; keep only one";
+      error_ = "duplicate key " + quoted_name(name) + "; keep only one";
       return false;
     }
     pending_key_ = name;
@@ -159,6 +161,7 @@ class DomBuilder : public nlohmann::json_sax<nlohmann::ordered_json> {
     return true;
   }
   bool start_array(std::size_t) override {
+    if (too_deep()) return false;
     if (!add(nlohmann::ordered_json::array())) return false;
     stack_.push_back(current_);
     return true;
@@ -181,9 +184,11 @@ class DomBuilder : public nlohmann::json_sax<nlohmann::ordered_json> {
   bool syntax_error() const { return syntax_error_; }
 
  private:
+  using Object = nlohmann::ordered_json::object_t;
+
   struct Slot {
     nlohmann::ordered_json* value;
-    std::string pointer;
+    size_t node;  // index into out_.places
   };
 
   size_t next_offset() {
@@ -195,6 +200,14 @@ class DomBuilder : public nlohmann::json_sax<nlohmann::ordered_json> {
     error_ = message;
     return false;
   }
+  // The bracket about to open would be level kMaxJsonDepth + 1.
+  bool too_deep() {
+    if (stack_.size() < kMaxJsonDepth) return false;
+    fail_here("arrays and objects nested " + std::to_string(stack_.size() + 1) +
+              " levels deep; repro reads at most " + std::to_string(kMaxJsonDepth) +
+              " levels (its own files use 4): is this the right file?");
+    return true;
+  }
   template <typename Number>
   bool add_number(Number value) {
     size_t index = event_;
@@ -204,7 +217,7 @@ class DomBuilder : public nlohmann::json_sax<nlohmann::ordered_json> {
   // Places `value` under the open object or array (or as the root) and records its place.
   bool add(nlohmann::ordered_json value) {
     size_t offset = next_offset();
-    std::string pointer;
+    size_t node = out_.places.size();
     nlohmann::ordered_json* slot = nullptr;
     if (stack_.empty()) {
       out_.value = std::move(value);
@@ -212,16 +225,21 @@ class DomBuilder : public nlohmann::json_sax<nlohmann::ordered_json> {
     } else {
       Slot& parent = stack_.back();
       if (parent.value->is_object()) {
-        pointer = json_pointer_child(parent.pointer, pending_key_);
-        slot = &((*parent.value)[pending_key_] = std::move(value));
+        // key() refused duplicates, so append without ordered_map's linear search per key.
+        auto& entries =
+            static_cast<Object::Container&>(parent.value->get_ref<Object&>());
+        entries.emplace_back(pending_key_, std::move(value));
+        slot = &entries.back().second;
+        out_.children.emplace(std::make_pair(parent.node, std::move(pending_key_)), node);
       } else {
-        pointer = parent.pointer + "/" + std::to_string(parent.value->size());
+        out_.children.emplace(std::make_pair(parent.node, std::to_string(parent.value->size())),
+                              node);
         parent.value->push_back(std::move(value));
         slot = &parent.value->back();
       }
     }
-    out_.places[pointer] = lines_.place(offset);
-    current_ = {slot, pointer};
+    out_.places.push_back(lines_.place(offset));
+    current_ = {slot, node};
     return true;
   }
 
@@ -229,13 +247,41 @@ class DomBuilder : public nlohmann::json_sax<nlohmann::ordered_json> {
   const LineIndex& lines_;
   ParsedJson& out_;
   std::vector<Slot> stack_;
-  Slot current_{nullptr, ""};
+  Slot current_{nullptr, 0};
   std::string pending_key_;
   size_t event_ = 0;
   size_t error_offset_ = 0;
   std::string error_;
   bool syntax_error_ = false;
 };
+
+// The plain nlohmann::json of an ordered one; the depth is bounded by the parser.
+nlohmann::json to_plain_json(const nlohmann::ordered_json& value) {
+  switch (value.type()) {
+    case nlohmann::ordered_json::value_t::object: {
+      nlohmann::json out = nlohmann::json::object();
+      for (const auto& [key, item] : value.items()) out[key] = to_plain_json(item);
+      return out;
+    }
+    case nlohmann::ordered_json::value_t::array: {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& item : value) out.push_back(to_plain_json(item));
+      return out;
+    }
+    case nlohmann::ordered_json::value_t::string:
+      return value.get<std::string>();
+    case nlohmann::ordered_json::value_t::boolean:
+      return value.get<bool>();
+    case nlohmann::ordered_json::value_t::number_integer:
+      return value.get<int64_t>();
+    case nlohmann::ordered_json::value_t::number_unsigned:
+      return value.get<uint64_t>();
+    case nlohmann::ordered_json::value_t::number_float:
+      return value.get<double>();
+    default:
+      return nullptr;
+  }
+}
 
 }  // namespace
 
@@ -263,24 +309,81 @@ ParsedJson parse_json_text(std::string_view text, const std::string& file, int f
   if (!ok) {
     size_t offset = std::min(builder.error_offset(), text.size());
     JsonPlace place = lines.place(offset);
-    std::string message = builder.error();
+    std::string message = message_text(builder.error(), 200);
     if (builder.syntax_error() && offset >= text.size()) {
       message = "invalid JSON: " + message + "; is the file complete?";
     } else if (builder.syntax_error()) {
       std::string_view rest = text.substr(offset, 12);
       message =
-          "invalid JSON at '" + std::string(rest.substr(0, rest.find('\n'))) + "': " + message;
+          "invalid JSON at '" + message_text(rest.substr(0, rest.find('\n'))) + "': " + message;
     }
     throw InputError(at_place(file, place.line, place.col, message));
   }
   return out;
 }
 
+std::string message_text(std::string_view text, size_t max_bytes) {
+  bool cut = text.size() > max_bytes;
+  if (cut) {
+    size_t end = max_bytes;
+    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+    text = text.substr(0, end);
+  }
+  std::string out;
+  for (char c : text) {
+    unsigned char byte = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (byte < 0x20 || byte == 0x7F) {
+      char escape[8];
+      std::snprintf(escape, sizeof escape, "\\x%02x", byte);
+      out += escape;
+    } else {
+      out += c;
+    }
+  }
+  return cut ? out + "..." : out;
+}
+
+std::string quoted_name(std::string_view text) { return "\"" + message_text(text) + "\""; }
+
+nlohmann::json parse_json_bounded(std::string_view text, const std::string& file) {
+  return to_plain_json(parse_json_text(text, file).value);
+}
+
+JsonPlace json_place(const ParsedJson& json, const std::string& pointer) {
+  if (json.places.empty()) return {};
+  size_t node = 0;
+  size_t at = 0;
+  while (at < pointer.size()) {
+    if (pointer[at] != '/') return {};
+    size_t end = pointer.find('/', at + 1);
+    if (end == std::string::npos) end = pointer.size();
+    std::string key;
+    for (size_t i = at + 1; i < end; ++i) {
+      if (pointer[i] == '~' && i + 1 < end && (pointer[i + 1] == '0' || pointer[i + 1] == '1')) {
+        key += pointer[i + 1] == '0' ? '~' : '/';
+        ++i;
+      } else {
+        key += pointer[i];
+      }
+    }
+    auto it = json.children.find({node, key});
+    if (it == json.children.end()) return {};
+    node = it->second;
+    at = end;
+  }
+  return json.places[node];
+}
+
 std::string json_error_at(const ParsedJson& json, const std::string& pointer,
                           const std::string& message) {
-  auto it = json.places.find(pointer);
-  if (it == json.places.end()) return at_place(json.file, 0, 0, message);
-  return at_place(json.file, it->second.line, it->second.col, message);
+  JsonPlace place = json_place(json, pointer);
+  return at_place(json.file, place.line, place.col, message);
 }
 
 }  // namespace repro

@@ -1,11 +1,15 @@
 // Tolerant JSON reading shared by the record readers: Python's NaN, Infinity and -Infinity tokens
 // (what json.dump writes for non-finite floats) are read as numbers, and every value keeps its
-// place in the text so errors read "file:line:col: message". It does not write JSON.
+// place in the text so errors read "file:line:col: message". Nesting is bounded (kMaxJsonDepth)
+// so hostile input is refused before it costs memory or stack. It does not write JSON.
 #pragma once
 
+#include <cstddef>
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -16,19 +20,41 @@ struct JsonPlace {
   int col = 0;   // 1-based byte column
 };
 
+// Arrays and objects nest at most this deep; repro's own files nest 4 levels at most.
+constexpr size_t kMaxJsonDepth = 64;
+
 struct ParsedJson {
-  std::string file;                         // the label used in error messages
-  nlohmann::ordered_json value;             // objects keep the file's key order
-  std::map<std::string, JsonPlace> places;  // JSON pointer ("/loss/2") -> where the value starts
+  std::string file;              // the label used in error messages
+  nlohmann::ordered_json value;  // objects keep the file's key order
+  // Where each value starts, as a tree (node 0 is the root): a value's node is found from its
+  // parent's node and its key (an array index in decimal). Memory stays linear in the text,
+  // which a map from whole JSON pointers would not be for deep or long keys.
+  std::vector<JsonPlace> places;
+  std::map<std::pair<size_t, std::string>, size_t> children;
 };
 
-// Parses `text`; throws InputError "file:line:col: message" for malformed JSON or a duplicate key.
-// `first_line` shifts reported lines, for one line of a JSON-lines file.
+// Parses `text`; throws InputError "file:line:col: message" for malformed JSON, a duplicate key
+// or nesting deeper than kMaxJsonDepth. `first_line` shifts reported lines, for one line of a
+// JSON-lines file.
 ParsedJson parse_json_text(std::string_view text, const std::string& file, int first_line = 1);
+
+// Strict-enough JSON for files repro writes with nlohmann (checkpoint step-N.json): the same
+// bounded, tolerant parser, returned as a plain nlohmann::json. InputError "file:line:col: ..."
+// for malformed text, a duplicate key or nesting deeper than kMaxJsonDepth.
+nlohmann::json parse_json_bounded(std::string_view text, const std::string& file);
+
+// Where the value `pointer` names starts; {0, 0} when the pointer names no value.
+JsonPlace json_place(const ParsedJson& json, const std::string& pointer);
 
 // InputError "file:line:col: message" placed at the value `pointer` names (file only if unknown).
 std::string json_error_at(const ParsedJson& json, const std::string& pointer,
                           const std::string& message);
+
+// `text` fit for a one-line message: control bytes escaped (\n, \x01), at most `max_bytes` of it
+// kept (then "..."), cut on a UTF-8 character boundary.
+std::string message_text(std::string_view text, size_t max_bytes = 60);
+// message_text in double quotes: a key or a name from the file, quoted in an error message.
+std::string quoted_name(std::string_view text);
 
 // "/a~1b" for key "a/b": the JSON pointer of `key` below `parent`.
 std::string json_pointer_child(const std::string& parent, const std::string& key);

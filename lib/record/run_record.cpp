@@ -71,7 +71,7 @@ std::vector<std::pair<std::string, std::string>> string_pairs(const FieldReader&
   for (const auto& [name, value] : reader.object(key).items()) {
     if (!value.is_string())
       reader.fail(json_pointer_child(reader.pointer(key), name),
-                  "\"" + name + "\" must be a string");
+                  quoted_name(name) + " must be a string");
     pairs.emplace_back(name, value.get<std::string>());
   }
   return pairs;
@@ -114,7 +114,11 @@ void write_run_record(const std::string& path, const RunRecord& record) {
 }
 
 RunRecord read_run_record(const std::string& path) {
-  ParsedJson json = parse_json_text(read_file(path), path);
+  return parse_run_record(read_file(path), path);
+}
+
+RunRecord parse_run_record(const std::string& json_text, const std::string& file_label) {
+  ParsedJson json = parse_json_text(json_text, file_label);
   FieldReader root(json, json.value, "");
   RunRecord record;
   record.repro_version = root.text("repro_version");

@@ -37,6 +37,7 @@ struct RunRecord {
 std::string run_record_to_json(const RunRecord& record);
 void write_run_record(const std::string& path, const RunRecord& record);  // atomic
 RunRecord read_run_record(const std::string& path);  // InputError with file:line:col
+RunRecord parse_run_record(const std::string& json_text, const std::string& file_label);
 
 // What results depend on: os, compiler, cpu_model, cpu_isa (avx2, avx512f, ...), cores, repro_version.
 std::map<std::string, std::string> environment_fingerprint();

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace repro {
@@ -21,5 +22,9 @@ void write_safetensors(const std::string& path, const std::vector<NamedTensor>& 
 // Throws InputError naming the file for a malformed file or a non-F32 tensor.
 std::vector<NamedTensor> read_safetensors(const std::string& path,
                                           std::map<std::string, std::string>* metadata = nullptr);
+// The same from the file's bytes in memory; `file_label` names it in errors. Every size in the
+// header is checked (64-bit, overflow-safe) against the bytes present before anything is copied.
+std::vector<NamedTensor> parse_safetensors(std::string_view content, const std::string& file_label,
+                                           std::map<std::string, std::string>* metadata = nullptr);
 
 }  // namespace repro
