@@ -26,7 +26,8 @@ fi
 
 target=${1:-all}
 seconds=${2:-60}
-if [ "$target" != "all" ] && ! targets | grep -qx "$target"; then
+all_targets=$(targets)
+if [ "$target" != "all" ] && ! grep -qx -- "$target" <<<"$all_targets"; then
   echo "fuzz: unknown target '$target'; scripts/fuzz.sh --list names them" >&2
   exit 2
 fi
@@ -56,16 +57,24 @@ build=${REPRO_FUZZ_BUILD_DIR:-$root/build-fuzz}
 work=${REPRO_FUZZ_WORK:-${TMPDIR:-/tmp}/repro-fuzz}
 jobs=${REPRO_FUZZ_JOBS:-1}
 nice -n 10 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DREPRO_WITH_CUDA=OFF \
-  -DREPRO_FUZZ=ON -DCMAKE_C_COMPILER=clang-15 -DCMAKE_CXX_COMPILER=clang++-15 >/dev/null
+  -DREPRO_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++-15 >/dev/null
 
 if [ "$target" = "all" ]; then
-  run=$(targets)
+  run=$all_targets
 else
   run=$target
 fi
 build_targets=()
 for t in $run; do build_targets+=("fuzz_$t"); done
 nice -n 10 cmake --build "$build" -j "$jobs" --target "${build_targets[@]}"
+
+# Stacks with function names and lines (the sanitizers look for llvm-symbolizer).
+if [ -z "${ASAN_SYMBOLIZER_PATH:-}" ]; then
+  for s in /usr/lib/llvm-15/bin/llvm-symbolizer "$(command -v llvm-symbolizer || true)"; do
+    if [ -x "$s" ]; then export ASAN_SYMBOLIZER_PATH=$s; break; fi
+  done
+fi
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 
 status=0
 for t in $run; do

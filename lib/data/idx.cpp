@@ -194,7 +194,8 @@ IdxContent parse_idx_file(std::string file, const std::string& path, uint32_t ma
 }  // namespace
 
 Dataset read_idx(const std::string& images_path, const std::string& labels_path) {
-  return parse_idx(read_file(images_path), images_path, read_file(labels_path), labels_path);
+  return parse_idx(read_file(images_path, kMaxIdxBytes), images_path,
+                   read_file(labels_path, kMaxIdxBytes), labels_path);
 }
 
 Dataset parse_idx(std::string images_file, const std::string& images_path,

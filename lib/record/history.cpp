@@ -172,6 +172,8 @@ History parse_history(const std::string& json_text, const std::string& file_labe
   return history;
 }
 
-History read_history(const std::string& path) { return parse_history(read_file(path), path); }
+History read_history(const std::string& path) {
+  return parse_history(read_file(path, kMaxRecordFileBytes), path);
+}
 
 }  // namespace repro

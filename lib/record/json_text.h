@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
@@ -22,6 +23,10 @@ struct JsonPlace {
 
 // Arrays and objects nest at most this deep; repro's own files nest 4 levels at most.
 constexpr size_t kMaxJsonDepth = 64;
+// The most bytes read from a history.json or run.json (a few KB when repro writes them), and from
+// a trace.jsonl (tens of MB for a trace at every step): an endless or wrong file stops there.
+constexpr int64_t kMaxRecordFileBytes = int64_t{64} << 20;
+constexpr int64_t kMaxTraceFileBytes = int64_t{1} << 30;
 
 struct ParsedJson {
   std::string file;              // the label used in error messages

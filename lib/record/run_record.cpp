@@ -114,7 +114,7 @@ void write_run_record(const std::string& path, const RunRecord& record) {
 }
 
 RunRecord read_run_record(const std::string& path) {
-  return parse_run_record(read_file(path), path);
+  return parse_run_record(read_file(path, kMaxRecordFileBytes), path);
 }
 
 RunRecord parse_run_record(const std::string& json_text, const std::string& file_label) {

@@ -26,6 +26,8 @@ using Json = nlohmann::ordered_json;
 
 // The reference implementation's limit on the JSON header.
 constexpr uint64_t kMaxHeaderBytes = 100'000'000;
+// The most bytes read from a file: far above repro's models, and an endless file stops there.
+constexpr int64_t kMaxFileBytes = int64_t{4} << 30;
 
 int64_t element_count(const std::vector<int64_t>& shape) {
   int64_t count = 1;
@@ -37,6 +39,12 @@ int64_t element_count(const std::vector<int64_t>& shape) {
 
 void write_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
                        const std::map<std::string, std::string>& metadata) {
+  write_file_atomic(path, encode_safetensors(tensors, metadata, path));
+}
+
+std::string encode_safetensors(const std::vector<NamedTensor>& tensors,
+                               const std::map<std::string, std::string>& metadata,
+                               const std::string& path) {
   Json header = Json::object();
   if (!metadata.empty()) {
     Json meta = Json::object();
@@ -70,12 +78,12 @@ void write_safetensors(const std::string& path, const std::vector<NamedTensor>& 
     content.append(reinterpret_cast<const char*>(tensor.data.data()),
                    tensor.data.size() * sizeof(float));
   }
-  write_file_atomic(path, content);
+  return content;
 }
 
 std::vector<NamedTensor> read_safetensors(const std::string& path,
                                           std::map<std::string, std::string>* metadata) {
-  return parse_safetensors(read_file(path), path, metadata);
+  return parse_safetensors(read_file(path, kMaxFileBytes), path, metadata);
 }
 
 std::vector<NamedTensor> parse_safetensors(std::string_view content, const std::string& file_label,
@@ -187,7 +195,7 @@ std::vector<NamedTensor> parse_safetensors(std::string_view content, const std::
     tensor.name = std::move(e.name);
     tensor.shape = std::move(e.shape);
     tensor.data.resize(static_cast<size_t>((e.end - e.begin) / sizeof(float)));
-    std::memcpy(tensor.data.data(), data + e.begin, e.end - e.begin);
+    if (e.end > e.begin) std::memcpy(tensor.data.data(), data + e.begin, e.end - e.begin);
     tensors.push_back(std::move(tensor));
   }
   return tensors;

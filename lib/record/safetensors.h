@@ -19,6 +19,10 @@ struct NamedTensor {
 // Writes atomically; metadata goes to the header's "__metadata__" (string values).
 void write_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
+// The file's bytes, for writers that stage several files at once; `path` names it in errors.
+std::string encode_safetensors(const std::vector<NamedTensor>& tensors,
+                               const std::map<std::string, std::string>& metadata,
+                               const std::string& path);
 // Throws InputError naming the file for a malformed file or a non-F32 tensor.
 std::vector<NamedTensor> read_safetensors(const std::string& path,
                                           std::map<std::string, std::string>* metadata = nullptr);

@@ -60,7 +60,7 @@ std::vector<TraceEntry> parse_trace(const std::string& jsonl_text, const std::st
 }
 
 std::vector<TraceEntry> read_trace(const std::string& path) {
-  return parse_trace(read_file(path), path);
+  return parse_trace(read_file(path, kMaxTraceFileBytes), path);
 }
 
 }  // namespace repro

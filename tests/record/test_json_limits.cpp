@@ -123,3 +123,11 @@ TEST_CASE("error places survive keys with slashes and tildes") {
   CHECK(error_of([] { repro::parse_history("{\"a/b~c\": [1,\n \"x\"]}", "h.json"); }) ==
         "h.json:2:2: \"a/b~c\"[1] must be a number, not string");
 }
+
+TEST_CASE("an endless history file such as /dev/zero is refused at its size limit") {
+  CHECK(error_of([] { repro::read_history("/dev/zero"); }) ==
+        "/dev/zero: larger than 67108864 bytes, more than this kind of file may be; is it the "
+        "right file?");
+  CHECK(error_of([] { repro::read_run_record("/dev/zero"); }).rfind("/dev/zero: larger than", 0) ==
+        0);
+}
