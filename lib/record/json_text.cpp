@@ -8,12 +8,16 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <set>
 #include <vector>
 
 #include "core/error.h"
 
 namespace repro {
 namespace {
+
+// Values in one text at most: node numbers fit 32 bits, and memory stays a few hundred MB.
+constexpr size_t kMaxNodes = size_t{1} << 24;
 
 // One token that produces a parser event (every token except ':' and ',').
 struct EventToken {
@@ -147,7 +151,7 @@ class DomBuilder : public nlohmann::json_sax<nlohmann::ordered_json> {
   }
   bool key(string_t& name) override {
     size_t offset = next_offset();
-    if (out_.children.count({stack_.back().node, name}) != 0) {
+    if (!stack_.back().keys.insert(name).second) {
       error_offset_ = offset;
       error_ = "duplicate key " + quoted_name(name) + "; keep only one";
       return false;
@@ -155,22 +159,14 @@ class DomBuilder : public nlohmann::json_sax<nlohmann::ordered_json> {
     pending_key_ = name;
     return true;
   }
-  bool end_object() override {
-    next_offset();
-    stack_.pop_back();
-    return true;
-  }
+  bool end_object() override { return close(); }
   bool start_array(std::size_t) override {
     if (too_deep()) return false;
     if (!add(nlohmann::ordered_json::array())) return false;
     stack_.push_back(current_);
     return true;
   }
-  bool end_array() override {
-    next_offset();
-    stack_.pop_back();
-    return true;
-  }
+  bool end_array() override { return close(); }
   bool parse_error(std::size_t position, const std::string&,
                    const nlohmann::detail::exception& ex) override {
     error_offset_ = position > 0 ? position - 1 : 0;
@@ -188,9 +184,17 @@ class DomBuilder : public nlohmann::json_sax<nlohmann::ordered_json> {
 
   struct Slot {
     nlohmann::ordered_json* value;
-    size_t node;  // index into out_.places
+    size_t node;                  // index into out_.nodes
+    std::set<std::string> keys;   // an open object's keys so far (ordered: no hash flooding)
   };
 
+  // The open object or array ends: its descendants are the nodes up to here.
+  bool close() {
+    next_offset();
+    out_.nodes[stack_.back().node].end = static_cast<uint32_t>(out_.nodes.size());
+    stack_.pop_back();
+    return true;
+  }
   size_t next_offset() {
     size_t index = event_++;
     return index < tokens_.size() ? tokens_[index].offset : 0;
@@ -217,7 +221,12 @@ class DomBuilder : public nlohmann::json_sax<nlohmann::ordered_json> {
   // Places `value` under the open object or array (or as the root) and records its place.
   bool add(nlohmann::ordered_json value) {
     size_t offset = next_offset();
-    size_t node = out_.places.size();
+    size_t node = out_.nodes.size();
+    if (node >= kMaxNodes) {
+      error_offset_ = offset;
+      error_ = "more than " + std::to_string(kMaxNodes) + " values; is this the right file?";
+      return false;
+    }
     nlohmann::ordered_json* slot = nullptr;
     if (stack_.empty()) {
       out_.value = std::move(value);
@@ -228,18 +237,15 @@ class DomBuilder : public nlohmann::json_sax<nlohmann::ordered_json> {
         // key() refused duplicates, so append without ordered_map's linear search per key.
         auto& entries =
             static_cast<Object::Container&>(parent.value->get_ref<Object&>());
-        entries.emplace_back(pending_key_, std::move(value));
+        entries.emplace_back(std::move(pending_key_), std::move(value));
         slot = &entries.back().second;
-        out_.children.emplace(std::make_pair(parent.node, std::move(pending_key_)), node);
       } else {
-        out_.children.emplace(std::make_pair(parent.node, std::to_string(parent.value->size())),
-                              node);
         parent.value->push_back(std::move(value));
         slot = &parent.value->back();
       }
     }
-    out_.places.push_back(lines_.place(offset));
-    current_ = {slot, node};
+    out_.nodes.push_back({lines_.place(offset), static_cast<uint32_t>(node + 1)});
+    current_ = {slot, node, {}};
     return true;
   }
 
@@ -247,7 +253,7 @@ class DomBuilder : public nlohmann::json_sax<nlohmann::ordered_json> {
   const LineIndex& lines_;
   ParsedJson& out_;
   std::vector<Slot> stack_;
-  Slot current_{nullptr, 0};
+  Slot current_{nullptr, 0, {}};
   std::string pending_key_;
   size_t event_ = 0;
   size_t error_offset_ = 0;
@@ -356,8 +362,9 @@ nlohmann::json parse_json_bounded(std::string_view text, const std::string& file
 }
 
 JsonPlace json_place(const ParsedJson& json, const std::string& pointer) {
-  if (json.places.empty()) return {};
+  if (json.nodes.empty()) return {};
   size_t node = 0;
+  const nlohmann::ordered_json* value = &json.value;
   size_t at = 0;
   while (at < pointer.size()) {
     if (pointer[at] != '/') return {};
@@ -372,12 +379,34 @@ JsonPlace json_place(const ParsedJson& json, const std::string& pointer) {
         key += pointer[i];
       }
     }
-    auto it = json.children.find({node, key});
-    if (it == json.children.end()) return {};
-    node = it->second;
+    // The child's position among its siblings, from the DOM.
+    size_t position = 0;
+    if (value->is_object()) {
+      const auto& entries = value->get_ref<const nlohmann::ordered_json::object_t&>();
+      auto it = std::find_if(entries.begin(), entries.end(),
+                             [&key](const auto& entry) { return entry.first == key; });
+      if (it == entries.end()) return {};
+      position = static_cast<size_t>(it - entries.begin());
+      value = &it->second;
+    } else if (value->is_array()) {
+      if (key.empty() || key.size() > 19 ||
+          key.find_first_not_of("0123456789") != std::string::npos) {
+        return {};
+      }
+      position = std::stoull(key);
+      if (position >= value->size()) return {};
+      value = &(*value)[position];
+    } else {
+      return {};
+    }
+    // The first child follows its parent; each sibling follows the previous one's descendants.
+    size_t child = node + 1;
+    for (size_t i = 0; i < position && child < json.nodes.size(); ++i) child = json.nodes[child].end;
+    if (child >= json.nodes.size()) return {};
+    node = child;
     at = end;
   }
-  return json.places[node];
+  return json.nodes[node].place;
 }
 
 std::string json_error_at(const ParsedJson& json, const std::string& pointer,

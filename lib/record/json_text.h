@@ -6,10 +6,8 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -25,21 +23,27 @@ struct JsonPlace {
 constexpr size_t kMaxJsonDepth = 64;
 // The most bytes read from a history.json or run.json (a few KB when repro writes them), and from
 // a trace.jsonl (tens of MB for a trace at every step): an endless or wrong file stops there.
-constexpr int64_t kMaxRecordFileBytes = int64_t{64} << 20;
+constexpr int64_t kMaxRecordFileBytes = int64_t{16} << 20;
 constexpr int64_t kMaxTraceFileBytes = int64_t{1} << 30;
+
+// One value of the parsed text, in document order (node 0 is the root, a value's first child
+// follows it): where it starts, and the node after its last descendant (to skip to a sibling).
+struct JsonNode {
+  JsonPlace place;
+  uint32_t end = 0;
+};
 
 struct ParsedJson {
   std::string file;              // the label used in error messages
   nlohmann::ordered_json value;  // objects keep the file's key order
-  // Where each value starts, as a tree (node 0 is the root): a value's node is found from its
-  // parent's node and its key (an array index in decimal). Memory stays linear in the text,
-  // which a map from whole JSON pointers would not be for deep or long keys.
-  std::vector<JsonPlace> places;
-  std::map<std::pair<size_t, std::string>, size_t> children;
+  // Every value's place, 12 bytes a value: error paths walk it together with `value` to find
+  // the place of a JSON pointer, so memory stays linear in the values however deep or long
+  // the keys (a map from whole pointers would not).
+  std::vector<JsonNode> nodes;
 };
 
-// Parses `text`; throws InputError "file:line:col: message" for malformed JSON, a duplicate key
-// or nesting deeper than kMaxJsonDepth. `first_line` shifts reported lines, for one line of a
+// Parses `text`; throws InputError "file:line:col: message" for malformed JSON, a duplicate key,
+// nesting deeper than kMaxJsonDepth or more than 2^24 values. `first_line` shifts reported lines, for one line of a
 // JSON-lines file.
 ParsedJson parse_json_text(std::string_view text, const std::string& file, int first_line = 1);
 

@@ -126,8 +126,27 @@ TEST_CASE("error places survive keys with slashes and tildes") {
 
 TEST_CASE("an endless history file such as /dev/zero is refused at its size limit") {
   CHECK(error_of([] { repro::read_history("/dev/zero"); }) ==
-        "/dev/zero: larger than 67108864 bytes, more than this kind of file may be; is it the "
+        "/dev/zero: larger than 16777216 bytes, more than this kind of file may be; is it the "
         "right file?");
   CHECK(error_of([] { repro::read_run_record("/dev/zero"); }).rfind("/dev/zero: larger than", 0) ==
         0);
+}
+
+TEST_CASE("json_place finds a value past large siblings and names no place for a missing one") {
+  const repro::ParsedJson json = repro::parse_json_text(
+      "{\"a\": [[1, 2], [3, [4, {\"x\": 5}]]],\n \"b~/\": {\"c\": [1, \"x\"]}, \"\": 7}", "p.json");
+  auto place = [&](const std::string& pointer) {
+    const repro::JsonPlace p = repro::json_place(json, pointer);
+    return std::to_string(p.line) + ":" + std::to_string(p.col);
+  };
+  CHECK(place("") == "1:1");
+  CHECK(place("/a") == "1:7");
+  CHECK(place("/a/1/1/1/x") == "1:30");
+  CHECK(place("/b~0~1") == "2:9");
+  CHECK(place("/b~0~1/c/1") == "2:19");
+  CHECK(place("/") == "2:30");
+  CHECK(place("/a/2") == "0:0");
+  CHECK(place("/a/x") == "0:0");
+  CHECK(place("/nope") == "0:0");
+  CHECK(place("/a/0/1/2") == "0:0");
 }
