@@ -14,6 +14,7 @@
 #include "compare/compare.h"
 #include "config/config.h"
 #include "core/error.h"
+#include "core/fs.h"
 #include "train/trainer.h"
 
 namespace repro::app {
@@ -99,6 +100,13 @@ int run_check(const CheckOptions& options) {
                                 : (std::to_string(configs[0].training.epochs) + " epochs").c_str());
   std::fflush(stdout);
 
+  std::error_code made;
+  std::filesystem::create_directories(out, made);
+  if (made || !std::filesystem::is_directory(out))
+    throw InputError("--out " + out.string() + ": cannot create the folder (" + made.message() +
+                     "); pick a writable path");
+  // Held to the end: a second check into the same folder refuses instead of mixing runs.
+  const FolderLock lock(out);
   std::vector<std::string> folders;
   std::vector<std::string> digests;
   for (size_t i = 0; i < variants.size(); ++i) {

@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "config/config.h"
 #include "core/error.h"
+#include "core/fs.h"
 #include "train/checkpoint.h"
 #include "train/progress.h"
 #include "train/trainer.h"
@@ -145,6 +146,8 @@ int run_train(const TrainCliOptions& cli) {
     throw InputError("--out " + out + ": cannot create the run folder (" + error.message() +
                      "); pick a writable path");
 
+  // Held to the end: a second `repro train` into this folder refuses instead of interleaving.
+  const FolderLock lock(out);
   TrainOptions options;
   options.backend = cli.backend;
   Trainer trainer(config, options);

@@ -69,16 +69,16 @@ class Adam : public Optimizer {
   }
 
   std::vector<OptimizerSlot> export_state() const override {
-    std::vector<OptimizerSlot> out = download_slots(backend_, names_, m_, "m");
-    std::vector<OptimizerSlot> v = download_slots(backend_, names_, v_, "v");
+    std::vector<OptimizerSlot> out = download_slots(backend_, names_, m_, "momentum");
+    std::vector<OptimizerSlot> v = download_slots(backend_, names_, v_, "velocity");
     out.insert(out.end(), v.begin(), v.end());
     return out;
   }
 
   void import_state(const std::vector<OptimizerSlot>& slots, int64_t iterations) override {
     for (size_t i = 0; i < names_.size(); ++i) {
-      upload_slot(backend_, slots, names_[i] + "/m", m_[i]);
-      upload_slot(backend_, slots, names_[i] + "/v", v_[i]);
+      upload_slot(backend_, slots, names_[i] + "/momentum", m_[i]);
+      upload_slot(backend_, slots, names_[i] + "/velocity", v_[i]);
     }
     iterations_ = iterations;
   }
@@ -112,12 +112,12 @@ class Sgd : public Optimizer {
   }
 
   std::vector<OptimizerSlot> export_state() const override {
-    return download_slots(backend_, names_, velocity_, "velocity");
+    return download_slots(backend_, names_, velocity_, "momentum");
   }
 
   void import_state(const std::vector<OptimizerSlot>& slots, int64_t iterations) override {
     for (size_t i = 0; i < velocity_.size(); ++i)
-      upload_slot(backend_, slots, names_[i] + "/velocity", velocity_[i]);
+      upload_slot(backend_, slots, names_[i] + "/momentum", velocity_[i]);
     iterations_ = iterations;
   }
 

@@ -1,16 +1,21 @@
-// Checkpoint files: step-<N>.safetensors ("model/<param>" in Keras layout, "optimizer/<slot>"
-// flat) and step-<N>.json (format, config, loop position, history so far). Doubles go through
-// nlohmann's round-trip formatting, so the running sums resume with the same bits.
+// Checkpoint files: step-<N>.safetensors ("model/<param>" and "optimizer/<param>/<slot>", both in
+// Keras layout and shape, e.g. optimizer/conv2d/kernel/momentum is (kh, kw, in, out) like
+// model/conv2d/kernel) and step-<N>.json (format, config, loop position, history so far), written
+// together (the JSON renamed last: it marks a complete checkpoint). Doubles go through nlohmann's
+// round-trip formatting, so the running sums resume with the same bits.
 #include "train/checkpoint.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <map>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/fs.h"
+#include "nn/layers.h"
 #include "record/safetensors.h"
 #include "train/trainer.h"
 
@@ -21,7 +26,14 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr const char* kFormat = "repro-checkpoint-1";
+// Format 2: optimizer slots in Keras layout and shape, Keras's slot names (Adam momentum and
+// velocity, SGD momentum). Format 1 stored them flat in the backend's order.
+constexpr int kFormatVersion = 2;
+constexpr const char* kFormatPrefix = "repro-checkpoint-";
+constexpr int64_t kMaxJsonBytes = int64_t{256} << 20;
+constexpr int kMaxJsonDepth = 16;
+
+std::string format_name(int version) { return kFormatPrefix + std::to_string(version); }
 
 std::string step_stem(int64_t step) {
   char name[64];
@@ -44,22 +56,42 @@ std::vector<fs::path> checkpoint_jsons(const fs::path& folder) {
 
 }  // namespace
 
+namespace {
+
+// Keras shape of every parameter, by name.
+std::map<std::string, std::vector<int64_t>> keras_shapes(Trainer& trainer) {
+  std::map<std::string, std::vector<int64_t>> shapes;
+  for (const Parameter* p : trainer.model().parameters()) shapes[p->name] = p->keras_shape;
+  return shapes;
+}
+
+// "conv2d/kernel/momentum" -> {"conv2d/kernel", "momentum"}.
+std::pair<std::string, std::string> split_slot(const std::string& name) {
+  const size_t slash = name.rfind('/');
+  if (slash == std::string::npos) return {"", name};
+  return {name.substr(0, slash), name.substr(slash + 1)};
+}
+
+}  // namespace
+
 std::string write_checkpoint(const std::string& run_dir, Trainer& trainer, int keep) {
   const TrainState& state = trainer.state();
   const fs::path folder = fs::path(run_dir) / "checkpoints";
   const std::string stem = step_stem(state.global_step);
+  const std::map<std::string, std::vector<int64_t>> shapes = keras_shapes(trainer);
 
   std::vector<NamedTensor> tensors;
   for (HostTensor& t : trainer.model().export_weights())
     tensors.push_back(NamedTensor{"model/" + t.name, t.shape, std::move(t.data)});
   for (OptimizerSlot& slot : trainer.optimizer().export_state()) {
-    const int64_t n = static_cast<int64_t>(slot.data.size());
-    tensors.push_back(NamedTensor{"optimizer/" + slot.name, {n}, std::move(slot.data)});
+    const std::vector<int64_t>& shape = shapes.at(split_slot(slot.name).first);
+    tensors.push_back(
+        NamedTensor{"optimizer/" + slot.name, shape, backend_to_keras(slot.data, shape)});
   }
-  write_safetensors((folder / (stem + ".safetensors")).string(), tensors);
+  const fs::path tensors_path = folder / (stem + ".safetensors");
 
   json j;
-  j["format"] = kFormat;
+  j["format"] = format_name(kFormatVersion);
   j["config_sha256"] = config_sha256(trainer.config());
   json config = json::object();
   for (const auto& [key, value] : flatten_config(trainer.config())) config[key] = value;
@@ -83,19 +115,99 @@ std::string write_checkpoint(const std::string& run_dir, Trainer& trainer, int k
                      {"sha256", t.sha256}});
   j["trace"] = trace;
   const fs::path json_path = folder / (stem + ".json");
-  write_file_atomic(json_path, j.dump(1) + "\n");
+  write_files_atomic(
+      {{tensors_path, encode_safetensors(tensors, {{"format", format_name(kFormatVersion)}},
+                                         tensors_path.string())},
+       {json_path, j.dump(1) + "\n"}});
 
-  // Keep the newest `keep`: remove older JSONs first, so no JSON ever names a missing file.
+  // Keep the newest `keep`: remove older JSONs first, so no JSON ever names a missing file; then
+  // every tensor file without its JSON (one a killed process wrote before its JSON).
   std::vector<fs::path> all = checkpoint_jsons(folder);
   const size_t keep_count = static_cast<size_t>(std::max(keep, 1));
-  for (size_t i = 0; i + keep_count < all.size(); ++i) {
+  std::set<std::string> kept;
+  for (size_t i = 0; i < all.size(); ++i) {
     std::error_code error;
-    fs::remove(all[i], error);
-    fs::path tensors_path = all[i];
-    fs::remove(tensors_path.replace_extension(".safetensors"), error);
+    if (i + keep_count < all.size()) {
+      fs::remove(all[i], error);
+    } else {
+      kept.insert(all[i].stem().string());
+    }
   }
+  std::vector<fs::path> orphans;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(folder, error)) {
+    const fs::path& path = entry.path();
+    if (path.extension() == ".safetensors" && path.filename().string().rfind("step-", 0) == 0 &&
+        !kept.count(path.stem().string())) {
+      orphans.push_back(path);
+    }
+  }
+  for (const fs::path& path : orphans) fs::remove(path, error);
   return json_path.string();
 }
+
+namespace {
+
+// The checkpoint JSON, nesting bounded while it is parsed (a checkpoint needs 3 levels).
+json parse_checkpoint_json(const fs::path& path) {
+  const std::string text = read_file(path, kMaxJsonBytes);
+  const auto bounded = [&](int depth, json::parse_event_t event, json&) {
+    if (depth > kMaxJsonDepth) {
+      throw InputError(path.string() + ": nested deeper than " + std::to_string(kMaxJsonDepth) +
+                       " levels, so not a checkpoint repro wrote; delete it to resume from the "
+                       "one before");
+    }
+    return true;
+  };
+  try {
+    return json::parse(text, bounded);
+  } catch (const json::exception& e) {
+    throw InputError(path.string() + ": not a valid checkpoint (" + e.what() +
+                     "); delete it to resume from the one before");
+  }
+}
+
+// The format's version from "repro-checkpoint-N"; 0 when the text is not of that form.
+int format_version(const std::string& text) {
+  if (text.rfind(kFormatPrefix, 0) != 0) return 0;
+  const std::string digits = text.substr(std::string(kFormatPrefix).size());
+  if (digits.empty() || digits.size() > 6 || digits.find_first_not_of("0123456789") != std::string::npos)
+    return 0;
+  return std::stoi(digits);
+}
+
+void check_format(const std::string& found, const std::string& file) {
+  const int version = format_version(found);
+  if (version == kFormatVersion) return;
+  if (version == 0)
+    throw InputError(file + ": unknown checkpoint format '" + found + "'; this repro reads " +
+                     format_name(kFormatVersion));
+  throw InputError(file + ": checkpoint format " + std::to_string(version) + " was written by " +
+                   (version < kFormatVersion ? "an older" : "a newer") +
+                   " repro; this one reads format " + std::to_string(kFormatVersion) +
+                   ". Resume with the repro that wrote it, or start the run again");
+}
+
+// An integer field in [lo, hi]; anything else is a corrupt checkpoint.
+int64_t integer_field(const json& j, const char* key, int64_t lo, int64_t hi,
+                      const std::string& file) {
+  const json& v = j.at(key);
+  if (!v.is_number_integer() || v.get<int64_t>() < lo || v.get<int64_t>() > hi)
+    throw InputError(file + ": \"" + key + "\" must be an integer from " + std::to_string(lo) +
+                     " to " + std::to_string(hi) + " (got " + v.dump() + "); the checkpoint is "
+                     "corrupt, delete it to resume from the one before");
+  return v.get<int64_t>();
+}
+
+double number_field(const json& j, const char* key, const std::string& file) {
+  const json& v = j.at(key);
+  if (!v.is_number())
+    throw InputError(file + ": \"" + key + "\" must be a number (got " + v.dump() +
+                     "); the checkpoint is corrupt, delete it to resume from the one before");
+  return v.get<double>();
+}
+
+}  // namespace
 
 std::string restore_latest_checkpoint(const std::string& run_dir, Trainer& trainer) {
   const fs::path folder = fs::path(run_dir) / "checkpoints";
@@ -104,19 +216,17 @@ std::string restore_latest_checkpoint(const std::string& run_dir, Trainer& train
     throw InputError("--resume " + run_dir + ": no checkpoint in " + folder.string() +
                      "; train with training.checkpoint set (or stop a run with Ctrl-C) first");
   const fs::path json_path = all.back();
-  json j;
+  const std::string file = json_path.string();
+  const json j = parse_checkpoint_json(json_path);
   try {
-    j = json::parse(read_file(json_path));
-  } catch (const json::exception& e) {
-    throw InputError(json_path.string() + ": not a valid checkpoint (" + e.what() + ")");
-  }
-  try {
-    if (j.at("format").get<std::string>() != kFormat)
-      throw InputError(json_path.string() + ": unknown checkpoint format '" +
-                       j.at("format").get<std::string>() + "'");
+    if (!j.is_object() || !j.contains("format") || !j.at("format").is_string())
+      throw InputError(file + ": no \"format\" entry, so not a repro checkpoint; delete it to "
+                       "resume from the one before");
+    check_format(j.at("format").get<std::string>(), file);
     // The config must be the same run: only the number of epochs may change.
     std::vector<std::string> differing;
     const json& saved = j.at("config");
+    if (!saved.is_object()) throw InputError(file + ": \"config\" must be an object");
     json current = json::object();
     for (const auto& [key, value] : flatten_config(trainer.config())) current[key] = value;
     for (const auto& [key, value] : current.items())
@@ -132,26 +242,50 @@ std::string restore_latest_checkpoint(const std::string& run_dir, Trainer& train
     }
 
     const fs::path tensors_path = fs::path(json_path).replace_extension(".safetensors");
+    const std::string tensors_file = tensors_path.string();
+    std::map<std::string, std::string> metadata;
+    std::vector<NamedTensor> tensors = read_safetensors(tensors_file, &metadata);
+    const auto format = metadata.find("format");
+    if (format == metadata.end())
+      throw InputError(tensors_file + ": no format in its metadata, so not a repro checkpoint");
+    check_format(format->second, tensors_file);
+
+    const std::map<std::string, std::vector<int64_t>> shapes = keras_shapes(trainer);
     std::vector<HostTensor> weights;
     std::vector<OptimizerSlot> slots;
-    for (NamedTensor& t : read_safetensors(tensors_path.string())) {
+    for (NamedTensor& t : tensors) {
       if (t.name.rfind("model/", 0) == 0) {
         weights.push_back(HostTensor{t.name.substr(6), t.shape, std::move(t.data)});
       } else if (t.name.rfind("optimizer/", 0) == 0) {
-        slots.push_back(OptimizerSlot{t.name.substr(10), std::move(t.data)});
+        const std::string slot = t.name.substr(10);
+        const auto shape = shapes.find(split_slot(slot).first);
+        if (shape == shapes.end() || shape->second != t.shape)
+          throw InputError(tensors_file + ": optimizer state '" + slot +
+                           "' matches no parameter of this model in name and Keras shape");
+        slots.push_back(OptimizerSlot{slot, keras_to_backend(t.data, t.shape)});
       }
     }
-    trainer.model().import_weights(weights);
-    trainer.optimizer().import_state(slots, j.at("optimizer_iterations").get<int64_t>());
+    if (weights.size() != trainer.model().parameters().size())
+      throw InputError(tensors_file + ": holds " + std::to_string(weights.size()) +
+                       " weight tensors, the model has " +
+                       std::to_string(trainer.model().parameters().size()) + " parameters");
+    try {
+      trainer.model().import_weights(weights);
+      trainer.optimizer().import_state(
+          slots, integer_field(j, "optimizer_iterations", 0, INT64_MAX, file));
+    } catch (const InputError& e) {
+      throw InputError(tensors_file + ": " + e.what());
+    }
 
+    const int epochs = trainer.config().training.epochs;
     TrainState state;
-    state.global_step = j.at("global_step").get<int64_t>();
-    state.epoch = j.at("epoch").get<int>();
-    state.batch = j.at("batch").get<int64_t>();
-    state.loss_sum = j.at("loss_sum").get<double>();
-    state.correct = j.at("correct").get<int64_t>();
-    state.seen = j.at("seen").get<int64_t>();
-    state.epoch_seconds = j.at("epoch_seconds").get<double>();
+    state.global_step = integer_field(j, "global_step", 0, INT64_MAX, file);
+    state.epoch = static_cast<int>(integer_field(j, "epoch", 0, limits::epochs, file));
+    state.batch = integer_field(j, "batch", 0, INT64_MAX, file);
+    state.seen = integer_field(j, "seen", 0, INT64_MAX, file);
+    state.correct = integer_field(j, "correct", 0, state.seen, file);
+    state.loss_sum = number_field(j, "loss_sum", file);
+    state.epoch_seconds = number_field(j, "epoch_seconds", file);
     state.history = j.at("history").get<History>();
     for (const json& e : j.at("epochs"))
       state.epochs.push_back(EpochRecord{e.at("epoch").get<int>(), e.at("seconds").get<double>(),
@@ -161,11 +295,16 @@ std::string restore_latest_checkpoint(const std::string& run_dir, Trainer& train
                                        t.at("batch").get<int64_t>(),
                                        t.at("tensor").get<std::string>(),
                                        t.at("sha256").get<std::string>()});
+    if (state.epoch > epochs)
+      throw InputError("--resume " + run_dir + ": the checkpoint has finished " +
+                       std::to_string(state.epoch) + " epochs but training.epochs is " +
+                       std::to_string(epochs) + "; raise it with --epochs to go on");
     trainer.state() = state;
   } catch (const json::exception& e) {
-    throw InputError(json_path.string() + ": not a valid checkpoint (" + e.what() + ")");
+    throw InputError(file + ": not a valid checkpoint (" + e.what() +
+                     "); delete it to resume from the one before");
   }
-  return json_path.string();
+  return file;
 }
 
 }  // namespace repro

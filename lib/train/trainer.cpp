@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "core/error.h"
+#include "core/fs.h"
 #include "record/safetensors.h"
 #include "train/checkpoint.h"
 
@@ -304,13 +305,19 @@ void Trainer::write_run_folder(const std::string& dir) const {
   for (HostTensor& t : model_->export_weights())
     tensors.push_back(NamedTensor{t.name, t.shape, std::move(t.data)});
   const std::filesystem::path folder(dir);
-  write_safetensors((folder / "model.safetensors").string(), tensors,
-                    {{"format", "keras"}, {"repro_version", REPRO_VERSION}});
-  write_history((folder / "history.json").string(), state_.history);
+  const std::filesystem::path weights = folder / "model.safetensors";
+  // All files staged, then renamed together: a failed write (disk full) leaves the previous
+  // run folder whole. run.json last: its presence marks a complete run folder.
+  std::vector<std::pair<std::filesystem::path, std::string>> files;
+  files.emplace_back(weights, encode_safetensors(tensors,
+                                                 {{"format", "keras"},
+                                                  {"repro_version", REPRO_VERSION}},
+                                                 weights.string()));
+  files.emplace_back(folder / "history.json", history_to_json(state_.history));
   if (config_.training.trace.every > 0)
-    write_trace((folder / "trace.jsonl").string(), state_.trace);
-  // run.json last: its presence marks a complete run folder.
-  write_run_record((folder / "run.json").string(), run_record());
+    files.emplace_back(folder / "trace.jsonl", trace_to_jsonl(state_.trace));
+  files.emplace_back(folder / "run.json", run_record_to_json(run_record()));
+  write_files_atomic(files);
 }
 
 }  // namespace repro

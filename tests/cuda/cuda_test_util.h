@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/skip.h"
+
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -20,8 +22,7 @@
 #define REPRO_REQUIRE_CUDA_DEVICE()              \
   do {                                           \
     if (::repro::cuda_device_count() == 0) {     \
-      WARN("no CUDA device: skipped");           \
-      return;                                    \
+      REPRO_SKIP("no CUDA device");             \
     }                                            \
   } while (0)
 

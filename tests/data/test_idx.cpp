@@ -2,6 +2,8 @@
 // naming the file and the problem, and the real MNIST files when this machine has them.
 #include <catch2/catch.hpp>
 
+#include "support/skip.h"
+
 #include <array>
 
 #include "core/error.h"
@@ -105,8 +107,7 @@ TEST_CASE("read_idx refuses damaged files and names the file and the problem") {
 TEST_CASE("real MNIST has the known counts and first labels and label histogram") {
   const std::string mnist = real_mnist_dir();
   if (mnist.empty()) {
-    WARN("real MNIST not found: set REPRO_DATA_DIR (its mnist/ folder holds the four .gz files)");
-    return;
+    REPRO_SKIP("real MNIST not found: set REPRO_DATA_DIR (its mnist/ folder holds the four .gz files)");
   }
   const auto train = repro::read_idx(mnist + "/train-images-idx3-ubyte.gz",
                                      mnist + "/train-labels-idx1-ubyte.gz");

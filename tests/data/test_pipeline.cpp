@@ -2,6 +2,8 @@
 // ordered parallel map (same bits for any worker count), exact resume, and clean shutdown.
 #include <catch2/catch.hpp>
 
+#include "support/skip.h"
+
 #include <algorithm>
 #include <cstring>
 #include <set>
@@ -215,8 +217,7 @@ TEST_CASE("a pipeline destroyed mid-epoch stops its workers") {
 TEST_CASE("real MNIST gives 937 batches of 64 and one of 32 and test 156 and one of 16") {
   const std::string mnist = real_mnist_dir();
   if (mnist.empty()) {
-    WARN("real MNIST not found: set REPRO_DATA_DIR (its mnist/ folder holds the four .gz files)");
-    return;
+    REPRO_SKIP("real MNIST not found: set REPRO_DATA_DIR (its mnist/ folder holds the four .gz files)");
   }
   repro::DataConfig config;
   config.dir = mnist;

@@ -2,6 +2,8 @@
 // divergence and its likely cause for runs that cannot, exit 2 for a malformed --vary.
 #include <catch2/catch.hpp>
 
+#include "support/skip.h"
+
 #include "run_cli.h"
 
 using repro_test::mnist_parent_dir;
@@ -11,8 +13,7 @@ using repro_test::scratch_dir;
 TEST_CASE("repro check passes the tiny config across thread counts 1 and 2") {
   const std::string data = mnist_parent_dir();
   if (data.empty()) {
-    WARN("skipped: no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
-    return;
+    REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
   }
   const auto out = scratch_dir("check_pass");
   auto r = run_repro("REPRO_DATA_DIR='" + data + "'",
@@ -26,8 +27,7 @@ TEST_CASE("repro check passes the tiny config across thread counts 1 and 2") {
 TEST_CASE("repro check fails two different seeds and names the first divergence and the cause") {
   const std::string data = mnist_parent_dir();
   if (data.empty()) {
-    WARN("skipped: no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
-    return;
+    REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
   }
   const auto out = scratch_dir("check_fail");
   auto r = run_repro("REPRO_DATA_DIR='" + data + "'",
@@ -51,8 +51,7 @@ TEST_CASE("repro check with a malformed --vary exits 2 with a one-line fix") {
 TEST_CASE("repro check passes the recipe for 200 steps across thread counts 1 and 2") {
   const std::string data = mnist_parent_dir();
   if (data.empty()) {
-    WARN("skipped: no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
-    return;
+    REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
   }
   auto r = run_repro("REPRO_DATA_DIR='" + data + "'",
                      "check configs/mnist_recipe.yaml --steps 200 --vary threads=1,2 --out '" +

@@ -3,6 +3,8 @@
 // fetch downloads through a local mirror into the cache.
 #include <catch2/catch.hpp>
 
+#include "support/skip.h"
+
 #include "run_cli.h"
 
 #include <unistd.h>
@@ -37,8 +39,7 @@ int count_of(const std::string& text, const std::string& word) {
 TEST_CASE("repro data verify mnist prints OK for the four real files") {
   const std::string root = data_root();
   if (root.empty()) {
-    WARN("real MNIST not found: set REPRO_DATA_DIR (its mnist/ folder holds the four .gz files)");
-    return;
+    REPRO_SKIP("real MNIST not found: set REPRO_DATA_DIR (its mnist/ folder holds the four .gz files)");
   }
   const Ran ran = run_data_cli("REPRO_DATA_DIR='" + root + "'", "data verify mnist");
   INFO(ran.out << ran.err);
@@ -52,8 +53,7 @@ TEST_CASE("repro data verify mnist prints OK for the four real files") {
 TEST_CASE("repro data refuses a corrupt copy of MNIST in verify with exit 1 and when loading with exit 2") {
   const std::string root = data_root();
   if (root.empty()) {
-    WARN("real MNIST not found: set REPRO_DATA_DIR to run this test");
-    return;
+    REPRO_SKIP("real MNIST not found: set REPRO_DATA_DIR to run this test");
   }
   const fs::path copy = fs::temp_directory_path() / ("repro_test_cli_data_corrupt_" + std::to_string(getpid()));
   fs::remove_all(copy);
@@ -96,8 +96,7 @@ TEST_CASE("repro data verify on a folder without the files says MISSING and exit
 TEST_CASE("repro data fetch downloads into the cache through a mirror and verify finds them") {
   const std::string root = data_root();
   if (root.empty()) {
-    WARN("real MNIST not found: set REPRO_DATA_DIR to run this test");
-    return;
+    REPRO_SKIP("real MNIST not found: set REPRO_DATA_DIR to run this test");
   }
   const fs::path cache = fs::temp_directory_path() / ("repro_test_cli_data_cache_" + std::to_string(getpid()));
   fs::remove_all(cache);

@@ -2,6 +2,8 @@
 // and `--resume` completes a run folder bit-identical to the run that was never interrupted.
 #include <catch2/catch.hpp>
 
+#include "support/skip.h"
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -46,8 +48,7 @@ int train_and_interrupt(const std::string& env, const std::string& args, const s
 TEST_CASE("SIGINT writes a checkpoint and exits 130, and --resume matches the uninterrupted run") {
   const std::string data = mnist_parent_dir();
   if (data.empty()) {
-    WARN("skipped: no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
-    return;
+    REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
   }
   const std::string env = "REPRO_DATA_DIR='" + data + "'";
   const auto dir = scratch_dir("interrupt");

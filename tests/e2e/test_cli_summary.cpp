@@ -69,7 +69,7 @@ TEST_CASE("repro summary of a bad config exits 2 with file:line:col") {
   REQUIRE(ran.exit_code == 2);
   REQUIRE(ran.out.empty());
   REQUIRE(ran.err == "repro: " + bad.string() +
-                         ":4:20: model.1.dense.units must be a positive integer (got -3)\n");
+                         ":4:20: model.1.dense.units must be an integer from 1 to 1000000 (got `-3`)\n");
   fs::remove(bad);
 }
 
@@ -77,7 +77,7 @@ TEST_CASE("repro summary with a bad --set, a missing file or no file exits 2") {
   const Ran set = run_summary_cli("summary configs/mnist_recipe.yaml --set training.epochs=0");
   REQUIRE(set.exit_code == 2);
   REQUIRE(set.err ==
-          "repro: --set training.epochs=0: training.epochs must be at least 1 (got 0)\n");
+          "repro: --set training.epochs=0: training.epochs must be an integer from 1 to 1000000 (got `0`)\n");
   const Ran missing = run_summary_cli("summary /nonexistent/config.yaml");
   REQUIRE(missing.exit_code == 2);
   REQUIRE(missing.err.find("/nonexistent/config.yaml") != std::string::npos);

@@ -3,6 +3,8 @@
 // per epoch in a pipe); --quiet prints nothing; bad input exits 2 before training.
 #include <catch2/catch.hpp>
 
+#include "support/skip.h"
+
 #include "run_cli.h"
 
 #include <sys/wait.h>
@@ -34,8 +36,7 @@ TEST_CASE("the tiny config trained twice gives runs that compare --exact calls i
           "[e2e][train]") {
   const std::string data = data_root();
   if (data.empty()) {
-    WARN("skipped: no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
-    return;
+    REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
   }
   const std::string env = "REPRO_DATA_DIR='" + data + "'";
   const fs::path a = work_dir() / "A", b = work_dir() / "B";

@@ -3,6 +3,8 @@
 // the same history as an uninterrupted run, and the run folder holds its three files.
 #include <catch2/catch.hpp>
 
+#include "support/skip.h"
+
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -133,8 +135,7 @@ TEST_CASE("a short training on 2,000 real MNIST images lowers the loss clearly",
   const char* env = std::getenv("REPRO_DATA_DIR");
   const std::string root = env ? env : std::string(REPRO_SOURCE_DIR) + "/../shared/data";
   if (!std::filesystem::exists(root + "/mnist/train-images-idx3-ubyte.gz")) {
-    WARN("skipped: no MNIST under " + root + "/mnist (set REPRO_DATA_DIR)");
-    return;
+    REPRO_SKIP("no MNIST under " + root + "/mnist (set REPRO_DATA_DIR)");
   }
   RunConfig config = test::model_config(
       16, 16, {test::conv(8, 3, Activation::relu), test::pool(2), test::simple(LayerKind::flatten),
