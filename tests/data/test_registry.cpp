@@ -145,6 +145,25 @@ TEST_CASE("fetch downloads through a mirror and deletes a download whose checksu
       CHECK(message.find("REPRO_DATA_DIR") != std::string::npos);
     }
   }
+  SECTION("a download cut short (the real files, truncated): nothing under the final names") {
+    const std::string mnist = real_mnist_dir();
+    if (mnist.empty()) {
+      REPRO_SKIP("real MNIST not found: set REPRO_DATA_DIR to run the download test");
+    }
+    fs::create_directories(root / "short");
+    for (const auto& entry : fs::directory_iterator(mnist)) {
+      if (entry.path().extension() != ".gz") continue;
+      std::ifstream in(entry.path(), std::ios::binary);
+      std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      std::ofstream(root / "short" / entry.path().filename(), std::ios::binary)
+          << bytes.substr(0, bytes.size() / 3);
+    }
+    ScopedEnv mirror("REPRO_DATA_MIRROR", "file://" + (root / "short").string());
+    REQUIRE_THROWS_AS(repro::fetch_dataset("mnist", ""), repro::RuntimeError);
+    int entries = 0;
+    for (auto& e : fs::directory_iterator(cache_dir)) { (void)e; ++entries; }
+    REQUIRE(entries == 0);
+  }
   SECTION("a mirror with the real files: downloaded into the cache, verified, then loaded") {
     const std::string mnist = real_mnist_dir();
     if (mnist.empty()) {
