@@ -6,6 +6,8 @@
 # An input that crashes, leaks, needs over 1 s or over 2 GB lands in $REPRO_FUZZ_WORK/artifacts/
 # (default /tmp/repro-fuzz); minimize it, add it to fuzz/regressions/TARGET/ and ctest replays it.
 # New corpus inputs go to $REPRO_FUZZ_WORK/corpus/TARGET, never into the repository.
+# An InputError message over several lines is a finding too; REPRO_FUZZ_ALLOW_MULTILINE=1 lets a
+# run go past a known one. The build and the runs go under `nice`; REPRO_FUZZ_JOBS=1 build jobs.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -20,7 +22,7 @@ if [ "${1:-}" = "--list" ]; then
   exit 0
 fi
 if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then
-  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 
