@@ -1,6 +1,7 @@
 // Checks on the command line that CLI11 words poorly: integer ranges stated in words, and an
 // unknown command named with the valid ones. Parses no option itself.
 #include <charconv>
+#include <cmath>
 
 #include "commands.h"
 
@@ -22,6 +23,20 @@ CLI::Validator integer_range(int64_t lo, int64_t hi) {
         return "";
       },
       "INT in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+}
+
+CLI::Validator tolerance() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        double value = 0;
+        const char* end = text.data() + text.size();
+        const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+        if (ec != std::errc() || ptr != end || !std::isfinite(value) || value < 0) {
+          return "must be a finite number of at least 0, e.g. 1e-05 (got " + text + ")";
+        }
+        return "";
+      },
+      "NUMBER >= 0");
 }
 
 std::string unknown_command(const CLI::App& app, int argc, char** argv) {

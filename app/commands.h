@@ -13,6 +13,9 @@ namespace repro::app {
 // "must be an integer from 1 to 1000000 (got ...)".
 CLI::Validator integer_range(int64_t lo, int64_t hi);
 
+// A tolerance (--rtol, --atol): a finite number of at least 0.
+CLI::Validator tolerance();
+
 // A word where a command is expected that names none ("repro frobnicate"), or no command where
 // one is needed ("repro data"): the message names the word and lists the valid commands.
 // Empty when the command words are fine.

@@ -178,8 +178,10 @@ void setup_compare(CLI::App& app, int& exit_code) {
                   "history.json or run folder (the reference: tolerance scales with |B|)")
       ->required();
   cmd->add_option("--rtol", options->compare.rtol, "relative tolerance, numpy.allclose")
+      ->check(tolerance())
       ->capture_default_str();
   cmd->add_option("--atol", options->compare.atol, "absolute tolerance, numpy.allclose")
+      ->check(tolerance())
       ->capture_default_str();
   cmd->add_flag(
       "--exact", options->compare.exact,

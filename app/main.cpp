@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
   try {
     const std::string command_error = repro::app::unknown_command(app, argc, argv);
     if (!command_error.empty()) {
-      std::cerr << "repro: " << command_error << "\n";
+      std::cerr << "repro: " << repro::one_line(command_error) << "\n";
       return 2;
     }
     app.parse(argc, argv);
@@ -38,16 +38,16 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "repro: " << e.what() << " (see repro --help)\n";
+    std::cerr << "repro: " << repro::one_line(e.what()) << " (see repro --help)\n";
     return 2;
   } catch (const repro::InputError& e) {
-    std::cerr << "repro: " << e.what() << "\n";
+    std::cerr << "repro: " << repro::one_line(e.what()) << "\n";
     return 2;
   } catch (const repro::RuntimeError& e) {
-    std::cerr << "repro: " << e.what() << "\n";
+    std::cerr << "repro: " << repro::one_line(e.what()) << "\n";
     return 3;
   } catch (const std::exception& e) {
-    std::cerr << "repro: " << e.what() << "\n";
+    std::cerr << "repro: " << repro::one_line(e.what()) << "\n";
     return 3;
   }
   return exit_code;

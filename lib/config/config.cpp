@@ -67,7 +67,7 @@ ConfigNode to_tree(const YAML::Node& node, const std::string& file, const Source
         const std::string key = it->first.Scalar();
         for (const MapEntry& seen : out.entries) {
           if (seen.key == key) {
-            fail_at(key_place, "duplicate key `" + key + "` (first at line " +
+            fail_at(key_place, "duplicate key `" + clipped(key) + "` (first at line " +
                                    std::to_string(seen.key_place.line) + "); remove one of them");
           }
         }

@@ -54,7 +54,7 @@ bool contains(const std::vector<std::string>& words, const std::string& word) {
 std::string shown(const ConfigNode& node) {
   switch (node.type) {
     case Type::scalar:
-      return node.quoted ? "the string \"" + node.scalar + "\"" : "`" + node.scalar + "`";
+      return node.quoted ? "the string \"" + clipped(node.scalar) + "\"" : "`" + clipped(node.scalar) + "`";
     case Type::list: return "a list";
     case Type::map: return "a map";
     default: return "nothing";
@@ -97,7 +97,7 @@ struct Reader {
                  const std::vector<std::string>& valid) {
     for (const MapEntry& entry : map.entries) {
       if (!contains(valid, entry.key)) {
-        fail_at(entry.key_place, "unknown key `" + entry.key + "` in " + where +
+        fail_at(entry.key_place, "unknown key `" + clipped(entry.key) + "` in " + where +
                                      "; valid keys: " + join(valid));
       }
     }
@@ -223,7 +223,7 @@ struct Reader {
     }
     if (name_node) spec.name = canonical_initializer(text(*name_node, path + ".name"));
     if (name_node && !is_known_initializer(spec.name)) {
-      fail_at(name_node->place, "unknown initializer `" + name_node->scalar + "` in " + path +
+      fail_at(name_node->place, "unknown initializer `" + clipped(name_node->scalar) + "` in " + path +
                                     "; valid names: " + join(initializer_names()));
     }
     if (node.type != Type::map) return spec;
@@ -314,7 +314,7 @@ LayerConfig decode_layer(Reader& reader, const ConfigNode& item, int index,
     if (v.key == key) vocabulary = &v;
   }
   if (!vocabulary) {
-    fail_at(key_place, "unknown layer `" + key + "` in " + item_path + "; valid layers: " +
+    fail_at(key_place, "unknown layer `" + clipped(key) + "` in " + item_path + "; valid layers: " +
                            join(known));
   }
 
@@ -429,7 +429,7 @@ void decode_optimizer(Reader& reader, const ConfigNode& node, OptimizerConfig& o
   for (char& c : name) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
   if (name != "adam" && name != "sgd") {
     fail_at(name_node ? name_node->place : node.place,
-            path + ".name must be adam or sgd (got `" + name + "`)");
+            path + ".name must be adam or sgd (got `" + clipped(name) + "`)");
   }
   optimizer.name = name;
   if (node.type != Type::map) return;

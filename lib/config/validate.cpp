@@ -72,7 +72,7 @@ void check_initializer(const RunConfig& config, size_t index, const std::string&
     fail_at(place, key + "." + sub + " " + message);
   };
   if (!is_known_initializer(spec.name)) {
-    fail("name", "is not a known initializer (got `" + spec.name + "`)");
+    fail("name", "is not a known initializer (got `" + clipped(spec.name) + "`)");
   }
   if (spec.seed && *spec.seed < 0) fail("seed", "must be 0 or more");
   if (spec.name == "random_normal" || spec.name == "truncated_normal") {
@@ -150,7 +150,7 @@ void check_layer(const RunConfig& config, size_t index) {
     }
   }
   if (layer.name.empty() || layer.name.find('/') != std::string::npos) {
-    fail("name", "must be a non-empty name without `/` (got `" + layer.name + "`)");
+    fail("name", "must be a non-empty name without `/` (got `" + clipped(layer.name) + "`)");
   }
 }
 
@@ -158,7 +158,7 @@ void check_data(const RunConfig& config) {
   const DataConfig& data = config.data;
   const bool idx = data.dataset == "idx";
   check_value(data.dataset == "mnist" || data.dataset == "fashion_mnist" || idx, config,
-              "data.dataset", "must be mnist, fashion_mnist or idx (got `" + data.dataset + "`)");
+              "data.dataset", "must be mnist, fashion_mnist or idx (got `" + clipped(data.dataset) + "`)");
   const std::vector<std::pair<std::string, std::string>> files = {
       {"train_images", data.train_images}, {"train_labels", data.train_labels},
       {"test_images", data.test_images},   {"test_labels", data.test_labels}};
@@ -205,7 +205,7 @@ void check_training(const RunConfig& config) {
               "must be " + range_text(1, limits::epochs) + " (got " +
                   std::to_string(training.epochs) + ")");
   check_value(optimizer.name == "adam" || optimizer.name == "sgd", config,
-              "training.optimizer.name", "must be adam or sgd (got `" + optimizer.name + "`)");
+              "training.optimizer.name", "must be adam or sgd (got `" + clipped(optimizer.name) + "`)");
   check_value(optimizer.learning_rate > 0, config, "training.optimizer.learning_rate",
               "must be greater than 0");
   if (optimizer.name == "adam") {
@@ -221,11 +221,11 @@ void check_training(const RunConfig& config) {
   }
   check_value(training.loss == "sparse_categorical_crossentropy", config, "training.loss",
               "must be sparse_categorical_crossentropy, the only loss repro trains with (got `" +
-                  training.loss + "`)");
+                  clipped(training.loss) + "`)");
   std::set<std::string> seen;
   for (const std::string& metric : training.metrics) {
     check_value(metric == "accuracy", config, "training.metrics",
-                "may only hold accuracy (got `" + metric + "`)");
+                "may only hold accuracy (got `" + clipped(metric) + "`)");
     check_value(seen.insert(metric).second, config, "training.metrics",
                 "names accuracy twice; keep one");
   }

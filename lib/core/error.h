@@ -22,6 +22,14 @@ class RuntimeError : public std::runtime_error {
 // "FILE:LINE:COL: message" with 1-based line and column; line 0 means "no place known".
 std::string at_place(const std::string& file, int line, int col, const std::string& message);
 
+// `text` with control characters written as escapes (\n, \t, \x01): an error stays one line
+// whatever the input it quotes.
+std::string one_line(const std::string& text);
+
+// `text` cut to about `max_chars` bytes (at a UTF-8 boundary) with its length noted, for quoting
+// user input in messages.
+std::string clipped(const std::string& text, size_t max_chars = 60);
+
 // Throws RuntimeError("what failed (file:line): detail") from the REPRO_CHECK macro.
 [[noreturn]] void fail_check(const char* condition, const char* file, int line,
                              const std::string& detail);

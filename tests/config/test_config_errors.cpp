@@ -193,3 +193,14 @@ TEST_CASE("a config larger than 1 MiB is refused without parsing it") {
                                    " bytes, more than the 1048576 a config may have; is this the "
                                    "right file?");
 }
+
+TEST_CASE("an error quoting hostile text stays one line and short") {
+  const std::string error = config_error("seed: \"a\\nb\"\n" + kModel);
+  REQUIRE(error == "bad.yaml:1:7: seed must be an integer from 0 to 9223372036854775807 (got the "
+                   "string \"a\\nb\")");
+  const std::string long_key = std::string(500, 'k');
+  const std::string unknown = config_error(long_key + ": 1\n" + kModel);
+  REQUIRE(unknown.find('\n') == std::string::npos);
+  REQUIRE(unknown.find(std::string(60, 'k') + "... (500 bytes)` in the config") !=
+          std::string::npos);
+}

@@ -40,6 +40,10 @@ TEST_CASE("integer flags state their range in words, 64-bit overflow included") 
   const auto steps = run_repro("", "check configs/tiny.yaml --steps -3");
   REQUIRE(steps.exit_code == 2);
   REQUIRE(steps.err.find("--steps: must be an integer from 1 to") != std::string::npos);
+  const auto tolerance = run_repro("", "compare a.json b.json --rtol -1");
+  REQUIRE(tolerance.exit_code == 2);
+  REQUIRE(tolerance.err == "repro: --rtol: must be a finite number of at least 0, e.g. 1e-05 "
+                           "(got -1) (see repro --help)\n");
   const auto shape = run_repro("", "initializers --shape 100000,100000");
   REQUIRE(shape.exit_code == 2);
   REQUIRE(shape.err == "repro: --shape '100000,100000': more than 65536 values to print; give a "
