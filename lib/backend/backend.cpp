@@ -1,4 +1,6 @@
-// The backend registry: the one place that knows which backends this build has.
+// The backend registry: the one place that knows which backends this build has. The cuDNN
+// backend is a module that make_cudnn_backend loads on first use, so asking for reference or
+// onednn never maps a CUDA library.
 #include "backend/backend.h"
 
 #include "backend/onednn/onednn_backend.h"

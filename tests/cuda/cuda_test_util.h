@@ -1,6 +1,7 @@
 // Helpers for the [cuda] tests: skip without a device, move vectors to and from a backend,
 // deterministic test data from the run seed stream, and the error measures the tests assert on.
-// No vendor headers here: the tests see the GPU only through the Backend interface.
+// No vendor headers here: the tests see the GPU only through the Backend interface, and reach
+// the cuDNN backend through the module loader like repro does.
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -9,7 +10,9 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <vector>
 
@@ -27,6 +30,13 @@
   } while (0)
 
 namespace repro::test {
+
+// The test binary lives in BUILD/tests and the module beside BUILD/repro, so the loader's own
+// choice (beside the executable) would miss it: name it, unless the caller already did.
+inline const bool kModuleFromBuild = [] {
+  const auto module = std::filesystem::path(REPRO_EXE).parent_path() / "librepro_cudnn.so";
+  return setenv("REPRO_CUDNN_MODULE", module.c_str(), 0) == 0;
+}();
 
 // n floats uniform in [lo, hi), a pure function of `salt` (the seed stream's initializer purpose).
 inline std::vector<float> random_floats(size_t n, uint32_t salt, float lo = -1.0f, float hi = 1.0f) {

@@ -1,6 +1,7 @@
 // Every op of the cuDNN backend against the reference backend: relative error <= 1e-5 where the
 // GPU sums in another order (conv, dense, loss), bit equality where the order is the same
-// (pooling, transposes, dropout, Adam, SGD). Skips with "no CUDA device: skipped" without a GPU.
+// (pooling, transposes, dropout, Adam, SGD). Without a GPU each prints "REPRO_SKIPPED: no CUDA
+// device" and ctest reports it skipped.
 #include "cuda_test_util.h"
 
 #include <string>

@@ -1,7 +1,8 @@
 // The GPU backend: device memory, the op factories (conv2d on cuDNN, dense on cuBLAS, max pool on
 // own kernels) and the element ops on repro's kernels, all on one stream (the default one).
 // It does not pick a GPU: it uses the current device (CUDA_VISIBLE_DEVICES chooses).
-#include "backend/cudnn/cudnn_backend.h"
+// Built into librepro_cudnn.so; repro reaches it only through the entry point at the end.
+#include "backend/cudnn/module.h"
 
 #include <charconv>
 #include <cmath>
@@ -212,9 +213,11 @@ class CudnnBackend final : public Backend {
   DeviceBuffer block_sums_;     // (2, BLOCKS) double: loss sums, correct counts
 };
 
-}  // namespace
+std::unique_ptr<Backend> create_backend(const BackendOptions& options) {
+  return std::make_unique<CudnnBackend>(options);
+}
 
-int cuda_device_count() {
+int count_devices() {
   int devices = 0;
   if (cudaGetDeviceCount(&devices) != cudaSuccess) {
     cudaGetLastError();
@@ -223,8 +226,12 @@ int cuda_device_count() {
   return devices;
 }
 
-std::unique_ptr<Backend> make_cudnn_backend(const BackendOptions& options) {
-  return std::make_unique<CudnnBackend>(options);
-}
+constexpr cudnn_module::Table kTable{cudnn_module::kInterfaceVersion, &create_backend,
+                                     &count_devices};
 
+}  // namespace
 }  // namespace repro
+
+extern "C" const repro::cudnn_module::Table* repro_cudnn_module(int interface_version) {
+  return interface_version == repro::cudnn_module::kInterfaceVersion ? &repro::kTable : nullptr;
+}
