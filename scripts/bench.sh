@@ -50,12 +50,6 @@ if [ "$limit" -gt 0 ]; then
   limit_args=(--set "data.limit=$limit")
   peer_limit_args=(--limit "$limit")
 fi
-# A CUDA build maps cuDNN and cuBLAS at startup (about 215 MB of RSS before any work); say so,
-# since the CPU numbers below then include it.
-if ldd "$build/repro" | grep -q libcudnn; then
-  echo "note: this build links CUDA; RSS includes its libraries (about 215 MB here)."
-  echo "      For CPU-only numbers: REPRO_BUILD_DIR=build-cpu REPRO_CMAKE_ARGS=-DREPRO_WITH_CUDA=OFF scripts/bench.sh"
-fi
 printf '%-34s %10s %10s %9s %9s\n' "run" "s/epoch" "images/s" "RSS MB" "test acc"
 bench_repro() {  # label, threads, determinism
   local label=$1 threads=$2 det=$3 out=$work/run_$1

@@ -87,13 +87,13 @@ for lib in "$arch_lib"/*.so*; do
 done
 export LD_LIBRARY_PATH=$cudnn_root/lib:$device/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 say "$(ls "$device/lib" | wc -l) carried libraries on LD_LIBRARY_PATH"
-ldd "$build/repro" | grep -E 'not found' && fail "unresolved libraries (above)"
+ldd "$build/repro" "$build/librepro_cudnn.so" | grep -E 'not found' && fail "unresolved libraries (above)"
 end
 
 begin "[cuda] tests"
 "$build/tests/test_cuda" "[cuda]" --durations yes 2>&1 | tee "$logs/test_cuda.log" | grep -E '^[0-9.]+ s:|passed|failed|FAILED' || true
 grep -q 'All tests passed' "$logs/test_cuda.log" || { cat "$logs/test_cuda.log" | tail -60; fail "[cuda] tests"; }
-if grep -q 'no CUDA device: skipped' "$logs/test_cuda.log"; then fail "the [cuda] tests saw no device"; fi
+if grep -q 'REPRO_SKIPPED: no CUDA device' "$logs/test_cuda.log"; then fail "the [cuda] tests saw no device"; fi
 end
 
 export REPRO_DATA_DIR=$device/data

@@ -42,13 +42,22 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void threefry_block
 
 }  // namespace
 
-void dropout_range(const float* x, float* y, size_t begin, size_t end, StreamKey key, float rate) {
+void dropout_range(const float* x, float* y, size_t begin, size_t end, StreamKey key, float rate,
+                   uint64_t* mask) {
   const float scale = 1.0f / (1.0f - rate);
   uint32_t bits0[kBlock], bits1[kBlock];
+  // keep(i) for every element, written to y and (when asked) to the mask.
+  auto put = [&](size_t i, bool keep) {
+    y[i] = keep ? x[i] * scale : 0.0f;
+    if (mask) {
+      const uint64_t bit = uint64_t{1} << (i & 63);
+      mask[i >> 6] = keep ? mask[i >> 6] | bit : mask[i >> 6] & ~bit;
+    }
+  };
   size_t i = begin;
   // An odd start: its pair partner lies before the range; do it alone.
   if (i < end && (i & 1)) {
-    y[i] = dropout_keep(key, i, rate) ? x[i] * scale : 0.0f;
+    put(i, dropout_keep(key, i, rate));
     ++i;
   }
   while (end - i >= 2) {
@@ -59,12 +68,27 @@ void dropout_range(const float* x, float* y, size_t begin, size_t end, StreamKey
         std::min<uint64_t>({kBlock, (end - i) / 2, high_end - pair}));
     threefry_block(key.k0, key.k1, static_cast<uint32_t>(pair), static_cast<uint32_t>(pair >> 32),
                    count, bits0, bits1);
-    for (size_t t = 0; t < count; ++t, i += 2) {
-      y[i] = bits_to_unit_float(bits0[t]) >= rate ? x[i] * scale : 0.0f;
-      y[i + 1] = bits_to_unit_float(bits1[t]) >= rate ? x[i + 1] * scale : 0.0f;
+    if (!mask) {
+      for (size_t t = 0; t < count; ++t, i += 2) {
+        y[i] = bits_to_unit_float(bits0[t]) >= rate ? x[i] * scale : 0.0f;
+        y[i + 1] = bits_to_unit_float(bits1[t]) >= rate ? x[i + 1] * scale : 0.0f;
+      }
+    } else {
+      for (size_t t = 0; t < count; ++t, i += 2) {
+        put(i, bits_to_unit_float(bits0[t]) >= rate);
+        put(i + 1, bits_to_unit_float(bits1[t]) >= rate);
+      }
     }
   }
-  if (i < end) y[i] = dropout_keep(key, i, rate) ? x[i] * scale : 0.0f;
+  if (i < end) put(i, dropout_keep(key, i, rate));
+}
+
+void dropout_masked(const float* dy, float* dx, size_t begin, size_t end, const uint64_t* mask,
+                    float rate) {
+  const float scale = 1.0f / (1.0f - rate);
+  for (size_t i = begin; i < end; ++i) {
+    dx[i] = (mask[i >> 6] >> (i & 63)) & 1 ? dy[i] * scale : 0.0f;
+  }
 }
 
 }  // namespace repro

@@ -5,12 +5,21 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "rng/seed_stream.h"
 
 namespace repro {
 
 // y[i] = keep(i) ? x[i] * (1 / (1 - rate)) : 0 for i in [begin, end); x may equal y.
-void dropout_range(const float* x, float* y, size_t begin, size_t end, StreamKey key, float rate);
+// With `mask`, also stores keep(i) as bit i % 64 of mask[i / 64]; begin must then be a multiple
+// of 64 (so ranges on different threads write different words).
+void dropout_range(const float* x, float* y, size_t begin, size_t end, StreamKey key, float rate,
+                   uint64_t* mask = nullptr);
+
+// The backward from a stored mask: dx[i] = bit i ? dy[i] * (1 / (1 - rate)) : 0 for i in
+// [begin, end); the same bits as dropout_range on dy, without drawing them again.
+void dropout_masked(const float* dy, float* dx, size_t begin, size_t end, const uint64_t* mask,
+                    float rate);
 
 }  // namespace repro

@@ -192,6 +192,23 @@ TEST_CASE("onednn element-wise ops, loss and optimizers equal the reference bitw
     r.insert(r.end(), g.begin(), g.end());
     return r;
   });
+  // The oneDNN backward reuses the forward's stored mask: with two layers' masks interleaved, and
+  // for a key whose forward it never saw (drawn again), the bits stay the reference's.
+  both([&](Backend& bk) {
+    Array in = test::to_backend(bk, x), out = bk.alloc(count), back = bk.alloc(count);
+    const StreamKey a = derive_key(42, Purpose::dropout, 1, 5), b = derive_key(42, Purpose::dropout, 2, 5);
+    const StreamKey unseen = derive_key(42, Purpose::dropout, 9, 9);
+    bk.dropout_forward(in.data(), out.data(), count, a, 0.5f);
+    bk.dropout_forward(in.data(), out.data(), count - 3, b, 0.125f);
+    std::vector<float> r;
+    for (const auto& [key, n, rate] : {std::tuple{a, count, 0.5f}, std::tuple{b, count - 3, 0.125f},
+                                       std::tuple{unseen, count, 0.5f}}) {
+      bk.dropout_backward(in.data(), back.data(), n, key, rate);
+      std::vector<float> g = test::to_host(bk, back);
+      r.insert(r.end(), g.begin(), g.begin() + static_cast<long>(n));
+    }
+    return r;
+  });
   both([&](Backend& bk) {
     std::vector<float> logits = test::random_tensor(6 * 10, 502, -4, 4);
     std::vector<int32_t> labels = {0, 9, 3, 3, 7, 1};

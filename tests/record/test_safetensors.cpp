@@ -55,8 +55,11 @@ TEST_CASE("safetensors round trip keeps names, shapes, values, order and metadat
   for (size_t i = 0; i < tensors.size(); ++i) {
     CHECK(back[i].name == tensors[i].name);
     CHECK(back[i].shape == tensors[i].shape);
-    CHECK(std::memcmp(back[i].data.data(), tensors[i].data.data(), tensors[i].data.size() * 4) ==
-          0);
+    REQUIRE(back[i].data.size() == tensors[i].data.size());
+    // memcmp of an empty tensor's null pointer is undefined, so compare only what is there.
+    CHECK((tensors[i].data.empty() ||
+           std::memcmp(back[i].data.data(), tensors[i].data.data(), tensors[i].data.size() * 4) ==
+               0));
   }
   CHECK(metadata == std::map<std::string, std::string>{{"format", "pt"}, {"step", "938"}});
   fs::remove(path);

@@ -5,8 +5,10 @@
 
 #include <omp.h>
 
+#include <array>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #include "backend/onednn/onednn_ops.h"
 #include "backend/reference/reference_ops.h"
@@ -106,16 +108,38 @@ class OnednnBackend : public Backend {
     for (int b = 0; b < n; b++)
       reference::nhwc_to_nchw(x + size_t(b) * c * hw, y + size_t(b) * c * hw, 1, c, hw);
   }
+  // The forward keeps its mask (1 bit an element) so the backward of the same key is a masked
+  // scale instead of a second threefry pass; a key whose mask is gone is drawn again (the same
+  // bits either way).
   void dropout_forward(const float* x, float* y, size_t count, StreamKey key,
                        float rate) override {
     ctx_->use_threads();
+    DropoutMask& mask = masks_[next_mask_];
+    next_mask_ = (next_mask_ + 1) % masks_.size();
+    mask.key = key;
+    mask.count = count;
+    mask.rate = rate;
+    mask.bits.resize((count + 63) / 64);
+    uint64_t* bits = mask.bits.data();
     long blocks = long((count + kBlock - 1) / kBlock);
 #pragma omp parallel for schedule(static)
     for (long i = 0; i < blocks; i++)
-      dropout_range(x, y, i * kBlock, std::min(count, (i + 1) * kBlock), key, rate);
+      dropout_range(x, y, i * kBlock, std::min(count, (i + 1) * kBlock), key, rate, bits);
   }
   void dropout_backward(const float* dy, float* dx, size_t count, StreamKey key,
                         float rate) override {
+    for (const DropoutMask& mask : masks_) {
+      if (mask.count == count && mask.rate == rate && mask.key.k0 == key.k0 &&
+          mask.key.k1 == key.k1 && !mask.bits.empty()) {
+        ctx_->use_threads();
+        const uint64_t* bits = mask.bits.data();
+        long blocks = long((count + kBlock - 1) / kBlock);
+#pragma omp parallel for schedule(static)
+        for (long i = 0; i < blocks; i++)
+          dropout_masked(dy, dx, i * kBlock, std::min(count, (i + 1) * kBlock), bits, rate);
+        return;
+      }
+    }
     dropout_forward(dy, dx, count, key, rate);  // the same mask and scale, applied to dy
   }
   LossSums softmax_cross_entropy(const float* logits, const int32_t* labels, int n, int k,
@@ -133,7 +157,17 @@ class OnednnBackend : public Backend {
   }
 
  private:
+  // A dropout forward's keep bits, for its backward.
+  struct DropoutMask {
+    StreamKey key;
+    size_t count = 0;
+    float rate = 0;
+    std::vector<uint64_t> bits;  // bit i % 64 of word i / 64: element i kept
+  };
+
   std::shared_ptr<const Context> ctx_;
+  std::array<DropoutMask, 8> masks_;  // the last 8 forwards (one per dropout layer of a step)
+  size_t next_mask_ = 0;
 };
 
 }  // namespace
