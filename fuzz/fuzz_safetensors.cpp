@@ -15,10 +15,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::map<std::string, std::string> metadata;
     for (const repro::NamedTensor& t : repro::parse_safetensors(bytes, "fuzz.safetensors", &metadata)) {
       uint64_t count = 1;
+      bool overflow = false, empty = false;
       for (int64_t d : t.shape) {
         if (d < 0) repro_fuzz::finding("an accepted tensor has a negative dimension");
-        count *= static_cast<uint64_t>(d);
+        empty = empty || d == 0;
+        overflow = overflow || __builtin_mul_overflow(count, static_cast<uint64_t>(d), &count);
       }
+      if (empty) count = 0;
+      if (overflow && !empty) repro_fuzz::finding("an accepted tensor's shape overflows 64 bits");
       if (count != t.data.size()) {
         repro_fuzz::finding("an accepted tensor's data disagrees with its shape");
       }
