@@ -45,6 +45,8 @@ inline CliResult run_repro(const std::string& env, const std::string& args) {
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   result.out = slurp_file(dir / "out");
   result.err = slurp_file(dir / "err");
+  std::error_code ignore;
+  std::filesystem::remove_all(dir, ignore);
   return result;
 }
 
