@@ -12,6 +12,35 @@
 
 namespace repro {
 
+void Backend::image_dropout_forward(const float* x, float* y, int n, int c, int hw, int block,
+                                    StreamKey key, float rate) {
+  REPRO_CHECK(block == 1, name() + " backend: dropout on channel blocks is not supported");
+  dropout_forward(x, y, size_t(n) * c * hw, key, rate);
+}
+
+void Backend::image_dropout_backward(const float* dy, float* dx, int n, int c, int hw, int block,
+                                     StreamKey key, float rate) {
+  REPRO_CHECK(block == 1, name() + " backend: dropout on channel blocks is not supported");
+  dropout_backward(dy, dx, size_t(n) * c * hw, key, rate);
+}
+
+// Plain index ((i * C + ch) * HW + p) sits at ((i * C / b + ch / b) * HW + p) * b + ch % b.
+void plain_to_channel_blocks(const float* x, float* y, int n, int c, int hw, int block) {
+  REPRO_CHECK(block > 0 && c % block == 0, "channel block must divide the channel count");
+  for (size_t g = 0; g < size_t(n) * c / block; g++)
+    for (size_t l = 0; l < size_t(block); l++)
+      for (size_t p = 0; p < size_t(hw); p++)
+        y[(g * hw + p) * block + l] = x[(g * block + l) * hw + p];
+}
+
+void channel_blocks_to_plain(const float* x, float* y, int n, int c, int hw, int block) {
+  REPRO_CHECK(block > 0 && c % block == 0, "channel block must divide the channel count");
+  for (size_t g = 0; g < size_t(n) * c / block; g++)
+    for (size_t l = 0; l < size_t(block); l++)
+      for (size_t p = 0; p < size_t(hw); p++)
+        y[(g * block + l) * hw + p] = x[(g * hw + p) * block + l];
+}
+
 std::unique_ptr<Backend> make_backend(const std::string& name, const BackendOptions& options) {
   if (name == "reference") return make_reference_backend(options);
   if (name == "onednn") return make_onednn_backend(options);

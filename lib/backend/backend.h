@@ -1,8 +1,11 @@
 // The op interface every backend implements: reference (naive loops, the oracle), onednn (CPU),
 // cudnn (GPU). Backends own kernels and memory; they never see YAML, seeds or layers.
 //
-// Layout at this interface is always plain: activations NCHW, conv weights (K, C, R, S), dense
-// weights (OUT, IN). A backend may use other layouts inside an op (oneDNN blocked formats).
+// Layout at this interface is plain: activations NCHW, conv weights (K, C, R, S), dense weights
+// (OUT, IN); a backend may use other layouts inside an op. One exception, asked for explicitly:
+// between two image ops (conv, max pool, image dropout) an activation and its gradient may stay
+// in channel blocks of b = channel_block(C), i.e. (N, C/b, H, W, b), where the backend's kernels
+// run without a layout change; the geometries and image_dropout_* say which layout each side has.
 // Every float* argument points to memory from this backend's alloc() (device memory for CUDA).
 //
 // Gradient contract: every op ASSIGNS its outputs (dx, dw, db); nothing accumulates. An op
@@ -40,6 +43,7 @@ struct ConvGeometry {
   int oh = 0, ow = 0;                    // output (N, K, OH, OW)
   bool bias = true;
   bool relu = false;                     // y = relu(conv + b) when set
+  int x_block = 1, y_block = 1;          // channel blocks of x and dx, of y and dy (1: plain)
 };
 
 struct PoolGeometry {
@@ -48,6 +52,7 @@ struct PoolGeometry {
   int stride_h = 2, stride_w = 2;
   int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;  // padded cells never win
   int oh = 0, ow = 0;                    // output (N, C, OH, OW)
+  int x_block = 1, y_block = 1;          // channel blocks of x and dx, of y and dy (1: plain)
 };
 
 struct DenseGeometry {
@@ -108,6 +113,10 @@ class Backend {
   virtual std::string describe() const = 0;  // versions, ISA / GPU, for run.json
 
   virtual Array alloc(size_t n) = 0;  // zero-filled
+
+  // The channel block b this backend's image ops run fastest on for c channels: 1 (plain NCHW,
+  // the default) or a divisor of c; activations between two image ops are then (N, C/b, H, W, b).
+  virtual int channel_block(int c) const { return 1; }
   virtual void upload(const float* host, float* dst, size_t n) = 0;
   virtual void download(const float* src, float* host, size_t n) = 0;
 
@@ -129,6 +138,13 @@ class Backend {
                                float rate) = 0;
   virtual void dropout_backward(const float* dy, float* dx, size_t count, StreamKey key,
                                 float rate) = 0;
+  // The same dropout on an image (N, C, HW) held in channel blocks of `block`: every value gets
+  // the keep bit of its plain NCHW index, so the result is dropout_forward's, permuted. The
+  // default serves backends whose channel_block() is always 1.
+  virtual void image_dropout_forward(const float* x, float* y, int n, int c, int hw, int block,
+                                     StreamKey key, float rate);
+  virtual void image_dropout_backward(const float* dy, float* dx, int n, int c, int hw, int block,
+                                      StreamKey key, float rate);
 
   // Softmax cross-entropy from logits (N,K) and host labels (N); when dlogits is not null it
   // gets (softmax - onehot) * grad_scale (grad_scale = 1/N for a batch mean).
@@ -144,6 +160,11 @@ class Backend {
   virtual void sgd_update(float* w, const float* g, float* velocity, size_t n,
                           const SgdParams& p) = 0;
 };
+
+// Host-side layout changes between plain (N, C, HW) and channel blocks of `block` (C % block
+// == 0): for host reads of blocked activations (traces) and for tests.
+void plain_to_channel_blocks(const float* x, float* y, int n, int c, int hw, int block);
+void channel_blocks_to_plain(const float* x, float* y, int n, int c, int hw, int block);
 
 struct BackendOptions {
   int threads = 0;            // 0: all cores

@@ -150,6 +150,7 @@ class Conv2dLayer : public Layer {
   }
 
   const char* kind() const override { return "conv"; }
+  bool takes_channel_blocks() const override { return true; }
   std::vector<Parameter*> parameters() override {
     if (geometry_.bias) return {&kernel_, &bias_};
     return {&kernel_};
@@ -169,6 +170,8 @@ class Conv2dLayer : public Layer {
     if (!slot) {
       ConvGeometry g = geometry_;
       g.n = n;
+      g.x_block = in_block_;
+      g.y_block = out_block_;
       slot = backend_.make_conv2d(g);
     }
     return *slot;
@@ -204,6 +207,7 @@ class MaxPool2dLayer : public Layer {
   }
 
   const char* kind() const override { return "pool"; }
+  bool takes_channel_blocks() const override { return true; }
   void forward(const float* x, float* y, int n, const ForwardContext&) override {
     op(n).forward(x, y);
   }
@@ -217,6 +221,8 @@ class MaxPool2dLayer : public Layer {
     if (!slot) {
       PoolGeometry g = geometry_;
       g.n = n;
+      g.x_block = in_block_;
+      g.y_block = out_block_;
       slot = backend_.make_max_pool2d(g);
     }
     return *slot;
@@ -238,16 +244,26 @@ class DropoutLayer : public Layer {
 
   const char* kind() const override { return "dropout"; }
   bool identity_in_eval() const override { return true; }
+  bool takes_channel_blocks() const override { return !in_.flat; }
 
-  // The mask is keyed by (layer index, global step, element): the same on every backend and
-  // for any thread count.
+  // The mask is keyed by (layer index, global step, plain NCHW element): the same on every
+  // backend, layout and thread count. Input and output share one layout (the model sees to it).
   void forward(const float* x, float* y, int n, const ForwardContext& ctx) override {
     key_ = derive_key(ctx.seed, Purpose::dropout, static_cast<uint32_t>(index_),
                       static_cast<uint32_t>(ctx.global_step));
-    backend_.dropout_forward(x, y, in_.size() * n, key_, rate_);
+    if (in_block_ > 1) {
+      backend_.image_dropout_forward(x, y, n, in_.c, in_.h * in_.w, in_block_, key_, rate_);
+    } else {
+      backend_.dropout_forward(x, y, in_.size() * n, key_, rate_);
+    }
   }
   void backward(const float*, const float*, float* dy, float* dx, int n) override {
-    if (dx) backend_.dropout_backward(dy, dx, in_.size() * n, key_, rate_);
+    if (!dx) return;
+    if (in_block_ > 1) {
+      backend_.image_dropout_backward(dy, dx, n, in_.c, in_.h * in_.w, in_block_, key_, rate_);
+    } else {
+      backend_.dropout_backward(dy, dx, in_.size() * n, key_, rate_);
+    }
   }
 
  private:

@@ -57,6 +57,14 @@ class Layer {
   virtual bool identity_in_eval() const { return false; }
   // The op kind for profiling: "conv", "pool", "dense", "dropout", "flatten", "gap".
   virtual const char* kind() const = 0;
+  // Image layers whose ops read and write channel blocks (conv, max pool, dropout on images).
+  virtual bool takes_channel_blocks() const { return false; }
+  // The channel blocks of x/dx and y/dy (1: plain NCHW); the model sets them before the first
+  // forward, only where takes_channel_blocks().
+  void set_channel_blocks(int in_block, int out_block) {
+    in_block_ = in_block;
+    out_block_ = out_block;
+  }
 
   // y (N, out) from x (N, in), both backend memory.
   virtual void forward(const float* x, float* y, int n, const ForwardContext& ctx) = 0;
@@ -66,6 +74,7 @@ class Layer {
  protected:
   std::string name_;
   FeatureShape in_, out_;
+  int in_block_ = 1, out_block_ = 1;
 };
 
 // Draws the Keras seed for each initializer: its own seed, else the run's seed stream.

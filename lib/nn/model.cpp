@@ -63,6 +63,26 @@ Model::Model(const RunConfig& config, Backend& backend, int max_batch)
                                   shape.str()));
   classes_ = shape.c;
 
+  // Channel blocks between image layers: where both neighbours take them, in the backend's
+  // block for that channel count. A layer that is the identity in evaluation (dropout) is
+  // skipped then, so it needs one layout on both sides: plain wherever they disagree.
+  blocks_.assign(layers_.size() + 1, 1);
+  for (size_t i = 1; i < layers_.size(); ++i) {
+    if (layers_[i - 1]->takes_channel_blocks() && layers_[i]->takes_channel_blocks())
+      blocks_[i] = backend.channel_block(layers_[i]->in_shape().c);
+  }
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (size_t i = 0; i < layers_.size(); ++i) {
+      if (layers_[i]->identity_in_eval() && blocks_[i] != blocks_[i + 1]) {
+        blocks_[i] = blocks_[i + 1] = 1;
+        changed = true;
+      }
+    }
+  }
+  for (size_t i = 0; i < layers_.size(); ++i)
+    layers_[i]->set_channel_blocks(blocks_[i], blocks_[i + 1]);
+
   acts_.push_back(backend.alloc(input_.size() * max_batch));
   grads_.push_back(Array());
   for (const auto& layer : layers_) {
@@ -103,6 +123,19 @@ void Model::backward(int n) {
     layer.backward(acts_[i].data(), acts_[i + 1].data(), grads_[i + 1].data(), dx, n);
     op_times_[std::string(layer.kind()) + " bwd"] += seconds_since(start);
   }
+}
+
+const float* Model::plain(const Array& a, size_t boundary, Array& view) const {
+  const int block = blocks_[boundary];
+  if (block == 1) return a.data();
+  const FeatureShape& shape = layers_[boundary]->in_shape();
+  std::vector<float> blocked(a.size()), host(a.size());
+  backend_.download(a.data(), blocked.data(), a.size());
+  channel_blocks_to_plain(blocked.data(), host.data(), max_batch_, shape.c, shape.h * shape.w,
+                          block);
+  if (view.size() != a.size()) view = backend_.alloc(a.size());
+  backend_.upload(host.data(), view.data(), host.size());
+  return view.data();
 }
 
 std::vector<HostTensor> Model::export_weights() const {

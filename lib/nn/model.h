@@ -44,9 +44,12 @@ class Model {
   void backward(int n);
 
   // Layer i's output (N, out_i) and its gradient from the last training step, in backend memory
-  // (for the divergence trace; the gradient may have been used as scratch by the layer).
-  const float* layer_output(size_t i) const { return acts_[i + 1].data(); }
-  const float* layer_output_grad(size_t i) const { return grads_[i + 1].data(); }
+  // and plain layout (for the divergence trace; the gradient may have been used as scratch by
+  // the layer). A blocked buffer is converted into a scratch copy, valid until the next call.
+  const float* layer_output(size_t i) const { return plain(acts_[i + 1], i + 1, output_view_); }
+  const float* layer_output_grad(size_t i) const { return plain(grads_[i + 1], i + 1, grad_view_); }
+  // The channel block of layer i's input (1: plain), chosen at construction.
+  int channel_block(size_t i) const { return blocks_[i]; }
 
   // Weights in Keras layout, in parameters() order; import checks names and shapes.
   std::vector<HostTensor> export_weights() const;
@@ -67,6 +70,11 @@ class Model {
   std::vector<Parameter*> parameters_;
   std::vector<Array> acts_;   // acts_[i]: input of layer i (N, in_i); acts_.back(): logits
   std::vector<Array> grads_;  // grads_[i]: dL/d acts_[i]; grads_[0] unused (empty)
+  // blocks_[i]: the channel block of acts_[i] and grads_[i]: the backend's channel_block(C)
+  // between two layers that take channel blocks, else 1 (plain).
+  std::vector<int> blocks_;
+  mutable Array output_view_, grad_view_;  // plain copies for layer_output(_grad)
+  const float* plain(const Array& a, size_t boundary, Array& view) const;
   int last_train_n_ = -1;
   OpTimes op_times_;
 };

@@ -48,7 +48,7 @@ void dropout_range(const float* x, float* y, size_t begin, size_t end, StreamKey
   uint32_t bits0[kBlock], bits1[kBlock];
   // keep(i) for every element, written to y and (when asked) to the mask.
   auto put = [&](size_t i, bool keep) {
-    y[i] = keep ? x[i] * scale : 0.0f;
+    if (y) y[i] = keep ? x[i] * scale : 0.0f;
     if (mask) {
       const uint64_t bit = uint64_t{1} << (i & 63);
       mask[i >> 6] = keep ? mask[i >> 6] | bit : mask[i >> 6] & ~bit;
@@ -74,9 +74,25 @@ void dropout_range(const float* x, float* y, size_t begin, size_t end, StreamKey
         y[i + 1] = bits_to_unit_float(bits1[t]) >= rate ? x[i + 1] * scale : 0.0f;
       }
     } else {
+      // begin is a multiple of 64 and i even: the bits of a word are gathered in a register
+      // and stored once (a read-modify-write per element was most of the masked forward).
+      uint64_t word = 0;
       for (size_t t = 0; t < count; ++t, i += 2) {
-        put(i, bits_to_unit_float(bits0[t]) >= rate);
-        put(i + 1, bits_to_unit_float(bits1[t]) >= rate);
+        const bool keep0 = bits_to_unit_float(bits0[t]) >= rate;
+        const bool keep1 = bits_to_unit_float(bits1[t]) >= rate;
+        if (y) {
+          y[i] = keep0 ? x[i] * scale : 0.0f;
+          y[i + 1] = keep1 ? x[i + 1] * scale : 0.0f;
+        }
+        word |= (uint64_t{keep0} | uint64_t{keep1} << 1) << (i & 63);
+        if (((i + 2) & 63) == 0) {
+          mask[i >> 6] = word;
+          word = 0;
+        }
+      }
+      if (i & 63) {  // a word left part-way: keep its bits beyond i
+        const uint64_t done = (uint64_t{1} << (i & 63)) - 1;
+        mask[i >> 6] = (mask[i >> 6] & ~done) | word;
       }
     }
   }

@@ -13,7 +13,8 @@ namespace repro {
 
 // y[i] = keep(i) ? x[i] * (1 / (1 - rate)) : 0 for i in [begin, end); x may equal y.
 // With `mask`, also stores keep(i) as bit i % 64 of mask[i / 64]; begin must then be a multiple
-// of 64 (so ranges on different threads write different words).
+// of 64 (so ranges on different threads write different words). With y null (and a mask) only
+// the mask is written: for layouts that apply it away from the plain order.
 void dropout_range(const float* x, float* y, size_t begin, size_t end, StreamKey key, float rate,
                    uint64_t* mask = nullptr);
 

@@ -150,6 +150,56 @@ TEST_CASE("onednn and reference agree on a whole-model forward and backward with
   }
 }
 
+TEST_CASE("onednn keeps channel blocks between image layers and shows plain layer outputs",
+          "[model][onednn][layout]") {
+  // 32 filters: the recipe's channel count. The last dropout sits between a conv and flatten,
+  // so both its sides stay plain.
+  const RunConfig config = test::model_config(
+      16, 16,
+      {conv(32, 3, Activation::relu), pool(2), dropout(0.2), conv(32, 3, Activation::relu),
+       dropout(0.3), simple(LayerKind::flatten), dense(10, Activation::softmax)});
+  auto reference = make_backend("reference", BackendOptions{1, true});
+  auto onednn = make_backend("onednn", BackendOptions{2, true});
+  const int n = 9;
+  Model a(config, *reference, n), b(config, *onednn, n);
+  const int block = onednn->channel_block(32);
+  CHECK(b.channel_block(0) == 1);  // the host's input
+  for (size_t i = 1; i <= 3; ++i) CHECK(b.channel_block(i) == block);
+  CHECK(b.channel_block(4) == 1);
+  CHECK(b.channel_block(5) == 1);
+  for (size_t i = 0; i <= b.layers().size(); ++i) CHECK(a.channel_block(i) == 1);
+
+  const std::vector<float> x = test::random_floats(a.input_shape().size() * n, 4, 0.0f, 1.0f);
+  std::vector<int32_t> y(n);
+  for (int i = 0; i < n; ++i) y[i] = i % 10;
+  ForwardContext ctx{true, 5, 3};
+  reference->softmax_cross_entropy(a.forward(x.data(), n, ctx), y.data(), n, 10, a.dlogits(),
+                                   1.0f / n);
+  onednn->softmax_cross_entropy(b.forward(x.data(), n, ctx), y.data(), n, 10, b.dlogits(),
+                                1.0f / n);
+  a.backward(n);
+  b.backward(n);
+  for (size_t i = 0; i < a.layers().size(); ++i) {
+    const size_t count = a.layers()[i]->out_shape().size() * n;
+    INFO(a.layers()[i]->name());
+    CHECK(relative_error(download(*onednn, b.layer_output(i), count),
+                         download(*reference, a.layer_output(i), count)) <= 1e-5);
+    const std::string kind = a.layers()[i]->kind();
+    if (kind == "pool" || kind == "dropout") {
+      // Conv and dense layers may use the gradient at their output as scratch (the relu mask),
+      // each backend its own way; pool and dropout leave it as it came.
+      CHECK(relative_error(download(*onednn, b.layer_output_grad(i), count),
+                           download(*reference, a.layer_output_grad(i), count)) <= 1e-5);
+    }
+  }
+  for (size_t i = 0; i < a.parameters().size(); ++i) {
+    INFO(a.parameters()[i]->name);
+    CHECK(relative_error(download(*onednn, b.parameters()[i]->grad.data(), b.parameters()[i]->size()),
+                         download(*reference, a.parameters()[i]->grad.data(),
+                                  a.parameters()[i]->size())) <= 1e-5);
+  }
+}
+
 TEST_CASE("weights export in Keras layout, named like Keras, and import back", "[model]") {
   const RunConfig config = test::model_config(
       5, 5, {conv(2, 3, Activation::relu), conv(3, 2, Activation::relu), simple(LayerKind::flatten),

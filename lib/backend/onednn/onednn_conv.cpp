@@ -1,6 +1,7 @@
 // 2-D convolution on oneDNN: forward with bias and relu as a post-op, backward-data and
 // backward-weights (with bias), primitives built once per geometry with format_tag::any so
-// oneDNN picks its blocked jit layouts; reorders only at the plain NCHW / (K,C,R,S) edges.
+// oneDNN picks its blocked jit layouts; reorders only at the plain edges: weights, and the
+// activations the caller keeps plain (a side given in channel blocks is handed over as is).
 // Deterministic mode splits the weight-gradient batch sum into fixed micro-batches.
 #include <omp.h>
 
@@ -22,11 +23,11 @@ struct ConvDescs {
   memory::dims strides, pad_l, pad_r;
 };
 
-ConvDescs conv_descs(const ConvGeometry& g, int n, bool any_activations) {
+// A plain side lets oneDNN choose (format any, reordered at the edge); a blocked side is fixed.
+ConvDescs conv_descs(const ConvGeometry& g, int n) {
   ConvDescs d;
-  tag act = any_activations ? tag::any : tag::nchw;
-  d.src = plain_desc({n, g.c, g.h, g.w}, act);
-  d.dst = plain_desc({n, g.k, g.oh, g.ow}, act);
+  d.src = plain_desc({n, g.c, g.h, g.w}, g.x_block == 1 ? tag::any : image_tag(g.x_block));
+  d.dst = plain_desc({n, g.k, g.oh, g.ow}, g.y_block == 1 ? tag::any : image_tag(g.y_block));
   d.weights = plain_desc({g.k, g.c, g.r, g.s}, tag::any);
   d.bias = g.bias ? plain_desc({g.k}, tag::x) : memory::desc();
   d.strides = {g.stride_h, g.stride_w};
@@ -54,17 +55,18 @@ class OnednnConv2d : public Conv2dOp {
   OnednnConv2d(std::shared_ptr<const Context> ctx, const ConvGeometry& g)
       : ctx_(std::move(ctx)), g_(g) {
     const Context& c = *ctx_;
-    ConvDescs d = conv_descs(g, g.n, true);
-    memory::desc x_plain = plain_desc({g.n, g.c, g.h, g.w}, tag::nchw);
-    memory::desc y_plain = plain_desc({g.n, g.k, g.oh, g.ow}, tag::nchw);
+    ConvDescs d = conv_descs(g, g.n);
+    // The caller's layouts: plain or channel blocks, as the geometry says.
+    memory::desc x_user = plain_desc({g.n, g.c, g.h, g.w}, image_tag(g.x_block));
+    memory::desc y_user = plain_desc({g.n, g.k, g.oh, g.ow}, image_tag(g.y_block));
     memory::desc w_plain = plain_desc({g.k, g.c, g.r, g.s}, tag::oihw);
 
     // Forward: y = relu(conv(x, w) + b) in one primitive (relu as a post-op).
     fwd_pd_ = forward_pd(c, d, g.relu);
     fwd_ = REPRO_DNNL(dn::convolution_forward(fwd_pd_));
-    x_ = EdgeMemory(c, x_plain, fwd_pd_.src_desc());
+    x_ = EdgeMemory(c, x_user, fwd_pd_.src_desc());
     w_ = EdgeMemory(c, w_plain, fwd_pd_.weights_desc());
-    y_ = EdgeMemory(c, y_plain, fwd_pd_.dst_desc());
+    y_ = EdgeMemory(c, y_user, fwd_pd_.dst_desc());
     if (g.bias) b_ = REPRO_DNNL(memory(d.bias, c.engine, DNNL_MEMORY_NONE));
 
     // Backward data: dx = conv_transpose(dy, w), with the forward as the layout hint.
@@ -73,14 +75,14 @@ class OnednnConv2d : public Conv2dOp {
     bwd_data_pd_ = REPRO_DNNL(
         dn::convolution_backward_data::primitive_desc(bwd_data_desc, c.engine, fwd_pd_));
     bwd_data_ = REPRO_DNNL(dn::convolution_backward_data(bwd_data_pd_));
-    dx_ = EdgeMemory(c, x_plain, bwd_data_pd_.diff_src_desc());
-    dy_ = EdgeMemory(c, y_plain, bwd_data_pd_.diff_dst_desc());
+    dx_ = EdgeMemory(c, x_user, bwd_data_pd_.diff_src_desc());
+    dy_ = EdgeMemory(c, y_user, bwd_data_pd_.diff_dst_desc());
     w_bwd_ = EdgeMemory(c, w_plain, bwd_data_pd_.weights_desc());
 
     // Backward weights: the whole batch at once, or fixed micro-batches when deterministic.
     weight_grad_ = std::make_unique<WeightGrad>(
         c, g.n, g.bias, w_plain, [&](int n, memory::desc src, memory::desc diff_dst) {
-          ConvDescs part = conv_descs(g, n, true);
+          ConvDescs part = conv_descs(g, n);
           if (!src.is_zero()) part.src = src, part.dst = diff_dst;
           auto hint = forward_pd(c, part, g.relu);
           auto desc = REPRO_DNNL(dn::convolution_backward_weights::desc(
@@ -91,8 +93,8 @@ class OnednnConv2d : public Conv2dOp {
           return dn::primitive_desc(REPRO_DNNL(
               dn::convolution_backward_weights::primitive_desc(desc, attr, c.engine, hint)));
         });
-    dy_w_ = EdgeMemory(c, y_plain, weight_grad_->diff_dst_desc());
-    x_w_ = EdgeMemory(c, x_plain, weight_grad_->src_desc());
+    dy_w_ = EdgeMemory(c, y_user, weight_grad_->diff_dst_desc());
+    x_w_ = EdgeMemory(c, x_user, weight_grad_->src_desc());
     // Each activation crosses the layout edge once per step where the layouts agree: the weight
     // gradient reads the x converted by forward() and the dy converted for backward-data.
     reuse_forward_x_ = weight_grad_->src_desc() == fwd_pd_.src_desc();
@@ -149,6 +151,8 @@ std::unique_ptr<Conv2dOp> make_conv2d(std::shared_ptr<const Context> ctx, const 
   REPRO_CHECK(g.n > 0 && g.c > 0 && g.h > 0 && g.w > 0 && g.k > 0 && g.r > 0 && g.s > 0 &&
                   g.oh > 0 && g.ow > 0,
               "conv2d geometry has an empty dimension");
+  REPRO_CHECK(g.c % g.x_block == 0 && g.k % g.y_block == 0,
+              "conv2d: a channel block must divide its channel count");
   return std::make_unique<OnednnConv2d>(std::move(ctx), g);
 }
 

@@ -1,7 +1,7 @@
-// Max pooling: forward training keeps the argmax in a workspace that backward replays. Plain
-// NCHW in and out (pooling is memory-bound; a layout change would cost more). The recipe's
-// 2x2 stride-2 unpadded case runs our own select loop (oneDNN 2.6's jit pooling transposes
-// plain NCHW internally and was slower, 2x in isolation); other geometries run oneDNN's.
+// Max pooling: forward training keeps the argmax in a workspace that backward replays. x and y
+// are plain NCHW or channel blocks, as the geometry says. The recipe's 2x2 stride-2 unpadded
+// case runs our own select loop (oneDNN 2.6's jit pooling transposes plain NCHW internally and
+// was slower, 2x in isolation); other geometries run oneDNN's.
 #include <algorithm>
 #include <bit>
 #include <cstdint>
@@ -22,8 +22,8 @@ class OnednnMaxPool2d : public MaxPool2dOp {
   OnednnMaxPool2d(std::shared_ptr<const Context> ctx, const PoolGeometry& g)
       : ctx_(std::move(ctx)), g_(g) {
     const Context& c = *ctx_;
-    memory::desc x_md = plain_desc({g.n, g.c, g.h, g.w}, tag::nchw);
-    memory::desc y_md = plain_desc({g.n, g.c, g.oh, g.ow}, tag::nchw);
+    memory::desc x_md = plain_desc({g.n, g.c, g.h, g.w}, image_tag(g.x_block));
+    memory::desc y_md = plain_desc({g.n, g.c, g.oh, g.ow}, image_tag(g.y_block));
     memory::dims strides = {g.stride_h, g.stride_w}, kernel = {g.r, g.s};
     memory::dims pad_l = {g.pad_top, g.pad_left}, pad_r = {g.pad_bottom, g.pad_right};
 
@@ -74,72 +74,128 @@ class OnednnMaxPool2d : public MaxPool2dOp {
 // loads and three selects per output and backward assigns every dx element exactly once (no
 // zero fill, no scatter). Ties go to the first element in row-major order, as in the reference:
 // a later candidate wins only when strictly greater. Max and select are exact, so the result
-// does not depend on the thread count or the vector width.
-class PlainMaxPool2x2 : public MaxPool2dOp {
- public:
-  PlainMaxPool2x2(std::shared_ptr<const Context> ctx, const PoolGeometry& g)
-      : ctx_(std::move(ctx)), g_(g), winner_(size_t(g.n) * g.c * g.oh * g.ow) {}
+// does not depend on the thread count, the vector width or the layout.
+//
+// The loops run over groups of B channels of one image (B = the larger channel block of x and
+// y, 1 when both are plain) with the B channels innermost: contiguous vectors in channel blocks,
+// a strided walk on a plain side (which is how the layout change at a block edge comes free).
+// A group covers the same B * H * W values in either layout, so both index from its start.
+template <int B, bool Blocked>
+inline size_t at(size_t pixel, int lane, size_t plane) {
+  return Blocked ? pixel * B + lane : lane * plane + pixel;
+}
 
-  void forward(const float* x, float* y) override {
-    ctx_->use_threads();
-    const int planes = g_.n * g_.c, h = g_.h, w = g_.w, oh = g_.oh, ow = g_.ow;
+template <int B, bool XBlocked, bool YBlocked>
+void pool2x2_forward(const PoolGeometry& g, const float* x, float* y, uint8_t* winner) {
+  const long groups = long(g.n) * (g.c / B);
+  const int w = g.w, oh = g.oh, ow = g.ow;
+  const size_t hw = size_t(g.h) * w, ohw = size_t(oh) * ow;
 #pragma omp parallel for schedule(static)
-    for (int p = 0; p < planes; p++) {
-      const float* xp = x + size_t(p) * h * w;  // (H, W)
-      float* yp = y + size_t(p) * oh * ow;      // (OH, OW)
-      uint8_t* wp = winner_.data() + size_t(p) * oh * ow;
-      for (int i = 0; i < oh; i++) {
-        const float* top = xp + size_t(2 * i) * w;
-        const float* bottom = top + w;
-        for (int j = 0; j < ow; j++) {
-          float a0 = top[2 * j], a1 = top[2 * j + 1], b0 = bottom[2 * j], b1 = bottom[2 * j + 1];
+  for (long grp = 0; grp < groups; grp++) {
+    const float* xg = x + size_t(grp) * B * hw;
+    float* yg = y + size_t(grp) * B * ohw;
+    uint8_t* wg = winner + size_t(grp) * B * ohw;  // (OH, OW, B)
+    for (int i = 0; i < oh; i++) {
+      for (int j = 0; j < ow; j++) {
+        const size_t p00 = size_t(2 * i) * w + 2 * j, q = size_t(i) * ow + j;
+        for (int l = 0; l < B; l++) {
+          float a0 = xg[at<B, XBlocked>(p00, l, hw)], a1 = xg[at<B, XBlocked>(p00 + 1, l, hw)];
+          float b0 = xg[at<B, XBlocked>(p00 + w, l, hw)];
+          float b1 = xg[at<B, XBlocked>(p00 + w + 1, l, hw)];
           // std::max keeps its first argument on ties; flags as integers keep the loop free of
           // branches (relu outputs are zero half the time: branches would mispredict).
           float top_max = std::max(a0, a1), bottom_max = std::max(b0, b1);
           unsigned top_right = a1 > a0, bottom_right = b1 > b0, from_bottom = bottom_max > top_max;
-          yp[i * ow + j] = std::max(top_max, bottom_max);
+          yg[at<B, YBlocked>(q, l, ohw)] = std::max(top_max, bottom_max);
           unsigned right = top_right ^ ((top_right ^ bottom_right) & from_bottom);
-          wp[i * ow + j] = uint8_t((from_bottom << 1) | right);
+          wg[q * B + l] = uint8_t((from_bottom << 1) | right);
         }
       }
     }
   }
+}
 
-  void backward(const float* dy, float* dx) override {
-    ctx_->use_threads();
-    const int planes = g_.n * g_.c, h = g_.h, w = g_.w, oh = g_.oh, ow = g_.ow;
+template <int B, bool XBlocked, bool YBlocked>
+void pool2x2_backward(const PoolGeometry& g, const float* dy, float* dx, const uint8_t* winner) {
+  const long groups = long(g.n) * (g.c / B);
+  const int h = g.h, w = g.w, oh = g.oh, ow = g.ow;
+  const size_t hw = size_t(h) * w, ohw = size_t(oh) * ow;
 #pragma omp parallel for schedule(static)
-    for (int p = 0; p < planes; p++) {
-      float* xp = dx + size_t(p) * h * w;             // (H, W)
-      const float* yp = dy + size_t(p) * oh * ow;     // (OH, OW)
-      const uint8_t* wp = winner_.data() + size_t(p) * oh * ow;
-      for (int i = 0; i < oh; i++) {
-        float* top = xp + size_t(2 * i) * w;
-        float* bottom = top + w;
-        for (int j = 0; j < ow; j++) {
-          float d = 0.0f + yp[i * ow + j];  // -0 becomes +0, as the reference's 0 + dy
-          int k = wp[i * ow + j];
+  for (long grp = 0; grp < groups; grp++) {
+    float* xg = dx + size_t(grp) * B * hw;
+    const float* yg = dy + size_t(grp) * B * ohw;
+    const uint8_t* wg = winner + size_t(grp) * B * ohw;
+    for (int i = 0; i < oh; i++) {
+      for (int j = 0; j < ow; j++) {
+        const size_t p00 = size_t(2 * i) * w + 2 * j, q = size_t(i) * ow + j;
+        for (int l = 0; l < B; l++) {
+          float d = 0.0f + yg[at<B, YBlocked>(q, l, ohw)];  // -0 becomes +0, as the reference's 0 + dy
+          int k = wg[q * B + l];
           // Bit masks, not branches: the winner's place is random. Non-winners get +0.0f exactly.
           uint32_t bits = std::bit_cast<uint32_t>(d);
-          top[2 * j] = std::bit_cast<float>(bits & (0u - uint32_t(k == 0)));
-          top[2 * j + 1] = std::bit_cast<float>(bits & (0u - uint32_t(k == 1)));
-          bottom[2 * j] = std::bit_cast<float>(bits & (0u - uint32_t(k == 2)));
-          bottom[2 * j + 1] = std::bit_cast<float>(bits & (0u - uint32_t(k == 3)));
+          xg[at<B, XBlocked>(p00, l, hw)] = std::bit_cast<float>(bits & (0u - uint32_t(k == 0)));
+          xg[at<B, XBlocked>(p00 + 1, l, hw)] = std::bit_cast<float>(bits & (0u - uint32_t(k == 1)));
+          xg[at<B, XBlocked>(p00 + w, l, hw)] = std::bit_cast<float>(bits & (0u - uint32_t(k == 2)));
+          xg[at<B, XBlocked>(p00 + w + 1, l, hw)] =
+              std::bit_cast<float>(bits & (0u - uint32_t(k == 3)));
         }
-        for (int j = 2 * ow; j < w; j++) top[j] = bottom[j] = 0.0f;  // odd width: no window
       }
-      for (size_t i = size_t(2 * oh) * w; i < size_t(h) * w; i++) xp[i] = 0.0f;  // odd height
+      // Odd width: the last column has no window.
+      for (int j = 2 * ow; j < w; j++)
+        for (int l = 0; l < B; l++)
+          xg[at<B, XBlocked>(size_t(2 * i) * w + j, l, hw)] =
+              xg[at<B, XBlocked>(size_t(2 * i + 1) * w + j, l, hw)] = 0.0f;
     }
+    for (size_t p = size_t(2 * oh) * w; p < hw; p++)  // odd height: the last row has none
+      for (int l = 0; l < B; l++) xg[at<B, XBlocked>(p, l, hw)] = 0.0f;
+  }
+}
+
+class SelectMaxPool2x2 : public MaxPool2dOp {
+ public:
+  SelectMaxPool2x2(std::shared_ptr<const Context> ctx, const PoolGeometry& g)
+      : ctx_(std::move(ctx)), g_(g), winner_(size_t(g.n) * g.c * g.oh * g.ow) {
+    const int b = std::max(g.x_block, g.y_block);
+    const bool xb = g.x_block > 1, yb = g.y_block > 1;
+    if (b == 1) {
+      forward_ = pool2x2_forward<1, false, false>, backward_ = pool2x2_backward<1, false, false>;
+    } else if (b == 8) {
+      forward_ = xb ? (yb ? pool2x2_forward<8, true, true> : pool2x2_forward<8, true, false>)
+                    : pool2x2_forward<8, false, true>;
+      backward_ = xb ? (yb ? pool2x2_backward<8, true, true> : pool2x2_backward<8, true, false>)
+                     : pool2x2_backward<8, false, true>;
+    } else {
+      forward_ = xb ? (yb ? pool2x2_forward<16, true, true> : pool2x2_forward<16, true, false>)
+                    : pool2x2_forward<16, false, true>;
+      backward_ = xb ? (yb ? pool2x2_backward<16, true, true> : pool2x2_backward<16, true, false>)
+                     : pool2x2_backward<16, false, true>;
+    }
+  }
+
+  void forward(const float* x, float* y) override {
+    ctx_->use_threads();
+    forward_(g_, x, y, winner_.data());
+  }
+  void backward(const float* dy, float* dx) override {
+    ctx_->use_threads();
+    backward_(g_, dy, dx, winner_.data());
   }
 
  private:
   std::shared_ptr<const Context> ctx_;
   PoolGeometry g_;
-  std::vector<uint8_t> winner_;  // (N, C, OH, OW): 0..3, row-major place in the window
+  std::vector<uint8_t> winner_;  // (N, C / B, OH, OW, B): 0..3, row-major place in the window
+  void (*forward_)(const PoolGeometry&, const float*, float*, uint8_t*) = nullptr;
+  void (*backward_)(const PoolGeometry&, const float*, float*, const uint8_t*) = nullptr;
 };
 
-bool is_plain_2x2(const PoolGeometry& g) {
-  return g.r == 2 && g.s == 2 && g.stride_h == 2 && g.stride_w == 2 && g.pad_top == 0 &&
+// The select loops cover 2x2 stride-2 unpadded windows, with channel blocks of 8 or 16 on either
+// side (the other side plain or the same block).
+bool fits_select_2x2(const PoolGeometry& g) {
+  const int b = std::max(g.x_block, g.y_block);
+  const bool blocks_fit = (b == 1 || b == 8 || b == 16) && g.c % b == 0 &&
+                          (g.x_block == 1 || g.x_block == b) && (g.y_block == 1 || g.y_block == b);
+  return blocks_fit && g.r == 2 && g.s == 2 && g.stride_h == 2 && g.stride_w == 2 && g.pad_top == 0 &&
          g.pad_left == 0 && g.pad_bottom == 0 && g.pad_right == 0 && g.oh == g.h / 2 &&
          g.ow == g.w / 2;
 }
@@ -149,7 +205,9 @@ bool is_plain_2x2(const PoolGeometry& g) {
 std::unique_ptr<MaxPool2dOp> make_max_pool2d(std::shared_ptr<const Context> ctx,
                                              const PoolGeometry& g) {
   REPRO_CHECK(g.n > 0 && g.c > 0 && g.oh > 0 && g.ow > 0, "max pool geometry has an empty dimension");
-  if (is_plain_2x2(g)) return std::make_unique<PlainMaxPool2x2>(std::move(ctx), g);
+  REPRO_CHECK(g.c % g.x_block == 0 && g.c % g.y_block == 0,
+              "max pool: a channel block must divide the channel count");
+  if (fits_select_2x2(g)) return std::make_unique<SelectMaxPool2x2>(std::move(ctx), g);
   return std::make_unique<OnednnMaxPool2d>(std::move(ctx), g);
 }
 

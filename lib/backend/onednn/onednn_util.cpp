@@ -22,6 +22,15 @@ dnnl::memory::desc plain_desc(const dnnl::memory::dims& dims, tag t) {
   return REPRO_DNNL(dnnl::memory::desc(dims, dnnl::memory::data_type::f32, t));
 }
 
+tag image_tag(int block) {
+  switch (block) {
+    case 1: return tag::nchw;
+    case 8: return tag::nChw8c;
+    case 16: return tag::nChw16c;
+  }
+  throw RuntimeError("oneDNN backend: no layout for a channel block of " + std::to_string(block));
+}
+
 dnnl::memory::desc with_batch(const dnnl::memory::desc& md, int n) {
   dnnl::memory::desc out = md;
   out.data.dims[0] = n;

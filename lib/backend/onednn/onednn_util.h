@@ -50,6 +50,8 @@ constexpr int kMicroBatch = 8;
 
 // A plain f32 descriptor: dims with the given plain tag (nchw, oihw, nc, oi, x).
 dnnl::memory::desc plain_desc(const dnnl::memory::dims& dims, tag t);
+// The activation tag of a channel block: nchw for 1, nChw8c for 8, nChw16c for 16.
+tag image_tag(int block);
 // The same descriptor with its outermost (batch) dimension set to n; layouts with the batch
 // outermost keep every other stride, so a slice of the full tensor is a valid tensor.
 dnnl::memory::desc with_batch(const dnnl::memory::desc& md, int n);
