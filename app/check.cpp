@@ -27,6 +27,7 @@ struct CheckOptions {
   std::vector<std::string> sets;
   std::string out;  // where the run folders go (default: runs/check-<config name>)
   bool keep = false;
+  std::string junit;  // JUnit XML report path ("" = none)
 };
 
 namespace {
@@ -69,11 +70,64 @@ std::vector<Variant> plan_variants(const CheckOptions& options) {
   return variants;
 }
 
+// One compared item of one pair of runs, for the JUnit report.
+struct JunitCase {
+  std::string classname;  // "repro check configs/x.yaml: threads=1 vs threads=2"
+  std::string name;       // "loss", "weights", "trace"
+  std::string failure;    // empty: passed
+};
+
+std::string xml_escape(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default:
+        // XML 1.0 allows no control characters but tab and line breaks.
+        out += (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n') ? ' ' : c;
+    }
+  }
+  return out;
+}
+
+// JUnit XML as GitLab, Jenkins and GitHub test reporters read it: one testsuite, a testcase per
+// compared key (and weights, trace) and pair of runs, a <failure> where they differ.
+std::string junit_xml(const std::string& suite, const std::vector<JunitCase>& cases,
+                      double seconds) {
+  size_t failures = 0;
+  for (const JunitCase& c : cases) failures += !c.failure.empty();
+  char time_text[32];
+  std::snprintf(time_text, sizeof time_text, "%.3f", seconds);
+  std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  xml += "<testsuites name=\"repro\" tests=\"" + std::to_string(cases.size()) +
+         "\" failures=\"" + std::to_string(failures) + "\" time=\"" + time_text + "\">\n";
+  xml += "  <testsuite name=\"" + xml_escape(suite) + "\" tests=\"" +
+         std::to_string(cases.size()) + "\" failures=\"" + std::to_string(failures) +
+         "\" errors=\"0\" skipped=\"0\" time=\"" + time_text + "\">\n";
+  for (const JunitCase& c : cases) {
+    xml += "    <testcase classname=\"" + xml_escape(c.classname) + "\" name=\"" +
+           xml_escape(c.name) + "\"";
+    if (c.failure.empty()) {
+      xml += "/>\n";
+    } else {
+      xml += ">\n      <failure message=\"" + xml_escape(c.failure) + "\" type=\"not bit-identical\">" +
+             xml_escape(c.failure) + "</failure>\n    </testcase>\n";
+    }
+  }
+  xml += "  </testsuite>\n</testsuites>\n";
+  return xml;
+}
+
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 int run_check(const CheckOptions& options) {
+  const auto check_start = std::chrono::steady_clock::now();
   const std::vector<Variant> variants = plan_variants(options);
 
   // Load every variant first, so a bad value fails before any training.
@@ -129,9 +183,31 @@ int run_check(const CheckOptions& options) {
   CompareOptions exact;
   exact.exact = true;
   bool pass = true;
+  std::vector<JunitCase> cases;
   for (size_t i = 1; i < folders.size(); ++i) {
     CompareReport report = compare_runs(folders[0], folders[i], exact);
     const bool weights_same = digests[i] == digests[0];
+    const std::string pair = "repro check " + options.config + ": " + variants[0].label + " vs " +
+                             variants[i].label;
+    for (const KeyComparison& key : report.keys) {
+      std::string failure;
+      if (!key.same) {
+        failure = key.note.empty() ? "differs from epoch " +
+                                         std::to_string(key.first_differing_epoch) +
+                                         " (max abs diff " + std::to_string(key.max_abs_diff) + ")"
+                                   : key.note;
+      }
+      cases.push_back(JunitCase{pair, key.key, failure});
+    }
+    cases.push_back(JunitCase{
+        pair, "weights",
+        weights_same ? "" : "final weights differ (sha256 " + digests[0].substr(0, 16) + " vs " +
+                                digests[i].substr(0, 16) + ")"});
+    if (report.traced && (report.divergence || report.trace_steps_compared > 0)) {
+      cases.push_back(JunitCase{
+          pair, "trace",
+          report.divergence ? "first divergence: " + describe_divergence(*report.divergence) : ""});
+    }
     if (report.same && weights_same) continue;
     pass = false;
     std::printf("FAIL: %s and %s differ\n", variants[0].label.c_str(), variants[i].label.c_str());
@@ -148,6 +224,10 @@ int run_check(const CheckOptions& options) {
                     key.first_differing_epoch, key.max_abs_diff);
     for (const EnvironmentDifference& d : report.environment)
       std::printf("  likely cause: %s: %s vs %s\n", d.key.c_str(), d.a.c_str(), d.b.c_str());
+  }
+  if (!options.junit.empty()) {
+    write_file_atomic(options.junit, junit_xml("repro check " + options.config, cases,
+                                               seconds_since(check_start)));
   }
   if (pass)
     std::printf("PASS: %zu runs bit-identical (history, weight digests, traces)\n",
@@ -177,6 +257,8 @@ void setup_check(CLI::App& app, int& exit_code) {
   cmd->add_option("--set", options->sets, "Override a config key: key.path=value (repeatable)");
   cmd->add_option("--out", options->out, "Folder for the run folders (default runs/check-<name>)");
   cmd->add_flag("--keep", options->keep, "Keep the run folders after a PASS");
+  cmd->add_option("--junit", options->junit,
+                  "Also write a JUnit XML report: one test case per compared key and run pair");
   cmd->callback([options, &exit_code] { exit_code = run_check(*options); });
 }
 

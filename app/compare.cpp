@@ -16,7 +16,8 @@ namespace repro::app {
 struct CompareCliOptions {
   std::string a, b;
   CompareOptions compare;
-  bool json = false;
+  std::string format = "text";  // text | json | markdown
+  bool json = false;            // the same as --format json
   bool quiet = false;
 };
 
@@ -103,6 +104,68 @@ void print_table(const CompareReport& report, const CompareOptions& options) {
   std::printf("%s\n", verdict.c_str());
 }
 
+// A cell of a Markdown table: `|` escaped, no line breaks.
+std::string md_cell(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '|') {
+      out += "\\|";
+    } else if (c == '\n' || c == '\r') {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// GitHub-flavoured Markdown for a CI job's summary page ($GITHUB_STEP_SUMMARY, a GitLab MR note):
+// the verdict, the per-key table, then weights, trace and likely causes as a list.
+void print_markdown(const CompareReport& report, const CompareOptions& options,
+                    const std::string& a, const std::string& b) {
+  std::printf("### repro compare: %s\n\n", report.same ? "SAME" : "DIFFER");
+  std::printf("`%s` vs `%s` (%s)\n\n", md_cell(a).c_str(), md_cell(b).c_str(),
+              mode_text(options).c_str());
+  std::printf("| key | compared | max abs diff | max rel diff | first diff | status |\n");
+  std::printf("|---|---:|---:|---:|---:|---|\n");
+  for (const KeyComparison& row : report.keys) {
+    const bool both = row.in_a && row.in_b;
+    std::string status = row.same ? "same" : "**DIFFER**";
+    if (!row.note.empty()) status += " (" + row.note + ")";
+    std::printf("| %s | %s | %s | %s | %s | %s |\n", md_cell(row.key).c_str(),
+                both ? std::to_string(row.compared).c_str() : "-",
+                both ? short_number(row.max_abs_diff).c_str() : "-",
+                both ? short_number(row.max_rel_diff).c_str() : "-",
+                row.first_differing_epoch
+                    ? ("epoch " + std::to_string(row.first_differing_epoch)).c_str()
+                    : "-",
+                md_cell(status).c_str());
+  }
+  std::printf("\n");
+  if (report.runs) {
+    if (report.first_weights_epoch) {
+      std::printf("- weights: digests differ from epoch %d\n", report.first_weights_epoch);
+    } else {
+      std::printf("- weights: identical digests for %zu epochs\n",
+                  std::min(report.epochs_a, report.epochs_b));
+    }
+  }
+  if (report.traced) {
+    if (report.divergence) {
+      std::printf("- first divergence: %s\n",
+                  md_cell(describe_divergence(*report.divergence)).c_str());
+    } else {
+      std::printf("- trace: %zu digests agree\n", report.trace_steps_compared);
+    }
+  }
+  for (const EnvironmentDifference& d : report.environment) {
+    std::printf("- run.json `%s`: A `%s`, B `%s`%s\n", md_cell(d.key).c_str(),
+                md_cell(d.a).c_str(), md_cell(d.b).c_str(),
+                report.same ? "" : " (likely cause)");
+  }
+  for (const std::string& note : report.notes) std::printf("- note: %s\n", md_cell(note).c_str());
+}
+
 // NaN and inf become null in JSON; the table shows them.
 nlohmann::ordered_json number_json(double value) {
   return std::isfinite(value) ? nlohmann::ordered_json(value) : nlohmann::ordered_json(nullptr);
@@ -160,8 +223,11 @@ int run_compare(const CompareCliOptions& options) {
     throw InputError("--rtol and --atol must be non-negative numbers (defaults 1e-05 and 1e-08)");
   }
   CompareReport report = compare_paths(options.a, options.b, options.compare);
-  if (options.json) {
+  const std::string format = options.json ? "json" : options.format;
+  if (format == "json") {
     print_json(report, options.compare);
+  } else if (format == "markdown") {
+    print_markdown(report, options.compare, options.a, options.b);
   } else if (!options.quiet) {
     print_table(report, options.compare);
   }
@@ -189,7 +255,11 @@ void setup_compare(CLI::App& app, int& exit_code) {
   cmd->add_flag("--equal-nan", options->compare.equal_nan, "NaN in both places counts as equal");
   cmd->add_option("--keys", options->compare.keys, "compare only these keys, e.g. loss,val_loss")
       ->delimiter(',');
-  cmd->add_flag("--json", options->json, "print the report as JSON");
+  cmd->add_option("--format", options->format,
+                  "text (a table), json, or markdown (for a CI job's summary page)")
+      ->check(CLI::IsMember({"text", "json", "markdown"}))
+      ->capture_default_str();
+  cmd->add_flag("--json", options->json, "print the report as JSON (--format json)");
   cmd->add_flag("--quiet", options->quiet, "print nothing; the exit code tells");
   cmd->callback([options, &exit_code] { exit_code = run_compare(*options); });
 }

@@ -40,6 +40,42 @@ TEST_CASE("repro check fails two different seeds and names the first divergence 
   std::filesystem::remove_all(out);
 }
 
+TEST_CASE("repro check --junit writes one test case per compared key, with failures where they differ") {
+  const std::string data = mnist_parent_dir();
+  if (data.empty()) {
+    REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
+  }
+  const auto out = scratch_dir("check_junit");
+  const auto xml = out.parent_path() / (out.filename().string() + ".xml");
+  auto r = run_repro("REPRO_DATA_DIR='" + data + "'",
+                     "check configs/tiny.yaml --vary seed=1,2 --out '" + out.string() +
+                         "' --junit '" + xml.string() + "'");
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 1);
+  const std::string report = repro_test::slurp_file(xml);
+  INFO(report);
+  REQUIRE(report.rfind("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"repro\" "
+                       "tests=\"5\" failures=\"5\"", 0) == 0);
+  const std::string pair = "repro check configs/tiny.yaml: seed=1 vs seed=2";
+  // No trace case: the check traces every 100 steps and tiny has 32, so no digest to compare.
+  for (const char* key : {"accuracy", "loss", "val_accuracy", "val_loss", "weights"}) {
+    CHECK(report.find("<testcase classname=\"" + pair + "\" name=\"" + key + "\">\n      <failure") !=
+          std::string::npos);
+  }
+  CHECK(report.find("differs from epoch 1 (max abs diff") != std::string::npos);
+
+  auto same = run_repro("REPRO_DATA_DIR='" + data + "'",
+                        "check configs/tiny.yaml --out '" + out.string() + "' --junit '" +
+                            xml.string() + "'");
+  REQUIRE(same.exit_code == 0);
+  const std::string passed = repro_test::slurp_file(xml);
+  CHECK(passed.find("tests=\"5\" failures=\"0\"") != std::string::npos);
+  CHECK(passed.find("<testcase classname=\"repro check configs/tiny.yaml: run 1 vs run 2\" "
+                    "name=\"loss\"/>") != std::string::npos);
+  std::filesystem::remove_all(out);
+  std::filesystem::remove(xml);
+}
+
 TEST_CASE("repro check with a malformed --vary exits 2 with a one-line fix") {
   auto r = run_repro("", "check configs/tiny.yaml --vary threads");
   REQUIRE(r.exit_code == 2);
