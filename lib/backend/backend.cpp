@@ -12,18 +12,6 @@
 
 namespace repro {
 
-void Backend::image_dropout_forward(const float* x, float* y, int n, int c, int hw, int block,
-                                    StreamKey key, float rate) {
-  REPRO_CHECK(block == 1, name() + " backend: dropout on channel blocks is not supported");
-  dropout_forward(x, y, size_t(n) * c * hw, key, rate);
-}
-
-void Backend::image_dropout_backward(const float* dy, float* dx, int n, int c, int hw, int block,
-                                     StreamKey key, float rate) {
-  REPRO_CHECK(block == 1, name() + " backend: dropout on channel blocks is not supported");
-  dropout_backward(dy, dx, size_t(n) * c * hw, key, rate);
-}
-
 // Plain index ((i * C + ch) * HW + p) sits at ((i * C / b + ch / b) * HW + p) * b + ch % b.
 void plain_to_channel_blocks(const float* x, float* y, int n, int c, int hw, int block) {
   REPRO_CHECK(block > 0 && c % block == 0, "channel block must divide the channel count");

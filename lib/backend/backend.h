@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 
+#include "core/error.h"
 #include "rng/seed_stream.h"
 
 namespace repro {
@@ -141,10 +142,18 @@ class Backend {
   // The same dropout on an image (N, C, HW) held in channel blocks of `block`: every value gets
   // the keep bit of its plain NCHW index, so the result is dropout_forward's, permuted. The
   // default serves backends whose channel_block() is always 1.
+  // Defined here, not in backend.cpp, so the class has no out-of-line member: the cuDNN module
+  // (which links no backend.cpp) then gets the vtable and typeinfo it needs.
   virtual void image_dropout_forward(const float* x, float* y, int n, int c, int hw, int block,
-                                     StreamKey key, float rate);
+                                     StreamKey key, float rate) {
+    REPRO_CHECK(block == 1, name() + " backend: dropout on channel blocks is not supported");
+    dropout_forward(x, y, size_t(n) * c * hw, key, rate);
+  }
   virtual void image_dropout_backward(const float* dy, float* dx, int n, int c, int hw, int block,
-                                      StreamKey key, float rate);
+                                      StreamKey key, float rate) {
+    REPRO_CHECK(block == 1, name() + " backend: dropout on channel blocks is not supported");
+    dropout_backward(dy, dx, size_t(n) * c * hw, key, rate);
+  }
 
   // Softmax cross-entropy from logits (N,K) and host labels (N); when dlogits is not null it
   // gets (softmax - onehot) * grad_scale (grad_scale = 1/N for a batch mean).
