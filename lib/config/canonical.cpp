@@ -219,6 +219,7 @@ std::vector<Entry> canonical_entries(const RunConfig& config) {
   } else {
     add("training.checkpoint", "off");
   }
+  add("training.log.every", std::to_string(training.log.every));
   if (training.trace.every > 0) {
     add("training.trace.every", std::to_string(training.trace.every));
   } else {

@@ -85,6 +85,10 @@ struct TraceConfig {
   int64_t every = 0;  // record digests every N steps; 0 = off
 };
 
+struct LogConfig {
+  int64_t every = 10;  // a steps.csv row every N steps, like Keras's CSVLogger per step; 0 = off
+};
+
 struct TrainingConfig {
   int epochs = 1;
   OptimizerConfig optimizer;
@@ -93,6 +97,7 @@ struct TrainingConfig {
   bool validation = true;  // evaluate on the test split after every epoch
   CheckpointConfig checkpoint;
   TraceConfig trace;
+  LogConfig log;
 };
 
 struct RunConfig {

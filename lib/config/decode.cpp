@@ -453,7 +453,7 @@ void decode_training(Reader& reader, const ConfigNode& node, TrainingConfig& tra
   reader.map_of(node, "training", "{epochs: 2, optimizer: adam}");
   reader.only_keys(node, "training",
                    {"epochs", "optimizer", "loss", "metrics", "validation", "checkpoint",
-                    "trace"});
+                    "trace", "log"});
   for (const MapEntry& entry : node.entries) {
     const std::string path = "training." + entry.key;
     const ConfigNode& v = entry.value;
@@ -498,6 +498,14 @@ void decode_training(Reader& reader, const ConfigNode& node, TrainingConfig& tra
             checkpoint.every_steps = reader.integer(e, key, 1, limits::steps);
           }
         }
+      }
+    }
+    if (entry.key == "log") {
+      training.log = LogConfig{};
+      reader.map_of(v, path, "{every: 10}");
+      reader.only_keys(v, path, {"every"});
+      for (const MapEntry& sub : v.entries) {
+        training.log.every = reader.integer(sub.value, path + ".every", 0, limits::steps);
       }
     }
     if (entry.key == "trace") {

@@ -239,6 +239,9 @@ void check_training(const RunConfig& config) {
                 "must be " + range_text(1, limits::keep) + " (got " +
                     std::to_string(checkpoint.keep) + ")");
   }
+  check_value(training.log.every >= 0 && training.log.every <= limits::steps, config,
+              "training.log.every",
+              "must be a number of steps, " + range_text(0, limits::steps) + " (0: no steps.csv)");
   check_value(training.trace.every >= 0 && training.trace.every <= limits::steps, config,
               "training.trace.every",
               "must be a number of steps, " + range_text(1, limits::steps) +

@@ -114,6 +114,11 @@ std::string write_checkpoint(const std::string& run_dir, Trainer& trainer, int k
     trace.push_back({{"step", t.step}, {"epoch", t.epoch}, {"batch", t.batch}, {"tensor", t.tensor},
                      {"sha256", t.sha256}});
   j["trace"] = trace;
+  json steps = json::array();
+  for (const StepRecord& s : state.steps)
+    steps.push_back({s.step, s.epoch, s.batch, s.accuracy, s.loss, s.batch_loss, s.learning_rate,
+                     s.wall_seconds});
+  j["steps"] = steps;
   const fs::path json_path = folder / (stem + ".json");
   write_files_atomic(
       {{tensors_path, encode_safetensors(tensors, {{"format", format_name(kFormatVersion)}},
@@ -295,6 +300,17 @@ std::string restore_latest_checkpoint(const std::string& run_dir, Trainer& train
                                        t.at("batch").get<int64_t>(),
                                        t.at("tensor").get<std::string>(),
                                        t.at("sha256").get<std::string>()});
+    // steps.csv rows; a checkpoint without them (written before training.log existed) has none.
+    if (j.contains("steps")) {
+      for (const json& s : j.at("steps")) {
+        if (!s.is_array() || s.size() != 8)
+          throw InputError(file + ": a \"steps\" row must hold 8 values; the checkpoint is "
+                           "corrupt, delete it to resume from the one before");
+        state.steps.push_back(StepRecord{s[0].get<int64_t>(), s[1].get<int>(), s[2].get<int64_t>(),
+                                         s[3].get<float>(), s[4].get<float>(), s[5].get<float>(),
+                                         s[6].get<float>(), s[7].get<double>()});
+      }
+    }
     if (state.epoch > epochs)
       throw InputError("--resume " + run_dir + ": the checkpoint has finished " +
                        std::to_string(state.epoch) + " epochs but training.epochs is " +

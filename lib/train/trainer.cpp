@@ -195,6 +195,16 @@ void Trainer::train_epoch(TrainObserver& observer, int64_t max_steps) {
     running.accuracy = static_cast<float>(static_cast<double>(state_.correct) /
                                           static_cast<double>(state_.seen));
     observer.batch_end(state_.batch, steps, running);
+    const int64_t log_every = config_.training.log.every;
+    if (log_every > 0 && state_.global_step % log_every == 0) {
+      double finished = 0;
+      for (const EpochRecord& e : state_.epochs) finished += e.seconds;
+      state_.steps.push_back(StepRecord{
+          state_.global_step, state_.epoch + 1, state_.batch - 1, running.accuracy, running.loss,
+          static_cast<float>(sums.loss / static_cast<double>(batch.size)),
+          static_cast<float>(config_.training.optimizer.learning_rate),
+          finished + seconds_before + seconds_since(epoch_start)});
+    }
 
     const CheckpointConfig& every = config_.training.checkpoint;
     const bool stop = stop_flag_ != nullptr && *stop_flag_ != 0;
@@ -316,6 +326,8 @@ void Trainer::write_run_folder(const std::string& dir) const {
   files.emplace_back(folder / "history.json", history_to_json(state_.history));
   if (config_.training.trace.every > 0)
     files.emplace_back(folder / "trace.jsonl", trace_to_jsonl(state_.trace));
+  if (config_.training.log.every > 0)
+    files.emplace_back(folder / "steps.csv", steps_to_csv(state_.steps));
   files.emplace_back(folder / "run.json", run_record_to_json(run_record()));
   write_files_atomic(files);
 }

@@ -21,6 +21,7 @@
 #include "optim/optimizer.h"
 #include "record/history.h"
 #include "record/run_record.h"
+#include "record/steps.h"
 #include "record/trace.h"
 
 namespace repro {
@@ -42,6 +43,7 @@ struct TrainState {
   History history;                  // finished epochs
   std::vector<EpochRecord> epochs;  // finished epochs: seconds and weight digests
   std::vector<TraceEntry> trace;    // training.trace digests so far
+  std::vector<StepRecord> steps;    // training.log rows so far (steps.csv)
 };
 
 // The metrics Keras shows and records; float32 values, as Keras's metrics are.

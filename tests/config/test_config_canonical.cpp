@@ -46,6 +46,7 @@ TEST_CASE("flatten_config gives sorted keys with canonical values and every defa
   REQUIRE(values.at("training.metrics") == "[accuracy]");
   REQUIRE(values.at("training.checkpoint") == "off");
   REQUIRE(values.at("training.trace") == "off");
+  REQUIRE(values.at("training.log.every") == "10");
   REQUIRE(values.count("data.train_images") == 0);  // only for dataset idx
 }
 

@@ -136,6 +136,9 @@ TEST_CASE("every integer states its range, and a number past 64 bits is an error
   REQUIRE(config_error(kModel + "training: {checkpoint: {every: 0}}\n") ==
           "bad.yaml:4:32: training.checkpoint.every must be an integer from 1 to 1000000000000 "
           "(got `0`)");
+  REQUIRE(config_error(kModel + "training: {log: {every: -1}}\n") ==
+          "bad.yaml:4:25: training.log.every must be an integer from 0 to 1000000000000 (got "
+          "`-1`)");
   REQUIRE(config_error(kModel + "training: {checkpoint: {keep: 0}}\n") ==
           "bad.yaml:4:31: training.checkpoint.keep must be an integer from 1 to 1000 (got `0`)");
 }

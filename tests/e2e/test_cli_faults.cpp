@@ -11,7 +11,9 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <sstream>
 
 namespace {
 
@@ -113,6 +115,18 @@ TEST_CASE("a failed checkpoint write keeps the one before, and the run resumes f
   INFO(resumed.err);
   REQUIRE(resumed.exit_code == 0);
   CHECK(slurp_file(run / "history.json") == slurp_file(straight / "history.json"));
+  // steps.csv survives the resume: the same rows but for the wall time.
+  auto without_seconds = [](const std::string& csv) {
+    std::string out, line;
+    std::istringstream lines(csv);
+    while (std::getline(lines, line)) out += line.substr(0, line.rfind(',')) + "\n";
+    return out;
+  };
+  const std::string steps = slurp_file(straight / "steps.csv");
+  CHECK(steps.rfind("step,epoch,batch,accuracy,loss,batch_loss,learning_rate,wall_seconds\n10,1,9,",
+                    0) == 0);
+  CHECK(std::count(steps.begin(), steps.end(), '\n') == 4);  // steps 10, 20, 30
+  CHECK(without_seconds(slurp_file(run / "steps.csv")) == without_seconds(steps));
   const CliResult same = run_repro("", "compare --exact '" + straight.string() + "/history.json' '" +
                                            run.string() + "/history.json'");
   CHECK(same.exit_code == 0);
