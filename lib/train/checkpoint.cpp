@@ -6,6 +6,9 @@
 #include "train/checkpoint.h"
 
 #include <algorithm>
+#include <bit>
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -54,6 +57,33 @@ std::vector<fs::path> checkpoint_jsons(const fs::path& folder) {
   return out;
 }
 
+// JSON has no NaN or infinity (nlohmann writes null), yet a run whose loss went NaN must resume
+// with the same bits: a non-finite double is stored as its bit pattern, "0x7ff8000000000000".
+json exact_number(double value) {
+  if (std::isfinite(value)) return value;
+  char text[24];
+  std::snprintf(text, sizeof text, "0x%016llx",
+                static_cast<unsigned long long>(std::bit_cast<uint64_t>(value)));
+  return text;
+}
+
+// The inverse of exact_number; `what` names the entry in the error.
+double exact_number_from(const json& v, const std::string& what, const std::string& file) {
+  if (v.is_number()) return v.get<double>();
+  if (v.is_string()) {
+    const std::string text = v.get<std::string>();
+    uint64_t bits = 0;
+    const char* end = text.data() + text.size();
+    if (text.size() == 18 && text.rfind("0x", 0) == 0) {
+      const auto [ptr, ec] = std::from_chars(text.data() + 2, end, bits, 16);
+      const double value = std::bit_cast<double>(bits);
+      if (ec == std::errc() && ptr == end && !std::isfinite(value)) return value;
+    }
+  }
+  throw InputError(file + ": \"" + what + "\" must be a number (got " + v.dump() +
+                   "); the checkpoint is corrupt, delete it to resume from the one before");
+}
+
 }  // namespace
 
 namespace {
@@ -99,15 +129,23 @@ std::string write_checkpoint(const std::string& run_dir, Trainer& trainer, int k
   j["global_step"] = state.global_step;
   j["epoch"] = state.epoch;
   j["batch"] = state.batch;
-  j["loss_sum"] = state.loss_sum;
+  j["loss_sum"] = exact_number(state.loss_sum);
   j["correct"] = state.correct;
   j["seen"] = state.seen;
-  j["epoch_seconds"] = state.epoch_seconds;
+  j["epoch_seconds"] = exact_number(state.epoch_seconds);
   j["optimizer_iterations"] = trainer.optimizer().iterations();
-  j["history"] = state.history;
+  json history = json::object();
+  for (const auto& [key, values] : state.history) {
+    json list = json::array();
+    for (const double value : values) list.push_back(exact_number(value));
+    history[key] = list;
+  }
+  j["history"] = history;
   json epochs = json::array();
   for (const EpochRecord& e : state.epochs)
-    epochs.push_back({{"epoch", e.epoch}, {"seconds", e.seconds}, {"weights_sha256", e.weights_sha256}});
+    epochs.push_back({{"epoch", e.epoch},
+                      {"seconds", exact_number(e.seconds)},
+                      {"weights_sha256", e.weights_sha256}});
   j["epochs"] = epochs;
   json trace = json::array();
   for (const TraceEntry& t : state.trace)
@@ -116,8 +154,9 @@ std::string write_checkpoint(const std::string& run_dir, Trainer& trainer, int k
   j["trace"] = trace;
   json steps = json::array();
   for (const StepRecord& s : state.steps)
-    steps.push_back({s.step, s.epoch, s.batch, s.accuracy, s.loss, s.batch_loss, s.learning_rate,
-                     s.wall_seconds});
+    steps.push_back({s.step, s.epoch, s.batch, exact_number(s.accuracy), exact_number(s.loss),
+                     exact_number(s.batch_loss), exact_number(s.learning_rate),
+                     exact_number(s.wall_seconds)});
   j["steps"] = steps;
   const fs::path json_path = folder / (stem + ".json");
   write_files_atomic(
@@ -204,13 +243,6 @@ int64_t integer_field(const json& j, const char* key, int64_t lo, int64_t hi,
   return v.get<int64_t>();
 }
 
-double number_field(const json& j, const char* key, const std::string& file) {
-  const json& v = j.at(key);
-  if (!v.is_number())
-    throw InputError(file + ": \"" + key + "\" must be a number (got " + v.dump() +
-                     "); the checkpoint is corrupt, delete it to resume from the one before");
-  return v.get<double>();
-}
 
 }  // namespace
 
@@ -289,11 +321,15 @@ std::string restore_latest_checkpoint(const std::string& run_dir, Trainer& train
     state.batch = integer_field(j, "batch", 0, INT64_MAX, file);
     state.seen = integer_field(j, "seen", 0, INT64_MAX, file);
     state.correct = integer_field(j, "correct", 0, state.seen, file);
-    state.loss_sum = number_field(j, "loss_sum", file);
-    state.epoch_seconds = number_field(j, "epoch_seconds", file);
-    state.history = j.at("history").get<History>();
+    state.loss_sum = exact_number_from(j.at("loss_sum"), "loss_sum", file);
+    state.epoch_seconds = exact_number_from(j.at("epoch_seconds"), "epoch_seconds", file);
+    for (const auto& [key, values] : j.at("history").items()) {
+      std::vector<double>& list = state.history[key];
+      for (const json& value : values) list.push_back(exact_number_from(value, "history", file));
+    }
     for (const json& e : j.at("epochs"))
-      state.epochs.push_back(EpochRecord{e.at("epoch").get<int>(), e.at("seconds").get<double>(),
+      state.epochs.push_back(EpochRecord{e.at("epoch").get<int>(),
+                                         exact_number_from(e.at("seconds"), "seconds", file),
                                          e.at("weights_sha256").get<std::string>()});
     for (const json& t : j.at("trace"))
       state.trace.push_back(TraceEntry{t.at("step").get<int64_t>(), t.at("epoch").get<int>(),
@@ -306,9 +342,11 @@ std::string restore_latest_checkpoint(const std::string& run_dir, Trainer& train
         if (!s.is_array() || s.size() != 8)
           throw InputError(file + ": a \"steps\" row must hold 8 values; the checkpoint is "
                            "corrupt, delete it to resume from the one before");
+        auto value = [&](size_t i) { return exact_number_from(s[i], "steps", file); };
         state.steps.push_back(StepRecord{s[0].get<int64_t>(), s[1].get<int>(), s[2].get<int64_t>(),
-                                         s[3].get<float>(), s[4].get<float>(), s[5].get<float>(),
-                                         s[6].get<float>(), s[7].get<double>()});
+                                         static_cast<float>(value(3)), static_cast<float>(value(4)),
+                                         static_cast<float>(value(5)), static_cast<float>(value(6)),
+                                         value(7)});
       }
     }
     if (state.epoch > epochs)

@@ -3,6 +3,8 @@
 // file's name and what is wrong (never a crash, never a resume from bad state).
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -151,6 +153,41 @@ TEST_CASE("a truncated or corrupted checkpoint is refused naming the file", "[ch
                  "this model in name and Keras shape");
   }
   fs::remove_all(dir);
+}
+
+}  // namespace repro
+
+namespace repro {
+
+TEST_CASE("a run whose loss went NaN resumes with the same bits (non-finite values stored exactly)",
+          "[checkpoint]") {
+  const std::string dir = test::temp_dir("ckpt_nan");
+  RunConfig config = test::quadrant_config(dir, 64, 16);
+  config.training.epochs = 3;
+  config.training.checkpoint.enabled = true;
+  config.training.optimizer.learning_rate = 1e30;  // the weights blow up, the loss turns NaN
+  Trainer straight(config, TrainOptions{"reference", 1});
+  TrainObserver quiet;
+  straight.run(quiet);
+  const History& history = straight.state().history;
+  REQUIRE(std::isnan(history.at("loss").back()));
+
+  {
+    Trainer first(config, TrainOptions{"reference", 1});
+    first.set_run_dir(dir + "/run");
+    first.run(quiet, 4);  // epoch 1 and its checkpoint
+  }
+  Trainer resumed(config, TrainOptions{"reference", 1});
+  resumed.set_run_dir(dir + "/run");
+  restore_latest_checkpoint(dir + "/run", resumed);
+  resumed.run(quiet);
+  const History& again = resumed.state().history;
+  REQUIRE(again.size() == history.size());
+  for (const auto& [key, values] : history) {
+    REQUIRE(again.at(key).size() == values.size());
+    CHECK(std::memcmp(again.at(key).data(), values.data(), values.size() * sizeof(double)) == 0);
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace repro
