@@ -122,6 +122,16 @@ std::string junit_xml(const std::string& suite, const std::vector<JunitCase>& ca
   return xml;
 }
 
+// The optimizer steps a config will run, where the training set's size is known before loading
+// (MNIST and Fashion-MNIST: 60,000 images, or data.limit); 0 for idx files.
+int64_t planned_steps(const RunConfig& config) {
+  const DataConfig& data = config.data;
+  if (data.dataset != "mnist" && data.dataset != "fashion_mnist") return 0;
+  const int64_t images = data.limit > 0 ? std::min<int64_t>(data.limit, 60000) : 60000;
+  const int64_t batches = (images + data.batch_size - 1) / data.batch_size;
+  return batches * config.training.epochs;
+}
+
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -135,8 +145,8 @@ int run_check(const CheckOptions& options) {
   for (const Variant& v : variants) {
     RunConfig config = load_config(options.config, v.overrides);
     if (config.training.trace.every == 0) {
-      // Trace digests so a FAIL names the first step and tensor that differ.
-      const int64_t total = options.steps > 0 ? options.steps : 0;
+      // Trace digests so a FAIL names the first step and tensor that differ: about ten per run.
+      const int64_t total = options.steps > 0 ? options.steps : planned_steps(config);
       const int64_t every = total > 0 ? std::max<int64_t>(1, total / 10) : 100;
       std::vector<std::string> traced = v.overrides;
       traced.push_back("training.trace.every=" + std::to_string(every));

@@ -55,21 +55,21 @@ TEST_CASE("repro check --junit writes one test case per compared key, with failu
   const std::string report = repro_test::slurp_file(xml);
   INFO(report);
   REQUIRE(report.rfind("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"repro\" "
-                       "tests=\"5\" failures=\"5\"", 0) == 0);
+                       "tests=\"6\" failures=\"6\"", 0) == 0);
   const std::string pair = "repro check configs/tiny.yaml: seed=1 vs seed=2";
-  // No trace case: the check traces every 100 steps and tiny has 32, so no digest to compare.
-  for (const char* key : {"accuracy", "loss", "val_accuracy", "val_loss", "weights"}) {
+  for (const char* key : {"accuracy", "loss", "val_accuracy", "val_loss", "weights", "trace"}) {
     CHECK(report.find("<testcase classname=\"" + pair + "\" name=\"" + key + "\">\n      <failure") !=
           std::string::npos);
   }
   CHECK(report.find("differs from epoch 1 (max abs diff") != std::string::npos);
+  CHECK(report.find("first divergence: epoch 1 step 3, conv2d kernel") != std::string::npos);
 
   auto same = run_repro("REPRO_DATA_DIR='" + data + "'",
                         "check configs/tiny.yaml --out '" + out.string() + "' --junit '" +
                             xml.string() + "'");
   REQUIRE(same.exit_code == 0);
   const std::string passed = repro_test::slurp_file(xml);
-  CHECK(passed.find("tests=\"5\" failures=\"0\"") != std::string::npos);
+  CHECK(passed.find("tests=\"6\" failures=\"0\"") != std::string::npos);
   CHECK(passed.find("<testcase classname=\"repro check configs/tiny.yaml: run 1 vs run 2\" "
                     "name=\"loss\"/>") != std::string::npos);
   std::filesystem::remove_all(out);
