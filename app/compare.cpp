@@ -3,9 +3,11 @@
 #include "compare/compare.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
@@ -34,39 +36,49 @@ std::string mode_text(const CompareOptions& options) {
   return "numpy.allclose: rtol=" + python_float_repr(options.rtol) +
          ", atol=" + python_float_repr(options.atol) + (options.equal_nan ? ", equal_nan" : "");
 }
+// One row of the per-key table, the text and Markdown forms alike: key, compared, max abs diff,
+// max rel diff, first diff, status (`differ` is how a differing status reads).
+std::array<std::string, 6> row_cells(const KeyComparison& row, const std::string& differ) {
+  const bool both = row.in_a && row.in_b;
+  std::string status = row.same ? "same" : differ;
+  if (!row.note.empty()) status += " (" + row.note + ")";
+  return {row.key,
+          both ? std::to_string(row.compared) : "-",
+          both ? short_number(row.max_abs_diff) : "-",
+          both ? short_number(row.max_rel_diff) : "-",
+          row.first_differing_epoch ? "epoch " + std::to_string(row.first_differing_epoch) : "-",
+          status};
+}
 
+// What the run folders add below the table: the weight digests and the trace verdict.
+std::vector<std::string> run_lines(const CompareReport& report) {
+  std::vector<std::string> lines;
+  if (report.runs) {
+    lines.push_back(report.first_weights_epoch
+                        ? "weights: digests differ from epoch " +
+                              std::to_string(report.first_weights_epoch)
+                        : "weights: identical digests for " +
+                              std::to_string(std::min(report.epochs_a, report.epochs_b)) +
+                              " epochs");
+  }
+  if (report.traced) {
+    lines.push_back(report.divergence
+                        ? "first divergence: " + describe_divergence(*report.divergence)
+                        : "trace: " + std::to_string(report.trace_steps_compared) +
+                              " digests agree");
+  }
+  return lines;
+}
 
 void print_table(const CompareReport& report, const CompareOptions& options) {
   std::printf("%-20s %9s %13s %13s %11s  %s\n", "key", "compared", "max abs diff", "max rel diff",
               "first diff", "status");
   for (const KeyComparison& row : report.keys) {
-    bool both = row.in_a && row.in_b;
-    std::string status = row.same ? "same" : "DIFFER";
-    if (!row.note.empty()) status += " (" + row.note + ")";
-    std::printf("%-20s %9s %13s %13s %11s  %s\n", row.key.c_str(),
-                both ? std::to_string(row.compared).c_str() : "-",
-                both ? short_number(row.max_abs_diff).c_str() : "-",
-                both ? short_number(row.max_rel_diff).c_str() : "-",
-                row.first_differing_epoch
-                    ? ("epoch " + std::to_string(row.first_differing_epoch)).c_str()
-                    : "-",
-                status.c_str());
+    const auto c = row_cells(row, "DIFFER");
+    std::printf("%-20s %9s %13s %13s %11s  %s\n", c[0].c_str(), c[1].c_str(), c[2].c_str(),
+                c[3].c_str(), c[4].c_str(), c[5].c_str());
   }
-  if (report.runs) {
-    if (report.first_weights_epoch) {
-      std::printf("weights: digests differ from epoch %d\n", report.first_weights_epoch);
-    } else {
-      std::printf("weights: identical digests for %zu epochs\n",
-                  std::min(report.epochs_a, report.epochs_b));
-    }
-  }
-  if (report.traced) {
-    if (report.divergence) {
-      std::printf("first divergence: %s\n", describe_divergence(*report.divergence).c_str());
-    } else {
-      std::printf("trace: %zu digests agree\n", report.trace_steps_compared);
-    }
-  }
+  for (const std::string& line : run_lines(report)) std::printf("%s\n", line.c_str());
   if (!report.environment.empty()) {
     bool differ = !report.same || report.first_weights_epoch || report.divergence;
     std::printf("%s\n", differ ? "run.json differences (likely cause):"
@@ -129,35 +141,12 @@ void print_markdown(const CompareReport& report, const CompareOptions& options,
   std::printf("| key | compared | max abs diff | max rel diff | first diff | status |\n");
   std::printf("|---|---:|---:|---:|---:|---|\n");
   for (const KeyComparison& row : report.keys) {
-    const bool both = row.in_a && row.in_b;
-    std::string status = row.same ? "same" : "**DIFFER**";
-    if (!row.note.empty()) status += " (" + row.note + ")";
-    std::printf("| %s | %s | %s | %s | %s | %s |\n", md_cell(row.key).c_str(),
-                both ? std::to_string(row.compared).c_str() : "-",
-                both ? short_number(row.max_abs_diff).c_str() : "-",
-                both ? short_number(row.max_rel_diff).c_str() : "-",
-                row.first_differing_epoch
-                    ? ("epoch " + std::to_string(row.first_differing_epoch)).c_str()
-                    : "-",
-                md_cell(status).c_str());
+    std::string line = "|";
+    for (const std::string& cell : row_cells(row, "**DIFFER**")) line += " " + md_cell(cell) + " |";
+    std::printf("%s\n", line.c_str());
   }
   std::printf("\n");
-  if (report.runs) {
-    if (report.first_weights_epoch) {
-      std::printf("- weights: digests differ from epoch %d\n", report.first_weights_epoch);
-    } else {
-      std::printf("- weights: identical digests for %zu epochs\n",
-                  std::min(report.epochs_a, report.epochs_b));
-    }
-  }
-  if (report.traced) {
-    if (report.divergence) {
-      std::printf("- first divergence: %s\n",
-                  md_cell(describe_divergence(*report.divergence)).c_str());
-    } else {
-      std::printf("- trace: %zu digests agree\n", report.trace_steps_compared);
-    }
-  }
+  for (const std::string& line : run_lines(report)) std::printf("- %s\n", md_cell(line).c_str());
   for (const EnvironmentDifference& d : report.environment) {
     std::printf("- run.json `%s`: A `%s`, B `%s`%s\n", md_cell(d.key).c_str(),
                 md_cell(d.a).c_str(), md_cell(d.b).c_str(),

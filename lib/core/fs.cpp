@@ -11,7 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <sstream>
+#include <limits>
 
 #include "core/error.h"
 
@@ -148,14 +148,7 @@ void write_files_atomic(const std::vector<std::pair<fs::path, std::string>>& fil
 }
 
 std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw InputError(path.string() + ": cannot open: " + std::strerror(errno) +
-                     "; check the path");
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return read_file(path, std::numeric_limits<int64_t>::max());
 }
 
 std::string read_file(const fs::path& path, int64_t max_bytes) {

@@ -19,6 +19,7 @@
 #include "core/error.h"
 #include "core/fs.h"
 #include "nn/layers.h"
+#include "record/json_text.h"
 #include "record/safetensors.h"
 #include "train/trainer.h"
 
@@ -33,8 +34,7 @@ using nlohmann::json;
 // velocity, SGD momentum). Format 1 stored them flat in the backend's order.
 constexpr int kFormatVersion = 2;
 constexpr const char* kFormatPrefix = "repro-checkpoint-";
-constexpr int64_t kMaxJsonBytes = int64_t{256} << 20;
-constexpr int kMaxJsonDepth = 16;
+constexpr int64_t kMaxCheckpointJsonBytes = int64_t{256} << 20;
 
 std::string format_name(int version) { return kFormatPrefix + std::to_string(version); }
 
@@ -192,22 +192,13 @@ std::string write_checkpoint(const std::string& run_dir, Trainer& trainer, int k
 
 namespace {
 
-// The checkpoint JSON, nesting bounded while it is parsed (a checkpoint needs 3 levels).
+// The checkpoint JSON through the readers' bounded parser (nesting, size, values).
 json parse_checkpoint_json(const fs::path& path) {
-  const std::string text = read_file(path, kMaxJsonBytes);
-  const auto bounded = [&](int depth, json::parse_event_t event, json&) {
-    if (depth > kMaxJsonDepth) {
-      throw InputError(path.string() + ": nested deeper than " + std::to_string(kMaxJsonDepth) +
-                       " levels, so not a checkpoint repro wrote; delete it to resume from the "
-                       "one before");
-    }
-    return true;
-  };
   try {
-    return json::parse(text, bounded);
-  } catch (const json::exception& e) {
-    throw InputError(path.string() + ": not a valid checkpoint (" + e.what() +
-                     "); delete it to resume from the one before");
+    return parse_json_bounded(read_file(path, kMaxCheckpointJsonBytes), path.string());
+  } catch (const InputError& e) {
+    throw InputError(std::string(e.what()) + " (not a valid checkpoint; delete it to resume from "
+                     "the one before)");
   }
 }
 
