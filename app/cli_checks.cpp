@@ -1,6 +1,8 @@
 // Checks on the command line that CLI11 words poorly: integer ranges stated in words, and an
-// unknown command named with the valid ones. Parses no option itself.
+// unknown command named with the valid ones; and paths quoted for the commands repro suggests.
+// Parses no option itself.
 #include <charconv>
+#include <cctype>
 #include <cmath>
 
 #include "commands.h"
@@ -37,6 +39,19 @@ CLI::Validator tolerance() {
         return "";
       },
       "NUMBER >= 0");
+}
+
+std::string shell_word(const std::string& path) {
+  const std::string plain = "._/-+=:@,%";
+  bool quote = path.empty();
+  for (const char c : path) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && plain.find(c) == std::string::npos)
+      quote = true;
+  }
+  if (!quote) return path;
+  std::string out = "'";
+  for (const char c : path) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
 }
 
 std::string unknown_command(const CLI::App& app, int argc, char** argv) {

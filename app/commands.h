@@ -21,6 +21,10 @@ CLI::Validator tolerance();
 // Empty when the command words are fine.
 std::string unknown_command(const CLI::App& app, int argc, char** argv);
 
+// `path` as one shell word for a command line repro suggests: as it is when it holds only
+// letters, digits and ._/-+=:@,%; else in single quotes ('it'\''s').
+std::string shell_word(const std::string& path);
+
 void setup_train(CLI::App& app, int& exit_code);
 void setup_compare(CLI::App& app, int& exit_code);
 void setup_summary(CLI::App& app, int& exit_code);
@@ -28,5 +32,6 @@ void setup_initializers(CLI::App& app, int& exit_code);
 void setup_data(CLI::App& app, int& exit_code);
 void setup_check(CLI::App& app, int& exit_code);
 void setup_env(CLI::App& app, int& exit_code);
+void setup_report(CLI::App& app, int& exit_code);
 
 }  // namespace repro::app

@@ -1,11 +1,12 @@
 // repro compare A B: prints lib/compare's report as a table (or JSON) and sets the exit code:
 // 0 same, 1 different, 2 input error. It does no comparing of its own.
 #include "compare/compare.h"
+#include "compare/describe.h"
 
-#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <vector>
 #include <nlohmann/json.hpp>
@@ -25,60 +26,15 @@ struct CompareCliOptions {
 
 namespace {
 
-std::string short_number(double value) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.3g", value);
-  return buffer;
-}
-
-std::string mode_text(const CompareOptions& options) {
-  if (options.exact) return "exact: identical bits";
-  return "numpy.allclose: rtol=" + python_float_repr(options.rtol) +
-         ", atol=" + python_float_repr(options.atol) + (options.equal_nan ? ", equal_nan" : "");
-}
-// One row of the per-key table, the text and Markdown forms alike: key, compared, max abs diff,
-// max rel diff, first diff, status (`differ` is how a differing status reads).
-std::array<std::string, 6> row_cells(const KeyComparison& row, const std::string& differ) {
-  const bool both = row.in_a && row.in_b;
-  std::string status = row.same ? "same" : differ;
-  if (!row.note.empty()) status += " (" + row.note + ")";
-  return {row.key,
-          both ? std::to_string(row.compared) : "-",
-          both ? short_number(row.max_abs_diff) : "-",
-          both ? short_number(row.max_rel_diff) : "-",
-          row.first_differing_epoch ? "epoch " + std::to_string(row.first_differing_epoch) : "-",
-          status};
-}
-
-// What the run folders add below the table: the weight digests and the trace verdict.
-std::vector<std::string> run_lines(const CompareReport& report) {
-  std::vector<std::string> lines;
-  if (report.runs) {
-    lines.push_back(report.first_weights_epoch
-                        ? "weights: digests differ from epoch " +
-                              std::to_string(report.first_weights_epoch)
-                        : "weights: identical digests for " +
-                              std::to_string(std::min(report.epochs_a, report.epochs_b)) +
-                              " epochs");
-  }
-  if (report.traced) {
-    lines.push_back(report.divergence
-                        ? "first divergence: " + describe_divergence(*report.divergence)
-                        : "trace: " + std::to_string(report.trace_steps_compared) +
-                              " digests agree");
-  }
-  return lines;
-}
-
 void print_table(const CompareReport& report, const CompareOptions& options) {
   std::printf("%-20s %9s %13s %13s %11s  %s\n", "key", "compared", "max abs diff", "max rel diff",
               "first diff", "status");
   for (const KeyComparison& row : report.keys) {
-    const auto c = row_cells(row, "DIFFER");
+    const auto c = key_row_cells(row, "DIFFER");
     std::printf("%-20s %9s %13s %13s %11s  %s\n", c[0].c_str(), c[1].c_str(), c[2].c_str(),
                 c[3].c_str(), c[4].c_str(), c[5].c_str());
   }
-  for (const std::string& line : run_lines(report)) std::printf("%s\n", line.c_str());
+  for (const std::string& line : run_folder_lines(report)) std::printf("%s\n", line.c_str());
   if (!report.environment.empty()) {
     bool differ = !report.same || report.first_weights_epoch || report.divergence;
     std::printf("%s\n", differ ? "run.json differences (likely cause):"
@@ -89,31 +45,7 @@ void print_table(const CompareReport& report, const CompareOptions& options) {
   }
   for (const std::string& note : report.notes) std::printf("note: %s\n", note.c_str());
 
-  std::string verdict = report.same ? "verdict: SAME (" + mode_text(options) + ")"
-                                    : "verdict: DIFFER (" + mode_text(options) + "):";
-  if (!report.same) {
-    std::string sep = " ";
-    for (const KeyComparison& row : report.keys) {
-      if (row.same) continue;
-      verdict += sep + row.key +
-                 (row.note.empty() ? " from epoch " + std::to_string(row.first_differing_epoch)
-                                   : " " + row.note);
-      sep = ", ";
-    }
-    if (report.first_weights_epoch && options.exact) {
-      verdict += sep + "weights from epoch " + std::to_string(report.first_weights_epoch);
-      sep = ", ";
-    }
-    if (report.divergence && options.exact)
-      verdict += sep + "first divergence at " + describe_divergence(*report.divergence);
-  }
-  if (report.same && !options.exact && (report.first_weights_epoch || report.divergence)) {
-    std::string where = report.divergence
-                            ? "from " + describe_divergence(*report.divergence)
-                            : "weights from epoch " + std::to_string(report.first_weights_epoch);
-    verdict += "; not bit-identical (" + where + "): --exact fails on that";
-  }
-  std::printf("%s\n", verdict.c_str());
+  std::printf("%s\n", verdict_line(report, options).c_str());
 }
 
 // A cell of a Markdown table: `|` escaped, no line breaks.
@@ -137,16 +69,18 @@ void print_markdown(const CompareReport& report, const CompareOptions& options,
                     const std::string& a, const std::string& b) {
   std::printf("### repro compare: %s\n\n", report.same ? "SAME" : "DIFFER");
   std::printf("`%s` vs `%s` (%s)\n\n", md_cell(a).c_str(), md_cell(b).c_str(),
-              mode_text(options).c_str());
+              compare_mode_text(options).c_str());
   std::printf("| key | compared | max abs diff | max rel diff | first diff | status |\n");
   std::printf("|---|---:|---:|---:|---:|---|\n");
   for (const KeyComparison& row : report.keys) {
     std::string line = "|";
-    for (const std::string& cell : row_cells(row, "**DIFFER**")) line += " " + md_cell(cell) + " |";
+    for (const std::string& cell : key_row_cells(row, "**DIFFER**"))
+      line.append(" ").append(md_cell(cell)).append(" |");
     std::printf("%s\n", line.c_str());
   }
   std::printf("\n");
-  for (const std::string& line : run_lines(report)) std::printf("- %s\n", md_cell(line).c_str());
+  for (const std::string& line : run_folder_lines(report))
+    std::printf("- %s\n", md_cell(line).c_str());
   for (const EnvironmentDifference& d : report.environment) {
     std::printf("- run.json `%s`: A `%s`, B `%s`%s\n", md_cell(d.key).c_str(),
                 md_cell(d.a).c_str(), md_cell(d.b).c_str(),
@@ -219,6 +153,9 @@ int run_compare(const CompareCliOptions& options) {
     print_markdown(report, options.compare, options.a, options.b);
   } else if (!options.quiet) {
     print_table(report, options.compare);
+    if (std::filesystem::is_directory(options.a) && std::filesystem::is_directory(options.b))
+      std::printf("curves side by side: repro report %s %s\n", shell_word(options.a).c_str(),
+                  shell_word(options.b).c_str());
   }
   return report.same ? 0 : 1;
 }

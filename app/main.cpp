@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   repro::app::setup_train(app, exit_code);
   repro::app::setup_compare(app, exit_code);
+  repro::app::setup_report(app, exit_code);
   repro::app::setup_summary(app, exit_code);
   repro::app::setup_initializers(app, exit_code);
   repro::app::setup_data(app, exit_code);

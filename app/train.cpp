@@ -182,6 +182,7 @@ int run_train(const TrainCliOptions& cli) {
   if (!cli.quiet) {
     std::printf("Model accuracy on test data: %.2f%%\n", trainer.test_metrics().accuracy * 100.0);
     std::printf("Run folder: %s\n", out.c_str());
+    std::printf("Curves and run.json in one HTML file: repro report %s\n", shell_word(out).c_str());
   }
   if (cli.profile) print_profile(trainer);
   return 0;

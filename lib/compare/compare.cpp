@@ -171,43 +171,49 @@ void compare_run_records(const RunRecord& a, const RunRecord& b, const CompareOp
   add_difference(env, "completed", a.completed ? "yes" : "no", b.completed ? "yes" : "no");
 }
 
-CompareReport compare_runs(const std::string& folder_a, const std::string& folder_b,
-                           const CompareOptions& options) {
+RunFolder read_run_folder(const std::string& folder) {
   namespace fs = std::filesystem;
-  fs::path a(folder_a), b(folder_b);
-  for (const fs::path& folder : {a, b}) {
-    if (!fs::exists(folder / "history.json")) {
-      throw InputError((folder / "history.json").string() + ": missing; is " + folder.string() +
-                       " a run folder written by repro train?");
-    }
+  const fs::path path(folder);
+  if (!fs::exists(path / "history.json")) {
+    throw InputError((path / "history.json").string() + ": missing; is " + folder +
+                     " a run folder written by repro train?");
   }
-  CompareReport report = compare_histories(read_history((a / "history.json").string()),
-                                           read_history((b / "history.json").string()), options);
-  bool run_a = fs::exists(a / "run.json"), run_b = fs::exists(b / "run.json");
-  if (run_a && run_b) {
-    compare_run_records(read_run_record((a / "run.json").string()),
-                        read_run_record((b / "run.json").string()), options, report);
+  RunFolder run;
+  run.path = folder;
+  run.history = read_history((path / "history.json").string());
+  if (fs::exists(path / "run.json")) run.run = read_run_record((path / "run.json").string());
+  if (fs::exists(path / "trace.jsonl")) run.trace = read_trace((path / "trace.jsonl").string());
+  return run;
+}
+
+CompareReport compare_run_folders(const RunFolder& a, const RunFolder& b,
+                                  const CompareOptions& options) {
+  CompareReport report = compare_histories(a.history, b.history, options);
+  if (a.run && b.run) {
+    compare_run_records(*a.run, *b.run, options, report);
   } else {
     report.notes.push_back(std::string("no run.json in ") +
-                           (run_a   ? "B"
-                            : run_b ? "A"
+                           (a.run   ? "B"
+                            : b.run ? "A"
                                     : "A and B") +
                            ": weight digests and environments not compared");
   }
-  bool trace_a = fs::exists(a / "trace.jsonl"), trace_b = fs::exists(b / "trace.jsonl");
-  if (trace_a && trace_b) {
+  if (a.trace && b.trace) {
     report.traced = true;
-    report.divergence = first_trace_divergence(read_trace((a / "trace.jsonl").string()),
-                                               read_trace((b / "trace.jsonl").string()),
-                                               &report.trace_steps_compared);
+    report.divergence = first_trace_divergence(*a.trace, *b.trace, &report.trace_steps_compared);
     if (report.trace_steps_compared == 0)
       report.notes.push_back("the traces share no (step, tensor) pair");
     if (options.exact && report.divergence) report.same = false;
-  } else if (trace_a != trace_b) {
-    report.notes.push_back(std::string("only ") + (trace_a ? "A" : "B") +
+  } else if (a.trace.has_value() != b.trace.has_value()) {
+    report.notes.push_back(std::string("only ") + (a.trace ? "A" : "B") +
                            " has trace.jsonl: divergence not located");
   }
   return report;
+}
+
+CompareReport compare_runs(const std::string& folder_a, const std::string& folder_b,
+                           const CompareOptions& options) {
+  return compare_run_folders(read_run_folder(folder_a), read_run_folder(folder_b), options);
 }
 
 CompareReport compare_paths(const std::string& a, const std::string& b,

@@ -1,6 +1,6 @@
 // Compares two run records (history.json files or run folders) and returns a report; printing
-// and exit codes belong to app/compare.cpp. compare_histories and compare_run_records are pure;
-// compare_paths reads the files.
+// and exit codes belong to app/compare.cpp (and app/report.cpp). compare_histories,
+// compare_run_records and compare_run_folders are pure; read_run_folder and compare_paths read.
 #pragma once
 
 #include <cstdint>
@@ -79,6 +79,23 @@ std::string describe_divergence(const TraceDivergence& divergence);
 std::optional<TraceDivergence> first_trace_divergence(const std::vector<TraceEntry>& a,
                                                       const std::vector<TraceEntry>& b,
                                                       size_t* pairs_compared = nullptr);
+
+// What compare reads from a run folder: history.json always, run.json and trace.jsonl when there.
+struct RunFolder {
+  std::string path;
+  History history;
+  std::optional<RunRecord> run;
+  std::optional<std::vector<TraceEntry>> trace;
+};
+
+// Reads a run folder with the bounded readers; InputError naming the file for a missing
+// history.json or a damaged file.
+RunFolder read_run_folder(const std::string& folder);
+
+// Two loaded run folders: histories, then weight digests and environments when both have run.json,
+// then the first trace divergence when both have a trace. Pure.
+CompareReport compare_run_folders(const RunFolder& a, const RunFolder& b,
+                                  const CompareOptions& options);
 
 // Two run folders (history.json, run.json when both have it, trace.jsonl when both have it).
 CompareReport compare_runs(const std::string& folder_a, const std::string& folder_b,
