@@ -1,15 +1,16 @@
 // repro report RUN [RUN...]: reads the run folders, has lib/report compare the first with each
 // other one and lay them out as one self-contained HTML file, and writes it atomically. Wiring
 // only; the exit code says whether the file was written, not whether the runs agree.
-#include <filesystem>
+#include "report/report.h"
+
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "commands.h"
 #include "core/error.h"
 #include "core/fs.h"
-#include "report/report.h"
 
 namespace repro::app {
 

@@ -30,13 +30,14 @@ fi
 [ -x "$repro" ] || fail "no $repro: build first (scripts/test.sh, or cmake --build build)"
 command -v python3 > /dev/null || fail "python3 is needed to check the pictures"
 
-rm -rf "$out"
-mkdir -p "$out/runs"
+# Only what this script writes is replaced: OUT_DIR may hold other files.
+mkdir -p "$out"
 cd "$out"
+rm -rf run_a run_b report.html report.png report-dark.png report.dom.html chromium.log
 say "training two short runs of $config (${sets[*]}), B with seed $seed_b"
-"$repro" train "$config" "${sets[@]}" --quiet --out runs/a
-"$repro" train "$config" "${sets[@]}" --set "seed=$seed_b" --quiet --out runs/b
-"$repro" report runs/a runs/b --out report.html
+"$repro" train "$config" "${sets[@]}" --quiet --out run_a
+"$repro" train "$config" "${sets[@]}" --set "seed=$seed_b" --quiet --out run_b
+"$repro" report run_a run_b --out report.html
 
 profile=$(mktemp -d)
 trap 'rm -rf "$profile"' EXIT
@@ -57,7 +58,7 @@ timeout 120 "$chromium" "${flags[@]}" --dump-dom "$url" > "$out/report.dom.html"
   { cat "$out/chromium.log" >&2; fail "chromium could not dump the DOM of $url"; }
 
 say "rendered DOM:"
-python3 "$root/scripts/report_check.py" dom "$out/report.dom.html" runs/a runs/b
+python3 "$root/scripts/report_check.py" dom "$out/report.dom.html" run_a run_b
 say "pictures (light: background, run A, run B, highlighted row; dark: the same):"
 python3 "$root/scripts/report_check.py" png "$out/report.png" ffffff 0b6bcb d1480b fff0bf
 python3 "$root/scripts/report_check.py" png "$out/report-dark.png" 15171a 5aa9ff ff8a4c 4a3a0c

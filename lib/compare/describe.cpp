@@ -37,12 +37,11 @@ std::array<std::string, 6> key_row_cells(const KeyComparison& row, const std::st
 std::vector<std::string> run_folder_lines(const CompareReport& report) {
   std::vector<std::string> lines;
   if (report.runs) {
-    lines.push_back(report.first_weights_epoch
-                        ? "weights: digests differ from epoch " +
-                              std::to_string(report.first_weights_epoch)
-                        : "weights: identical digests for " +
-                              std::to_string(std::min(report.epochs_a, report.epochs_b)) +
-                              " epochs");
+    lines.push_back(
+        report.first_weights_epoch
+            ? "weights: digests differ from epoch " + std::to_string(report.first_weights_epoch)
+            : "weights: identical digests for " +
+                  std::to_string(std::min(report.epochs_a, report.epochs_b)) + " epochs");
   }
   if (report.traced) {
     lines.push_back(report.divergence

@@ -92,9 +92,9 @@ std::string stroke_attributes(const ChartSeries& series) {
 
 std::string dot(const ChartSeries& series, double cx, double cy) {
   return "<circle class=\"dot" + std::string(series.dashed ? " hollow" : "") + "\" cx=\"" +
-         svg_number(cx) + "\" cy=\"" + svg_number(cy) + "\" r=\"3.5\" stroke-width=\"1.5\" style=\"stroke:" +
-         series.color + ";fill:" + (series.dashed ? std::string("var(--bg)") : series.color) +
-         "\"/>";
+         svg_number(cx) + "\" cy=\"" + svg_number(cy) +
+         "\" r=\"3.5\" stroke-width=\"1.5\" style=\"stroke:" + series.color +
+         ";fill:" + (series.dashed ? std::string("var(--bg)") : series.color) + "\"/>";
 }
 
 // "M x,y L x,y ..." with a new "M" after every non-finite value.
@@ -196,7 +196,8 @@ std::string chart_svg(const Chart& chart) {
   std::vector<Place> legend;
   double lx = kPlotLeft, ly = kPlotBottom + 58;
   for (const ChartSeries& series : chart.series) {
-    const double width = kLegendSample + 8 + kCharWidth * static_cast<double>(code_points(series.label)) + 18;
+    const double width =
+        kLegendSample + 8 + kCharWidth * static_cast<double>(code_points(series.label)) + 18;
     if (lx > kPlotLeft && lx + width > kChartWidth) {
       lx = kPlotLeft;
       ly += kLegendRow;
@@ -210,8 +211,7 @@ std::string chart_svg(const Chart& chart) {
   std::string out = "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " +
                     svg_number(kChartWidth) + " " + svg_number(height) + "\" width=\"" +
                     svg_number(kChartWidth) + "\" height=\"" + svg_number(height) +
-                    "\" role=\"img\" aria-label=\"" + title + "\">\n<title>" + title +
-                    "</title>\n";
+                    "\" role=\"img\" aria-label=\"" + title + "\">\n<title>" + title + "</title>\n";
   out += text("chart-title", kPlotLeft, 22, "start", chart.title) + "\n";
 
   out += "<g class=\"grid\">";
@@ -238,7 +238,8 @@ std::string chart_svg(const Chart& chart) {
   }
   out += "</g>\n";
   out += text("axis-label x-label", (kPlotLeft + kPlotRight) / 2, kPlotBottom + 38, "middle",
-              chart.x_label) + "\n";
+              chart.x_label) +
+         "\n";
   out += "<text class=\"axis-label y-label\" transform=\"translate(16," +
          svg_number((kPlotTop + kPlotBottom) / 2) + ") rotate(-90)\" text-anchor=\"middle\">" +
          html_escape(chart.y_label) + "</text>\n";
@@ -260,18 +261,19 @@ std::string chart_svg(const Chart& chart) {
   }
   if (!drawn)
     out += text("no-data", (kPlotLeft + kPlotRight) / 2, (kPlotTop + kPlotBottom) / 2, "middle",
-                "no finite values to draw") + "\n";
+                "no finite values to draw") +
+           "\n";
 
   for (size_t i = 0; i < chart.markers.size(); ++i) {
     const ChartMarker& m = chart.markers[i];
     if (!drawable(m.x)) continue;
     const double px = frame.x.pixel(m.x);
     const bool right_half = px > (kPlotLeft + kPlotRight) / 2;
-    out += "<g class=\"marker\">" + line(px, kPlotTop, px, kPlotBottom) +
-           text("marker-label", right_half ? px - 5 : px + 5,
-                kPlotTop + 14 + 15 * static_cast<double>(i), right_half ? "end" : "start",
-                m.label) +
-           "</g>\n";
+    out +=
+        "<g class=\"marker\">" + line(px, kPlotTop, px, kPlotBottom) +
+        text("marker-label", right_half ? px - 5 : px + 5,
+             kPlotTop + 14 + 15 * static_cast<double>(i), right_half ? "end" : "start", m.label) +
+        "</g>\n";
   }
 
   out += "<g class=\"legend\">";

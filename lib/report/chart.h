@@ -14,10 +14,10 @@ struct ChartPoint {
 };
 
 struct ChartSeries {
-  std::string label;   // legend text (escaped when drawn)
-  std::string color;   // a CSS colour written by the caller, e.g. "var(--run-0)"
-  bool dashed = false;  // validation curves
-  bool dots = false;    // a dot at every point, so that a one-epoch curve still shows
+  std::string label;               // legend text (escaped when drawn)
+  std::string color;               // a CSS colour written by the caller, e.g. "var(--run-0)"
+  bool dashed = false;             // validation curves
+  bool dots = false;               // a dot at every point, so that a one-epoch curve still shows
   std::vector<ChartPoint> points;  // in x order; a value that is not finite (or past 1e300)
                                    // breaks the line there
 };

@@ -38,8 +38,8 @@ std::vector<Chart> step_charts(const Report& report) {
   for (const ReportRun& run : report.runs) any = any || run.steps.has_value();
   if (!any) return {};
   Chart loss{"Loss per step (running mean of the epoch)", "optimizer step", "loss", false, {}, {}};
-  Chart accuracy{"Accuracy per step (running mean of the epoch)", "optimizer step", "accuracy",
-                 false, {}, {}};
+  Chart accuracy{
+      "Accuracy per step (running mean of the epoch)", "optimizer step", "accuracy", false, {}, {}};
   for (size_t r = 0; r < report.runs.size(); ++r) {
     const ReportRun& run = report.runs[r];
     if (!run.steps) continue;

@@ -70,7 +70,9 @@ svg .marker-label { fill: var(--marker); font-weight: 600; }
 footer { margin-top: 32px; font-size: 12px; color: var(--muted); }
 )css";
 
-std::string escaped_code(const std::string& text) { return "<code>" + html_escape(text) + "</code>"; }
+std::string escaped_code(const std::string& text) {
+  return "<code>" + html_escape(text) + "</code>";
+}
 
 // "A runs/a" with the run's colour swatch.
 std::string run_name(const Report& report, size_t run) {
@@ -91,16 +93,16 @@ std::string run_summary(const ReportRun& run) {
   } else {
     out = "no run.json";
   }
-  out += run.steps ? ", " + std::to_string(run.steps->size()) + " steps.csv rows"
-                   : ", no steps.csv";
+  out +=
+      run.steps ? ", " + std::to_string(run.steps->size()) + " steps.csv rows" : ", no steps.csv";
   return html_escape(out);
 }
 
 std::string runs_section(const Report& report) {
   std::string out = "<ul class=\"runs\">\n";
   for (size_t r = 0; r < report.runs.size(); ++r)
-    out += "<li>" + run_name(report, r) + " <span class=\"muted\">" +
-           run_summary(report.runs[r]) + "</span></li>\n";
+    out += "<li>" + run_name(report, r) + " <span class=\"muted\">" + run_summary(report.runs[r]) +
+           "</span></li>\n";
   return out + "</ul>\n";
 }
 
@@ -111,8 +113,9 @@ std::string verdict_card(const Report& report, size_t i) {
                     " <span class=\"badge " + (c.same ? "same\">SAME" : "differ\">DIFFER") +
                     "</span></h3>\n<p class=\"verdict\">" +
                     html_escape(verdict_line(c, report.options)) + "</p>\n";
-  out += "<table class=\"keys\"><thead><tr><th>key</th><th>compared</th><th>max abs diff</th>"
-         "<th>max rel diff</th><th>first diff</th><th>status</th></tr></thead><tbody>\n";
+  out +=
+      "<table class=\"keys\"><thead><tr><th>key</th><th>compared</th><th>max abs diff</th>"
+      "<th>max rel diff</th><th>first diff</th><th>status</th></tr></thead><tbody>\n";
   for (const KeyComparison& row : c.keys) {
     const auto cells = key_row_cells(row, "DIFFER");
     out += std::string("<tr") + (row.same ? "" : " class=\"differ\"") + "><td class=\"key\">" +
@@ -149,12 +152,14 @@ std::string curves_section(const Report& report) {
       charts_block(epoch_charts(report));
   const std::vector<Chart> steps = step_charts(report);
   if (steps.empty()) {
-    out += "<p class=\"muted\">No run has steps.csv (training.log every 0): no per-step "
-           "curves.</p>\n";
+    out +=
+        "<p class=\"muted\">No run has steps.csv (training.log every 0): no per-step "
+        "curves.</p>\n";
   } else {
-    out += "<p class=\"muted\">steps.csv per logged optimizer step: the epoch's running mean, as "
-           "the progress bar shows it; a red line marks where the traces first differ.</p>\n" +
-           charts_block(steps);
+    out +=
+        "<p class=\"muted\">steps.csv per logged optimizer step: the epoch's running mean, as "
+        "the progress bar shows it; a red line marks where the traces first differ.</p>\n" +
+        charts_block(steps);
   }
   return out;
 }
@@ -175,9 +180,10 @@ std::string run_json_section(const Report& report) {
     differing += std::string(differing.empty() ? "" : ", ") + "<a href=\"#row-" +
                  std::to_string(i) + "\">" + escaped_code(rows[i].key) + "</a>";
   }
-  out += "<p>" + (count == 0 ? std::string("All entries agree")
-                             : std::to_string(count) + " of " + std::to_string(rows.size()) +
-                                   " entries differ (highlighted, marked &#8800;): " + differing) +
+  out += "<p>" +
+         (count == 0 ? std::string("All entries agree")
+                     : std::to_string(count) + " of " + std::to_string(rows.size()) +
+                           " entries differ (highlighted, marked &#8800;): " + differing) +
          ". <span class=\"muted\">Wall times (&#8776;) differ between any two runs.</span></p>\n";
   out += "<table class=\"run-json\"><thead><tr><th></th><th>entry</th>";
   for (size_t r = 0; r < report.runs.size(); ++r) out += "<th>" + run_name(report, r) + "</th>";
@@ -186,8 +192,13 @@ std::string run_json_section(const Report& report) {
     const RunTableRow& row = rows[i];
     const bool highlight = row.differ && !row.timing;
     out += "<tr id=\"row-" + std::to_string(i) + "\"" +
-           (highlight ? " class=\"differ\"" : row.timing ? " class=\"timing\"" : "") +
-           "><td class=\"flag\">" + (highlight ? "&#8800;" : row.timing ? "&#8776;" : "") +
+           (highlight    ? " class=\"differ\""
+            : row.timing ? " class=\"timing\""
+                         : "") +
+           "><td class=\"flag\">" +
+           (highlight    ? "&#8800;"
+            : row.timing ? "&#8776;"
+                         : "") +
            "</td><td class=\"key\">" + html_escape(row.key) + "</td>";
     for (size_t r = 0; r < row.values.size(); ++r) {
       if (!records[r])

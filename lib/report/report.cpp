@@ -1,9 +1,10 @@
 // Reading the runs of a report and comparing them: the first run (A) against each other one,
 // through lib/compare's pure compare_run_folders, so the page and `repro compare` agree.
+#include "report/report.h"
+
 #include <filesystem>
 
 #include "core/error.h"
-#include "report/report.h"
 
 namespace repro {
 namespace {

@@ -12,7 +12,7 @@
 namespace repro {
 
 struct RunTableRow {
-  std::string key;                                // "seed", "environment.cpu_isa", "epoch 2 seconds"
+  std::string key;  // "seed", "environment.cpu_isa", "epoch 2 seconds"
   std::vector<std::optional<std::string>> values;  // one per run; nullopt: absent in that run.json
   bool differ = false;  // the runs that have a run.json disagree (absent counts as a value)
   bool timing = false;  // a wall time, which differs between any two runs by nature

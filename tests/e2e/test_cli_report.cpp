@@ -2,11 +2,6 @@
 // errors (exit 2) that leave no file behind; the hints in repro train and repro compare; and two
 // tiny MNIST runs with different seeds reported with their divergence.
 #include <catch2/catch.hpp>
-
-#include "support/skip.h"
-
-#include "run_cli.h"
-
 #include <filesystem>
 #include <string>
 
@@ -14,6 +9,8 @@
 #include "record/history.h"
 #include "record/run_record.h"
 #include "record/steps.h"
+#include "run_cli.h"
+#include "support/skip.h"
 
 namespace {
 
@@ -36,9 +33,10 @@ std::string quoted(const fs::path& path) { return std::string("'") + path.string
 // A run folder as repro train leaves it, without training: history, run.json, steps.csv.
 void write_run(const fs::path& folder, int64_t seed, double last_loss) {
   fs::create_directories(folder);
-  repro::write_history((folder / "history.json").string(),
-                       {{"accuracy", {0.7, 0.9}}, {"loss", {0.8, last_loss}},
-                        {"val_accuracy", {0.93, 0.96}}, {"val_loss", {0.2, 0.12}}});
+  repro::write_history((folder / "history.json").string(), {{"accuracy", {0.7, 0.9}},
+                                                            {"loss", {0.8, last_loss}},
+                                                            {"val_accuracy", {0.93, 0.96}},
+                                                            {"val_loss", {0.2, 0.12}}});
   repro::RunRecord record;
   record.seed = seed;
   record.threads = 2;
@@ -70,15 +68,17 @@ TEST_CASE("repro report writes one HTML file for two run folders and says where 
   const std::string a = (dir / "a").string(), b = (dir / "b").string();
   CHECK(contains(html, ">" + a + " val_loss</text>"));
   CHECK(contains(html, ">" + b + " loss</text>"));
-  CHECK(contains(html, "<td class=\"key\">seed</td><td class=\"value\">7</td>"
-                       "<td class=\"value\">8</td>"));
+  CHECK(contains(html,
+                 "<td class=\"key\">seed</td><td class=\"value\">7</td>"
+                 "<td class=\"value\">8</td>"));
   CHECK(contains(html, "verdict: DIFFER"));
   fs::remove_all(dir);
 }
 
-TEST_CASE("repro report: a missing folder, a missing history or a damaged file is one line, "
-          "exit 2, and the previous report stays",
-          "[e2e][report]") {
+TEST_CASE(
+    "repro report: a missing folder, a missing history or a damaged file is one line, "
+    "exit 2, and the previous report stays",
+    "[e2e][report]") {
   const fs::path dir = repro_test::scratch_dir("report_errors");
   write_run(dir / "a", 7, 0.3);
   const fs::path out = dir / "report.html";
@@ -93,8 +93,9 @@ TEST_CASE("repro report: a missing folder, a missing history or a damaged file i
     CHECK(ran.err == "repro: " + message + "\n");
   };
 
-  one_line_error(report(quoted(dir / "a") + " " + quoted(dir / "gone")),
-                 (dir / "gone").string() + ": no such folder; give a run folder written by repro train");
+  one_line_error(
+      report(quoted(dir / "a") + " " + quoted(dir / "gone")),
+      (dir / "gone").string() + ": no such folder; give a run folder written by repro train");
   fs::create_directories(dir / "empty");
   one_line_error(report(quoted(dir / "a") + " " + quoted(dir / "empty")),
                  (dir / "empty" / "history.json").string() + ": missing; is " +
@@ -111,8 +112,8 @@ TEST_CASE("repro report: a missing folder, a missing history or a damaged file i
                      "not single files");
   CHECK(repro_test::slurp_file(out) == "previous report");
 
-  const Ran to_folder = repro_test::run_repro("", "report " + quoted(dir / "a") + " --out " +
-                                                      quoted(dir / "empty"));
+  const Ran to_folder =
+      repro_test::run_repro("", "report " + quoted(dir / "a") + " --out " + quoted(dir / "empty"));
   CHECK(to_folder.exit_code == 2);
   CHECK(contains(to_folder.err, "is a folder; give a file name such as"));
   CHECK(repro_test::run_repro("", "report").exit_code == 2);
@@ -127,8 +128,8 @@ TEST_CASE("repro compare on two run folders points at repro report, only in its 
   write_run(dir / "a", 7, 0.3);
   write_run(dir / "b b", 8, 0.35);
   const std::string pair = quoted(dir / "a") + " " + quoted(dir / "b b");
-  const std::string hint =
-      "curves side by side: repro report " + (dir / "a").string() + " " + quoted(dir / "b b") + "\n";
+  const std::string hint = "curves side by side: repro report " + (dir / "a").string() + " " +
+                           quoted(dir / "b b") + "\n";
   const Ran text = repro_test::run_repro("", "compare " + pair);
   CHECK(text.exit_code == 1);
   CHECK(contains(text.out, hint));
@@ -138,8 +139,8 @@ TEST_CASE("repro compare on two run folders points at repro report, only in its 
     CHECK(other.exit_code == 1);
     CHECK_FALSE(contains(other.out, "repro report"));
   }
-  const Ran files = repro_test::run_repro(
-      "", "compare " + quoted(dir / "a" / "history.json") + " " + quoted(dir / "b b" / "history.json"));
+  const Ran files = repro_test::run_repro("", "compare " + quoted(dir / "a" / "history.json") +
+                                                  " " + quoted(dir / "b b" / "history.json"));
   CHECK_FALSE(contains(files.out, "repro report"));
   fs::remove_all(dir);
 }
@@ -150,16 +151,18 @@ TEST_CASE("two tiny MNIST runs with different seeds: the report shows both and w
   if (data.empty()) REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
   const std::string env = "REPRO_DATA_DIR='" + data + "'";
   const fs::path dir = repro_test::scratch_dir("report_mnist");
-  const std::string train = "train configs/tiny.yaml --threads 2 --set training.trace.every=4 "
-                            "--set training.log.every=2 --out ";
+  const std::string train =
+      "train configs/tiny.yaml --threads 2 --set training.trace.every=4 "
+      "--set training.log.every=2 --out ";
   const Ran a = repro_test::run_repro(env, train + quoted(dir / "a"));
   INFO(a.out << a.err);
   REQUIRE(a.exit_code == 0);
   CHECK(contains(a.out, "Run folder: " + (dir / "a").string() +
                             "\nCurves and run.json in one HTML file: repro report " +
                             (dir / "a").string() + "\n"));
-  REQUIRE(repro_test::run_repro(env, train + quoted(dir / "b") + " --set seed=8 --quiet")
-              .exit_code == 0);
+  REQUIRE(
+      repro_test::run_repro(env, train + quoted(dir / "b") + " --set seed=8 --quiet").exit_code ==
+      0);
 
   const fs::path out = dir / "report.html";
   const Ran ran = repro_test::run_repro(
@@ -176,9 +179,10 @@ TEST_CASE("two tiny MNIST runs with different seeds: the report shows both and w
   // Another seed: other initial weights, so the traces part at the first digest (step 4).
   CHECK(count(html, "text-anchor=\"start\">first divergence: epoch 1 step 4, ") == 2);
   CHECK(contains(html, "<li>first divergence: epoch 1 step 4, "));
-  CHECK(contains(html, "<tr id=\"row-3\" class=\"differ\"><td class=\"flag\">&#8800;</td>"
-                       "<td class=\"key\">seed</td><td class=\"value\">7</td>"
-                       "<td class=\"value\">8</td></tr>"));
+  CHECK(contains(html,
+                 "<tr id=\"row-3\" class=\"differ\"><td class=\"flag\">&#8800;</td>"
+                 "<td class=\"key\">seed</td><td class=\"value\">7</td>"
+                 "<td class=\"value\">8</td></tr>"));
   CHECK(contains(html, "<span class=\"badge differ\">DIFFER</span>"));
   fs::remove_all(dir);
 }

@@ -1,7 +1,6 @@
 // steps.csv: the text the trainer writes, read back bit for bit, and one-line errors with line
 // and column for a file that is not one.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <limits>
 #include <string>
@@ -69,7 +68,8 @@ TEST_CASE("steps.csv columns are found by name, extra columns and CRLF are accep
 }
 
 TEST_CASE("a damaged steps.csv is one line naming the file, line, column and what is wrong") {
-  const std::string header = "step,epoch,batch,accuracy,loss,batch_loss,learning_rate,wall_seconds\n";
+  const std::string header =
+      "step,epoch,batch,accuracy,loss,batch_loss,learning_rate,wall_seconds\n";
   CHECK(parse_error("") == "steps.csv:1:1: empty; expected the header step,epoch,batch,...");
   CHECK(parse_error("step,epoch,batch,accuracy,batch_loss,learning_rate,wall_seconds\n") ==
         "steps.csv:1:1: the header has no column \"loss\"; is this a steps.csv written by repro "

@@ -1,7 +1,6 @@
 // The SVG chart without a browser: ticks, where each data point lands, gaps at non-finite values,
 // dashed validation curves, markers, legends and escaping of every label.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <limits>
 #include <regex>
@@ -47,8 +46,8 @@ size_t count(const std::string& text, const std::string& part) {
 
 Chart two_point_chart() {
   Chart chart{"Loss", "step", "loss", false, {}, {}};
-  chart.series.push_back(ChartSeries{"runs/a loss", "var(--run-0)", false, false,
-                                     {{0, 0}, {10, 1}}});
+  chart.series.push_back(
+      ChartSeries{"runs/a loss", "var(--run-0)", false, false, {{0, 0}, {10, 1}}});
   return chart;
 }
 
@@ -105,8 +104,8 @@ TEST_CASE("a curve's path holds one point per value, at the frame's coordinates"
 TEST_CASE("a non-finite value breaks the line instead of drawing through it") {
   Chart chart{"Loss", "step", "loss", false, {}, {}};
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  chart.series.push_back(ChartSeries{"a", "red", false, false,
-                                     {{0, 1}, {1, 0.5}, {2, nan}, {3, 0.25}, {4, 0.2}}});
+  chart.series.push_back(
+      ChartSeries{"a", "red", false, false, {{0, 1}, {1, 0.5}, {2, nan}, {3, 0.25}, {4, 0.2}}});
   const auto paths = curve_paths(repro::chart_svg(chart));
   REQUIRE(paths.size() == 1);
   const auto runs = path_points(paths[0]);
@@ -123,7 +122,8 @@ TEST_CASE("a non-finite value breaks the line instead of drawing through it") {
 
 TEST_CASE("validation curves are dashed, in the plot and in the legend") {
   Chart chart{"Loss per epoch", "epoch", "loss", true, {}, {}};
-  chart.series.push_back(ChartSeries{"runs/a loss", "var(--run-0)", false, true, {{1, 0.7}, {2, 0.3}}});
+  chart.series.push_back(
+      ChartSeries{"runs/a loss", "var(--run-0)", false, true, {{1, 0.7}, {2, 0.3}}});
   chart.series.push_back(
       ChartSeries{"runs/a val_loss", "var(--run-0)", true, true, {{1, 0.2}, {2, 0.1}}});
   const std::string svg = repro::chart_svg(chart);
@@ -197,7 +197,10 @@ TEST_CASE("the legend names every series and wraps below the plot") {
   Chart chart{"Loss", "step", "loss", false, {}, {}};
   for (int r = 0; r < 6; ++r)
     chart.series.push_back(ChartSeries{"runs/a-rather-long-folder-name-" + std::to_string(r),
-                                       "red", false, false, {{0, 1}, {1, 2}}});
+                                       "red",
+                                       false,
+                                       false,
+                                       {{0, 1}, {1, 2}}});
   const std::string svg = repro::chart_svg(chart);
   CHECK(count(svg, "<g class=\"legend-entry\">") == 6);
   for (int r = 0; r < 6; ++r)

@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -179,17 +178,20 @@ TEST_CASE("the page shows both runs' curves, the verdict, the divergence and the
   CHECK(count(html, ">first divergence: epoch 2 step 12, dense kernel gradient</text>") == 2);
 
   // The verdict as repro compare words it, and the differing keys and run.json rows.
-  CHECK(contains(html, "verdict: DIFFER (numpy.allclose: rtol=1e-05, atol=1e-08): accuracy from "
-                       "epoch 1, loss from epoch 2"));
+  CHECK(contains(html,
+                 "verdict: DIFFER (numpy.allclose: rtol=1e-05, atol=1e-08): accuracy from "
+                 "epoch 1, loss from epoch 2"));
   CHECK(contains(html, "<span class=\"badge differ\">DIFFER</span>"));
   CHECK(contains(html, "<tr class=\"differ\"><td class=\"key\">loss</td>"));
   CHECK(contains(html, "<td class=\"key\">val_loss</td>"));
   CHECK_FALSE(contains(html, "<tr class=\"differ\"><td class=\"key\">val_loss</td>"));
-  CHECK(contains(html, "<tr id=\"row-3\" class=\"differ\"><td class=\"flag\">&#8800;</td>"
-                       "<td class=\"key\">seed</td><td class=\"value\">7</td>"
-                       "<td class=\"value\">8</td></tr>"));
+  CHECK(contains(html,
+                 "<tr id=\"row-3\" class=\"differ\"><td class=\"flag\">&#8800;</td>"
+                 "<td class=\"key\">seed</td><td class=\"value\">7</td>"
+                 "<td class=\"value\">8</td></tr>"));
   CHECK(contains(html, "<td class=\"key\">rng</td><td class=\"value\">jax</td>"));
-  CHECK_FALSE(contains(html, "class=\"differ\"><td class=\"flag\">&#8800;</td><td class=\"key\">rng"));
+  CHECK_FALSE(
+      contains(html, "class=\"differ\"><td class=\"flag\">&#8800;</td><td class=\"key\">rng"));
 }
 
 TEST_CASE("identical runs read SAME and highlight nothing") {
@@ -211,8 +213,7 @@ TEST_CASE("every string from the files is escaped in the page") {
   for (repro::ReportRun* run : {&a, &b})
     for (repro::TraceEntry& entry : *run->folder.trace)
       if (entry.tensor == "dense/kernel_grad") entry.tensor = "<i>t</i>/kernel_grad";
-  const std::string html =
-      repro::report_html(repro::build_report({a, b}, repro::CompareOptions{}));
+  const std::string html = repro::report_html(repro::build_report({a, b}, repro::CompareOptions{}));
   CHECK_FALSE(contains(html, "<img"));
   CHECK_FALSE(contains(html, "<script"));
   CHECK_FALSE(contains(html, "<b>metric"));
@@ -254,17 +255,18 @@ TEST_CASE("reading a report's run: a missing folder, a file, no history, damaged
   const fs::path run = temp.path / "run";
   fs::create_directories(run);
   CHECK(input_error((temp.path / "nope").string()) ==
-        (temp.path / "nope").string() + ": no such folder; give a run folder written by repro train");
+        (temp.path / "nope").string() +
+            ": no such folder; give a run folder written by repro train");
   repro::write_file_atomic(temp.path / "file.json", "{}");
   CHECK(contains(input_error((temp.path / "file.json").string()), "file.json: not a folder"));
-  CHECK(input_error(run.string()) == (run / "history.json").string() +
-                                         ": missing; is " + run.string() +
-                                         " a run folder written by repro train?");
+  CHECK(input_error(run.string()) == (run / "history.json").string() + ": missing; is " +
+                                         run.string() + " a run folder written by repro train?");
   repro::write_file_atomic(run / "history.json", "{\"loss\": [0.5, \"x\"]}");
   CHECK(contains(input_error(run.string()), (run / "history.json").string() + ":1:"));
   repro::write_history((run / "history.json").string(), {{"loss", {0.5}}});
-  repro::write_file_atomic(run / "steps.csv", repro::steps_to_csv({{2, 1, 1, 0.5f, 0.4f, 0.3f, 0.001f, 0.1}}) +
-                                                  "4,1,3,0.5,zero,0.3,0.001,0.2\n");
+  repro::write_file_atomic(run / "steps.csv",
+                           repro::steps_to_csv({{2, 1, 1, 0.5f, 0.4f, 0.3f, 0.001f, 0.1}}) +
+                               "4,1,3,0.5,zero,0.3,0.001,0.2\n");
   CHECK(input_error(run.string()) ==
         (run / "steps.csv").string() + ":3:11: loss must be a number (got \"zero\")");
   fs::remove(run / "steps.csv");
