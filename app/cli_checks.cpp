@@ -1,11 +1,12 @@
 // Checks on the command line that CLI11 words poorly: integer ranges stated in words, and an
-// unknown command named with the valid ones; and paths quoted for the commands repro suggests.
-// Parses no option itself.
+// unknown command named with the valid ones; the tolerance flags compare and report share; paths
+// quoted for the commands repro suggests. Parses nothing itself.
 #include <charconv>
 #include <cctype>
 #include <cmath>
 
 #include "commands.h"
+#include "compare/compare.h"
 
 namespace repro::app {
 
@@ -39,6 +40,19 @@ CLI::Validator tolerance() {
         return "";
       },
       "NUMBER >= 0");
+}
+
+void add_compare_flags(CLI::App* cmd, CompareOptions& options) {
+  cmd->add_option("--rtol", options.rtol, "relative tolerance, numpy.allclose")
+      ->check(tolerance())
+      ->capture_default_str();
+  cmd->add_option("--atol", options.atol, "absolute tolerance, numpy.allclose")
+      ->check(tolerance())
+      ->capture_default_str();
+  cmd->add_flag(
+      "--exact", options.exact,
+      "identical bits (-0.0 differs from 0.0, NaN equals NaN); weight digests and traces count");
+  cmd->add_flag("--equal-nan", options.equal_nan, "NaN in both places counts as equal");
 }
 
 std::string shell_word(const std::string& path) {

@@ -7,6 +7,10 @@
 #include <cstdint>
 #include <string>
 
+namespace repro {
+struct CompareOptions;
+}
+
 namespace repro::app {
 
 // A flag's integer range, checked on its text: `--epochs 0` and a number past 64 bits both say
@@ -15,6 +19,10 @@ CLI::Validator integer_range(int64_t lo, int64_t hi);
 
 // A tolerance (--rtol, --atol): a finite number of at least 0.
 CLI::Validator tolerance();
+
+// --rtol, --atol (numpy.allclose), --exact and --equal-nan into `options`: the same flags and
+// words for repro compare and repro report.
+void add_compare_flags(CLI::App* cmd, CompareOptions& options);
 
 // A word where a command is expected that names none ("repro frobnicate"), or no command where
 // one is needed ("repro data"): the message names the word and lists the valid commands.

@@ -169,16 +169,7 @@ void setup_compare(CLI::App& app, int& exit_code) {
   cmd->add_option("B", options->b,
                   "history.json or run folder (the reference: tolerance scales with |B|)")
       ->required();
-  cmd->add_option("--rtol", options->compare.rtol, "relative tolerance, numpy.allclose")
-      ->check(tolerance())
-      ->capture_default_str();
-  cmd->add_option("--atol", options->compare.atol, "absolute tolerance, numpy.allclose")
-      ->check(tolerance())
-      ->capture_default_str();
-  cmd->add_flag(
-      "--exact", options->compare.exact,
-      "identical bits (-0.0 differs from 0.0, NaN equals NaN); weight digests and traces count");
-  cmd->add_flag("--equal-nan", options->compare.equal_nan, "NaN in both places counts as equal");
+  add_compare_flags(cmd, options->compare);
   cmd->add_option("--keys", options->compare.keys, "compare only these keys, e.g. loss,val_loss")
       ->delimiter(',');
   cmd->add_option("--format", options->format,

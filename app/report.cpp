@@ -48,14 +48,7 @@ void setup_report(CLI::App& app, int& exit_code) {
                   "run folders; the first (A) is compared with each other one")
       ->required();
   cmd->add_option("--out", options->out, "the HTML file to write")->capture_default_str();
-  cmd->add_option("--rtol", options->compare.rtol, "relative tolerance, as repro compare")
-      ->check(tolerance())
-      ->capture_default_str();
-  cmd->add_option("--atol", options->compare.atol, "absolute tolerance, as repro compare")
-      ->check(tolerance())
-      ->capture_default_str();
-  cmd->add_flag("--exact", options->compare.exact,
-                "identical bits; weight digests and traces count toward the verdict");
+  add_compare_flags(cmd, options->compare);
   cmd->add_flag("--quiet", options->quiet, "print nothing but errors");
   cmd->callback([options, &exit_code] { exit_code = run_report(*options); });
 }
