@@ -16,16 +16,16 @@ TEST_CASE("an unknown command is named with the valid commands") {
   const auto ran = run_repro("", "frobnicate");
   REQUIRE(ran.exit_code == 2);
   REQUIRE(ran.err ==
-          "repro: unknown command `frobnicate` for repro; valid commands: train, compare, summary, "
-          "initializers, data, check, env (see repro --help)\n");
+          "repro: unknown command `frobnicate` for repro; valid commands: train, compare, report, "
+          "summary, initializers, data, check, env (see repro --help)\n");
   const auto nested = run_repro("", "data frob mnist");
   REQUIRE(nested.exit_code == 2);
   REQUIRE(nested.err == "repro: unknown command `frob` for repro data; valid commands: fetch, "
                         "verify, bench (see repro data --help)\n");
   const auto none = run_repro("", "");
   REQUIRE(none.exit_code == 2);
-  REQUIRE(none.err == "repro: repro needs a command; valid commands: train, compare, summary, "
-                      "initializers, data, check, env (see repro --help)\n");
+  REQUIRE(none.err == "repro: repro needs a command; valid commands: train, compare, report, "
+                      "summary, initializers, data, check, env (see repro --help)\n");
 }
 
 TEST_CASE("integer flags state their range in words, 64-bit overflow included") {
