@@ -34,7 +34,7 @@ command -v python3 > /dev/null || fail "python3 is needed to check the pictures"
 mkdir -p "$out"
 cd "$out"
 rm -rf run_a run_b report.html report.png report-dark.png report.dom.html chromium.log
-say "training two short runs of $config (${sets[*]}), B with seed $seed_b"
+say "training two runs of $config (${sets[*]}), B with seed $seed_b"
 "$repro" train "$config" "${sets[@]}" --quiet --out run_a
 "$repro" train "$config" "${sets[@]}" --set "seed=$seed_b" --quiet --out run_b
 "$repro" report run_a run_b --out report.html

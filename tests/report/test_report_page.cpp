@@ -275,3 +275,16 @@ TEST_CASE("reading a report's run: a missing folder, a file, no history, damaged
   CHECK_FALSE(ok.steps);
   CHECK_FALSE(ok.folder.run);
 }
+
+TEST_CASE("a single run is drawn with its run.json and no verdict") {
+  const repro::Report report =
+      repro::build_report({report_run("runs/only", 7, 0)}, repro::CompareOptions{});
+  CHECK(report.comparisons.empty());
+  const std::string html = repro::report_html(report);
+  CHECK_FALSE(contains(html, "<h2>Verdict</h2>"));
+  CHECK(count(html, "<svg class=\"chart\"") == 4);
+  CHECK(count(html, "<path class=\"curve\" ") == 4);
+  CHECK(count(html, "<path class=\"curve dashed\" ") == 2);
+  CHECK_FALSE(contains(html, "<g class=\"marker\">"));
+  CHECK(contains(html, "<td class=\"key\">seed</td><td class=\"value\">7</td></tr>"));
+}
