@@ -45,13 +45,14 @@ int run_summary(const SummaryOptions& options) {
 
   std::vector<std::array<std::string, 3>> rows;
   size_t name_width = 28, shape_width = 26;
-  int64_t total = 0;
+  int64_t total = 0, non_trainable = 0;
   for (const LayerShape& layer : shapes) {
     rows.push_back({layer.name + " (" + layer.kind + ")", shape_text(layer.output),
                     with_commas(layer.params)});
     name_width = std::max(name_width, rows.back()[0].size() + 2);
     shape_width = std::max(shape_width, rows.back()[1].size() + 2);
     total += layer.params;
+    non_trainable += layer.non_trainable;
   }
   const size_t line = std::max<size_t>(65, 1 + name_width + shape_width + 10);
 
@@ -65,8 +66,8 @@ int run_summary(const SummaryOptions& options) {
   }
   std::cout << std::string(line, '=') << "\n";
   std::cout << "Total params: " << with_commas(total) << "\n";
-  std::cout << "Trainable params: " << with_commas(total) << "\n";
-  std::cout << "Non-trainable params: 0\n";
+  std::cout << "Trainable params: " << with_commas(total - non_trainable) << "\n";
+  std::cout << "Non-trainable params: " << with_commas(non_trainable) << "\n";
   std::cout << std::string(line, '_') << "\n";
   return 0;
 }

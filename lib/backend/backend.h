@@ -56,6 +56,27 @@ struct PoolGeometry {
   int x_block = 1, y_block = 1;          // channel blocks of x and dx, of y and dy (1: plain)
 };
 
+// Batch normalization over x (N, C, HW) per channel (HW = 1 for a flat (N, C) input).
+struct BatchNormGeometry {
+  int n = 0, c = 0, hw = 1;
+  float epsilon = 1e-3f;
+  float momentum = 0.99f, one_minus_momentum = 0.01f;  // 1 - momentum rounded from double, as Keras
+};
+
+// A per-image affine resampling of (N, C, H, W) images (Keras's image.affine_transform): output
+// pixel (row y, column x) reads the input at column a0 x + a1 y + a2, row b0 x + b1 y + b2.
+enum class FillMode { reflect, wrap, constant, nearest };
+enum class Interpolation { bilinear, nearest };
+struct AffineGeometry {
+  int n = 0, c = 0, h = 0, w = 0;
+  FillMode fill = FillMode::reflect;  // reflect: (d c b a | a b c d | d c b a), as Keras
+  Interpolation interpolation = Interpolation::bilinear;
+  float fill_value = 0.0f;  // FillMode::constant
+};
+
+// The element-wise activations with a gradient written through the output y (relu, sigmoid, tanh).
+enum class ActivationFn { relu, sigmoid, tanh };
+
 struct DenseGeometry {
   int n = 0, in = 0, out = 0;            // x (N, IN), w (OUT, IN), b (OUT), y (N, OUT)
   bool bias = true;
@@ -99,6 +120,11 @@ struct AdamParams {
 struct SgdParams {
   float learning_rate = 0.01f, momentum = 0.0f;
   bool nesterov = false;
+};
+
+struct RmspropParams {
+  float learning_rate = 0.001f, rho = 0.9f, momentum = 0.0f, epsilon = 1e-7f;
+  bool centered = false;
 };
 
 // Sums over one batch, reduced in a fixed order on every backend.
@@ -155,6 +181,63 @@ class Backend {
     dropout_backward(dy, dx, size_t(n) * c * hw, key, rate);
   }
 
+  // Element-wise y = f(x) over `count` elements (y may be x); relu(x) = x > 0 ? x : 0,
+  // sigmoid(x) = 1 / (1 + exp(-x)), tanh. The defaults throw: a backend without them cannot run
+  // models that use them.
+  virtual void activation_forward(ActivationFn f, const float* x, float* y, size_t count) {
+    throw InputError(name() + " backend: activation layers are not supported");
+  }
+  // dx = dy * f'(x), written through the forward's y: relu (y > 0), sigmoid y (1 - y),
+  // tanh 1 - y^2. dx may be dy.
+  virtual void activation_backward(ActivationFn f, const float* y, const float* dy, float* dx,
+                                   size_t count) {
+    throw InputError(name() + " backend: activation layers are not supported");
+  }
+
+  // Average pooling on plain (N, C, H, W): y (N,C,OH,OW) is the mean of each window's cells
+  // inside the image (padded cells are not counted, as Keras's padding: same), and its gradient
+  // dx (N,C,H,W) = each window's dy shared equally among its cells, summed in output order.
+  virtual void avg_pool2d_forward(const PoolGeometry& g, const float* x, float* y) {
+    throw InputError(name() + " backend: average_pooling2d is not supported");
+  }
+  virtual void avg_pool2d_backward(const PoolGeometry& g, const float* dy, float* dx) {
+    throw InputError(name() + " backend: average_pooling2d is not supported");
+  }
+
+  // Batch normalization, Keras 3 formulas: y = x * inv + (beta - mean * inv) with
+  // inv = gamma / sqrt(var + eps). Training uses the batch's mean and (biased) variance, summed
+  // per channel over chunks of 8 images in chunk order, then moving = moving * momentum +
+  // batch * (1 - momentum); saved_mean / saved_inv_std (C) keep the batch's mean and
+  // 1 / sqrt(var + eps) for the backward. Inference uses the moving statistics and changes
+  // nothing. gamma / beta null mean 1 / 0 (scale / center off).
+  virtual void batch_norm_forward(const BatchNormGeometry& g, bool training, const float* x,
+                                  const float* gamma, const float* beta, float* moving_mean,
+                                  float* moving_variance, float* saved_mean,
+                                  float* saved_inv_std, float* y) {
+    throw InputError(name() + " backend: batch_normalization is not supported");
+  }
+  // The training forward's gradient: dx (N, C, HW) unless null, dgamma / dbeta (C) unless null,
+  // their batch sums in the same chunk order.
+  virtual void batch_norm_backward(const BatchNormGeometry& g, const float* x, const float* gamma,
+                                   const float* saved_mean, const float* saved_inv_std,
+                                   const float* dy, float* dx, float* dgamma, float* dbeta) {
+    throw InputError(name() + " backend: batch_normalization is not supported");
+  }
+
+  // y (N,C,H,W) = x resampled per image by transforms (host memory, N x 6: a0 a1 a2 b0 b1 b2);
+  // bilinear reads the four neighbours of the source point, each through the fill mode;
+  // nearest rounds the source point half to even.
+  virtual void affine_forward(const AffineGeometry& g, const float* transforms, const float* x,
+                              float* y) {
+    throw InputError(name() + " backend: random image augmentation is not supported");
+  }
+  // dx (N,C,H,W) = the transpose of that resampling applied to dy: each output's dy spread over
+  // the inputs it read with the same weights, added in output order per image.
+  virtual void affine_backward(const AffineGeometry& g, const float* transforms, const float* dy,
+                               float* dx) {
+    throw InputError(name() + " backend: random image augmentation is not supported");
+  }
+
   // Softmax cross-entropy from logits (N,K) and host labels (N); when dlogits is not null it
   // gets (softmax - onehot) * grad_scale (grad_scale = 1/N for a batch mean).
   virtual LossSums softmax_cross_entropy(const float* logits, const int32_t* labels, int n, int k,
@@ -168,6 +251,17 @@ class Backend {
   // (plain w -= lr * g when momentum is 0; v unused then and may be null).
   virtual void sgd_update(float* w, const float* g, float* velocity, size_t n,
                           const SgdParams& p) = 0;
+  // Keras 3 RMSprop: v = rho v + (1 - rho) g^2; with centered a = rho a + (1 - rho) g and
+  // d = v - a^2 + eps, else d = v + eps; inc = lr g / sqrt(d); with momentum
+  // m = momentum m + inc, w -= m, else w -= inc. momentum / average_gradient are null when unused.
+  virtual void rmsprop_update(float* w, const float* g, float* velocity, float* momentum,
+                              float* average_gradient, size_t n, const RmspropParams& p) {
+    throw InputError(name() + " backend: the rmsprop optimizer is not supported");
+  }
+  // Keras 3 decoupled weight decay (AdamW), before the update: w = w - w * weight_decay * lr.
+  virtual void weight_decay_update(float* w, size_t n, float weight_decay, float learning_rate) {
+    throw InputError(name() + " backend: weight decay (adamw) is not supported");
+  }
 };
 
 // Host-side layout changes between plain (N, C, HW) and channel blocks of `block` (C % block

@@ -38,6 +38,12 @@ std::string layer_key(LayerKind kind) {
     case LayerKind::global_average_pooling2d: return "global_average_pooling2d";
     case LayerKind::flatten: return "flatten";
     case LayerKind::dense: return "dense";
+    case LayerKind::average_pooling2d: return "average_pooling2d";
+    case LayerKind::activation: return "activation";
+    case LayerKind::batch_normalization: return "batch_normalization";
+    case LayerKind::random_flip: return "random_flip";
+    case LayerKind::random_translation: return "random_translation";
+    case LayerKind::random_zoom: return "random_zoom";
   }
   return "";
 }
@@ -50,6 +56,12 @@ std::string layer_class_name(LayerKind kind) {
     case LayerKind::global_average_pooling2d: return "GlobalAveragePooling2D";
     case LayerKind::flatten: return "Flatten";
     case LayerKind::dense: return "Dense";
+    case LayerKind::average_pooling2d: return "AveragePooling2D";
+    case LayerKind::activation: return "Activation";
+    case LayerKind::batch_normalization: return "BatchNormalization";
+    case LayerKind::random_flip: return "RandomFlip";
+    case LayerKind::random_translation: return "RandomTranslation";
+    case LayerKind::random_zoom: return "RandomZoom";
   }
   return "";
 }
@@ -59,8 +71,24 @@ std::string activation_name(Activation activation) {
     case Activation::linear: return "linear";
     case Activation::relu: return "relu";
     case Activation::softmax: return "softmax";
+    case Activation::sigmoid: return "sigmoid";
+    case Activation::tanh: return "tanh";
   }
   return "";
+}
+
+std::string snake_case(const std::string& name) {
+  std::string out;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    if (c >= 'A' && c <= 'Z') {
+      if (i > 0 && name[i - 1] != '_') out += '_';
+      out += static_cast<char>(c - 'A' + 'a');
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }
 
 std::string padding_name(Padding padding) {
@@ -114,6 +142,10 @@ void add_initializer(std::vector<Entry>& out, const std::string& key, const Init
   }
 }
 
+std::string factor_text(const std::array<double, 2>& factor) {
+  return "[" + number_text(factor[0]) + ", " + number_text(factor[1]) + "]";
+}
+
 void add_layer(std::vector<Entry>& out, const std::string& key, const LayerConfig& layer) {
   auto add = [&](const std::string& argument, const std::string& value) {
     out.push_back({key + "." + argument, value, value});
@@ -136,6 +168,7 @@ void add_layer(std::vector<Entry>& out, const std::string& key, const LayerConfi
       add_initializer(out, key + ".bias_initializer", layer.bias_initializer);
       break;
     case LayerKind::max_pooling2d:
+    case LayerKind::average_pooling2d:
       add("pool_size", pair_text(layer.pool_size));
       add("strides", pair_text(layer.strides));
       add("padding", padding_name(layer.padding));
@@ -143,8 +176,58 @@ void add_layer(std::vector<Entry>& out, const std::string& key, const LayerConfi
     case LayerKind::dropout:
       add("rate", number_text(layer.rate));
       break;
+    case LayerKind::activation:
+      add("activation", activation_name(layer.activation));
+      break;
+    case LayerKind::random_flip:
+      add("mode", layer.mode);
+      add("seed", layer.seed ? std::to_string(*layer.seed) : "null");
+      break;
+    case LayerKind::random_translation:
+    case LayerKind::random_zoom:
+      add("height_factor", factor_text(layer.height_factor));
+      add("width_factor", layer.width_factor_given ? factor_text(layer.width_factor) : "null");
+      add("fill_mode", layer.fill_mode);
+      add("interpolation", layer.interpolation);
+      add("seed", layer.seed ? std::to_string(*layer.seed) : "null");
+      add("fill_value", number_text(layer.fill_value));
+      break;
+    case LayerKind::batch_normalization:
+      add("axis", std::to_string(layer.axis));
+      add("momentum", number_text(layer.momentum));
+      add("epsilon", number_text(layer.epsilon));
+      add("center", bool_text(layer.center));
+      add("scale", bool_text(layer.scale));
+      add_initializer(out, key + ".beta_initializer", layer.beta_initializer);
+      add_initializer(out, key + ".gamma_initializer", layer.gamma_initializer);
+      add_initializer(out, key + ".moving_mean_initializer", layer.moving_mean_initializer);
+      add_initializer(out, key + ".moving_variance_initializer", layer.moving_variance_initializer);
+      break;
     default:
       break;
+  }
+}
+
+void add_schedule(std::vector<Entry>& out, const std::string& key, const ScheduleConfig& schedule) {
+  out.push_back({key + ".name", schedule.name, schedule.name});
+  for (const std::string& argument : config_detail::schedule_arguments(schedule.name)) {
+    std::string value;
+    if (argument == "initial_learning_rate") value = number_text(schedule.initial_learning_rate);
+    if (argument == "decay_steps") value = std::to_string(schedule.decay_steps);
+    if (argument == "decay_rate") value = number_text(schedule.decay_rate);
+    if (argument == "staircase") value = bool_text(schedule.staircase);
+    if (argument == "alpha") value = number_text(schedule.alpha);
+    if (argument == "boundaries" || argument == "values") {
+      value = "[";
+      const size_t count = argument == "values" ? schedule.values.size() : schedule.boundaries.size();
+      for (size_t i = 0; i < count; ++i) {
+        if (i) value += ", ";
+        value += argument == "values" ? number_text(schedule.values[i])
+                                      : std::to_string(schedule.boundaries[i]);
+      }
+      value += "]";
+    }
+    out.push_back({key + "." + argument, value, value});
   }
 }
 
@@ -196,7 +279,14 @@ std::vector<Entry> canonical_entries(const RunConfig& config) {
   add("training.optimizer.name", optimizer.name);
   for (const std::string& argument : config_detail::optimizer_arguments(optimizer.name)) {
     std::string value;
+    if (argument == "learning_rate" && !optimizer.schedule.name.empty()) {
+      add_schedule(out, "training.optimizer.learning_rate", optimizer.schedule);
+      continue;
+    }
     if (argument == "learning_rate") value = number_text(optimizer.learning_rate);
+    if (argument == "rho") value = number_text(optimizer.rho);
+    if (argument == "centered") value = bool_text(optimizer.centered);
+    if (argument == "weight_decay") value = number_text(optimizer.weight_decay);
     if (argument == "beta_1") value = number_text(optimizer.beta_1);
     if (argument == "beta_2") value = number_text(optimizer.beta_2);
     if (argument == "epsilon") value = number_text(optimizer.epsilon);

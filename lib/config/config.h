@@ -21,9 +21,28 @@ struct SourcePlace {
 };
 
 enum class Device { cpu, cuda };
-enum class LayerKind { conv2d, max_pooling2d, dropout, global_average_pooling2d, flatten, dense };
-enum class Activation { linear, relu, softmax };
+enum class LayerKind {
+  conv2d,
+  max_pooling2d,
+  dropout,
+  global_average_pooling2d,
+  flatten,
+  dense,
+  average_pooling2d,
+  activation,
+  batch_normalization,
+  random_flip,
+  random_translation,
+  random_zoom,
+};
+enum class Activation { linear, relu, softmax, sigmoid, tanh };
 enum class Padding { valid, same };
+
+inline InitializerSpec named_initializer(const std::string& name) {
+  InitializerSpec spec;
+  spec.name = name;
+  return spec;
+}
 
 struct LayerConfig {
   LayerKind kind = LayerKind::dense;
@@ -33,11 +52,11 @@ struct LayerConfig {
   // conv2d
   int filters = 0;
   std::array<int, 2> kernel_size{3, 3};
-  std::array<int, 2> strides{1, 1};  // conv2d; max_pooling2d defaults to pool_size
+  std::array<int, 2> strides{1, 1};  // conv2d; the pooling layers default to pool_size
   Padding padding = Padding::valid;
   // dense
   int units = 0;
-  // conv2d, dense
+  // conv2d, dense, activation
   Activation activation = Activation::linear;
   bool use_bias = true;
   InitializerSpec kernel_initializer{};                 // glorot_uniform
@@ -46,10 +65,28 @@ struct LayerConfig {
     zeros.name = "zeros";
     return zeros;
   }();
-  // max_pooling2d
+  // max_pooling2d, average_pooling2d
   std::array<int, 2> pool_size{2, 2};
   // dropout
   double rate = 0.0;
+  // batch_normalization (Keras defaults; axis is always the channel axis, -1)
+  int axis = -1;
+  double momentum = 0.99, epsilon = 1e-3;
+  bool center = true, scale = true;
+  InitializerSpec beta_initializer = named_initializer("zeros");
+  InitializerSpec gamma_initializer = named_initializer("ones");
+  InitializerSpec moving_mean_initializer = named_initializer("zeros");
+  InitializerSpec moving_variance_initializer = named_initializer("ones");
+  // random_flip, random_translation, random_zoom (active in training only)
+  std::optional<int64_t> seed;  // the layer's own seed (else the run's seed)
+  std::string mode = "horizontal_and_vertical";  // random_flip: horizontal | vertical | both
+  // [lower, upper] fractions: of the height / width (translation), or zoom - 1 (zoom); a
+  // number f in the config means [-f, f].
+  std::array<double, 2> height_factor{0.0, 0.0}, width_factor{0.0, 0.0};
+  bool width_factor_given = false;        // random_zoom: else the width zooms like the height
+  std::string fill_mode = "reflect";      // reflect | wrap | constant | nearest
+  std::string interpolation = "bilinear";  // bilinear | nearest
+  double fill_value = 0.0;
 };
 
 struct DataConfig {
@@ -67,12 +104,29 @@ struct DataConfig {
   int prefetch = 0;                 // batches in flight; 0 = auto (2)
 };
 
+// A Keras learning-rate schedule (keras.optimizers.schedules), a function of the optimizer's
+// iteration count; name empty means the constant OptimizerConfig::learning_rate.
+struct ScheduleConfig {
+  std::string name;  // "" | exponential_decay | cosine_decay | piecewise_constant_decay
+  double initial_learning_rate = 0.0;  // exponential_decay, cosine_decay
+  int64_t decay_steps = 0;             // exponential_decay, cosine_decay
+  double decay_rate = 0.0;             // exponential_decay
+  bool staircase = false;              // exponential_decay
+  double alpha = 0.0;                  // cosine_decay
+  std::vector<int64_t> boundaries;     // piecewise_constant_decay
+  std::vector<double> values;          // piecewise_constant_decay: boundaries + 1 values
+};
+
 struct OptimizerConfig {
-  std::string name = "adam";  // adam | sgd
+  std::string name = "adam";  // adam | sgd | rmsprop | adamw
   double learning_rate = 0.001;
-  double beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7;  // adam
-  double momentum = 0.0;                                // sgd
+  ScheduleConfig schedule;  // learning_rate given as a schedule map
+  double beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7;  // adam, adamw (epsilon: rmsprop too)
+  double momentum = 0.0;                                // sgd, rmsprop
   bool nesterov = false;                                // sgd
+  double rho = 0.9;                                     // rmsprop
+  bool centered = false;                                // rmsprop
+  double weight_decay = 0.004;                          // adamw
 };
 
 struct CheckpointConfig {
@@ -141,7 +195,8 @@ struct LayerShape {
   std::string name;
   std::string kind;                  // Keras class name: Conv2D, MaxPooling2D, ...
   std::vector<int64_t> output;       // e.g. {30, 30, 32} or {64}
-  int64_t params = 0;
+  int64_t params = 0;                // every weight, as Keras's Param # column
+  int64_t non_trainable = 0;         // of which not trained (batch norm's moving statistics)
 };
 
 // Loads, applies `overrides` ("key.path=value", checked like the file), validates.
@@ -163,6 +218,9 @@ std::vector<LayerShape> infer_shapes(const RunConfig& config);
 // filled in (model layers as "model.0.conv2d.filters", ...): for run.json, hashing and config
 // diffs. Every key is also a valid `--set` path.
 std::vector<std::pair<std::string, std::string>> flatten_config(const RunConfig& config);
+
+// Keras's to_snake_case for class names: GlorotUniform -> glorot_uniform.
+std::string snake_case(const std::string& name);
 
 // The config vocabulary: layer_key conv2d, layer_class_name Conv2D, relu, same.
 std::string layer_key(LayerKind kind);

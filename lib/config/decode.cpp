@@ -29,8 +29,24 @@ const std::vector<std::string>& initializer_arguments(const std::string& name) {
 
 const std::vector<std::string>& optimizer_arguments(const std::string& name) {
   static const std::vector<std::string> adam{"learning_rate", "beta_1", "beta_2", "epsilon"},
-      sgd{"learning_rate", "momentum", "nesterov"};
-  return name == "sgd" ? sgd : adam;
+      sgd{"learning_rate", "momentum", "nesterov"},
+      rmsprop{"learning_rate", "rho", "momentum", "epsilon", "centered"},
+      adamw{"learning_rate", "weight_decay", "beta_1", "beta_2", "epsilon"};
+  if (name == "sgd") return sgd;
+  if (name == "rmsprop") return rmsprop;
+  if (name == "adamw") return adamw;
+  return adam;
+}
+
+const std::vector<std::string>& schedule_arguments(const std::string& name) {
+  static const std::vector<std::string> exponential{"initial_learning_rate", "decay_steps",
+                                                    "decay_rate", "staircase"},
+      cosine{"initial_learning_rate", "decay_steps", "alpha"},
+      piecewise{"boundaries", "values"}, none;
+  if (name == "exponential_decay") return exponential;
+  if (name == "cosine_decay") return cosine;
+  if (name == "piecewise_constant_decay") return piecewise;
+  return none;
 }
 
 namespace {
@@ -59,21 +75,6 @@ std::string shown(const ConfigNode& node) {
     case Type::map: return "a map";
     default: return "nothing";
   }
-}
-
-// GlorotUniform -> glorot_uniform, as Keras's to_snake_case for class names.
-std::string snake_case(const std::string& name) {
-  std::string out;
-  for (size_t i = 0; i < name.size(); ++i) {
-    const char c = name[i];
-    if (c >= 'A' && c <= 'Z') {
-      if (i > 0 && name[i - 1] != '_') out += '_';
-      out += static_cast<char>(c - 'A' + 'a');
-    } else {
-      out += c;
-    }
-  }
-  return out;
 }
 
 // Keras's initializer lookup: snake_case names, class names and its few aliases.
@@ -193,6 +194,21 @@ struct Reader {
     return value;
   }
 
+  // Keras's augmentation factors: a number f means [-|f|, |f|], a pair [a, b] is sorted.
+  std::array<double, 2> factor(const ConfigNode& node, const std::string& path) {
+    if (node.type == Type::scalar) {
+      const double f = std::fabs(number(node, path));
+      return {-f, f};
+    }
+    if (node.type != Type::list || node.items.size() != 2) {
+      fail_at(node.place, path + " must be a number or [lower, upper] (got " + shown(node) + ")");
+    }
+    double a = number(node.items[0], path + "[0]"), b = number(node.items[1], path + "[1]");
+    remember(path, node);
+    if (a > b) std::swap(a, b);
+    return {a, b};
+  }
+
   // `auto` -> 0, else a count of at least 1.
   int auto_or_count(const ConfigNode& node, const std::string& path) {
     if (node.type == Type::scalar && !node.quoted && node.scalar == "auto") {
@@ -259,8 +275,10 @@ struct Reader {
   }
 
   Activation activation(const ConfigNode& node, const std::string& path) {
-    const std::string name = word(node, path, {"relu", "softmax", "linear"});
+    const std::string name = word(node, path, {"relu", "sigmoid", "tanh", "softmax", "linear"});
     if (name == "relu") return Activation::relu;
+    if (name == "sigmoid") return Activation::sigmoid;
+    if (name == "tanh") return Activation::tanh;
     if (name == "softmax") return Activation::softmax;
     return Activation::linear;
   }
@@ -282,6 +300,19 @@ const std::vector<LayerVocabulary>& layer_vocabulary() {
        {"filters", "kernel_size", "strides", "padding", "activation", "use_bias",
         "kernel_initializer", "bias_initializer", "name"}},
       {"max_pooling2d", LayerKind::max_pooling2d, {"pool_size", "strides", "padding", "name"}},
+      {"average_pooling2d", LayerKind::average_pooling2d,
+       {"pool_size", "strides", "padding", "name"}},
+      {"activation", LayerKind::activation, {"activation", "name"}},
+      {"random_flip", LayerKind::random_flip, {"mode", "seed", "name"}},
+      {"random_translation", LayerKind::random_translation,
+       {"height_factor", "width_factor", "fill_mode", "interpolation", "seed", "fill_value",
+        "name"}},
+      {"random_zoom", LayerKind::random_zoom,
+       {"height_factor", "width_factor", "fill_mode", "interpolation", "seed", "fill_value",
+        "name"}},
+      {"batch_normalization", LayerKind::batch_normalization,
+       {"axis", "momentum", "epsilon", "center", "scale", "beta_initializer", "gamma_initializer",
+        "moving_mean_initializer", "moving_variance_initializer", "name"}},
       {"dropout", LayerKind::dropout, {"rate", "name"}},
       {"global_average_pooling2d", LayerKind::global_average_pooling2d, {"name"}},
       {"flatten", LayerKind::flatten, {"name"}},
@@ -365,10 +396,51 @@ LayerConfig decode_layer(Reader& reader, const ConfigNode& item, int index,
       layer.bias_initializer = reader.initializer(v, key_path, layer.bias_initializer.name);
     }
     if (entry.key == "rate") layer.rate = reader.number(v, key_path);
+    if (entry.key == "axis") layer.axis = reader.int32(v, key_path, -1, 3);
+    if (entry.key == "momentum") layer.momentum = reader.number(v, key_path);
+    if (entry.key == "epsilon") layer.epsilon = reader.number(v, key_path);
+    if (entry.key == "center") layer.center = reader.boolean(v, key_path);
+    if (entry.key == "scale") layer.scale = reader.boolean(v, key_path);
+    for (auto [key, spec] : {std::pair{"beta_initializer", &layer.beta_initializer},
+                             std::pair{"gamma_initializer", &layer.gamma_initializer},
+                             std::pair{"moving_mean_initializer", &layer.moving_mean_initializer},
+                             std::pair{"moving_variance_initializer",
+                                       &layer.moving_variance_initializer}}) {
+      if (entry.key == key) *spec = reader.initializer(v, key_path, spec->name);
+    }
+    if (entry.key == "mode") {
+      layer.mode = reader.word(v, key_path, {"horizontal", "vertical", "horizontal_and_vertical"});
+    }
+    if (entry.key == "seed") {
+      if (v.type == Type::null) {
+        reader.remember(key_path, v);
+        layer.seed.reset();
+      } else {
+        layer.seed = reader.integer(v, key_path, 0, limits::seed);
+      }
+    }
+    if (entry.key == "height_factor") layer.height_factor = reader.factor(v, key_path);
+    if (entry.key == "width_factor") {
+      layer.width_factor_given = v.type != Type::null;
+      if (layer.width_factor_given) {
+        layer.width_factor = reader.factor(v, key_path);
+      } else {
+        reader.remember(key_path, v);
+      }
+    }
+    if (entry.key == "fill_mode") {
+      layer.fill_mode = reader.word(v, key_path, {"reflect", "wrap", "constant", "nearest"});
+    }
+    if (entry.key == "interpolation") {
+      layer.interpolation = reader.word(v, key_path, {"bilinear", "nearest"});
+    }
+    if (entry.key == "fill_value") layer.fill_value = reader.number(v, key_path);
     if (entry.key == "name") layer.name = reader.text(v, key_path);
   }
-  // Keras's MaxPooling2D: strides=None means strides = pool_size.
-  if (layer.kind == LayerKind::max_pooling2d && !strides_given) layer.strides = layer.pool_size;
+  // Keras's MaxPooling2D and AveragePooling2D: strides=None means strides = pool_size.
+  const bool pooling =
+      layer.kind == LayerKind::max_pooling2d || layer.kind == LayerKind::average_pooling2d;
+  if (pooling && !strides_given) layer.strides = layer.pool_size;
   return layer;
 }
 
@@ -411,6 +483,51 @@ void decode_data(Reader& reader, const ConfigNode& node, DataConfig& data) {
   }
 }
 
+// learning_rate as a schedule map: {name: cosine_decay, initial_learning_rate: 0.002, ...}.
+// Keras's class names (CosineDecay) are accepted like its initializer names.
+void decode_schedule(Reader& reader, const ConfigNode& node, ScheduleConfig& schedule) {
+  const std::string path = "training.optimizer.learning_rate";
+  reader.map_of(node, path, "{name: cosine_decay, initial_learning_rate: 0.001, decay_steps: 1000}");
+  const ConfigNode* name_node = nullptr;
+  for (const MapEntry& entry : node.entries) {
+    if (entry.key == "name") name_node = &entry.value;
+  }
+  const std::string valid = "exponential_decay, cosine_decay or piecewise_constant_decay";
+  if (!name_node) fail_at(node.place, path + " needs a name: " + valid);
+  const std::string name = snake_case(reader.text(*name_node, path + ".name"));
+  if (schedule_arguments(name).empty()) {
+    fail_at(name_node->place, path + ".name must be " + valid + " (got `" + clipped(name) + "`)");
+  }
+  schedule = ScheduleConfig{};
+  schedule.name = name;
+  std::vector<std::string> keys{"name"};
+  for (const std::string& arg : schedule_arguments(name)) keys.push_back(arg);
+  reader.only_keys(node, path + " (" + name + ")", keys);
+  for (const MapEntry& entry : node.entries) {
+    const std::string key = path + "." + entry.key;
+    const ConfigNode& v = entry.value;
+    if (entry.key == "initial_learning_rate") schedule.initial_learning_rate = reader.number(v, key);
+    if (entry.key == "decay_steps") schedule.decay_steps = reader.integer(v, key, 1, limits::steps);
+    if (entry.key == "decay_rate") schedule.decay_rate = reader.number(v, key);
+    if (entry.key == "staircase") schedule.staircase = reader.boolean(v, key);
+    if (entry.key == "alpha") schedule.alpha = reader.number(v, key);
+    if (entry.key == "boundaries" || entry.key == "values") {
+      if (v.type != Type::list) {
+        fail_at(v.place, key + " must be a list, e.g. [1000, 2000] (got " + shown(v) + ")");
+      }
+      for (size_t i = 0; i < v.items.size(); ++i) {
+        const std::string item = key + "[" + std::to_string(i) + "]";
+        if (entry.key == "boundaries") {
+          schedule.boundaries.push_back(reader.integer(v.items[i], item, 0, limits::steps));
+        } else {
+          schedule.values.push_back(reader.number(v.items[i], item));
+        }
+      }
+      reader.remember(key, v);
+    }
+  }
+}
+
 // A map without `name` means adam, the default.
 void decode_optimizer(Reader& reader, const ConfigNode& node, OptimizerConfig& optimizer) {
   const std::string path = "training.optimizer";
@@ -422,14 +539,15 @@ void decode_optimizer(Reader& reader, const ConfigNode& node, OptimizerConfig& o
       if (entry.key == "name") name_node = &entry.value;
     }
   } else if (node.type != Type::scalar) {
-    fail_at(node.place, path + " must be adam, sgd or {name: adam, learning_rate: 0.001} (got " +
+    fail_at(node.place, path + " must be adam, sgd, rmsprop, adamw or {name: adam, "
+                            "learning_rate: 0.001} (got " +
                             shown(node) + ")");
   }
   std::string name = name_node ? reader.text(*name_node, path + ".name") : optimizer.name;
   for (char& c : name) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  if (name != "adam" && name != "sgd") {
+  if (name != "adam" && name != "sgd" && name != "rmsprop" && name != "adamw") {
     fail_at(name_node ? name_node->place : node.place,
-            path + ".name must be adam or sgd (got `" + clipped(name) + "`)");
+            path + ".name must be adam, sgd, rmsprop or adamw (got `" + clipped(name) + "`)");
   }
   optimizer.name = name;
   if (node.type != Type::map) return;
@@ -440,7 +558,17 @@ void decode_optimizer(Reader& reader, const ConfigNode& node, OptimizerConfig& o
   for (const MapEntry& entry : node.entries) {
     const std::string key = path + "." + entry.key;
     const ConfigNode& v = entry.value;
-    if (entry.key == "learning_rate") optimizer.learning_rate = reader.number(v, key);
+    if (entry.key == "learning_rate") {
+      optimizer.schedule = ScheduleConfig{};
+      if (v.type == Type::map) {
+        decode_schedule(reader, v, optimizer.schedule);
+      } else {
+        optimizer.learning_rate = reader.number(v, key);
+      }
+    }
+    if (entry.key == "rho") optimizer.rho = reader.number(v, key);
+    if (entry.key == "centered") optimizer.centered = reader.boolean(v, key);
+    if (entry.key == "weight_decay") optimizer.weight_decay = reader.number(v, key);
     if (entry.key == "beta_1") optimizer.beta_1 = reader.number(v, key);
     if (entry.key == "beta_2") optimizer.beta_2 = reader.number(v, key);
     if (entry.key == "epsilon") optimizer.epsilon = reader.number(v, key);

@@ -35,6 +35,8 @@ struct MapEntry {
 // The Keras arguments (besides `name`) that an initializer or optimizer takes, in Keras order.
 const std::vector<std::string>& initializer_arguments(const std::string& name);
 const std::vector<std::string>& optimizer_arguments(const std::string& name);
+// The arguments of a learning-rate schedule (besides `name`); empty for an unknown schedule.
+const std::vector<std::string>& schedule_arguments(const std::string& name);
 
 // The shortest text that reads back as the same double ("0.001", "1e-07"), and "[h, w]".
 std::string number_text(double value);

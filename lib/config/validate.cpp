@@ -119,6 +119,7 @@ void check_layer(const RunConfig& config, size_t index) {
       positive_pair("strides", layer.strides);
       break;
     case LayerKind::max_pooling2d:
+    case LayerKind::average_pooling2d:
       positive_pair("pool_size", layer.pool_size);
       positive_pair("strides", layer.strides);
       break;
@@ -126,6 +127,46 @@ void check_layer(const RunConfig& config, size_t index) {
       if (!(layer.rate >= 0.0 && layer.rate < 1.0)) {
         fail("rate", "must be in [0, 1) (got " + number_text(layer.rate) +
                          "); it is the fraction of inputs dropped");
+      }
+      break;
+    case LayerKind::random_translation:
+    case LayerKind::random_zoom:
+      if (from_file && !config.places.count(path + ".height_factor")) {
+        fail("height_factor", "is missing; add height_factor: 0.1 (a fraction, or [lower, upper])");
+      }
+      if (layer.kind == LayerKind::random_translation && from_file &&
+          !config.places.count(path + ".width_factor")) {
+        fail("width_factor", "is missing; add width_factor: 0.1 (a fraction, or [lower, upper])");
+      }
+      for (const auto& [argument, factor] : {std::pair{"height_factor", layer.height_factor},
+                                             std::pair{"width_factor", layer.width_factor}}) {
+        if (!(factor[0] >= -1.0 && factor[1] <= 1.0 && factor[0] <= factor[1])) {
+          fail(argument, "must lie in [-1, 1] as Keras requires (got [" + number_text(factor[0]) +
+                             ", " + number_text(factor[1]) + "])");
+        }
+      }
+      if (layer.seed && *layer.seed < 0) fail("seed", "must be 0 or more");
+      break;
+    case LayerKind::random_flip:
+      if (layer.seed && *layer.seed < 0) fail("seed", "must be 0 or more");
+      break;
+    case LayerKind::batch_normalization:
+      if (layer.axis != -1) {
+        fail("axis", "must be -1, the channel axis (got " + std::to_string(layer.axis) + ")");
+      }
+      if (!(layer.momentum >= 0 && layer.momentum <= 1)) {
+        fail("momentum", "must be in [0, 1] (got " + number_text(layer.momentum) + ")");
+      }
+      if (!(layer.epsilon > 0)) fail("epsilon", "must be greater than 0");
+      check_initializer(config, index, "beta_initializer", layer.beta_initializer);
+      check_initializer(config, index, "gamma_initializer", layer.gamma_initializer);
+      check_initializer(config, index, "moving_mean_initializer", layer.moving_mean_initializer);
+      check_initializer(config, index, "moving_variance_initializer",
+                        layer.moving_variance_initializer);
+      break;
+    case LayerKind::activation:
+      if (from_file && !config.places.count(path + ".activation")) {
+        fail("activation", "is missing; add activation: relu (or sigmoid, tanh, softmax, linear)");
       }
       break;
     case LayerKind::dense:
@@ -143,10 +184,15 @@ void check_layer(const RunConfig& config, size_t index) {
   if (layer.kind == LayerKind::conv2d || layer.kind == LayerKind::dense) {
     check_initializer(config, index, "kernel_initializer", layer.kernel_initializer);
     check_initializer(config, index, "bias_initializer", layer.bias_initializer);
+  }
+  const bool activates = layer.kind == LayerKind::conv2d || layer.kind == LayerKind::dense ||
+                         layer.kind == LayerKind::activation;
+  if (activates) {
     if (layer.activation == Activation::softmax && index + 1 != config.model.size()) {
       fail_at(layer_place(config, index, "activation"),
               describe(config, index) + ": softmax is only allowed on the last layer (the loss "
-                                        "expects probabilities there only); use relu or linear");
+                                        "expects probabilities there only); use relu, sigmoid, "
+                                        "tanh or linear");
     }
   }
   if (layer.name.empty() || layer.name.find('/') != std::string::npos) {
@@ -197,6 +243,46 @@ void check_data(const RunConfig& config) {
               "must be auto or a count, " + range_text(1, limits::workers));
 }
 
+void check_schedule(const RunConfig& config, const ScheduleConfig& schedule) {
+  const std::string path = "training.optimizer.learning_rate.";
+  check_value(!config_detail::schedule_arguments(schedule.name).empty(), config, path + "name",
+              "must be exponential_decay, cosine_decay or piecewise_constant_decay (got `" +
+                  clipped(schedule.name) + "`)");
+  if (schedule.name == "piecewise_constant_decay") {
+    check_value(!schedule.values.empty() && schedule.values.size() == schedule.boundaries.size() + 1,
+                config, path + "values",
+                "must hold one value more than boundaries (got " +
+                    std::to_string(schedule.values.size()) + " values for " +
+                    std::to_string(schedule.boundaries.size()) + " boundaries)");
+    for (size_t i = 1; i < schedule.boundaries.size(); ++i) {
+      check_value(schedule.boundaries[i] > schedule.boundaries[i - 1], config, path + "boundaries",
+                  "must be strictly increasing step counts");
+    }
+    for (double value : schedule.values) {
+      check_value(value > 0, config, path + "values", "must all be greater than 0");
+    }
+    return;
+  }
+  check_value(schedule.initial_learning_rate > 0, config, path + "initial_learning_rate",
+              schedule.initial_learning_rate == 0 && !config.places.count(path + "initial_learning_rate")
+                  ? "is missing; add initial_learning_rate: 0.001"
+                  : "must be greater than 0");
+  check_value(schedule.decay_steps >= 1 && schedule.decay_steps <= limits::steps, config,
+              path + "decay_steps",
+              schedule.decay_steps == 0 ? "is missing; add decay_steps: N (optimizer steps)"
+                                        : "must be " + range_text(1, limits::steps));
+  if (schedule.name == "exponential_decay") {
+    check_value(schedule.decay_rate > 0, config, path + "decay_rate",
+                schedule.decay_rate == 0 && !config.places.count(path + "decay_rate")
+                    ? "is missing; add decay_rate: 0.96"
+                    : "must be greater than 0");
+  }
+  if (schedule.name == "cosine_decay") {
+    check_value(schedule.alpha >= 0 && schedule.alpha <= 1, config, path + "alpha",
+                "must be in [0, 1] (the final fraction of the initial rate)");
+  }
+}
+
 void check_training(const RunConfig& config) {
   const TrainingConfig& training = config.training;
   const OptimizerConfig& optimizer = training.optimizer;
@@ -204,11 +290,28 @@ void check_training(const RunConfig& config) {
               "training.epochs",
               "must be " + range_text(1, limits::epochs) + " (got " +
                   std::to_string(training.epochs) + ")");
-  check_value(optimizer.name == "adam" || optimizer.name == "sgd", config,
-              "training.optimizer.name", "must be adam or sgd (got `" + clipped(optimizer.name) + "`)");
-  check_value(optimizer.learning_rate > 0, config, "training.optimizer.learning_rate",
-              "must be greater than 0");
-  if (optimizer.name == "adam") {
+  const bool adam = optimizer.name == "adam" || optimizer.name == "adamw";
+  check_value(adam || optimizer.name == "sgd" || optimizer.name == "rmsprop", config,
+              "training.optimizer.name",
+              "must be adam, sgd, rmsprop or adamw (got `" + clipped(optimizer.name) + "`)");
+  if (optimizer.schedule.name.empty()) {
+    check_value(optimizer.learning_rate > 0, config, "training.optimizer.learning_rate",
+                "must be greater than 0");
+  } else {
+    check_schedule(config, optimizer.schedule);
+  }
+  if (optimizer.name == "rmsprop") {
+    check_value(optimizer.rho >= 0 && optimizer.rho < 1, config, "training.optimizer.rho",
+                "must be in [0, 1)");
+    check_value(optimizer.momentum >= 0 && optimizer.momentum < 1, config,
+                "training.optimizer.momentum", "must be in [0, 1)");
+    check_value(optimizer.epsilon > 0, config, "training.optimizer.epsilon",
+                "must be greater than 0");
+  } else if (adam) {
+    if (optimizer.name == "adamw") {
+      check_value(optimizer.weight_decay >= 0, config, "training.optimizer.weight_decay",
+                  "must be 0 or more");
+    }
     check_value(optimizer.beta_1 >= 0 && optimizer.beta_1 < 1, config,
                 "training.optimizer.beta_1", "must be in [0, 1)");
     check_value(optimizer.beta_2 >= 0 && optimizer.beta_2 < 1, config,
@@ -267,8 +370,12 @@ std::vector<LayerShape> infer_shapes(const RunConfig& config) {
       fail_at(layer_place(config, i, argument), describe(config, i) + " " + message);
     };
     const bool image = shape.size() == 3;
-    const bool spatial = layer.kind == LayerKind::conv2d ||
-                         layer.kind == LayerKind::max_pooling2d ||
+    const bool pooling =
+        layer.kind == LayerKind::max_pooling2d || layer.kind == LayerKind::average_pooling2d;
+    const bool augmentation = layer.kind == LayerKind::random_flip ||
+                              layer.kind == LayerKind::random_translation ||
+                              layer.kind == LayerKind::random_zoom;
+    const bool spatial = layer.kind == LayerKind::conv2d || pooling || augmentation ||
                          layer.kind == LayerKind::global_average_pooling2d;
     if (spatial && !image) {
       fail("", "needs an image input (H, W, C) but gets " + shape_text(shape) +
@@ -279,7 +386,7 @@ std::vector<LayerShape> infer_shapes(const RunConfig& config) {
                    "; add `- flatten: {}` or `- global_average_pooling2d: {}` before it");
     }
     LayerShape out{layer.name, layer_class_name(layer.kind), shape, 0};
-    if (layer.kind == LayerKind::conv2d || layer.kind == LayerKind::max_pooling2d) {
+    if (layer.kind == LayerKind::conv2d || pooling) {
       const bool conv = layer.kind == LayerKind::conv2d;
       const std::array<int, 2> window = conv ? layer.kernel_size : layer.pool_size;
       const std::string window_key = conv ? "kernel_size" : "pool_size";
@@ -307,6 +414,10 @@ std::vector<LayerShape> infer_shapes(const RunConfig& config) {
     } else if (layer.kind == LayerKind::dense) {
       out.output = {layer.units};
       out.params = shape[0] * layer.units + (layer.use_bias ? layer.units : 0);
+    } else if (layer.kind == LayerKind::batch_normalization) {
+      const int64_t channels = shape.back();
+      out.non_trainable = 2 * channels;  // moving mean and variance
+      out.params = out.non_trainable + (layer.center ? channels : 0) + (layer.scale ? channels : 0);
     }
     shape = out.output;
     shapes.push_back(out);

@@ -1,5 +1,7 @@
-// The six layer kinds (conv2d, max_pooling2d, dropout, global_average_pooling2d, flatten, dense)
-// as thin owners of shapes, parameters and cached backend ops; the arithmetic is the backend's.
+// The layer kinds (conv2d, max_pooling2d, average_pooling2d, dropout, global_average_pooling2d,
+// flatten, dense, activation) as thin owners of shapes, parameters and cached backend ops; the
+// arithmetic is the backend's. relu is fused into conv and dense; sigmoid and tanh run after
+// them as an element-wise op on the output, in place.
 // Softmax is not computed here: a final softmax dense layer outputs logits and the loss applies
 // the softmax (log-sum-exp from the logits), which is the numerically stable form of the same model.
 #include "nn/layers.h"
@@ -79,7 +81,7 @@ namespace {
 // A parameter drawn by its initializer in Keras layout, stored in the backend's layout.
 Parameter make_parameter(Backend& backend, const std::string& name,
                          const std::vector<int64_t>& shape, const std::vector<int64_t>& keras_shape,
-                         const InitializerSpec& spec, InitSeeds& seeds) {
+                         const InitializerSpec& spec, InitSeeds& seeds, bool trainable = true) {
   int64_t seed = 0;
   if (spec.seed) {
     seed = *spec.seed;
@@ -93,9 +95,19 @@ Parameter make_parameter(Backend& backend, const std::string& name,
   p.shape = shape;
   p.keras_shape = keras_shape;
   p.value = backend.alloc(values.size());
-  p.grad = backend.alloc(values.size());
+  if (trainable) p.grad = backend.alloc(values.size());
   backend.upload(values.data(), p.value.data(), values.size());
   return p;
+}
+
+// The element-wise op of a non-fused activation; false for linear and softmax (identities here).
+bool elementwise_activation(Activation activation, ActivationFn& fn) {
+  switch (activation) {
+    case Activation::relu: fn = ActivationFn::relu; return true;
+    case Activation::sigmoid: fn = ActivationFn::sigmoid; return true;
+    case Activation::tanh: fn = ActivationFn::tanh; return true;
+    default: return false;
+  }
 }
 
 // Keras/TF output size and padding: same pads (out-1)*stride + k - in in total, the extra
@@ -111,6 +123,24 @@ void output_and_padding(int in, int k, int stride, Padding padding, int& out, in
     out = in >= k ? (in - k) / stride + 1 : 0;
     before = after = 0;
   }
+}
+
+// The window geometry of a pooling layer (max or average) over `in`, Keras's output size.
+PoolGeometry pool_geometry(const LayerConfig& config, const FeatureShape& in) {
+  if (in.flat)
+    layer_error(config, layer_key(config.kind) + " needs an image input (H, W, C), got " + in.str());
+  PoolGeometry g;
+  g.c = in.c;
+  g.h = in.h;
+  g.w = in.w;
+  g.r = config.pool_size[0];
+  g.s = config.pool_size[1];
+  g.stride_h = config.strides[0];
+  g.stride_w = config.strides[1];
+  output_and_padding(in.h, g.r, g.stride_h, config.padding, g.oh, g.pad_top, g.pad_bottom);
+  output_and_padding(in.w, g.s, g.stride_w, config.padding, g.ow, g.pad_left, g.pad_right);
+  if (g.oh <= 0 || g.ow <= 0) layer_error(config, "pool window does not fit the input " + in.str());
+  return g;
 }
 
 class Conv2dLayer : public Layer {
@@ -140,6 +170,7 @@ class Conv2dLayer : public Layer {
                               std::to_string(geometry_.s) + " does not fit the input " + in.str());
     geometry_.bias = config.use_bias;
     geometry_.relu = config.activation == Activation::relu;
+    after_ = !geometry_.relu && elementwise_activation(config.activation, after_fn_);
     out_ = FeatureShape{geometry_.k, geometry_.oh, geometry_.ow, false};
 
     const int64_t k = geometry_.k, c = geometry_.c, r = geometry_.r, s = geometry_.s;
@@ -158,8 +189,10 @@ class Conv2dLayer : public Layer {
 
   void forward(const float* x, float* y, int n, const ForwardContext&) override {
     op(n).forward(x, kernel_.value.data(), geometry_.bias ? bias_.value.data() : nullptr, y);
+    if (after_) backend_.activation_forward(after_fn_, y, y, out_.size() * n);
   }
   void backward(const float* x, const float* y, float* dy, float* dx, int n) override {
+    if (after_) backend_.activation_backward(after_fn_, y, dy, dy, out_.size() * n);
     op(n).backward(x, kernel_.value.data(), y, dy, dx, kernel_.grad.data(),
                    geometry_.bias ? bias_.grad.data() : nullptr);
   }
@@ -179,6 +212,8 @@ class Conv2dLayer : public Layer {
 
   Backend& backend_;
   ConvGeometry geometry_;  // n = 0: filled per batch size
+  bool after_ = false;     // sigmoid / tanh applied to the output (element-wise: any layout)
+  ActivationFn after_fn_ = ActivationFn::relu;
   Parameter kernel_, bias_;
   std::map<int, std::unique_ptr<Conv2dOp>> ops_;
 };
@@ -186,23 +221,9 @@ class Conv2dLayer : public Layer {
 class MaxPool2dLayer : public Layer {
  public:
   MaxPool2dLayer(const LayerConfig& config, const FeatureShape& in, Backend& backend)
-      : backend_(backend) {
+      : backend_(backend), geometry_(pool_geometry(config, in)) {
     name_ = config.name;
     in_ = in;
-    if (in.flat) layer_error(config, "max_pooling2d needs an image input (H, W, C), got " + in.str());
-    geometry_.c = in.c;
-    geometry_.h = in.h;
-    geometry_.w = in.w;
-    geometry_.r = config.pool_size[0];
-    geometry_.s = config.pool_size[1];
-    geometry_.stride_h = config.strides[0];
-    geometry_.stride_w = config.strides[1];
-    output_and_padding(in.h, geometry_.r, geometry_.stride_h, config.padding, geometry_.oh,
-                       geometry_.pad_top, geometry_.pad_bottom);
-    output_and_padding(in.w, geometry_.s, geometry_.stride_w, config.padding, geometry_.ow,
-                       geometry_.pad_left, geometry_.pad_right);
-    if (geometry_.oh <= 0 || geometry_.ow <= 0)
-      layer_error(config, "pool window does not fit the input " + in.str());
     out_ = FeatureShape{in.c, geometry_.oh, geometry_.ow, false};
   }
 
@@ -231,6 +252,218 @@ class MaxPool2dLayer : public Layer {
   Backend& backend_;
   PoolGeometry geometry_;
   std::map<int, std::unique_ptr<MaxPool2dOp>> ops_;
+};
+
+class AvgPool2dLayer : public Layer {
+ public:
+  AvgPool2dLayer(const LayerConfig& config, const FeatureShape& in, Backend& backend)
+      : backend_(backend), geometry_(pool_geometry(config, in)) {
+    name_ = config.name;
+    in_ = in;
+    out_ = FeatureShape{in.c, geometry_.oh, geometry_.ow, false};
+  }
+
+  const char* kind() const override { return "pool"; }
+  void forward(const float* x, float* y, int n, const ForwardContext&) override {
+    backend_.avg_pool2d_forward(with_batch(n), x, y);
+  }
+  void backward(const float*, const float*, float* dy, float* dx, int n) override {
+    if (dx) backend_.avg_pool2d_backward(with_batch(n), dy, dx);
+  }
+
+ private:
+  PoolGeometry with_batch(int n) const {
+    PoolGeometry g = geometry_;
+    g.n = n;
+    return g;
+  }
+
+  Backend& backend_;
+  PoolGeometry geometry_;  // n = 0: filled per call
+};
+
+// Keras's BatchNormalization over the channel axis: gamma, beta trained, the moving mean and
+// variance updated by each training forward and used in evaluation.
+class BatchNormLayer : public Layer {
+ public:
+  BatchNormLayer(const LayerConfig& config, const FeatureShape& in, Backend& backend,
+                 InitSeeds& seeds)
+      : backend_(backend) {
+    name_ = config.name;
+    in_ = out_ = in;
+    geometry_.c = in.c;
+    geometry_.hw = in.h * in.w;
+    geometry_.epsilon = static_cast<float>(config.epsilon);
+    geometry_.momentum = static_cast<float>(config.momentum);
+    geometry_.one_minus_momentum = static_cast<float>(1.0 - config.momentum);  // Python's double
+    const int64_t c = in.c;
+    scale_ = config.scale;
+    center_ = config.center;
+    if (scale_) gamma_ = make_parameter(backend, name_ + "/gamma", {c}, {c}, config.gamma_initializer, seeds);
+    if (center_) beta_ = make_parameter(backend, name_ + "/beta", {c}, {c}, config.beta_initializer, seeds);
+    moving_mean_ = make_parameter(backend, name_ + "/moving_mean", {c}, {c},
+                                  config.moving_mean_initializer, seeds, false);
+    moving_variance_ = make_parameter(backend, name_ + "/moving_variance", {c}, {c},
+                                      config.moving_variance_initializer, seeds, false);
+    saved_mean_ = backend.alloc(in.c);
+    saved_inv_std_ = backend.alloc(in.c);
+  }
+
+  const char* kind() const override { return "batch_norm"; }
+  std::vector<Parameter*> parameters() override {
+    std::vector<Parameter*> out;
+    if (scale_) out.push_back(&gamma_);
+    if (center_) out.push_back(&beta_);
+    return out;
+  }
+  std::vector<Parameter*> non_trainable() override { return {&moving_mean_, &moving_variance_}; }
+
+  void forward(const float* x, float* y, int n, const ForwardContext& ctx) override {
+    BatchNormGeometry g = geometry_;
+    g.n = n;
+    backend_.batch_norm_forward(g, ctx.training, x, scale_ ? gamma_.value.data() : nullptr,
+                                center_ ? beta_.value.data() : nullptr, moving_mean_.value.data(),
+                                moving_variance_.value.data(), saved_mean_.data(),
+                                saved_inv_std_.data(), y);
+  }
+  void backward(const float* x, const float*, float* dy, float* dx, int n) override {
+    BatchNormGeometry g = geometry_;
+    g.n = n;
+    backend_.batch_norm_backward(g, x, scale_ ? gamma_.value.data() : nullptr, saved_mean_.data(),
+                                 saved_inv_std_.data(), dy, dx,
+                                 scale_ ? gamma_.grad.data() : nullptr,
+                                 center_ ? beta_.grad.data() : nullptr);
+  }
+
+ private:
+  Backend& backend_;
+  BatchNormGeometry geometry_;  // n = 0: filled per call
+  bool scale_ = true, center_ = true;
+  Parameter gamma_, beta_, moving_mean_, moving_variance_;  // (C) each
+  Array saved_mean_, saved_inv_std_;  // (C) of the last training forward
+};
+
+// Keras's RandomFlip, RandomTranslation and RandomZoom: in training, each image resampled by
+// its own transform, drawn from (seed, layer index, global step) at the image's global position
+// in the batch (ForwardContext::first_image + i), never from a thread or rank; the identity in
+// evaluation. The transforms are Keras's matrices, computed in float32.
+class AugmentationLayer : public Layer {
+ public:
+  AugmentationLayer(const LayerConfig& config, int index, const FeatureShape& in, Backend& backend)
+      : backend_(backend), config_(config), index_(index) {
+    name_ = config.name;
+    in_ = out_ = in;
+    if (in.flat) layer_error(config, layer_key(config.kind) + " needs an image input (H, W, C)");
+    geometry_.c = in.c;
+    geometry_.h = in.h;
+    geometry_.w = in.w;
+    geometry_.fill = config.fill_mode == "wrap"       ? FillMode::wrap
+                     : config.fill_mode == "constant" ? FillMode::constant
+                     : config.fill_mode == "nearest"  ? FillMode::nearest
+                                                      : FillMode::reflect;
+    geometry_.interpolation = config.interpolation == "nearest" ? Interpolation::nearest
+                                                                : Interpolation::bilinear;
+    // A flip moves whole pixels: nearest reads them exactly.
+    if (config.kind == LayerKind::random_flip) geometry_.interpolation = Interpolation::nearest;
+    geometry_.fill_value = static_cast<float>(config.fill_value);
+  }
+
+  const char* kind() const override { return "augment"; }
+  bool identity_in_eval() const override { return true; }
+
+  void forward(const float* x, float* y, int n, const ForwardContext& ctx) override {
+    const uint64_t seed = config_.seed ? static_cast<uint64_t>(*config_.seed) : ctx.seed;
+    const StreamKey key = derive_key(seed, Purpose::augmentation, static_cast<uint32_t>(index_),
+                                     static_cast<uint32_t>(ctx.global_step));
+    transforms_.assign(size_t(n) * 6, 0.0f);
+    for (int i = 0; i < n; i++) {
+      const uint64_t image = static_cast<uint64_t>(ctx.first_image + i);
+      const float u0 = bits_to_unit_float(stream_bits(key, 2 * image));
+      const float u1 = bits_to_unit_float(stream_bits(key, 2 * image + 1));
+      transform(u0, u1, transforms_.data() + size_t(i) * 6);
+    }
+    geometry_.n = n;
+    backend_.affine_forward(geometry_, transforms_.data(), x, y);
+  }
+  void backward(const float*, const float*, float* dy, float* dx, int n) override {
+    if (!dx) return;
+    geometry_.n = n;
+    backend_.affine_backward(geometry_, transforms_.data(), dy, dx);
+  }
+
+ private:
+  // t = [a0 a1 a2 b0 b1 b2]: output (x, y) reads input (a0 x + a1 y + a2, b0 x + b1 y + b2).
+  void transform(float u0, float u1, float* t) const {
+    const float h = static_cast<float>(in_.h), w = static_cast<float>(in_.w);
+    auto uniform = [](const std::array<double, 2>& range, float u) {
+      const float lo = static_cast<float>(range[0]), hi = static_cast<float>(range[1]);
+      return lo + (hi - lo) * u;
+    };
+    t[0] = 1.0f, t[1] = 0.0f, t[2] = 0.0f, t[3] = 0.0f, t[4] = 1.0f, t[5] = 0.0f;
+    if (config_.kind == LayerKind::random_flip) {
+      const bool horizontal = config_.mode != "vertical" && u0 < 0.5f;
+      const bool vertical = config_.mode != "horizontal" && u1 < 0.5f;
+      if (horizontal) t[0] = -1.0f, t[2] = w - 1.0f;
+      if (vertical) t[4] = -1.0f, t[5] = h - 1.0f;
+    } else if (config_.kind == LayerKind::random_translation) {
+      t[5] = -(uniform(config_.height_factor, u0) * h);
+      t[2] = -(uniform(config_.width_factor, u1) * w);
+    } else {
+      const float zoom_y = 1.0f + uniform(config_.height_factor, u0);
+      const float zoom_x =
+          config_.width_factor_given ? 1.0f + uniform(config_.width_factor, u1) : zoom_y;
+      t[0] = zoom_x, t[2] = ((w - 1.0f) / 2.0f) * (1.0f - zoom_x);
+      t[4] = zoom_y, t[5] = ((h - 1.0f) / 2.0f) * (1.0f - zoom_y);
+    }
+  }
+
+  Backend& backend_;
+  LayerConfig config_;
+  int index_;
+  AffineGeometry geometry_;
+  std::vector<float> transforms_;  // (N, 6) of the last forward
+};
+
+// Keras's Activation layer. softmax, allowed on the last layer only, passes its input through:
+// the loss applies the softmax to these logits (as a softmax dense layer does).
+class ActivationLayer : public Layer {
+ public:
+  ActivationLayer(const LayerConfig& config, bool last, const FeatureShape& in, Backend& backend)
+      : backend_(backend) {
+    name_ = config.name;
+    in_ = out_ = in;
+    if (config.activation == Activation::softmax && !last)
+      layer_error(config, "softmax is supported only on the last layer (the loss applies it)");
+    active_ = elementwise_activation(config.activation, fn_);
+  }
+
+  const char* kind() const override { return "activation"; }
+  void forward(const float* x, float* y, int n, const ForwardContext&) override {
+    const size_t count = in_.size() * n;
+    if (active_) {
+      backend_.activation_forward(fn_, x, y, count);
+    } else {
+      std::vector<float> host(count);
+      backend_.download(x, host.data(), count);
+      backend_.upload(host.data(), y, count);
+    }
+  }
+  void backward(const float*, const float* y, float* dy, float* dx, int n) override {
+    if (!dx) return;
+    const size_t count = in_.size() * n;
+    if (active_) {
+      backend_.activation_backward(fn_, y, dy, dx, count);
+    } else {
+      std::vector<float> host(count);
+      backend_.download(dy, host.data(), count);
+      backend_.upload(host.data(), dx, count);
+    }
+  }
+
+ private:
+  Backend& backend_;
+  bool active_ = false;  // false: linear or softmax, the identity here
+  ActivationFn fn_ = ActivationFn::relu;
 };
 
 class DropoutLayer : public Layer {
@@ -333,6 +566,7 @@ class DenseLayer : public Layer {
     geometry_.out = config.units;
     geometry_.bias = config.use_bias;
     geometry_.relu = config.activation == Activation::relu;
+    after_ = !geometry_.relu && elementwise_activation(config.activation, after_fn_);
     out_ = FeatureShape{config.units, 1, 1, true};
     const int64_t i = geometry_.in, o = geometry_.out;
     kernel_ = make_parameter(backend, name_ + "/kernel", {o, i}, {i, o},
@@ -348,8 +582,10 @@ class DenseLayer : public Layer {
   }
   void forward(const float* x, float* y, int n, const ForwardContext&) override {
     op(n).forward(x, kernel_.value.data(), geometry_.bias ? bias_.value.data() : nullptr, y);
+    if (after_) backend_.activation_forward(after_fn_, y, y, out_.size() * n);
   }
   void backward(const float* x, const float* y, float* dy, float* dx, int n) override {
+    if (after_) backend_.activation_backward(after_fn_, y, dy, dy, out_.size() * n);
     op(n).backward(x, kernel_.value.data(), y, dy, dx, kernel_.grad.data(),
                    geometry_.bias ? bias_.grad.data() : nullptr);
   }
@@ -367,6 +603,8 @@ class DenseLayer : public Layer {
 
   Backend& backend_;
   DenseGeometry geometry_;
+  bool after_ = false;  // sigmoid / tanh applied to the output
+  ActivationFn after_fn_ = ActivationFn::relu;
   Parameter kernel_, bias_;
   std::map<int, std::unique_ptr<DenseOp>> ops_;
 };
@@ -388,6 +626,16 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& config, int index, bool las
       return std::make_unique<FlattenLayer>(config, in, backend);
     case LayerKind::dense:
       return std::make_unique<DenseLayer>(config, last, in, backend, seeds);
+    case LayerKind::average_pooling2d:
+      return std::make_unique<AvgPool2dLayer>(config, in, backend);
+    case LayerKind::activation:
+      return std::make_unique<ActivationLayer>(config, last, in, backend);
+    case LayerKind::batch_normalization:
+      return std::make_unique<BatchNormLayer>(config, in, backend, seeds);
+    case LayerKind::random_flip:
+    case LayerKind::random_translation:
+    case LayerKind::random_zoom:
+      return std::make_unique<AugmentationLayer>(config, index, in, backend);
   }
   layer_error(config, "unknown layer kind");
 }

@@ -26,8 +26,9 @@ struct FeatureShape {
   std::string str() const;  // Keras order: "(30, 30, 32)" or "(64)"
 };
 
-// A trainable tensor: value and gradient in backend memory and the backend's layout;
+// A weight tensor: value and gradient in backend memory and the backend's layout;
 // keras_shape is the layout of exports (conv (kh, kw, in, out), dense (in, out), bias (out)).
+// A non-trainable weight (batch norm's moving statistics) has no gradient (grad is empty).
 struct Parameter {
   std::string name;                  // "conv2d_1/kernel"
   std::vector<int64_t> shape;        // backend layout: conv (K, C, R, S), dense (OUT, IN), bias (OUT)
@@ -41,6 +42,9 @@ struct ForwardContext {
   bool training = false;
   uint64_t seed = 0;         // the run seed
   int64_t global_step = 0;   // 0-based training step (dropout key)
+  // The position of this call's first image in the whole batch: an augmentation draws for image
+  // first_image + i, so a batch split over ranks draws what one process draws.
+  int64_t first_image = 0;
 };
 
 // Seconds spent per op kind ("conv fwd", "pool bwd", ...), summed over calls.
@@ -53,9 +57,12 @@ class Layer {
   const FeatureShape& in_shape() const { return in_; }
   const FeatureShape& out_shape() const { return out_; }
   virtual std::vector<Parameter*> parameters() { return {}; }
+  // Weights the optimizer does not train, after parameters() in Keras's weight order.
+  virtual std::vector<Parameter*> non_trainable() { return {}; }
   // In evaluation the layer is the identity (dropout): the model skips it without copying.
   virtual bool identity_in_eval() const { return false; }
-  // The op kind for profiling: "conv", "pool", "dense", "dropout", "flatten", "gap".
+  // The op kind for profiling: "conv", "pool", "dense", "dropout", "flatten", "gap",
+  // "activation".
   virtual const char* kind() const = 0;
   // Image layers whose ops read and write channel blocks (conv, max pool, dropout on images).
   virtual bool takes_channel_blocks() const { return false; }

@@ -17,19 +17,6 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// Keras auto names: the first conv2d is "conv2d", the next "conv2d_1", ...
-std::string keras_base_name(LayerKind kind) {
-  switch (kind) {
-    case LayerKind::conv2d: return "conv2d";
-    case LayerKind::max_pooling2d: return "max_pooling2d";
-    case LayerKind::dropout: return "dropout";
-    case LayerKind::global_average_pooling2d: return "global_average_pooling2d";
-    case LayerKind::flatten: return "flatten";
-    case LayerKind::dense: return "dense";
-  }
-  return "layer";
-}
-
 }  // namespace
 
 Model::Model(const RunConfig& config, Backend& backend, int max_batch)
@@ -47,7 +34,7 @@ Model::Model(const RunConfig& config, Backend& backend, int max_batch)
     LayerConfig layer_config = config.model[i];
     int& count = kind_counts[layer_config.kind];
     if (layer_config.name.empty()) {
-      layer_config.name = keras_base_name(layer_config.kind);
+      layer_config.name = layer_key(layer_config.kind);  // Keras auto names: conv2d, conv2d_1
       if (count > 0) layer_config.name += "_" + std::to_string(count);
     }
     ++count;
@@ -55,6 +42,8 @@ Model::Model(const RunConfig& config, Backend& backend, int max_batch)
     layers_.push_back(make_layer(layer_config, static_cast<int>(i), last, shape, backend, seeds));
     shape = layers_.back()->out_shape();
     for (Parameter* p : layers_.back()->parameters()) parameters_.push_back(p);
+    for (Parameter* p : layers_.back()->parameters()) weights_.push_back(p);
+    for (Parameter* p : layers_.back()->non_trainable()) weights_.push_back(p);
   }
   if (!shape.flat)
     throw InputError(at_place(config.path, config.model.back().place.line,
@@ -140,7 +129,7 @@ const float* Model::plain(const Array& a, size_t boundary, Array& view) const {
 
 std::vector<HostTensor> Model::export_weights() const {
   std::vector<HostTensor> out;
-  for (const Parameter* p : parameters_) {
+  for (const Parameter* p : weights_) {
     std::vector<float> values(p->size());
     backend_.download(p->value.data(), values.data(), values.size());
     out.push_back(HostTensor{p->name, p->keras_shape, backend_to_keras(values, p->keras_shape)});
@@ -149,11 +138,11 @@ std::vector<HostTensor> Model::export_weights() const {
 }
 
 void Model::import_weights(const std::vector<HostTensor>& tensors) {
-  REPRO_CHECK(tensors.size() == parameters_.size(),
-              "expected " + std::to_string(parameters_.size()) + " weight tensors, got " +
+  REPRO_CHECK(tensors.size() == weights_.size(),
+              "expected " + std::to_string(weights_.size()) + " weight tensors, got " +
                   std::to_string(tensors.size()));
   for (size_t i = 0; i < tensors.size(); ++i) {
-    Parameter& p = *parameters_[i];
+    Parameter& p = *weights_[i];
     if (tensors[i].name != p.name || tensors[i].shape != p.keras_shape ||
         tensors[i].data.size() != p.size())
       throw InputError("weights: tensor '" + tensors[i].name + "' does not match parameter '" +

@@ -34,6 +34,8 @@ class Model {
   const std::vector<std::unique_ptr<Layer>>& layers() const { return layers_; }
   // Every trainable parameter, layer by layer, kernel before bias.
   const std::vector<Parameter*>& parameters() const { return parameters_; }
+  // Every weight in Keras's order: layer by layer, its trainable then non-trainable ones.
+  const std::vector<Parameter*>& weights() const { return weights_; }
 
   // Logits (N, classes) in backend memory from host images x (N, C, H, W); valid until the
   // next forward(). In training mode dropout is applied with the context's key.
@@ -51,10 +53,10 @@ class Model {
   // The channel block of layer i's input (1: plain), chosen at construction.
   int channel_block(size_t i) const { return blocks_[i]; }
 
-  // Weights in Keras layout, in parameters() order; import checks names and shapes.
+  // Weights in Keras layout, in weights() order; import checks names and shapes.
   std::vector<HostTensor> export_weights() const;
   void import_weights(const std::vector<HostTensor>& tensors);
-  // All weights as float32 bytes in parameters() order, Keras layout (the run.json digest input).
+  // All weights as float32 bytes in weights() order, Keras layout (the run.json digest input).
   std::vector<float> weights_bytes() const;
 
   // Seconds per op kind and direction ("conv fwd", "dense bwd", "upload") over the training
@@ -68,6 +70,7 @@ class Model {
   FeatureShape input_;
   std::vector<std::unique_ptr<Layer>> layers_;
   std::vector<Parameter*> parameters_;
+  std::vector<Parameter*> weights_;
   std::vector<Array> acts_;   // acts_[i]: input of layer i (N, in_i); acts_.back(): logits
   std::vector<Array> grads_;  // grads_[i]: dL/d acts_[i]; grads_[0] unused (empty)
   // blocks_[i]: the channel block of acts_[i] and grads_[i]: the backend's channel_block(C)

@@ -1,10 +1,15 @@
-// Keras 3 Adam and SGD (momentum, nesterov): state per parameter in backend memory, the update
-// arithmetic in the backend's adam_update / sgd_update. No weight decay, no clipping, no EMA.
+// Keras 3 Adam, AdamW, SGD (momentum, nesterov) and RMSprop (momentum, centered): state per
+// parameter in backend memory, the update arithmetic in the backend. Slot names are Keras's
+// (Adam momentum / velocity, SGD momentum, RMSprop velocity / momentum / average_gradient).
+// No clipping, no EMA, no weight decay outside AdamW.
 #include "optim/optimizer.h"
 
 #include "core/error.h"
+#include "optim/schedule.h"
 
 namespace repro {
+
+float Optimizer::learning_rate() const { return learning_rate_at(config_, iterations_); }
 
 namespace {
 
@@ -47,8 +52,7 @@ class Adam : public Optimizer {
  public:
   Adam(const OptimizerConfig& config, Backend& backend, const std::vector<std::string>& names,
        const std::vector<size_t>& sizes)
-      : backend_(backend), names_(names), sizes_(sizes) {
-    params_.learning_rate = static_cast<float>(config.learning_rate);
+      : Optimizer(config), backend_(backend), names_(names), sizes_(sizes) {
     params_.beta_1 = static_cast<float>(config.beta_1);
     params_.beta_2 = static_cast<float>(config.beta_2);
     params_.epsilon = static_cast<float>(config.epsilon);
@@ -60,9 +64,16 @@ class Adam : public Optimizer {
 
   void step(const std::vector<Array>& weights, const std::vector<Array>& grads) override {
     check_step_args(weights, grads, sizes_);
-    ++iterations_;
     AdamParams p = params_;
+    p.learning_rate = learning_rate();
+    ++iterations_;
     p.step = iterations_;
+    // AdamW: Keras applies the decay with the same rate before the update.
+    if (config_.name == "adamw" && config_.weight_decay != 0.0) {
+      const float weight_decay = static_cast<float>(config_.weight_decay);
+      for (size_t i = 0; i < weights.size(); ++i)
+        backend_.weight_decay_update(weights[i].data(), sizes_[i], weight_decay, p.learning_rate);
+    }
     for (size_t i = 0; i < weights.size(); ++i)
       backend_.adam_update(weights[i].data(), grads[i].data(), m_[i].data(), v_[i].data(),
                            sizes_[i], p);
@@ -95,8 +106,7 @@ class Sgd : public Optimizer {
  public:
   Sgd(const OptimizerConfig& config, Backend& backend, const std::vector<std::string>& names,
       const std::vector<size_t>& sizes)
-      : backend_(backend), names_(names), sizes_(sizes) {
-    params_.learning_rate = static_cast<float>(config.learning_rate);
+      : Optimizer(config), backend_(backend), names_(names), sizes_(sizes) {
     params_.momentum = static_cast<float>(config.momentum);
     params_.nesterov = config.nesterov;
     if (params_.momentum != 0.0f)
@@ -105,10 +115,12 @@ class Sgd : public Optimizer {
 
   void step(const std::vector<Array>& weights, const std::vector<Array>& grads) override {
     check_step_args(weights, grads, sizes_);
+    SgdParams p = params_;
+    p.learning_rate = learning_rate();
     ++iterations_;
     for (size_t i = 0; i < weights.size(); ++i)
       backend_.sgd_update(weights[i].data(), grads[i].data(),
-                          velocity_.empty() ? nullptr : velocity_[i].data(), sizes_[i], params_);
+                          velocity_.empty() ? nullptr : velocity_[i].data(), sizes_[i], p);
   }
 
   std::vector<OptimizerSlot> export_state() const override {
@@ -129,16 +141,75 @@ class Sgd : public Optimizer {
   std::vector<Array> velocity_;  // one per parameter; empty without momentum
 };
 
+class Rmsprop : public Optimizer {
+ public:
+  Rmsprop(const OptimizerConfig& config, Backend& backend, const std::vector<std::string>& names,
+          const std::vector<size_t>& sizes)
+      : Optimizer(config), backend_(backend), names_(names), sizes_(sizes) {
+    params_.rho = static_cast<float>(config.rho);
+    params_.momentum = static_cast<float>(config.momentum);
+    params_.epsilon = static_cast<float>(config.epsilon);
+    params_.centered = config.centered;
+    for (size_t n : sizes) {
+      velocity_.push_back(backend.alloc(n));
+      if (params_.momentum > 0.0f) momentum_.push_back(backend.alloc(n));
+      if (params_.centered) average_gradient_.push_back(backend.alloc(n));
+    }
+  }
+
+  void step(const std::vector<Array>& weights, const std::vector<Array>& grads) override {
+    check_step_args(weights, grads, sizes_);
+    RmspropParams p = params_;
+    p.learning_rate = learning_rate();
+    ++iterations_;
+    for (size_t i = 0; i < weights.size(); ++i)
+      backend_.rmsprop_update(weights[i].data(), grads[i].data(), velocity_[i].data(),
+                              momentum_.empty() ? nullptr : momentum_[i].data(),
+                              average_gradient_.empty() ? nullptr : average_gradient_[i].data(),
+                              sizes_[i], p);
+  }
+
+  std::vector<OptimizerSlot> export_state() const override {
+    std::vector<OptimizerSlot> out = download_slots(backend_, names_, velocity_, "velocity");
+    for (const auto& [arrays, suffix] : {std::pair{&momentum_, "momentum"},
+                                         std::pair{&average_gradient_, "average_gradient"}}) {
+      std::vector<OptimizerSlot> more = download_slots(backend_, names_, *arrays, suffix);
+      out.insert(out.end(), more.begin(), more.end());
+    }
+    return out;
+  }
+
+  void import_state(const std::vector<OptimizerSlot>& slots, int64_t iterations) override {
+    for (size_t i = 0; i < names_.size(); ++i) {
+      upload_slot(backend_, slots, names_[i] + "/velocity", velocity_[i]);
+      if (!momentum_.empty()) upload_slot(backend_, slots, names_[i] + "/momentum", momentum_[i]);
+      if (!average_gradient_.empty())
+        upload_slot(backend_, slots, names_[i] + "/average_gradient", average_gradient_[i]);
+    }
+    iterations_ = iterations;
+  }
+
+ private:
+  Backend& backend_;
+  std::vector<std::string> names_;
+  std::vector<size_t> sizes_;
+  RmspropParams params_;
+  // One per parameter; momentum_ only with momentum > 0, average_gradient_ only when centered.
+  std::vector<Array> velocity_, momentum_, average_gradient_;
+};
+
 }  // namespace
 
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& config, Backend& backend,
                                           const std::vector<std::string>& names,
                                           const std::vector<size_t>& sizes) {
   REPRO_CHECK(names.size() == sizes.size(), "optimizer: names and sizes differ in length");
-  if (config.name == "adam") return std::make_unique<Adam>(config, backend, names, sizes);
+  if (config.name == "adam" || config.name == "adamw")
+    return std::make_unique<Adam>(config, backend, names, sizes);
+  if (config.name == "rmsprop") return std::make_unique<Rmsprop>(config, backend, names, sizes);
   if (config.name == "sgd") return std::make_unique<Sgd>(config, backend, names, sizes);
   throw InputError("training.optimizer.name: unknown optimizer '" + config.name +
-                   "'; use adam or sgd");
+                   "'; use adam, adamw, sgd or rmsprop");
 }
 
 }  // namespace repro

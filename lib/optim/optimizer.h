@@ -1,6 +1,7 @@
-// Adam and SGD as objects that hold their state (m, v / velocity per parameter, the step count t)
-// and update weights through the backend (adam_update / sgd_update). They never see layers or
-// files: the trainer hands them (weight, gradient) arrays and stores their exported state.
+// Adam, AdamW, SGD and RMSprop as objects that hold their state (slots per parameter, the step
+// count t) and update weights through the backend (adam_update, sgd_update, rmsprop_update,
+// weight_decay_update), at the rate of the config's schedule. They never see layers or files:
+// the trainer hands them (weight, gradient) arrays and stores their exported state.
 #pragma once
 
 #include <cstdint>
@@ -21,11 +22,14 @@ struct OptimizerSlot {
 
 class Optimizer {
  public:
+  explicit Optimizer(const OptimizerConfig& config) : config_(config) {}
   virtual ~Optimizer() = default;
   // One update of every weight from its gradient; weights[i] and grads[i] have the sizes given
   // at construction. Increments iterations() first (Keras counts t from 1).
   virtual void step(const std::vector<Array>& weights, const std::vector<Array>& grads) = 0;
   int64_t iterations() const { return iterations_; }
+  // The rate the next step() uses: the schedule at iterations() (Keras's optimizer.learning_rate).
+  float learning_rate() const;
 
   // State for an exact resume: the slots (in construction order) and iterations().
   virtual std::vector<OptimizerSlot> export_state() const = 0;
@@ -33,6 +37,7 @@ class Optimizer {
   virtual void import_state(const std::vector<OptimizerSlot>& slots, int64_t iterations) = 0;
 
  protected:
+  OptimizerConfig config_;
   int64_t iterations_ = 0;
 };
 

@@ -13,6 +13,10 @@
 //                draw j of the shuffle is the 64-bit value bits(2j) | bits(2j+1) << 32.
 //   dropout:     a = layer index in the model, b = global training step (0-based);
 //                element i is kept when uniform(bits(i)) >= rate.
+//   augmentation: a = layer index in the model, b = global training step (0-based); the seed is
+//                the layer's own `seed` when given, else the run seed; image j of the batch
+//                (its global position, whoever computes it) draws uniform(bits(2j)) and
+//                uniform(bits(2j + 1)).
 #pragma once
 
 #include <array>
@@ -23,7 +27,7 @@
 
 namespace repro {
 
-enum class Purpose : uint32_t { initializer = 1, shuffle = 2, dropout = 3 };
+enum class Purpose : uint32_t { initializer = 1, shuffle = 2, dropout = 3, augmentation = 4 };
 
 struct StreamKey {
   uint32_t k0 = 0;

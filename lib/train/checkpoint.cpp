@@ -293,10 +293,10 @@ std::string restore_latest_checkpoint(const std::string& run_dir, Trainer& train
         slots.push_back(OptimizerSlot{slot, keras_to_backend(t.data, t.shape)});
       }
     }
-    if (weights.size() != trainer.model().parameters().size())
+    if (weights.size() != trainer.model().weights().size())
       throw InputError(tensors_file + ": holds " + std::to_string(weights.size()) +
                        " weight tensors, the model has " +
-                       std::to_string(trainer.model().parameters().size()) + " parameters");
+                       std::to_string(trainer.model().weights().size()) + " weights");
     try {
       trainer.model().import_weights(weights);
       trainer.optimizer().import_state(

@@ -181,6 +181,7 @@ void Trainer::train_epoch(TrainObserver& observer, int64_t max_steps) {
     const int64_t trace_every = config_.training.trace.every;
     if (trace_every > 0 && (state_.global_step + 1) % trace_every == 0) record_trace(batch.size);
     const auto optimizer_start = Clock::now();
+    const float step_learning_rate = optimizer_->learning_rate();  // before the step counts
     optimizer_->step(weights_, grads_);
     profile_.optimizer += seconds_since(optimizer_start);
 
@@ -201,8 +202,7 @@ void Trainer::train_epoch(TrainObserver& observer, int64_t max_steps) {
       for (const EpochRecord& e : state_.epochs) finished += e.seconds;
       state_.steps.push_back(StepRecord{
           state_.global_step, state_.epoch + 1, state_.batch - 1, running.accuracy, running.loss,
-          static_cast<float>(sums.loss / static_cast<double>(batch.size)),
-          static_cast<float>(config_.training.optimizer.learning_rate),
+          static_cast<float>(sums.loss / static_cast<double>(batch.size)), step_learning_rate,
           finished + seconds_before + seconds_since(epoch_start)});
     }
 

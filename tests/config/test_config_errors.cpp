@@ -30,7 +30,8 @@ TEST_CASE("an unknown key is named with the valid keys") {
           "valid keys: name, seed");
   REQUIRE(config_error("model:\n  - conv3d: {filters: 2}\n") ==
           "bad.yaml:2:5: unknown layer `conv3d` in model.0; valid layers: conv2d, max_pooling2d, "
-          "dropout, global_average_pooling2d, flatten, dense");
+          "average_pooling2d, activation, random_flip, random_translation, random_zoom, "
+          "batch_normalization, dropout, global_average_pooling2d, flatten, dense");
 }
 
 TEST_CASE("a wrong type names the key and what it got") {

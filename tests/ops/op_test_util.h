@@ -2,6 +2,8 @@
 // builders with Keras's output-size rules, and a relative error with a floor.
 #pragma once
 
+#include <catch2/catch.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -76,6 +78,19 @@ inline std::vector<float> to_host(Backend& backend, const Array& a) {
   std::vector<float> host(a.size());
   backend.download(a.data(), host.data(), a.size());
   return host;
+}
+
+// The results of run(backend) on oneDNN at 1, 2 and 4 threads, each equal bit for bit to the
+// reference backend's (for ops whose oneDNN version runs the reference loops split over threads).
+template <class Run>
+void check_onednn_bitwise_at_thread_counts(Run run) {
+  auto reference = make_backend("reference", {});
+  const auto want = run(*reference);
+  for (int threads : {1, 2, 4}) {
+    auto onednn = make_backend("onednn", BackendOptions{threads, true});
+    INFO(threads << " threads");
+    CHECK(run(*onednn) == want);
+  }
 }
 
 }  // namespace repro::test

@@ -17,17 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool same_bits(const History& a, const History& b) {
-  if (a.size() != b.size()) return false;
-  for (const auto& [key, values] : a) {
-    auto it = b.find(key);
-    if (it == b.end() || it->second.size() != values.size()) return false;
-    if (std::memcmp(values.data(), it->second.data(), values.size() * sizeof(double)) != 0)
-      return false;
-  }
-  return true;
-}
-
 size_t count_checkpoints(const std::string& run_dir) {
   size_t n = 0;
   for (const auto& entry : fs::directory_iterator(run_dir + "/checkpoints"))
@@ -66,7 +55,7 @@ TEST_CASE("resuming from an epoch-end checkpoint reproduces the uninterrupted ru
   CHECK(resumed.state().global_step == 6);
   TrainObserver quiet;
   resumed.run(quiet);
-  CHECK(same_bits(resumed.state().history, history));
+  CHECK(test::same_history_bits(resumed.state().history, history));
   CHECK(resumed.weights_sha256() == digest);
   CHECK(count_checkpoints(dir + "/run") == 2);  // keep: 2 of the 3 epoch checkpoints
   fs::remove_all(dir);
@@ -93,7 +82,7 @@ TEST_CASE("resuming from a mid-epoch checkpoint reproduces the uninterrupted run
   CHECK(resumed.state().batch == 1);
   TrainObserver quiet;
   resumed.run(quiet);
-  CHECK(same_bits(resumed.state().history, history));
+  CHECK(test::same_history_bits(resumed.state().history, history));
   CHECK(resumed.weights_sha256() == digest);
   fs::remove_all(dir);
 }
@@ -119,7 +108,7 @@ TEST_CASE("the stop flag ends the run after the step with a checkpoint that resu
   restore_latest_checkpoint(dir + "/run", resumed);
   TrainObserver quiet;
   resumed.run(quiet);
-  CHECK(same_bits(resumed.state().history, history));
+  CHECK(test::same_history_bits(resumed.state().history, history));
   CHECK(resumed.weights_sha256() == digest);
   fs::remove_all(dir);
 }

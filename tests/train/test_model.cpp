@@ -93,6 +93,63 @@ RunConfig recipe_like(int side) {
        dense(10, Activation::softmax)});
 }
 
+// oneDNN (2 threads) against the reference on a full batch of 9 and a last batch of 4: logits,
+// every parameter gradient and the evaluation logits within `tolerance` (1e-5).
+void compare_backends(const RunConfig& config, double tolerance = 1e-5) {
+  auto reference = make_backend("reference", BackendOptions{1, true});
+  auto onednn = make_backend("onednn", BackendOptions{2, true});
+  for (int n : {9, 4}) {  // a full batch, then a smaller last batch
+    Model a(config, *reference, 9), b(config, *onednn, 9);
+    const std::vector<float> x = test::random_floats(a.input_shape().size() * n, 2, 0.0f, 1.0f);
+    std::vector<int32_t> y(n);
+    for (int i = 0; i < n; ++i) y[i] = (3 * i) % 10;
+    ForwardContext ctx{true, 5, 17};
+    const std::vector<float> logits_a =
+        download(*reference, a.forward(x.data(), n, ctx), size_t(n) * 10);
+    const std::vector<float> logits_b = download(*onednn, b.forward(x.data(), n, ctx), size_t(n) * 10);
+    CHECK(relative_error(logits_b, logits_a) <= tolerance);
+    reference->softmax_cross_entropy(a.forward(x.data(), n, ctx), y.data(), n, 10, a.dlogits(),
+                                     1.0f / n);
+    onednn->softmax_cross_entropy(b.forward(x.data(), n, ctx), y.data(), n, 10, b.dlogits(),
+                                  1.0f / n);
+    a.backward(n);
+    b.backward(n);
+    for (size_t i = 0; i < a.parameters().size(); ++i) {
+      const Parameter& pa = *a.parameters()[i];
+      const Parameter& pb = *b.parameters()[i];
+      INFO(pa.name << " batch " << n);
+      CHECK(relative_error(download(*onednn, pb.grad.data(), pb.size()),
+                           download(*reference, pa.grad.data(), pa.size())) <= tolerance);
+    }
+    const ForwardContext eval{false, 5, 17};
+    CHECK(relative_error(download(*onednn, b.forward(x.data(), n, eval), size_t(n) * 10),
+                         download(*reference, a.forward(x.data(), n, eval), size_t(n) * 10)) <=
+          1e-5);
+  }
+}
+
+LayerConfig avg_pool(int size, int stride, Padding padding) {
+  LayerConfig l = simple(LayerKind::average_pooling2d);
+  l.pool_size = {size, size};
+  l.strides = {stride, stride};
+  l.padding = padding;
+  return l;
+}
+
+LayerConfig batch_norm() { return simple(LayerKind::batch_normalization); }
+
+// A layer before batch norm needs no bias (its gradient is zero: the norm removes any shift).
+LayerConfig no_bias(LayerConfig l) {
+  l.use_bias = false;
+  return l;
+}
+
+LayerConfig activation(Activation a) {
+  LayerConfig l = simple(LayerKind::activation);
+  l.activation = a;
+  return l;
+}
+
 }  // namespace
 
 TEST_CASE("model gradients match finite differences: conv same, pool, dropout, flatten, dense",
@@ -115,39 +172,83 @@ TEST_CASE("model gradients match finite differences: strided conv, gap, linear l
                   4);
 }
 
+TEST_CASE("model gradients match finite differences: average pooling, activation layers, "
+          "sigmoid and tanh on conv and dense", "[model]") {
+  check_gradients(test::model_config(7, 7,
+                                     {conv(3, 3, Activation::sigmoid, Padding::same),
+                                      avg_pool(2, 2, Padding::same),
+                                      conv(4, 2, Activation::tanh, Padding::valid, 2),
+                                      activation(Activation::tanh), avg_pool(3, 1, Padding::same),
+                                      simple(LayerKind::flatten), dense(6, Activation::tanh),
+                                      activation(Activation::sigmoid), dense(3, Activation::linear),
+                                      activation(Activation::softmax)}),
+                  4);
+}
+
+TEST_CASE("model gradients match finite differences through batch normalization", "[model]") {
+  check_gradients(test::model_config(6, 6,
+                                     {conv(3, 3, Activation::linear, Padding::same), batch_norm(),
+                                      activation(Activation::tanh), avg_pool(2, 2, Padding::valid),
+                                      simple(LayerKind::flatten), dense(5, Activation::linear),
+                                      batch_norm(), dense(4, Activation::softmax)}),
+                  10);
+}
+
+TEST_CASE("batch norm's moving statistics are weights of the model but not parameters",
+          "[model]") {
+  auto backend = make_backend("reference", BackendOptions{1, true});
+  Model model(test::model_config(6, 6, {conv(3, 3, Activation::linear), batch_norm(),
+                                        simple(LayerKind::flatten), dense(4, Activation::softmax)}),
+              *backend, 2);
+  std::vector<std::string> names;
+  for (const Parameter* p : model.weights()) names.push_back(p->name);
+  CHECK(names == std::vector<std::string>{"conv2d/kernel", "conv2d/bias",
+                                          "batch_normalization/gamma", "batch_normalization/beta",
+                                          "batch_normalization/moving_mean",
+                                          "batch_normalization/moving_variance", "dense/kernel",
+                                          "dense/bias"});
+  CHECK(model.parameters().size() == 6);
+  // A training forward moves the statistics; an evaluation forward does not.
+  const std::vector<float> x = test::random_floats(36 * 2, 4, 0.0f, 1.0f);
+  const std::vector<float> before = model.weights_bytes();
+  model.forward(x.data(), 2, ForwardContext{false, 1, 0});
+  CHECK(model.weights_bytes() == before);
+  model.forward(x.data(), 2, ForwardContext{true, 1, 0});
+  CHECK(model.weights_bytes() != before);
+  // They export and import with the rest.
+  Model copy(test::model_config(6, 6, {conv(3, 3, Activation::linear), batch_norm(),
+                                       simple(LayerKind::flatten), dense(4, Activation::softmax)}),
+             *backend, 2);
+  copy.import_weights(model.export_weights());
+  CHECK(copy.weights_bytes() == model.weights_bytes());
+}
+
 TEST_CASE("onednn and reference agree on a whole-model forward and backward within 1e-5",
           "[model][onednn]") {
-  const RunConfig config = recipe_like(20);
-  auto reference = make_backend("reference", BackendOptions{1, true});
-  auto onednn = make_backend("onednn", BackendOptions{2, true});
-  for (int n : {9, 4}) {  // a full batch, then a smaller last batch
-    Model a(config, *reference, 9), b(config, *onednn, 9);
-    const std::vector<float> x = test::random_floats(a.input_shape().size() * n, 2, 0.0f, 1.0f);
-    std::vector<int32_t> y(n);
-    for (int i = 0; i < n; ++i) y[i] = (3 * i) % 10;
-    ForwardContext ctx{true, 5, 17};
-    const std::vector<float> logits_a =
-        download(*reference, a.forward(x.data(), n, ctx), size_t(n) * 10);
-    const std::vector<float> logits_b = download(*onednn, b.forward(x.data(), n, ctx), size_t(n) * 10);
-    CHECK(relative_error(logits_b, logits_a) <= 1e-5);
-    reference->softmax_cross_entropy(a.forward(x.data(), n, ctx), y.data(), n, 10, a.dlogits(),
-                                     1.0f / n);
-    onednn->softmax_cross_entropy(b.forward(x.data(), n, ctx), y.data(), n, 10, b.dlogits(),
-                                  1.0f / n);
-    a.backward(n);
-    b.backward(n);
-    for (size_t i = 0; i < a.parameters().size(); ++i) {
-      const Parameter& pa = *a.parameters()[i];
-      const Parameter& pb = *b.parameters()[i];
-      INFO(pa.name << " batch " << n);
-      CHECK(relative_error(download(*onednn, pb.grad.data(), pb.size()),
-                           download(*reference, pa.grad.data(), pa.size())) <= 1e-5);
-    }
-    const ForwardContext eval{false, 5, 17};
-    CHECK(relative_error(download(*onednn, b.forward(x.data(), n, eval), size_t(n) * 10),
-                         download(*reference, a.forward(x.data(), n, eval), size_t(n) * 10)) <=
-          1e-5);
-  }
+  compare_backends(recipe_like(20));
+}
+
+TEST_CASE("onednn and reference agree on average pooling, activation layers and sigmoid / tanh",
+          "[model][onednn]") {
+  compare_backends(test::model_config(
+      14, 14,
+      {conv(16, 3, Activation::linear, Padding::same), activation(Activation::relu),
+       avg_pool(2, 2, Padding::valid), conv(16, 3, Activation::sigmoid, Padding::same, 2),
+       avg_pool(3, 2, Padding::same), activation(Activation::tanh), simple(LayerKind::flatten),
+       dense(12, Activation::tanh), dense(10, Activation::linear),
+       activation(Activation::softmax)}));
+}
+
+// Batch norm's backward divides by the batch's standard deviation and subtracts nearly equal
+// sums, which doubles the relative size of oneDNN's float32 convolution rounding: 2e-5 here.
+TEST_CASE("onednn and reference agree on batch normalization in a model", "[model][onednn]") {
+  compare_backends(test::model_config(
+      12, 12,
+      {no_bias(conv(16, 3, Activation::linear, Padding::same)), batch_norm(),
+       activation(Activation::relu), pool(2), conv(16, 3, Activation::relu, Padding::same, 2),
+       batch_norm(), simple(LayerKind::flatten), dense(12, Activation::relu), batch_norm(),
+       dense(10, Activation::softmax)}),
+      2e-5);
 }
 
 TEST_CASE("onednn keeps channel blocks between image layers and shows plain layer outputs",
@@ -251,6 +352,12 @@ TEST_CASE("softmax before the last layer and dense on an image input are refused
                                            {simple(LayerKind::flatten),
                                             dense(4, Activation::softmax),
                                             dense(4, Activation::softmax)}),
+                        *backend, 1),
+                  InputError);
+  CHECK_THROWS_AS(Model(test::model_config(6, 6,
+                                           {simple(LayerKind::flatten), dense(4, Activation::linear),
+                                            activation(Activation::softmax),
+                                            dense(4, Activation::linear)}),
                         *backend, 1),
                   InputError);
 }

@@ -7,25 +7,11 @@
 #include "backend/backend.h"
 #include "core/error.h"
 #include "optim/optimizer.h"
+#include "optimizer_fixture.h"
 
 namespace repro {
-namespace {
 
-struct Fixture {
-  std::unique_ptr<Backend> backend = make_backend("reference", BackendOptions{1, true});
-  Array w = backend->alloc(3), g = backend->alloc(3);
-
-  void set(const Array& a, const std::vector<float>& v) {
-    backend->upload(v.data(), a.data(), v.size());
-  }
-  std::vector<float> get(const Array& a) {
-    std::vector<float> v(a.size());
-    backend->download(a.data(), v.data(), v.size());
-    return v;
-  }
-};
-
-}  // namespace
+using Fixture = test::OptimizerFixture;
 
 TEST_CASE("adam over three steps follows Keras 3's update with t counted from 1", "[optim]") {
   Fixture f;
@@ -124,7 +110,7 @@ TEST_CASE("importing state with a missing slot is refused", "[optim]") {
 TEST_CASE("an unknown optimizer name is an input error", "[optim]") {
   Fixture f;
   OptimizerConfig config;
-  config.name = "rmsprop";
+  config.name = "adagrad";
   CHECK_THROWS_AS(make_optimizer(config, *f.backend, {"p"}, {3}), InputError);
 }
 

@@ -29,17 +29,6 @@ struct Recorder : TrainObserver {
   void epoch_end(int, const EpochMetrics&, double) override { ++epochs_ended; }
 };
 
-bool same_bits(const History& a, const History& b) {
-  if (a.size() != b.size()) return false;
-  for (const auto& [key, values] : a) {
-    auto it = b.find(key);
-    if (it == b.end() || it->second.size() != values.size()) return false;
-    if (std::memcmp(values.data(), it->second.data(), values.size() * sizeof(double)) != 0)
-      return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 TEST_CASE("training the quadrant task lowers the loss and learns it", "[trainer]") {
@@ -72,7 +61,7 @@ TEST_CASE("two trainings of one config give bit-identical history and weights", 
     a.run(quiet);
     b.run(quiet);
     INFO(backend);
-    CHECK(same_bits(a.state().history, b.state().history));
+    CHECK(test::same_history_bits(a.state().history, b.state().history));
     CHECK(a.weights_sha256() == b.weights_sha256());
     CHECK(a.run_record().epochs[1].weights_sha256 == b.run_record().epochs[1].weights_sha256);
   }
@@ -90,7 +79,7 @@ TEST_CASE("a run stopped mid-epoch and continued equals the uninterrupted run", 
   CHECK(parts.state().batch == 3);
   CHECK(parts.state().history.at("loss").size() == 1);
   parts.run(quiet);
-  CHECK(same_bits(whole.state().history, parts.state().history));
+  CHECK(test::same_history_bits(whole.state().history, parts.state().history));
   CHECK(whole.weights_sha256() == parts.weights_sha256());
   CHECK(parts.optimizer().iterations() == 20);
   std::filesystem::remove_all(dir);
@@ -106,7 +95,7 @@ TEST_CASE("the run folder holds history.json, run.json and Keras-layout model.sa
   trainer.run(quiet);
   trainer.write_run_folder(dir + "/run");
   const History history = read_history(dir + "/run/history.json");
-  CHECK(same_bits(history, trainer.state().history));
+  CHECK(test::same_history_bits(history, trainer.state().history));
   const RunRecord record = read_run_record(dir + "/run/run.json");
   CHECK(record.completed);
   CHECK(record.backend == "reference");

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "record/history.h"
 #include "rng/seed_stream.h"
 
 namespace repro::test {
@@ -124,6 +126,18 @@ inline RunConfig quadrant_config(const std::string& dir, int train_count, int te
   config.training.optimizer.learning_rate = 0.01;
   config.threads = 1;
   return config;
+}
+
+// The same keys and the same bits of every value.
+inline bool same_history_bits(const History& a, const History& b) {
+  if (a.size() != b.size()) return false;
+  for (const auto& [key, values] : a) {
+    auto it = b.find(key);
+    if (it == b.end() || it->second.size() != values.size()) return false;
+    if (std::memcmp(values.data(), it->second.data(), values.size() * sizeof(double)) != 0)
+      return false;
+  }
+  return true;
 }
 
 // A fresh temporary folder for one test.

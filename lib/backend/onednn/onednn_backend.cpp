@@ -119,6 +119,66 @@ class OnednnBackend : public Backend {
     for (int b = 0; b < n; b++)
       reference::nhwc_to_nchw(x + size_t(b) * c * hw, y + size_t(b) * c * hw, 1, c, hw);
   }
+  // Activations and average pooling: the reference loops split over fixed element blocks or
+  // over images, so each value is computed by the same code in the same order (bitwise equal
+  // to the reference for any thread count).
+  void activation_forward(ActivationFn f, const float* x, float* y, size_t count) override {
+    in_blocks(count, [&](size_t begin, size_t end) {
+      reference::activation_forward(f, x, y, begin, end);
+    });
+  }
+  void activation_backward(ActivationFn f, const float* y, const float* dy, float* dx,
+                           size_t count) override {
+    in_blocks(count, [&](size_t begin, size_t end) {
+      reference::activation_backward(f, y, dy, dx, begin, end);
+    });
+  }
+  void avg_pool2d_forward(const PoolGeometry& g, const float* x, float* y) override {
+    PoolGeometry one = g;
+    one.n = 1;
+    const size_t in = size_t(g.c) * g.h * g.w, out = size_t(g.c) * g.oh * g.ow;
+    per_image(g.n, [&](int b) { reference::avg_pool2d_forward(one, x + b * in, y + b * out); });
+  }
+  void avg_pool2d_backward(const PoolGeometry& g, const float* dy, float* dx) override {
+    PoolGeometry one = g;
+    one.n = 1;
+    const size_t in = size_t(g.c) * g.h * g.w, out = size_t(g.c) * g.oh * g.ow;
+    per_image(g.n, [&](int b) { reference::avg_pool2d_backward(one, dy + b * out, dx + b * in); });
+  }
+
+  // Batch normalization: one channel a task, each computed whole by the reference loops (its
+  // batch sums in chunk order), so the bits do not depend on the thread count. oneDNN's own
+  // batch normalization sums in an order of its choosing.
+  void batch_norm_forward(const BatchNormGeometry& g, bool training, const float* x,
+                          const float* gamma, const float* beta, float* moving_mean,
+                          float* moving_variance, float* saved_mean, float* saved_inv_std,
+                          float* y) override {
+    ctx_->use_threads();
+#pragma omp parallel for schedule(static)
+    for (int ch = 0; ch < g.c; ch++)
+      reference::batch_norm_forward(g, training, x, gamma, beta, moving_mean, moving_variance,
+                                    saved_mean, saved_inv_std, y, ch, ch + 1);
+  }
+  void batch_norm_backward(const BatchNormGeometry& g, const float* x, const float* gamma,
+                           const float* saved_mean, const float* saved_inv_std, const float* dy,
+                           float* dx, float* dgamma, float* dbeta) override {
+    ctx_->use_threads();
+#pragma omp parallel for schedule(static)
+    for (int ch = 0; ch < g.c; ch++)
+      reference::batch_norm_backward(g, x, gamma, saved_mean, saved_inv_std, dy, dx, dgamma,
+                                     dbeta, ch, ch + 1);
+  }
+
+  // Image augmentation: the reference loops, one image a task (images are independent).
+  void affine_forward(const AffineGeometry& g, const float* transforms, const float* x,
+                      float* y) override {
+    per_image(g.n, [&](int b) { reference::affine_forward(g, transforms, x, y, b, b + 1); });
+  }
+  void affine_backward(const AffineGeometry& g, const float* transforms, const float* dy,
+                       float* dx) override {
+    per_image(g.n, [&](int b) { reference::affine_backward(g, transforms, dy, dx, b, b + 1); });
+  }
+
   // The forward keeps its mask (1 bit an element, in the tensor's own order) so the backward of
   // the same key is a masked scale instead of a second threefry pass; a key whose mask is gone
   // is drawn again (the same bits either way).
@@ -201,6 +261,13 @@ class OnednnBackend : public Backend {
                   const SgdParams& p) override {
     reference::sgd_update(w, g, velocity, n, p);
   }
+  void rmsprop_update(float* w, const float* g, float* velocity, float* momentum,
+                      float* average_gradient, size_t n, const RmspropParams& p) override {
+    reference::rmsprop_update(w, g, velocity, momentum, average_gradient, n, p);
+  }
+  void weight_decay_update(float* w, size_t n, float weight_decay, float learning_rate) override {
+    reference::weight_decay_update(w, n, weight_decay, learning_rate);
+  }
 
  private:
   // A dropout forward's keep bits, for its backward.
@@ -213,6 +280,23 @@ class OnednnBackend : public Backend {
   };
 
   static size_t bits_words(size_t count) { return (count + 63) / 64; }
+
+  // run(b) for every image b < n, on the backend's threads.
+  template <class F>
+  void per_image(int n, F run) {
+    ctx_->use_threads();
+#pragma omp parallel for schedule(static)
+    for (int b = 0; b < n; b++) run(b);
+  }
+
+  // run(begin, end) over [0, count) in blocks of kBlock, on the backend's threads.
+  template <class F>
+  void in_blocks(size_t count, F run) {
+    ctx_->use_threads();
+    long blocks = long((count + kBlock - 1) / kBlock);
+#pragma omp parallel for schedule(static)
+    for (long i = 0; i < blocks; i++) run(i * kBlock, std::min(count, (i + 1) * kBlock));
+  }
 
   // The next mask slot, claimed for this forward.
   uint64_t* new_mask(StreamKey key, size_t count, float rate, int block) {

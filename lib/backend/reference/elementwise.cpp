@@ -1,6 +1,8 @@
-// Reference element-wise kernels: layout transposes for Keras's (H, W, C) flatten order and
-// inverted dropout. Each output element depends on its own index only, so any split of the
+// Reference element-wise kernels: layout transposes for Keras's (H, W, C) flatten order,
+// activations and inverted dropout. Each output element depends on its own index only, so any split of the
 // range over threads gives the same bits.
+#include <cmath>
+
 #include "backend/reference/reference_ops.h"
 
 namespace repro::reference {
@@ -17,6 +19,35 @@ void nhwc_to_nchw(const float* x, float* y, int n, int c, int hw) {
     for (int ch = 0; ch < c; ch++)
       for (int p = 0; p < hw; p++)
         y[(size_t(b) * c + ch) * hw + p] = x[(size_t(b) * hw + p) * c + ch];
+}
+
+void activation_forward(ActivationFn f, const float* x, float* y, size_t begin, size_t end) {
+  switch (f) {
+    case ActivationFn::relu:
+      for (size_t i = begin; i < end; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+      break;
+    case ActivationFn::sigmoid:
+      for (size_t i = begin; i < end; i++) y[i] = 1.0f / (1.0f + std::exp(-x[i]));
+      break;
+    case ActivationFn::tanh:
+      for (size_t i = begin; i < end; i++) y[i] = std::tanh(x[i]);
+      break;
+  }
+}
+
+void activation_backward(ActivationFn f, const float* y, const float* dy, float* dx, size_t begin,
+                         size_t end) {
+  switch (f) {
+    case ActivationFn::relu:
+      for (size_t i = begin; i < end; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+      break;
+    case ActivationFn::sigmoid:
+      for (size_t i = begin; i < end; i++) dx[i] = dy[i] * (y[i] * (1.0f - y[i]));
+      break;
+    case ActivationFn::tanh:
+      for (size_t i = begin; i < end; i++) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+      break;
+  }
 }
 
 void dropout_forward(const float* x, float* y, size_t begin, size_t end, StreamKey key,

@@ -1,6 +1,7 @@
-// Keras 3 Adam and SGD update rules, in float32 with the same op order as keras/src/optimizers
-// (adam.py, sgd.py), so a run's weights follow Keras's as closely as float32 allows.
-// Not here: amsgrad, weight decay, clipping, EMA (not offered by the config).
+// Keras 3 Adam, SGD and RMSprop update rules and AdamW's decoupled weight decay, in float32
+// with the same op order as keras/src/optimizers (adam.py, sgd.py, rmsprop.py, the base
+// optimizer's _apply_weight_decay), so a run's weights follow Keras's as closely as float32
+// allows. Not here: amsgrad, clipping, EMA (not offered by the config).
 #include <charconv>
 #include <cmath>
 #include <string>
@@ -35,6 +36,32 @@ void adam_update(float* w, const float* g, float* m, float* v, size_t n, const A
     v[i] += (g[i] * g[i] - v[i]) * one_minus_beta_2;
     w[i] -= (m[i] * alpha) / (std::sqrt(v[i]) + p.epsilon);
   }
+}
+
+void rmsprop_update(float* w, const float* g, float* velocity, float* momentum,
+                    float* average_gradient, size_t n, const RmspropParams& p) {
+  const float one_minus_rho = one_minus(p.rho);
+  for (size_t i = 0; i < n; i++) {
+    velocity[i] = p.rho * velocity[i] + one_minus_rho * (g[i] * g[i]);
+    float denominator;
+    if (p.centered) {
+      average_gradient[i] = p.rho * average_gradient[i] + one_minus_rho * g[i];
+      denominator = velocity[i] - average_gradient[i] * average_gradient[i] + p.epsilon;
+    } else {
+      denominator = velocity[i] + p.epsilon;
+    }
+    const float increment = (p.learning_rate * g[i]) / std::sqrt(denominator);
+    if (p.momentum > 0.0f) {
+      momentum[i] = p.momentum * momentum[i] + increment;
+      w[i] -= momentum[i];
+    } else {
+      w[i] -= increment;
+    }
+  }
+}
+
+void weight_decay_update(float* w, size_t n, float weight_decay, float learning_rate) {
+  for (size_t i = 0; i < n; i++) w[i] = w[i] - w[i] * weight_decay * learning_rate;
 }
 
 void sgd_update(float* w, const float* g, float* velocity, size_t n, const SgdParams& p) {

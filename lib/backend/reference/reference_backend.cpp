@@ -94,6 +94,40 @@ class ReferenceBackend : public Backend {
   void nhwc_to_nchw(const float* x, float* y, int n, int c, int hw) override {
     reference::nhwc_to_nchw(x, y, n, c, hw);
   }
+  void activation_forward(ActivationFn f, const float* x, float* y, size_t count) override {
+    reference::activation_forward(f, x, y, 0, count);
+  }
+  void activation_backward(ActivationFn f, const float* y, const float* dy, float* dx,
+                           size_t count) override {
+    reference::activation_backward(f, y, dy, dx, 0, count);
+  }
+  void batch_norm_forward(const BatchNormGeometry& g, bool training, const float* x,
+                          const float* gamma, const float* beta, float* moving_mean,
+                          float* moving_variance, float* saved_mean, float* saved_inv_std,
+                          float* y) override {
+    reference::batch_norm_forward(g, training, x, gamma, beta, moving_mean, moving_variance,
+                                  saved_mean, saved_inv_std, y, 0, g.c);
+  }
+  void batch_norm_backward(const BatchNormGeometry& g, const float* x, const float* gamma,
+                           const float* saved_mean, const float* saved_inv_std, const float* dy,
+                           float* dx, float* dgamma, float* dbeta) override {
+    reference::batch_norm_backward(g, x, gamma, saved_mean, saved_inv_std, dy, dx, dgamma, dbeta,
+                                   0, g.c);
+  }
+  void affine_forward(const AffineGeometry& g, const float* transforms, const float* x,
+                      float* y) override {
+    reference::affine_forward(g, transforms, x, y, 0, g.n);
+  }
+  void affine_backward(const AffineGeometry& g, const float* transforms, const float* dy,
+                       float* dx) override {
+    reference::affine_backward(g, transforms, dy, dx, 0, g.n);
+  }
+  void avg_pool2d_forward(const PoolGeometry& g, const float* x, float* y) override {
+    reference::avg_pool2d_forward(g, x, y);
+  }
+  void avg_pool2d_backward(const PoolGeometry& g, const float* dy, float* dx) override {
+    reference::avg_pool2d_backward(g, dy, dx);
+  }
   void dropout_forward(const float* x, float* y, size_t count, StreamKey key,
                        float rate) override {
     reference::dropout_forward(x, y, 0, count, key, rate);
@@ -113,6 +147,13 @@ class ReferenceBackend : public Backend {
   void sgd_update(float* w, const float* g, float* velocity, size_t n,
                   const SgdParams& p) override {
     reference::sgd_update(w, g, velocity, n, p);
+  }
+  void rmsprop_update(float* w, const float* g, float* velocity, float* momentum,
+                      float* average_gradient, size_t n, const RmspropParams& p) override {
+    reference::rmsprop_update(w, g, velocity, momentum, average_gradient, n, p);
+  }
+  void weight_decay_update(float* w, size_t n, float weight_decay, float learning_rate) override {
+    reference::weight_decay_update(w, n, weight_decay, learning_rate);
   }
 };
 

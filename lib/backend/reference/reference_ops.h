@@ -25,6 +25,11 @@ void max_pool2d_forward(const PoolGeometry& g, const float* x, float* y, int32_t
 void max_pool2d_backward(const PoolGeometry& g, const float* dy, const int32_t* argmax,
                          float* dx);
 
+// Average pooling (padded cells not counted): y (N,C,OH,OW) from x (N,C,H,W); dx (N,C,H,W)
+// assigned, each window's dy / count added to its cells in output order.
+void avg_pool2d_forward(const PoolGeometry& g, const float* x, float* y);
+void avg_pool2d_backward(const PoolGeometry& g, const float* dy, float* dx);
+
 // y = act(x w^T + b): x (N,IN), w (OUT,IN), b (OUT) or null, y (N,OUT).
 void dense_forward(const DenseGeometry& g, const float* x, const float* w, const float* b,
                    float* y);
@@ -40,6 +45,27 @@ void global_avg_pool_backward(const float* dy, float* dx, int n, int c, int hw);
 void nchw_to_nhwc(const float* x, float* y, int n, int c, int hw);
 void nhwc_to_nchw(const float* x, float* y, int n, int c, int hw);
 
+// Batch normalization (backend.h) for channels [c0, c1) only (the caller may split channels).
+void batch_norm_forward(const BatchNormGeometry& g, bool training, const float* x,
+                        const float* gamma, const float* beta, float* moving_mean,
+                        float* moving_variance, float* saved_mean, float* saved_inv_std, float* y,
+                        int c0, int c1);
+void batch_norm_backward(const BatchNormGeometry& g, const float* x, const float* gamma,
+                         const float* saved_mean, const float* saved_inv_std, const float* dy,
+                         float* dx, float* dgamma, float* dbeta, int c0, int c1);
+
+// Affine resampling (backend.h) of images [b0, b1) of the batch (the caller may split images).
+void affine_forward(const AffineGeometry& g, const float* transforms, const float* x, float* y,
+                    int b0, int b1);
+void affine_backward(const AffineGeometry& g, const float* transforms, const float* dy, float* dx,
+                     int b0, int b1);
+
+// Element-wise activations over [begin, end) (the caller may split the range); y may be x.
+void activation_forward(ActivationFn f, const float* x, float* y, size_t begin, size_t end);
+// dx = dy * f'(x) from the forward's y over [begin, end); dx may be dy.
+void activation_backward(ActivationFn f, const float* y, const float* dy, float* dx, size_t begin,
+                         size_t end);
+
 // Inverted dropout over elements [begin, end) of the stream (the caller may split the range).
 void dropout_forward(const float* x, float* y, size_t begin, size_t end, StreamKey key,
                      float rate);
@@ -54,5 +80,8 @@ LossSums softmax_cross_entropy(const float* logits, const int32_t* labels, int n
 // Keras 3 update rules in float32 with Keras's op order (see optimizers.cpp).
 void adam_update(float* w, const float* g, float* m, float* v, size_t n, const AdamParams& p);
 void sgd_update(float* w, const float* g, float* velocity, size_t n, const SgdParams& p);
+void rmsprop_update(float* w, const float* g, float* velocity, float* momentum,
+                    float* average_gradient, size_t n, const RmspropParams& p);
+void weight_decay_update(float* w, size_t n, float weight_decay, float learning_rate);
 
 }  // namespace repro::reference
