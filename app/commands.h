@@ -41,5 +41,6 @@ void setup_data(CLI::App& app, int& exit_code);
 void setup_check(CLI::App& app, int& exit_code);
 void setup_env(CLI::App& app, int& exit_code);
 void setup_report(CLI::App& app, int& exit_code);
+void setup_import(CLI::App& app, int& exit_code);
 
 }  // namespace repro::app

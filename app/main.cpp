@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   repro::app::setup_data(app, exit_code);
   repro::app::setup_check(app, exit_code);
   repro::app::setup_env(app, exit_code);
+  repro::app::setup_import(app, exit_code);
 
   // A write past RLIMIT_FSIZE fails with EFBIG (reported, exit 3) instead of killing the process.
   std::signal(SIGXFSZ, SIG_IGN);

@@ -1,0 +1,48 @@
+// repro import keras MODEL.json [--out CONFIG.yaml]: converts the JSON of a Keras Sequential
+// model (model.to_json()) into a repro config, printed or written atomically. Wiring only: the
+// conversion is lib/keras.
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "commands.h"
+#include "core/fs.h"
+#include "keras/keras_import.h"
+
+namespace repro::app {
+
+namespace {
+
+struct ImportOptions {
+  std::string model;
+  std::string out;
+};
+
+// A Keras model's JSON is a few KB; a file past this is not one.
+constexpr int64_t kMaxModelJsonBytes = int64_t{16} << 20;
+
+int run_import_keras(const ImportOptions& o) {
+  const std::string yaml = keras_json_to_config(read_file(o.model, kMaxModelJsonBytes), o.model);
+  if (o.out.empty()) {
+    std::cout << yaml;
+  } else {
+    write_file_atomic(o.out, yaml);
+    std::cerr << "wrote " << o.out << "\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+void setup_import(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand("import", "Convert a model from another framework into a config");
+  cmd->require_subcommand(1);
+  auto options = std::make_shared<ImportOptions>();
+  auto* keras = cmd->add_subcommand(
+      "keras", "Convert Keras's model.to_json() of a Sequential model into a repro config");
+  keras->add_option("model", options->model, "The JSON file model.to_json() wrote")->required();
+  keras->add_option("--out", options->out, "Write the config here (default: print it)");
+  keras->callback([options, &exit_code] { exit_code = run_import_keras(*options); });
+}
+
+}  // namespace repro::app

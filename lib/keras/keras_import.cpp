@@ -1,0 +1,239 @@
+// Sequential to_json() -> config YAML. Each Keras class maps to a repro layer key with the same
+// argument names, so supported arguments pass through as YAML flow values; arguments that only
+// have a default here (data_format channels_last, dilation_rate 1, regularizers null, ...) are
+// checked and dropped. The text is parsed back with the config loader before it is returned, so
+// every value gets the config's own range checks.
+#include "keras/keras_import.h"
+
+#include <charconv>
+#include <map>
+#include <set>
+#include <vector>
+
+#include "config/config.h"
+#include "core/error.h"
+#include "record/json_text.h"
+
+namespace repro {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+struct LayerRule {
+  std::string key;                       // repro layer key
+  std::vector<std::string> arguments;    // passed through under the same name
+};
+
+const std::map<std::string, LayerRule>& layer_rules() {
+  static const std::vector<std::string> initializers = {"kernel_initializer", "bias_initializer"};
+  static const std::map<std::string, LayerRule> rules = {
+      {"Conv2D", {"conv2d", {"filters", "kernel_size", "strides", "padding", "activation",
+                             "use_bias", "kernel_initializer", "bias_initializer"}}},
+      {"MaxPooling2D", {"max_pooling2d", {"pool_size", "strides", "padding"}}},
+      {"AveragePooling2D", {"average_pooling2d", {"pool_size", "strides", "padding"}}},
+      {"Dropout", {"dropout", {"rate"}}},
+      {"GlobalAveragePooling2D", {"global_average_pooling2d", {}}},
+      {"Flatten", {"flatten", {}}},
+      {"Dense", {"dense", {"units", "activation", "use_bias", "kernel_initializer",
+                           "bias_initializer"}}},
+      {"Activation", {"activation", {"activation"}}},
+      {"BatchNormalization",
+       {"batch_normalization",
+        {"axis", "momentum", "epsilon", "center", "scale", "beta_initializer",
+         "gamma_initializer", "moving_mean_initializer", "moving_variance_initializer"}}},
+      {"RandomFlip", {"random_flip", {"mode", "seed"}}},
+      {"RandomTranslation", {"random_translation", {"height_factor", "width_factor", "fill_mode",
+                                                    "interpolation", "seed", "fill_value"}}},
+      {"RandomZoom", {"random_zoom", {"height_factor", "width_factor", "fill_mode",
+                                      "interpolation", "seed", "fill_value"}}},
+  };
+  return rules;
+}
+
+// Arguments repro does not take but accepts at the value Keras uses for what repro computes.
+bool at_default(const std::string& argument, const Json& value) {
+  static const std::set<std::string> null_only = {
+      "kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
+      "bias_constraint", "beta_regularizer", "gamma_regularizer", "beta_constraint",
+      "gamma_constraint", "noise_shape", "lora_rank", "quantization_config"};
+  if (null_only.count(argument)) return value.is_null();
+  if (argument == "name" || argument == "lora_alpha") return true;
+  if (argument == "trainable") return value == true;
+  if (argument == "data_format") return value.is_null() || value == "channels_last";
+  if (argument == "dilation_rate") return value == 1 || value == Json::array({1, 1});
+  if (argument == "groups") return value == 1;
+  if (argument == "keepdims" || argument == "synchronized") return value == false;
+  if (argument == "dtype") {
+    if (value.is_null() || value == "float32") return true;
+    return value.is_object() && value.contains("config") && value["config"].is_object() &&
+           value["config"].value("name", "") == "float32";
+  }
+  return false;
+}
+
+// What repro needs instead, for the message.
+std::string default_hint(const std::string& argument) {
+  if (argument == "trainable") return "true";
+  if (argument == "data_format") return "channels_last";
+  if (argument == "dilation_rate" || argument == "groups") return "1";
+  if (argument == "keepdims" || argument == "synchronized") return "false";
+  if (argument == "dtype") return "float32";
+  return "null";
+}
+
+std::string number_text(double value) {
+  char buffer[64];
+  const auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  return std::string(buffer, result.ptr);
+}
+
+// A YAML double-quoted string.
+std::string quoted(const std::string& text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      out += ' ';
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+// A JSON value as a YAML flow value; a serialized Keras object (an initializer) becomes
+// {name: snake_name, its config arguments}.
+std::string yaml_value(const Json& value) {
+  if (value.is_null()) return "null";
+  if (value.is_boolean()) return value.get<bool>() ? "true" : "false";
+  if (value.is_number_integer()) return std::to_string(value.get<int64_t>());
+  if (value.is_number_unsigned()) return std::to_string(value.get<uint64_t>());
+  if (value.is_number()) return number_text(value.get<double>());
+  if (value.is_string()) return quoted(value.get<std::string>());
+  if (value.is_array()) {
+    std::string out = "[";
+    for (size_t i = 0; i < value.size(); ++i) out += (i ? ", " : "") + yaml_value(value[i]);
+    return out + "]";
+  }
+  std::string out = "{name: ";
+  out += quoted(snake_case(value.value("class_name", "")));
+  if (value.contains("config") && value["config"].is_object()) {
+    for (const auto& [key, item] : value["config"].items()) out += ", " + key + ": " + yaml_value(item);
+  }
+  return out + "}";
+}
+
+std::string short_value(const Json& value) { return message_text(value.dump(), 40); }
+
+}  // namespace
+
+std::string keras_json_to_config(std::string_view json_text, const std::string& file) {
+  const ParsedJson parsed = parse_json_text(json_text, file);
+  const Json& root = parsed.value;
+  if (!root.is_object() || root.value("class_name", "") != "Sequential" ||
+      !root.contains("config") || !root["config"].is_object() ||
+      !root["config"].contains("layers") || !root["config"]["layers"].is_array()) {
+    const std::string got = root.is_object() ? quoted_name(root.value("class_name", "")) : "no object";
+    throw InputError(json_error_at(parsed, "", "not the JSON of a Keras Sequential model "
+                                                "(expected class_name \"Sequential\" with "
+                                                "config.layers, got " + got +
+                                                "); write it with model.to_json()"));
+  }
+  const Json& layers = root["config"]["layers"];
+  std::vector<std::string> unsupported;
+  std::vector<std::string> items;
+  std::vector<int64_t> input;  // (H, W, C) from the input layer or build_input_shape
+  auto take_shape = [&](const Json& shape) {
+    if (shape.is_array() && shape.size() == 4) {
+      input.clear();
+      for (size_t d = 1; d < 4; ++d) input.push_back(shape[d].is_number_integer() ? shape[d].get<int64_t>() : -1);
+    }
+  };
+  if (root["config"].contains("build_input_shape")) take_shape(root["config"]["build_input_shape"]);
+
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const Json& layer = layers[i];
+    const std::string class_name = layer.is_object() ? layer.value("class_name", "") : "";
+    const Json config = layer.is_object() && layer.contains("config") && layer["config"].is_object()
+                            ? layer["config"]
+                            : Json::object();
+    const std::string name = config.value("name", "");
+    const std::string where = "layers[" + std::to_string(i) + "] " + quoted_name(name) + " (" +
+                              message_text(class_name, 40) + ")";
+    if (class_name == "InputLayer") {
+      take_shape(config.contains("batch_shape") ? config["batch_shape"]
+                                                : config.value("batch_input_shape", Json()));
+      continue;
+    }
+    const auto rule = layer_rules().find(class_name);
+    if (rule == layer_rules().end()) {
+      std::string known;
+      for (const auto& [k, v] : layer_rules()) known += (known.empty() ? "" : ", ") + k;
+      unsupported.push_back(where + ": this layer type is not supported (repro trains " + known + ")");
+      continue;
+    }
+    std::string item = "  - " + rule->second.key + ": {name: " + quoted(name);
+    for (const auto& [argument, value] : config.items()) {
+      bool passes = false;
+      for (const std::string& a : rule->second.arguments) passes = passes || a == argument;
+      if (argument == "name") continue;
+      if (passes) {
+        // Keras's pooling strides null means the pool size, which is repro's default too.
+        if (argument == "strides" && value.is_null()) continue;
+        // Batch norm's channel axis: -1, or its positive index (3 for images, 1 when flat).
+        if (argument == "axis" && (value == 3 || value == 1)) {
+          item += ", axis: -1";
+          continue;
+        }
+        if (class_name == "Dropout" && argument == "seed") continue;
+        item += ", " + argument + ": " + yaml_value(value);
+      } else if (class_name == "Dropout" && argument == "seed") {
+        if (!value.is_null())
+          unsupported.push_back(where + ": argument seed " + short_value(value) +
+                                " is not supported (dropout masks come from the run's seed)");
+      } else if (!at_default(argument, value)) {
+        std::string message = where + ": argument " + argument + " " + short_value(value) +
+                              " is not supported";
+        if (default_hint(argument) != "null" || argument.find("regularizer") != std::string::npos ||
+            argument.find("constraint") != std::string::npos || argument == "noise_shape" ||
+            argument == "lora_rank" || argument == "quantization_config") {
+          message += " (repro takes only " + default_hint(argument) + ")";
+        }
+        unsupported.push_back(message);
+      }
+    }
+    items.push_back(item + "}");
+  }
+  if (layers.empty()) {
+    throw InputError(json_error_at(parsed, "/config/layers", "the model has no layers"));
+  }
+  if (!input.empty() && input[2] != 1) {
+    unsupported.push_back("input shape (" + std::to_string(input[0]) + ", " +
+                          std::to_string(input[1]) + ", " + std::to_string(input[2]) +
+                          "): only 1 channel (grayscale MNIST-style images) is supported");
+  }
+  if (!unsupported.empty()) {
+    std::string message = file + ": unsupported: ";
+    for (size_t i = 0; i < unsupported.size(); ++i) message += (i ? "; " : "") + unsupported[i];
+    throw InputError(message);
+  }
+
+  const std::string model_name = root["config"].value("name", std::string("sequential"));
+  std::string yaml = "# Converted by `repro import keras` from " + one_line(file) + " (model " +
+                     message_text(model_name) + ").\n";
+  if (!input.empty() && (input[0] != 28 || input[1] != 28) && input[0] > 0 && input[1] > 0) {
+    yaml += "data:\n  resize: [" + std::to_string(input[0]) + ", " + std::to_string(input[1]) + "]\n";
+  }
+  yaml += "model:\n";
+  for (const std::string& item : items) yaml += item + "\n";
+  // The loader's checks on the result: a value out of range is the input's fault.
+  try {
+    parse_config(yaml, file + " (converted)");
+  } catch (const InputError& e) {
+    throw InputError(std::string(e.what()) + " (in the config converted from " + file + ")");
+  }
+  return yaml;
+}
+
+}  // namespace repro

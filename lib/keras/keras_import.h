@@ -1,0 +1,17 @@
+// Keras model import: the JSON that Keras 3's model.to_json() writes for a Sequential model,
+// converted into repro config YAML (the layer list in Keras vocabulary, initializers with their
+// seeds, data.resize for an input other than 28x28). It reads no weights and no optimizer (to_json
+// holds neither), and never guesses: anything repro cannot train as Keras would is an error.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace repro {
+
+// Returns the config text. Throws InputError "FILE:line:col: ..." for malformed JSON or a file
+// that is not a Sequential model, and "FILE: unsupported: ..." naming every unsupported layer and
+// argument at once (layer index, name, class, argument, value and what repro takes instead).
+std::string keras_json_to_config(std::string_view json_text, const std::string& file);
+
+}  // namespace repro
