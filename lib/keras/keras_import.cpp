@@ -102,6 +102,15 @@ std::string quoted(const std::string& text) {
   return out + "\"";
 }
 
+// A lowercase word (same, relu, glorot_uniform) as it is; other text double-quoted, and the
+// words YAML would read as a bool or null quoted too.
+std::string word_or_quoted(const std::string& text) {
+  static const std::set<std::string> special = {"true", "false", "null", "yes", "no", "on", "off", "y", "n"};
+  bool plain = !text.empty() && !special.count(text) && text[0] >= 'a' && text[0] <= 'z';
+  for (const char c : text) plain = plain && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
+  return plain ? text : quoted(text);
+}
+
 // A JSON value as a YAML flow value; a serialized Keras object (an initializer) becomes
 // {name: snake_name, its config arguments}.
 std::string yaml_value(const Json& value) {
@@ -110,14 +119,14 @@ std::string yaml_value(const Json& value) {
   if (value.is_number_integer()) return std::to_string(value.get<int64_t>());
   if (value.is_number_unsigned()) return std::to_string(value.get<uint64_t>());
   if (value.is_number()) return number_text(value.get<double>());
-  if (value.is_string()) return quoted(value.get<std::string>());
+  if (value.is_string()) return word_or_quoted(value.get<std::string>());
   if (value.is_array()) {
     std::string out = "[";
     for (size_t i = 0; i < value.size(); ++i) out += (i ? ", " : "") + yaml_value(value[i]);
     return out + "]";
   }
   std::string out = "{name: ";
-  out += quoted(snake_case(value.value("class_name", "")));
+  out += word_or_quoted(snake_case(value.value("class_name", "")));
   if (value.contains("config") && value["config"].is_object()) {
     for (const auto& [key, item] : value["config"].items()) out += ", " + key + ": " + yaml_value(item);
   }
@@ -126,10 +135,23 @@ std::string yaml_value(const Json& value) {
 
 std::string short_value(const Json& value) { return message_text(value.dump(), 40); }
 
+std::string convert(const ParsedJson& parsed, const std::string& file);
+
 }  // namespace
 
 std::string keras_json_to_config(std::string_view json_text, const std::string& file) {
   const ParsedJson parsed = parse_json_text(json_text, file);
+  try {
+    return convert(parsed, file);
+  } catch (const nlohmann::json::exception& e) {
+    // A value of the wrong JSON type where Keras writes a string or a number.
+    throw InputError(file + ": not a model Keras wrote (" + message_text(e.what(), 120) + ")");
+  }
+}
+
+namespace {
+
+std::string convert(const ParsedJson& parsed, const std::string& file) {
   const Json& root = parsed.value;
   if (!root.is_object() || root.value("class_name", "") != "Sequential" ||
       !root.contains("config") || !root["config"].is_object() ||
@@ -173,7 +195,7 @@ std::string keras_json_to_config(std::string_view json_text, const std::string& 
       unsupported.push_back(where + ": this layer type is not supported (repro trains " + known + ")");
       continue;
     }
-    std::string item = "  - " + rule->second.key + ": {name: " + quoted(name);
+    std::string item = "  - " + rule->second.key + ": {name: " + word_or_quoted(name);
     for (const auto& [argument, value] : config.items()) {
       bool passes = false;
       for (const std::string& a : rule->second.arguments) passes = passes || a == argument;
@@ -235,5 +257,7 @@ std::string keras_json_to_config(std::string_view json_text, const std::string& 
   }
   return yaml;
 }
+
+}  // namespace
 
 }  // namespace repro

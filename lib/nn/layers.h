@@ -62,7 +62,7 @@ class Layer {
   // In evaluation the layer is the identity (dropout): the model skips it without copying.
   virtual bool identity_in_eval() const { return false; }
   // The op kind for profiling: "conv", "pool", "dense", "dropout", "flatten", "gap",
-  // "activation".
+  // "activation", "batch_norm", "augment".
   virtual const char* kind() const = 0;
   // Image layers whose ops read and write channel blocks (conv, max pool, dropout on images).
   virtual bool takes_channel_blocks() const { return false; }

@@ -78,5 +78,10 @@ TEST_CASE("repro import keras names every unsupported layer and argument in one 
   auto malformed = run_repro("", "import keras '" + (bad_dir / "m.json").string() + "'");
   CHECK(malformed.exit_code == 2);
   CHECK(malformed.err.find("m.json:2:") != std::string::npos);
+  std::ofstream((bad_dir / "t.json").string())
+      << "{\"class_name\": \"Sequential\", \"config\": {\"layers\": [{\"class_name\": 5}]}}";
+  auto wrong_type = run_repro("", "import keras '" + (bad_dir / "t.json").string() + "'");
+  CHECK(wrong_type.exit_code == 2);
+  CHECK(wrong_type.err.find("not a model Keras wrote") != std::string::npos);
   std::filesystem::remove_all(bad_dir);
 }
