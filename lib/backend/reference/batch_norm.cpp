@@ -1,6 +1,7 @@
 // Reference batch normalization, per channel. Every sum over the batch is taken per chunk of
 // kChunk images (double, images then positions in order) and the chunk sums are added in chunk
-// order: the definition that threads and ranks follow, so any split of the chunks agrees.
+// order: the project's definition of a batch sum, which a split of the chunks (over ranks) can
+// reproduce by adding the same chunk sums in the same order. The op itself sees the whole batch.
 // Channels are independent: a caller may hand out channel ranges to threads.
 #include <cmath>
 
