@@ -128,7 +128,12 @@ std::string yaml_value(const Json& value) {
   std::string out = "{name: ";
   out += word_or_quoted(snake_case(value.value("class_name", "")));
   if (value.contains("config") && value["config"].is_object()) {
-    for (const auto& [key, item] : value["config"].items()) out += ", " + key + ": " + yaml_value(item);
+    for (const auto& [key, item] : value["config"].items()) {
+      // Keras's initializer arguments are plain words; anything else could not be one.
+      if (word_or_quoted(key) != key)
+        throw InputError("initializer argument " + quoted_name(key) + " is not a Keras name");
+      out += ", " + key + ": " + yaml_value(item);
+    }
   }
   return out + "}";
 }
@@ -209,13 +214,18 @@ std::string convert(const ParsedJson& parsed, const std::string& file) {
           continue;
         }
         if (class_name == "Dropout" && argument == "seed") continue;
-        item += ", " + argument + ": " + yaml_value(value);
+        try {
+          item += ", " + argument + ": " + yaml_value(value);
+        } catch (const InputError& e) {
+          unsupported.push_back(where + ": argument " + argument + ": " + e.what());
+        }
       } else if (class_name == "Dropout" && argument == "seed") {
         if (!value.is_null())
           unsupported.push_back(where + ": argument seed " + short_value(value) +
                                 " is not supported (dropout masks come from the run's seed)");
       } else if (!at_default(argument, value)) {
-        std::string message = where + ": argument " + argument + " " + short_value(value) +
+        std::string message = where + ": argument " + message_text(argument, 40) + " " +
+                              short_value(value) +
                               " is not supported";
         if (default_hint(argument) != "null" || argument.find("regularizer") != std::string::npos ||
             argument.find("constraint") != std::string::npos || argument == "noise_shape" ||
