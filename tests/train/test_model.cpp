@@ -239,6 +239,19 @@ TEST_CASE("onednn and reference agree on average pooling, activation layers and 
        activation(Activation::softmax)}));
 }
 
+TEST_CASE("onednn applies sigmoid and tanh on convolutions whose outputs stay in channel blocks",
+          "[model][onednn]") {
+  const RunConfig config = test::model_config(
+      12, 12,
+      {conv(16, 3, Activation::tanh, Padding::same), conv(16, 3, Activation::sigmoid, Padding::same),
+       pool(2), conv(16, 3, Activation::relu), simple(LayerKind::global_average_pooling2d),
+       dense(10, Activation::softmax)});
+  auto onednn = make_backend("onednn", BackendOptions{2, true});
+  Model model(config, *onednn, 9);
+  if (onednn->channel_block(16) > 1) CHECK(model.channel_block(1) > 1);  // conv -> conv blocked
+  compare_backends(config);
+}
+
 // Batch norm's backward divides by the batch's standard deviation and subtracts nearly equal
 // sums, which doubles the relative size of oneDNN's float32 convolution rounding: 2e-5 here.
 TEST_CASE("onednn and reference agree on batch normalization in a model", "[model][onednn]") {
