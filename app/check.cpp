@@ -6,10 +6,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include "backend/portable/portable_backend.h"
 #include "commands.h"
 #include "compare/compare.h"
 #include "config/config.h"
@@ -35,6 +37,33 @@ namespace {
 struct Variant {
   std::string label;                   // "threads=2" or "run 2"
   std::vector<std::string> overrides;  // --set entries for this run
+  std::string isa;                     // REPRO_ISA for this run ("" = unchanged)
+};
+
+// Sets REPRO_ISA for one run (when `isa` is not empty) and restores it afterwards.
+class IsaScope {
+ public:
+  explicit IsaScope(const std::string& isa) {
+    if (isa.empty()) return;
+    const char* old = std::getenv("REPRO_ISA");
+    had_ = old != nullptr;
+    if (had_) old_ = old;
+    ::setenv("REPRO_ISA", isa.c_str(), 1);
+    active_ = true;
+  }
+  ~IsaScope() {
+    if (!active_) return;
+    if (had_)
+      ::setenv("REPRO_ISA", old_.c_str(), 1);
+    else
+      ::unsetenv("REPRO_ISA");
+  }
+  IsaScope(const IsaScope&) = delete;
+  IsaScope& operator=(const IsaScope&) = delete;
+
+ private:
+  bool active_ = false, had_ = false;
+  std::string old_;
 };
 
 std::vector<Variant> plan_variants(const CheckOptions& options) {
@@ -44,7 +73,7 @@ std::vector<Variant> plan_variants(const CheckOptions& options) {
       throw InputError("--runs " + std::to_string(options.runs) +
                        ": a check needs at least 2 runs to compare");
     for (int i = 1; i <= options.runs; ++i)
-      variants.push_back(Variant{"run " + std::to_string(i), options.sets});
+      variants.push_back(Variant{"run " + std::to_string(i), options.sets, ""});
     return variants;
   }
   const size_t eq = options.vary.find('=');
@@ -60,8 +89,17 @@ std::vector<Variant> plan_variants(const CheckOptions& options) {
     const std::string value = rest.substr(start, comma - start);
     if (value.empty())
       throw InputError("--vary " + options.vary + ": empty value; list values as key=v1,v2");
-    Variant v{key + "=" + value, options.sets};
-    v.overrides.push_back(key + "=" + value);
+    Variant v{key + "=" + value, options.sets, ""};
+    if (key == "isa") {
+      try {  // unknown, or not on this CPU: refused before any training
+        portable_isa_path(value);
+      } catch (const InputError& e) {
+        throw InputError("--vary " + options.vary + ": " + e.what());
+      }
+      v.isa = value;
+    } else {
+      v.overrides.push_back(key + "=" + value);
+    }
     variants.push_back(v);
     start = comma + 1;
   }
@@ -152,6 +190,9 @@ int run_check(const CheckOptions& options) {
       traced.push_back("training.trace.every=" + std::to_string(every));
       config = load_config(options.config, traced);
     }
+    if (!v.isa.empty() && config.determinism != Determinism::portable)
+      throw InputError("--vary " + options.vary + ": the ISA path is a choice of determinism: "
+                       "portable only; add --set determinism=portable");
     configs.push_back(config);
   }
 
@@ -178,6 +219,7 @@ int run_check(const CheckOptions& options) {
     const std::filesystem::path folder = out / ("run" + std::to_string(i + 1));
     std::error_code ignore;
     std::filesystem::remove_all(folder, ignore);
+    const IsaScope isa(variants[i].isa);
     Trainer trainer(configs[i], TrainOptions{});
     TrainObserver silent;
     trainer.run(silent, options.steps);
@@ -261,7 +303,8 @@ void setup_check(CLI::App& app, int& exit_code) {
   cmd->add_option("--runs", options->runs, "Runs with the same settings (default 2)")
       ->check(integer_range(2, 100));
   cmd->add_option("--vary", options->vary,
-                  "One run per value of a config key, e.g. threads=1,2 or data.num_parallel_calls=1,4");
+                  "One run per value of a config key, e.g. threads=1,2 or data.num_parallel_calls=1,4; "
+                  "isa=sse2,avx2,avx512 runs the portable kernels' ISA paths");
   cmd->add_option("--steps", options->steps, "Stop each run after N optimizer steps (default: all)")
       ->check(integer_range(1, limits::steps));
   cmd->add_option("--set", options->sets, "Override a config key: key.path=value (repeatable)");

@@ -4,6 +4,7 @@
 #include "backend/backend.h"
 
 #include "backend/onednn/onednn_backend.h"
+#include "backend/portable/portable_backend.h"
 #include "backend/reference/reference_backend.h"
 #include "core/error.h"
 #if REPRO_HAVE_CUDA
@@ -32,6 +33,7 @@ void channel_blocks_to_plain(const float* x, float* y, int n, int c, int hw, int
 std::unique_ptr<Backend> make_backend(const std::string& name, const BackendOptions& options) {
   if (name == "reference") return make_reference_backend(options);
   if (name == "onednn") return make_onednn_backend(options);
+  if (name == "portable") return make_portable_backend(options);
   if (name == "cudnn") {
 #if REPRO_HAVE_CUDA
     return make_cudnn_backend(options);
@@ -41,7 +43,7 @@ std::unique_ptr<Backend> make_backend(const std::string& name, const BackendOpti
         "machine with nvcc and cuDNN, or use device: cpu");
 #endif
   }
-  throw InputError("unknown backend '" + name + "'; use reference, onednn or cudnn");
+  throw InputError("unknown backend '" + name + "'; use reference, onednn, portable or cudnn");
 }
 
 }  // namespace repro

@@ -136,7 +136,7 @@ struct LossSums {
 class Backend {
  public:
   virtual ~Backend() = default;
-  virtual std::string name() const = 0;     // "reference", "onednn", "cudnn"
+  virtual std::string name() const = 0;     // "reference", "onednn", "portable", "cudnn"
   virtual std::string describe() const = 0;  // versions, ISA / GPU, for run.json
 
   virtual Array alloc(size_t n) = 0;  // zero-filled
@@ -274,7 +274,7 @@ struct BackendOptions {
   bool deterministic = true;  // bit-identical run to run (and across thread counts on the CPU)
 };
 
-// "reference", "onednn" or "cudnn"; throws InputError for an unknown or unbuilt backend.
+// "reference", "onednn", "portable" or "cudnn"; throws InputError for an unknown or unbuilt backend.
 std::unique_ptr<Backend> make_backend(const std::string& name, const BackendOptions& options);
 
 }  // namespace repro

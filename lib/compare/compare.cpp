@@ -163,12 +163,33 @@ void compare_run_records(const RunRecord& a, const RunRecord& b, const CompareOp
   add_difference(env, "rng", a.rng, b.rng);
   add_difference(env, "backend", a.backend, b.backend);
   add_difference(env, "device", a.device, b.device);
-  add_difference(env, "determinism", a.determinism ? "on" : "off", b.determinism ? "on" : "off");
+  add_difference(env, "determinism", a.determinism, b.determinism);
   add_difference(env, "threads", std::to_string(a.threads), std::to_string(b.threads));
   add_map_differences(env, "environment.", a.environment, b.environment);
   add_map_differences(env, "config.", {a.config.begin(), a.config.end()},
                       {b.config.begin(), b.config.end()});
   add_difference(env, "completed", a.completed ? "yes" : "no", b.completed ? "yes" : "no");
+
+  // Between two portable runs, the CPU, its ISA path, the compiler and the thread count cannot
+  // change a bit: they are not offered as causes, only named in a note.
+  if (a.determinism == "portable" && b.determinism == "portable") {
+    const std::set<std::string> cannot = {"threads",          "config.threads",
+                                          "environment.cpu_isa", "environment.cpu_model",
+                                          "environment.compiler", "environment.cores",
+                                          "environment.backend"};
+    std::string ruled_out;
+    std::vector<EnvironmentDifference> kept;
+    for (const EnvironmentDifference& d : env) {
+      if (cannot.count(d.key))
+        ruled_out += (ruled_out.empty() ? "" : ", ") + d.key;
+      else
+        kept.push_back(d);
+    }
+    env = kept;
+    if (!ruled_out.empty())
+      report.notes.push_back("determinism: portable in both runs, so these differences cannot "
+                             "explain a result: " + ruled_out);
+  }
 }
 
 RunFolder read_run_folder(const std::string& folder) {

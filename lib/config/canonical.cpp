@@ -246,7 +246,7 @@ std::vector<Entry> canonical_entries(const RunConfig& config) {
 
   add("seed", std::to_string(config.seed));
   add("rng", config.rng == RngKind::tf ? "tf" : "jax");
-  add("determinism", config.determinism ? "on" : "off");
+  add("determinism", determinism_name(config.determinism));
   add("device", config.device == Device::cuda ? "cuda" : "cpu");
   add("threads", std::to_string(config.threads));
 

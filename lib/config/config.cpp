@@ -12,6 +12,11 @@
 
 namespace repro {
 
+const char* determinism_name(Determinism d) {
+  return d == Determinism::portable ? "portable" : d == Determinism::on ? "on" : "off";
+}
+
+
 using config_detail::ConfigNode;
 using config_detail::fail_at;
 using config_detail::MapEntry;

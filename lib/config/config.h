@@ -21,6 +21,10 @@ struct SourcePlace {
 };
 
 enum class Device { cpu, cuda };
+// on: bit-identical on the same machine and build, for any thread count; off: fastest kernels;
+// portable: bit-identical on any x86-64 CPU and compiler too (the portable backend).
+enum class Determinism { off, on, portable };
+const char* determinism_name(Determinism d);  // "off", "on", "portable"
 enum class LayerKind {
   conv2d,
   max_pooling2d,
@@ -159,7 +163,7 @@ struct RunConfig {
   std::string name;  // file stem, used for the default run folder
   int64_t seed = 0;
   RngKind rng = RngKind::jax;
-  bool determinism = true;
+  Determinism determinism = Determinism::on;
   Device device = Device::cpu;
   int threads = 0;  // 0 = all cores
   DataConfig data;

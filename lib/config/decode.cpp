@@ -670,7 +670,12 @@ RunConfig decode_config(const ConfigNode& root) {
     if (key == "rng") {
       config.rng = reader.word(v, key, {"jax", "tf"}) == "tf" ? RngKind::tf : RngKind::jax;
     }
-    if (key == "determinism") config.determinism = reader.boolean(v, key);
+    if (key == "determinism") {
+      const std::string mode = reader.word(v, key, {"on", "off", "portable", "true", "false"});
+      config.determinism = mode == "portable"                 ? Determinism::portable
+                           : (mode == "on" || mode == "true") ? Determinism::on
+                                                              : Determinism::off;
+    }
     if (key == "device") {
       config.device = reader.word(v, key, {"cpu", "cuda"}) == "cuda" ? Device::cuda : Device::cpu;
     }

@@ -129,7 +129,12 @@ RunRecord parse_run_record(const std::string& json_text, const std::string& file
   record.rng = root.text("rng");
   record.backend = root.text("backend");
   record.device = root.text("device");
-  record.determinism = root.flag("determinism");
+  // Older run.json files (before determinism: portable) hold true or false.
+  const Json& determinism = root.get("determinism", &Json::is_primitive, "on, off or portable");
+  if (determinism.is_boolean())
+    record.determinism = determinism.get<bool>() ? "on" : "off";
+  else
+    record.determinism = root.text("determinism");
   record.threads = static_cast<int>(root.integer("threads"));
   for (auto& [key, value] : string_pairs(root, "environment")) record.environment[key] = value;
   const Json& files = root.list("data_files");

@@ -23,9 +23,9 @@ struct RunRecord {
   std::vector<std::pair<std::string, std::string>> config;   // flatten_config()
   int64_t seed = 0;
   std::string rng;            // jax | tf
-  std::string backend;        // reference | onednn | cudnn
+  std::string backend;        // reference | onednn | portable | cudnn
   std::string device;         // cpu | cuda
-  bool determinism = true;
+  std::string determinism = "on";  // on | off | portable
   int threads = 0;
   std::map<std::string, std::string> environment;  // environment_fingerprint() + backend entries
   std::vector<std::string> data_files;

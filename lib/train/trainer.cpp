@@ -49,6 +49,12 @@ void check_labels(const Dataset& data, int classes, const std::string& split) {
 
 std::string resolve_backend_name(const RunConfig& config, const std::string& name) {
   if (!name.empty()) return name;
+  if (config.determinism == Determinism::portable) {
+    if (config.device == Device::cuda)
+      throw InputError("determinism: portable runs on device: cpu in this build; set device: cpu "
+                       "(the GPU kernels in the portable order are not built yet)");
+    return "portable";
+  }
   return config.device == Device::cuda ? "cudnn" : "onednn";
 }
 
@@ -68,7 +74,7 @@ Trainer::Trainer(const RunConfig& config, const TrainOptions& options) : config_
 
   BackendOptions backend_options;
   backend_options.threads = threads_;
-  backend_options.deterministic = config_.determinism;
+  backend_options.deterministic = config_.determinism != Determinism::off;
   backend_ = make_backend(resolve_backend_name(config_, options.backend), backend_options);
 
   splits_ = load_splits(config_.data);
@@ -298,7 +304,7 @@ RunRecord Trainer::run_record() const {
   record.rng = config_.rng == RngKind::tf ? "tf" : "jax";
   record.backend = backend_->name();
   record.device = config_.device == Device::cuda ? "cuda" : "cpu";
-  record.determinism = config_.determinism;
+  record.determinism = determinism_name(config_.determinism);
   record.threads = threads_;
   record.environment = environment_fingerprint();
   record.environment["backend"] = backend_->describe();

@@ -10,7 +10,7 @@ TEST_CASE("the recipe config loads with the Keras recipe's layers, shapes and 21
   REQUIRE(config.name == "mnist_recipe");
   REQUIRE(config.seed == 812);
   REQUIRE(config.rng == RngKind::jax);
-  REQUIRE(config.determinism);
+  REQUIRE(config.determinism == Determinism::on);
   REQUIRE(config.data.dataset == "mnist");
   REQUIRE(config.data.batch_size == 64);
   REQUIRE(config.data.shuffle_buffer == 0);

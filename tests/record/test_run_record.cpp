@@ -24,7 +24,7 @@ repro::RunRecord sample_record() {
   r.rng = "jax";
   r.backend = "onednn";
   r.device = "cpu";
-  r.determinism = true;
+  r.determinism = "portable";
   r.threads = 4;
   r.environment = repro::environment_fingerprint();
   r.environment["onednn"] = "2.6.0";
@@ -65,7 +65,7 @@ TEST_CASE("run.json round trip keeps every field, float bits and config order") 
   CHECK(back.rng == "jax");
   CHECK(back.backend == "onednn");
   CHECK(back.device == "cpu");
-  CHECK(back.determinism);
+  CHECK(back.determinism == "portable");
   CHECK(back.threads == 4);
   CHECK(back.environment == r.environment);
   CHECK(back.data_files == r.data_files);

@@ -1,0 +1,454 @@
+// The portable backend object: buffers in the kernels' layouts, threads over images and chunks,
+// and the scalar ops (pooling, softmax cross-entropy, Adam). Every batch sum is a sum over fixed
+// chunks of kChunk images, folded in chunk order, so the thread count decides only who computes
+// a chunk. Compiled with -ffp-contract=off. Not here: channel blocks (activations stay NCHW).
+#include "backend/portable/portable_backend.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "backend/portable/kernels.h"
+#include "backend/portable/portable_math.h"
+#include "backend/reference/reference_ops.h"
+
+namespace repro {
+
+namespace {
+
+using portable::ConvShape;
+using portable::Kernels;
+using portable::kLanes;
+using portable::padded;
+
+constexpr int kChunk = 8;  // images per chunk (DESIGN section 4.7)
+constexpr int kMaxBlock = 8;  // the widest register tile of any ISA path (row slack)
+
+int chunks_of(int n) { return (n + kChunk - 1) / kChunk; }
+
+// One scratch vector per OpenMP thread, grown on demand.
+struct Scratch {
+  std::vector<std::vector<float>> per_thread;
+  float* get(size_t n) {
+    auto& v = per_thread[size_t(omp_get_thread_num())];
+    if (v.size() < n) v.resize(n);
+    return v.data();
+  }
+  explicit Scratch(int threads) : per_thread(size_t(threads)) {}
+};
+
+// Runs `body` for i in [0, count) on `threads` threads, rethrowing the first exception.
+template <class F>
+void parallel_for(int threads, int count, F body) {
+  std::exception_ptr failure;
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (int i = 0; i < count; i++) {
+    try {
+      body(i);
+    } catch (...) {
+#pragma omp critical
+      failure = std::current_exception();
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
+}
+
+// dy masked by relu'(y) (!(y > 0) passes nothing), or dy itself.
+inline float masked(const float* dy, const float* y, bool relu, size_t i) {
+  return (relu && !(y[i] > 0.0f)) ? 0.0f : dy[i];
+}
+
+class PortableConv2d : public Conv2dOp {
+ public:
+  PortableConv2d(const ConvGeometry& g, const Kernels& kernels, int threads)
+      : g_(g), kernels_(kernels), threads_(threads), scratch_(threads) {
+    REPRO_CHECK(g.x_block == 1 && g.y_block == 1, "portable backend: conv takes plain NCHW only");
+    REPRO_CHECK(g.pad_top < g.r && g.pad_left < g.s && g.pad_bottom < g.r && g.pad_right < g.s,
+                "portable backend: conv padding must be smaller than the kernel");
+    s_.c = g.c, s_.k = g.k, s_.r = g.r, s_.s = g.s, s_.oh = g.oh, s_.ow = g.ow, s_.h = g.h,
+    s_.w = g.w, s_.stride_h = g.stride_h, s_.stride_w = g.stride_w;
+    s_.kp = padded(g.k);
+    s_.cp = padded(g.c);
+    s_.hp = g.h + g.pad_top + g.pad_bottom;
+    int ow_blocks = (g.ow + kMaxBlock - 1) / kMaxBlock * kMaxBlock;
+    s_.wp = std::max(g.w + g.pad_left + g.pad_right, (ow_blocks - 1) * g.stride_w + g.s);
+    s_.hd = std::max(g.h + g.r - 1, (g.r - 1 - g.pad_top) + (g.oh - 1) * g.stride_h + 1);
+    int w_blocks = (g.w + kMaxBlock - 1) / kMaxBlock * kMaxBlock;
+    s_.wd = std::max(w_blocks + g.s - 1, (g.s - 1 - g.pad_left) + (g.ow - 1) * g.stride_w + 1);
+    wt_.assign(size_t(g.c) * g.r * g.s * s_.kp, 0.0f);
+    w2_.assign(size_t(g.k) * g.r * g.s * s_.cp, 0.0f);
+    int chunks = chunks_of(g.n);
+    dw_parts_.assign(size_t(chunks) * g.c * g.r * g.s * s_.kp, 0.0f);
+    db_parts_.assign(size_t(chunks) * s_.kp, 0.0f);
+  }
+
+  // y = act(conv(x, w) + b), one image per task.
+  void forward(const float* x, const float* w, const float* b, float* y) override {
+    // wt (C, R, S, KP) <- w (K, C, R, S); padded lanes stay 0.
+    const int taps = g_.r * g_.s;
+    for (int k = 0; k < g_.k; k++)
+      for (int c = 0; c < g_.c; c++)
+        for (int t = 0; t < taps; t++)
+          wt_[(size_t(c) * taps + t) * s_.kp + k] = w[(size_t(k) * g_.c + c) * taps + t];
+    const float* bias = g_.bias ? b : nullptr;
+    parallel_for(threads_, g_.n, [&](int n) {
+      float* xp = scratch_.get(padded_image_size());
+      pad_image(x + size_t(n) * g_.c * g_.h * g_.w, xp);
+      kernels_.conv_forward(s_, xp, wt_.data(), bias, g_.relu,
+                            y + size_t(n) * g_.k * g_.oh * g_.ow);
+    });
+  }
+
+  void backward(const float* x, const float* w, const float* y, float* dy, float* dx, float* dw,
+                float* db) override {
+    const int taps = g_.r * g_.s;
+    const size_t part = size_t(g_.c) * taps * s_.kp;  // one chunk's dw (C, R, S, KP)
+    const int chunks = chunks_of(g_.n);
+    // Per chunk: xp (count, C, HP, WP) and dyt (count, OH, OW, KP), then its partial sums.
+    parallel_for(threads_, chunks, [&](int ci) {
+      int first = ci * kChunk, count = std::min(kChunk, g_.n - first);
+      size_t xp_size = padded_image_size(), dyt_size = size_t(g_.oh) * g_.ow * s_.kp;
+      float* buffer = scratch_.get(count * (xp_size + dyt_size));
+      float* xp = buffer;
+      float* dyt = buffer + count * xp_size;
+      for (int q = 0; q < count; q++) {
+        int n = first + q;
+        pad_image(x + size_t(n) * g_.c * g_.h * g_.w, xp + q * xp_size);
+        float* dq = dyt + q * dyt_size;
+        std::memset(dq, 0, dyt_size * sizeof(float));
+        for (int k = 0; k < g_.k; k++)
+          for (int p = 0; p < g_.oh * g_.ow; p++) {
+            size_t i = (size_t(n) * g_.k + k) * g_.oh * g_.ow + p;
+            dq[size_t(p) * s_.kp + k] = masked(dy, y, g_.relu, i);
+          }
+      }
+      kernels_.conv_weight_grad(s_, count, xp, dyt, dw_parts_.data() + ci * part,
+                                db_parts_.data() + size_t(ci) * s_.kp);
+    });
+    // Fold the chunks in order: dw = p0, then dw + p1, ...; transposed to (K, C, R, S).
+    for (int k = 0; k < g_.k; k++)
+      for (int c = 0; c < g_.c; c++)
+        for (int t = 0; t < taps; t++) {
+          size_t at = (size_t(c) * taps + t) * s_.kp + k;
+          float acc = dw_parts_[at];
+          for (int ci = 1; ci < chunks; ci++) acc += dw_parts_[ci * part + at];
+          dw[(size_t(k) * g_.c + c) * taps + t] = acc;
+        }
+    if (g_.bias && db) {
+      for (int k = 0; k < g_.k; k++) {
+        float acc = db_parts_[k];
+        for (int ci = 1; ci < chunks; ci++) acc += db_parts_[size_t(ci) * s_.kp + k];
+        db[k] = acc;
+      }
+    }
+    if (!dx) return;
+    // w2 (K, R, S, CP) <- w (K, C, R, S).
+    for (int k = 0; k < g_.k; k++)
+      for (int c = 0; c < g_.c; c++)
+        for (int t = 0; t < taps; t++)
+          w2_[(size_t(k) * taps + t) * s_.cp + c] = w[(size_t(k) * g_.c + c) * taps + t];
+    const int top = g_.r - 1 - g_.pad_top, left = g_.s - 1 - g_.pad_left;
+    parallel_for(threads_, g_.n, [&](int n) {
+      size_t plane = size_t(s_.hd) * s_.wd;
+      float* dp = scratch_.get(g_.k * plane);
+      std::memset(dp, 0, g_.k * plane * sizeof(float));
+      for (int k = 0; k < g_.k; k++)
+        for (int oh = 0; oh < g_.oh; oh++)
+          for (int ow = 0; ow < g_.ow; ow++) {
+            size_t i = ((size_t(n) * g_.k + k) * g_.oh + oh) * g_.ow + ow;
+            dp[k * plane + size_t(top + oh * g_.stride_h) * s_.wd + left + ow * g_.stride_w] =
+                masked(dy, y, g_.relu, i);
+          }
+      kernels_.conv_backward_data(s_, dp, w2_.data(), dx + size_t(n) * g_.c * g_.h * g_.w);
+    });
+  }
+
+ private:
+  size_t padded_image_size() const { return size_t(g_.c) * s_.hp * s_.wp; }
+  // xp (C, HP, WP) <- image (C, H, W) with zeros around it.
+  void pad_image(const float* image, float* xp) const {
+    std::memset(xp, 0, padded_image_size() * sizeof(float));
+    for (int c = 0; c < g_.c; c++)
+      for (int h = 0; h < g_.h; h++)
+        std::memcpy(xp + (size_t(c) * s_.hp + g_.pad_top + h) * s_.wp + g_.pad_left,
+                    image + (size_t(c) * g_.h + h) * g_.w, size_t(g_.w) * sizeof(float));
+  }
+
+  ConvGeometry g_;
+  ConvShape s_;
+  const Kernels& kernels_;
+  int threads_;
+  Scratch scratch_;
+  std::vector<float> wt_;        // (C, R, S, KP)
+  std::vector<float> w2_;        // (K, R, S, CP)
+  std::vector<float> dw_parts_;  // (chunks, C, R, S, KP)
+  std::vector<float> db_parts_;  // (chunks, KP)
+};
+
+class PortableDense : public DenseOp {
+ public:
+  PortableDense(const DenseGeometry& g, const Kernels& kernels, int threads)
+      : g_(g), kernels_(kernels), threads_(threads), scratch_(threads) {
+    wt_.assign(size_t(g.in) * padded(g.out), 0.0f);
+    wp_.assign(size_t(g.out) * padded(g.in), 0.0f);
+    dw_parts_.assign(size_t(chunks_of(g.n)) * g.out * padded(g.in), 0.0f);
+    db_parts_.assign(size_t(chunks_of(g.n)) * g.out, 0.0f);
+    dy_.assign(size_t(g.n) * g.out, 0.0f);
+  }
+
+  void forward(const float* x, const float* w, const float* b, float* y) override {
+    const int outp = padded(g_.out);
+    for (int o = 0; o < g_.out; o++)
+      for (int i = 0; i < g_.in; i++) wt_[size_t(i) * outp + o] = w[size_t(o) * g_.in + i];
+    const float* bias = g_.bias ? b : nullptr;
+    parallel_for(threads_, g_.n, [&](int q) {
+      kernels_.dense_forward(1, g_.in, g_.out, x + size_t(q) * g_.in, wt_.data(), bias, g_.relu,
+                             y + size_t(q) * g_.out);
+    });
+  }
+
+  void backward(const float* x, const float* w, const float* y, float* dy, float* dx, float* dw,
+                float* db) override {
+    const int inp = padded(g_.in);
+    for (size_t i = 0; i < size_t(g_.n) * g_.out; i++) dy_[i] = masked(dy, y, g_.relu, i);
+    const int chunks = chunks_of(g_.n);
+    const size_t part = size_t(g_.out) * inp;
+    parallel_for(threads_, chunks, [&](int ci) {
+      int first = ci * kChunk, count = std::min(kChunk, g_.n - first);
+      float* xp = scratch_.get(size_t(count) * inp);
+      std::memset(xp, 0, size_t(count) * inp * sizeof(float));
+      for (int q = 0; q < count; q++)
+        std::memcpy(xp + size_t(q) * inp, x + size_t(first + q) * g_.in, g_.in * sizeof(float));
+      kernels_.dense_weight_grad(count, g_.in, g_.out, xp, dy_.data() + size_t(first) * g_.out,
+                                 dw_parts_.data() + ci * part,
+                                 db_parts_.data() + size_t(ci) * g_.out);
+    });
+    for (int o = 0; o < g_.out; o++)
+      for (int i = 0; i < g_.in; i++) {
+        size_t at = size_t(o) * inp + i;
+        float acc = dw_parts_[at];
+        for (int ci = 1; ci < chunks; ci++) acc += dw_parts_[ci * part + at];
+        dw[size_t(o) * g_.in + i] = acc;
+      }
+    if (g_.bias && db) {
+      for (int o = 0; o < g_.out; o++) {
+        float acc = db_parts_[o];
+        for (int ci = 1; ci < chunks; ci++) acc += db_parts_[size_t(ci) * g_.out + o];
+        db[o] = acc;
+      }
+    }
+    if (!dx) return;
+    for (int o = 0; o < g_.out; o++)
+      for (int i = 0; i < g_.in; i++) wp_[size_t(o) * inp + i] = w[size_t(o) * g_.in + i];
+    parallel_for(threads_, g_.n, [&](int q) {
+      kernels_.dense_backward_data(1, g_.in, g_.out, dy_.data() + size_t(q) * g_.out, wp_.data(),
+                                   dx + size_t(q) * g_.in);
+    });
+  }
+
+ private:
+  DenseGeometry g_;
+  const Kernels& kernels_;
+  int threads_;
+  Scratch scratch_;
+  std::vector<float> wt_;        // (IN, OUTP)
+  std::vector<float> wp_;        // (OUT, INP)
+  std::vector<float> dw_parts_;  // (chunks, OUT, INP)
+  std::vector<float> db_parts_;  // (chunks, OUT)
+  std::vector<float> dy_;        // (N, OUT) masked
+};
+
+class PortableMaxPool2d : public MaxPool2dOp {
+ public:
+  PortableMaxPool2d(const PoolGeometry& g, int threads)
+      : g_(g), threads_(threads), argmax_(size_t(g.n) * g.c * g.oh * g.ow, -1) {
+    REPRO_CHECK(g.x_block == 1 && g.y_block == 1, "portable backend: pooling takes plain NCHW only");
+    one_ = g;
+    one_.n = 1;
+  }
+  // Comparisons only; one image per task with the reference loops.
+  void forward(const float* x, float* y) override {
+    parallel_for(threads_, g_.n, [&](int n) {
+      reference::max_pool2d_forward(one_, x + size_t(n) * in_size(), y + size_t(n) * out_size(),
+                                    argmax_.data() + size_t(n) * out_size());
+    });
+  }
+  // dx: sum from +0 of the dy routed to each cell, in output order (reference loops).
+  void backward(const float* dy, float* dx) override {
+    parallel_for(threads_, g_.n, [&](int n) {
+      reference::max_pool2d_backward(one_, dy + size_t(n) * out_size(),
+                                     argmax_.data() + size_t(n) * out_size(),
+                                     dx + size_t(n) * in_size());
+    });
+  }
+
+ private:
+  size_t in_size() const { return size_t(g_.c) * g_.h * g_.w; }
+  size_t out_size() const { return size_t(g_.c) * g_.oh * g_.ow; }
+  PoolGeometry g_, one_;
+  int threads_;
+  std::vector<int32_t> argmax_;  // (N, C, OH, OW)
+};
+
+class PortableBackend : public Backend {
+ public:
+  PortableBackend(const BackendOptions& options, const Kernels& kernels)
+      : threads_(options.threads > 0 ? options.threads : omp_get_max_threads()),
+        kernels_(kernels) {}
+
+  std::string name() const override { return "portable"; }
+  std::string describe() const override {
+    return std::string("portable (") + kernels_.isa + " path, " + std::to_string(threads_) +
+           " threads)";
+  }
+
+  Array alloc(size_t n) override {
+    return Array(std::shared_ptr<float>(new float[n == 0 ? 1 : n](), std::default_delete<float[]>()), n);
+  }
+  void upload(const float* host, float* dst, size_t n) override {
+    if (n) std::memcpy(dst, host, n * sizeof(float));
+  }
+  void download(const float* src, float* host, size_t n) override {
+    if (n) std::memcpy(host, src, n * sizeof(float));
+  }
+
+  std::unique_ptr<Conv2dOp> make_conv2d(const ConvGeometry& g) override {
+    return std::make_unique<PortableConv2d>(g, kernels_, threads_);
+  }
+  std::unique_ptr<MaxPool2dOp> make_max_pool2d(const PoolGeometry& g) override {
+    return std::make_unique<PortableMaxPool2d>(g, threads_);
+  }
+  std::unique_ptr<DenseOp> make_dense(const DenseGeometry& g) override {
+    return std::make_unique<PortableDense>(g, kernels_, threads_);
+  }
+
+  // y = (sum over HW from +0 in order) / HW; dx = dy / HW.
+  void global_avg_pool_forward(const float* x, float* y, int n, int c, int hw) override {
+    for (size_t p = 0; p < size_t(n) * c; p++) {
+      float acc = 0.0f;
+      for (int i = 0; i < hw; i++) acc += x[p * hw + i];
+      y[p] = acc / float(hw);
+    }
+  }
+  void global_avg_pool_backward(const float* dy, float* dx, int n, int c, int hw) override {
+    reference::global_avg_pool_backward(dy, dx, n, c, hw);
+  }
+  void nchw_to_nhwc(const float* x, float* y, int n, int c, int hw) override {
+    reference::nchw_to_nhwc(x, y, n, c, hw);
+  }
+  void nhwc_to_nchw(const float* x, float* y, int n, int c, int hw) override {
+    reference::nhwc_to_nchw(x, y, n, c, hw);
+  }
+  void dropout_forward(const float* x, float* y, size_t count, StreamKey key,
+                       float rate) override {
+    split(count, [&](size_t begin, size_t end) {
+      reference::dropout_forward(x, y, begin, end, key, rate);
+    });
+  }
+  void dropout_backward(const float* dy, float* dx, size_t count, StreamKey key,
+                        float rate) override {
+    split(count, [&](size_t begin, size_t end) {
+      reference::dropout_backward(dy, dx, begin, end, key, rate);
+    });
+  }
+
+  // Per sample, in float: m = max z; e_j = exp(z_j - m); s = sum of e_j from +0 in order;
+  // loss = log(s) - (z_label - m); dlogits_j = (e_j / s - onehot_j) * grad_scale. The batch
+  // loss is the sum of the samples' losses in sample order, in double.
+  LossSums softmax_cross_entropy(const float* logits, const int32_t* labels, int n, int k,
+                                 float* dlogits, float grad_scale) override {
+    LossSums sums;
+    std::vector<float> e(static_cast<size_t>(k));
+    for (int q = 0; q < n; q++) {
+      const float* z = logits + size_t(q) * k;  // (K)
+      int32_t label = labels[q];
+      REPRO_CHECK(label >= 0 && label < k, "label " + std::to_string(label) + " of sample " +
+                                               std::to_string(q) + " is outside [0, " +
+                                               std::to_string(k) + ")");
+      int best = 0;
+      for (int j = 1; j < k; j++)
+        if (z[j] > z[best]) best = j;
+      float m = z[best];
+      float s = 0.0f;
+      for (int j = 0; j < k; j++) {
+        e[j] = portable::exp_f32(z[j] - m);
+        s += e[j];
+      }
+      float loss = portable::log_f32(s) - (z[label] - m);
+      sums.loss += double(loss);
+      if (best == label) sums.correct++;
+      if (dlogits)
+        for (int j = 0; j < k; j++)
+          dlogits[size_t(q) * k + j] = (e[j] / s - (j == label ? 1.0f : 0.0f)) * grad_scale;
+    }
+    return sums;
+  }
+
+  // Keras 3 Adam in float32 as reference::adam_update, but beta^t by squaring in double (exact
+  // IEEE operations) instead of the C library's pow.
+  void adam_update(float* w, const float* g, float* m, float* v, size_t n,
+                   const AdamParams& p) override {
+    float beta_1_power = float(power(p.beta_1, p.step));
+    float beta_2_power = float(power(p.beta_2, p.step));
+    float alpha = p.learning_rate * std::sqrt(1.0f - beta_2_power) / (1.0f - beta_1_power);
+    float one_minus_beta_1 = float(1.0 - shortest_decimal(p.beta_1));
+    float one_minus_beta_2 = float(1.0 - shortest_decimal(p.beta_2));
+    for (size_t i = 0; i < n; i++) {
+      m[i] += (g[i] - m[i]) * one_minus_beta_1;
+      v[i] += (g[i] * g[i] - v[i]) * one_minus_beta_2;
+      w[i] -= (m[i] * alpha) / (std::sqrt(v[i]) + p.epsilon);
+    }
+  }
+  void sgd_update(float* w, const float* g, float* velocity, size_t n,
+                  const SgdParams& p) override {
+    reference::sgd_update(w, g, velocity, n, p);
+  }
+
+ private:
+  static double power(float base, int64_t t) {
+    double result = 1.0, b = base;
+    for (int64_t e = t; e > 0; e >>= 1) {
+      if (e & 1) result *= b;
+      b *= b;
+    }
+    return result;
+  }
+  // The shortest decimal that reads back as `value` (what the user wrote), as a double.
+  static double shortest_decimal(float value) {
+    char text[32];
+    auto [end, ec] = std::to_chars(text, text + sizeof(text), value);
+    return std::stod(std::string(text, end));
+  }
+  // Splits [0, count) into one contiguous range per thread; elements are independent.
+  template <class F>
+  void split(size_t count, F body) {
+    size_t per = (count + size_t(threads_) - 1) / size_t(threads_);
+    parallel_for(threads_, threads_, [&](int t) {
+      size_t begin = std::min(count, size_t(t) * per), end = std::min(count, begin + per);
+      if (begin < end) body(begin, end);
+    });
+  }
+
+  int threads_;
+  const Kernels& kernels_;
+};
+
+}  // namespace
+
+std::string portable_isa_path(const std::string& isa) {
+  return portable::select_kernels(isa).isa;
+}
+
+std::unique_ptr<Backend> make_portable_backend(const BackendOptions& options) {
+  const char* isa = std::getenv("REPRO_ISA");
+  return std::make_unique<PortableBackend>(options, portable::select_kernels(isa ? isa : ""));
+}
+
+}  // namespace repro

@@ -1,0 +1,84 @@
+// exp and log for the portable backend's softmax cross-entropy: fixed sequences of float32
+// operations (Cody-Waite range reduction, Horner polynomials), the same bits on every CPU,
+// compiler and GPU that follows DESIGN-portable.md. Within 2 ulp of the true values on the
+// ranges softmax uses; not a general libm (no errno, no correctly rounded results).
+// Compiled with -ffp-contract=off like the rest of the backend.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <limits>
+
+namespace repro::portable {
+
+inline float bits_to_float(uint32_t u) {
+  float f;
+  std::memcpy(&f, &u, sizeof f);
+  return f;
+}
+inline uint32_t float_to_bits(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, sizeof u);
+  return u;
+}
+
+// ln 2 split so that n * kLn2Hi is exact for |n| < 2^15.
+constexpr float kLn2Hi = 0.693359375f;
+constexpr float kLn2Lo = -2.12194440e-4f;
+
+// e^x: x = n ln2 + r with |r| <= ln2/2, e^r by a degree-7 Taylor polynomial, times 2^n.
+// Results below 2^-126 flush to +0 (x < -87); x > 88 gives +inf; NaN stays NaN.
+inline float exp_f32(float x) {
+  if (x != x) return x;
+  if (x < -87.0f) return 0.0f;
+  if (x > 88.0f) return std::numeric_limits<float>::infinity();
+  // Round x / ln2 to the nearest integer (ties to even) with the 1.5 * 2^23 trick.
+  float t = x * 1.44269504f;
+  float n = (t + 12582912.0f) - 12582912.0f;
+  float r = (x - n * kLn2Hi) - n * kLn2Lo;
+  float p = 1.0f / 5040.0f;
+  p = p * r + 1.0f / 720.0f;
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  int e = int(n);  // in [-126, 127]
+  if (e < -126) return 0.0f;
+  if (e > 127) return std::numeric_limits<float>::infinity();
+  return p * bits_to_float(uint32_t(e + 127) << 23);
+}
+
+// ln x for x > 0: x = m 2^e with m in [sqrt(1/2), sqrt(2)), ln m = 2 atanh(s), s = (m-1)/(m+1),
+// by its odd series to s^11. ln 0 = -inf, ln of a negative or NaN = NaN, ln inf = inf.
+inline float log_f32(float x) {
+  if (x != x || x < 0.0f) return std::numeric_limits<float>::quiet_NaN();
+  if (x == 0.0f) return -std::numeric_limits<float>::infinity();
+  if (x == std::numeric_limits<float>::infinity()) return x;
+  int e = 0;
+  if (x < 1.17549435e-38f) {  // subnormal: scale into the normal range first
+    x = x * 16777216.0f;      // 2^24, exact
+    e = -24;
+  }
+  uint32_t u = float_to_bits(x);
+  e += int(u >> 23) - 127;
+  float m = bits_to_float((u & 0x007fffffu) | 0x3f800000u);  // [1, 2)
+  if (m > 1.41421356f) {
+    m = m * 0.5f;
+    e += 1;
+  }
+  float f = m - 1.0f;
+  float s = f / (2.0f + f);
+  float z = s * s;
+  float p = 2.0f / 11.0f;
+  p = p * z + 2.0f / 9.0f;
+  p = p * z + 2.0f / 7.0f;
+  p = p * z + 2.0f / 5.0f;
+  p = p * z + 2.0f / 3.0f;
+  float log_m = s * 2.0f + (s * z) * p;
+  float fe = float(e);
+  return fe * kLn2Hi + (fe * kLn2Lo + log_m);
+}
+
+}  // namespace repro::portable
