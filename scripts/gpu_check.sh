@@ -109,6 +109,11 @@ begin "compare the two GPU runs (--exact)"
 "$build/repro" compare "$runs/gpu_a" "$runs/gpu_b" --exact || fail "the two GPU runs differ"
 end
 
+begin "determinism: portable, GPU against CPU bits (200 steps)"
+"$build/repro" check "$config" --set determinism=portable --vary device=cpu,cuda --steps 200 \
+  --out "$runs/portable" || fail "determinism: portable gives other bits on the GPU than on the CPU"
+end
+
 if [ "${REPRO_GPU_SKIP_CPU:-0}" != 1 ]; then
   begin "train one epoch on the CPU (onednn)"
   "$build/repro" train "$config" --device cpu --epochs 1 --out "$runs/cpu" || fail "repro train --device cpu"

@@ -34,16 +34,16 @@ std::unique_ptr<Backend> make_backend(const std::string& name, const BackendOpti
   if (name == "reference") return make_reference_backend(options);
   if (name == "onednn") return make_onednn_backend(options);
   if (name == "portable") return make_portable_backend(options);
-  if (name == "cudnn") {
+  if (name == "cudnn" || name == "portable_cuda") {
 #if REPRO_HAVE_CUDA
-    return make_cudnn_backend(options);
+    return name == "cudnn" ? make_cudnn_backend(options) : make_portable_cuda_backend(options);
 #else
     throw InputError(
         "device cuda: this repro was built without CUDA; rebuild with -DREPRO_WITH_CUDA=ON on a "
         "machine with nvcc and cuDNN, or use device: cpu");
 #endif
   }
-  throw InputError("unknown backend '" + name + "'; use reference, onednn, portable or cudnn");
+  throw InputError("unknown backend '" + name + "'; use reference, onednn, portable, cudnn or portable_cuda");
 }
 
 }  // namespace repro

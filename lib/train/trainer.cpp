@@ -49,12 +49,8 @@ void check_labels(const Dataset& data, int classes, const std::string& split) {
 
 std::string resolve_backend_name(const RunConfig& config, const std::string& name) {
   if (!name.empty()) return name;
-  if (config.determinism == Determinism::portable) {
-    if (config.device == Device::cuda)
-      throw InputError("determinism: portable runs on device: cpu in this build; set device: cpu "
-                       "(the GPU kernels in the portable order are not built yet)");
-    return "portable";
-  }
+  if (config.determinism == Determinism::portable)
+    return config.device == Device::cuda ? "portable_cuda" : "portable";
   return config.device == Device::cuda ? "cudnn" : "onednn";
 }
 

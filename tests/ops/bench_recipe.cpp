@@ -1,7 +1,7 @@
 // Micro-benchmark (hidden tag [.bench], not run by ctest): forward + backward + Adam of the
-// recipe's op sequence for 938 batches of 64 on the onednn backend, 1 and 2 threads,
-// deterministic on and off, with a per-op breakdown. Run: test_ops "[.bench]"
-// (REPRO_BENCH_BATCHES=N changes the batch count).
+// recipe's op sequence for 938 batches of 64 on the onednn backend (deterministic on and off)
+// and the portable backend, 1 and 2 threads, with a per-op breakdown. Run: test_ops "[.bench]"
+// (REPRO_BENCH_BATCHES=N changes the batch count, REPRO_BENCH_BACKENDS=portable picks some).
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -32,8 +32,9 @@ struct Timer {
   ~Timer() { table[name] += std::chrono::duration<double>(Clock::now() - start).count(); }
 };
 
-double bench(int threads, bool deterministic, int batches, std::map<std::string, double>& ops) {
-  auto be = make_backend("onednn", BackendOptions{threads, deterministic});
+double bench(const std::string& backend, int threads, bool deterministic, int batches,
+             std::map<std::string, double>& ops) {
+  auto be = make_backend(backend, BackendOptions{threads, deterministic});
   const int n = 64;
   ConvGeometry c1 = test::conv_geometry(n, 1, 32, 32, 32, 3, 3, 1, 1, false, true, true);
   PoolGeometry p1 = test::pool_geometry(n, 32, 30, 30, 2, 2, 2, 2, false);
@@ -111,17 +112,25 @@ double bench(int threads, bool deterministic, int batches, std::map<std::string,
 
 }  // namespace
 
-TEST_CASE("benchmark: the recipe's training step on onednn", "[.bench]") {
+TEST_CASE("benchmark: the recipe's training step on onednn and portable", "[.bench]") {
   int batches = std::getenv("REPRO_BENCH_BATCHES") ? std::atoi(std::getenv("REPRO_BENCH_BATCHES")) : 938;
-  for (bool deterministic : {true, false}) {
+  const std::string wanted =
+      std::getenv("REPRO_BENCH_BACKENDS") ? std::getenv("REPRO_BENCH_BACKENDS") : "onednn,portable";
+  struct Variant {
+    const char* backend;
+    bool deterministic;
+    const char* label;
+  };
+  for (Variant v : {Variant{"onednn", true, "onednn deterministic"}, Variant{"onednn", false, "onednn fast"},
+                    Variant{"portable", true, "portable"}}) {
+    if (wanted.find(v.backend) == std::string::npos) continue;
     for (int threads : {1, 2}) {
       std::map<std::string, double> ops;
-      bench(threads, deterministic, 5, ops);  // warm up: primitives, pages, caches
+      bench(v.backend, threads, v.deterministic, 5, ops);  // warm up: primitives, pages, caches
       ops.clear();
-      double seconds = bench(threads, deterministic, batches, ops);
-      std::printf("onednn %-13s threads %d: %.2f s for %d batches of 64 (%.2f ms/step)\n",
-                  deterministic ? "deterministic" : "fast", threads, seconds, batches,
-                  1e3 * seconds / batches);
+      double seconds = bench(v.backend, threads, v.deterministic, batches, ops);
+      std::printf("%-21s threads %d: %.2f s for %d batches of 64 (%.2f ms/step)\n", v.label,
+                  threads, seconds, batches, 1e3 * seconds / batches);
       for (auto& [name, s] : ops) std::printf("    %-16s %6.2f s\n", name.c_str(), s);
     }
   }

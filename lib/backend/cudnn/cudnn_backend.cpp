@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "backend/cudnn/context.h"
+#include "backend/cudnn/device_backend.h"
 #include "backend/cudnn/kernels.h"
 #include "core/error.h"
 
@@ -66,20 +67,10 @@ class CudnnMaxPool2d final : public MaxPool2dOp {
   DeviceBuffer argmax_;  // (N*C, OH, OW) flat h * W + w of each window's winner
 };
 
-class CudnnBackend final : public Backend {
+class CudnnBackend final : public cuda::DeviceBackend {
  public:
   explicit CudnnBackend(const BackendOptions& options) {
-    int devices = 0;
-    const cudaError_t status = cudaGetDeviceCount(&devices);
-    if (status != cudaSuccess || devices == 0) {
-      const std::string why = status != cudaSuccess
-                                  ? std::string(cudaGetErrorName(status)) + ": " +
-                                        cudaGetErrorString(status)
-                                  : "the driver reports 0 devices";
-      cudaGetLastError();  // clear the sticky error of the failed query
-      throw RuntimeError("device cuda: no CUDA device (" + why +
-                         "); run on a machine with an NVIDIA GPU and driver, or use device: cpu");
-    }
+    cuda::require_device();
     context_ = std::make_shared<Context>();
     context_->deterministic = options.deterministic;
     REPRO_CUBLAS(cublasSetAtomicsMode(context_->cublas.get(), CUBLAS_ATOMICS_NOT_ALLOWED));
@@ -109,23 +100,6 @@ class CudnnBackend final : public Backend {
            (context_->deterministic
                 ? "deterministic (cuDNN deterministic FMA algorithms, no TF32, no atomics)"
                 : "nondeterministic (cuDNN's fastest heuristic algorithms, TF32 allowed)");
-  }
-
-  Array alloc(size_t n) override {
-    if (n == 0) return Array();
-    float* ptr = nullptr;
-    REPRO_CUDA(cudaMalloc(&ptr, n * sizeof(float)));
-    std::shared_ptr<float> owner(ptr, [](float* p) { cudaFree(p); });
-    REPRO_CUDA(cudaMemset(ptr, 0, n * sizeof(float)));
-    return Array(std::move(owner), n);
-  }
-
-  void upload(const float* host, float* dst, size_t n) override {
-    if (n > 0) REPRO_CUDA(cudaMemcpy(dst, host, n * sizeof(float), cudaMemcpyHostToDevice));
-  }
-
-  void download(const float* src, float* host, size_t n) override {
-    if (n > 0) REPRO_CUDA(cudaMemcpy(host, src, n * sizeof(float), cudaMemcpyDeviceToHost));
   }
 
   std::unique_ptr<Conv2dOp> make_conv2d(const ConvGeometry& g) override {
@@ -227,7 +201,7 @@ int count_devices() {
 }
 
 constexpr cudnn_module::Table kTable{cudnn_module::kInterfaceVersion, &create_backend,
-                                     &count_devices};
+                                     &count_devices, &cuda::make_portable_backend};
 
 }  // namespace
 }  // namespace repro

@@ -14,6 +14,10 @@ namespace repro {
 // one-line InputError / RuntimeError naming the module or library when the module cannot load.
 std::unique_ptr<Backend> make_cudnn_backend(const BackendOptions& options);
 
+// determinism: portable on the GPU: kernels in the CPU portable backend's operation order
+// (DESIGN-portable.md), loaded from the same module and throwing as make_cudnn_backend does.
+std::unique_ptr<Backend> make_portable_cuda_backend(const BackendOptions& options);
+
 // CUDA devices usable by this process; 0 when the driver is missing or reports an error.
 // Loads the module like make_cudnn_backend and throws as it does when the module cannot load.
 int cuda_device_count();

@@ -99,6 +99,10 @@ std::unique_ptr<Backend> make_cudnn_backend(const BackendOptions& options) {
   return module_table().make_backend(options);
 }
 
+std::unique_ptr<Backend> make_portable_cuda_backend(const BackendOptions& options) {
+  return module_table().make_portable_backend(options);
+}
+
 int cuda_device_count() { return module_table().device_count(); }
 
 }  // namespace repro

@@ -11,7 +11,7 @@ namespace repro::cudnn_module {
 
 // Bump on any change to Table or to the types it passes (backend.h, core/error.h): a module built
 // for another number is refused before any of its functions is called.
-constexpr int kInterfaceVersion = 1;
+constexpr int kInterfaceVersion = 2;
 
 struct Table {
   int interface_version;  // kInterfaceVersion of the module's build; stays the first member
@@ -19,6 +19,8 @@ struct Table {
   std::unique_ptr<Backend> (*make_backend)(const BackendOptions& options);
   // CUDA devices usable by this process; 0 when the driver is missing or reports an error.
   int (*device_count)();
+  // determinism: portable: kernels in the CPU portable backend's operation order.
+  std::unique_ptr<Backend> (*make_portable_backend)(const BackendOptions& options);
 };
 
 constexpr const char* kEntryPoint = "repro_cudnn_module";

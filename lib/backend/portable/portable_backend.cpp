@@ -18,6 +18,7 @@
 #include "backend/portable/kernels.h"
 #include "backend/portable/portable_math.h"
 #include "backend/reference/reference_ops.h"
+#include "rng/dropout_bulk.h"
 
 namespace repro {
 
@@ -63,6 +64,16 @@ void parallel_for(int threads, int count, F body) {
 // dy masked by relu'(y) (!(y > 0) passes nothing), or dy itself.
 inline float masked(const float* dy, const float* y, bool relu, size_t i) {
   return (relu && !(y[i] > 0.0f)) ? 0.0f : dy[i];
+}
+
+// dy[i] = y[i] > 0 ? dy[i] : 0 over n elements (the op contract lets backward reuse dy).
+void mask_in_place(float* dy, const float* y, size_t n, int threads) {
+  const int parts = threads;
+  const size_t per = (n + size_t(parts) - 1) / size_t(parts);
+  parallel_for(threads, parts, [&](int t) {
+    size_t begin = std::min(n, size_t(t) * per), end = std::min(n, begin + per);
+    for (size_t i = begin; i < end; i++) dy[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+  });
 }
 
 class PortableConv2d : public Conv2dOp {
@@ -111,6 +122,7 @@ class PortableConv2d : public Conv2dOp {
     const int taps = g_.r * g_.s;
     const size_t part = size_t(g_.c) * taps * s_.kp;  // one chunk's dw (C, R, S, KP)
     const int chunks = chunks_of(g_.n);
+    if (g_.relu) mask_in_place(dy, y, output_size(), threads_);
     // Per chunk: xp (count, C, HP, WP) and dyt (count, OH, OW, KP), then its partial sums.
     parallel_for(threads_, chunks, [&](int ci) {
       int first = ci * kChunk, count = std::min(kChunk, g_.n - first);
@@ -121,13 +133,18 @@ class PortableConv2d : public Conv2dOp {
       for (int q = 0; q < count; q++) {
         int n = first + q;
         pad_image(x + size_t(n) * g_.c * g_.h * g_.w, xp + q * xp_size);
+        // dyt (OH*OW, KP) <- dy (K, OH*OW) masked, in blocks of positions that stay in cache.
         float* dq = dyt + q * dyt_size;
-        std::memset(dq, 0, dyt_size * sizeof(float));
-        for (int k = 0; k < g_.k; k++)
-          for (int p = 0; p < g_.oh * g_.ow; p++) {
-            size_t i = (size_t(n) * g_.k + k) * g_.oh * g_.ow + p;
-            dq[size_t(p) * s_.kp + k] = masked(dy, y, g_.relu, i);
-          }
+        const int positions = g_.oh * g_.ow;
+        const size_t image = size_t(n) * g_.k * positions;
+        for (int p0 = 0; p0 < positions; p0 += 64) {
+          int p1 = std::min(positions, p0 + 64);
+          for (int k = 0; k < g_.k; k++)
+            for (int p = p0; p < p1; p++)
+              dq[size_t(p) * s_.kp + k] = dy[image + size_t(k) * positions + p];
+          for (int k = g_.k; k < s_.kp; k++)
+            for (int p = p0; p < p1; p++) dq[size_t(p) * s_.kp + k] = 0.0f;
+        }
       }
       kernels_.conv_weight_grad(s_, count, xp, dyt, dw_parts_.data() + ci * part,
                                 db_parts_.data() + size_t(ci) * s_.kp);
@@ -164,7 +181,7 @@ class PortableConv2d : public Conv2dOp {
           for (int ow = 0; ow < g_.ow; ow++) {
             size_t i = ((size_t(n) * g_.k + k) * g_.oh + oh) * g_.ow + ow;
             dp[k * plane + size_t(top + oh * g_.stride_h) * s_.wd + left + ow * g_.stride_w] =
-                masked(dy, y, g_.relu, i);
+                dy[i];
           }
       kernels_.conv_backward_data(s_, dp, w2_.data(), dx + size_t(n) * g_.c * g_.h * g_.w);
     });
@@ -172,6 +189,7 @@ class PortableConv2d : public Conv2dOp {
 
  private:
   size_t padded_image_size() const { return size_t(g_.c) * s_.hp * s_.wp; }
+  size_t output_size() const { return size_t(g_.n) * g_.k * g_.oh * g_.ow; }
   // xp (C, HP, WP) <- image (C, H, W) with zeros around it.
   void pad_image(const float* image, float* xp) const {
     std::memset(xp, 0, padded_image_size() * sizeof(float));
@@ -273,11 +291,37 @@ class PortableMaxPool2d : public MaxPool2dOp {
     one_ = g;
     one_.n = 1;
   }
-  // Comparisons only; one image per task with the reference loops.
+  // Comparisons only (the first maximum in row-major order wins, as the reference); one image
+  // per task. Windows without padding take a loop without bounds checks.
   void forward(const float* x, float* y) override {
+    const bool unpadded = g_.pad_top == 0 && g_.pad_left == 0 &&
+                          (g_.oh - 1) * g_.stride_h + g_.r <= g_.h &&
+                          (g_.ow - 1) * g_.stride_w + g_.s <= g_.w;
     parallel_for(threads_, g_.n, [&](int n) {
-      reference::max_pool2d_forward(one_, x + size_t(n) * in_size(), y + size_t(n) * out_size(),
-                                    argmax_.data() + size_t(n) * out_size());
+      const float* xn = x + size_t(n) * in_size();
+      float* yn = y + size_t(n) * out_size();
+      int32_t* an = argmax_.data() + size_t(n) * out_size();
+      if (!unpadded) return reference::max_pool2d_forward(one_, xn, yn, an);
+      for (int c = 0; c < g_.c; c++) {
+        const float* plane = xn + size_t(c) * g_.h * g_.w;
+        for (int oh = 0; oh < g_.oh; oh++)
+          for (int ow = 0; ow < g_.ow; ow++) {
+            int first = oh * g_.stride_h * g_.w + ow * g_.stride_w;
+            float best = plane[first];
+            int32_t best_index = first;
+            for (int r = 0; r < g_.r; r++)
+              for (int s = 0; s < g_.s; s++) {
+                int at = first + r * g_.w + s;
+                if (plane[at] > best) {
+                  best = plane[at];
+                  best_index = at;
+                }
+              }
+            size_t o = (size_t(c) * g_.oh + oh) * g_.ow + ow;
+            yn[o] = best;
+            an[o] = best_index;
+          }
+      }
     });
   }
   // dx: sum from +0 of the dy routed to each cell, in output order (reference loops).
@@ -348,15 +392,12 @@ class PortableBackend : public Backend {
   }
   void dropout_forward(const float* x, float* y, size_t count, StreamKey key,
                        float rate) override {
-    split(count, [&](size_t begin, size_t end) {
-      reference::dropout_forward(x, y, begin, end, key, rate);
-    });
+    split(count, [&](size_t begin, size_t end) { dropout_range(x, y, begin, end, key, rate); });
   }
   void dropout_backward(const float* dy, float* dx, size_t count, StreamKey key,
                         float rate) override {
-    split(count, [&](size_t begin, size_t end) {
-      reference::dropout_backward(dy, dx, begin, end, key, rate);
-    });
+    // The same keep bits drawn again: dropout of dy with the forward's key.
+    split(count, [&](size_t begin, size_t end) { dropout_range(dy, dx, begin, end, key, rate); });
   }
 
   // Per sample, in float: m = max z; e_j = exp(z_j - m); s = sum of e_j from +0 in order;

@@ -2,23 +2,25 @@
 // operations (Cody-Waite range reduction, Horner polynomials), the same bits on every CPU,
 // compiler and GPU that follows DESIGN-portable.md. Within 2 ulp of the true values on the
 // ranges softmax uses; not a general libm (no errno, no correctly rounded results).
-// Compiled with -ffp-contract=off like the rest of the backend.
+// Compiled with -ffp-contract=off like the rest of the backend, and by nvcc (-fmad=false) for
+// the GPU kernels of the same order (REPRO_HD).
 #pragma once
 
 #include <cstdint>
 #include <cstring>
-#include <limits>
+
+#include "core/hd.h"
 
 namespace repro::portable {
 
-inline float bits_to_float(uint32_t u) {
+REPRO_HD float bits_to_float(uint32_t u) {
   float f;
-  std::memcpy(&f, &u, sizeof f);
+  memcpy(&f, &u, sizeof f);
   return f;
 }
-inline uint32_t float_to_bits(float f) {
+REPRO_HD uint32_t float_to_bits(float f) {
   uint32_t u;
-  std::memcpy(&u, &f, sizeof u);
+  memcpy(&u, &f, sizeof u);
   return u;
 }
 
@@ -28,10 +30,10 @@ constexpr float kLn2Lo = -2.12194440e-4f;
 
 // e^x: x = n ln2 + r with |r| <= ln2/2, e^r by a degree-7 Taylor polynomial, times 2^n.
 // Results below 2^-126 flush to +0 (x < -87); x > 88 gives +inf; NaN stays NaN.
-inline float exp_f32(float x) {
+REPRO_HD float exp_f32(float x) {
   if (x != x) return x;
   if (x < -87.0f) return 0.0f;
-  if (x > 88.0f) return std::numeric_limits<float>::infinity();
+  if (x > 88.0f) return bits_to_float(0x7f800000u);
   // Round x / ln2 to the nearest integer (ties to even) with the 1.5 * 2^23 trick.
   float t = x * 1.44269504f;
   float n = (t + 12582912.0f) - 12582912.0f;
@@ -46,16 +48,16 @@ inline float exp_f32(float x) {
   p = p * r + 1.0f;
   int e = int(n);  // in [-126, 127]
   if (e < -126) return 0.0f;
-  if (e > 127) return std::numeric_limits<float>::infinity();
+  if (e > 127) return bits_to_float(0x7f800000u);
   return p * bits_to_float(uint32_t(e + 127) << 23);
 }
 
 // ln x for x > 0: x = m 2^e with m in [sqrt(1/2), sqrt(2)), ln m = 2 atanh(s), s = (m-1)/(m+1),
 // by its odd series to s^11. ln 0 = -inf, ln of a negative or NaN = NaN, ln inf = inf.
-inline float log_f32(float x) {
-  if (x != x || x < 0.0f) return std::numeric_limits<float>::quiet_NaN();
-  if (x == 0.0f) return -std::numeric_limits<float>::infinity();
-  if (x == std::numeric_limits<float>::infinity()) return x;
+REPRO_HD float log_f32(float x) {
+  if (x != x || x < 0.0f) return bits_to_float(0x7fc00000u);
+  if (x == 0.0f) return -bits_to_float(0x7f800000u);
+  if (x == bits_to_float(0x7f800000u)) return x;  // +inf
   int e = 0;
   if (x < 1.17549435e-38f) {  // subnormal: scale into the normal range first
     x = x * 16777216.0f;      // 2^24, exact
