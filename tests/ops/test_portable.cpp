@@ -249,6 +249,8 @@ std::vector<ConvGeometry> conv_cases() {
       conv_geometry(9, 3, 11, 7, 10, 3, 2, 2, 1, true, true, false),      // same, stride, K=10
       conv_geometry(5, 17, 9, 10, 20, 5, 5, 2, 2, true, false, true),     // 5x5, no bias, C=17
       conv_geometry(1, 2, 4, 4, 1, 1, 1, 1, 1, false, true, false),       // 1x1, batch of 1
+      conv_geometry(3, 5, 14, 20, 7, 3, 3, 1, 1, true, true, true),       // row kernels, K=7, C=5
+      conv_geometry(2, 3, 13, 33, 6, 3, 3, 2, 1, false, true, false),     // rows, stride (2, 1)
   };
 }
 

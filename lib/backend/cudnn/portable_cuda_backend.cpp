@@ -2,7 +2,6 @@
 // output, the CPU portable backend's operation order) and the element ops shared with the cuDNN
 // backend (dropout, max pool, transposes, Adam, SGD), which already round like the CPU code.
 // Tested against the CPU portable bits by the [cuda] tests when a GPU is present.
-#include <charconv>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -11,6 +10,7 @@
 #include "backend/cudnn/device_backend.h"
 #include "backend/cudnn/kernels.h"
 #include "backend/cudnn/portable_kernels.h"
+#include "backend/portable/portable_math.h"
 #include "core/error.h"
 
 namespace repro::cuda {
@@ -168,10 +168,9 @@ class PortableCudaBackend final : public DeviceBackend {
   // The scalars as the CPU portable backend computes them: beta^t by squaring in double.
   void adam_update(float* w, const float* g, float* m, float* v, size_t n,
                    const AdamParams& p) override {
-    const float b1_power = float(power(p.beta_1, p.step));
-    const float b2_power = float(power(p.beta_2, p.step));
-    const float alpha = p.learning_rate * std::sqrt(1.0f - b2_power) / (1.0f - b1_power);
-    cuda::adam_update(w, g, m, v, n, alpha, one_minus(p.beta_1), one_minus(p.beta_2), p.epsilon);
+    const repro::portable::AdamScalars k =
+        repro::portable::adam_scalars(p.learning_rate, p.beta_1, p.beta_2, p.step);
+    cuda::adam_update(w, g, m, v, n, k.alpha, k.one_minus_beta_1, k.one_minus_beta_2, p.epsilon);
   }
   void sgd_update(float* w, const float* g, float* velocity, size_t n,
                   const SgdParams& p) override {
@@ -181,21 +180,6 @@ class PortableCudaBackend final : public DeviceBackend {
   }
 
  private:
-  static double power(float base, int64_t t) {
-    double result = 1.0, b = base;
-    for (int64_t e = t; e > 0; e >>= 1) {
-      if (e & 1) result *= b;
-      b *= b;
-    }
-    return result;
-  }
-  static float one_minus(float beta) {
-    char text[32];
-    const auto [end, ec] = std::to_chars(text, text + sizeof(text), beta);
-    REPRO_CHECK(ec == std::errc(), "cannot format an Adam beta");
-    return static_cast<float>(1.0 - std::stod(std::string(text, end)));
-  }
-
   DeviceBuffer labels_;  // (N) int32
   DeviceBuffer losses_;  // (N) float
   DeviceBuffer hits_;    // (N) int32

@@ -13,6 +13,9 @@ namespace repro::portable {
 // Vectors run across 16 independent outputs; channel counts are padded up to a multiple of it.
 constexpr int kLanes = 16;
 inline int padded(int n) { return (n + kLanes - 1) / kLanes * kLanes; }
+// Row kernels take kRowChannels channels a tile (at most; fewer on narrow ISAs).
+constexpr int kRowChannels = 4;
+inline int padded_rows(int n) { return (n + kRowChannels - 1) / kRowChannels * kRowChannels; }
 
 // One convolution's sizes as the kernels see them. xp: the input zero-padded to (C, HP, WP);
 // dp: the masked output gradient dilated by the stride and padded to (K, HD, WD) so that
@@ -31,8 +34,16 @@ struct Kernels {
   // wt (C, R, S, KP); b (K) or null.
   void (*conv_forward)(const ConvShape& g, const float* xp, const float* wt, const float* b,
                        bool relu, float* y);
+  // The same results, vectors across an output row (stride 1 only). wr (KR, C, R, S), K padded
+  // to kRowChannels with zeros. WP must cover the row rounded up to kLanes plus S - 1.
+  void (*conv_forward_rows)(const ConvShape& g, const float* xp, const float* wr, const float* b,
+                            bool relu, float* y);
   // dx (C, H, W) of one image = sum over (k, r, s) of dp * w2, from +0. w2 (K, R, S, CP).
   void (*conv_backward_data)(const ConvShape& g, const float* dp, const float* w2, float* dx);
+  // The same results, vectors across an input row. w3 (K, CR, R, S), C padded to
+  // kRowChannels. WD must cover the row rounded up to kLanes plus S - 1.
+  void (*conv_backward_data_rows)(const ConvShape& g, const float* dp, const float* w3,
+                                  float* dx);
   // One chunk of `count` images: dw (C, R, S, KP) = sum over (image, oh) of the row sums over ow
   // of xp * dyt, each sum from +0; db (KP) the same of dyt. xp (count, C, HP, WP),
   // dyt (count, OH, OW, KP).

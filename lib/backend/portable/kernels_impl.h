@@ -19,15 +19,19 @@ namespace {
 typedef float vec __attribute__((vector_size(kLanes * sizeof(float))));
 
 #if defined(__AVX512F__)
-constexpr int kBlock = 8;  // output positions per register tile
-constexpr int kTaps = 9;   // kernel taps per weight-gradient tile
+constexpr int kBlock = 8;     // output positions per register tile
+constexpr int kTaps = 9;      // kernel taps per weight-gradient tile
+constexpr int kChannels = 4;  // channels per row tile (vectors across a row)
 #elif defined(__AVX2__)
 constexpr int kBlock = 4;
 constexpr int kTaps = 3;
+constexpr int kChannels = 2;
 #else
 constexpr int kBlock = 2;
 constexpr int kTaps = 3;
+constexpr int kChannels = 1;
 #endif
+static_assert(kChannels <= kRowChannels, "weights are padded for tiles of kRowChannels");
 static_assert(kBlock <= 8, "the backend sizes row slack for blocks of at most 8");
 
 inline vec load(const float* p) {
@@ -67,6 +71,71 @@ void conv_forward(const ConvShape& g, const float* xp, const float* wt, const fl
         for (int j = 0; j < jn; j++)
           for (int l = 0; l < ln; l++)
             y[(size_t(kb + l) * g.oh + oh) * g.ow + ow0 + j] = finish(acc[j][l], b, kb + l, relu);
+      }
+    }
+  }
+}
+
+// The same sums as conv_forward with vectors across 16 positions of an output row (stride 1):
+// contiguous loads and stores, for wide rows. wr (KR, C, R, S) with K padded to kRowChannels.
+void conv_forward_rows(const ConvShape& g, const float* xp, const float* wr, const float* b,
+                       bool relu, float* y) {
+  const size_t plane = size_t(g.hp) * g.wp;
+  const int taps = g.r * g.s;
+  for (int k0 = 0; k0 < g.k; k0 += kChannels) {
+    for (int oh = 0; oh < g.oh; oh++) {
+      for (int ow0 = 0; ow0 < g.ow; ow0 += kLanes) {
+        vec acc[kChannels];
+        for (int q = 0; q < kChannels; q++) acc[q] = vec{};
+        for (int c = 0; c < g.c; c++) {
+          for (int r = 0; r < g.r; r++) {
+            const float* row = xp + c * plane + size_t(oh * g.stride_h + r) * g.wp + ow0;
+            const float* wq = wr + (size_t(k0) * g.c + c) * taps + size_t(r) * g.s;
+            for (int s = 0; s < g.s; s++) {
+              vec xv = load(row + s);
+              for (int q = 0; q < kChannels; q++)
+                acc[q] += xv * splat(wq[size_t(q) * g.c * taps + s]);
+            }
+          }
+        }
+        int kn = g.k - k0 < kChannels ? g.k - k0 : kChannels;
+        int ln = g.ow - ow0 < kLanes ? g.ow - ow0 : kLanes;
+        for (int q = 0; q < kn; q++) {
+          float* out = y + (size_t(k0 + q) * g.oh + oh) * g.ow + ow0;
+          for (int l = 0; l < ln; l++) out[l] = finish(acc[q][l], b, k0 + q, relu);
+        }
+      }
+    }
+  }
+}
+
+// The same sums as conv_backward_data with vectors across 16 positions of an input row.
+// w3 (K, CR, R, S): the weights with C padded to kRowChannels.
+void conv_backward_data_rows(const ConvShape& g, const float* dp, const float* w3, float* dx) {
+  const size_t plane = size_t(g.hd) * g.wd;
+  const int taps = g.r * g.s;
+  const int cr = (g.c + kRowChannels - 1) / kRowChannels * kRowChannels;
+  for (int c0 = 0; c0 < g.c; c0 += kChannels) {
+    for (int ih = 0; ih < g.h; ih++) {
+      for (int iw0 = 0; iw0 < g.w; iw0 += kLanes) {
+        vec acc[kChannels];
+        for (int q = 0; q < kChannels; q++) acc[q] = vec{};
+        for (int k = 0; k < g.k; k++) {
+          for (int r = 0; r < g.r; r++) {
+            const float* row = dp + k * plane + size_t(ih + g.r - 1 - r) * g.wd + iw0 + g.s - 1;
+            const float* wq = w3 + (size_t(k) * cr + c0) * taps + size_t(r) * g.s;
+            for (int s = 0; s < g.s; s++) {
+              vec dv = load(row - s);
+              for (int q = 0; q < kChannels; q++) acc[q] += dv * splat(wq[size_t(q) * taps + s]);
+            }
+          }
+        }
+        int cn = g.c - c0 < kChannels ? g.c - c0 : kChannels;
+        int ln = g.w - iw0 < kLanes ? g.w - iw0 : kLanes;
+        for (int q = 0; q < cn; q++) {
+          float* out = dx + (size_t(c0 + q) * g.h + ih) * g.w + iw0;
+          for (int l = 0; l < ln; l++) out[l] = acc[q][l];
+        }
       }
     }
   }
@@ -193,9 +262,10 @@ void dense_weight_grad(int count, int in, int out, const float* xp, const float*
 #define PORTABLE_STR(x) PORTABLE_STR2(x)
 
 const Kernels& kernels() {
-  static const Kernels table{PORTABLE_STR(PORTABLE_ISA), conv_forward, conv_backward_data,
-                             conv_weight_grad,          dense_forward, dense_backward_data,
-                             dense_weight_grad};
+  static const Kernels table{PORTABLE_STR(PORTABLE_ISA), conv_forward,       conv_forward_rows,
+                             conv_backward_data,         conv_backward_data_rows,
+                             conv_weight_grad,           dense_forward,
+                             dense_backward_data,        dense_weight_grad};
   return table;
 }
 

@@ -7,7 +7,6 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -88,13 +87,25 @@ class PortableConv2d : public Conv2dOp {
     s_.kp = padded(g.k);
     s_.cp = padded(g.c);
     s_.hp = g.h + g.pad_top + g.pad_bottom;
+    // Rows of at least 12 take the row kernels (vectors along the row); both kinds give the
+    // same bits, they differ in speed only. Row slack: whole blocks and whole vectors.
+    rows_forward_ = g.stride_w == 1 && g.ow >= 12;
+    rows_backward_ = g.w >= 12;
     int ow_blocks = (g.ow + kMaxBlock - 1) / kMaxBlock * kMaxBlock;
-    s_.wp = std::max(g.w + g.pad_left + g.pad_right, (ow_blocks - 1) * g.stride_w + g.s);
+    s_.wp = std::max({g.w + g.pad_left + g.pad_right, (ow_blocks - 1) * g.stride_w + g.s,
+                      padded(g.ow) + g.s - 1});
     s_.hd = std::max(g.h + g.r - 1, (g.r - 1 - g.pad_top) + (g.oh - 1) * g.stride_h + 1);
     int w_blocks = (g.w + kMaxBlock - 1) / kMaxBlock * kMaxBlock;
-    s_.wd = std::max(w_blocks + g.s - 1, (g.s - 1 - g.pad_left) + (g.ow - 1) * g.stride_w + 1);
-    wt_.assign(size_t(g.c) * g.r * g.s * s_.kp, 0.0f);
-    w2_.assign(size_t(g.k) * g.r * g.s * s_.cp, 0.0f);
+    s_.wd = std::max({w_blocks + g.s - 1, (g.s - 1 - g.pad_left) + (g.ow - 1) * g.stride_w + 1,
+                      padded(g.w) + g.s - 1});
+    if (rows_forward_)
+      wr_.assign(size_t(portable::padded_rows(g.k)) * g.c * g.r * g.s, 0.0f);
+    else
+      wt_.assign(size_t(g.c) * g.r * g.s * s_.kp, 0.0f);
+    if (rows_backward_)
+      w3_.assign(size_t(g.k) * portable::padded_rows(g.c) * g.r * g.s, 0.0f);
+    else
+      w2_.assign(size_t(g.k) * g.r * g.s * s_.cp, 0.0f);
     int chunks = chunks_of(g.n);
     dw_parts_.assign(size_t(chunks) * g.c * g.r * g.s * s_.kp, 0.0f);
     db_parts_.assign(size_t(chunks) * s_.kp, 0.0f);
@@ -102,18 +113,25 @@ class PortableConv2d : public Conv2dOp {
 
   // y = act(conv(x, w) + b), one image per task.
   void forward(const float* x, const float* w, const float* b, float* y) override {
-    // wt (C, R, S, KP) <- w (K, C, R, S); padded lanes stay 0.
+    // wr (KR, C, R, S) <- w, or wt (C, R, S, KP) <- w (K, C, R, S); padding stays 0.
     const int taps = g_.r * g_.s;
-    for (int k = 0; k < g_.k; k++)
-      for (int c = 0; c < g_.c; c++)
-        for (int t = 0; t < taps; t++)
-          wt_[(size_t(c) * taps + t) * s_.kp + k] = w[(size_t(k) * g_.c + c) * taps + t];
+    if (rows_forward_) {
+      std::memcpy(wr_.data(), w, size_t(g_.k) * g_.c * taps * sizeof(float));
+    } else {
+      for (int k = 0; k < g_.k; k++)
+        for (int c = 0; c < g_.c; c++)
+          for (int t = 0; t < taps; t++)
+            wt_[(size_t(c) * taps + t) * s_.kp + k] = w[(size_t(k) * g_.c + c) * taps + t];
+    }
     const float* bias = g_.bias ? b : nullptr;
     parallel_for(threads_, g_.n, [&](int n) {
       float* xp = scratch_.get(padded_image_size());
       pad_image(x + size_t(n) * g_.c * g_.h * g_.w, xp);
-      kernels_.conv_forward(s_, xp, wt_.data(), bias, g_.relu,
-                            y + size_t(n) * g_.k * g_.oh * g_.ow);
+      float* yn = y + size_t(n) * g_.k * g_.oh * g_.ow;
+      if (rows_forward_)
+        kernels_.conv_forward_rows(s_, xp, wr_.data(), bias, g_.relu, yn);
+      else
+        kernels_.conv_forward(s_, xp, wt_.data(), bias, g_.relu, yn);
     });
   }
 
@@ -166,11 +184,17 @@ class PortableConv2d : public Conv2dOp {
       }
     }
     if (!dx) return;
-    // w2 (K, R, S, CP) <- w (K, C, R, S).
+    // w3 (K, CR, R, S) or w2 (K, R, S, CP) <- w (K, C, R, S).
+    const int cr = portable::padded_rows(g_.c);
     for (int k = 0; k < g_.k; k++)
       for (int c = 0; c < g_.c; c++)
-        for (int t = 0; t < taps; t++)
-          w2_[(size_t(k) * taps + t) * s_.cp + c] = w[(size_t(k) * g_.c + c) * taps + t];
+        for (int t = 0; t < taps; t++) {
+          float v = w[(size_t(k) * g_.c + c) * taps + t];
+          if (rows_backward_)
+            w3_[(size_t(k) * cr + c) * taps + t] = v;
+          else
+            w2_[(size_t(k) * taps + t) * s_.cp + c] = v;
+        }
     const int top = g_.r - 1 - g_.pad_top, left = g_.s - 1 - g_.pad_left;
     parallel_for(threads_, g_.n, [&](int n) {
       size_t plane = size_t(s_.hd) * s_.wd;
@@ -183,7 +207,11 @@ class PortableConv2d : public Conv2dOp {
             dp[k * plane + size_t(top + oh * g_.stride_h) * s_.wd + left + ow * g_.stride_w] =
                 dy[i];
           }
-      kernels_.conv_backward_data(s_, dp, w2_.data(), dx + size_t(n) * g_.c * g_.h * g_.w);
+      float* dxn = dx + size_t(n) * g_.c * g_.h * g_.w;
+      if (rows_backward_)
+        kernels_.conv_backward_data_rows(s_, dp, w3_.data(), dxn);
+      else
+        kernels_.conv_backward_data(s_, dp, w2_.data(), dxn);
     });
   }
 
@@ -204,8 +232,11 @@ class PortableConv2d : public Conv2dOp {
   const Kernels& kernels_;
   int threads_;
   Scratch scratch_;
+  bool rows_forward_ = false, rows_backward_ = false;  // which kernel kind runs
   std::vector<float> wt_;        // (C, R, S, KP)
+  std::vector<float> wr_;        // (KR, C, R, S)
   std::vector<float> w2_;        // (K, R, S, CP)
+  std::vector<float> w3_;        // (K, CR, R, S)
   std::vector<float> dw_parts_;  // (chunks, C, R, S, KP)
   std::vector<float> db_parts_;  // (chunks, KP)
 };
@@ -436,15 +467,12 @@ class PortableBackend : public Backend {
   // IEEE operations) instead of the C library's pow.
   void adam_update(float* w, const float* g, float* m, float* v, size_t n,
                    const AdamParams& p) override {
-    float beta_1_power = float(power(p.beta_1, p.step));
-    float beta_2_power = float(power(p.beta_2, p.step));
-    float alpha = p.learning_rate * std::sqrt(1.0f - beta_2_power) / (1.0f - beta_1_power);
-    float one_minus_beta_1 = float(1.0 - shortest_decimal(p.beta_1));
-    float one_minus_beta_2 = float(1.0 - shortest_decimal(p.beta_2));
+    const portable::AdamScalars k =
+        portable::adam_scalars(p.learning_rate, p.beta_1, p.beta_2, p.step);
     for (size_t i = 0; i < n; i++) {
-      m[i] += (g[i] - m[i]) * one_minus_beta_1;
-      v[i] += (g[i] * g[i] - v[i]) * one_minus_beta_2;
-      w[i] -= (m[i] * alpha) / (std::sqrt(v[i]) + p.epsilon);
+      m[i] += (g[i] - m[i]) * k.one_minus_beta_1;
+      v[i] += (g[i] * g[i] - v[i]) * k.one_minus_beta_2;
+      w[i] -= (m[i] * k.alpha) / (std::sqrt(v[i]) + p.epsilon);
     }
   }
   void sgd_update(float* w, const float* g, float* velocity, size_t n,
@@ -453,20 +481,6 @@ class PortableBackend : public Backend {
   }
 
  private:
-  static double power(float base, int64_t t) {
-    double result = 1.0, b = base;
-    for (int64_t e = t; e > 0; e >>= 1) {
-      if (e & 1) result *= b;
-      b *= b;
-    }
-    return result;
-  }
-  // The shortest decimal that reads back as `value` (what the user wrote), as a double.
-  static double shortest_decimal(float value) {
-    char text[32];
-    auto [end, ec] = std::to_chars(text, text + sizeof(text), value);
-    return std::stod(std::string(text, end));
-  }
   // Splits [0, count) into one contiguous range per thread; elements are independent.
   template <class F>
   void split(size_t count, F body) {

@@ -6,8 +6,11 @@
 // the GPU kernels of the same order (REPRO_HD).
 #pragma once
 
+#include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <string>
 
 #include "core/hd.h"
 
@@ -81,6 +84,32 @@ REPRO_HD float log_f32(float x) {
   float log_m = s * 2.0f + (s * z) * p;
   float fe = float(e);
   return fe * kLn2Hi + (fe * kLn2Lo + log_m);
+}
+
+// Adam's per-step scalars (host side, shared by the CPU and GPU portable backends):
+// alpha = lr * sqrt(1 - b2t) / (1 - b1t) with beta^t by squaring in binary64, rounded once, and
+// 1 - beta in binary64 from the shortest decimal of beta (what the user wrote, as Keras does).
+struct AdamScalars {
+  float alpha, one_minus_beta_1, one_minus_beta_2;
+};
+inline double power_by_squaring(float base, int64_t t) {
+  double result = 1.0, b = base;
+  for (int64_t e = t; e > 0; e >>= 1) {
+    if (e & 1) result *= b;
+    b *= b;
+  }
+  return result;
+}
+inline float one_minus_decimal(float beta) {
+  char text[32];
+  auto [end, ec] = std::to_chars(text, text + sizeof(text), beta);
+  return float(1.0 - std::stod(std::string(text, end)));
+}
+inline AdamScalars adam_scalars(float learning_rate, float beta_1, float beta_2, int64_t step) {
+  const float b1t = float(power_by_squaring(beta_1, step));
+  const float b2t = float(power_by_squaring(beta_2, step));
+  return {learning_rate * std::sqrt(1.0f - b2t) / (1.0f - b1t), one_minus_decimal(beta_1),
+          one_minus_decimal(beta_2)};
 }
 
 }  // namespace repro::portable
