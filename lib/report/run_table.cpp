@@ -25,7 +25,7 @@ std::vector<Entry> entries_of(const RunRecord& r) {
       {"rng", r.rng},
       {"backend", r.backend},
       {"device", r.device},
-      {"determinism", r.determinism ? "on" : "off"},
+      {"determinism", r.determinism},
       {"threads", std::to_string(r.threads)},
   };
   for (const auto& [key, value] : r.environment) out.push_back({"environment." + key, value});
