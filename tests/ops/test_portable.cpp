@@ -380,6 +380,15 @@ TEST_CASE("portable exp and log are within 2 ulp and exact at the edges", "[ops]
   INFO("worst exp error " << worst_exp << " ulp, worst log error " << worst_log << " ulp");
   CHECK(worst_exp <= 2.0);
   CHECK(worst_log <= 2.0);
+  double worst_tanh = 0, worst_sigmoid = 0;
+  for (int i = -100000; i <= 100000; i++) {
+    float x = 10.0f * float(i) / 100000.0f;
+    if (x != 0.0f) worst_tanh = std::max(worst_tanh, ulps(portable::tanh_f32(x), std::tanh(double(x))));
+    worst_sigmoid = std::max(worst_sigmoid, ulps(portable::sigmoid_f32(x), 1.0 / (1.0 + std::exp(-double(x)))));
+  }
+  INFO("worst tanh error " << worst_tanh << " ulp, worst sigmoid error " << worst_sigmoid << " ulp");
+  CHECK(worst_tanh <= 4.0);
+  CHECK(worst_sigmoid <= 3.0);
   CHECK(portable::exp_f32(0.0f) == 1.0f);
   CHECK(portable::log_f32(1.0f) == 0.0f);
   CHECK(portable::exp_f32(-100.0f) == 0.0f);

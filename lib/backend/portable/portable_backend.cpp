@@ -431,6 +431,77 @@ class PortableBackend : public Backend {
     split(count, [&](size_t begin, size_t end) { dropout_range(dy, dx, begin, end, key, rate); });
   }
 
+  // relu exactly; sigmoid and tanh through exp_f32 (portable_math.h), not the C library.
+  void activation_forward(ActivationFn f, const float* x, float* y, size_t count) override {
+    split(count, [&](size_t begin, size_t end) {
+      if (f == ActivationFn::relu) return reference::activation_forward(f, x, y, begin, end);
+      for (size_t i = begin; i < end; i++)
+        y[i] = f == ActivationFn::sigmoid ? portable::sigmoid_f32(x[i]) : portable::tanh_f32(x[i]);
+    });
+  }
+  // From y only (products and differences): the reference loops.
+  void activation_backward(ActivationFn f, const float* y, const float* dy, float* dx,
+                           size_t count) override {
+    split(count, [&](size_t begin, size_t end) {
+      reference::activation_backward(f, y, dy, dx, begin, end);
+    });
+  }
+  // Average pooling, batch normalization (its batch sums in chunk order), augmentation and the
+  // other optimizers: the reference loops, which are plain float operations in a fixed order
+  // (no library transcendental), built without FMA contraction; one image or channel a task.
+  void avg_pool2d_forward(const PoolGeometry& g, const float* x, float* y) override {
+    PoolGeometry one = g;
+    one.n = 1;
+    const size_t in = size_t(g.c) * g.h * g.w, out = size_t(g.c) * g.oh * g.ow;
+    parallel_for(threads_, g.n, [&](int b) {
+      reference::avg_pool2d_forward(one, x + b * in, y + b * out);
+    });
+  }
+  void avg_pool2d_backward(const PoolGeometry& g, const float* dy, float* dx) override {
+    PoolGeometry one = g;
+    one.n = 1;
+    const size_t in = size_t(g.c) * g.h * g.w, out = size_t(g.c) * g.oh * g.ow;
+    parallel_for(threads_, g.n, [&](int b) {
+      reference::avg_pool2d_backward(one, dy + b * out, dx + b * in);
+    });
+  }
+  void batch_norm_forward(const BatchNormGeometry& g, bool training, const float* x,
+                          const float* gamma, const float* beta, float* moving_mean,
+                          float* moving_variance, float* saved_mean, float* saved_inv_std,
+                          float* y) override {
+    parallel_for(threads_, g.c, [&](int ch) {
+      reference::batch_norm_forward(g, training, x, gamma, beta, moving_mean, moving_variance,
+                                    saved_mean, saved_inv_std, y, ch, ch + 1);
+    });
+  }
+  void batch_norm_backward(const BatchNormGeometry& g, const float* x, const float* gamma,
+                           const float* saved_mean, const float* saved_inv_std, const float* dy,
+                           float* dx, float* dgamma, float* dbeta) override {
+    parallel_for(threads_, g.c, [&](int ch) {
+      reference::batch_norm_backward(g, x, gamma, saved_mean, saved_inv_std, dy, dx, dgamma,
+                                     dbeta, ch, ch + 1);
+    });
+  }
+  void affine_forward(const AffineGeometry& g, const float* transforms, const float* x,
+                      float* y) override {
+    parallel_for(threads_, g.n, [&](int b) {
+      reference::affine_forward(g, transforms, x, y, b, b + 1);
+    });
+  }
+  void affine_backward(const AffineGeometry& g, const float* transforms, const float* dy,
+                       float* dx) override {
+    parallel_for(threads_, g.n, [&](int b) {
+      reference::affine_backward(g, transforms, dy, dx, b, b + 1);
+    });
+  }
+  void rmsprop_update(float* w, const float* g, float* velocity, float* momentum,
+                      float* average_gradient, size_t n, const RmspropParams& p) override {
+    reference::rmsprop_update(w, g, velocity, momentum, average_gradient, n, p);
+  }
+  void weight_decay_update(float* w, size_t n, float weight_decay, float learning_rate) override {
+    reference::weight_decay_update(w, n, weight_decay, learning_rate);
+  }
+
   // Per sample, in float: m = max z; e_j = exp(z_j - m); s = sum of e_j from +0 in order;
   // loss = log(s) - (z_label - m); dlogits_j = (e_j / s - onehot_j) * grad_scale. The batch
   // loss is the sum of the samples' losses in sample order, in double.

@@ -86,6 +86,26 @@ REPRO_HD float log_f32(float x) {
   return fe * kLn2Hi + (fe * kLn2Lo + log_m);
 }
 
+// sigmoid(x) = 1 / (1 + exp(-x)) with exp_f32.
+REPRO_HD float sigmoid_f32(float x) { return 1.0f / (1.0f + exp_f32(-x)); }
+
+// tanh x: for |x| < 0.0625 the odd series x + x^3 (-1/3 + x^2 (2/15 - x^2 17/315)); otherwise
+// with t = exp(-2|x|), (1 - t) / (1 + t), given the sign of x. NaN stays NaN.
+REPRO_HD float tanh_f32(float x) {
+  if (x != x) return x;
+  float a = x < 0.0f ? -x : x;
+  if (a < 0.0625f) {
+    float x2 = x * x;
+    float p = -17.0f / 315.0f;
+    p = p * x2 + 2.0f / 15.0f;
+    p = p * x2 + -1.0f / 3.0f;
+    return x + (x * x2) * p;
+  }
+  float t = exp_f32(-2.0f * a);
+  float r = (1.0f - t) / (1.0f + t);
+  return x < 0.0f ? -r : r;
+}
+
 // Adam's per-step scalars (host side, shared by the CPU and GPU portable backends):
 // alpha = lr * sqrt(1 - b2t) / (1 - b1t) with beta^t by squaring in binary64, rounded once, and
 // 1 - beta in binary64 from the shortest decimal of beta (what the user wrote, as Keras does).
