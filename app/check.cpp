@@ -2,13 +2,19 @@
 // same settings, or one run per value of a varied setting), compares the runs bit for bit and
 // prints PASS or FAIL with the first divergence. Exit 0 on PASS, 1 on FAIL.
 // It trains through lib/train and compares through lib/compare; it keeps no logic of its own
-// beyond choosing the runs and printing.
+// beyond choosing the runs and printing. `--vary ranks=1,2,4` is the exception that trains out of
+// process: one `mpirun -n K repro train` per value.
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "backend/portable/portable_backend.h"
@@ -17,6 +23,7 @@
 #include "config/config.h"
 #include "core/error.h"
 #include "core/fs.h"
+#include "record/safetensors.h"
 #include "train/trainer.h"
 
 namespace repro::app {
@@ -38,6 +45,7 @@ struct Variant {
   std::string label;                   // "threads=2" or "run 2"
   std::vector<std::string> overrides;  // --set entries for this run
   std::string isa;                     // REPRO_ISA for this run ("" = unchanged)
+  int ranks = 0;                       // --vary ranks: mpirun -n ranks (0: train in process)
 };
 
 // Sets REPRO_ISA for one run (when `isa` is not empty) and restores it afterwards.
@@ -73,7 +81,7 @@ std::vector<Variant> plan_variants(const CheckOptions& options) {
       throw InputError("--runs " + std::to_string(options.runs) +
                        ": a check needs at least 2 runs to compare");
     for (int i = 1; i <= options.runs; ++i)
-      variants.push_back(Variant{"run " + std::to_string(i), options.sets, ""});
+      variants.push_back(Variant{"run " + std::to_string(i), options.sets, "", 0});
     return variants;
   }
   const size_t eq = options.vary.find('=');
@@ -89,7 +97,7 @@ std::vector<Variant> plan_variants(const CheckOptions& options) {
     const std::string value = rest.substr(start, comma - start);
     if (value.empty())
       throw InputError("--vary " + options.vary + ": empty value; list values as key=v1,v2");
-    Variant v{key + "=" + value, options.sets, ""};
+    Variant v{key + "=" + value, options.sets, "", 0};
     if (key == "isa") {
       try {  // unknown, or not on this CPU: refused before any training
         portable_isa_path(value);
@@ -97,6 +105,13 @@ std::vector<Variant> plan_variants(const CheckOptions& options) {
         throw InputError("--vary " + options.vary + ": " + e.what());
       }
       v.isa = value;
+    } else if (key == "ranks") {  // not a config key: the number of processes mpirun starts
+      char* end = nullptr;
+      const long ranks = std::strtol(value.c_str(), &end, 10);
+      if (*end != '\0' || ranks < 1 || ranks > 1024)
+        throw InputError("--vary " + options.vary + ": ranks must be integers from 1 to 1024 (got " +
+                         clipped(value) + ")");
+      v.ranks = static_cast<int>(ranks);
     } else {
       v.overrides.push_back(key + "=" + value);
     }
@@ -174,14 +189,83 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// The launcher on PATH, or "" when there is none.
+std::string find_on_path(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "";
+  size_t start = 0;
+  while (start <= dirs.size()) {
+    size_t colon = dirs.find(':', start);
+    if (colon == std::string::npos) colon = dirs.size();
+    const std::filesystem::path candidate =
+        std::filesystem::path(dirs.substr(start, colon - start)) / name;
+    if (colon > start && ::access(candidate.c_str(), X_OK) == 0) return candidate.string();
+    start = colon + 1;
+  }
+  return "";
+}
+
+// `mpirun -n RANKS repro train CONFIG --out FOLDER ...`, its output in LOG; throws when it fails.
+void train_with_ranks(const CheckOptions& options, int ranks, const std::vector<std::string>& sets,
+                      const std::filesystem::path& folder, const std::filesystem::path& log) {
+  const std::string mpirun = find_on_path("mpirun");
+  if (mpirun.empty())
+    throw InputError("--vary ranks: no mpirun on PATH; install openmpi-bin (scripts/setup.sh does)");
+  std::vector<std::string> args = {mpirun, "-n", std::to_string(ranks)};
+  if (ranks > static_cast<int>(std::thread::hardware_concurrency()))
+    args.push_back("--oversubscribe");
+  if (::geteuid() == 0) args.push_back("--allow-run-as-root");
+  args.insert(args.end(), {std::filesystem::read_symlink("/proc/self/exe").string(), "train",
+                           options.config, "--out", folder.string(), "--quiet"});
+  if (options.steps > 0) args.insert(args.end(), {"--steps", std::to_string(options.steps)});
+  for (const std::string& set : sets) args.insert(args.end(), {"--set", set});
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::fflush(stdout);
+  const pid_t pid = ::fork();
+  if (pid < 0) throw RuntimeError("--vary ranks: fork failed");
+  if (pid == 0) {
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+    }
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::string text = read_file(log.string());
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    const std::string last = text.substr(text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1);
+    throw RuntimeError("--vary ranks: mpirun -n " + std::to_string(ranks) + " repro train failed (" +
+                       (WIFEXITED(status) ? "exit " + std::to_string(WEXITSTATUS(status))
+                                          : std::string("killed")) +
+                       "); its output is in " + log.string() + ": " + clipped(last, 200));
+  }
+}
+
+// SHA-256 of a run folder's final weights, as Trainer::weights_sha256 computes it (the tensors
+// in the order written, float32 bytes).
+std::string weights_digest(const std::filesystem::path& weights) {
+  std::vector<float> all;
+  for (const NamedTensor& t : read_safetensors(weights.string()))
+    all.insert(all.end(), t.data.begin(), t.data.end());
+  return sha256_hex(all.data(), all.size() * sizeof(float));
+}
+
 int run_check(const CheckOptions& options) {
   const auto check_start = std::chrono::steady_clock::now();
   const std::vector<Variant> variants = plan_variants(options);
 
   // Load every variant first, so a bad value fails before any training.
   std::vector<RunConfig> configs;
+  std::vector<std::vector<std::string>> run_sets;  // each run's final --set list
   for (const Variant& v : variants) {
     RunConfig config = load_config(options.config, v.overrides);
+    run_sets.push_back(v.overrides);
     if (config.training.trace.every == 0) {
       // Trace digests so a FAIL names the first step and tensor that differ: about ten per run.
       const int64_t total = options.steps > 0 ? options.steps : planned_steps(config);
@@ -189,6 +273,7 @@ int run_check(const CheckOptions& options) {
       std::vector<std::string> traced = v.overrides;
       traced.push_back("training.trace.every=" + std::to_string(every));
       config = load_config(options.config, traced);
+      run_sets.back() = traced;
     }
     if (!v.isa.empty() && config.determinism != Determinism::portable)
       throw InputError("--vary " + options.vary + ": the ISA path is a choice of determinism: "
@@ -219,6 +304,17 @@ int run_check(const CheckOptions& options) {
     const std::filesystem::path folder = out / ("run" + std::to_string(i + 1));
     std::error_code ignore;
     std::filesystem::remove_all(folder, ignore);
+    if (variants[i].ranks > 0) {
+      const std::filesystem::path log = out / ("run" + std::to_string(i + 1) + ".log");
+      train_with_ranks(options, variants[i].ranks, run_sets[i], folder, log);
+      std::filesystem::remove(log, ignore);
+      folders.push_back(folder.string());
+      digests.push_back(weights_digest(folder / "model.safetensors"));
+      std::printf("  %-14s %7.1f s  mpirun -n %d  weights %s\n", variants[i].label.c_str(),
+                  seconds_since(start), variants[i].ranks, digests.back().substr(0, 16).c_str());
+      std::fflush(stdout);
+      continue;
+    }
     const IsaScope isa(variants[i].isa);
     Trainer trainer(configs[i], TrainOptions{});
     TrainObserver silent;
@@ -304,7 +400,8 @@ void setup_check(CLI::App& app, int& exit_code) {
       ->check(integer_range(2, 100));
   cmd->add_option("--vary", options->vary,
                   "One run per value of a config key, e.g. threads=1,2 or data.num_parallel_calls=1,4; "
-                  "isa=sse2,avx2,avx512 runs the portable kernels' ISA paths");
+                  "isa=sse2,avx2,avx512 runs the portable kernels' ISA paths; ranks=1,2,4 trains with "
+                  "mpirun -n K");
   cmd->add_option("--steps", options->steps, "Stop each run after N optimizer steps (default: all)")
       ->check(integer_range(1, limits::steps));
   cmd->add_option("--set", options->sets, "Override a config key: key.path=value (repeatable)");

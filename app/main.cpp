@@ -10,6 +10,8 @@
 
 #include "commands.h"
 #include "core/error.h"
+#include "dist/agree.h"
+#include "dist/communicator.h"
 
 namespace {
 
@@ -24,6 +26,22 @@ void shorten_openmp_spin(char** argv) {
   if (::setenv("GOMP_SPINCOUNT", "1000", 1) != 0) return;
   ::execv("/proc/self/exe", argv);
   // Only reached when exec failed: go on with the default spin, which is merely slower.
+}
+
+// The one-line error and the exit code. Under mpirun, a failure every rank shares is printed by
+// rank 0 alone and each rank exits with the code; a failure on this rank alone ends the whole
+// job (MPI_Abort), so no rank is left waiting in a collective.
+int fail(const std::string& what, int code) {
+  if (repro::world_is_mpi() && repro::world().size() > 1 && !repro::failure_is_shared()) {
+    std::cerr << "repro: rank " << repro::world().rank() << " (" << repro::world().host()
+              << "): " << repro::one_line(what) << std::endl;
+    repro::world().abort(code);
+  }
+  const int rank = repro::world_is_mpi() ? repro::world().rank()
+                                         : repro::launch_from_environment().rank;
+  if (rank == 0) std::cerr << "repro: " << repro::one_line(what) << "\n";
+  repro::finalize_world();
+  return code;
 }
 
 }  // namespace
@@ -49,10 +67,7 @@ int main(int argc, char** argv) {
   std::signal(SIGXFSZ, SIG_IGN);
   try {
     const std::string command_error = repro::app::unknown_command(app, argc, argv);
-    if (!command_error.empty()) {
-      std::cerr << "repro: " << repro::one_line(command_error) << "\n";
-      return 2;
-    }
+    if (!command_error.empty()) return fail(command_error, 2);
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
@@ -61,17 +76,14 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "repro: " << repro::one_line(e.what()) << " (see repro --help)\n";
-    return 2;
+    return fail(std::string(e.what()) + " (see repro --help)", 2);
   } catch (const repro::InputError& e) {
-    std::cerr << "repro: " << repro::one_line(e.what()) << "\n";
-    return 2;
+    return fail(e.what(), 2);
   } catch (const repro::RuntimeError& e) {
-    std::cerr << "repro: " << repro::one_line(e.what()) << "\n";
-    return 3;
+    return fail(e.what(), 3);
   } catch (const std::exception& e) {
-    std::cerr << "repro: " << repro::one_line(e.what()) << "\n";
-    return 3;
+    return fail(e.what(), 3);
   }
+  repro::finalize_world();
   return exit_code;
 }

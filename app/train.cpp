@@ -1,5 +1,6 @@
 // repro train CONFIG: trains a config and writes its run folder (history.json, run.json,
 // model.safetensors), printing Keras-style progress. Wiring only: the loop lives in lib/train.
+// Under mpirun every rank trains its share of each batch; rank 0 alone prints and writes files.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -14,6 +15,8 @@
 #include "config/config.h"
 #include "core/error.h"
 #include "core/fs.h"
+#include "dist/agree.h"
+#include "dist/communicator.h"
 #include "train/checkpoint.h"
 #include "train/progress.h"
 #include "train/trainer.h"
@@ -31,6 +34,7 @@ struct TrainCliOptions {
   std::string resume;
   int threads = 0;
   int epochs = 0;
+  int64_t steps = 0;
   bool quiet = false;
   bool profile = false;
 };
@@ -129,36 +133,50 @@ void print_profile(Trainer& trainer) {
 }
 
 int run_train(const TrainCliOptions& cli) {
-  std::vector<std::string> overrides = cli.sets;
-  if (!cli.device.empty()) overrides.push_back("device=" + cli.device);
-  if (cli.epochs > 0) overrides.push_back("training.epochs=" + std::to_string(cli.epochs));
-  if (cli.threads > 0) overrides.push_back("threads=" + std::to_string(cli.threads));
-  RunConfig config = load_config(cli.config, overrides);
+  // Under mpirun: MPI starts here, and every rank checks the config, data and checkpoint before
+  // the first collective; when any rank fails, all exit with one message.
+  Communicator& comm = world();
+  const bool lead = comm.rank() == 0;
+  std::unique_ptr<FolderLock> lock;
+  std::unique_ptr<Trainer> owned;
+  std::string out, from;
+  std::exception_ptr failure;
+  try {
+    std::vector<std::string> overrides = cli.sets;
+    if (!cli.device.empty()) overrides.push_back("device=" + cli.device);
+    if (cli.epochs > 0) overrides.push_back("training.epochs=" + std::to_string(cli.epochs));
+    if (cli.threads > 0) overrides.push_back("threads=" + std::to_string(cli.threads));
+    RunConfig config = load_config(cli.config, overrides);
 
-  if (!cli.resume.empty() && !cli.out.empty() && cli.out != cli.resume)
-    throw InputError("--resume " + cli.resume + " writes into the run folder it resumes; drop --out " +
-                     cli.out + " or make it the same folder");
-  const std::string out =
-      !cli.resume.empty() ? cli.resume : cli.out.empty() ? "runs/" + config.name : cli.out;
-  std::error_code error;
-  std::filesystem::create_directories(out, error);
-  if (error || !std::filesystem::is_directory(out))
-    throw InputError("--out " + out + ": cannot create the run folder (" + error.message() +
-                     "); pick a writable path");
-
-  // Held to the end: a second `repro train` into this folder refuses instead of interleaving.
-  const FolderLock lock(out);
-  TrainOptions options;
-  options.backend = cli.backend;
-  Trainer trainer(config, options);
-  trainer.set_run_dir(out);
-  if (!cli.resume.empty()) {
-    const std::string from = restore_latest_checkpoint(out, trainer);
-    if (!cli.quiet)
-      std::printf("Resuming from %s (epoch %d, batch %lld, step %lld)\n", from.c_str(),
-                  trainer.state().epoch + 1, static_cast<long long>(trainer.state().batch),
-                  static_cast<long long>(trainer.state().global_step));
+    if (!cli.resume.empty() && !cli.out.empty() && cli.out != cli.resume)
+      throw InputError("--resume " + cli.resume + " writes into the run folder it resumes; drop --out " +
+                       cli.out + " or make it the same folder");
+    out = !cli.resume.empty() ? cli.resume : cli.out.empty() ? "runs/" + config.name : cli.out;
+    if (lead) {
+      std::error_code error;
+      std::filesystem::create_directories(out, error);
+      if (error || !std::filesystem::is_directory(out))
+        throw InputError("--out " + out + ": cannot create the run folder (" + error.message() +
+                         "); pick a writable path");
+      // Held to the end: a second `repro train` into this folder refuses instead of interleaving.
+      lock = std::make_unique<FolderLock>(out);
+    }
+    TrainOptions options;
+    options.backend = cli.backend;
+    options.comm = &comm;
+    owned = std::make_unique<Trainer>(config, options);
+    owned->set_run_dir(out);
+    if (!cli.resume.empty()) from = restore_latest_checkpoint(out, *owned);
+  } catch (...) {
+    failure = std::current_exception();
   }
+  agree_on_failure(comm, failure);
+  Trainer& trainer = *owned;
+  const bool quiet = cli.quiet || !lead;
+  if (!cli.resume.empty() && !quiet)
+    std::printf("Resuming from %s (epoch %d, batch %lld, step %lld)\n", from.c_str(),
+                trainer.state().epoch + 1, static_cast<long long>(trainer.state().batch),
+                static_cast<long long>(trainer.state().global_step));
   // Ctrl-C or SIGTERM: finish the step, write a checkpoint, say how to resume, exit 130.
   stop_requested = 0;
   std::signal(SIGINT, request_stop);
@@ -166,10 +184,11 @@ int run_train(const TrainCliOptions& cli) {
   trainer.set_stop_flag(&stop_requested);
   ProgressPrinter printer(isatty(fileno(stdout)) != 0);
   TrainObserver silent;
-  trainer.run(cli.quiet ? static_cast<TrainObserver&>(silent) : printer);
+  trainer.run(quiet ? static_cast<TrainObserver&>(silent) : printer, cli.steps);
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
   if (trainer.stopped()) {
+    if (!lead) return 130;
     std::fflush(stdout);
     std::fprintf(stderr,
                  "\nrepro: stopped at epoch %d, step %lld; checkpoint %s\n"
@@ -178,6 +197,7 @@ int run_train(const TrainCliOptions& cli) {
                  trainer.last_checkpoint().c_str(), cli.config.c_str(), out.c_str());
     return 130;
   }
+  if (!lead) return 0;
   trainer.write_run_folder(out);
   if (!cli.quiet) {
     std::printf("Model accuracy on test data: %.2f%%\n", trainer.test_metrics().accuracy * 100.0);
@@ -205,6 +225,9 @@ void setup_train(CLI::App& app, int& exit_code) {
       ->check(integer_range(1, limits::threads));
   cmd->add_option("--epochs", options->epochs, "Epochs (overrides training.epochs)")
       ->check(integer_range(1, limits::epochs));
+  cmd->add_option("--steps", options->steps,
+                  "Stop after N optimizer steps in all and write the run folder (for quick checks)")
+      ->check(integer_range(1, limits::steps));
   cmd->add_option("--resume", options->resume,
                   "Continue the run in this folder from its newest checkpoint");
   cmd->add_flag("--quiet", options->quiet, "Print nothing but errors");

@@ -8,6 +8,7 @@ packages=(
   libcli11-dev libyaml-cpp-dev nlohmann-json3-dev
   libdnnl-dev ocl-icd-opencl-dev
   catch2 zlib1g-dev libcurl4-openssl-dev libssl-dev
+  libopenmpi-dev openmpi-bin
 )
 
 missing=()

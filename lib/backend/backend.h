@@ -36,6 +36,10 @@ class Array {
   size_t n_ = 0;
 };
 
+// Images per chunk of a batch: weight gradients are sums over chunks in chunk order (the unit
+// of work that threads and ranks share out; DESIGN.md 4.7).
+constexpr int kGradChunk = 8;
+
 struct ConvGeometry {
   int n = 0, c = 0, h = 0, w = 0;        // input (N, C, H, W)
   int k = 0, r = 0, s = 0;               // filters K, kernel R x S
@@ -45,6 +49,7 @@ struct ConvGeometry {
   bool bias = true;
   bool relu = false;                     // y = relu(conv + b) when set
   int x_block = 1, y_block = 1;          // channel blocks of x and dx, of y and dy (1: plain)
+  bool chunk_grads = false;              // dw (ceil(N/8), K,C,R,S), db (ceil(N/8), K): per chunk
 };
 
 struct PoolGeometry {
@@ -81,6 +86,7 @@ struct DenseGeometry {
   int n = 0, in = 0, out = 0;            // x (N, IN), w (OUT, IN), b (OUT), y (N, OUT)
   bool bias = true;
   bool relu = false;
+  bool chunk_grads = false;              // dw (ceil(N/8), OUT,IN), db (ceil(N/8), OUT): per chunk
 };
 
 class Conv2dOp {
@@ -140,6 +146,9 @@ class Backend {
   virtual std::string describe() const = 0;  // versions, ISA / GPU, for run.json
 
   virtual Array alloc(size_t n) = 0;  // zero-filled
+  // Whether conv and dense ops take chunk_grads: each chunk's weight gradient unsummed, exactly
+  // the terms (in float) that the op sums in chunk order otherwise. Ranks need it.
+  virtual bool chunk_grads_supported() const { return false; }
 
   // The channel block b this backend's image ops run fastest on for c channels: 1 (plain NCHW,
   // the default) or a divisor of c; activations between two image ops are then (N, C/b, H, W, b).

@@ -165,6 +165,7 @@ void compare_run_records(const RunRecord& a, const RunRecord& b, const CompareOp
   add_difference(env, "device", a.device, b.device);
   add_difference(env, "determinism", a.determinism, b.determinism);
   add_difference(env, "threads", std::to_string(a.threads), std::to_string(b.threads));
+  add_difference(env, "ranks", std::to_string(a.ranks), std::to_string(b.ranks));
   add_map_differences(env, "environment.", a.environment, b.environment);
   add_map_differences(env, "config.", {a.config.begin(), a.config.end()},
                       {b.config.begin(), b.config.end()});

@@ -186,6 +186,7 @@ class Conv2dLayer : public Layer {
     if (geometry_.bias) return {&kernel_, &bias_};
     return {&kernel_};
   }
+  bool splits_over_ranks() override { return true; }
 
   void forward(const float* x, float* y, int n, const ForwardContext&) override {
     op(n).forward(x, kernel_.value.data(), geometry_.bias ? bias_.value.data() : nullptr, y);
@@ -193,8 +194,10 @@ class Conv2dLayer : public Layer {
   }
   void backward(const float* x, const float* y, float* dy, float* dx, int n) override {
     if (after_) backend_.activation_backward(after_fn_, y, dy, dy, out_.size() * n);
-    op(n).backward(x, kernel_.value.data(), y, dy, dx, kernel_.grad.data(),
-                   geometry_.bias ? bias_.grad.data() : nullptr);
+    Array& dw = chunk_grads_ ? kernel_.chunk_grads : kernel_.grad;
+    Array& db = chunk_grads_ ? bias_.chunk_grads : bias_.grad;
+    op(n).backward(x, kernel_.value.data(), y, dy, dx, dw.data(),
+                   geometry_.bias ? db.data() : nullptr);
   }
 
  private:
@@ -205,6 +208,7 @@ class Conv2dLayer : public Layer {
       g.n = n;
       g.x_block = in_block_;
       g.y_block = out_block_;
+      g.chunk_grads = chunk_grads_;
       slot = backend_.make_conv2d(g);
     }
     return *slot;
@@ -317,6 +321,7 @@ class BatchNormLayer : public Layer {
     return out;
   }
   std::vector<Parameter*> non_trainable() override { return {&moving_mean_, &moving_variance_}; }
+  bool splits_over_ranks() override { return false; }  // statistics over the whole batch
 
   void forward(const float* x, float* y, int n, const ForwardContext& ctx) override {
     BatchNormGeometry g = geometry_;
@@ -479,11 +484,13 @@ class DropoutLayer : public Layer {
   bool identity_in_eval() const override { return true; }
   bool takes_channel_blocks() const override { return !in_.flat; }
 
-  // The mask is keyed by (layer index, global step, plain NCHW element): the same on every
-  // backend, layout and thread count. Input and output share one layout (the model sees to it).
+  // The mask is keyed by (layer index, global step, plain NCHW element in the whole batch): the
+  // same on every backend, layout, thread count and rank. Input and output share one layout
+  // (the model sees to it).
   void forward(const float* x, float* y, int n, const ForwardContext& ctx) override {
     key_ = derive_key(ctx.seed, Purpose::dropout, static_cast<uint32_t>(index_),
                       static_cast<uint32_t>(ctx.global_step));
+    key_.offset = static_cast<uint64_t>(ctx.first_image) * in_.size();
     if (in_block_ > 1) {
       backend_.image_dropout_forward(x, y, n, in_.c, in_.h * in_.w, in_block_, key_, rate_);
     } else {
@@ -580,14 +587,17 @@ class DenseLayer : public Layer {
     if (geometry_.bias) return {&kernel_, &bias_};
     return {&kernel_};
   }
+  bool splits_over_ranks() override { return true; }
   void forward(const float* x, float* y, int n, const ForwardContext&) override {
     op(n).forward(x, kernel_.value.data(), geometry_.bias ? bias_.value.data() : nullptr, y);
     if (after_) backend_.activation_forward(after_fn_, y, y, out_.size() * n);
   }
   void backward(const float* x, const float* y, float* dy, float* dx, int n) override {
     if (after_) backend_.activation_backward(after_fn_, y, dy, dy, out_.size() * n);
-    op(n).backward(x, kernel_.value.data(), y, dy, dx, kernel_.grad.data(),
-                   geometry_.bias ? bias_.grad.data() : nullptr);
+    Array& dw = chunk_grads_ ? kernel_.chunk_grads : kernel_.grad;
+    Array& db = chunk_grads_ ? bias_.chunk_grads : bias_.grad;
+    op(n).backward(x, kernel_.value.data(), y, dy, dx, dw.data(),
+                   geometry_.bias ? db.data() : nullptr);
   }
 
  private:
@@ -596,6 +606,7 @@ class DenseLayer : public Layer {
     if (!slot) {
       DenseGeometry g = geometry_;
       g.n = n;
+      g.chunk_grads = chunk_grads_;
       slot = backend_.make_dense(g);
     }
     return *slot;

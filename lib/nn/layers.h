@@ -34,6 +34,9 @@ struct Parameter {
   std::vector<int64_t> shape;        // backend layout: conv (K, C, R, S), dense (OUT, IN), bias (OUT)
   std::vector<int64_t> keras_shape;
   Array value, grad;
+  // (ceil(max_batch / 8), shape...): each chunk's gradient, unsummed, when the model was built
+  // with chunk_grads (ranks sum them in chunk order); empty otherwise.
+  Array chunk_grads;
   size_t size() const { return value.size(); }
 };
 
@@ -72,6 +75,13 @@ class Layer {
     in_block_ = in_block;
     out_block_ = out_block;
   }
+  // Whether a batch may be split over ranks here: each image's output depends on that image
+  // alone, and every parameter gradient can be left per chunk (set_chunk_grads). Layers without
+  // parameters that work image by image can.
+  virtual bool splits_over_ranks() { return parameters().empty(); }
+  // Parameter gradients go to Parameter::chunk_grads, one row per 8-image chunk, unsummed; the
+  // model sets it before the first forward, only where splits_over_ranks().
+  void set_chunk_grads(bool on) { chunk_grads_ = on; }
 
   // y (N, out) from x (N, in), both backend memory.
   virtual void forward(const float* x, float* y, int n, const ForwardContext& ctx) = 0;
@@ -82,6 +92,7 @@ class Layer {
   std::string name_;
   FeatureShape in_, out_;
   int in_block_ = 1, out_block_ = 1;
+  bool chunk_grads_ = false;
 };
 
 // Draws the Keras seed for each initializer: its own seed, else the run's seed stream.

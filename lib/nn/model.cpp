@@ -19,7 +19,7 @@ double seconds_since(Clock::time_point start) {
 
 }  // namespace
 
-Model::Model(const RunConfig& config, Backend& backend, int max_batch)
+Model::Model(const RunConfig& config, Backend& backend, int max_batch, bool chunk_grads)
     : backend_(backend), max_batch_(max_batch) {
   if (config.model.empty())
     throw InputError(at_place(config.path, 0, 0, "model: the layer list is empty"));
@@ -71,6 +71,18 @@ Model::Model(const RunConfig& config, Backend& backend, int max_batch)
   }
   for (size_t i = 0; i < layers_.size(); ++i)
     layers_[i]->set_channel_blocks(blocks_[i], blocks_[i + 1]);
+  if (chunk_grads) {
+    for (size_t i = 0; i < layers_.size(); ++i)
+      if (!layers_[i]->splits_over_ranks())
+        throw InputError(at_place(config.path, config.model[i].place.line,
+                                  config.model[i].place.col,
+                                  "layer '" + layers_[i]->name() + "' (" + layers_[i]->kind() +
+                                      ") uses the whole batch at once, so ranks cannot split it; "
+                                      "train this model as one process (without mpirun)"));
+    const size_t chunks = (static_cast<size_t>(max_batch) + kGradChunk - 1) / kGradChunk;
+    for (auto& layer : layers_) layer->set_chunk_grads(true);
+    for (Parameter* p : parameters_) p->chunk_grads = backend.alloc(chunks * p->size());
+  }
 
   acts_.push_back(backend.alloc(input_.size() * max_batch));
   grads_.push_back(Array());

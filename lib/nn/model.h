@@ -24,9 +24,10 @@ struct HostTensor {
 class Model {
  public:
   // Builds the layers of config.model and draws their weights (seeds from config.seed / rng).
-  // `max_batch` sizes the buffers (the training batch size). Throws InputError for a model that
-  // does not fit its input or uses an unsupported combination.
-  Model(const RunConfig& config, Backend& backend, int max_batch);
+  // `max_batch` sizes the buffers (the training batch size). With `chunk_grads`, backward()
+  // leaves each 8-image chunk's parameter gradients in Parameter::chunk_grads, unsummed.
+  // Throws InputError for a model that does not fit its input or uses an unsupported combination.
+  Model(const RunConfig& config, Backend& backend, int max_batch, bool chunk_grads = false);
 
   int max_batch() const { return max_batch_; }
   int classes() const { return classes_; }
@@ -42,7 +43,8 @@ class Model {
   const float* forward(const float* x_host, int n, const ForwardContext& ctx);
   // The buffer (N, classes) where the loss writes dL/dlogits before backward().
   float* dlogits() { return grads_.back().data(); }
-  // Assigns every parameter's gradient from dlogits, for the last training forward() of n.
+  // Assigns every parameter's gradient (or its chunk gradients) from dlogits, for the last
+  // training forward() of n.
   void backward(int n);
 
   // Layer i's output (N, out_i) and its gradient from the last training step, in backend memory

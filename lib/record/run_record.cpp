@@ -100,6 +100,9 @@ std::string run_record_to_json(const RunRecord& record) {
                {"device", record.device},
                {"determinism", record.determinism},
                {"threads", record.threads},
+               {"ranks", record.ranks},
+               {"hosts", record.hosts},
+               {"rank_threads", record.rank_threads},
                {"environment", environment},
                {"data_files", record.data_files},
                {"epochs", epochs},
@@ -136,6 +139,8 @@ RunRecord parse_run_record(const std::string& json_text, const std::string& file
   else
     record.determinism = root.text("determinism");
   record.threads = static_cast<int>(root.integer("threads"));
+  // Run folders of releases before ranks have no "ranks": one process.
+  if (json.value.contains("ranks")) record.ranks = static_cast<int>(root.integer("ranks"));
   for (auto& [key, value] : string_pairs(root, "environment")) record.environment[key] = value;
   const Json& files = root.list("data_files");
   for (size_t i = 0; i < files.size(); ++i) {

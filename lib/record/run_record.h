@@ -27,6 +27,9 @@ struct RunRecord {
   std::string device;         // cpu | cuda
   std::string determinism = "on";  // on | off | portable
   int threads = 0;
+  int ranks = 1;                        // data-parallel processes (mpirun -n)
+  std::vector<std::string> hosts;       // per rank: the host it ran on
+  std::vector<int> rank_threads;        // per rank: its CPU threads
   std::map<std::string, std::string> environment;  // environment_fingerprint() + backend entries
   std::vector<std::string> data_files;
   std::vector<EpochRecord> epochs;

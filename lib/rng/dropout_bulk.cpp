@@ -55,13 +55,19 @@ void dropout_range(const float* x, float* y, size_t begin, size_t end, StreamKey
     }
   };
   size_t i = begin;
+  // Element i draws stream element key.offset + i: an odd offset pairs an element with its
+  // neighbour in another range, so that rare case goes one element at a time.
+  if (key.offset & 1) {
+    for (; i < end; ++i) put(i, dropout_keep(key, i, rate));
+    return;
+  }
   // An odd start: its pair partner lies before the range; do it alone.
   if (i < end && (i & 1)) {
     put(i, dropout_keep(key, i, rate));
     ++i;
   }
   while (end - i >= 2) {
-    const uint64_t pair = i >> 1;
+    const uint64_t pair = (key.offset + i) >> 1;
     // Pairs in one block must share the counter's high word (i >> 33).
     const uint64_t high_end = ((pair >> 32) + 1) << 32;
     const size_t count = static_cast<size_t>(

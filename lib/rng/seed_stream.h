@@ -12,7 +12,8 @@
 //   shuffle:     a = epoch (0 for every epoch when reshuffle_each_iteration is false), b = 0;
 //                draw j of the shuffle is the 64-bit value bits(2j) | bits(2j+1) << 32.
 //   dropout:     a = layer index in the model, b = global training step (0-based);
-//                element i is kept when uniform(bits(i)) >= rate.
+//                element i is kept when uniform(bits(i)) >= rate, i the element's plain index in
+//                the whole batch (a rank that holds images from j on starts at offset j * size).
 //   augmentation: a = layer index in the model, b = global training step (0-based); the seed is
 //                the layer's own `seed` when given, else the run seed; image j of the batch
 //                (its global position, whoever computes it) draws uniform(bits(2j)) and
@@ -32,6 +33,7 @@ enum class Purpose : uint32_t { initializer = 1, shuffle = 2, dropout = 3, augme
 struct StreamKey {
   uint32_t k0 = 0;
   uint32_t k1 = 0;
+  uint64_t offset = 0;  // dropout: element i of a call is element offset + i of the stream
 };
 
 REPRO_HD StreamKey derive_key(uint64_t seed, Purpose purpose, uint32_t a, uint32_t b) {
@@ -39,7 +41,7 @@ REPRO_HD StreamKey derive_key(uint64_t seed, Purpose purpose, uint32_t a, uint32
   threefry2x32(static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32),
                static_cast<uint32_t>(purpose), a, k1);
   threefry2x32(k1[0], k1[1], b, 0x5EEDu, key);
-  return StreamKey{key[0], key[1]};
+  return StreamKey{key[0], key[1], 0};
 }
 
 // 32 random bits for element i of the stream `key`.
@@ -54,9 +56,9 @@ REPRO_HD float bits_to_unit_float(uint32_t bits) {
   return static_cast<float>(bits >> 8) * (1.0f / 16777216.0f);
 }
 
-// Inverted dropout keeps element i when u >= rate.
+// Inverted dropout keeps element i of a call (stream element key.offset + i) when u >= rate.
 REPRO_HD bool dropout_keep(StreamKey key, uint64_t i, float rate) {
-  return bits_to_unit_float(stream_bits(key, i)) >= rate;
+  return bits_to_unit_float(stream_bits(key, key.offset + i)) >= rate;
 }
 
 // The Keras int seed of the k-th unseeded initializer of a run.

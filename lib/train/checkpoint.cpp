@@ -251,14 +251,16 @@ std::string restore_latest_checkpoint(const std::string& run_dir, Trainer& train
       throw InputError(file + ": no \"format\" entry, so not a repro checkpoint; delete it to "
                        "resume from the one before");
     check_format(j.at("format").get<std::string>(), file);
-    // The config must be the same run: only the number of epochs may change.
+    // The config must be the same run: only the number of epochs may change, and the threads
+    // (per rank), which never change a bit.
     std::vector<std::string> differing;
     const json& saved = j.at("config");
     if (!saved.is_object()) throw InputError(file + ": \"config\" must be an object");
     json current = json::object();
     for (const auto& [key, value] : flatten_config(trainer.config())) current[key] = value;
     for (const auto& [key, value] : current.items())
-      if (key != "training.epochs" && (!saved.contains(key) || saved.at(key) != value))
+      if (key != "training.epochs" && key != "threads" &&
+          (!saved.contains(key) || saved.at(key) != value))
         differing.push_back(key);
     for (const auto& [key, value] : saved.items())
       if (!current.contains(key)) differing.push_back(key);
@@ -266,7 +268,8 @@ std::string restore_latest_checkpoint(const std::string& run_dir, Trainer& train
       std::string keys;
       for (const std::string& key : differing) keys += (keys.empty() ? "" : ", ") + key;
       throw InputError("--resume " + run_dir + ": the config differs from the checkpoint's in " +
-                       keys + "; resume with the same config (only training.epochs may change)");
+                       keys + "; resume with the same config (only training.epochs and threads may "
+                       "change)");
     }
 
     const fs::path tensors_path = fs::path(json_path).replace_extension(".safetensors");

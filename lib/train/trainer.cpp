@@ -4,13 +4,16 @@
 #include "train/trainer.h"
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <thread>
 
 #include "core/error.h"
 #include "core/fs.h"
+#include "dist/agree.h"
 #include "record/safetensors.h"
 #include "train/checkpoint.h"
+#include "train/data_parallel.h"
 
 namespace repro {
 
@@ -61,8 +64,11 @@ std::string config_sha256(const RunConfig& config) {
 }
 
 Trainer::Trainer(const RunConfig& config, const TrainOptions& options) : config_(config) {
+  if (options.comm) comm_ = options.comm;
   threads_ = options.threads > 0 ? options.threads : config.threads;
-  if (threads_ <= 0) threads_ = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (threads_ <= 0)
+    threads_ = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) /
+                               std::max(1, comm_->local_size()));
   config_.threads = threads_;
   if (config_.training.loss != "sparse_categorical_crossentropy")
     throw InputError("training.loss: only sparse_categorical_crossentropy is supported, got '" +
@@ -72,9 +78,14 @@ Trainer::Trainer(const RunConfig& config, const TrainOptions& options) : config_
   backend_options.threads = threads_;
   backend_options.deterministic = config_.determinism != Determinism::off;
   backend_ = make_backend(resolve_backend_name(config_, options.backend), backend_options);
+  const bool ranks = comm_->size() > 1;
+  if (ranks && !backend_->chunk_grads_supported())
+    throw InputError("the " + backend_->name() + " backend runs as one process only (" +
+                     std::to_string(comm_->size()) +
+                     " ranks asked): train with the onednn backend (device: cpu) or without mpirun");
 
   splits_ = load_splits(config_.data);
-  model_ = std::make_unique<Model>(config_, *backend_, config_.data.batch_size);
+  model_ = std::make_unique<Model>(config_, *backend_, config_.data.batch_size, ranks);
   const FeatureShape& input = model_->input_shape();
   for (const Dataset* split : {&splits_.train, &splits_.test})
     if (config_.data.resize[0] == 0 && (split->rows != input.h || split->cols != input.w))
@@ -97,6 +108,36 @@ Trainer::Trainer(const RunConfig& config, const TrainOptions& options) : config_
     grads_.push_back(p->grad);
   }
   optimizer_ = make_optimizer(config_.training.optimizer, *backend_, names, sizes);
+  if (ranks) parallel_ = std::make_unique<DataParallel>(*comm_, *model_, *backend_);
+}
+
+// The first collective of a run: every rank's host and threads for run.json, and a check that
+// every rank starts from the same weights and step (a resume read the same checkpoint).
+void Trainer::join_ranks() {
+  if (joined_) return;
+  joined_ = true;
+  const int ranks = comm_->size();
+  struct Joined {
+    char host[64] = {};
+    int64_t threads = 0, step = 0;
+    char weights[65] = {};
+  } mine;
+  std::snprintf(mine.host, sizeof mine.host, "%s", comm_->host().c_str());
+  mine.threads = threads_;
+  mine.step = state_.global_step;
+  std::snprintf(mine.weights, sizeof mine.weights, "%s", weights_sha256().c_str());
+  std::vector<Joined> all(ranks);
+  comm_->allgatherv(&mine, all.data(), std::vector<size_t>(ranks, sizeof(Joined)));
+  for (int r = 0; r < ranks; ++r) {
+    hosts_.push_back(all[r].host);
+    rank_threads_.push_back(static_cast<int>(all[r].threads));
+    if (all[r].step != all[0].step || std::string(all[r].weights) != all[0].weights)
+      throw_shared(InputError(
+          "rank " + std::to_string(r) + " (" + all[r].host + ") starts at step " +
+          std::to_string(all[r].step) + " with other weights than rank 0 (step " +
+          std::to_string(all[0].step) + "): every rank must read the same run folder and "
+          "checkpoint (a folder shared by all hosts)"));
+  }
 }
 
 Trainer::~Trainer() = default;
@@ -107,6 +148,7 @@ const TrainProfile& Trainer::profile() const {
 }
 
 void Trainer::run(TrainObserver& observer, int64_t max_steps) {
+  join_ranks();
   const int epochs = config_.training.epochs;
   while (state_.epoch < epochs) {
     train_epoch(observer, max_steps);
@@ -171,15 +213,24 @@ void Trainer::train_epoch(TrainObserver& observer, int64_t max_steps) {
                                                  std::to_string(batch.index) + ", expected " +
                                                  std::to_string(state_.batch));
     ctx.global_step = state_.global_step;
-    const float* logits = model_->forward(batch.x.data(), batch.size, ctx);
-
-    const auto loss_start = Clock::now();
-    const LossSums sums =
-        backend_->softmax_cross_entropy(logits, batch.y.data(), batch.size, model_->classes(),
-                                        model_->dlogits(), 1.0f / static_cast<float>(batch.size));
-    profile_.loss += seconds_since(loss_start);
-
-    model_->backward(batch.size);
+    LossSums sums;
+    bool stop = false;
+    if (parallel_) {
+      // This rank's chunks, then gradients and losses combined in chunk and image order; a
+      // stop request on any rank stops every rank after this step.
+      const ParallelStep step =
+          parallel_->step(batch, ctx, stop_flag_ != nullptr && *stop_flag_ != 0);
+      sums = step.sums;
+      stop = step.stop;
+    } else {
+      const float* logits = model_->forward(batch.x.data(), batch.size, ctx);
+      const auto loss_start = Clock::now();
+      sums = backend_->softmax_cross_entropy(logits, batch.y.data(), batch.size, model_->classes(),
+                                             model_->dlogits(),
+                                             1.0f / static_cast<float>(batch.size));
+      profile_.loss += seconds_since(loss_start);
+      model_->backward(batch.size);
+    }
     const int64_t trace_every = config_.training.trace.every;
     if (trace_every > 0 && (state_.global_step + 1) % trace_every == 0) record_trace(batch.size);
     const auto optimizer_start = Clock::now();
@@ -209,7 +260,7 @@ void Trainer::train_epoch(TrainObserver& observer, int64_t max_steps) {
     }
 
     const CheckpointConfig& every = config_.training.checkpoint;
-    const bool stop = stop_flag_ != nullptr && *stop_flag_ != 0;
+    if (!parallel_) stop = stop_flag_ != nullptr && *stop_flag_ != 0;
     if (stop || (every.enabled && every.every_steps > 0 &&
                  state_.global_step % every.every_steps == 0)) {
       state_.epoch_seconds = seconds_before + seconds_since(epoch_start);
@@ -250,6 +301,14 @@ void Trainer::record_trace(int n) {
   }
   const auto& layers = model_->layers();
   for (size_t i = 0; i < layers.size(); ++i) {
+    if (parallel_) {  // the whole batch, gathered from the ranks
+      for (bool grad : {false, true}) {
+        const std::vector<float> all = parallel_->gather_layer(i, grad, n);
+        add(layers[i]->name() + (grad ? "/output_grad" : "/output"),
+            sha256_hex(all.data(), all.size() * sizeof(float)));
+      }
+      continue;
+    }
     const size_t count = layers[i]->out_shape().size() * static_cast<size_t>(n);
     add(layers[i]->name() + "/output", digest(model_->layer_output(i), count));
     add(layers[i]->name() + "/output_grad", digest(model_->layer_output_grad(i), count));
@@ -257,7 +316,7 @@ void Trainer::record_trace(int n) {
 }
 
 void Trainer::checkpoint() {
-  if (run_dir_.empty()) return;
+  if (run_dir_.empty() || comm_->rank() != 0) return;
   last_checkpoint_ = write_checkpoint(run_dir_, *this, config_.training.checkpoint.keep);
 }
 
@@ -302,6 +361,9 @@ RunRecord Trainer::run_record() const {
   record.device = config_.device == Device::cuda ? "cuda" : "cpu";
   record.determinism = determinism_name(config_.determinism);
   record.threads = threads_;
+  record.ranks = comm_->size();
+  record.hosts = hosts_.empty() ? std::vector<std::string>{comm_->host()} : hosts_;
+  record.rank_threads = rank_threads_.empty() ? std::vector<int>{threads_} : rank_threads_;
   record.environment = environment_fingerprint();
   record.environment["backend"] = backend_->describe();
   record.data_files = splits_.files;

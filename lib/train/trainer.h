@@ -17,6 +17,7 @@
 #include "config/config.h"
 #include "data/dataset.h"
 #include "data/pipeline.h"
+#include "dist/communicator.h"
 #include "nn/model.h"
 #include "optim/optimizer.h"
 #include "record/history.h"
@@ -28,8 +29,12 @@ namespace repro {
 
 struct TrainOptions {
   std::string backend;  // "" = by device: cpu -> onednn, cuda -> cudnn
-  int threads = 0;      // 0 = config.threads, and when that is 0 too, all cores
+  int threads = 0;      // per rank; 0 = config.threads, and when that is 0 too, the host's cores
+                        // shared among the ranks on it
+  Communicator* comm = nullptr;  // the job's ranks (data parallel); null: one process
 };
+
+class DataParallel;
 
 // Where the loop stands; everything an exact resume needs besides weights and optimizer state.
 struct TrainState {
@@ -84,7 +89,8 @@ class Trainer {
   // optimizer steps when it is > 0, leaving state() mid-epoch for a checkpoint).
   void run(TrainObserver& observer, int64_t max_steps = 0);
 
-  // Checkpoints go to RUN_DIR/checkpoints as training.checkpoint asks (none when dir is "").
+  // Checkpoints go to RUN_DIR/checkpoints as training.checkpoint asks (none when dir is "");
+  // with ranks, rank 0 alone writes them.
   void set_run_dir(const std::string& dir) { run_dir_ = dir; }
   // When *flag becomes non-zero (a signal handler sets it), run() finishes the current step,
   // writes a checkpoint (when a run folder is set) and returns with stopped() true.
@@ -106,6 +112,7 @@ class Trainer {
   Backend& backend() { return *backend_; }
   const TrainProfile& profile() const;
   int threads() const { return threads_; }
+  int rank() const { return comm_->rank(); }
   // SHA-256 of all weights: float32 bytes, parameter order, Keras layout.
   std::string weights_sha256() const;
   // The run record as it stands (completed once every epoch is done and evaluated).
@@ -116,6 +123,7 @@ class Trainer {
   void train_epoch(TrainObserver& observer, int64_t max_steps);
   void checkpoint();
   void record_trace(int n);
+  void join_ranks();
 
   RunConfig config_;
   int threads_ = 0;
@@ -133,6 +141,12 @@ class Trainer {
   const volatile std::sig_atomic_t* stop_flag_ = nullptr;
   bool stopped_ = false;
   std::string last_checkpoint_;
+  SingleProcess single_;
+  Communicator* comm_ = &single_;
+  std::unique_ptr<DataParallel> parallel_;  // with more than one rank
+  bool joined_ = false;                     // join_ranks() done
+  std::vector<std::string> hosts_;          // per rank
+  std::vector<int> rank_threads_;           // per rank
 };
 
 // The backend a config runs on: `name` when given, else onednn for cpu and cudnn for cuda.

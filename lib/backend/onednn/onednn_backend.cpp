@@ -89,6 +89,7 @@ class OnednnBackend : public Backend {
     return c % b == 0 ? b : 1;
   }
 
+  bool chunk_grads_supported() const override { return true; }
   std::unique_ptr<Conv2dOp> make_conv2d(const ConvGeometry& g) override {
     return onednn::make_conv2d(ctx_, g);
   }
@@ -314,7 +315,8 @@ class OnednnBackend : public Backend {
   bool apply_mask(const float* dy, float* dx, size_t count, StreamKey key, float rate, int block) {
     for (const DropoutMask& mask : masks_) {
       if (mask.count == count && mask.rate == rate && mask.block == block &&
-          mask.key.k0 == key.k0 && mask.key.k1 == key.k1 && !mask.bits.empty()) {
+          mask.key.k0 == key.k0 && mask.key.k1 == key.k1 && mask.key.offset == key.offset &&
+          !mask.bits.empty()) {
         ctx_->use_threads();
         const uint64_t* bits = mask.bits.data();
         long blocks = long((count + kBlock - 1) / kBlock);

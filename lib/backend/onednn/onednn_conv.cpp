@@ -81,7 +81,7 @@ class OnednnConv2d : public Conv2dOp {
 
     // Backward weights: the whole batch at once, or fixed micro-batches when deterministic.
     weight_grad_ = std::make_unique<WeightGrad>(
-        c, g.n, g.bias, w_plain, [&](int n, memory::desc src, memory::desc diff_dst) {
+        c, g.n, g.bias, g.chunk_grads, w_plain, [&](int n, memory::desc src, memory::desc diff_dst) {
           ConvDescs part = conv_descs(g, n);
           if (!src.is_zero()) part.src = src, part.dst = diff_dst;
           auto hint = forward_pd(c, part, g.relu);

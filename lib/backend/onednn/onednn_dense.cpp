@@ -48,7 +48,7 @@ class OnednnDense : public DenseOp {
     w_bwd_ = EdgeMemory(c, w_plain, bwd_pd.weights_desc());
 
     weight_grad_ = std::make_unique<WeightGrad>(
-        c, g.n, g.bias, w_plain, [&](int n, memory::desc, memory::desc) {
+        c, g.n, g.bias, g.chunk_grads, w_plain, [&](int n, memory::desc, memory::desc) {
           auto hint = dense_forward_pd(c, g, n);
           memory::desc bias = g.bias ? plain_desc({g.out}, tag::x) : memory::desc();
           auto desc = REPRO_DNNL(dn::inner_product_backward_weights::desc(

@@ -46,7 +46,7 @@ struct Context {
 
 // Images per micro-batch of the deterministic weight-gradient path: fixed, never derived from
 // the thread count, so the batch sum is split the same way on any machine.
-constexpr int kMicroBatch = 8;
+constexpr int kMicroBatch = kGradChunk;
 
 // A plain f32 descriptor: dims with the given plain tag (nchw, oihw, nc, oi, x).
 dnnl::memory::desc plain_desc(const dnnl::memory::dims& dims, tag t);

@@ -3,6 +3,8 @@
 
 #include <omp.h>
 
+#include <algorithm>
+
 #include "core/error.h"
 
 namespace repro::onednn {
@@ -41,9 +43,9 @@ auto single_threaded(F make) {
 
 }  // namespace
 
-WeightGrad::WeightGrad(const Context& ctx, int n, bool bias, const memory::desc& w_plain,
-                       const MakePd& make_pd)
-    : bias_(bias) {
+WeightGrad::WeightGrad(const Context& ctx, int n, bool bias, bool chunked,
+                       const memory::desc& w_plain, const MakePd& make_pd)
+    : bias_(bias), chunked_(chunked) {
   w_size_ = w_plain.get_size() / sizeof(float);
   dnnl::primitive_desc full = make_pd(n, memory::desc(), memory::desc());
   src_desc_ = full.query_md(dnnl::query::src_md);
@@ -60,7 +62,8 @@ WeightGrad::WeightGrad(const Context& ctx, int n, bool bias, const memory::desc&
     kernels_.push_back(k);
   };
   std::vector<std::pair<int, int>> pieces;  // (offset, count)
-  if (!ctx.deterministic) {
+  const bool micro_batches = ctx.deterministic || chunked;
+  if (!micro_batches) {
     add_kernel(full);
     pieces.push_back({0, n});
   } else {
@@ -83,7 +86,7 @@ WeightGrad::WeightGrad(const Context& ctx, int n, bool bias, const memory::desc&
     Chunk c;
     c.offset = offset;
     c.count = count;
-    c.kernel = (ctx.deterministic && count != kMicroBatch) ? int(kernels_.size()) - 1 : 0;
+    c.kernel = (micro_batches && count != kMicroBatch) ? int(kernels_.size()) - 1 : 0;
     const dnnl::primitive_desc& pd = kernels_[c.kernel].pd;
     c.stream = REPRO_DNNL(dnnl::stream(ctx.engine));
     c.src = REPRO_DNNL(memory(pd.query_md(dnnl::query::src_md), ctx.engine, DNNL_MEMORY_NONE));
@@ -142,6 +145,13 @@ void WeightGrad::run(const Context& ctx, const memory& src, const memory& diff_d
     if (failure) std::rethrow_exception(failure);
   } else {
     run_chunk(chunks_[0], src, diff_dst);
+  }
+  if (chunked_) {
+    for (int i = 0; i < count; i++) {
+      std::copy(chunks_[i].dw_host.begin(), chunks_[i].dw_host.end(), dw + i * w_size_);
+      if (bias_ && db) std::copy(chunks_[i].db_host.begin(), chunks_[i].db_host.end(), db + i * b_size_);
+    }
+    return;
   }
   // Sum the micro-batches in their order; each element is independent of the others.
 #pragma omp parallel for schedule(static) num_threads(ctx.threads)

@@ -2,7 +2,8 @@
 // Fast mode: one oneDNN primitive over the whole batch on all threads (its split of the batch
 // sum depends on the thread count). Deterministic mode: fixed micro-batches of kMicroBatch
 // images, each reduced by a single-threaded primitive (run in parallel over micro-batches),
-// then summed in micro-batch order: the same bits for any thread count.
+// then summed in micro-batch order: the same bits for any thread count. Chunked: the same
+// micro-batches, each one's gradient written out unsummed (for ranks, which sum them in order).
 #pragma once
 
 #include <functional>
@@ -18,14 +19,15 @@ class WeightGrad {
   // src/diff_dst layouts given, or chosen by oneDNN (format any) when they are empty descs.
   using MakePd = std::function<dnnl::primitive_desc(int n, dnnl::memory::desc src,
                                                     dnnl::memory::desc diff_dst)>;
-  WeightGrad(const Context& ctx, int n, bool bias, const dnnl::memory::desc& w_plain,
-             const MakePd& make_pd);
+  WeightGrad(const Context& ctx, int n, bool bias, bool chunked,
+             const dnnl::memory::desc& w_plain, const MakePd& make_pd);
 
   // The layouts run() expects its full-batch src and diff_dst in.
   const dnnl::memory::desc& src_desc() const { return src_desc_; }
   const dnnl::memory::desc& diff_dst_desc() const { return diff_dst_desc_; }
 
-  // dw (plain weights), db (OUT) unless null, from the whole batch's src and diff_dst.
+  // dw (plain weights), db (OUT) unless null, from the whole batch's src and diff_dst; chunked:
+  // dw (micro-batches, plain weights) and db (micro-batches, OUT), micro-batch i's in row i.
   void run(const Context& ctx, const dnnl::memory& src, const dnnl::memory& diff_dst, float* dw,
            float* db);
 
@@ -51,6 +53,7 @@ class WeightGrad {
   std::vector<Kernel> kernels_;
   std::vector<Chunk> chunks_;
   bool parallel_chunks_ = false;
+  bool chunked_ = false;
 };
 
 }  // namespace repro::onednn

@@ -73,12 +73,14 @@ class ReferenceBackend : public Backend {
   }
 
   std::unique_ptr<Conv2dOp> make_conv2d(const ConvGeometry& g) override {
+    REPRO_CHECK(!g.chunk_grads, "the reference backend sums weight gradients in sample order only");
     return std::make_unique<ReferenceConv2d>(g);
   }
   std::unique_ptr<MaxPool2dOp> make_max_pool2d(const PoolGeometry& g) override {
     return std::make_unique<ReferenceMaxPool2d>(g);
   }
   std::unique_ptr<DenseOp> make_dense(const DenseGeometry& g) override {
+    REPRO_CHECK(!g.chunk_grads, "the reference backend sums weight gradients in sample order only");
     return std::make_unique<ReferenceDense>(g);
   }
 

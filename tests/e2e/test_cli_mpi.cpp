@@ -1,0 +1,236 @@
+// Data-parallel ranks end to end: `mpirun -n K repro train` writes the single process's bits
+// (history, weight digests, traces) for K = 1, 2, 4, on tiny.yaml and on the recipe; checkpoints
+// resume across rank counts; a bad input, a dead rank and Ctrl-C end every rank cleanly; and
+// `repro check --vary ranks=...`. Skipped without mpirun or without an MPI build.
+#include <catch2/catch.hpp>
+
+#include "support/skip.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <functional>
+#include <thread>
+
+#include "dist/communicator.h"
+#include "run_cli.h"
+
+using repro_test::mnist_parent_dir;
+using repro_test::run_repro;
+using repro_test::scratch_dir;
+using repro_test::slurp_file;
+
+namespace {
+
+// Why the MPI tests cannot run here, or "" when they can.
+std::string mpi_missing() {
+  if (!repro::built_with_mpi()) return "repro was built without MPI (REPRO_WITH_MPI=OFF or no libopenmpi-dev)";
+  if (std::system("command -v mpirun >/dev/null 2>&1") != 0) return "no mpirun on PATH (openmpi-bin)";
+  return "";
+}
+
+// "REPRO_DATA_DIR=... mpirun -n K ..." as run_repro's env prefix (the binary follows it).
+std::string mpirun(const std::string& data, int ranks) {
+  return "REPRO_DATA_DIR='" + data + "' mpirun -n " + std::to_string(ranks) +
+         " --oversubscribe" + (geteuid() == 0 ? " --allow-run-as-root" : "");
+}
+
+size_t count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// Exit 0 from `repro compare --exact A B`, which compares history, weight digests and traces.
+void require_same(const std::string& a, const std::string& b) {
+  auto compared = run_repro("", "compare --exact '" + a + "' '" + b + "'");
+  INFO(compared.out << compared.err);
+  REQUIRE(compared.exit_code == 0);
+  REQUIRE(compared.out.find("SAME") != std::string::npos);
+}
+
+// The short last batch (500 = 15 * 32 + 20: chunks of 8, 8, 4) leaves a rank of 4 without a
+// chunk; traces every step compare every gradient and activation.
+const std::string kTiny = "configs/tiny.yaml --set data.limit=500 --set training.trace.every=1";
+
+}  // namespace
+
+TEST_CASE("mpirun -n 1, 2 and 4 train tiny.yaml to the single process's history, weights and traces") {
+  const std::string data = mnist_parent_dir();
+  if (data.empty()) REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
+  if (!mpi_missing().empty()) REPRO_SKIP(mpi_missing());
+  const auto dir = scratch_dir("mpi_tiny");
+  const std::string reference = (dir / "one").string();
+  auto one = run_repro("REPRO_DATA_DIR='" + data + "'",
+                       "train " + kTiny + " --quiet --out '" + reference + "'");
+  INFO(one.out << one.err);
+  REQUIRE(one.exit_code == 0);
+  for (int ranks : {1, 2, 4}) {
+    const std::string run = (dir / ("ranks" + std::to_string(ranks))).string();
+    // Without --quiet: only rank 0 prints.
+    auto r = run_repro(mpirun(data, ranks), "train " + kTiny + " --out '" + run + "'");
+    INFO("ranks " << ranks << "\n" << r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    REQUIRE(count(r.out, "Epoch 1/2") == 1);
+    REQUIRE(count(r.out, "Run folder: ") == 1);
+    require_same(reference, run);
+    const std::string record = slurp_file(std::filesystem::path(run) / "run.json");
+    REQUIRE(record.find("\"ranks\": " + std::to_string(ranks)) != std::string::npos);
+    REQUIRE(record.find("\"hosts\": [") != std::string::npos);
+    REQUIRE(record.find("\"rank_threads\": [") != std::string::npos);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("mpirun -n 4 trains the recipe for 122 steps to the single process's bits") {
+  const std::string data = mnist_parent_dir();
+  if (data.empty()) REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
+  if (!mpi_missing().empty()) REPRO_SKIP(mpi_missing());
+  const auto dir = scratch_dir("mpi_recipe");
+  // 3,850 images: 60 batches of 64 and one of 10 per epoch, two epochs with validation.
+  const std::string args = "train configs/mnist_recipe.yaml --set data.limit=3850 "
+                           "--set training.trace.every=10 --quiet --out ";
+  const std::string reference = (dir / "one").string(), run = (dir / "four").string();
+  auto one = run_repro("REPRO_DATA_DIR='" + data + "'", args + "'" + reference + "'");
+  INFO(one.out << one.err);
+  REQUIRE(one.exit_code == 0);
+  auto four = run_repro(mpirun(data, 4), args + "'" + run + "'");
+  INFO(four.out << four.err);
+  REQUIRE(four.exit_code == 0);
+  require_same(reference, run);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a checkpoint written by 2 ranks resumes on 4 ranks and one written by 4 on one process") {
+  const std::string data = mnist_parent_dir();
+  if (data.empty()) REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
+  if (!mpi_missing().empty()) REPRO_SKIP(mpi_missing());
+  const auto dir = scratch_dir("mpi_resume");
+  const std::string args = "train " + kTiny + " --set training.checkpoint.every=5 --quiet ";
+  const std::string reference = (dir / "one").string();
+  auto one = run_repro("REPRO_DATA_DIR='" + data + "'", args + "--out '" + reference + "'");
+  INFO(one.out << one.err);
+  REQUIRE(one.exit_code == 0);
+  for (auto [first, second] : {std::pair{2, 4}, std::pair{4, 0}}) {
+    const std::string run = (dir / ("from" + std::to_string(first))).string();
+    // Stopped after 23 steps: the newest checkpoint is that of step 20, in epoch 2.
+    auto begun = run_repro(mpirun(data, first), args + "--steps 23 --out '" + run + "'");
+    INFO(begun.out << begun.err);
+    REQUIRE(begun.exit_code == 0);
+    const std::string env = second > 0 ? mpirun(data, second) : "REPRO_DATA_DIR='" + data + "'";
+    auto resumed = run_repro(env, args + "--resume '" + run + "'");
+    INFO(resumed.out << resumed.err);
+    REQUIRE(resumed.exit_code == 0);
+    require_same(reference, run);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a bad config on one rank: every rank exits 2 with one message, no hang, no run files") {
+  const std::string data = mnist_parent_dir();
+  if (data.empty()) REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
+  if (!mpi_missing().empty()) REPRO_SKIP(mpi_missing());
+  const auto dir = scratch_dir("mpi_bad");
+  const std::string out = (dir / "run").string();
+
+  // The same bad file on every rank: rank 0's message alone.
+  auto missing = run_repro(mpirun(data, 2), "train configs/no_such.yaml --out '" + out + "'");
+  INFO(missing.out << missing.err);
+  REQUIRE(missing.exit_code == 2);
+  REQUIRE(count(missing.err, "repro: ") == 1);
+  REQUIRE(missing.err.find("no_such.yaml") != std::string::npos);
+
+  // Only rank 1 fails (its data folder is empty): every rank stops before the first collective.
+  const std::string exe = "'" + std::string(REPRO_EXE) + "' train configs/tiny.yaml --out '" + out + "'";
+  auto split = run_repro(mpirun(data, 1), "train configs/tiny.yaml --out '" + out +
+                                              "' : -n 1 " + exe + " --set data.dir=/nonexistent");
+  INFO(split.out << split.err);
+  REQUIRE(split.exit_code == 2);
+  REQUIRE(count(split.err, "repro: ") == 1);
+  REQUIRE(split.err.find("repro: rank 1 (") != std::string::npos);
+  REQUIRE_FALSE(std::filesystem::exists(std::filesystem::path(out) / "history.json"));
+  std::filesystem::remove_all(dir);
+}
+
+namespace {
+
+// Starts `sh -c COMMAND` with its output in LOG; when the log shows `marker`, runs `act`; waits
+// at most `limit_s` seconds for the end and returns the wait status (-1: still running, killed).
+int run_until(const std::string& command, const std::string& log, const std::string& marker,
+              const std::function<void(pid_t)>& act, int limit_s) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    setpgid(0, 0);
+    const std::string full = "exec " + command + " >'" + log + "' 2>&1";
+    execl("/bin/sh", "sh", "-c", full.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = 0;
+  bool acted = false;
+  const auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < std::chrono::seconds(limit_s)) {
+    if (waitpid(pid, &status, WNOHANG) == pid) return status;
+    if (!acted && slurp_file(log).find(marker) != std::string::npos) {
+      act(pid);
+      acted = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  kill(-pid, SIGKILL);
+  waitpid(pid, &status, 0);
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE("a rank killed mid-run ends the whole job with a message, no hang, no run files") {
+  const std::string data = mnist_parent_dir();
+  if (data.empty()) REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
+  if (!mpi_missing().empty()) REPRO_SKIP(mpi_missing());
+  const auto dir = scratch_dir("mpi_kill");
+  const std::string out = (dir / "run").string(), pid_file = (dir / "pid").string();
+  const std::string train = "'" + std::string(REPRO_EXE) +
+                            "' train configs/tiny.yaml --set data.limit=4096 --epochs 20 --out '" +
+                            out + "'";
+  // Rank 1 records its pid (exec keeps it) so the test can kill it.
+  const std::string command = "cd '" + std::string(REPRO_SOURCE_DIR) + "' && " + mpirun(data, 1) +
+                              " " + train + " : -n 1 sh -c 'echo $$ >\"" + pid_file +
+                              "\"; exec " + train + "'";
+  const std::string log = (dir / "log").string();
+  const int status = run_until(
+      command, log, "Epoch 2/",
+      [&](pid_t) { kill(std::stoi(slurp_file(pid_file)), SIGKILL); }, 60);
+  const std::string text = slurp_file(log);
+  INFO(text);
+  REQUIRE(status != -1);  // ended by itself, within the limit
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) != 0);
+  REQUIRE(text.find("rank 1") != std::string::npos);
+  REQUIRE_FALSE(std::filesystem::exists(std::filesystem::path(out) / "history.json"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("repro check --vary ranks=1,2,4 launches mpirun per value and passes") {
+  const std::string data = mnist_parent_dir();
+  if (data.empty()) REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
+  if (!mpi_missing().empty()) REPRO_SKIP(mpi_missing());
+  const auto out = scratch_dir("mpi_check");
+  auto r = run_repro("REPRO_DATA_DIR='" + data + "'",
+                     "check configs/tiny.yaml --steps 20 --vary ranks=1,2,4 --out '" +
+                         out.string() + "'");
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  REQUIRE(r.out.find("mpirun -n 4") != std::string::npos);
+  REQUIRE(r.out.find("PASS: 3 runs bit-identical") != std::string::npos);
+}
+
+TEST_CASE("a build without MPI refuses to train under a launcher that started several ranks") {
+  if (repro::built_with_mpi())
+    REPRO_SKIP("this repro is built with MPI (the refusal is for builds without it)");
+  auto r = run_repro("OMPI_COMM_WORLD_SIZE=2 OMPI_COMM_WORLD_RANK=0", "train configs/tiny.yaml");
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 2);
+  REQUIRE(r.err.find("built without MPI") != std::string::npos);
+}

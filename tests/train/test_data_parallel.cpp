@@ -1,0 +1,146 @@
+// What data parallelism rests on: a rank's share of a batch (whole chunks) computed alone gives
+// the same bits, image for image and chunk for chunk, as the whole batch in one model; the
+// chunk gradients folded in chunk order are the one-process gradient; the shares tile the batch.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+
+#include "backend/backend.h"
+#include "config/config.h"
+#include "nn/model.h"
+#include "train/data_parallel.h"
+#include "train_helpers.h"
+
+using namespace repro;
+
+namespace {
+
+std::vector<float> download(Backend& backend, const float* data, size_t n) {
+  std::vector<float> host(n);
+  backend.download(data, host.data(), n);
+  return host;
+}
+
+bool same_bits(const float* a, const float* b, size_t n) {
+  return std::memcmp(a, b, n * sizeof(float)) == 0;
+}
+
+// Everything one training step leaves behind, on the host.
+struct StepBits {
+  std::vector<std::vector<float>> outputs, output_grads;  // per layer (n, out) plain
+  std::vector<std::vector<float>> chunk_grads;            // per parameter (chunks, size)
+};
+
+// Forward, per-image loss (scale 1/batch) and backward of images [first, first + n) of x.
+StepBits train_part(Model& model, Backend& backend, const std::vector<float>& x,
+                    const std::vector<int32_t>& y, int first, int n, int batch) {
+  ForwardContext ctx{true, 812, 3};
+  ctx.first_image = first;
+  const size_t image = model.input_shape().size();
+  const float* logits = model.forward(x.data() + size_t(first) * image, n, ctx);
+  for (int i = 0; i < n; ++i)
+    backend.softmax_cross_entropy(logits + size_t(i) * 10, y.data() + first + i, 1, 10,
+                                  model.dlogits() + size_t(i) * 10, 1.0f / float(batch));
+  model.backward(n);
+  StepBits bits;
+  for (size_t l = 0; l < model.layers().size(); ++l) {
+    const size_t count = model.layers()[l]->out_shape().size() * size_t(n);
+    bits.outputs.push_back(download(backend, model.layer_output(l), count));
+    bits.output_grads.push_back(download(backend, model.layer_output_grad(l), count));
+  }
+  const size_t chunks = size_t(n + kGradChunk - 1) / kGradChunk;
+  for (const Parameter* p : model.parameters())
+    bits.chunk_grads.push_back(download(backend, p->chunk_grads.data(), chunks * p->size()));
+  return bits;
+}
+
+RunConfig recipe() {
+  return load_config(std::string(REPRO_SOURCE_DIR) + "/configs/mnist_recipe.yaml", {});
+}
+
+}  // namespace
+
+TEST_CASE("rank spans are whole chunks that tile the batch in rank order", "[data_parallel]") {
+  for (int n : {1, 7, 8, 9, 60, 64, 100}) {
+    for (int ranks : {1, 2, 3, 4, 9}) {
+      int next_image = 0, next_chunk = 0;
+      for (int r = 0; r < ranks; ++r) {
+        const RankSpan s = rank_span(n, r, ranks);
+        INFO("n " << n << " ranks " << ranks << " rank " << r);
+        CHECK(s.first_image == next_image);
+        CHECK(s.first_chunk == next_chunk);
+        CHECK(s.first_image == s.first_chunk * kGradChunk);
+        CHECK(s.chunks == (s.images + kGradChunk - 1) / kGradChunk);
+        next_image += s.images;
+        next_chunk += s.chunks;
+      }
+      CHECK(next_image == n);
+    }
+  }
+  // 3 chunks over 4 ranks: one rank gets none.
+  CHECK(rank_span(20, 0, 4).images == 0);
+  CHECK(rank_span(20, 3, 4).images == 4);
+}
+
+TEST_CASE("a share of the batch computed alone gives the whole batch's bits, image by image and "
+          "chunk by chunk", "[data_parallel][onednn]") {
+  const RunConfig config = recipe();
+  for (int batch : {64, 60}) {  // a full batch and a short last one (chunks of 8 and one of 4)
+    auto whole_backend = make_backend("onednn", BackendOptions{2, true});
+    Model whole(config, *whole_backend, 64, true);
+    const std::vector<float> x =
+        test::random_floats(whole.input_shape().size() * batch, 11, 0.0f, 1.0f);
+    std::vector<int32_t> y(batch);
+    for (int i = 0; i < batch; ++i) y[i] = (7 * i + 3) % 10;
+    const StepBits all = train_part(whole, *whole_backend, x, y, 0, batch, batch);
+
+    // Shares as 1 to 8 ranks would hold them, on 1 and 2 threads.
+    for (auto [first, n, threads] : {std::tuple{0, 8, 1}, std::tuple{8, 16, 2},
+                                     std::tuple{24, 32, 1}, std::tuple{16, batch - 16, 2},
+                                     std::tuple{batch - 12, 12, 1}}) {
+      if (first % kGradChunk != 0) continue;
+      auto backend = make_backend("onednn", BackendOptions{threads, true});
+      Model part(config, *backend, 64, true);
+      const StepBits mine = train_part(part, *backend, x, y, first, n, batch);
+      for (size_t l = 0; l < mine.outputs.size(); ++l) {
+        const size_t per_image = part.layers()[l]->out_shape().size();
+        INFO("batch " << batch << " images " << first << "+" << n << " threads " << threads
+                      << " layer " << part.layers()[l]->name());
+        CHECK(same_bits(mine.outputs[l].data(), all.outputs[l].data() + first * per_image,
+                        n * per_image));
+        CHECK(same_bits(mine.output_grads[l].data(),
+                        all.output_grads[l].data() + first * per_image, n * per_image));
+      }
+      for (size_t p = 0; p < mine.chunk_grads.size(); ++p) {
+        const size_t size = part.parameters()[p]->size();
+        INFO("batch " << batch << " images " << first << "+" << n << " "
+                      << part.parameters()[p]->name);
+        CHECK(same_bits(mine.chunk_grads[p].data(),
+                        all.chunk_grads[p].data() + (first / kGradChunk) * size,
+                        mine.chunk_grads[p].size()));
+      }
+    }
+
+    // The chunk gradients folded in chunk order are the one-process gradient.
+    auto plain_backend = make_backend("onednn", BackendOptions{2, true});
+    Model plain(config, *plain_backend, 64);
+    ForwardContext ctx{true, 812, 3};
+    const float* logits = plain.forward(x.data(), batch, ctx);
+    plain_backend->softmax_cross_entropy(logits, y.data(), batch, 10, plain.dlogits(),
+                                         1.0f / float(batch));
+    plain.backward(batch);
+    const int chunks = (batch + kGradChunk - 1) / kGradChunk;
+    for (size_t p = 0; p < plain.parameters().size(); ++p) {
+      const Parameter& param = *plain.parameters()[p];
+      const std::vector<float> grad = download(*plain_backend, param.grad.data(), param.size());
+      std::vector<float> folded(param.size());
+      for (size_t j = 0; j < param.size(); ++j) {
+        float acc = all.chunk_grads[p][j];
+        for (int c = 1; c < chunks; ++c) acc += all.chunk_grads[p][c * param.size() + j];
+        folded[j] = acc;
+      }
+      INFO("batch " << batch << " " << param.name);
+      CHECK(same_bits(folded.data(), grad.data(), grad.size()));
+    }
+  }
+}
