@@ -116,10 +116,13 @@ void print_profile(Trainer& trainer) {
   rows.push_back({"loss", p.loss});
   rows.push_back({"optimizer", p.optimizer});
   rows.push_back({"data wait", p.data_wait});
+  if (trainer.ranks() > 1) rows.push_back({"combine", p.combine});
   double measured = 0;
   for (const auto& row : rows) measured += row.second;
-  std::printf("profile: %s backend, %d threads (seconds over all training steps)\n",
-              trainer.backend().name().c_str(), trainer.threads());
+  std::printf("profile: %s backend, %d threads%s (seconds over all training steps)\n",
+              trainer.backend().name().c_str(), trainer.threads(),
+              trainer.ranks() > 1 ? (" a rank, rank 0 of " + std::to_string(trainer.ranks())).c_str()
+                                  : "");
   for (const auto& [name, seconds] : rows)
     std::printf("  %-14s %9.3f s  %5.1f%%\n", name.c_str(), seconds,
                 p.training > 0 ? 100.0 * seconds / p.training : 0.0);
@@ -127,6 +130,9 @@ void print_profile(Trainer& trainer) {
               p.training > 0 ? 100.0 * (p.training - measured) / p.training : 0.0);
   std::printf("  %-14s %9.3f s\n", "training", p.training);
   std::printf("  %-14s %9.3f s\n", "validation", p.validation);
+  if (trainer.ranks() > 1)
+    std::printf("  %-14s %9.0f bytes sent by rank 0 per step (%d ranks)\n", "combine",
+                p.bytes_per_step, trainer.ranks());
   struct rusage usage {};
   getrusage(RUSAGE_SELF, &usage);
   std::printf("  peak RSS       %9.1f MB\n", static_cast<double>(usage.ru_maxrss) / 1024.0);
@@ -182,7 +188,8 @@ int run_train(const TrainCliOptions& cli) {
   std::signal(SIGINT, request_stop);
   std::signal(SIGTERM, request_stop);
   trainer.set_stop_flag(&stop_requested);
-  ProgressPrinter printer(isatty(fileno(stdout)) != 0);
+  // Under a launcher stdout is mpirun's pseudo-terminal, whatever mpirun writes to: plain lines.
+  ProgressPrinter printer(isatty(fileno(stdout)) != 0 && !launch_from_environment().launched);
   TrainObserver silent;
   trainer.run(quiet ? static_cast<TrainObserver&>(silent) : printer, cli.steps);
   std::signal(SIGINT, SIG_DFL);

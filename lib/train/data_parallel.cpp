@@ -3,6 +3,7 @@
 #include "train/data_parallel.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include "core/error.h"
@@ -75,7 +76,13 @@ ParallelStep DataParallel::step(const Batch& batch, ForwardContext ctx, bool sto
     model_.backward(mine.images);
   }
   ParallelStep out;
+  const auto start = std::chrono::steady_clock::now();
+  const uint64_t bytes_before = comm_.bytes_sent();
   combine_gradients(n, mine, losses, correct, stop_requested, out);
+  combine_bytes_ += comm_.bytes_sent() - bytes_before;
+  combine_steps_ += 1;
+  combine_seconds_ +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;
 }
 
@@ -184,6 +191,67 @@ std::vector<float> DataParallel::gather_layer(size_t i, bool grad, int n) {
   std::vector<float> all(size_t(n) * per_image);
   comm_.allgatherv(local.data(), all.data(), counts);
   return all;
+}
+
+void DataParallel::evaluate_batch(const Batch& batch) {
+  const RankSpan mine = rank_span(batch.size, comm_.rank(), comm_.size());
+  eval_sizes_.push_back(batch.size);
+  if (mine.images == 0) return;
+  ForwardContext ctx;
+  ctx.training = false;
+  const size_t image_size = model_.input_shape().size();
+  const int classes = model_.classes();
+  const float* logits = model_.forward(batch.x.data() + size_t(mine.first_image) * image_size,
+                                       mine.images, ctx);
+  for (int i = 0; i < mine.images; ++i) {
+    const LossSums one = backend_.softmax_cross_entropy(
+        logits + size_t(i) * classes, batch.y.data() + mine.first_image + i, 1, classes, nullptr,
+        1.0f);
+    eval_losses_.push_back(one.loss);
+    eval_correct_.push_back(static_cast<uint8_t>(one.correct));
+  }
+}
+
+LossSums DataParallel::finish_evaluation(int64_t& seen) {
+  const int ranks = comm_.size();
+  // Rank r's images over all batches: their losses, then their correct flags.
+  std::vector<size_t> images(ranks, 0), counts(ranks);
+  size_t total_bytes = 0;
+  for (int r = 0; r < ranks; ++r) {
+    for (int n : eval_sizes_) images[r] += size_t(rank_span(n, r, ranks).images);
+    counts[r] = images[r] * (sizeof(double) + 1);
+    total_bytes += counts[r];
+  }
+  REPRO_CHECK(images[comm_.rank()] == eval_losses_.size(), "evaluation: lost track of images");
+  std::vector<char> mine(counts[comm_.rank()]), all(total_bytes);
+  copy_bytes(mine.data(), eval_losses_.data(), eval_losses_.size() * sizeof(double));
+  copy_bytes(mine.data() + eval_losses_.size() * sizeof(double), eval_correct_.data(),
+             eval_correct_.size());
+  comm_.allgatherv(mine.data(), all.data(), counts);
+
+  std::vector<size_t> base(ranks, 0), cursor(ranks, 0);  // rank r's section, next image in it
+  for (int r = 1; r < ranks; ++r) base[r] = base[r - 1] + counts[r - 1];
+  LossSums sums;
+  seen = 0;
+  for (int n : eval_sizes_) {
+    double batch_loss = 0;
+    for (int r = 0; r < ranks; ++r) {
+      const int count = rank_span(n, r, ranks).images;
+      for (int i = 0; i < count; ++i, ++cursor[r]) {
+        double loss = 0;
+        std::memcpy(&loss, all.data() + base[r] + cursor[r] * sizeof(double), sizeof(double));
+        batch_loss += loss;
+        sums.correct += static_cast<uint8_t>(
+            all[base[r] + images[r] * sizeof(double) + cursor[r]]);
+      }
+    }
+    sums.loss += batch_loss;
+    seen += n;
+  }
+  eval_sizes_.clear();
+  eval_losses_.clear();
+  eval_correct_.clear();
+  return sums;
 }
 
 }  // namespace repro

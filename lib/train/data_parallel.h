@@ -48,6 +48,19 @@ class DataParallel {
   // order and plain layout, gathered from every rank (for the trace).
   std::vector<float> gather_layer(size_t i, bool grad, int n);
 
+  // Evaluation, split like training: this rank's span of each batch, forward only (no
+  // collective); finish_evaluation() gathers the per-image losses once and sums them as one
+  // process does (each batch in image order from 0, then the batch sums in batch order).
+  void evaluate_batch(const Batch& batch);
+  LossSums finish_evaluation(int64_t& seen);
+
+  // Seconds in the gradient combine (waiting for the slowest rank included).
+  double combine_seconds() const { return combine_seconds_; }
+  // Bytes this rank sent per training step in the combine (mean over the steps so far).
+  double combine_bytes_per_step() const {
+    return combine_steps_ > 0 ? double(combine_bytes_) / double(combine_steps_) : 0.0;
+  }
+
  private:
   void combine_gradients(int n, const RankSpan& mine, const std::vector<double>& losses,
                          const std::vector<uint8_t>& correct, bool stop, ParallelStep& out);
@@ -60,6 +73,12 @@ class DataParallel {
   size_t total_ = 0;             // P: floats in the flattened gradient
   std::vector<float> chunk_host_, send_, recv_, folded_;
   std::vector<char> payload_, gathered_;
+  std::vector<int> eval_sizes_;        // the evaluation's batch sizes so far
+  std::vector<double> eval_losses_;    // this rank's images, in order
+  std::vector<uint8_t> eval_correct_;
+  double combine_seconds_ = 0;
+  uint64_t combine_bytes_ = 0;
+  int64_t combine_steps_ = 0;
 };
 
 }  // namespace repro

@@ -144,6 +144,10 @@ Trainer::~Trainer() = default;
 
 const TrainProfile& Trainer::profile() const {
   profile_.ops = model_->op_times();
+  if (parallel_) {
+    profile_.combine = parallel_->combine_seconds();
+    profile_.bytes_per_step = parallel_->combine_bytes_per_step();
+  }
   return profile_;
 }
 
@@ -329,12 +333,21 @@ EpochMetrics Trainer::evaluate() {
   double loss_sum = 0;
   int64_t correct = 0, seen = 0;
   while (test_pipeline_->next(batch)) {
+    if (parallel_) {  // this rank's chunks of the batch; the losses are gathered at the end
+      parallel_->evaluate_batch(batch);
+      continue;
+    }
     const float* logits = model_->forward(batch.x.data(), batch.size, ctx);
     const LossSums sums = backend_->softmax_cross_entropy(logits, batch.y.data(), batch.size,
                                                           model_->classes(), nullptr, 1.0f);
     loss_sum += sums.loss;
     correct += sums.correct;
     seen += batch.size;
+  }
+  if (parallel_) {
+    const LossSums sums = parallel_->finish_evaluation(seen);
+    loss_sum = sums.loss;
+    correct = sums.correct;
   }
   REPRO_CHECK(seen > 0, "the test split is empty");
   EpochMetrics metrics;

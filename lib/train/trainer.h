@@ -66,6 +66,8 @@ struct TrainProfile {
   double data_wait = 0;     // waiting for the pipeline's next batch
   double validation = 0;    // whole evaluation passes
   double training = 0;      // whole training epochs
+  double combine = 0;       // with ranks: combining gradients and losses (waits included)
+  double bytes_per_step = 0;  // with ranks: bytes this rank sent to the others per step
 };
 
 // Progress callbacks; the default does nothing.
@@ -113,6 +115,7 @@ class Trainer {
   const TrainProfile& profile() const;
   int threads() const { return threads_; }
   int rank() const { return comm_->rank(); }
+  int ranks() const { return comm_->size(); }
   // SHA-256 of all weights: float32 bytes, parameter order, Keras layout.
   std::string weights_sha256() const;
   // The run record as it stands (completed once every epoch is done and evaluated).

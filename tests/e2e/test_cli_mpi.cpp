@@ -31,10 +31,19 @@ std::string mpi_missing() {
   return "";
 }
 
-// "REPRO_DATA_DIR=... mpirun -n K ..." as run_repro's env prefix (the binary follows it).
+// "mpirun -n K ...", and with REPRO_DATA_DIR=... as run_repro's env prefix (the binary follows).
+std::string launcher(int ranks) {
+  return "mpirun -n " + std::to_string(ranks) + " --oversubscribe" +
+         (geteuid() == 0 ? " --allow-run-as-root" : "");
+}
 std::string mpirun(const std::string& data, int ranks) {
-  return "REPRO_DATA_DIR='" + data + "' mpirun -n " + std::to_string(ranks) +
-         " --oversubscribe" + (geteuid() == 0 ? " --allow-run-as-root" : "");
+  return "REPRO_DATA_DIR='" + data + "' " + launcher(ranks);
+}
+
+// A shell command that runs in the source tree and execs `mpirun ...` (so its pid is mpirun's).
+std::string exec_mpirun(const std::string& data, int ranks) {
+  return "cd '" + std::string(REPRO_SOURCE_DIR) + "' && export REPRO_DATA_DIR='" + data +
+         "' && exec " + launcher(ranks);
 }
 
 size_t count(const std::string& text, const std::string& what) {
@@ -54,6 +63,39 @@ void require_same(const std::string& a, const std::string& b) {
 // The short last batch (500 = 15 * 32 + 20: chunks of 8, 8, 4) leaves a rank of 4 without a
 // chunk; traces every step compare every gradient and activation.
 const std::string kTiny = "configs/tiny.yaml --set data.limit=500 --set training.trace.every=1";
+
+}  // namespace
+
+namespace {
+
+// Starts `sh -c COMMAND` (which should exec its last program) with its output in LOG; once
+// `ready()`, runs `act` with the pid; waits at most `limit_s` seconds for the end and returns the
+// wait status (-1: still running after the limit, then killed).
+int run_until(const std::string& command, const std::string& log,
+              const std::function<bool()>& ready, const std::function<void(pid_t)>& act,
+              int limit_s) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    setpgid(0, 0);
+    const std::string full = command + " >'" + log + "' 2>&1";
+    execl("/bin/sh", "sh", "-c", full.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = 0;
+  bool acted = false;
+  const auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < std::chrono::seconds(limit_s)) {
+    if (waitpid(pid, &status, WNOHANG) == pid) return status;
+    if (!acted && ready()) {
+      act(pid);
+      acted = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  kill(-pid, SIGKILL);
+  waitpid(pid, &status, 0);
+  return -1;
+}
 
 }  // namespace
 
@@ -142,48 +184,23 @@ TEST_CASE("a bad config on one rank: every rank exits 2 with one message, no han
   REQUIRE(count(missing.err, "repro: ") == 1);
   REQUIRE(missing.err.find("no_such.yaml") != std::string::npos);
 
-  // Only rank 1 fails (its data folder is empty): every rank stops before the first collective.
+  // Only rank 1 fails (its data files are missing, as on a host without them): every rank
+  // stops before the first collective, with rank 1's message.
+  std::string missing_data = " --set data.dataset=idx";
+  for (const char* key : {"train_images", "train_labels", "test_images", "test_labels"})
+    missing_data += std::string(" --set data.") + key + "=/nonexistent/" + key;
   const std::string exe = "'" + std::string(REPRO_EXE) + "' train configs/tiny.yaml --out '" + out + "'";
   auto split = run_repro(mpirun(data, 1), "train configs/tiny.yaml --out '" + out +
-                                              "' : -n 1 " + exe + " --set data.dir=/nonexistent");
+                                              "' : -n 1 " + exe + missing_data);
   INFO(split.out << split.err);
   REQUIRE(split.exit_code == 2);
   REQUIRE(count(split.err, "repro: ") == 1);
   REQUIRE(split.err.find("repro: rank 1 (") != std::string::npos);
+  REQUIRE(split.err.find("/nonexistent/") != std::string::npos);
   REQUIRE_FALSE(std::filesystem::exists(std::filesystem::path(out) / "history.json"));
   std::filesystem::remove_all(dir);
 }
 
-namespace {
-
-// Starts `sh -c COMMAND` with its output in LOG; when the log shows `marker`, runs `act`; waits
-// at most `limit_s` seconds for the end and returns the wait status (-1: still running, killed).
-int run_until(const std::string& command, const std::string& log, const std::string& marker,
-              const std::function<void(pid_t)>& act, int limit_s) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    setpgid(0, 0);
-    const std::string full = "exec " + command + " >'" + log + "' 2>&1";
-    execl("/bin/sh", "sh", "-c", full.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  int status = 0;
-  bool acted = false;
-  const auto start = std::chrono::steady_clock::now();
-  while (std::chrono::steady_clock::now() - start < std::chrono::seconds(limit_s)) {
-    if (waitpid(pid, &status, WNOHANG) == pid) return status;
-    if (!acted && slurp_file(log).find(marker) != std::string::npos) {
-      act(pid);
-      acted = true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  kill(-pid, SIGKILL);
-  waitpid(pid, &status, 0);
-  return -1;
-}
-
-}  // namespace
 
 TEST_CASE("a rank killed mid-run ends the whole job with a message, no hang, no run files") {
   const std::string data = mnist_parent_dir();
@@ -195,12 +212,11 @@ TEST_CASE("a rank killed mid-run ends the whole job with a message, no hang, no 
                             "' train configs/tiny.yaml --set data.limit=4096 --epochs 20 --out '" +
                             out + "'";
   // Rank 1 records its pid (exec keeps it) so the test can kill it.
-  const std::string command = "cd '" + std::string(REPRO_SOURCE_DIR) + "' && " + mpirun(data, 1) +
-                              " " + train + " : -n 1 sh -c 'echo $$ >\"" + pid_file +
+  const std::string command = exec_mpirun(data, 1) + " " + train + " : -n 1 sh -c 'echo $$ >\"" + pid_file +
                               "\"; exec " + train + "'";
   const std::string log = (dir / "log").string();
   const int status = run_until(
-      command, log, "Epoch 2/",
+      command, log, [&] { return slurp_file(log).find("Epoch 2/") != std::string::npos; },
       [&](pid_t) { kill(std::stoi(slurp_file(pid_file)), SIGKILL); }, 60);
   const std::string text = slurp_file(log);
   INFO(text);
@@ -233,4 +249,39 @@ TEST_CASE("a build without MPI refuses to train under a launcher that started se
   INFO(r.out << r.err);
   REQUIRE(r.exit_code == 2);
   REQUIRE(r.err.find("built without MPI") != std::string::npos);
+}
+
+TEST_CASE("Ctrl-C to mpirun checkpoints on rank 0, and the run resumes to the uninterrupted bits") {
+  const std::string data = mnist_parent_dir();
+  if (data.empty()) REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
+  if (!mpi_missing().empty()) REPRO_SKIP(mpi_missing());
+  const auto dir = scratch_dir("mpi_interrupt");
+  // Epochs of 1,875 steps, a checkpoint every 500: the interrupt comes once the first is written
+  // (mpirun's forwarded output lags too much to time it).
+  const std::string args = "train configs/tiny.yaml --set data.limit=60000 "
+                           "--set training.validation=false --epochs 5 "
+                           "--set training.checkpoint.every=500";
+  const std::string reference = (dir / "one").string(), run = (dir / "run").string();
+  auto one = run_repro("REPRO_DATA_DIR='" + data + "'", args + " --quiet --out '" + reference + "'");
+  INFO(one.out << one.err);
+  REQUIRE(one.exit_code == 0);
+  // mpirun passes the interrupt on to every rank (as SIGTERM); they stop after the same step
+  // and rank 0 writes the checkpoint. mpirun's own exit code is then non-zero.
+  const std::string command =
+      exec_mpirun(data, 2) + " '" + REPRO_EXE + "' " + args + " --out '" + run + "'";
+  const std::string log = (dir / "log").string();
+  const auto first = std::filesystem::path(run) / "checkpoints" / "step-000000500.json";
+  const int status = run_until(
+      command, log, [&] { return std::filesystem::exists(first); },
+      [](pid_t pid) { kill(pid, SIGINT); }, 60);
+  const std::string text = slurp_file(log);
+  INFO(text);
+  REQUIRE(status != -1);
+  REQUIRE_FALSE(std::filesystem::is_empty(std::filesystem::path(run) / "checkpoints"));
+  REQUIRE_FALSE(std::filesystem::exists(std::filesystem::path(run) / "history.json"));
+  auto resumed = run_repro("REPRO_DATA_DIR='" + data + "'", args + " --quiet --resume '" + run + "'");
+  INFO(resumed.out << resumed.err);
+  REQUIRE(resumed.exit_code == 0);
+  require_same(reference, run);
+  std::filesystem::remove_all(dir);
 }
