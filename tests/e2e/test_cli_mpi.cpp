@@ -36,14 +36,17 @@ std::string launcher(int ranks) {
   return "mpirun -n " + std::to_string(ranks) + " --oversubscribe" +
          (geteuid() == 0 ? " --allow-run-as-root" : "");
 }
+// Open MPI's shared-memory transport copies through the sender (CMA) by default, which
+// containers often forbid (ptrace); plain copies work everywhere.
+const std::string kMpiEnv = "OMPI_MCA_btl_vader_single_copy_mechanism=none ";
 std::string mpirun(const std::string& data, int ranks) {
-  return "REPRO_DATA_DIR='" + data + "' " + launcher(ranks);
+  return kMpiEnv + "REPRO_DATA_DIR='" + data + "' " + launcher(ranks);
 }
 
 // A shell command that runs in the source tree and execs `mpirun ...` (so its pid is mpirun's).
 std::string exec_mpirun(const std::string& data, int ranks) {
-  return "cd '" + std::string(REPRO_SOURCE_DIR) + "' && export REPRO_DATA_DIR='" + data +
-         "' && exec " + launcher(ranks);
+  return "cd '" + std::string(REPRO_SOURCE_DIR) + "' && export " + kMpiEnv + "REPRO_DATA_DIR='" +
+         data + "' && exec " + launcher(ranks);
 }
 
 size_t count(const std::string& text, const std::string& what) {
@@ -233,7 +236,7 @@ TEST_CASE("repro check --vary ranks=1,2,4 launches mpirun per value and passes")
   if (data.empty()) REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
   if (!mpi_missing().empty()) REPRO_SKIP(mpi_missing());
   const auto out = scratch_dir("mpi_check");
-  auto r = run_repro("REPRO_DATA_DIR='" + data + "'",
+  auto r = run_repro(kMpiEnv + "REPRO_DATA_DIR='" + data + "'",
                      "check configs/tiny.yaml --steps 20 --vary ranks=1,2,4 --out '" +
                          out.string() + "'");
   INFO(r.out << r.err);
