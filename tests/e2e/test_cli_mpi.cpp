@@ -31,6 +31,13 @@ std::string mpi_missing() {
   return "";
 }
 
+// Why an MPI test cannot run here ("" when it can); `data` gets the folder holding mnist/.
+std::string cannot_run(std::string& data) {
+  data = mnist_parent_dir();
+  if (data.empty()) return "no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)";
+  return mpi_missing();
+}
+
 // "mpirun -n K ...", and with REPRO_DATA_DIR=... as run_repro's env prefix (the binary follows).
 std::string launcher(int ranks) {
   return "mpirun -n " + std::to_string(ranks) + " --oversubscribe" +
@@ -55,11 +62,20 @@ size_t count(const std::string& text, const std::string& what) {
   return n;
 }
 
+// The env prefix of a run without mpirun.
+std::string one_process(const std::string& data) { return "REPRO_DATA_DIR='" + data + "'"; }
+
+// Runs `ENV repro ARGS` and requires exit 0; returns its output.
+repro_test::CliResult require_trains(const std::string& env, const std::string& args) {
+  auto r = run_repro(env, args);
+  INFO(env << " repro " << args << "\n" << r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  return r;
+}
+
 // Exit 0 from `repro compare --exact A B`, which compares history, weight digests and traces.
 void require_same(const std::string& a, const std::string& b) {
-  auto compared = run_repro("", "compare --exact '" + a + "' '" + b + "'");
-  INFO(compared.out << compared.err);
-  REQUIRE(compared.exit_code == 0);
+  const auto compared = require_trains("", "compare --exact '" + a + "' '" + b + "'");
   REQUIRE(compared.out.find("SAME") != std::string::npos);
 }
 
@@ -103,21 +119,15 @@ int run_until(const std::string& command, const std::string& log,
 }  // namespace
 
 TEST_CASE("mpirun -n 1, 2 and 4 train tiny.yaml to the single process's history, weights and traces") {
-  const std::string data = mnist_parent_dir();
-  if (data.empty()) REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
-  if (!mpi_missing().empty()) REPRO_SKIP(mpi_missing());
+  std::string data;
+  if (const std::string why = cannot_run(data); !why.empty()) REPRO_SKIP(why);
   const auto dir = scratch_dir("mpi_tiny");
   const std::string reference = (dir / "one").string();
-  auto one = run_repro("REPRO_DATA_DIR='" + data + "'",
-                       "train " + kTiny + " --quiet --out '" + reference + "'");
-  INFO(one.out << one.err);
-  REQUIRE(one.exit_code == 0);
+  require_trains(one_process(data), "train " + kTiny + " --quiet --out '" + reference + "'");
   for (int ranks : {1, 2, 4}) {
     const std::string run = (dir / ("ranks" + std::to_string(ranks))).string();
     // Without --quiet: only rank 0 prints.
-    auto r = run_repro(mpirun(data, ranks), "train " + kTiny + " --out '" + run + "'");
-    INFO("ranks " << ranks << "\n" << r.out << r.err);
-    REQUIRE(r.exit_code == 0);
+    const auto r = require_trains(mpirun(data, ranks), "train " + kTiny + " --out '" + run + "'");
     REQUIRE(count(r.out, "Epoch 1/2") == 1);
     REQUIRE(count(r.out, "Run folder: ") == 1);
     require_same(reference, run);
@@ -130,53 +140,40 @@ TEST_CASE("mpirun -n 1, 2 and 4 train tiny.yaml to the single process's history,
 }
 
 TEST_CASE("mpirun -n 4 trains the recipe for 122 steps to the single process's bits") {
-  const std::string data = mnist_parent_dir();
-  if (data.empty()) REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
-  if (!mpi_missing().empty()) REPRO_SKIP(mpi_missing());
+  std::string data;
+  if (const std::string why = cannot_run(data); !why.empty()) REPRO_SKIP(why);
   const auto dir = scratch_dir("mpi_recipe");
   // 3,850 images: 60 batches of 64 and one of 10 per epoch, two epochs with validation.
   const std::string args = "train configs/mnist_recipe.yaml --set data.limit=3850 "
                            "--set training.trace.every=10 --quiet --out ";
   const std::string reference = (dir / "one").string(), run = (dir / "four").string();
-  auto one = run_repro("REPRO_DATA_DIR='" + data + "'", args + "'" + reference + "'");
-  INFO(one.out << one.err);
-  REQUIRE(one.exit_code == 0);
-  auto four = run_repro(mpirun(data, 4), args + "'" + run + "'");
-  INFO(four.out << four.err);
-  REQUIRE(four.exit_code == 0);
+  require_trains(one_process(data), args + "'" + reference + "'");
+  require_trains(mpirun(data, 4), args + "'" + run + "'");
   require_same(reference, run);
   std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("a checkpoint written by 2 ranks resumes on 4 ranks and one written by 4 on one process") {
-  const std::string data = mnist_parent_dir();
-  if (data.empty()) REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
-  if (!mpi_missing().empty()) REPRO_SKIP(mpi_missing());
+  std::string data;
+  if (const std::string why = cannot_run(data); !why.empty()) REPRO_SKIP(why);
   const auto dir = scratch_dir("mpi_resume");
   const std::string args = "train " + kTiny + " --set training.checkpoint.every=5 --quiet ";
   const std::string reference = (dir / "one").string();
-  auto one = run_repro("REPRO_DATA_DIR='" + data + "'", args + "--out '" + reference + "'");
-  INFO(one.out << one.err);
-  REQUIRE(one.exit_code == 0);
+  require_trains(one_process(data), args + "--out '" + reference + "'");
   for (auto [first, second] : {std::pair{2, 4}, std::pair{4, 0}}) {
     const std::string run = (dir / ("from" + std::to_string(first))).string();
     // Stopped after 23 steps: the newest checkpoint is that of step 20, in epoch 2.
-    auto begun = run_repro(mpirun(data, first), args + "--steps 23 --out '" + run + "'");
-    INFO(begun.out << begun.err);
-    REQUIRE(begun.exit_code == 0);
-    const std::string env = second > 0 ? mpirun(data, second) : "REPRO_DATA_DIR='" + data + "'";
-    auto resumed = run_repro(env, args + "--resume '" + run + "'");
-    INFO(resumed.out << resumed.err);
-    REQUIRE(resumed.exit_code == 0);
+    require_trains(mpirun(data, first), args + "--steps 23 --out '" + run + "'");
+    const std::string env = second > 0 ? mpirun(data, second) : one_process(data);
+    require_trains(env, args + "--resume '" + run + "'");
     require_same(reference, run);
   }
   std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("a bad config on one rank: every rank exits 2 with one message, no hang, no run files") {
-  const std::string data = mnist_parent_dir();
-  if (data.empty()) REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
-  if (!mpi_missing().empty()) REPRO_SKIP(mpi_missing());
+  std::string data;
+  if (const std::string why = cannot_run(data); !why.empty()) REPRO_SKIP(why);
   const auto dir = scratch_dir("mpi_bad");
   const std::string out = (dir / "run").string();
 
@@ -204,11 +201,9 @@ TEST_CASE("a bad config on one rank: every rank exits 2 with one message, no han
   std::filesystem::remove_all(dir);
 }
 
-
 TEST_CASE("a rank killed mid-run ends the whole job with a message, no hang, no run files") {
-  const std::string data = mnist_parent_dir();
-  if (data.empty()) REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
-  if (!mpi_missing().empty()) REPRO_SKIP(mpi_missing());
+  std::string data;
+  if (const std::string why = cannot_run(data); !why.empty()) REPRO_SKIP(why);
   const auto dir = scratch_dir("mpi_kill");
   const std::string out = (dir / "run").string(), pid_file = (dir / "pid").string();
   const std::string train = "'" + std::string(REPRO_EXE) +
@@ -232,15 +227,12 @@ TEST_CASE("a rank killed mid-run ends the whole job with a message, no hang, no 
 }
 
 TEST_CASE("repro check --vary ranks=1,2,4 launches mpirun per value and passes") {
-  const std::string data = mnist_parent_dir();
-  if (data.empty()) REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
-  if (!mpi_missing().empty()) REPRO_SKIP(mpi_missing());
+  std::string data;
+  if (const std::string why = cannot_run(data); !why.empty()) REPRO_SKIP(why);
   const auto out = scratch_dir("mpi_check");
-  auto r = run_repro(kMpiEnv + "REPRO_DATA_DIR='" + data + "'",
-                     "check configs/tiny.yaml --steps 20 --vary ranks=1,2,4 --out '" +
-                         out.string() + "'");
-  INFO(r.out << r.err);
-  REQUIRE(r.exit_code == 0);
+  const auto r = require_trains(kMpiEnv + one_process(data),
+                                "check configs/tiny.yaml --steps 20 --vary ranks=1,2,4 --out '" +
+                                    out.string() + "'");
   REQUIRE(r.out.find("mpirun -n 4") != std::string::npos);
   REQUIRE(r.out.find("PASS: 3 runs bit-identical") != std::string::npos);
 }
@@ -255,9 +247,8 @@ TEST_CASE("a build without MPI refuses to train under a launcher that started se
 }
 
 TEST_CASE("Ctrl-C to mpirun checkpoints on rank 0, and the run resumes to the uninterrupted bits") {
-  const std::string data = mnist_parent_dir();
-  if (data.empty()) REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
-  if (!mpi_missing().empty()) REPRO_SKIP(mpi_missing());
+  std::string data;
+  if (const std::string why = cannot_run(data); !why.empty()) REPRO_SKIP(why);
   const auto dir = scratch_dir("mpi_interrupt");
   // Epochs of 1,875 steps, a checkpoint every 500: the interrupt comes once the first is written
   // (mpirun's forwarded output lags too much to time it).
@@ -265,9 +256,7 @@ TEST_CASE("Ctrl-C to mpirun checkpoints on rank 0, and the run resumes to the un
                            "--set training.validation=false --epochs 5 "
                            "--set training.checkpoint.every=500";
   const std::string reference = (dir / "one").string(), run = (dir / "run").string();
-  auto one = run_repro("REPRO_DATA_DIR='" + data + "'", args + " --quiet --out '" + reference + "'");
-  INFO(one.out << one.err);
-  REQUIRE(one.exit_code == 0);
+  require_trains(one_process(data), args + " --quiet --out '" + reference + "'");
   // mpirun passes the interrupt on to every rank (as SIGTERM); they stop after the same step
   // and rank 0 writes the checkpoint. mpirun's own exit code is then non-zero.
   const std::string command =
@@ -282,9 +271,7 @@ TEST_CASE("Ctrl-C to mpirun checkpoints on rank 0, and the run resumes to the un
   REQUIRE(status != -1);
   REQUIRE_FALSE(std::filesystem::is_empty(std::filesystem::path(run) / "checkpoints"));
   REQUIRE_FALSE(std::filesystem::exists(std::filesystem::path(run) / "history.json"));
-  auto resumed = run_repro("REPRO_DATA_DIR='" + data + "'", args + " --quiet --resume '" + run + "'");
-  INFO(resumed.out << resumed.err);
-  REQUIRE(resumed.exit_code == 0);
+  require_trains(one_process(data), args + " --quiet --resume '" + run + "'");
   require_same(reference, run);
   std::filesystem::remove_all(dir);
 }
