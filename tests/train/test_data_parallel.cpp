@@ -144,3 +144,16 @@ TEST_CASE("a share of the batch computed alone gives the whole batch's bits, ima
     }
   }
 }
+
+TEST_CASE("a model with batch normalization is refused for ranks, naming the layer",
+          "[data_parallel]") {
+  const RunConfig config = test::model_config(
+      8, 8,
+      {test::conv(4, 3, Activation::relu), test::simple(LayerKind::batch_normalization),
+       test::simple(LayerKind::flatten), test::dense(10, Activation::softmax)});
+  auto backend = make_backend("onednn", BackendOptions{1, true});
+  CHECK_NOTHROW(Model(config, *backend, 16));
+  CHECK_THROWS_WITH(Model(config, *backend, 16, true),
+                    Catch::Contains("batch_normalization") &&
+                        Catch::Contains("ranks cannot split it"));
+}
