@@ -1,12 +1,15 @@
 // What data parallelism rests on: a rank's share of a batch (whole chunks) computed alone gives
 // the same bits, image for image and chunk for chunk, as the whole batch in one model; the
-// chunk gradients folded in chunk order are the one-process gradient; the shares tile the batch.
+// chunk gradients folded in chunk order are the one-process gradient; the shares tile the batch;
+// a model that mixes the images of a batch is refused; launchers are recognised.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <cstring>
 
 #include "backend/backend.h"
 #include "config/config.h"
+#include "dist/communicator.h"
 #include "nn/model.h"
 #include "train/data_parallel.h"
 #include "train_helpers.h"
@@ -156,4 +159,30 @@ TEST_CASE("a model with batch normalization is refused for ranks, naming the lay
   CHECK_THROWS_WITH(Model(config, *backend, 16, true),
                     Catch::Contains("batch_normalization") &&
                         Catch::Contains("ranks cannot split it"));
+}
+
+TEST_CASE("the launcher's rank and size are read from Open MPI, PMI and PMIx variables",
+          "[data_parallel]") {
+  const char* names[] = {"OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK", "PMI_SIZE", "PMI_RANK",
+                         "PMIX_RANK"};
+  for (const char* name : names) REQUIRE(std::getenv(name) == nullptr);  // not under mpirun
+  CHECK_FALSE(launch_from_environment().launched);
+  setenv("OMPI_COMM_WORLD_SIZE", "4", 1);
+  setenv("OMPI_COMM_WORLD_RANK", "3", 1);
+  const Launch ompi = launch_from_environment();
+  CHECK((ompi.launched && ompi.size == 4 && ompi.rank == 3));
+  unsetenv("OMPI_COMM_WORLD_SIZE");
+  unsetenv("OMPI_COMM_WORLD_RANK");
+  setenv("PMI_SIZE", "2", 1);
+  setenv("PMI_RANK", "1", 1);
+  const Launch pmi = launch_from_environment();
+  CHECK((pmi.launched && pmi.size == 2 && pmi.rank == 1));
+  unsetenv("PMI_SIZE");
+  unsetenv("PMI_RANK");
+  setenv("PMIX_RANK", "5", 1);  // PMIx alone gives no size
+  const Launch pmix = launch_from_environment();
+  CHECK((pmix.launched && pmix.size == 0 && pmix.rank == 5));
+  setenv("PMIX_RANK", "x", 1);  // not a number: ignored
+  CHECK_FALSE(launch_from_environment().launched);
+  unsetenv("PMIX_RANK");
 }
