@@ -158,14 +158,16 @@ struct Pipeline::Impl {
     scratch.resize(in_pixels + static_cast<size_t>(data.rows) * out_w);
     float* source = scratch.data();             // (rows, cols)
     float* rows_x = scratch.data() + in_pixels;  // (rows, out_w)
-    for (int i = 0; i < n; ++i) {
+    for (int i = 0; i < n; ++i) out.y[i] = data.labels[order[first + i]];
+    const auto [begin, end] =
+        options.mapped_images ? options.mapped_images(n) : std::pair<int, int>{0, n};
+    for (int i = begin; i < end; ++i) {
       const int64_t k = order[first + i];
       // The shuffled order reads images from all over a 47 MB array: ask for the next one early.
-      if (i + 1 < n) {
+      if (i + 1 < end) {
         const uint8_t* next = data.images.data() + order[first + i + 1] * in_pixels;
         for (size_t line = 0; line < in_pixels; line += 64) __builtin_prefetch(next + line);
       }
-      out.y[i] = data.labels[k];
       const uint8_t* src = data.images.data() + k * in_pixels;
       float* dst = resize ? source : out.x.data() + i * out_pixels;
       // tf.cast(x, tf.float32) / 255.0: one correctly rounded float division per pixel.

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "data/dataset.h"
@@ -19,6 +21,9 @@ struct PipelineOptions {
   int out_h = 0, out_w = 0;           // bilinear resize target; 0 = source size
   int workers = 1;                    // map threads
   int prefetch = 2;                   // batches ready ahead of the consumer
+  // [first, end) of a batch of n whose images are mapped (a rank's share; the others' pixels
+  // are left unset, labels are all filled); empty: every image.
+  std::function<std::pair<int, int>(int n)> mapped_images;
 };
 
 struct Batch {

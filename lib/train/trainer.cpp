@@ -96,8 +96,16 @@ Trainer::Trainer(const RunConfig& config, const TrainOptions& options) : config_
                        std::to_string(split->cols) + "] or resize to the model's input");
   check_labels(splits_.train, model_->classes(), "training");
   check_labels(splits_.test, model_->classes(), "test");
-  train_pipeline_ = std::make_unique<Pipeline>(splits_.train, pipeline_options(config_, true, threads_));
-  test_pipeline_ = std::make_unique<Pipeline>(splits_.test, pipeline_options(config_, false, threads_));
+  PipelineOptions train_options = pipeline_options(config_, true, threads_);
+  PipelineOptions test_options = pipeline_options(config_, false, threads_);
+  if (ranks) {  // a rank maps only the images of its chunks
+    train_options.mapped_images = test_options.mapped_images = [this](int n) {
+      const RankSpan span = rank_span(n, comm_->rank(), comm_->size());
+      return std::pair<int, int>{span.first_image, span.first_image + span.images};
+    };
+  }
+  train_pipeline_ = std::make_unique<Pipeline>(splits_.train, train_options);
+  test_pipeline_ = std::make_unique<Pipeline>(splits_.test, test_options);
 
   std::vector<std::string> names;
   std::vector<size_t> sizes;
