@@ -121,7 +121,7 @@ void print_profile(Trainer& trainer) {
   for (const auto& row : rows) measured += row.second;
   std::printf("profile: %s backend, %d threads%s (seconds over all training steps)\n",
               trainer.backend().name().c_str(), trainer.threads(),
-              trainer.ranks() > 1 ? (" a rank, rank 0 of " + std::to_string(trainer.ranks())).c_str()
+              trainer.ranks() > 1 ? (" per rank, rank 0 of " + std::to_string(trainer.ranks())).c_str()
                                   : "");
   for (const auto& [name, seconds] : rows)
     std::printf("  %-14s %9.3f s  %5.1f%%\n", name.c_str(), seconds,
