@@ -221,8 +221,8 @@ class Backend {
   // nothing. gamma / beta null mean 1 / 0 (scale / center off).
   virtual void batch_norm_forward(const BatchNormGeometry& g, bool training, const float* x,
                                   const float* gamma, const float* beta, float* moving_mean,
-                                  float* moving_variance, float* saved_mean,
-                                  float* saved_inv_std, float* y) {
+                                  float* moving_variance, float* saved_mean, float* saved_inv_std,
+                                  float* y) {
     throw InputError(name() + " backend: batch_normalization is not supported");
   }
   // The training forward's gradient: dx (N, C, HW) unless null, dgamma / dbeta (C) unless null,

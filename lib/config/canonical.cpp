@@ -176,9 +176,7 @@ void add_layer(std::vector<Entry>& out, const std::string& key, const LayerConfi
     case LayerKind::dropout:
       add("rate", number_text(layer.rate));
       break;
-    case LayerKind::activation:
-      add("activation", activation_name(layer.activation));
-      break;
+    case LayerKind::activation: add("activation", activation_name(layer.activation)); break;
     case LayerKind::random_flip:
       add("mode", layer.mode);
       add("seed", layer.seed ? std::to_string(*layer.seed) : "null");
@@ -219,7 +217,8 @@ void add_schedule(std::vector<Entry>& out, const std::string& key, const Schedul
     if (argument == "alpha") value = number_text(schedule.alpha);
     if (argument == "boundaries" || argument == "values") {
       value = "[";
-      const size_t count = argument == "values" ? schedule.values.size() : schedule.boundaries.size();
+      const size_t count =
+          argument == "values" ? schedule.values.size() : schedule.boundaries.size();
       for (size_t i = 0; i < count; ++i) {
         if (i) value += ", ";
         value += argument == "values" ? number_text(schedule.values[i])

@@ -82,13 +82,13 @@ struct LayerConfig {
   InitializerSpec moving_mean_initializer = named_initializer("zeros");
   InitializerSpec moving_variance_initializer = named_initializer("ones");
   // random_flip, random_translation, random_zoom (active in training only)
-  std::optional<int64_t> seed;  // the layer's own seed (else the run's seed)
+  std::optional<int64_t> seed;                   // the layer's own seed (else the run's seed)
   std::string mode = "horizontal_and_vertical";  // random_flip: horizontal | vertical | both
   // [lower, upper] fractions: of the height / width (translation), or zoom - 1 (zoom); a
   // number f in the config means [-f, f].
   std::array<double, 2> height_factor{0.0, 0.0}, width_factor{0.0, 0.0};
-  bool width_factor_given = false;        // random_zoom: else the width zooms like the height
-  std::string fill_mode = "reflect";      // reflect | wrap | constant | nearest
+  bool width_factor_given = false;         // random_zoom: else the width zooms like the height
+  std::string fill_mode = "reflect";       // reflect | wrap | constant | nearest
   std::string interpolation = "bilinear";  // bilinear | nearest
   double fill_value = 0.0;
 };
@@ -124,7 +124,7 @@ struct ScheduleConfig {
 struct OptimizerConfig {
   std::string name = "adam";  // adam | sgd | rmsprop | adamw
   double learning_rate = 0.001;
-  ScheduleConfig schedule;  // learning_rate given as a schedule map
+  ScheduleConfig schedule;                              // learning_rate given as a schedule map
   double beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7;  // adam, adamw (epsilon: rmsprop too)
   double momentum = 0.0;                                // sgd, rmsprop
   bool nesterov = false;                                // sgd

@@ -487,7 +487,8 @@ void decode_data(Reader& reader, const ConfigNode& node, DataConfig& data) {
 // Keras's class names (CosineDecay) are accepted like its initializer names.
 void decode_schedule(Reader& reader, const ConfigNode& node, ScheduleConfig& schedule) {
   const std::string path = "training.optimizer.learning_rate";
-  reader.map_of(node, path, "{name: cosine_decay, initial_learning_rate: 0.001, decay_steps: 1000}");
+  reader.map_of(node, path,
+                "{name: cosine_decay, initial_learning_rate: 0.001, decay_steps: 1000}");
   const ConfigNode* name_node = nullptr;
   for (const MapEntry& entry : node.entries) {
     if (entry.key == "name") name_node = &entry.value;
@@ -506,7 +507,9 @@ void decode_schedule(Reader& reader, const ConfigNode& node, ScheduleConfig& sch
   for (const MapEntry& entry : node.entries) {
     const std::string key = path + "." + entry.key;
     const ConfigNode& v = entry.value;
-    if (entry.key == "initial_learning_rate") schedule.initial_learning_rate = reader.number(v, key);
+    if (entry.key == "initial_learning_rate") {
+      schedule.initial_learning_rate = reader.number(v, key);
+    }
     if (entry.key == "decay_steps") schedule.decay_steps = reader.integer(v, key, 1, limits::steps);
     if (entry.key == "decay_rate") schedule.decay_rate = reader.number(v, key);
     if (entry.key == "staircase") schedule.staircase = reader.boolean(v, key);

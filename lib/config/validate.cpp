@@ -190,9 +190,10 @@ void check_layer(const RunConfig& config, size_t index) {
   if (activates) {
     if (layer.activation == Activation::softmax && index + 1 != config.model.size()) {
       fail_at(layer_place(config, index, "activation"),
-              describe(config, index) + ": softmax is only allowed on the last layer (the loss "
-                                        "expects probabilities there only); use relu, sigmoid, "
-                                        "tanh or linear");
+              describe(config, index) +
+                  ": softmax is only allowed on the last layer (the loss "
+                  "expects probabilities there only); use relu, sigmoid, "
+                  "tanh or linear");
     }
   }
   if (layer.name.empty() || layer.name.find('/') != std::string::npos) {
@@ -249,11 +250,11 @@ void check_schedule(const RunConfig& config, const ScheduleConfig& schedule) {
               "must be exponential_decay, cosine_decay or piecewise_constant_decay (got `" +
                   clipped(schedule.name) + "`)");
   if (schedule.name == "piecewise_constant_decay") {
-    check_value(!schedule.values.empty() && schedule.values.size() == schedule.boundaries.size() + 1,
-                config, path + "values",
-                "must hold one value more than boundaries (got " +
-                    std::to_string(schedule.values.size()) + " values for " +
-                    std::to_string(schedule.boundaries.size()) + " boundaries)");
+    check_value(
+        !schedule.values.empty() && schedule.values.size() == schedule.boundaries.size() + 1,
+        config, path + "values",
+        "must hold one value more than boundaries (got " + std::to_string(schedule.values.size()) +
+            " values for " + std::to_string(schedule.boundaries.size()) + " boundaries)");
     for (size_t i = 1; i < schedule.boundaries.size(); ++i) {
       check_value(schedule.boundaries[i] > schedule.boundaries[i - 1], config, path + "boundaries",
                   "must be strictly increasing step counts");
@@ -263,10 +264,11 @@ void check_schedule(const RunConfig& config, const ScheduleConfig& schedule) {
     }
     return;
   }
-  check_value(schedule.initial_learning_rate > 0, config, path + "initial_learning_rate",
-              schedule.initial_learning_rate == 0 && !config.places.count(path + "initial_learning_rate")
-                  ? "is missing; add initial_learning_rate: 0.001"
-                  : "must be greater than 0");
+  check_value(
+      schedule.initial_learning_rate > 0, config, path + "initial_learning_rate",
+      schedule.initial_learning_rate == 0 && !config.places.count(path + "initial_learning_rate")
+          ? "is missing; add initial_learning_rate: 0.001"
+          : "must be greater than 0");
   check_value(schedule.decay_steps >= 1 && schedule.decay_steps <= limits::steps, config,
               path + "decay_steps",
               schedule.decay_steps == 0 ? "is missing; add decay_steps: N (optimizer steps)"

@@ -21,32 +21,36 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 struct LayerRule {
-  std::string key;                       // repro layer key
-  std::vector<std::string> arguments;    // passed through under the same name
+  std::string key;                     // repro layer key
+  std::vector<std::string> arguments;  // passed through under the same name
 };
 
 const std::map<std::string, LayerRule>& layer_rules() {
   static const std::vector<std::string> initializers = {"kernel_initializer", "bias_initializer"};
   static const std::map<std::string, LayerRule> rules = {
-      {"Conv2D", {"conv2d", {"filters", "kernel_size", "strides", "padding", "activation",
-                             "use_bias", "kernel_initializer", "bias_initializer"}}},
+      {"Conv2D",
+       {"conv2d",
+        {"filters", "kernel_size", "strides", "padding", "activation", "use_bias",
+         "kernel_initializer", "bias_initializer"}}},
       {"MaxPooling2D", {"max_pooling2d", {"pool_size", "strides", "padding"}}},
       {"AveragePooling2D", {"average_pooling2d", {"pool_size", "strides", "padding"}}},
       {"Dropout", {"dropout", {"rate"}}},
       {"GlobalAveragePooling2D", {"global_average_pooling2d", {}}},
       {"Flatten", {"flatten", {}}},
-      {"Dense", {"dense", {"units", "activation", "use_bias", "kernel_initializer",
-                           "bias_initializer"}}},
+      {"Dense",
+       {"dense", {"units", "activation", "use_bias", "kernel_initializer", "bias_initializer"}}},
       {"Activation", {"activation", {"activation"}}},
       {"BatchNormalization",
        {"batch_normalization",
-        {"axis", "momentum", "epsilon", "center", "scale", "beta_initializer",
-         "gamma_initializer", "moving_mean_initializer", "moving_variance_initializer"}}},
+        {"axis", "momentum", "epsilon", "center", "scale", "beta_initializer", "gamma_initializer",
+         "moving_mean_initializer", "moving_variance_initializer"}}},
       {"RandomFlip", {"random_flip", {"mode", "seed"}}},
-      {"RandomTranslation", {"random_translation", {"height_factor", "width_factor", "fill_mode",
-                                                    "interpolation", "seed", "fill_value"}}},
-      {"RandomZoom", {"random_zoom", {"height_factor", "width_factor", "fill_mode",
-                                      "interpolation", "seed", "fill_value"}}},
+      {"RandomTranslation",
+       {"random_translation",
+        {"height_factor", "width_factor", "fill_mode", "interpolation", "seed", "fill_value"}}},
+      {"RandomZoom",
+       {"random_zoom",
+        {"height_factor", "width_factor", "fill_mode", "interpolation", "seed", "fill_value"}}},
   };
   return rules;
 }
@@ -54,9 +58,10 @@ const std::map<std::string, LayerRule>& layer_rules() {
 // Arguments repro does not take but accepts at the value Keras uses for what repro computes.
 bool at_default(const std::string& argument, const Json& value) {
   static const std::set<std::string> null_only = {
-      "kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint",
-      "bias_constraint", "beta_regularizer", "gamma_regularizer", "beta_constraint",
-      "gamma_constraint", "noise_shape", "lora_rank", "quantization_config"};
+      "kernel_regularizer", "bias_regularizer", "activity_regularizer",
+      "kernel_constraint",  "bias_constraint",  "beta_regularizer",
+      "gamma_regularizer",  "beta_constraint",  "gamma_constraint",
+      "noise_shape",        "lora_rank",        "quantization_config"};
   if (null_only.count(argument)) return value.is_null();
   if (argument == "name" || argument == "lora_alpha") return true;
   if (argument == "trainable") return value == true;
@@ -105,9 +110,11 @@ std::string quoted(const std::string& text) {
 // A lowercase word (same, relu, glorot_uniform) as it is; other text double-quoted, and the
 // words YAML would read as a bool or null quoted too.
 std::string word_or_quoted(const std::string& text) {
-  static const std::set<std::string> special = {"true", "false", "null", "yes", "no", "on", "off", "y", "n"};
+  static const std::set<std::string> special = {"true", "false", "null", "yes", "no",
+                                                "on",   "off",   "y",    "n"};
   bool plain = !text.empty() && !special.count(text) && text[0] >= 'a' && text[0] <= 'z';
-  for (const char c : text) plain = plain && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
+  for (const char c : text)
+    plain = plain && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
   return plain ? text : quoted(text);
 }
 
@@ -161,11 +168,13 @@ std::string convert(const ParsedJson& parsed, const std::string& file) {
   if (!root.is_object() || root.value("class_name", "") != "Sequential" ||
       !root.contains("config") || !root["config"].is_object() ||
       !root["config"].contains("layers") || !root["config"]["layers"].is_array()) {
-    const std::string got = root.is_object() ? quoted_name(root.value("class_name", "")) : "no object";
-    throw InputError(json_error_at(parsed, "", "not the JSON of a Keras Sequential model "
-                                                "(expected class_name \"Sequential\" with "
-                                                "config.layers, got " + got +
-                                                "); write it with model.to_json()"));
+    const std::string got =
+        root.is_object() ? quoted_name(root.value("class_name", "")) : "no object";
+    throw InputError(json_error_at(parsed, "",
+                                   "not the JSON of a Keras Sequential model "
+                                   "(expected class_name \"Sequential\" with "
+                                   "config.layers, got " +
+                                       got + "); write it with model.to_json()"));
   }
   const Json& layers = root["config"]["layers"];
   std::vector<std::string> unsupported;
@@ -174,7 +183,8 @@ std::string convert(const ParsedJson& parsed, const std::string& file) {
   auto take_shape = [&](const Json& shape) {
     if (shape.is_array() && shape.size() == 4) {
       input.clear();
-      for (size_t d = 1; d < 4; ++d) input.push_back(shape[d].is_number_integer() ? shape[d].get<int64_t>() : -1);
+      for (size_t d = 1; d < 4; ++d)
+        input.push_back(shape[d].is_number_integer() ? shape[d].get<int64_t>() : -1);
     }
   };
   if (root["config"].contains("build_input_shape")) take_shape(root["config"]["build_input_shape"]);
@@ -197,7 +207,8 @@ std::string convert(const ParsedJson& parsed, const std::string& file) {
     if (rule == layer_rules().end()) {
       std::string known;
       for (const auto& [k, v] : layer_rules()) known += (known.empty() ? "" : ", ") + k;
-      unsupported.push_back(where + ": this layer type is not supported (repro trains " + known + ")");
+      unsupported.push_back(where + ": this layer type is not supported (repro trains " + known +
+                            ")");
       continue;
     }
     std::string item = "  - " + rule->second.key + ": {name: " + word_or_quoted(name);
@@ -225,8 +236,7 @@ std::string convert(const ParsedJson& parsed, const std::string& file) {
                                 " is not supported (dropout masks come from the run's seed)");
       } else if (!at_default(argument, value)) {
         std::string message = where + ": argument " + message_text(argument, 40) + " " +
-                              short_value(value) +
-                              " is not supported";
+                              short_value(value) + " is not supported";
         if (default_hint(argument) != "null" || argument.find("regularizer") != std::string::npos ||
             argument.find("constraint") != std::string::npos || argument == "noise_shape" ||
             argument == "lora_rank" || argument == "quantization_config") {
@@ -255,7 +265,8 @@ std::string convert(const ParsedJson& parsed, const std::string& file) {
   std::string yaml = "# Converted by `repro import keras` from " + one_line(file) + " (model " +
                      message_text(model_name) + ").\n";
   if (!input.empty() && (input[0] != 28 || input[1] != 28) && input[0] > 0 && input[1] > 0) {
-    yaml += "data:\n  resize: [" + std::to_string(input[0]) + ", " + std::to_string(input[1]) + "]\n";
+    yaml +=
+        "data:\n  resize: [" + std::to_string(input[0]) + ", " + std::to_string(input[1]) + "]\n";
   }
   yaml += "model:\n";
   for (const std::string& item : items) yaml += item + "\n";

@@ -3,7 +3,8 @@
 // arithmetic is the backend's. relu is fused into conv and dense; sigmoid and tanh run after
 // them as an element-wise op on the output, in place.
 // Softmax is not computed here: a final softmax dense layer outputs logits and the loss applies
-// the softmax (log-sum-exp from the logits), which is the numerically stable form of the same model.
+// the softmax (log-sum-exp from the logits), which is the numerically stable form of the same
+// model.
 #include "nn/layers.h"
 
 #include <algorithm>
@@ -128,7 +129,8 @@ void output_and_padding(int in, int k, int stride, Padding padding, int& out, in
 // The window geometry of a pooling layer (max or average) over `in`, Keras's output size.
 PoolGeometry pool_geometry(const LayerConfig& config, const FeatureShape& in) {
   if (in.flat)
-    layer_error(config, layer_key(config.kind) + " needs an image input (H, W, C), got " + in.str());
+    layer_error(config,
+                layer_key(config.kind) + " needs an image input (H, W, C), got " + in.str());
   PoolGeometry g;
   g.c = in.c;
   g.h = in.h;
@@ -303,8 +305,10 @@ class BatchNormLayer : public Layer {
     const int64_t c = in.c;
     scale_ = config.scale;
     center_ = config.center;
-    if (scale_) gamma_ = make_parameter(backend, name_ + "/gamma", {c}, {c}, config.gamma_initializer, seeds);
-    if (center_) beta_ = make_parameter(backend, name_ + "/beta", {c}, {c}, config.beta_initializer, seeds);
+    if (scale_)
+      gamma_ = make_parameter(backend, name_ + "/gamma", {c}, {c}, config.gamma_initializer, seeds);
+    if (center_)
+      beta_ = make_parameter(backend, name_ + "/beta", {c}, {c}, config.beta_initializer, seeds);
     moving_mean_ = make_parameter(backend, name_ + "/moving_mean", {c}, {c},
                                   config.moving_mean_initializer, seeds, false);
     moving_variance_ = make_parameter(backend, name_ + "/moving_variance", {c}, {c},
@@ -334,10 +338,9 @@ class BatchNormLayer : public Layer {
   void backward(const float* x, const float*, float* dy, float* dx, int n) override {
     BatchNormGeometry g = geometry_;
     g.n = n;
-    backend_.batch_norm_backward(g, x, scale_ ? gamma_.value.data() : nullptr, saved_mean_.data(),
-                                 saved_inv_std_.data(), dy, dx,
-                                 scale_ ? gamma_.grad.data() : nullptr,
-                                 center_ ? beta_.grad.data() : nullptr);
+    backend_.batch_norm_backward(
+        g, x, scale_ ? gamma_.value.data() : nullptr, saved_mean_.data(), saved_inv_std_.data(), dy,
+        dx, scale_ ? gamma_.grad.data() : nullptr, center_ ? beta_.grad.data() : nullptr);
   }
 
  private:
@@ -345,7 +348,7 @@ class BatchNormLayer : public Layer {
   BatchNormGeometry geometry_;  // n = 0: filled per call
   bool scale_ = true, center_ = true;
   Parameter gamma_, beta_, moving_mean_, moving_variance_;  // (C) each
-  Array saved_mean_, saved_inv_std_;  // (C) of the last training forward
+  Array saved_mean_, saved_inv_std_;                        // (C) of the last training forward
 };
 
 // Keras's RandomFlip, RandomTranslation and RandomZoom: in training, each image resampled by
@@ -366,8 +369,8 @@ class AugmentationLayer : public Layer {
                      : config.fill_mode == "constant" ? FillMode::constant
                      : config.fill_mode == "nearest"  ? FillMode::nearest
                                                       : FillMode::reflect;
-    geometry_.interpolation = config.interpolation == "nearest" ? Interpolation::nearest
-                                                                : Interpolation::bilinear;
+    geometry_.interpolation =
+        config.interpolation == "nearest" ? Interpolation::nearest : Interpolation::bilinear;
     // A flip moves whole pixels: nearest reads them exactly.
     if (config.kind == LayerKind::random_flip) geometry_.interpolation = Interpolation::nearest;
     geometry_.fill_value = static_cast<float>(config.fill_value);
@@ -637,10 +640,8 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& config, int index, bool las
       return std::make_unique<FlattenLayer>(config, in, backend);
     case LayerKind::dense:
       return std::make_unique<DenseLayer>(config, last, in, backend, seeds);
-    case LayerKind::average_pooling2d:
-      return std::make_unique<AvgPool2dLayer>(config, in, backend);
-    case LayerKind::activation:
-      return std::make_unique<ActivationLayer>(config, last, in, backend);
+    case LayerKind::average_pooling2d: return std::make_unique<AvgPool2dLayer>(config, in, backend);
+    case LayerKind::activation: return std::make_unique<ActivationLayer>(config, last, in, backend);
     case LayerKind::batch_normalization:
       return std::make_unique<BatchNormLayer>(config, in, backend, seeds);
     case LayerKind::random_flip:

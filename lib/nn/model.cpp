@@ -150,9 +150,9 @@ std::vector<HostTensor> Model::export_weights() const {
 }
 
 void Model::import_weights(const std::vector<HostTensor>& tensors) {
-  REPRO_CHECK(tensors.size() == weights_.size(),
-              "expected " + std::to_string(weights_.size()) + " weight tensors, got " +
-                  std::to_string(tensors.size()));
+  REPRO_CHECK(tensors.size() == weights_.size(), "expected " + std::to_string(weights_.size()) +
+                                                     " weight tensors, got " +
+                                                     std::to_string(tensors.size()));
   for (size_t i = 0; i < tensors.size(); ++i) {
     Parameter& p = *weights_[i];
     if (tensors[i].name != p.name || tensors[i].shape != p.keras_shape ||

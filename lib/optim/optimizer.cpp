@@ -171,8 +171,8 @@ class Rmsprop : public Optimizer {
 
   std::vector<OptimizerSlot> export_state() const override {
     std::vector<OptimizerSlot> out = download_slots(backend_, names_, velocity_, "velocity");
-    for (const auto& [arrays, suffix] : {std::pair{&momentum_, "momentum"},
-                                         std::pair{&average_gradient_, "average_gradient"}}) {
+    for (const auto& [arrays, suffix] :
+         {std::pair{&momentum_, "momentum"}, std::pair{&average_gradient_, "average_gradient"}}) {
       std::vector<OptimizerSlot> more = download_slots(backend_, names_, *arrays, suffix);
       out.insert(out.end(), more.begin(), more.end());
     }

@@ -28,8 +28,8 @@ float learning_rate_at(const OptimizerConfig& config, int64_t iterations) {
     const float completed = std::min(step, decay_steps) / decay_steps;
     const float pi = static_cast<float>(M_PI);
     const float cosine_decayed = 0.5f * (1.0f + std::cos(pi * completed));
-    const float decayed = static_cast<float>(1.0 - s.alpha) * cosine_decayed +
-                          static_cast<float>(s.alpha);
+    const float decayed =
+        static_cast<float>(1.0 - s.alpha) * cosine_decayed + static_cast<float>(s.alpha);
     return initial * decayed;
   }
   // piecewise_constant_decay: the step compared as an integer, like Keras casting the

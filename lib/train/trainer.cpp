@@ -265,10 +265,10 @@ void Trainer::train_epoch(TrainObserver& observer, int64_t max_steps) {
     if (log_every > 0 && state_.global_step % log_every == 0) {
       double finished = 0;
       for (const EpochRecord& e : state_.epochs) finished += e.seconds;
-      state_.steps.push_back(StepRecord{
-          state_.global_step, state_.epoch + 1, state_.batch - 1, running.accuracy, running.loss,
-          static_cast<float>(sums.loss / static_cast<double>(batch.size)), step_learning_rate,
-          finished + seconds_before + seconds_since(epoch_start)});
+      state_.steps.push_back(
+          StepRecord{state_.global_step, state_.epoch + 1, state_.batch - 1, running.accuracy,
+                     running.loss, static_cast<float>(sums.loss / static_cast<double>(batch.size)),
+                     step_learning_rate, finished + seconds_before + seconds_since(epoch_start)});
     }
 
     const CheckpointConfig& every = config_.training.checkpoint;

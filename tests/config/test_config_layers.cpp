@@ -50,9 +50,9 @@ TEST_CASE("activation layers need an activation, softmax only last, and unknown 
             .find("bad.yaml:3:") == 0);
   CHECK(test::config_error("model:\n  - flatten: {}\n  - activation: {}\n  - dense: {units: 10}\n")
             .find("activation is missing") != std::string::npos);
-  const std::string softmax_early =
-      test::config_error("model:\n  - flatten: {}\n  - activation: {activation: softmax}\n"
-                         "  - dense: {units: 10}\n");
+  const std::string softmax_early = test::config_error(
+      "model:\n  - flatten: {}\n  - activation: {activation: softmax}\n"
+      "  - dense: {units: 10}\n");
   CHECK(softmax_early.find("bad.yaml:3:") == 0);
   CHECK(softmax_early.find("softmax is only allowed on the last layer") != std::string::npos);
   const std::string unknown =
@@ -96,17 +96,17 @@ TEST_CASE("optimizers rmsprop and adamw take Keras's arguments, learning_rate a 
   // --set replaces the schedule by a number, or reaches into it.
   CHECK(parse_config(to_yaml(rms), "again.yaml", {"training.optimizer.learning_rate=0.1"})
             .training.optimizer.schedule.name.empty());
-  const RunConfig exp = parse_config(
-      test::kSmall + "  optimizer: {name: sgd, learning_rate: {name: exponential_decay,\n"
-                     "    initial_learning_rate: 0.1, decay_steps: 5, decay_rate: 0.9}}\n",
-      "opt.yaml", {"training.optimizer.learning_rate.staircase=true"});
+  const RunConfig exp =
+      parse_config(test::kSmall +
+                       "  optimizer: {name: sgd, learning_rate: {name: exponential_decay,\n"
+                       "    initial_learning_rate: 0.1, decay_steps: 5, decay_rate: 0.9}}\n",
+                   "opt.yaml", {"training.optimizer.learning_rate.staircase=true"});
   CHECK(exp.training.optimizer.schedule.staircase);
 }
 
 TEST_CASE("bad optimizers and schedules are errors at their place") {
   const std::string head = test::kSmall + "  optimizer:\n";
-  const std::string unknown_arg =
-      test::config_error(head + "    name: adamw\n    rho: 0.9\n");
+  const std::string unknown_arg = test::config_error(head + "    name: adamw\n    rho: 0.9\n");
   CHECK(unknown_arg.find("bad.yaml:13:") == 0);
   CHECK(unknown_arg.find("unknown key `rho`") != std::string::npos);
   const std::string bad_schedule = test::config_error(
@@ -126,12 +126,13 @@ TEST_CASE("bad optimizers and schedules are errors at their place") {
   CHECK(test::config_error(head + "    learning_rate: {name: piecewise_constant_decay, "
                                   "boundaries: [5], values: [1]}\n")
             .find("one value more than boundaries") != std::string::npos);
-  CHECK(test::config_error(head + "    name: rmsprop\n    rho: 1.5\n").find("rho must be in [0, 1)") !=
-        std::string::npos);
+  CHECK(test::config_error(head + "    name: rmsprop\n    rho: 1.5\n")
+            .find("rho must be in [0, 1)") != std::string::npos);
 }
 
-TEST_CASE("batch_normalization takes Keras's arguments and counts its moving statistics as "
-          "non-trainable") {
+TEST_CASE(
+    "batch_normalization takes Keras's arguments and counts its moving statistics as "
+    "non-trainable") {
   const RunConfig config = parse_config(
       "model:\n"
       "  - conv2d: {filters: 16, kernel_size: 3}\n"
@@ -153,10 +154,12 @@ TEST_CASE("batch_normalization takes Keras's arguments and counts its moving sta
   CHECK_FALSE(config.model[4].center);
   const RunConfig again = parse_config(to_yaml(config), "again.yaml");
   CHECK(flatten_config(again) == flatten_config(config));
-  CHECK(test::config_error("model:\n  - batch_normalization: {axis: 1}\n")
-            .find("axis must be -1") != std::string::npos);
-  CHECK(test::config_error("model:\n  - batch_normalization: {momentum: 2}\n")
-            .find("bad.yaml:2:") == 0);
+  CHECK(
+      test::config_error("model:\n  - batch_normalization: {axis: 1}\n").find("axis must be -1") !=
+      std::string::npos);
+  CHECK(
+      test::config_error("model:\n  - batch_normalization: {momentum: 2}\n").find("bad.yaml:2:") ==
+      0);
 }
 
 TEST_CASE("the augmentation layers and the documented example config load as written") {

@@ -24,8 +24,9 @@ TEST_CASE("an unknown command is named with the valid commands") {
                         "verify, bench (see repro data --help)\n");
   const auto none = run_repro("", "");
   REQUIRE(none.exit_code == 2);
-  REQUIRE(none.err == "repro: repro needs a command; valid commands: train, compare, report, "
-                      "summary, initializers, data, check, env, import (see repro --help)\n");
+  REQUIRE(none.err ==
+          "repro: repro needs a command; valid commands: train, compare, report, "
+          "summary, initializers, data, check, env, import (see repro --help)\n");
 }
 
 TEST_CASE("integer flags state their range in words, 64-bit overflow included") {

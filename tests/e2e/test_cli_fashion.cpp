@@ -2,7 +2,6 @@
 // norm's moving statistics as non-trainable like Keras, and its first steps are bit-identical
 // at 1 and 2 threads and for 1 and 3 data workers. Skipped where Fashion-MNIST is not installed.
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 
 #include "run_cli.h"
@@ -21,8 +20,9 @@ TEST_CASE("repro summary of the Fashion-MNIST config counts non-trainable parame
   CHECK(r.out.find("Non-trainable params: 96\n") != std::string::npos);
 }
 
-TEST_CASE("the Fashion-MNIST config's first steps are bit-identical at 1 and 2 threads and for "
-          "1 and 3 data workers") {
+TEST_CASE(
+    "the Fashion-MNIST config's first steps are bit-identical at 1 and 2 threads and for "
+    "1 and 3 data workers") {
   if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")) {
     REPRO_SKIP("no Fashion-MNIST (apt-get install dataset-fashion-mnist)");
   }
@@ -33,8 +33,10 @@ TEST_CASE("the Fashion-MNIST config's first steps are bit-identical at 1 and 2 t
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("PASS: 2 runs bit-identical") != std::string::npos);
   // The augmentation runs in the model, keyed by image position: the data workers change nothing.
-  auto workers = run_repro("", "check configs/fashion_bn_aug.yaml --steps 12 --vary "
-                               "data.num_parallel_calls=1,3 --out '" + out.string() + "'");
+  auto workers = run_repro("",
+                           "check configs/fashion_bn_aug.yaml --steps 12 --vary "
+                           "data.num_parallel_calls=1,3 --out '" +
+                               out.string() + "'");
   INFO(workers.out << workers.err);
   CHECK(workers.exit_code == 0);
   std::filesystem::remove_all(out);

@@ -2,7 +2,6 @@
 // the project's own (the Fashion-MNIST config with every new layer, the recipe with a seeded
 // initializer); unsupported layers and arguments are one error that lists each of them.
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <map>
 
@@ -62,11 +61,13 @@ TEST_CASE("repro import keras names every unsupported layer and argument in one 
   CHECK(r.exit_code == 2);
   CHECK(r.out.empty());
   CHECK(r.err.find("unsupported.json: unsupported: ") != std::string::npos);
-  CHECK(r.err.find("layers[1] \"conv2d\" (Conv2D): argument dilation_rate [2,2] is not supported") !=
-        std::string::npos);
+  CHECK(
+      r.err.find("layers[1] \"conv2d\" (Conv2D): argument dilation_rate [2,2] is not supported") !=
+      std::string::npos);
   CHECK(r.err.find("layers[2] \"lstm\" (LSTM): this layer type is not supported") !=
         std::string::npos);
-  CHECK(r.err.find("layers[4] \"dense\" (Dense): argument kernel_regularizer") != std::string::npos);
+  CHECK(r.err.find("layers[4] \"dense\" (Dense): argument kernel_regularizer") !=
+        std::string::npos);
   CHECK(r.err.find('\n') == r.err.size() - 1);  // one line
   CHECK_FALSE(std::filesystem::exists(out));
   std::filesystem::remove_all(dir);
@@ -74,7 +75,8 @@ TEST_CASE("repro import keras names every unsupported layer and argument in one 
   auto missing = run_repro("", "import keras no/such/model.json");
   CHECK(missing.exit_code == 2);
   const auto bad_dir = scratch_dir("import_malformed");
-  std::ofstream((bad_dir / "m.json").string()) << "{\"class_name\": \"Sequential\",\n  \"config\": [}";
+  std::ofstream((bad_dir / "m.json").string())
+      << "{\"class_name\": \"Sequential\",\n  \"config\": [}";
   auto malformed = run_repro("", "import keras '" + (bad_dir / "m.json").string() + "'");
   CHECK(malformed.exit_code == 2);
   CHECK(malformed.err.find("m.json:2:") != std::string::npos);

@@ -2,9 +2,8 @@
 // builders with Keras's output-size rules, and a relative error with a floor.
 #pragma once
 
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
 #include <vector>

@@ -2,7 +2,6 @@
 // fill modes (reflect is d c b a | a b c d | d c b a), bilinear weights, the backward as the
 // exact transpose of the forward, and oneDNN bitwise equal to the reference at 1, 2, 4 threads.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <vector>
 
@@ -58,7 +57,8 @@ TEST_CASE("the affine backward is the transpose of the forward for every fill mo
       // A zoom out about the centre with a shift, and a translation by fractions of a pixel.
       const std::vector<float> t = {1.3f, 0, -1.1f, 0, 0.8f, 0.45f, 1, 0, 2.3f, 0, 1, -1.7f};
       const size_t size = size_t(g.n) * g.c * g.h * g.w;
-      const std::vector<float> x = test::random_tensor(size, 41), dy = test::random_tensor(size, 42);
+      const std::vector<float> x = test::random_tensor(size, 41),
+                               dy = test::random_tensor(size, 42);
       std::vector<float> y(size), dx(size);
       reference::affine_forward(g, t.data(), x.data(), y.data(), 0, g.n);
       reference::affine_backward(g, t.data(), dy.data(), dx.data(), 0, g.n);

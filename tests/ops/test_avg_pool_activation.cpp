@@ -2,7 +2,6 @@
 // counts only the cells inside the image, as Keras), finite-difference gradients on the
 // reference, and the oneDNN backend bitwise equal to the reference at 1, 2 and 4 threads.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <vector>
 
@@ -111,8 +110,9 @@ TEST_CASE("average pooling and activation gradients match finite differences") {
   }
 }
 
-TEST_CASE("onednn average pooling and activations equal the reference bit for bit at 1, 2, 4 threads",
-          "[onednn]") {
+TEST_CASE(
+    "onednn average pooling and activations equal the reference bit for bit at 1, 2, 4 threads",
+    "[onednn]") {
   const PoolGeometry g = test::pool_geometry(11, 5, 9, 7, 3, 3, 2, 2, true);
   const size_t in = size_t(g.n) * g.c * g.h * g.w, out = size_t(g.n) * g.c * g.oh * g.ow;
   const std::vector<float> x = test::random_tensor(in, 3), dy = test::random_tensor(out, 4);

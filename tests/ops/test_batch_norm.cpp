@@ -2,7 +2,6 @@
 // inference from the moving statistics, finite-difference gradients on the reference, and the
 // oneDNN backend bitwise equal to the reference at 1, 2 and 4 threads.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <functional>
 #include <vector>
@@ -31,7 +30,8 @@ TEST_CASE("batch norm training normalizes by the batch and moves the statistics 
   const std::vector<float> x = {1, 3, 5, 7}, gamma = {2}, beta = {0.5f};
   std::vector<float> moving_mean = {1}, moving_variance = {2}, mean(1), inv_std(1), y(4);
   reference::batch_norm_forward(g, true, x.data(), gamma.data(), beta.data(), moving_mean.data(),
-                                moving_variance.data(), mean.data(), inv_std.data(), y.data(), 0, 1);
+                                moving_variance.data(), mean.data(), inv_std.data(), y.data(), 0,
+                                1);
   CHECK(mean[0] == 4.0f);
   CHECK(inv_std[0] == Approx(1.0 / std::sqrt(5.001)).epsilon(1e-6));
   // Keras: moving = moving * momentum + batch * (1 - momentum).
@@ -43,23 +43,25 @@ TEST_CASE("batch norm training normalizes by the batch and moves the statistics 
   // Inference reads the moving statistics and leaves them as they are.
   const std::vector<float> moved_mean = moving_mean, moved_variance = moving_variance;
   reference::batch_norm_forward(g, false, x.data(), gamma.data(), beta.data(), moving_mean.data(),
-                                moving_variance.data(), mean.data(), inv_std.data(), y.data(), 0, 1);
+                                moving_variance.data(), mean.data(), inv_std.data(), y.data(), 0,
+                                1);
   CHECK(moving_mean == moved_mean);
   CHECK(moving_variance == moved_variance);
-  CHECK(y[0] == Approx((1 - moved_mean[0]) / std::sqrt(moved_variance[0] + 0.001) * 2 + 0.5)
-                    .epsilon(1e-6));
+  CHECK(y[0] ==
+        Approx((1 - moved_mean[0]) / std::sqrt(moved_variance[0] + 0.001) * 2 + 0.5).epsilon(1e-6));
 }
 
 TEST_CASE("batch norm gradients match finite differences of the training forward") {
   const BatchNormGeometry g = geometry(11, 3, 4);  // 11 images: a full chunk and a partial one
   const size_t size = size_t(g.n) * g.c * g.hw;
-  std::vector<float> x = test::random_tensor(size, 21), gamma = test::random_tensor(3, 22, 0.5f, 1.5f);
+  std::vector<float> x = test::random_tensor(size, 21),
+                     gamma = test::random_tensor(3, 22, 0.5f, 1.5f);
   std::vector<float> beta = test::random_tensor(3, 23);
   const std::vector<float> r = test::random_tensor(size, 24);
   std::vector<float> mm(3, 0.0f), mv(3, 1.0f), mean(3), inv_std(3), y(size);
   auto loss = [&] {
-    reference::batch_norm_forward(g, true, x.data(), gamma.data(), beta.data(), mm.data(), mv.data(),
-                                  mean.data(), inv_std.data(), y.data(), 0, g.c);
+    reference::batch_norm_forward(g, true, x.data(), gamma.data(), beta.data(), mm.data(),
+                                  mv.data(), mean.data(), inv_std.data(), y.data(), 0, g.c);
     double acc = 0;
     for (size_t i = 0; i < size; i++) acc += double(y[i]) * r[i];
     return acc;
@@ -108,9 +110,9 @@ TEST_CASE("onednn batch norm equals the reference bit for bit at 1, 2 and 4 thre
                            dg.data(), db.data());
     be.batch_norm_forward(g, false, xa.data(), ga.data(), ba.data(), mm.data(), mv.data(),
                           mean.data(), inv.data(), y_eval.data());
-    return std::vector<std::vector<float>>{test::to_host(be, y),  test::to_host(be, dx),
-                                           test::to_host(be, dg), test::to_host(be, db),
-                                           test::to_host(be, mm), test::to_host(be, mv),
+    return std::vector<std::vector<float>>{test::to_host(be, y),     test::to_host(be, dx),
+                                           test::to_host(be, dg),    test::to_host(be, db),
+                                           test::to_host(be, mm),    test::to_host(be, mv),
                                            test::to_host(be, y_eval)};
   };
   test::check_onednn_bitwise_at_thread_counts(run);

@@ -14,7 +14,8 @@ struct OptimizerFixture {
   std::unique_ptr<Backend> backend;
   Array w, g;
   explicit OptimizerFixture(const std::string& name = "reference")
-      : backend(make_backend(name, BackendOptions{2, true})), w(backend->alloc(3)),
+      : backend(make_backend(name, BackendOptions{2, true})),
+        w(backend->alloc(3)),
         g(backend->alloc(3)) {}
   void set(const Array& a, const std::vector<float>& v) {
     backend->upload(v.data(), a.data(), v.size());

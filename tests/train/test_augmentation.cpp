@@ -2,7 +2,6 @@
 // run to run, and when the batch is split (each part passing its first image's position), a
 // layer seed changes them, evaluation passes images through, and a flip really flips.
 #include <catch2/catch.hpp>
-
 #include <vector>
 
 #include "backend/backend.h"

@@ -3,7 +3,6 @@
 // the uninterrupted run's history bits and weights (moving statistics and optimizer slots
 // included), and its files name every such weight and slot as Keras does.
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 
 #include "record/safetensors.h"
@@ -27,8 +26,13 @@ RunConfig layered_config(const std::string& dir, const std::string& optimizer) {
   relu.activation = Activation::relu;
   LayerConfig avg = simple(LayerKind::average_pooling2d);
   avg.pool_size = avg.strides = {2, 2};
-  config.model = {flip, zoom, conv(4, 3, Activation::linear, Padding::same),
-                  simple(LayerKind::batch_normalization), relu, avg, simple(LayerKind::flatten),
+  config.model = {flip,
+                  zoom,
+                  conv(4, 3, Activation::linear, Padding::same),
+                  simple(LayerKind::batch_normalization),
+                  relu,
+                  avg,
+                  simple(LayerKind::flatten),
                   dense(4, Activation::softmax)};
   config.training.optimizer.name = optimizer;
   config.training.optimizer.momentum = 0.5;
@@ -43,8 +47,10 @@ RunConfig layered_config(const std::string& dir, const std::string& optimizer) {
 
 }  // namespace
 
-TEST_CASE("a mid-epoch checkpoint with batch norm, augmentation and a scheduled rmsprop or adamw "
-          "resumes exactly", "[checkpoint]") {
+TEST_CASE(
+    "a mid-epoch checkpoint with batch norm, augmentation and a scheduled rmsprop or adamw "
+    "resumes exactly",
+    "[checkpoint]") {
   for (const std::string optimizer : {"rmsprop", "adamw"}) {
     const std::string dir = test::temp_dir("ckpt_layers_" + optimizer);
     const RunConfig config = layered_config(dir, optimizer);

@@ -161,28 +161,29 @@ TEST_CASE("model gradients match finite differences: conv same, pool, dropout, f
                   3);
 }
 
-TEST_CASE("model gradients match finite differences: strided conv, gap, linear layers",
-          "[model]") {
-  check_gradients(test::model_config(7, 7,
-                                     {conv(3, 3, Activation::linear, Padding::valid, 2),
-                                      conv(4, 2, Activation::relu, Padding::same),
-                                      simple(LayerKind::global_average_pooling2d),
-                                      dense(6, Activation::linear), dropout(0.3),
-                                      dense(3, Activation::softmax)}),
-                  4);
+TEST_CASE("model gradients match finite differences: strided conv, gap, linear layers", "[model]") {
+  check_gradients(
+      test::model_config(
+          7, 7,
+          {conv(3, 3, Activation::linear, Padding::valid, 2),
+           conv(4, 2, Activation::relu, Padding::same), simple(LayerKind::global_average_pooling2d),
+           dense(6, Activation::linear), dropout(0.3), dense(3, Activation::softmax)}),
+      4);
 }
 
-TEST_CASE("model gradients match finite differences: average pooling, activation layers, "
-          "sigmoid and tanh on conv and dense", "[model]") {
-  check_gradients(test::model_config(7, 7,
-                                     {conv(3, 3, Activation::sigmoid, Padding::same),
-                                      avg_pool(2, 2, Padding::same),
-                                      conv(4, 2, Activation::tanh, Padding::valid, 2),
-                                      activation(Activation::tanh), avg_pool(3, 1, Padding::same),
-                                      simple(LayerKind::flatten), dense(6, Activation::tanh),
-                                      activation(Activation::sigmoid), dense(3, Activation::linear),
-                                      activation(Activation::softmax)}),
-                  4);
+TEST_CASE(
+    "model gradients match finite differences: average pooling, activation layers, "
+    "sigmoid and tanh on conv and dense",
+    "[model]") {
+  check_gradients(
+      test::model_config(
+          7, 7,
+          {conv(3, 3, Activation::sigmoid, Padding::same), avg_pool(2, 2, Padding::same),
+           conv(4, 2, Activation::tanh, Padding::valid, 2), activation(Activation::tanh),
+           avg_pool(3, 1, Padding::same), simple(LayerKind::flatten), dense(6, Activation::tanh),
+           activation(Activation::sigmoid), dense(3, Activation::linear),
+           activation(Activation::softmax)}),
+      4);
 }
 
 TEST_CASE("model gradients match finite differences through batch normalization", "[model]") {
@@ -194,19 +195,18 @@ TEST_CASE("model gradients match finite differences through batch normalization"
                   10);
 }
 
-TEST_CASE("batch norm's moving statistics are weights of the model but not parameters",
-          "[model]") {
+TEST_CASE("batch norm's moving statistics are weights of the model but not parameters", "[model]") {
   auto backend = make_backend("reference", BackendOptions{1, true});
-  Model model(test::model_config(6, 6, {conv(3, 3, Activation::linear), batch_norm(),
-                                        simple(LayerKind::flatten), dense(4, Activation::softmax)}),
+  Model model(test::model_config(6, 6,
+                                 {conv(3, 3, Activation::linear), batch_norm(),
+                                  simple(LayerKind::flatten), dense(4, Activation::softmax)}),
               *backend, 2);
   std::vector<std::string> names;
   for (const Parameter* p : model.weights()) names.push_back(p->name);
-  CHECK(names == std::vector<std::string>{"conv2d/kernel", "conv2d/bias",
-                                          "batch_normalization/gamma", "batch_normalization/beta",
-                                          "batch_normalization/moving_mean",
-                                          "batch_normalization/moving_variance", "dense/kernel",
-                                          "dense/bias"});
+  CHECK(names == std::vector<std::string>{
+                     "conv2d/kernel", "conv2d/bias", "batch_normalization/gamma",
+                     "batch_normalization/beta", "batch_normalization/moving_mean",
+                     "batch_normalization/moving_variance", "dense/kernel", "dense/bias"});
   CHECK(model.parameters().size() == 6);
   // A training forward moves the statistics; an evaluation forward does not.
   const std::vector<float> x = test::random_floats(36 * 2, 4, 0.0f, 1.0f);
@@ -216,8 +216,9 @@ TEST_CASE("batch norm's moving statistics are weights of the model but not param
   model.forward(x.data(), 2, ForwardContext{true, 1, 0});
   CHECK(model.weights_bytes() != before);
   // They export and import with the rest.
-  Model copy(test::model_config(6, 6, {conv(3, 3, Activation::linear), batch_norm(),
-                                       simple(LayerKind::flatten), dense(4, Activation::softmax)}),
+  Model copy(test::model_config(6, 6,
+                                {conv(3, 3, Activation::linear), batch_norm(),
+                                 simple(LayerKind::flatten), dense(4, Activation::softmax)}),
              *backend, 2);
   copy.import_weights(model.export_weights());
   CHECK(copy.weights_bytes() == model.weights_bytes());
@@ -243,9 +244,9 @@ TEST_CASE("onednn applies sigmoid and tanh on convolutions whose outputs stay in
           "[model][onednn]") {
   const RunConfig config = test::model_config(
       12, 12,
-      {conv(16, 3, Activation::tanh, Padding::same), conv(16, 3, Activation::sigmoid, Padding::same),
-       pool(2), conv(16, 3, Activation::relu), simple(LayerKind::global_average_pooling2d),
-       dense(10, Activation::softmax)});
+      {conv(16, 3, Activation::tanh, Padding::same),
+       conv(16, 3, Activation::sigmoid, Padding::same), pool(2), conv(16, 3, Activation::relu),
+       simple(LayerKind::global_average_pooling2d), dense(10, Activation::softmax)});
   auto onednn = make_backend("onednn", BackendOptions{2, true});
   Model model(config, *onednn, 9);
   if (onednn->channel_block(16) > 1) CHECK(model.channel_block(1) > 1);  // conv -> conv blocked
@@ -255,12 +256,13 @@ TEST_CASE("onednn applies sigmoid and tanh on convolutions whose outputs stay in
 // Batch norm's backward divides by the batch's standard deviation and subtracts nearly equal
 // sums, which doubles the relative size of oneDNN's float32 convolution rounding: 2e-5 here.
 TEST_CASE("onednn and reference agree on batch normalization in a model", "[model][onednn]") {
-  compare_backends(test::model_config(
-      12, 12,
-      {no_bias(conv(16, 3, Activation::linear, Padding::same)), batch_norm(),
-       activation(Activation::relu), pool(2), conv(16, 3, Activation::relu, Padding::same, 2),
-       batch_norm(), simple(LayerKind::flatten), dense(12, Activation::relu), batch_norm(),
-       dense(10, Activation::softmax)}),
+  compare_backends(
+      test::model_config(
+          12, 12,
+          {no_bias(conv(16, 3, Activation::linear, Padding::same)), batch_norm(),
+           activation(Activation::relu), pool(2), conv(16, 3, Activation::relu, Padding::same, 2),
+           batch_norm(), simple(LayerKind::flatten), dense(12, Activation::relu), batch_norm(),
+           dense(10, Activation::softmax)}),
       2e-5);
 }
 
@@ -367,12 +369,12 @@ TEST_CASE("softmax before the last layer and dense on an image input are refused
                                             dense(4, Activation::softmax)}),
                         *backend, 1),
                   InputError);
-  CHECK_THROWS_AS(Model(test::model_config(6, 6,
-                                           {simple(LayerKind::flatten), dense(4, Activation::linear),
-                                            activation(Activation::softmax),
-                                            dense(4, Activation::linear)}),
-                        *backend, 1),
-                  InputError);
+  CHECK_THROWS_AS(
+      Model(test::model_config(6, 6,
+                               {simple(LayerKind::flatten), dense(4, Activation::linear),
+                                activation(Activation::softmax), dense(4, Activation::linear)}),
+            *backend, 1),
+      InputError);
 }
 
 }  // namespace repro

@@ -1,7 +1,6 @@
 // Adam and SGD objects over several steps against values computed here in double precision from
 // Keras 3's formulas, and an exact continue after export/import of their state.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 
 #include "backend/backend.h"

@@ -2,7 +2,6 @@
 // double (and Keras's own docstring example), an exact continue after export/import of their
 // state, and the schedule's rate at each step as the optimizer applies it.
 #include <catch2/catch.hpp>
-
 #include <cmath>
 
 #include "backend/backend.h"

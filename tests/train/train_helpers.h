@@ -2,12 +2,13 @@
 // not depend on config files or on MNIST being present. Not a test framework: plain helpers.
 #pragma once
 
+#include <unistd.h>
+
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 #include <string>
 #include <vector>
 

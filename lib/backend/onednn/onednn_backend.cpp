@@ -166,8 +166,8 @@ class OnednnBackend : public Backend {
     ctx_->use_threads();
 #pragma omp parallel for schedule(static)
     for (int ch = 0; ch < g.c; ch++)
-      reference::batch_norm_backward(g, x, gamma, saved_mean, saved_inv_std, dy, dx, dgamma,
-                                     dbeta, ch, ch + 1);
+      reference::batch_norm_backward(g, x, gamma, saved_mean, saved_inv_std, dy, dx, dgamma, dbeta,
+                                     ch, ch + 1);
   }
 
   // Image augmentation: the reference loops, one image a task (images are independent).

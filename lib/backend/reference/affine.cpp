@@ -33,7 +33,7 @@ int fixed_index(int64_t index, int size, FillMode mode) {
 // The (up to four) input cells and weights an output pixel reads.
 struct Taps {
   int count = 0;
-  int index[4];     // h * W + w in the plane, or -1 for the constant fill
+  int index[4];  // h * W + w in the plane, or -1 for the constant fill
   float weight[4];
 };
 

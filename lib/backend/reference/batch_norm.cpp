@@ -40,9 +40,10 @@ void batch_norm_forward(const BatchNormGeometry& g, bool training, const float* 
     if (training) {
       mean = float(chunked_sum(g, x, ch, [](size_t, float v) { return double(v); }) / count);
       const double m = mean;
-      variance = float(chunked_sum(g, x, ch, [m](size_t, float v) {
-                         return (double(v) - m) * (double(v) - m);
-                       }) / count);
+      variance =
+          float(chunked_sum(g, x, ch,
+                            [m](size_t, float v) { return (double(v) - m) * (double(v) - m); }) /
+                count);
       moving_mean[ch] = moving_mean[ch] * g.momentum + mean * g.one_minus_momentum;
       moving_variance[ch] = moving_variance[ch] * g.momentum + variance * g.one_minus_momentum;
     } else {
@@ -71,9 +72,8 @@ void batch_norm_backward(const BatchNormGeometry& g, const float* x, const float
     const double mean = saved_mean[ch], inv_std = saved_inv_std[ch];
     // dbeta = sum dy, dgamma = sum dy * xhat, with xhat = (x - mean) * inv_std.
     const double sum_dy = chunked_sum(g, x, ch, [dy](size_t i, float) { return double(dy[i]); });
-    const double sum_dy_xhat = chunked_sum(g, x, ch, [&](size_t i, float v) {
-      return double(dy[i]) * (double(v) - mean) * inv_std;
-    });
+    const double sum_dy_xhat = chunked_sum(
+        g, x, ch, [&](size_t i, float v) { return double(dy[i]) * (double(v) - mean) * inv_std; });
     if (dbeta) dbeta[ch] = float(sum_dy);
     if (dgamma) dgamma[ch] = float(sum_dy_xhat);
     if (!dx) continue;

@@ -1,6 +1,6 @@
 // Reference element-wise kernels: layout transposes for Keras's (H, W, C) flatten order,
-// activations and inverted dropout. Each output element depends on its own index only, so any split of the
-// range over threads gives the same bits.
+// activations and inverted dropout. Each output element depends on its own index only, so any split
+// of the range over threads gives the same bits.
 #include <cmath>
 
 #include "backend/reference/reference_ops.h"

@@ -113,8 +113,8 @@ class ReferenceBackend : public Backend {
   void batch_norm_backward(const BatchNormGeometry& g, const float* x, const float* gamma,
                            const float* saved_mean, const float* saved_inv_std, const float* dy,
                            float* dx, float* dgamma, float* dbeta) override {
-    reference::batch_norm_backward(g, x, gamma, saved_mean, saved_inv_std, dy, dx, dgamma, dbeta,
-                                   0, g.c);
+    reference::batch_norm_backward(g, x, gamma, saved_mean, saved_inv_std, dy, dx, dgamma, dbeta, 0,
+                                   g.c);
   }
   void affine_forward(const AffineGeometry& g, const float* transforms, const float* x,
                       float* y) override {
