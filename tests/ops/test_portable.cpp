@@ -348,6 +348,32 @@ TEST_CASE("portable ops agree with the reference backend within 1e-5", "[ops][po
   CHECK(scaled_error(y_got, y_want) <= 1e-6);
 }
 
+TEST_CASE("portable max pool equals the reference bit for bit, ties included", "[ops][portable]") {
+  auto ref = make_backend("reference", {});
+  for (const PoolGeometry& g :
+       {test::pool_geometry(9, 5, 30, 30, 2, 2, 2, 2, false), test::pool_geometry(3, 4, 13, 13, 2, 2, 2, 2, false),
+        test::pool_geometry(2, 3, 11, 9, 3, 3, 2, 2, false), test::pool_geometry(2, 3, 7, 8, 3, 3, 2, 2, true)}) {
+    // Values on a coarse grid, so many windows hold ties.
+    std::vector<float> x = test::random_tensor(size_t(g.n) * g.c * g.h * g.w, 17, -2.0f, 2.0f);
+    for (float& v : x) v = std::round(v * 2.0f) / 2.0f;
+    std::vector<float> dy = test::random_tensor(size_t(g.n) * g.c * g.oh * g.ow, 18);
+    auto run = [&](Backend& be) {
+      std::vector<float> y(dy.size()), dx(x.size());
+      auto op = be.make_max_pool2d(g);
+      op->forward(x.data(), y.data());
+      op->backward(dy.data(), dx.data());
+      return std::make_pair(y, dx);
+    };
+    for (int threads : {1, 3}) {
+      auto be = portable_backend("", threads);
+      auto got = run(*be), want = run(*ref);
+      INFO("pool " << g.h << "x" << g.w << " window " << g.r << " same " << g.pad_bottom);
+      CHECK(same_bits(got.first, want.first));
+      CHECK(same_bits(got.second, want.second));
+    }
+  }
+}
+
 TEST_CASE("portable Adam follows Keras's formula with beta^t by exact squaring", "[ops][portable]") {
   auto be = portable_backend("", 1);
   auto ref = make_backend("reference", {});

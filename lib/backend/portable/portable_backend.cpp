@@ -333,6 +333,7 @@ class PortableMaxPool2d : public MaxPool2dOp {
       float* yn = y + size_t(n) * out_size();
       int32_t* an = argmax_.data() + size_t(n) * out_size();
       if (!unpadded) return reference::max_pool2d_forward(one_, xn, yn, an);
+      if (g_.r == 2 && g_.s == 2 && g_.stride_h == 2 && g_.stride_w == 2) return pool_2x2(xn, yn, an);
       for (int c = 0; c < g_.c; c++) {
         const float* plane = xn + size_t(c) * g_.h * g_.w;
         for (int oh = 0; oh < g_.oh; oh++)
@@ -367,6 +368,35 @@ class PortableMaxPool2d : public MaxPool2dOp {
  private:
   size_t in_size() const { return size_t(g_.c) * g_.h * g_.w; }
   size_t out_size() const { return size_t(g_.c) * g_.oh * g_.ow; }
+  // The 2x2, stride 2 window without branches: candidates in row-major order, a later one wins
+  // only when strictly greater (the same winner as the general loop).
+  void pool_2x2(const float* x, float* y, int32_t* argmax) const {
+    for (int c = 0; c < g_.c; c++) {
+      const float* plane = x + size_t(c) * g_.h * g_.w;
+      for (int oh = 0; oh < g_.oh; oh++) {
+        const float* r0 = plane + size_t(2 * oh) * g_.w;
+        const float* r1 = r0 + g_.w;
+        float* yr = y + (size_t(c) * g_.oh + oh) * g_.ow;
+        int32_t* ar = argmax + (size_t(c) * g_.oh + oh) * g_.ow;
+        const int32_t base = 2 * oh * g_.w;
+        for (int ow = 0; ow < g_.ow; ow++) {
+          float best = r0[2 * ow];
+          int32_t at = base + 2 * ow;
+          float v = r0[2 * ow + 1];
+          at = v > best ? base + 2 * ow + 1 : at;
+          best = v > best ? v : best;
+          v = r1[2 * ow];
+          at = v > best ? base + g_.w + 2 * ow : at;
+          best = v > best ? v : best;
+          v = r1[2 * ow + 1];
+          at = v > best ? base + g_.w + 2 * ow + 1 : at;
+          best = v > best ? v : best;
+          yr[ow] = best;
+          ar[ow] = at;
+        }
+      }
+    }
+  }
   PoolGeometry g_, one_;
   int threads_;
   std::vector<int32_t> argmax_;  // (N, C, OH, OW)
