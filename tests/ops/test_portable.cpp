@@ -348,6 +348,36 @@ TEST_CASE("portable ops agree with the reference backend within 1e-5", "[ops][po
   CHECK(scaled_error(y_got, y_want) <= 1e-6);
 }
 
+TEST_CASE("portable softmax cross-entropy follows its specified order bit for bit", "[ops][portable]") {
+  auto be = portable_backend("", 2);
+  const int n = 29, k = 10;
+  auto logits = test::random_tensor(size_t(n) * k, 41, -20.0f, 20.0f);
+  std::vector<int32_t> labels(n);
+  for (int i = 0; i < n; i++) labels[i] = (i * 3) % k;
+  std::vector<float> got(size_t(n) * k), want(size_t(n) * k);
+  LossSums sums = be->softmax_cross_entropy(logits.data(), labels.data(), n, k, got.data(), 0.25f);
+  double loss = 0;
+  int64_t correct = 0;
+  for (int q = 0; q < n; q++) {
+    const float* z = logits.data() + size_t(q) * k;
+    int best = 0;
+    for (int j = 1; j < k; j++)
+      if (z[j] > z[best]) best = j;
+    float s = 0.0f;
+    for (int j = 0; j < k; j++) s = s + portable::exp_f32(z[j] - z[best]);
+    float sample = portable::log_f32(s) - (z[labels[q]] - z[best]);
+    loss += double(sample);
+    correct += best == labels[q];
+    for (int j = 0; j < k; j++) {
+      float p = portable::exp_f32(z[j] - z[best]) / s;
+      want[size_t(q) * k + j] = (p - (j == labels[q] ? 1.0f : 0.0f)) * 0.25f;
+    }
+  }
+  CHECK(same_bits(got, want));
+  CHECK(sums.loss == loss);
+  CHECK(sums.correct == correct);
+}
+
 TEST_CASE("portable max pool equals the reference bit for bit, ties included", "[ops][portable]") {
   auto ref = make_backend("reference", {});
   for (const PoolGeometry& g :
