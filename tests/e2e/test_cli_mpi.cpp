@@ -237,6 +237,20 @@ TEST_CASE("repro check --vary ranks=1,2,4 launches mpirun per value and passes")
   REQUIRE(r.out.find("PASS: 3 runs bit-identical") != std::string::npos);
 }
 
+TEST_CASE("determinism: portable under mpirun: 1, 2 and 3 ranks and the SSE2 path give one result") {
+  std::string data;
+  if (const std::string why = cannot_run(data); !why.empty()) REPRO_SKIP(why);
+  const auto out = scratch_dir("mpi_portable");
+  const std::string portable = kTiny + " --set determinism=portable --epochs 1 --quiet --out '";
+  require_trains(one_process(data), "train " + portable + (out / "one").string() + "'");
+  for (int ranks : {2, 3}) {
+    const auto folder = out / ("ranks" + std::to_string(ranks));
+    require_trains("REPRO_ISA=sse2 " + mpirun(data, ranks), "train " + portable + folder.string() + "'");
+    require_same((out / "one").string(), folder.string());
+  }
+  std::filesystem::remove_all(out);
+}
+
 TEST_CASE("a build without MPI refuses to train under a launcher that started several ranks") {
   if (repro::built_with_mpi())
     REPRO_SKIP("this repro is built with MPI (the refusal is for builds without it)");

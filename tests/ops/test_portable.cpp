@@ -270,6 +270,39 @@ TEST_CASE("portable conv2d follows its specified operation order bit for bit", "
   }
 }
 
+TEST_CASE("portable chunk_grads hands out each chunk's sums, which fold to the op's own", "[ops][portable]") {
+  auto be = portable_backend("", 2);
+  REQUIRE(be->chunk_grads_supported());
+  ConvGeometry g = test::conv_geometry(21, 3, 12, 12, 5, 3, 3, 1, 1, false, true, true);
+  ConvData d = conv_data(g, 13);
+  ConvResult whole = run_conv(*be, g, d);
+  ConvGeometry split = g;
+  split.chunk_grads = true;
+  const int chunks = (g.n + kChunk - 1) / kChunk;
+  Array x = test::to_backend(*be, d.x), w = test::to_backend(*be, d.w);
+  Array b = test::to_backend(*be, d.b), dy = test::to_backend(*be, d.dy);
+  Array y = be->alloc(test::output_size(g)), dx = be->alloc(test::input_size(g));
+  Array dw = be->alloc(size_t(chunks) * test::weight_size(g)), db = be->alloc(size_t(chunks) * g.k);
+  auto op = be->make_conv2d(split);
+  op->forward(x.data(), w.data(), b.data(), y.data());
+  op->backward(x.data(), w.data(), y.data(), dy.data(), dx.data(), dw.data(), db.data());
+  std::vector<float> parts = test::to_host(*be, dw), bias_parts = test::to_host(*be, db);
+  std::vector<float> folded(test::weight_size(g)), bias_folded(g.k);
+  for (size_t i = 0; i < folded.size(); i++) {
+    float acc = parts[i];
+    for (int c = 1; c < chunks; c++) acc += parts[c * folded.size() + i];
+    folded[i] = acc;
+  }
+  for (int k = 0; k < g.k; k++) {
+    float acc = bias_parts[k];
+    for (int c = 1; c < chunks; c++) acc += bias_parts[size_t(c) * g.k + k];
+    bias_folded[k] = acc;
+  }
+  CHECK(same_bits(folded, whole.dw));
+  CHECK(same_bits(bias_folded, whole.db));
+  CHECK(same_bits(test::to_host(*be, dx), whole.dx));
+}
+
 TEST_CASE("portable dense follows its specified operation order bit for bit", "[ops][portable]") {
   auto be = portable_backend("", 2);
   for (DenseGeometry g : {DenseGeometry{64, 32, 64, true, true}, DenseGeometry{19, 37, 10, true, false},

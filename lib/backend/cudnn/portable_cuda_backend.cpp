@@ -38,8 +38,10 @@ class PortableConv2d final : public Conv2dOp {
     float* dw_parts = static_cast<float*>(dw_parts_.get());
     float* db_parts = g_.bias && db ? static_cast<float*>(db_parts_.get()) : nullptr;
     portable::conv_weight_grad_parts(g_, x, dy, dw_parts, db_parts);
-    portable::fold_chunks(dw_parts, dw, chunks_of(g_.n), size_t(g_.k) * g_.c * g_.r * g_.s);
-    if (db_parts) portable::fold_chunks(db_parts, db, chunks_of(g_.n), size_t(g_.k));
+    const int chunks = g_.chunk_grads ? 1 : chunks_of(g_.n);  // chunk_grads: copied unfolded
+    const size_t parts = g_.chunk_grads ? size_t(chunks_of(g_.n)) : 1;
+    portable::fold_chunks(dw_parts, dw, chunks, parts * g_.k * g_.c * g_.r * g_.s);
+    if (db_parts) portable::fold_chunks(db_parts, db, chunks, parts * g_.k);
     if (dx) portable::conv_backward_data(g_, dy, w, dx);
   }
 
@@ -64,8 +66,10 @@ class PortableDense final : public DenseOp {
     float* dw_parts = static_cast<float*>(dw_parts_.get());
     float* db_parts = static_cast<float*>(db_parts_.get());
     portable::dense_weight_grad_parts(g_, x, dy, dw_parts, db_parts);
-    portable::fold_chunks(dw_parts, dw, chunks_of(g_.n), size_t(g_.out) * g_.in);
-    if (g_.bias && db) portable::fold_chunks(db_parts, db, chunks_of(g_.n), size_t(g_.out));
+    const int chunks = g_.chunk_grads ? 1 : chunks_of(g_.n);  // chunk_grads: copied unfolded
+    const size_t parts = g_.chunk_grads ? size_t(chunks_of(g_.n)) : 1;
+    portable::fold_chunks(dw_parts, dw, chunks, parts * g_.out * g_.in);
+    if (g_.bias && db) portable::fold_chunks(db_parts, db, chunks, parts * g_.out);
     if (dx) portable::dense_backward_data(g_, dy, w, dx);
   }
 
@@ -98,6 +102,7 @@ class PortableCudaBackend final : public DeviceBackend {
   explicit PortableCudaBackend(const BackendOptions&) { require_device(); }
 
   std::string name() const override { return "portable_cuda"; }
+  bool chunk_grads_supported() const override { return true; }
   std::string describe() const override {
     int device = 0;
     cudaDeviceProp prop{};

@@ -167,17 +167,27 @@ class PortableConv2d : public Conv2dOp {
       kernels_.conv_weight_grad(s_, count, xp, dyt, dw_parts_.data() + ci * part,
                                 db_parts_.data() + size_t(ci) * s_.kp);
     });
-    // Fold the chunks in order: dw = p0, then dw + p1, ...; transposed to (K, C, R, S).
+    // Fold the chunks in order: dw = p0, then dw + p1, ...; transposed to (K, C, R, S). With
+    // chunk_grads each chunk's sum is written unfolded (CHUNKS, K, C, R, S), for the ranks.
+    const size_t w_size = size_t(g_.k) * g_.c * taps;
     for (int k = 0; k < g_.k; k++)
       for (int c = 0; c < g_.c; c++)
         for (int t = 0; t < taps; t++) {
-          size_t at = (size_t(c) * taps + t) * s_.kp + k;
+          size_t at = (size_t(c) * taps + t) * s_.kp + k, to = (size_t(k) * g_.c + c) * taps + t;
+          if (g_.chunk_grads) {
+            for (int ci = 0; ci < chunks; ci++) dw[ci * w_size + to] = dw_parts_[ci * part + at];
+            continue;
+          }
           float acc = dw_parts_[at];
           for (int ci = 1; ci < chunks; ci++) acc += dw_parts_[ci * part + at];
-          dw[(size_t(k) * g_.c + c) * taps + t] = acc;
+          dw[to] = acc;
         }
     if (g_.bias && db) {
       for (int k = 0; k < g_.k; k++) {
+        if (g_.chunk_grads) {
+          for (int ci = 0; ci < chunks; ci++) db[size_t(ci) * g_.k + k] = db_parts_[size_t(ci) * s_.kp + k];
+          continue;
+        }
         float acc = db_parts_[k];
         for (int ci = 1; ci < chunks; ci++) acc += db_parts_[size_t(ci) * s_.kp + k];
         db[k] = acc;
@@ -279,15 +289,24 @@ class PortableDense : public DenseOp {
                                  dw_parts_.data() + ci * part,
                                  db_parts_.data() + size_t(ci) * g_.out);
     });
+    const size_t w_size = size_t(g_.out) * g_.in;
     for (int o = 0; o < g_.out; o++)
       for (int i = 0; i < g_.in; i++) {
-        size_t at = size_t(o) * inp + i;
+        size_t at = size_t(o) * inp + i, to = size_t(o) * g_.in + i;
+        if (g_.chunk_grads) {  // unfolded (CHUNKS, OUT, IN), for the ranks
+          for (int ci = 0; ci < chunks; ci++) dw[ci * w_size + to] = dw_parts_[ci * part + at];
+          continue;
+        }
         float acc = dw_parts_[at];
         for (int ci = 1; ci < chunks; ci++) acc += dw_parts_[ci * part + at];
-        dw[size_t(o) * g_.in + i] = acc;
+        dw[to] = acc;
       }
     if (g_.bias && db) {
       for (int o = 0; o < g_.out; o++) {
+        if (g_.chunk_grads) {
+          for (int ci = 0; ci < chunks; ci++) db[size_t(ci) * g_.out + o] = db_parts_[size_t(ci) * g_.out + o];
+          continue;
+        }
         float acc = db_parts_[o];
         for (int ci = 1; ci < chunks; ci++) acc += db_parts_[size_t(ci) * g_.out + o];
         db[o] = acc;
@@ -409,6 +428,7 @@ class PortableBackend : public Backend {
         kernels_(kernels) {}
 
   std::string name() const override { return "portable"; }
+  bool chunk_grads_supported() const override { return true; }
   std::string describe() const override {
     return std::string("portable (") + kernels_.isa + " path, " + std::to_string(threads_) +
            " threads)";
