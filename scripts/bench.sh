@@ -50,13 +50,13 @@ if [ "$limit" -gt 0 ]; then
   limit_args=(--set "data.limit=$limit")
   peer_limit_args=(--limit "$limit")
 fi
-printf '%-36s %10s %10s %9s %9s\n' "run" "s/epoch" "images/s" "RSS MB" "test acc"
+printf '%-38s %10s %10s %9s %9s\n' "run" "s/epoch" "images/s" "RSS MB" "test acc"
 bench_repro() {  # label, threads, determinism
   local label=$1 threads=$2 det=$3 out=$work/run_$1
   REPRO_DATA_DIR=$data /usr/bin/time -v -o "$work/time_$label" "$build/repro" train "$config" \
     --quiet --epochs "$epochs" --threads "$threads" --set "determinism=$det" "${limit_args[@]}" --out "$out"
   read -r median acc < <(run_stats "$out/run.json")
-  printf '%-36s %10s %10.0f %9s %8s%%\n' "repro, $threads thread(s), determinism $det" "$median" \
+  printf '%-38s %10s %10.0f %9s %8s%%\n' "repro, $threads thread(s), determinism $det" "$median" \
     "$(div "$images" "$median")" "$(peak_rss "$work/time_$label")" "$acc"
   eval "median_$label=$median"
 }
@@ -86,7 +86,7 @@ for line in open(sys.argv[1]):
 PY
 )
 peer_acc=$(awk '/final evaluate/ {for (i = 1; i <= NF; i++) if ($i == "test_accuracy") printf "%.2f", $(i+1) * 100}' "$work/peer.log")
-printf '%-36s %10s %10.0f %9s %8s%%\n' "pytorch peer, 2 threads" "$peer_median" \
+printf '%-38s %10s %10.0f %9s %8s%%\n' "pytorch peer, 2 threads" "$peer_median" \
   "$(div "$images" "$peer_median")" "$(peak_rss "$work/time_peer")" "$peer_acc"
 printf 'ratio at 2 threads, determinism on: pytorch %.3f s / repro %.3f s per epoch = %.2fx faster\n' \
   "$peer_median" "$median_t2" "$(div "$peer_median" "$median_t2")"
