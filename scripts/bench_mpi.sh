@@ -27,20 +27,20 @@ cd "$root"
 epoch_seconds() {
   grep -o '"seconds": [0-9.eE+-]*' "$1/run.json" | awk '{ s += $2 } END { printf "%.3f", s }'
 }
-run() {  # NAME COMMAND...: trains, records wall time and the profile
-  local name=$1
-  shift
+run() {  # NAME THREADS [LAUNCHER...]: trains, records wall time and the profile
+  local name=$1 threads=$2
+  shift 2
   local start end
   start=$(date +%s.%N)
-  "$@" train configs/mnist_recipe.yaml --epochs "$epochs" --quiet --profile \
-    --out "$out/$name" >"$out/$name.txt"
+  "$@" "$exe" train configs/mnist_recipe.yaml --epochs "$epochs" --threads "$threads" --quiet \
+    --profile --out "$out/$name" >"$out/$name.txt"
   end=$(date +%s.%N)
   awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }' >"$out/$name.wall"
 }
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) (cores: $cores)"
-run one "$exe" --threads "$cores"
-run many "${launcher[@]}" "$exe" --threads "$per_rank"
+run one "$cores"
+run many "$per_rank" "${launcher[@]}"
 "$exe" compare --exact "$out/one" "$out/many" >"$out/compare.txt" || {
   cat "$out/compare.txt"
   echo "bench_mpi.sh: the runs differ" >&2
