@@ -16,8 +16,6 @@ if [ "${1:-}" = "--sanitize" ]; then
               -DREPRO_WITH_CUDA=OFF)
   export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-  # Open MPI's libraries keep allocations until exit; their leaks are not repro's.
-  export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/scripts/lsan.supp}
 elif [ $# -gt 0 ]; then
   echo "scripts/test.sh: unknown argument '$1'; use no argument or --sanitize" >&2
   exit 2
