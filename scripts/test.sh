@@ -14,8 +14,11 @@ if [ "${1:-}" = "--sanitize" ]; then
   # CUDA off: the sanitizers do not see into the device, and the [cuda] tests skip here anyway.
   cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DREPRO_SANITIZE=address,undefined
               -DREPRO_WITH_CUDA=OFF)
-  export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
+  # Full stacks on every allocation: Open MPI's libraries and plugins have no frame pointers, and
+  # its allocations kept until exit are recognised (scripts/lsan.supp) only through their frames.
+  export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1:fast_unwind_on_malloc=0}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+  export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/scripts/lsan.supp}
 elif [ $# -gt 0 ]; then
   echo "scripts/test.sh: unknown argument '$1'; use no argument or --sanitize" >&2
   exit 2
