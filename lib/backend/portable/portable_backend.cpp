@@ -75,6 +75,20 @@ void mask_in_place(float* dy, const float* y, size_t n, int threads) {
   });
 }
 
+// One output element from the per-chunk sums at parts[c * stride + at] (c = 0 .. chunks-1):
+// folded in chunk order into out[to] (p0, then + p1, ...), or with `unfolded` (chunk_grads, for
+// the ranks) each chunk's sum copied to out[c * size + to].
+inline void fold_chunk_sums(const float* parts, size_t stride, size_t at, int chunks,
+                            bool unfolded, float* out, size_t size, size_t to) {
+  if (unfolded) {
+    for (int c = 0; c < chunks; c++) out[c * size + to] = parts[c * stride + at];
+    return;
+  }
+  float acc = parts[at];
+  for (int c = 1; c < chunks; c++) acc += parts[c * stride + at];
+  out[to] = acc;
+}
+
 class PortableConv2d : public Conv2dOp {
  public:
   PortableConv2d(const ConvGeometry& g, const Kernels& kernels, int threads)
@@ -172,27 +186,12 @@ class PortableConv2d : public Conv2dOp {
     const size_t w_size = size_t(g_.k) * g_.c * taps;
     for (int k = 0; k < g_.k; k++)
       for (int c = 0; c < g_.c; c++)
-        for (int t = 0; t < taps; t++) {
-          size_t at = (size_t(c) * taps + t) * s_.kp + k, to = (size_t(k) * g_.c + c) * taps + t;
-          if (g_.chunk_grads) {
-            for (int ci = 0; ci < chunks; ci++) dw[ci * w_size + to] = dw_parts_[ci * part + at];
-            continue;
-          }
-          float acc = dw_parts_[at];
-          for (int ci = 1; ci < chunks; ci++) acc += dw_parts_[ci * part + at];
-          dw[to] = acc;
-        }
-    if (g_.bias && db) {
-      for (int k = 0; k < g_.k; k++) {
-        if (g_.chunk_grads) {
-          for (int ci = 0; ci < chunks; ci++) db[size_t(ci) * g_.k + k] = db_parts_[size_t(ci) * s_.kp + k];
-          continue;
-        }
-        float acc = db_parts_[k];
-        for (int ci = 1; ci < chunks; ci++) acc += db_parts_[size_t(ci) * s_.kp + k];
-        db[k] = acc;
-      }
-    }
+        for (int t = 0; t < taps; t++)
+          fold_chunk_sums(dw_parts_.data(), part, (size_t(c) * taps + t) * s_.kp + k, chunks,
+                          g_.chunk_grads, dw, w_size, (size_t(k) * g_.c + c) * taps + t);
+    if (g_.bias && db)
+      for (int k = 0; k < g_.k; k++)
+        fold_chunk_sums(db_parts_.data(), s_.kp, k, chunks, g_.chunk_grads, db, g_.k, k);
     if (!dx) return;
     // w3 (K, CR, R, S) or w2 (K, R, S, CP) <- w (K, C, R, S).
     const int cr = portable::padded_rows(g_.c);
@@ -291,27 +290,12 @@ class PortableDense : public DenseOp {
     });
     const size_t w_size = size_t(g_.out) * g_.in;
     for (int o = 0; o < g_.out; o++)
-      for (int i = 0; i < g_.in; i++) {
-        size_t at = size_t(o) * inp + i, to = size_t(o) * g_.in + i;
-        if (g_.chunk_grads) {  // unfolded (CHUNKS, OUT, IN), for the ranks
-          for (int ci = 0; ci < chunks; ci++) dw[ci * w_size + to] = dw_parts_[ci * part + at];
-          continue;
-        }
-        float acc = dw_parts_[at];
-        for (int ci = 1; ci < chunks; ci++) acc += dw_parts_[ci * part + at];
-        dw[to] = acc;
-      }
-    if (g_.bias && db) {
-      for (int o = 0; o < g_.out; o++) {
-        if (g_.chunk_grads) {
-          for (int ci = 0; ci < chunks; ci++) db[size_t(ci) * g_.out + o] = db_parts_[size_t(ci) * g_.out + o];
-          continue;
-        }
-        float acc = db_parts_[o];
-        for (int ci = 1; ci < chunks; ci++) acc += db_parts_[size_t(ci) * g_.out + o];
-        db[o] = acc;
-      }
-    }
+      for (int i = 0; i < g_.in; i++)
+        fold_chunk_sums(dw_parts_.data(), part, size_t(o) * inp + i, chunks, g_.chunk_grads, dw,
+                        w_size, size_t(o) * g_.in + i);
+    if (g_.bias && db)
+      for (int o = 0; o < g_.out; o++)
+        fold_chunk_sums(db_parts_.data(), g_.out, o, chunks, g_.chunk_grads, db, g_.out, o);
     if (!dx) return;
     for (int o = 0; o < g_.out; o++)
       for (int i = 0; i < g_.in; i++) wp_[size_t(o) * inp + i] = w[size_t(o) * g_.in + i];
