@@ -20,6 +20,7 @@
 #include "backend/portable/portable_backend.h"
 #include "commands.h"
 #include "compare/compare.h"
+#include "compare/describe.h"
 #include "config/config.h"
 #include "core/error.h"
 #include "core/fs.h"
@@ -247,15 +248,6 @@ void train_with_ranks(const CheckOptions& options, int ranks, const std::vector<
   }
 }
 
-// SHA-256 of a run folder's final weights, as Trainer::weights_sha256 computes it (the tensors
-// in the order written, float32 bytes).
-std::string weights_digest(const std::filesystem::path& weights) {
-  std::vector<float> all;
-  for (const NamedTensor& t : read_safetensors(weights.string()))
-    all.insert(all.end(), t.data.begin(), t.data.end());
-  return sha256_hex(all.data(), all.size() * sizeof(float));
-}
-
 int run_check(const CheckOptions& options) {
   const auto check_start = std::chrono::steady_clock::now();
   const std::vector<Variant> variants = plan_variants(options);
@@ -263,8 +255,16 @@ int run_check(const CheckOptions& options) {
   // Load every variant first, so a bad value fails before any training.
   std::vector<RunConfig> configs;
   std::vector<std::vector<std::string>> run_sets;  // each run's final --set list
+  load_config(options.config, options.sets);  // the file and --set alone: their own errors
   for (const Variant& v : variants) {
-    RunConfig config = load_config(options.config, v.overrides);
+    RunConfig config;
+    try {
+      config = load_config(options.config, v.overrides);
+    } catch (const InputError& e) {
+      // A bad --vary key or value is the flag's error, not a --set the user never wrote.
+      if (options.vary.empty() || v.ranks > 0 || !v.isa.empty()) throw;
+      throw InputError("--vary " + options.vary + ": " + e.what());
+    }
     run_sets.push_back(v.overrides);
     if (config.training.trace.every == 0) {
       // Trace digests so a FAIL names the first step and tensor that differ: about ten per run.
@@ -309,7 +309,7 @@ int run_check(const CheckOptions& options) {
       train_with_ranks(options, variants[i].ranks, run_sets[i], folder, log);
       std::filesystem::remove(log, ignore);
       folders.push_back(folder.string());
-      digests.push_back(weights_digest(folder / "model.safetensors"));
+      digests.push_back(weights_sha256(read_safetensors((folder / "model.safetensors").string())));
       std::printf("  %-14s %7.1f s  mpirun -n %d  weights %s\n", variants[i].label.c_str(),
                   seconds_since(start), variants[i].ranks, digests.back().substr(0, 16).c_str());
       std::fflush(stdout);
@@ -334,7 +334,7 @@ int run_check(const CheckOptions& options) {
   std::vector<JunitCase> cases;
   for (size_t i = 1; i < folders.size(); ++i) {
     CompareReport report = compare_runs(folders[0], folders[i], exact);
-    const bool weights_same = digests[i] == digests[0];
+    const bool weights_same = report.weights.compared && report.weights.same;
     const std::string pair = "repro check " + options.config + ": " + variants[0].label + " vs " +
                              variants[i].label;
     for (const KeyComparison& key : report.keys) {
@@ -347,10 +347,9 @@ int run_check(const CheckOptions& options) {
       }
       cases.push_back(JunitCase{pair, key.key, failure});
     }
-    cases.push_back(JunitCase{
-        pair, "weights",
-        weights_same ? "" : "final weights differ (sha256 " + digests[0].substr(0, 16) + " vs " +
-                                digests[i].substr(0, 16) + ")"});
+    if (!report.architecture_difference.empty())
+      cases.push_back(JunitCase{pair, "architecture", report.architecture_difference});
+    cases.push_back(JunitCase{pair, "weights", weights_same ? "" : weights_line(report, exact)});
     if (report.traced && (report.divergence || report.trace_steps_compared > 0)) {
       cases.push_back(JunitCase{
           pair, "trace",
@@ -359,13 +358,14 @@ int run_check(const CheckOptions& options) {
     if (report.same && weights_same) continue;
     pass = false;
     std::printf("FAIL: %s and %s differ\n", variants[0].label.c_str(), variants[i].label.c_str());
+    if (!report.architecture_difference.empty())
+      std::printf("  architecture differs: %s\n", report.architecture_difference.c_str());
     if (report.divergence)
       std::printf("  first divergence: %s\n", describe_divergence(*report.divergence).c_str());
     else if (report.first_weights_epoch)
       std::printf("  first epoch whose weights differ: %d\n", report.first_weights_epoch);
     else if (!weights_same)
-      std::printf("  final weights differ (sha256 %s vs %s)\n", digests[0].substr(0, 16).c_str(),
-                  digests[i].substr(0, 16).c_str());
+      std::printf("  %s\n", weights_line(report, exact).c_str());
     for (const KeyComparison& key : report.keys)
       if (!key.same)
         std::printf("  %s differs from epoch %d (max abs diff %.3g)\n", key.key.c_str(),
@@ -381,8 +381,11 @@ int run_check(const CheckOptions& options) {
     std::printf("PASS: %zu runs bit-identical (history, weight digests, traces)\n",
                 folders.size());
   if (pass && !options.keep) {
+    // Only what this check made: its run folders, then the folder if nothing else is in it.
     std::error_code ignore;
-    std::filesystem::remove_all(out, ignore);
+    for (const std::string& folder : folders) std::filesystem::remove_all(folder, ignore);
+    std::filesystem::remove(out / ".lock", ignore);
+    std::filesystem::remove(out, ignore);  // fails, as it should, when other files are there
   } else {
     std::printf("run folders: %s\n", out.string().c_str());
   }

@@ -34,9 +34,11 @@ void print_table(const CompareReport& report, const CompareOptions& options) {
     std::printf("%-20s %9s %13s %13s %11s  %s\n", c[0].c_str(), c[1].c_str(), c[2].c_str(),
                 c[3].c_str(), c[4].c_str(), c[5].c_str());
   }
-  for (const std::string& line : run_folder_lines(report)) std::printf("%s\n", line.c_str());
+  for (const std::string& line : run_folder_lines(report, options))
+    std::printf("%s\n", line.c_str());
   if (!report.environment.empty()) {
-    bool differ = !report.same || report.first_weights_epoch || report.divergence;
+    bool differ = !report.same || report.first_weights_epoch || report.divergence ||
+                  report.weights.sha256_a != report.weights.sha256_b;
     std::printf("%s\n", differ ? "run.json differences (likely cause):"
                                : "run.json differences (results agree anyway):");
     for (const EnvironmentDifference& d : report.environment) {
@@ -79,7 +81,7 @@ void print_markdown(const CompareReport& report, const CompareOptions& options,
     std::printf("%s\n", line.c_str());
   }
   std::printf("\n");
-  for (const std::string& line : run_folder_lines(report))
+  for (const std::string& line : run_folder_lines(report, options))
     std::printf("- %s\n", md_cell(line).c_str());
   for (const EnvironmentDifference& d : report.environment) {
     std::printf("- run.json `%s`: A `%s`, B `%s`%s\n", md_cell(d.key).c_str(),
@@ -117,7 +119,22 @@ void print_json(const CompareReport& report, const CompareOptions& options) {
               {"atol", options.atol},
               {"equal_nan", options.equal_nan},
               {"keys", keys}};
+  out["values_compared"] = report.values_compared;
   if (report.runs) {
+    out["architecture_difference"] = report.architecture_difference.empty()
+                                         ? Json(nullptr)
+                                         : Json(report.architecture_difference);
+    out["changed_after_run"] = report.changed;
+    const WeightsComparison& w = report.weights;
+    out["final_weights"] = w.compared ? Json{{"same", w.same},
+                                             {"sha256_a", w.sha256_a},
+                                             {"sha256_b", w.sha256_b},
+                                             {"values", w.values},
+                                             {"differing", w.differing},
+                                             {"max_abs_diff", number_json(w.max_abs_diff)},
+                                             {"first_tensor", w.first_tensor}}
+                                      : Json(nullptr);
+    out["initial_weights_differ"] = report.initial_weights_differ;
     out["first_weights_epoch"] =
         report.first_weights_epoch ? Json(report.first_weights_epoch) : Json(nullptr);
     Json env = Json::array();

@@ -17,6 +17,7 @@
 #include "core/fs.h"
 #include "dist/agree.h"
 #include "dist/communicator.h"
+#include "record/run_folder.h"
 #include "train/checkpoint.h"
 #include "train/progress.h"
 #include "train/trainer.h"
@@ -37,6 +38,7 @@ struct TrainCliOptions {
   int64_t steps = 0;
   bool quiet = false;
   bool profile = false;
+  bool overwrite = false;
 };
 
 volatile std::sig_atomic_t stop_requested = 0;
@@ -138,6 +140,36 @@ void print_profile(Trainer& trainer) {
   std::printf("  peak RSS       %9.1f MB\n", static_cast<double>(usage.ru_maxrss) / 1024.0);
 }
 
+// The config of a run: the file with its overrides, or for --resume without a file, the one the
+// newest checkpoint holds (the file and every --set of the run that wrote it) with these
+// overrides. `backend` becomes the checkpoint's backend unless --backend names one.
+RunConfig run_config(const TrainCliOptions& cli, const std::vector<std::string>& overrides,
+                     std::string& backend) {
+  if (cli.resume.empty()) return load_config(cli.config, overrides);
+  if (!std::filesystem::is_directory(cli.resume))
+    throw InputError("--resume " + cli.resume + ": no such run folder; give the --out folder of "
+                     "an earlier repro train");
+  const CheckpointHeader header = read_checkpoint_header(cli.resume);
+  if (backend.empty()) backend = header.backend;
+  if (!cli.config.empty()) return load_config(cli.config, overrides);
+  if (header.config_yaml.empty())
+    throw InputError(header.path + ": an older checkpoint (format 2) without the run's config; "
+                     "resume with the config file: repro train CONFIG --resume " +
+                     shell_word(cli.resume));
+  RunConfig config = parse_config(header.config_yaml, header.path + " (its config)", overrides);
+  config.path = header.config_path;
+  config.name = std::filesystem::path(header.config_path).stem().string();
+  return config;
+}
+
+// "epoch 2 of 4, batch 13 of 16 (step 29)": where a run that stopped early stands.
+std::string stop_place(const StopRecord& stop, const Trainer& trainer) {
+  return "epoch " + std::to_string(stop.epoch) + " of " +
+         std::to_string(trainer.config().training.epochs) + ", batch " +
+         std::to_string(stop.batch) + " of " + std::to_string(trainer.steps_per_epoch()) +
+         " (step " + std::to_string(stop.step) + ")";
+}
+
 int run_train(const TrainCliOptions& cli) {
   // Under mpirun: MPI starts here, and every rank checks the config, data and checkpoint before
   // the first collective; when any rank fails, all exit with one message.
@@ -148,15 +180,25 @@ int run_train(const TrainCliOptions& cli) {
   std::string out, from;
   std::exception_ptr failure;
   try {
+    if (cli.config.empty() && cli.resume.empty())
+      throw InputError("train: give a config (repro train CONFIG) or the run folder to go on "
+                       "with (repro train --resume RUN_DIR)");
+    if (!cli.resume.empty() && cli.overwrite)
+      throw InputError("--overwrite starts the run again, --resume goes on with it: give one of "
+                       "them");
+    if (!cli.resume.empty() && !cli.out.empty() && cli.out != cli.resume)
+      throw InputError("--resume " + cli.resume +
+                       " writes into the run folder it resumes; drop --out " + cli.out +
+                       " or make it the same folder");
     std::vector<std::string> overrides = cli.sets;
     if (!cli.device.empty()) overrides.push_back("device=" + cli.device);
     if (cli.epochs > 0) overrides.push_back("training.epochs=" + std::to_string(cli.epochs));
     if (cli.threads > 0) overrides.push_back("threads=" + std::to_string(cli.threads));
-    RunConfig config = load_config(cli.config, overrides);
+    TrainOptions options;
+    options.backend = cli.backend;
+    options.comm = &comm;
+    RunConfig config = run_config(cli, overrides, options.backend);
 
-    if (!cli.resume.empty() && !cli.out.empty() && cli.out != cli.resume)
-      throw InputError("--resume " + cli.resume + " writes into the run folder it resumes; drop --out " +
-                       cli.out + " or make it the same folder");
     out = !cli.resume.empty() ? cli.resume : cli.out.empty() ? "runs/" + config.name : cli.out;
     if (lead) {
       std::error_code error;
@@ -166,13 +208,21 @@ int run_train(const TrainCliOptions& cli) {
                          "); pick a writable path");
       // Held to the end: a second `repro train` into this folder refuses instead of interleaving.
       lock = std::make_unique<FolderLock>(out);
+      // A run folder holds one run: never write over another run's files, or read them as ours.
+      const std::vector<std::string> present = run_entries_present(out);
+      if (cli.resume.empty() && !present.empty() && !cli.overwrite)
+        throw InputError("--out " + out + ": holds another run (" + describe_entries(present) +
+                         "); go on with it (repro train --resume " + shell_word(out) +
+                         "), train into a new --out, or replace it with --overwrite");
     }
-    TrainOptions options;
-    options.backend = cli.backend;
-    options.comm = &comm;
     owned = std::make_unique<Trainer>(config, options);
     owned->set_run_dir(out);
-    if (!cli.resume.empty()) from = restore_latest_checkpoint(out, *owned);
+    if (!cli.resume.empty()) {
+      from = restore_latest_checkpoint(out, *owned);
+    } else if (lead && cli.overwrite) {
+      // The config, data and model are good: only now does the old run go, all of it.
+      remove_run_entries(out);
+    }
   } catch (...) {
     failure = std::current_exception();
   }
@@ -194,21 +244,33 @@ int run_train(const TrainCliOptions& cli) {
   trainer.run(quiet ? static_cast<TrainObserver&>(silent) : printer, cli.steps);
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
+  if (!lead) return trainer.stopped() ? 130 : 0;
+  // Every run leaves a whole run folder, a stopped one too: its finished epochs, its weights
+  // and where it stopped, so compare and report read it like any other.
+  trainer.write_run_folder(out);
+  const std::string resume = "repro train --resume " + shell_word(out);
+  const std::optional<StopRecord> stop = trainer.stop_record();
   if (trainer.stopped()) {
-    if (!lead) return 130;
     std::fflush(stdout);
     std::fprintf(stderr,
-                 "\nrepro: stopped at epoch %d, step %lld; checkpoint %s\n"
-                 "resume with: repro train %s --resume %s\n",
-                 trainer.state().epoch + 1, static_cast<long long>(trainer.state().global_step),
-                 trainer.last_checkpoint().c_str(), cli.config.c_str(), out.c_str());
+                 "\nrepro: stopped at %s; history.json holds %zu finished epoch(s); checkpoint "
+                 "%s\nresume with: %s\n",
+                 stop_place(*stop, trainer).c_str(), trainer.state().epochs.size(),
+                 trainer.last_checkpoint().c_str(), resume.c_str());
     return 130;
   }
-  if (!lead) return 0;
-  trainer.write_run_folder(out);
   if (!cli.quiet) {
-    std::printf("Model accuracy on test data: %.2f%%\n", trainer.test_metrics().accuracy * 100.0);
+    if (stop) {
+      std::printf("Stopped at %s by --steps %lld: no test evaluation ran (run.json's "
+                  "test_accuracy is null)\n",
+                  stop_place(*stop, trainer).c_str(), static_cast<long long>(cli.steps));
+    } else {
+      std::printf("Model accuracy on test data: %.2f%%\n",
+                  trainer.test_metrics().accuracy * 100.0);
+    }
     std::printf("Run folder: %s\n", out.c_str());
+    if (stop && !trainer.last_checkpoint().empty())
+      std::printf("Go on with: %s\n", resume.c_str());
     std::printf("Curves and run.json in one HTML file: repro report %s\n", shell_word(out).c_str());
   }
   if (cli.profile) print_profile(trainer);
@@ -220,7 +282,8 @@ int run_train(const TrainCliOptions& cli) {
 void setup_train(CLI::App& app, int& exit_code) {
   auto options = std::make_shared<TrainCliOptions>();
   auto* cmd = app.add_subcommand("train", "Train a config and write its run folder");
-  cmd->add_option("config", options->config, "The run's YAML config")->required();
+  cmd->add_option("config", options->config,
+                  "The run's YAML config (with --resume: optional, the checkpoint holds it)");
   cmd->add_option("--out", options->out, "Run folder (default runs/<config name>)");
   cmd->add_option("--set", options->sets, "Override a config key: key.path=value (repeatable)");
   cmd->add_option("--device", options->device, "cpu or cuda (overrides the config)")
@@ -237,6 +300,8 @@ void setup_train(CLI::App& app, int& exit_code) {
       ->check(integer_range(1, limits::steps));
   cmd->add_option("--resume", options->resume,
                   "Continue the run in this folder from its newest checkpoint");
+  cmd->add_flag("--overwrite", options->overwrite,
+                "Replace the run already in the --out folder (every file repro wrote there)");
   cmd->add_flag("--quiet", options->quiet, "Print nothing but errors");
   cmd->add_flag("--profile", options->profile,
                 "Print time per op kind, data wait, optimizer and peak RSS at the end");

@@ -56,6 +56,8 @@ ls "$cudnn_root/lib" | grep -E '^libcudnn\.so' | head -3
 end
 
 begin "configure (Release, REPRO_WITH_CUDA=ON)"
+# A rerun on a warm machine starts from empty run folders (a run folder holds one run).
+rm -rf "$runs"
 mkdir -p "$logs"
 export CMAKE_PREFIX_PATH=$prefix${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}
 export CPATH=$prefix/include:$prefix/include/x86_64-linux-gnu${CPATH:+:$CPATH}

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <system_error>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -52,6 +53,18 @@ bool values_match(double a, double b, const CompareOptions& options) {
 CompareReport compare_histories(const History& a, const History& b, const CompareOptions& options) {
   CompareReport report;
   std::vector<std::string> keys = options.keys;
+  for (const std::string& key : keys) {
+    if (a.count(key) || b.count(key)) continue;
+    std::string known;
+    std::set<std::string> all;
+    for (const auto& [k, v] : a) all.insert(k);
+    for (const auto& [k, v] : b) all.insert(k);
+    for (const std::string& k : all) known += (known.empty() ? "" : ", ") + k;
+    throw InputError("--keys " + key + ": no such key in A or B (" +
+                     (known.empty() ? std::string("both histories are empty")
+                                    : "their keys: " + known) +
+                     "); name keys the histories hold, or drop --keys");
+  }
   if (keys.empty()) {
     std::set<std::string> all;
     for (const auto& [key, values] : a) all.insert(key);
@@ -78,6 +91,7 @@ CompareReport compare_histories(const History& a, const History& b, const Compar
     row.length_a = va.size();
     row.length_b = vb.size();
     row.compared = std::min(va.size(), vb.size());
+    report.values_compared += row.compared;
     for (size_t i = 0; i < row.compared; ++i) {
       bool match = values_match(va[i], vb[i], options);
       if (!match && row.first_differing_epoch == 0)
@@ -111,6 +125,7 @@ std::string describe_divergence(const TraceDivergence& divergence) {
   const std::string grad = "_grad";
   if (tensor.size() > grad.size() && tensor.ends_with(grad))
     tensor = tensor.substr(0, tensor.size() - grad.size()) + " gradient";
+  if (divergence.step == 0) return "before step 1 (initial weights differ: " + tensor + ")";
   return "epoch " + std::to_string(divergence.epoch) + " step " + std::to_string(divergence.step) +
          ", " + tensor;
 }
@@ -156,6 +171,9 @@ void compare_run_records(const RunRecord& a, const RunRecord& b, const CompareOp
   }
   if (options.exact && (report.first_weights_epoch != 0 || a.epochs.size() != b.epochs.size()))
     report.same = false;
+  report.initial_weights_differ = !a.initial_weights_sha256.empty() &&
+                                  !b.initial_weights_sha256.empty() &&
+                                  a.initial_weights_sha256 != b.initial_weights_sha256;
 
   std::vector<EnvironmentDifference>& env = report.environment;
   add_difference(env, "repro_version", a.repro_version, b.repro_version);
@@ -193,33 +211,164 @@ void compare_run_records(const RunRecord& a, const RunRecord& b, const CompareOp
   }
 }
 
-RunFolder read_run_folder(const std::string& folder) {
-  namespace fs = std::filesystem;
-  const fs::path path(folder);
-  if (!fs::exists(path / "history.json")) {
-    throw InputError((path / "history.json").string() + ": missing; is " + folder +
-                     " a run folder written by repro train?");
+std::string weights_sha256(const std::vector<NamedTensor>& tensors) {
+  std::vector<float> all;
+  for (const NamedTensor& t : tensors) all.insert(all.end(), t.data.begin(), t.data.end());
+  return sha256_hex(all.data(), all.size() * sizeof(float));
+}
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// A file of the folder checked against run.json's record of it: appends to `changed` when its
+// digest differs. False when run.json (older releases) records no digest for it.
+bool check_file(RunFolder& run, const std::string& name) {
+  const auto recorded = run.run.files.find(name);
+  if (recorded == run.run.files.end()) return false;
+  const std::string actual = sha256_file((fs::path(run.path) / name).string());
+  if (actual != recorded->second)
+    run.changed.push_back(name + " changed after the run (SHA-256 " + actual.substr(0, 12) +
+                          ", run.json recorded " + recorded->second.substr(0, 12) + ")");
+  return true;
+}
+
+// The weights model.safetensors should hold by run.json: the recorded final digest, or in
+// run.json files of releases before 0.2, the last epoch's digest of a run that finished.
+std::string recorded_final_weights(const RunRecord& run) {
+  if (!run.weights_sha256.empty()) return run.weights_sha256;
+  if (run.completed && !run.epochs.empty()) return run.epochs.back().weights_sha256;
+  return "";
+}
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string text;
+  for (size_t i = 0; i < shape.size(); ++i) text += (i ? "x" : "") + std::to_string(shape[i]);
+  return shape.empty() ? "a scalar" : text;
+}
+
+// The layer kinds in model order, from run.json's flattened config ("model.3.dense.units").
+std::vector<std::string> layer_kinds(const RunRecord& run) {
+  std::map<long, std::string> kinds;
+  for (const auto& [key, value] : run.config) {
+    if (key.rfind("model.", 0) != 0) continue;
+    const size_t dot = key.find('.', 6);
+    if (dot == std::string::npos) continue;
+    const std::string index = key.substr(6, dot - 6);
+    if (index.empty() || index.size() > 6 ||
+        index.find_first_not_of("0123456789") != std::string::npos)
+      continue;
+    const size_t end = key.find('.', dot + 1);
+    kinds[std::stol(index)] = key.substr(dot + 1, end == std::string::npos ? end : end - dot - 1);
   }
+  std::vector<std::string> out;
+  for (const auto& [index, kind] : kinds) out.push_back(kind);
+  return out;
+}
+
+}  // namespace
+
+std::string architecture_difference(const RunFolder& a, const RunFolder& b) {
+  const std::vector<std::string> la = layer_kinds(a.run), lb = layer_kinds(b.run);
+  const std::string counts = " (A has " + std::to_string(la.size()) + " layers, B " +
+                             std::to_string(lb.size()) + ")";
+  for (size_t i = 0; i < std::max(la.size(), lb.size()); ++i) {
+    if (i < la.size() && i < lb.size() && la[i] == lb[i]) continue;
+    return "layer " + std::to_string(i) + " is " + (i < la.size() ? la[i] : "absent") +
+           " in A, " + (i < lb.size() ? lb[i] : "absent") + " in B" + counts;
+  }
+  for (size_t i = 0; i < std::max(a.weights.size(), b.weights.size()); ++i) {
+    if (i >= a.weights.size()) return "weight " + b.weights[i].name + " is only in B";
+    if (i >= b.weights.size()) return "weight " + a.weights[i].name + " is only in A";
+    const NamedTensor &ta = a.weights[i], &tb = b.weights[i];
+    if (ta.name != tb.name)
+      return "weight " + std::to_string(i + 1) + " is " + ta.name + " in A, " + tb.name + " in B";
+    if (ta.shape != tb.shape)
+      return "weight " + ta.name + " is " + shape_text(ta.shape) + " in A, " +
+             shape_text(tb.shape) + " in B";
+  }
+  return "";
+}
+
+RunFolder read_run_folder(const std::string& folder) {
+  const fs::path path(folder);
+  std::error_code error;
+  if (!fs::is_directory(path, error))
+    throw InputError(folder + ": not a folder; give a run folder (the --out of repro train) or a "
+                     "history.json file");
+  if (!fs::exists(path / "run.json"))
+    throw InputError(folder + ": not a run folder (no run.json); a run still training has none "
+                     "yet, a killed one can go on with repro train --resume " + folder);
   RunFolder run;
   run.path = folder;
+  run.run = read_run_record((path / "run.json").string());
+  for (const char* name : {"history.json", "model.safetensors"}) {
+    if (!fs::exists(path / name))
+      throw InputError((path / name).string() + ": missing from the run folder " + folder +
+                       "; run.json names a run whose files are gone: train it again");
+  }
+  const bool recorded = !run.run.files.empty();
+  if (!recorded)
+    run.notes.push_back(folder + "/run.json records no file digests (repro " +
+                        run.run.repro_version + "): its files were not checked against it");
+  check_file(run, "history.json");
   run.history = read_history((path / "history.json").string());
-  if (fs::exists(path / "run.json")) run.run = read_run_record((path / "run.json").string());
-  if (fs::exists(path / "trace.jsonl")) run.trace = read_trace((path / "trace.jsonl").string());
+  run.weights = read_safetensors((path / "model.safetensors").string());
+  const std::string expected = recorded_final_weights(run.run);
+  const std::string actual = weights_sha256(run.weights);
+  if (!expected.empty() && actual != expected)
+    run.changed.push_back("model.safetensors changed after the run (its weights' SHA-256 " +
+                          actual.substr(0, 12) + ", run.json recorded " + expected.substr(0, 12) +
+                          ")");
+  else
+    check_file(run, "model.safetensors");
+  if (fs::exists(path / "trace.jsonl")) {
+    if (!recorded || check_file(run, "trace.jsonl"))
+      run.trace = read_trace((path / "trace.jsonl").string());
+    else
+      run.notes.push_back(folder + "/trace.jsonl is not this run's (run.json lists no trace): "
+                          "not read");
+  }
   return run;
 }
+
+namespace {
+
+WeightsComparison compare_weights(const std::vector<NamedTensor>& a,
+                                  const std::vector<NamedTensor>& b,
+                                  const CompareOptions& options) {
+  WeightsComparison w;
+  w.compared = true;
+  w.sha256_a = weights_sha256(a);
+  w.sha256_b = weights_sha256(b);
+  for (size_t t = 0; t < a.size() && t < b.size(); ++t) {
+    for (size_t i = 0; i < a[t].data.size() && i < b[t].data.size(); ++i) {
+      const double va = a[t].data[i], vb = b[t].data[i];
+      ++w.values;
+      if (values_match(va, vb, options)) continue;
+      ++w.differing;
+      if (w.first_tensor.empty()) w.first_tensor = a[t].name;
+      if (!std::isnan(va) && !std::isnan(vb) && va != vb)
+        w.max_abs_diff = std::max(w.max_abs_diff, std::fabs(va - vb));
+    }
+  }
+  w.same = w.differing == 0;
+  return w;
+}
+
+}  // namespace
 
 CompareReport compare_run_folders(const RunFolder& a, const RunFolder& b,
                                   const CompareOptions& options) {
   CompareReport report = compare_histories(a.history, b.history, options);
-  if (a.run && b.run) {
-    compare_run_records(*a.run, *b.run, options, report);
-  } else {
-    report.notes.push_back(std::string("no run.json in ") +
-                           (a.run   ? "B"
-                            : b.run ? "A"
-                                    : "A and B") +
-                           ": weight digests and environments not compared");
-  }
+  for (const std::string& c : a.changed) report.changed.push_back("A: " + c);
+  for (const std::string& c : b.changed) report.changed.push_back("B: " + c);
+  report.architecture_difference = architecture_difference(a, b);
+  if (report.architecture_difference.empty())
+    report.weights = compare_weights(a.weights, b.weights, options);
+  compare_run_records(a.run, b.run, options, report);
+  for (const std::string& note : a.notes) report.notes.push_back(note);
+  for (const std::string& note : b.notes) report.notes.push_back(note);
   if (a.trace && b.trace) {
     report.traced = true;
     report.divergence = first_trace_divergence(*a.trace, *b.trace, &report.trace_steps_compared);
@@ -230,6 +379,8 @@ CompareReport compare_run_folders(const RunFolder& a, const RunFolder& b,
     report.notes.push_back(std::string("only ") + (a.trace ? "A" : "B") +
                            " has trace.jsonl: divergence not located");
   }
+  if (!report.architecture_difference.empty() || !report.weights.same || !report.changed.empty())
+    report.same = false;
   return report;
 }
 
@@ -240,16 +391,33 @@ CompareReport compare_runs(const std::string& folder_a, const std::string& folde
 
 CompareReport compare_paths(const std::string& a, const std::string& b,
                             const CompareOptions& options) {
-  namespace fs = std::filesystem;
   for (const std::string& path : {a, b}) {
     if (!fs::exists(path))
       throw InputError(path + ": no such file or folder; give a history.json or a run folder");
   }
-  bool folder_a = fs::is_directory(a), folder_b = fs::is_directory(b);
+  const bool folder_a = fs::is_directory(a), folder_b = fs::is_directory(b);
   if (folder_a && folder_b) return compare_runs(a, b, options);
-  std::string file_a = folder_a ? (fs::path(a) / "history.json").string() : a;
-  std::string file_b = folder_b ? (fs::path(b) / "history.json").string() : b;
-  return compare_histories(read_history(file_a), read_history(file_b), options);
+  // A folder against a file: the folder's history, checked against its run.json.
+  std::vector<std::string> changed;
+  auto history_of = [&](const std::string& path, bool folder, const char* side) {
+    if (!folder) return read_history(path);
+    RunFolder run = read_run_folder(path);
+    for (const std::string& c : run.changed) changed.push_back(std::string(side) + ": " + c);
+    return run.history;
+  };
+  const History ha = history_of(a, folder_a, "A");
+  const History hb = history_of(b, folder_b, "B");
+  CompareReport report = compare_histories(ha, hb, options);
+  if (report.values_compared == 0 && report.histories_same) {
+    throw InputError(
+        "nothing to compare: " + std::string(ha.empty() && hb.empty() ? "both histories are empty"
+                                                                      : "the keys hold no values") +
+        " (a run stopped before its first epoch ended records none); compare the run folders "
+        "instead, which compares their final weights: repro compare RUN_A RUN_B");
+  }
+  report.changed = changed;
+  if (!changed.empty()) report.same = false;
+  return report;
 }
 
 }  // namespace repro

@@ -18,8 +18,13 @@ std::string compare_mode_text(const CompareOptions& options);
 // (`differ` is how a differing status reads: "DIFFER", "**DIFFER**").
 std::array<std::string, 6> key_row_cells(const KeyComparison& row, const std::string& differ);
 
-// What run folders add below the table: "weights: ..." and "first divergence: ..." / "trace: ...".
-std::vector<std::string> run_folder_lines(const CompareReport& report);
+// "final weights: 21,578 values identical (sha256 ...)" or how they differ; "" when not compared.
+std::string weights_line(const CompareReport& report, const CompareOptions& options);
+
+// What run folders add below the table, most telling first: an architecture difference, files
+// changed after the run, the final weights, the per-epoch digests, the trace.
+std::vector<std::string> run_folder_lines(const CompareReport& report,
+                                          const CompareOptions& options);
 
 // "verdict: SAME (mode)" or "verdict: DIFFER (mode): loss from epoch 2, ..."; a tolerant SAME that
 // is not bit-identical says so.

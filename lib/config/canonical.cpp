@@ -342,6 +342,15 @@ std::vector<std::pair<std::string, std::string>> flatten_config(const RunConfig&
   return out;
 }
 
+bool key_changes_results(const std::string& key) {
+  auto within = [&](const std::string& prefix) {
+    return key == prefix || key.rfind(prefix + ".", 0) == 0;
+  };
+  return !(key == "threads" || key == "training.epochs" || within("training.checkpoint") ||
+           within("training.log") || within("training.trace") || key == "data.num_parallel_calls" ||
+           key == "data.prefetch");
+}
+
 // Block YAML from the ordered key paths: a numeric part opens a list item ("- "), whose first
 // key shares the dash's line.
 std::string to_yaml(const RunConfig& config) {

@@ -223,6 +223,11 @@ std::vector<LayerShape> infer_shapes(const RunConfig& config);
 // diffs. Every key is also a valid `--set` path.
 std::vector<std::pair<std::string, std::string>> flatten_config(const RunConfig& config);
 
+// False for the flattened keys that never change a result bit: threads, training.epochs (more
+// epochs extend a run), the checkpoint, log and trace intervals, and the pipeline's worker and
+// prefetch counts. A resume may change these; every other key must match the checkpoint's.
+bool key_changes_results(const std::string& flat_key);
+
 // Keras's to_snake_case for class names: GlorotUniform -> glorot_uniform.
 std::string snake_case(const std::string& name);
 

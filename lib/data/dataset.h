@@ -51,9 +51,6 @@ std::vector<std::string> dataset_search_dirs(const std::string& dataset, const s
 // ~/.cache/repro/datasets/<dataset> ($XDG_CACHE_HOME/repro/datasets/<dataset> when set).
 std::string dataset_cache_dir(const std::string& dataset);
 
-// Lowercase hex SHA-256 of a file (OpenSSL EVP); InputError when it cannot be read.
-std::string sha256_file(const std::string& path);
-
 struct FileCheck {
   std::string path;
   std::string sha256;    // "" when missing

@@ -2,7 +2,6 @@
 // (DESIGN.md section 5), their published SHA-256, and the verified download into the cache.
 // It does not parse IDX (idx.cpp) and never trusts a download whose checksum does not match.
 #include <curl/curl.h>
-#include <openssl/evp.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +15,7 @@
 
 #include "core/error.h"
 #include "data/dataset.h"
+#include "record/run_record.h"
 
 namespace repro {
 
@@ -143,40 +143,6 @@ std::vector<std::string> dataset_search_dirs(const std::string& dataset, const s
   dirs.push_back(dataset_cache_dir(dataset));
   if (dataset == "fashion_mnist") dirs.push_back("/usr/share/datasets/fashion-mnist");
   return dirs;
-}
-
-std::string sha256_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path + ": cannot open to compute its SHA-256; check the path");
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) != 1) {
-    EVP_MD_CTX_free(ctx);
-    throw RuntimeError("OpenSSL EVP_DigestInit_ex(sha256) failed");
-  }
-  std::vector<char> chunk(1 << 20);
-  while (in) {
-    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-    if (in.gcount() > 0 && EVP_DigestUpdate(ctx, chunk.data(), in.gcount()) != 1) {
-      EVP_MD_CTX_free(ctx);
-      throw RuntimeError("OpenSSL EVP_DigestUpdate failed on " + path);
-    }
-  }
-  if (in.bad()) {
-    EVP_MD_CTX_free(ctx);
-    throw InputError(path + ": read error while computing its SHA-256");
-  }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  const int rc = EVP_DigestFinal_ex(ctx, digest, &length);
-  EVP_MD_CTX_free(ctx);
-  if (rc != 1) throw RuntimeError("OpenSSL EVP_DigestFinal_ex failed on " + path);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < length; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 15];
-  }
-  return out;
 }
 
 std::vector<FileCheck> verify_dataset(const std::string& dataset, const std::string& dir) {

@@ -2,8 +2,14 @@
 // SHA-256 digests. Backend entries (library versions, GPU) are added by the backend, not here.
 #include <openssl/evp.h>
 #include <sys/utsname.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
 
 #include <fstream>
+#include <memory>
+#include <vector>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -66,12 +72,9 @@ std::map<std::string, std::string> environment_fingerprint() {
   return env;
 }
 
-std::string sha256_hex(const void* data, size_t size) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(data, size, digest, &length, EVP_sha256(), nullptr) != 1) {
-    throw RuntimeError("OpenSSL EVP_Digest(sha256) failed; check the OpenSSL installation");
-  }
+namespace {
+
+std::string hex_digest(const unsigned char* digest, unsigned int length) {
   static const char hex[] = "0123456789abcdef";
   std::string out;
   for (unsigned int i = 0; i < length; ++i) {
@@ -79,6 +82,56 @@ std::string sha256_hex(const void* data, size_t size) {
     out += hex[digest[i] & 15];
   }
   return out;
+}
+
+}  // namespace
+
+std::string sha256_hex(const void* data, size_t size) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(data, size, digest, &length, EVP_sha256(), nullptr) != 1) {
+    throw RuntimeError("OpenSSL EVP_Digest(sha256) failed; check the OpenSSL installation");
+  }
+  return hex_digest(digest, length);
+}
+
+std::string sha256_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": cannot be read; check that it exists and is readable");
+  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1)
+    throw RuntimeError("OpenSSL EVP_DigestInit(sha256) failed; check the OpenSSL installation");
+  std::vector<char> buffer(1 << 20);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    if (in.gcount() > 0 &&
+        EVP_DigestUpdate(ctx.get(), buffer.data(), static_cast<size_t>(in.gcount())) != 1)
+      throw RuntimeError("OpenSSL EVP_DigestUpdate failed; check the OpenSSL installation");
+  }
+  if (in.bad()) throw InputError(path + ": read error while hashing it");
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_DigestFinal_ex(ctx.get(), digest, &length) != 1)
+    throw RuntimeError("OpenSSL EVP_DigestFinal failed; check the OpenSSL installation");
+  return hex_digest(digest, length);
+}
+
+}  // namespace repro
+
+namespace repro {
+
+std::string new_run_id() {
+  // Host, process, the wall clock in nanoseconds and a per-process counter: distinct for every
+  // run started anywhere. Only names the run; nothing is computed from it.
+  static std::atomic<uint64_t> counter{0};
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  const std::string text =
+      std::string(host) + "|" + std::to_string(::getpid()) + "|" +
+      std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(now).count()) + "|" +
+      std::to_string(counter.fetch_add(1));
+  return sha256_hex(text.data(), text.size()).substr(0, 16);
 }
 
 }  // namespace repro

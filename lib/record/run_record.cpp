@@ -90,8 +90,18 @@ std::string run_record_to_json(const RunRecord& record) {
                       {"seconds", float_json(epoch.seconds)},
                       {"weights_sha256", epoch.weights_sha256}});
   }
+  Json files = Json::object();
+  for (const auto& [name, sha] : record.files) files[name] = sha;
+  Json stopped = nullptr;
+  if (record.stopped)
+    stopped = {{"reason", record.stopped->reason},
+               {"epoch", record.stopped->epoch},
+               {"batch", record.stopped->batch},
+               {"step", record.stopped->step}};
   Json json = {{"repro_version", record.repro_version},
+               {"run_id", record.run_id},
                {"completed", record.completed},
+               {"stopped", stopped},
                {"config_path", record.config_path},
                {"config_sha256", record.config_sha256},
                {"seed", record.seed},
@@ -106,8 +116,12 @@ std::string run_record_to_json(const RunRecord& record) {
                {"environment", environment},
                {"data_files", record.data_files},
                {"epochs", epochs},
-               {"test_loss", float_json(record.test_loss)},
-               {"test_accuracy", float_json(record.test_accuracy)},
+               {"initial_weights_sha256", record.initial_weights_sha256},
+               {"weights_sha256", record.weights_sha256},
+               {"files", files},
+               {"tested", record.tested},
+               {"test_loss", record.tested ? float_json(record.test_loss) : Json(nullptr)},
+               {"test_accuracy", record.tested ? float_json(record.test_accuracy) : Json(nullptr)},
                {"config", config}};
   return json.dump(2) + "\n";
 }
@@ -155,8 +169,27 @@ RunRecord parse_run_record(const std::string& json_text, const std::string& file
     record.epochs.push_back({static_cast<int>(epoch.integer("epoch")), epoch.number("seconds"),
                              epoch.text("weights_sha256")});
   }
-  record.test_loss = root.number("test_loss");
-  record.test_accuracy = root.number("test_accuracy");
+  // Run folders of releases before 0.2 have no run id, digests, file list, "tested" or "stopped".
+  if (json.value.contains("run_id")) record.run_id = root.text("run_id");
+  if (json.value.contains("initial_weights_sha256"))
+    record.initial_weights_sha256 = root.text("initial_weights_sha256");
+  if (json.value.contains("weights_sha256")) record.weights_sha256 = root.text("weights_sha256");
+  if (json.value.contains("files"))
+    for (auto& [name, sha] : string_pairs(root, "files")) record.files[name] = sha;
+  record.tested = json.value.contains("tested") ? root.flag("tested") : record.completed;
+  if (record.tested) {
+    record.test_loss = root.number("test_loss");
+    record.test_accuracy = root.number("test_accuracy");
+  }
+  if (json.value.contains("stopped") && !json.value.at("stopped").is_null()) {
+    FieldReader stop(json, json.value.at("stopped"), root.pointer("stopped"));
+    StopRecord s;
+    s.reason = stop.text("reason");
+    s.epoch = static_cast<int>(stop.integer("epoch"));
+    s.batch = stop.integer("batch");
+    s.step = stop.integer("step");
+    record.stopped = s;
+  }
   record.config = string_pairs(root, "config");
   return record;
 }

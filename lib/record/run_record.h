@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,8 +18,19 @@ struct EpochRecord {
   std::string weights_sha256;   // SHA-256 of all weights (float32 bytes, layer order) after it
 };
 
+// Where a run that did not finish stopped (--steps, Ctrl-C or SIGTERM).
+struct StopRecord {
+  std::string reason;   // "steps" (--steps N) | "signal" (Ctrl-C, SIGTERM)
+  int epoch = 0;        // 1-based epoch in progress
+  int64_t batch = 0;    // batches done in that epoch
+  int64_t step = 0;     // optimizer steps done in all
+};
+
 struct RunRecord {
   std::string repro_version;
+  // Names this run: written at its start, kept across resumes, stored in every checkpoint. A
+  // digest of host, process, clock and folder: an identity, never an input to any computation.
+  std::string run_id;
   std::string config_path;
   std::string config_sha256;                                 // of the flattened config text
   std::vector<std::pair<std::string, std::string>> config;   // flatten_config()
@@ -33,7 +46,15 @@ struct RunRecord {
   std::map<std::string, std::string> environment;  // environment_fingerprint() + backend entries
   std::vector<std::string> data_files;
   std::vector<EpochRecord> epochs;
-  double test_loss = 0, test_accuracy = 0;
+  std::string initial_weights_sha256;  // the weights before step 1 ("" in older run.json)
+  std::string weights_sha256;          // the weights in model.safetensors ("" in older run.json)
+  // SHA-256 of every other file of the run folder as written (history.json, model.safetensors,
+  // trace.jsonl, steps.csv): a file that does not match is not this run's, or changed after it.
+  std::map<std::string, std::string> files;
+  bool tested = false;  // the test split was evaluated on the final weights
+  double test_loss = std::numeric_limits<double>::quiet_NaN();      // NaN (null) unless tested
+  double test_accuracy = std::numeric_limits<double>::quiet_NaN();
+  std::optional<StopRecord> stopped;  // set when the run ended before its last epoch
   bool completed = false;
 };
 
@@ -45,7 +66,12 @@ RunRecord parse_run_record(const std::string& json_text, const std::string& file
 // What results depend on: os, compiler, cpu_model, cpu_isa (avx2, avx512f, ...), cores, repro_version.
 std::map<std::string, std::string> environment_fingerprint();
 
+// A new run's id: 16 hex digits, distinct for every run started (see RunRecord::run_id).
+std::string new_run_id();
+
 // Lowercase hex SHA-256 (OpenSSL EVP).
 std::string sha256_hex(const void* data, size_t size);
+// The same of a file's bytes, read in pieces; InputError naming the file when it cannot be read.
+std::string sha256_file(const std::string& path);
 
 }  // namespace repro

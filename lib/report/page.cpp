@@ -82,17 +82,20 @@ std::string run_name(const Report& report, size_t run) {
 
 // What run.json says about a run in a few words, for the list of runs.
 std::string run_summary(const ReportRun& run) {
-  std::string out;
-  if (run.folder.run) {
-    const RunRecord& r = *run.folder.run;
-    char accuracy[32];
-    std::snprintf(accuracy, sizeof accuracy, "%.2f%%", r.test_accuracy * 100.0);
-    out = "seed " + std::to_string(r.seed) + ", " + std::to_string(r.epochs.size()) +
-          " epoch(s), " + r.backend + " on " + r.device + ", " + std::to_string(r.threads) +
-          " thread(s), test accuracy " + accuracy + (r.completed ? "" : ", not completed");
-  } else {
-    out = "no run.json";
-  }
+  const RunRecord& r = run.folder.run;
+  char accuracy[32];
+  std::snprintf(accuracy, sizeof accuracy, "%.2f%%", r.test_accuracy * 100.0);
+  std::string out = "seed " + std::to_string(r.seed) + ", " + std::to_string(r.epochs.size()) +
+                    " epoch(s), " + r.backend + " on " + r.device + ", " +
+                    std::to_string(r.threads) + " thread(s), " +
+                    (r.tested ? std::string("test accuracy ") + accuracy : "not tested");
+  if (r.stopped)
+    out += ", stopped at epoch " + std::to_string(r.stopped->epoch) + " step " +
+           std::to_string(r.stopped->step) + " (" +
+           (r.stopped->reason == "signal" ? "interrupted" : "--steps") + ")";
+  else if (!r.completed)
+    out += ", not completed";
+  for (const std::string& c : run.folder.changed) out += "; " + c;
   out +=
       run.steps ? ", " + std::to_string(run.steps->size()) + " steps.csv rows" : ", no steps.csv";
   return html_escape(out);
@@ -125,13 +128,16 @@ std::string verdict_card(const Report& report, size_t i) {
            html_escape(cells[5]) + "</td></tr>\n";
   }
   out += "</tbody></table>\n<ul>\n";
-  for (const std::string& line : run_folder_lines(c)) out += "<li>" + html_escape(line) + "</li>\n";
+  for (const std::string& line : run_folder_lines(c, report.options))
+    out += "<li>" + html_escape(line) + "</li>\n";
   if (!c.environment.empty()) {
     std::string keys;
     for (const EnvironmentDifference& d : c.environment)
       keys += (keys.empty() ? "" : ", ") + escaped_code(d.key);
     out += "<li>run.json differs in " + keys +
-           (c.same && !c.first_weights_epoch && !c.divergence ? " (results agree anyway)"
+           (c.same && c.weights.sha256_a == c.weights.sha256_b && !c.first_weights_epoch &&
+                    !c.divergence
+                ? " (results agree anyway)"
                                                               : " (likely cause)") +
            "</li>\n";
   }
@@ -167,7 +173,7 @@ std::string curves_section(const Report& report) {
 std::string run_json_section(const Report& report) {
   std::vector<const RunRecord*> records;
   for (const ReportRun& run : report.runs)
-    records.push_back(run.folder.run ? &*run.folder.run : nullptr);
+    records.push_back(&run.folder.run);
   const std::vector<RunTableRow> rows = run_table(records);
   std::string out = "<h2>run.json side by side</h2>\n";
   if (rows.empty()) return out + "<p class=\"muted\">No run has run.json.</p>\n";

@@ -33,7 +33,16 @@ ReportRun read_report_run(const std::string& folder) {
   ReportRun run;
   run.folder = read_run_folder(folder);
   const fs::path steps = fs::path(folder) / "steps.csv";
-  if (fs::exists(steps)) run.steps = read_steps(steps.string());
+  if (fs::exists(steps)) {
+    // Only this run's steps.csv: one that run.json does not list is another run's.
+    const auto recorded = run.folder.run.files.find("steps.csv");
+    if (run.folder.run.files.empty() || recorded != run.folder.run.files.end()) {
+      if (recorded != run.folder.run.files.end() && sha256_file(steps.string()) != recorded->second)
+        throw InputError(steps.string() + ": changed after the run (its SHA-256 is not the one "
+                         "run.json recorded); restore it or delete it to report without steps");
+      run.steps = read_steps(steps.string());
+    }
+  }
   return run;
 }
 

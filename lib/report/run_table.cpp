@@ -37,9 +37,13 @@ std::vector<Entry> entries_of(const RunRecord& r) {
     out.push_back({epoch + " weights_sha256", e.weights_sha256});
     out.push_back({epoch + " seconds", python_float_repr(e.seconds), true});
   }
-  out.push_back({"test_loss", python_float_repr(r.test_loss)});
-  out.push_back({"test_accuracy", python_float_repr(r.test_accuracy)});
+  out.push_back({"weights_sha256", r.weights_sha256});
+  out.push_back({"test_loss", r.tested ? python_float_repr(r.test_loss) : "not tested"});
+  out.push_back({"test_accuracy", r.tested ? python_float_repr(r.test_accuracy) : "not tested"});
   out.push_back({"completed", r.completed ? "yes" : "no"});
+  if (r.stopped)
+    out.push_back({"stopped", r.stopped->reason + " at epoch " + std::to_string(r.stopped->epoch) +
+                                  ", step " + std::to_string(r.stopped->step)});
   return out;
 }
 

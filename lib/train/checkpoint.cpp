@@ -20,6 +20,7 @@
 #include "core/fs.h"
 #include "nn/layers.h"
 #include "record/json_text.h"
+#include "record/run_record.h"
 #include "record/safetensors.h"
 #include "train/trainer.h"
 
@@ -30,9 +31,12 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// Format 2: optimizer slots in Keras layout and shape, Keras's slot names (Adam momentum and
-// velocity, SGD momentum). Format 1 stored them flat in the backend's order.
-constexpr int kFormatVersion = 2;
+// Format 3: format 2 plus the run id, the initial weights' digest, the backend and the whole
+// effective config as YAML (a resume needs no config file). Format 2: optimizer slots in Keras
+// layout and shape, Keras's slot names (Adam momentum and velocity, SGD momentum). Format 1
+// stored them flat in the backend's order.
+constexpr int kFormatVersion = 3;
+constexpr int kOldestReadable = 2;
 constexpr const char* kFormatPrefix = "repro-checkpoint-";
 constexpr int64_t kMaxCheckpointJsonBytes = int64_t{256} << 20;
 
@@ -122,6 +126,11 @@ std::string write_checkpoint(const std::string& run_dir, Trainer& trainer, int k
 
   json j;
   j["format"] = format_name(kFormatVersion);
+  j["run_id"] = state.run_id;
+  j["initial_weights_sha256"] = state.initial_weights_sha256;
+  j["backend"] = trainer.backend().name();
+  j["config_path"] = trainer.config().path;
+  j["config_yaml"] = to_yaml(trainer.config());
   j["config_sha256"] = config_sha256(trainer.config());
   json config = json::object();
   for (const auto& [key, value] : flatten_config(trainer.config())) config[key] = value;
@@ -211,16 +220,53 @@ int format_version(const std::string& text) {
   return std::stoi(digits);
 }
 
-void check_format(const std::string& found, const std::string& file) {
+int check_format(const std::string& found, const std::string& file) {
   const int version = format_version(found);
-  if (version == kFormatVersion) return;
+  if (version >= kOldestReadable && version <= kFormatVersion) return version;
   if (version == 0)
     throw InputError(file + ": unknown checkpoint format '" + found + "'; this repro reads " +
                      format_name(kFormatVersion));
   throw InputError(file + ": checkpoint format " + std::to_string(version) + " was written by " +
                    (version < kFormatVersion ? "an older" : "a newer") +
-                   " repro; this one reads format " + std::to_string(kFormatVersion) +
+                   " repro; this one reads formats " + std::to_string(kOldestReadable) + " to " +
+                   std::to_string(kFormatVersion) +
                    ". Resume with the repro that wrote it, or start the run again");
+}
+
+// A string field, or `fallback` when the key is absent (older formats).
+std::string text_field(const json& j, const char* key, const std::string& fallback,
+                       const std::string& file) {
+  if (!j.contains(key)) return fallback;
+  if (!j.at(key).is_string())
+    throw InputError(file + ": \"" + key + "\" must be a string; the checkpoint is corrupt, "
+                     "delete it to resume from the one before");
+  return j.at(key).get<std::string>();
+}
+
+// The newest checkpoint's JSON, parsed and its format checked.
+std::pair<fs::path, json> newest_checkpoint(const std::string& run_dir) {
+  const fs::path folder = fs::path(run_dir) / "checkpoints";
+  const std::vector<fs::path> all = checkpoint_jsons(folder);
+  if (all.empty())
+    throw InputError("--resume " + run_dir + ": no checkpoint in " + folder.string() +
+                     "; train with training.checkpoint set (or stop a run with Ctrl-C) first");
+  const fs::path json_path = all.back();
+  const std::string file = json_path.string();
+  json j = parse_checkpoint_json(json_path);
+  if (!j.is_object() || !j.contains("format") || !j.at("format").is_string())
+    throw InputError(file + ": no \"format\" entry, so not a repro checkpoint; delete it to "
+                     "resume from the one before");
+  check_format(j.at("format").get<std::string>(), file);
+  return {json_path, std::move(j)};
+}
+
+// "a, b, c and 4 more": a short list of keys for a one-line error.
+std::string key_list(const std::vector<std::string>& keys) {
+  constexpr size_t kShown = 5;
+  std::string text;
+  for (size_t i = 0; i < keys.size() && i < kShown; ++i) text += (i ? ", " : "") + keys[i];
+  if (keys.size() > kShown) text += " and " + std::to_string(keys.size() - kShown) + " more";
+  return text;
 }
 
 // An integer field in [lo, hi]; anything else is a corrupt checkpoint.
@@ -237,39 +283,59 @@ int64_t integer_field(const json& j, const char* key, int64_t lo, int64_t hi,
 
 }  // namespace
 
-std::string restore_latest_checkpoint(const std::string& run_dir, Trainer& trainer) {
-  const fs::path folder = fs::path(run_dir) / "checkpoints";
-  const std::vector<fs::path> all = checkpoint_jsons(folder);
-  if (all.empty())
-    throw InputError("--resume " + run_dir + ": no checkpoint in " + folder.string() +
-                     "; train with training.checkpoint set (or stop a run with Ctrl-C) first");
-  const fs::path json_path = all.back();
+CheckpointHeader read_checkpoint_header(const std::string& run_dir) {
+  const auto [json_path, j] = newest_checkpoint(run_dir);
   const std::string file = json_path.string();
-  const json j = parse_checkpoint_json(json_path);
+  CheckpointHeader header;
+  header.path = file;
+  header.run_id = text_field(j, "run_id", "", file);
+  header.config_yaml = text_field(j, "config_yaml", "", file);
+  header.config_path = text_field(j, "config_path", "", file);
+  header.backend = text_field(j, "backend", "", file);
+  return header;
+}
+
+std::string restore_latest_checkpoint(const std::string& run_dir, Trainer& trainer) {
+  const auto [json_path, j] = newest_checkpoint(run_dir);
+  const std::string file = json_path.string();
   try {
-    if (!j.is_object() || !j.contains("format") || !j.at("format").is_string())
-      throw InputError(file + ": no \"format\" entry, so not a repro checkpoint; delete it to "
-                       "resume from the one before");
-    check_format(j.at("format").get<std::string>(), file);
-    // The config must be the same run: only the number of epochs may change, and the threads
-    // (per rank), which never change a bit.
+    // The same run: every key that changes results must match (threads, epochs and the
+    // checkpoint, log and trace intervals may change).
     std::vector<std::string> differing;
     const json& saved = j.at("config");
     if (!saved.is_object()) throw InputError(file + ": \"config\" must be an object");
     json current = json::object();
     for (const auto& [key, value] : flatten_config(trainer.config())) current[key] = value;
     for (const auto& [key, value] : current.items())
-      if (key != "training.epochs" && key != "threads" &&
-          (!saved.contains(key) || saved.at(key) != value))
+      if (key_changes_results(key) && (!saved.contains(key) || saved.at(key) != value))
         differing.push_back(key);
     for (const auto& [key, value] : saved.items())
-      if (!current.contains(key)) differing.push_back(key);
+      if (key_changes_results(key) && !current.contains(key)) differing.push_back(key);
     if (!differing.empty()) {
-      std::string keys;
-      for (const std::string& key : differing) keys += (keys.empty() ? "" : ", ") + key;
+      const std::string& key = differing.front();
+      const std::string was = saved.contains(key) ? saved.at(key).get<std::string>() : "(absent)";
+      const std::string now =
+          current.contains(key) ? current.at(key).get<std::string>() : "(absent)";
       throw InputError("--resume " + run_dir + ": the config differs from the checkpoint's in " +
-                       keys + "; resume with the same config (only training.epochs and threads may "
-                       "change)");
+                       std::to_string(differing.size()) + " key(s) that change results (" +
+                       key_list(differing) + "; " + clipped(key, 60) + " was " + clipped(was, 40) +
+                       ", now " + clipped(now, 40) + "); resume without a config (the checkpoint "
+                       "holds it), or start a new run with a new --out");
+    }
+    const std::string backend = text_field(j, "backend", "", file);
+    if (!backend.empty() && backend != trainer.backend().name())
+      throw InputError("--resume " + run_dir + ": the checkpoint was trained on the " + backend +
+                       " backend, this run would use " + trainer.backend().name() +
+                       "; resume with --backend " + backend + " (or without --backend)");
+    // A run folder holds one run: a run.json beside the checkpoints must name the same run.
+    const std::string run_id = text_field(j, "run_id", "", file);
+    const fs::path run_json = fs::path(run_dir) / "run.json";
+    if (!run_id.empty() && fs::exists(run_json)) {
+      const RunRecord record = read_run_record(run_json.string());
+      if (!record.run_id.empty() && record.run_id != run_id)
+        throw InputError("--resume " + run_dir + ": " + file + " belongs to run " + run_id +
+                         " but run.json to run " + record.run_id + "; the folder mixes two runs: "
+                         "train anew with --overwrite or a new --out");
     }
 
     const fs::path tensors_path = fs::path(json_path).replace_extension(".safetensors");
@@ -310,6 +376,9 @@ std::string restore_latest_checkpoint(const std::string& run_dir, Trainer& train
 
     const int epochs = trainer.config().training.epochs;
     TrainState state;
+    state.run_id = text_field(j, "run_id", trainer.state().run_id, file);
+    state.initial_weights_sha256 = text_field(j, "initial_weights_sha256",
+                                              trainer.state().initial_weights_sha256, file);
     state.global_step = integer_field(j, "global_step", 0, INT64_MAX, file);
     state.epoch = static_cast<int>(integer_field(j, "epoch", 0, limits::epochs, file));
     state.batch = integer_field(j, "batch", 0, INT64_MAX, file);

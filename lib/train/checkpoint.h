@@ -10,13 +10,29 @@ namespace repro {
 
 class Trainer;
 
+// What a run folder's newest checkpoint says about its run, read before a Trainer exists, so
+// `repro train --resume DIR` needs no config: the effective config (the file and every --set,
+// as canonical YAML), the backend and the run id. Format 2 checkpoints hold neither config YAML
+// nor backend (both "").
+struct CheckpointHeader {
+  std::string path;         // the checkpoint's JSON file
+  std::string run_id;       // "" in format 2
+  std::string config_yaml;  // to_yaml() of the run's config
+  std::string config_path;  // the config file the run started from
+  std::string backend;      // the backend it trained on ("onednn", "portable", ...)
+};
+
+// The newest checkpoint in RUN_DIR/checkpoints; InputError when there is none or it is damaged.
+CheckpointHeader read_checkpoint_header(const std::string& run_dir);
+
 // Writes step-<global step>.{safetensors,json} and keeps only the newest `keep` checkpoints.
 // Returns the JSON's path.
 std::string write_checkpoint(const std::string& run_dir, Trainer& trainer, int keep);
 
 // Restores the newest checkpoint in RUN_DIR/checkpoints into `trainer` (weights, optimizer
-// state, TrainState). Throws InputError when there is none, or when the trainer's config differs
-// from the checkpoint's in any key but training.epochs (naming the keys). Returns its JSON path.
+// state, TrainState). Throws InputError when there is none, when the trainer's config differs
+// from the checkpoint's in a key that changes results (naming them), when the backend differs,
+// or when the folder's run.json names another run. Returns its JSON path.
 std::string restore_latest_checkpoint(const std::string& run_dir, Trainer& trainer);
 
 }  // namespace repro

@@ -117,6 +117,8 @@ Trainer::Trainer(const RunConfig& config, const TrainOptions& options) : config_
   }
   optimizer_ = make_optimizer(config_.training.optimizer, *backend_, names, sizes);
   if (ranks) parallel_ = std::make_unique<DataParallel>(*comm_, *model_, *backend_);
+  state_.run_id = new_run_id();
+  state_.initial_weights_sha256 = weights_sha256();
 }
 
 // The first collective of a run: every rank's host and threads for run.json, and a check that
@@ -161,11 +163,13 @@ const TrainProfile& Trainer::profile() const {
 
 void Trainer::run(TrainObserver& observer, int64_t max_steps) {
   join_ranks();
+  if (config_.training.trace.every > 0 && state_.global_step == 0 && state_.trace.empty())
+    record_initial_trace();
   const int epochs = config_.training.epochs;
   while (state_.epoch < epochs) {
     train_epoch(observer, max_steps);
     if (stopped_) return;
-    if (state_.batch < train_pipeline_->batches_per_epoch()) return;  // stopped mid-epoch
+    if (state_.batch < train_pipeline_->batches_per_epoch()) break;  // stopped mid-epoch
 
     EpochMetrics metrics;
     metrics.loss = static_cast<float>(state_.loss_sum / static_cast<double>(state_.seen));
@@ -202,6 +206,17 @@ void Trainer::run(TrainObserver& observer, int64_t max_steps) {
     test_ = evaluate();
     tested_ = true;
   }
+  // A stop before the end (--steps, a signal): the last checkpoint is where a resume goes on.
+  if (state_.epoch < epochs && !stopped_ && last_checkpoint_step_ != state_.global_step)
+    checkpoint();
+}
+
+int64_t Trainer::steps_per_epoch() const { return train_pipeline_->batches_per_epoch(); }
+
+std::optional<StopRecord> Trainer::stop_record() const {
+  if (state_.epoch >= config_.training.epochs) return std::nullopt;
+  return StopRecord{stopped_ ? "signal" : "steps", state_.epoch + 1, state_.batch,
+                    state_.global_step};
 }
 
 void Trainer::train_epoch(TrainObserver& observer, int64_t max_steps) {
@@ -289,6 +304,17 @@ void Trainer::train_epoch(TrainObserver& observer, int64_t max_steps) {
   REPRO_CHECK(steps > 0, "the training split is empty");
 }
 
+// Step 0 of the trace: every parameter before the first update, so that runs whose initial
+// weights differ are located "before step 1", not at the first traced step.
+void Trainer::record_initial_trace() {
+  for (const Parameter* p : model_->parameters()) {
+    std::vector<float> host(p->size());
+    backend_->download(p->value.data(), host.data(), host.size());
+    state_.trace.push_back(TraceEntry{0, 1, 0, p->name,
+                                      sha256_hex(host.data(), host.size() * sizeof(float))});
+  }
+}
+
 // Digests of every parameter and its gradient (before this step's update) and of every layer's
 // output and output gradient, taken after backward: where two runs part, these differ first.
 void Trainer::record_trace(int n) {
@@ -330,6 +356,7 @@ void Trainer::record_trace(int n) {
 void Trainer::checkpoint() {
   if (run_dir_.empty() || comm_->rank() != 0) return;
   last_checkpoint_ = write_checkpoint(run_dir_, *this, config_.training.checkpoint.keep);
+  last_checkpoint_step_ = state_.global_step;
 }
 
 EpochMetrics Trainer::evaluate() {
@@ -389,8 +416,15 @@ RunRecord Trainer::run_record() const {
   record.environment["backend"] = backend_->describe();
   record.data_files = splits_.files;
   record.epochs = state_.epochs;
-  record.test_loss = test_.loss;
-  record.test_accuracy = test_.accuracy;
+  record.run_id = state_.run_id;
+  record.initial_weights_sha256 = state_.initial_weights_sha256;
+  record.weights_sha256 = weights_sha256();
+  record.tested = tested_;
+  if (tested_) {
+    record.test_loss = test_.loss;
+    record.test_accuracy = test_.accuracy;
+  }
+  record.stopped = stop_record();
   record.completed = tested_ && state_.epoch >= config_.training.epochs;
   return record;
 }
@@ -413,7 +447,10 @@ void Trainer::write_run_folder(const std::string& dir) const {
     files.emplace_back(folder / "trace.jsonl", trace_to_jsonl(state_.trace));
   if (config_.training.log.every > 0)
     files.emplace_back(folder / "steps.csv", steps_to_csv(state_.steps));
-  files.emplace_back(folder / "run.json", run_record_to_json(run_record()));
+  RunRecord record = run_record();
+  for (const auto& [path, content] : files)
+    record.files[path.filename().string()] = sha256_hex(content.data(), content.size());
+  files.emplace_back(folder / "run.json", run_record_to_json(record));
   write_files_atomic(files);
 }
 

@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,8 @@ class DataParallel;
 
 // Where the loop stands; everything an exact resume needs besides weights and optimizer state.
 struct TrainState {
+  std::string run_id;                  // new_run_id() for a new run; a checkpoint's when resumed
+  std::string initial_weights_sha256;  // the weights before step 1
   int64_t global_step = 0;  // optimizer steps done (the dropout key uses it, 0-based)
   int epoch = 0;            // 0-based epoch in progress (== epochs when training is done)
   int64_t batch = 0;        // next batch index within that epoch
@@ -91,7 +94,8 @@ class Trainer {
   // optimizer steps when it is > 0, leaving state() mid-epoch for a checkpoint).
   void run(TrainObserver& observer, int64_t max_steps = 0);
 
-  // Checkpoints go to RUN_DIR/checkpoints as training.checkpoint asks (none when dir is "");
+  // Checkpoints go to RUN_DIR/checkpoints as training.checkpoint asks, and when run() stops
+  // before the last epoch's end (none when dir is "");
   // with ranks, rank 0 alone writes them.
   void set_run_dir(const std::string& dir) { run_dir_ = dir; }
   // When *flag becomes non-zero (a signal handler sets it), run() finishes the current step,
@@ -103,8 +107,12 @@ class Trainer {
   // Mean loss and accuracy over the test split, without dropout.
   EpochMetrics evaluate();
 
-  // Writes model.safetensors, history.json, trace.jsonl (with training.trace) and run.json
-  // (last) into `dir`, each atomically.
+  // Where run() stopped before the last epoch's end ("steps" or "signal"); empty when it did not.
+  std::optional<StopRecord> stop_record() const;
+
+  // Writes model.safetensors, history.json, trace.jsonl (with training.trace), steps.csv (with
+  // training.log) and run.json (last, with every other file's SHA-256) into `dir`, staged and
+  // renamed together. Also for a run that stopped early: its finished epochs and where it stopped.
   void write_run_folder(const std::string& dir) const;
 
   const RunConfig& config() const { return config_; }
@@ -114,18 +122,23 @@ class Trainer {
   Backend& backend() { return *backend_; }
   const TrainProfile& profile() const;
   int threads() const { return threads_; }
+  int64_t steps_per_epoch() const;
   int rank() const { return comm_->rank(); }
   int ranks() const { return comm_->size(); }
   // SHA-256 of all weights: float32 bytes, parameter order, Keras layout.
   std::string weights_sha256() const;
   // The run record as it stands (completed once every epoch is done and evaluated).
   RunRecord run_record() const;
+  // The test split's metrics on the final weights; only when tested() (a run that stopped
+  // early has none, never another epoch's validation).
   const EpochMetrics& test_metrics() const { return test_; }
+  bool tested() const { return tested_; }
 
  private:
   void train_epoch(TrainObserver& observer, int64_t max_steps);
   void checkpoint();
   void record_trace(int n);
+  void record_initial_trace();
   void join_ranks();
 
   RunConfig config_;
@@ -144,6 +157,7 @@ class Trainer {
   const volatile std::sig_atomic_t* stop_flag_ = nullptr;
   bool stopped_ = false;
   std::string last_checkpoint_;
+  int64_t last_checkpoint_step_ = -1;
   SingleProcess single_;
   Communicator* comm_ = &single_;
   std::unique_ptr<DataParallel> parallel_;  // with more than one rank

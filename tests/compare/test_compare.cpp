@@ -113,7 +113,7 @@ TEST_CASE(
   CHECK_FALSE(repro::compare_histories({{"loss", {}}}, {{"loss", {1.0}}}, {}).same);
 }
 
-TEST_CASE("the keys filter compares only the named keys, and a named missing key differs") {
+TEST_CASE("the keys filter compares only the named keys, and a key in neither is an error") {
   History a{{"loss", {0.5}}, {"accuracy", {0.9}}};
   History b{{"loss", {0.5}}, {"accuracy", {0.1}}};
   CompareOptions o;
@@ -121,10 +121,17 @@ TEST_CASE("the keys filter compares only the named keys, and a named missing key
   auto report = repro::compare_histories(a, b, o);
   CHECK(report.same);
   REQUIRE(report.keys.size() == 1);
+  CHECK(report.values_compared == 1);
   o.keys = {"loss", "val_loss"};
-  report = repro::compare_histories(a, b, o);
+  CHECK_THROWS_WITH(repro::compare_histories(a, b, o),
+                    "--keys val_loss: no such key in A or B (their keys: accuracy, loss); name "
+                    "keys the histories hold, or drop --keys");
+  o.keys = {"loss"};
+  CHECK_THROWS_AS(repro::compare_histories({}, {}, o), repro::InputError);
+  b.erase("loss");
+  report = repro::compare_histories(a, b, o);  // in A only: a difference
   CHECK_FALSE(report.same);
-  CHECK(row(report, "val_loss").note == "missing in A and B");
+  CHECK(row(report, "loss").note == "missing in B");
 }
 
 TEST_CASE("NaN and inf in histories: equal_nan, inf == inf, inf vs -inf") {
@@ -214,6 +221,8 @@ TEST_CASE("compare_runs reads run folders: histories, run.json and traces") {
   for (const char* name : {"a", "b"}) {
     repro::write_history((root / name / "history.json").string(), h);
     repro::write_run_record((root / name / "run.json").string(), r);
+    repro::write_safetensors((root / name / "model.safetensors").string(),
+                             {{"dense/kernel", {2, 1}, {0.25f, -1.0f}}});
   }
   repro::write_trace((root / "a" / "trace.jsonl").string(), trace);
   trace[1].sha256 = "k2'";
@@ -226,6 +235,10 @@ TEST_CASE("compare_runs reads run folders: histories, run.json and traces") {
   REQUIRE(report.divergence.has_value());
   CHECK(report.divergence->step == 2);
   CHECK_FALSE(report.same);
+  CHECK(report.weights.compared);
+  CHECK(report.weights.same);
+  CHECK(report.weights.values == 2);
+  CHECK(report.architecture_difference.empty());
   // A folder against a file compares the histories only.
   auto mixed =
       repro::compare_paths((root / "a").string(), (root / "b" / "history.json").string(), exact);

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "data/dataset.h"
+#include "record/run_record.h"
 #include "idx_files.h"
 
 using namespace repro_test;

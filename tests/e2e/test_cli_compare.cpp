@@ -12,6 +12,7 @@
 #include "core/fs.h"
 #include "record/history.h"
 #include "record/run_record.h"
+#include "record/safetensors.h"
 
 namespace fs = std::filesystem;
 
@@ -152,6 +153,8 @@ TEST_CASE("repro compare of run folders names the differing weights epoch and en
   record.epochs = {{1, 1.0, "aa"}, {2, 1.0, "bb"}};
   for (const char* name : {"a", "b"}) {
     repro::write_history((root / name / "history.json").string(), {{"loss", {0.5, 0.4}}});
+    repro::write_safetensors((root / name / "model.safetensors").string(),
+                             {{"dense/kernel", {2}, {0.5f, 0.25f}}});
     if (std::string(name) == "b") {
       record.threads = 2;
       record.epochs[1].weights_sha256 = "cc";
@@ -168,4 +171,5 @@ TEST_CASE("repro compare of run folders names the differing weights epoch and en
   CHECK(contains(exact.out, "run.json differences (likely cause):"));
   CHECK(contains(exact.out, "threads"));
   CHECK(contains(exact.out, "weights from epoch 2"));
+  CHECK(contains(exact.out, "final weights: 2 values identical"));
 }

@@ -49,13 +49,15 @@ TEST_CASE("a write that fails exits 3 and keeps the previous run folder whole", 
   Tiny tiny{"REPRO_DATA_DIR='" + data + "'", repro_test::scratch_dir("faults_write")};
   const fs::path run = tiny.dir / "run";
   fs::remove_all(run);
-  REQUIRE(tiny.train(run, "").exit_code == 0);
+  // A run stopped at step 20: its folder holds its first epoch; resuming it rewrites every file.
+  REQUIRE(tiny.train(run, "--steps 20").exit_code == 0);
   const std::string history = slurp_file(run / "history.json");
   const std::string record = slurp_file(run / "run.json");
   const std::string weights = slurp_file(run / "model.safetensors");
+  const std::string resume = "train --resume '" + run.string() + "' --threads 1 --quiet";
 
   SECTION("the disk fills while run.json is written") {
-    const CliResult full = tiny.train(run, "--set seed=8", "REPRO_FAULT=fail:run.json");
+    const CliResult full = run_repro(tiny.env + " REPRO_FAULT=fail:run.json", resume);
     CHECK(full.exit_code == 3);
     CHECK(full.err == "repro: " + (run / "run.json").string() +
                           ": write failed: No space left on device (the disk is full); the "
@@ -64,9 +66,7 @@ TEST_CASE("a write that fails exits 3 and keeps the previous run folder whole", 
   }
   SECTION("a file size limit (RLIMIT_FSIZE) stops model.safetensors") {
     // 4 KiB: history.json fits, the weights (about 16 KB) do not.
-    const CliResult limited = run_repro(
-        "ulimit -f 4; " + tiny.env,
-        "train configs/tiny.yaml --threads 1 --quiet --set seed=8 --out '" + run.string() + "'");
+    const CliResult limited = run_repro("ulimit -f 4; " + tiny.env, resume);
     CHECK(limited.exit_code == 3);
     CHECK(limited.err.find((run / "model.safetensors").string() +
                            ": write failed: File too large (a file size limit was hit)") !=

@@ -1,5 +1,6 @@
-// SIGINT during `repro train`: the step finishes, a checkpoint is written, the exit code is 130,
-// and `--resume` completes a run folder bit-identical to the run that was never interrupted.
+// SIGINT during `repro train`: the step finishes, a checkpoint and a run folder of the finished
+// epochs are written, the exit code is 130, and the printed resume command, pasted, completes a
+// run folder bit-identical to the run that was never interrupted.
 #include <catch2/catch.hpp>
 
 #include "support/skip.h"
@@ -68,10 +69,26 @@ TEST_CASE("SIGINT writes a checkpoint and exits 130, and --resume matches the un
   INFO(text);
   REQUIRE(WIFEXITED(status));
   REQUIRE(WEXITSTATUS(status) == 130);
-  REQUIRE(text.find("resume with: repro train") != std::string::npos);
   REQUIRE(std::filesystem::exists(std::filesystem::path(run) / "checkpoints"));
 
-  auto resumed = run_repro(env, "train " + train_args + " --quiet --resume '" + run + "'");
+  // The interrupted run is a run folder too: its finished epoch, where it stopped, no test.
+  REQUIRE(text.find("history.json holds 1 finished epoch(s)") != std::string::npos);
+  const std::string record = repro_test::slurp_file(std::filesystem::path(run) / "run.json");
+  CHECK(record.find("\"reason\": \"signal\"") != std::string::npos);
+  CHECK(record.find("\"test_accuracy\": null") != std::string::npos);
+  auto partial = run_repro("", "report '" + run + "' --out '" + (dir / "partial.html").string() +
+                                   "' --quiet");
+  INFO(partial.err);
+  CHECK(partial.exit_code == 0);
+
+  // The printed command, pasted as it is (the --set overrides travel in the checkpoint).
+  const std::string prefix = "resume with: repro ";
+  const size_t at = text.find(prefix);
+  REQUIRE(at != std::string::npos);
+  const std::string pasted = text.substr(at + prefix.size(),
+                                         text.find('\n', at) - at - prefix.size());
+  CHECK(pasted.find("--set") == std::string::npos);
+  auto resumed = run_repro(env, pasted + " --quiet");
   INFO(resumed.out << resumed.err);
   REQUIRE(resumed.exit_code == 0);
   auto compared = run_repro("", "compare --exact '" + reference + "' '" + run + "'");

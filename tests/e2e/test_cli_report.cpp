@@ -8,6 +8,8 @@
 #include "core/fs.h"
 #include "record/history.h"
 #include "record/run_record.h"
+#include "record/safetensors.h"
+#include "compare/compare.h"
 #include "record/steps.h"
 #include "run_cli.h"
 #include "support/skip.h"
@@ -30,8 +32,11 @@ size_t count(const std::string& text, const std::string& part) {
 
 std::string quoted(const fs::path& path) { return std::string("'") + path.string() + "'"; }
 
-// A run folder as repro train leaves it, without training: history, run.json, steps.csv.
+// A run folder as repro train leaves it, without training: history, weights, run.json, steps.csv.
 void write_run(const fs::path& folder, int64_t seed, double last_loss) {
+  const std::vector<repro::NamedTensor> weights = {
+      {"dense/kernel", {2, 2}, {0.5f, -0.25f, static_cast<float>(seed), 1.0f}}};
+  repro::write_safetensors((folder / "model.safetensors").string(), weights);
   fs::create_directories(folder);
   repro::write_history((folder / "history.json").string(), {{"accuracy", {0.7, 0.9}},
                                                             {"loss", {0.8, last_loss}},
@@ -42,6 +47,7 @@ void write_run(const fs::path& folder, int64_t seed, double last_loss) {
   record.threads = 2;
   record.epochs = {{1, 1.0, "aa"}, {2, 1.0, "bb"}};
   record.completed = true;
+  record.weights_sha256 = repro::weights_sha256(weights);
   repro::write_run_record((folder / "run.json").string(), record);
   repro::write_file_atomic(folder / "steps.csv",
                            repro::steps_to_csv({{10, 1, 9, 0.5f, 0.9f, 0.8f, 0.001f, 0.5},
@@ -98,8 +104,9 @@ TEST_CASE(
       (dir / "gone").string() + ": no such folder; give a run folder written by repro train");
   fs::create_directories(dir / "empty");
   one_line_error(report(quoted(dir / "a") + " " + quoted(dir / "empty")),
-                 (dir / "empty" / "history.json").string() + ": missing; is " +
-                     (dir / "empty").string() + " a run folder written by repro train?");
+                 (dir / "empty").string() + ": not a run folder (no run.json); a run still "
+                     "training has none yet, a killed one can go on with repro train --resume " +
+                     (dir / "empty").string());
   write_run(dir / "bad", 8, 0.3);
   repro::write_file_atomic(dir / "bad" / "run.json", "{\"seed\": 8,\n  \"threads\": }");
   const Ran damaged = report(quoted(dir / "a") + " " + quoted(dir / "bad"));
@@ -176,9 +183,10 @@ TEST_CASE("two tiny MNIST runs with different seeds: the report shows both and w
   CHECK(count(html, "<path class=\"curve dashed\" ") == 4);
   const std::string b = (dir / "b").string();
   CHECK(contains(html, ">" + b + " accuracy</text>"));
-  // Another seed: other initial weights, so the traces part at the first digest (step 4).
-  CHECK(count(html, "text-anchor=\"start\">first divergence: epoch 1 step 4, ") == 2);
-  CHECK(contains(html, "<li>first divergence: epoch 1 step 4, "));
+  // Another seed: other initial weights, so the traces part at their step-0 digests.
+  CHECK(count(html, "text-anchor=\"start\">first divergence: before step 1 (initial weights "
+                    "differ: conv2d kernel)") == 2);
+  CHECK(contains(html, "<li>first divergence: before step 1 (initial weights differ: "));
   CHECK(contains(html,
                  "<tr id=\"row-3\" class=\"differ\"><td class=\"flag\">&#8800;</td>"
                  "<td class=\"key\">seed</td><td class=\"value\">7</td>"

@@ -1,5 +1,6 @@
 // run.json round trip, its reader's errors, the environment fingerprint and SHA-256.
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <unistd.h>
 
@@ -30,6 +31,11 @@ repro::RunRecord sample_record() {
   r.environment["onednn"] = "2.6.0";
   r.data_files = {"/data/mnist/train-images-idx3-ubyte.gz"};
   r.epochs = {{1, 12.5, std::string(64, 'a')}, {2, 0.1f, std::string(64, 'b')}};
+  r.run_id = "0123456789abcdef";
+  r.initial_weights_sha256 = std::string(64, 'c');
+  r.weights_sha256 = std::string(64, 'b');
+  r.files = {{"history.json", std::string(64, 'd')}, {"model.safetensors", std::string(64, 'e')}};
+  r.tested = true;
   r.test_loss = 0.04123f;
   r.test_accuracy = 0.9871f;
   r.completed = true;
@@ -76,6 +82,12 @@ TEST_CASE("run.json round trip keeps every field, float bits and config order") 
   CHECK(back.test_loss == static_cast<double>(0.04123f));
   CHECK(back.test_accuracy == static_cast<double>(0.9871f));
   CHECK(back.completed);
+  CHECK(back.tested);
+  CHECK(back.run_id == r.run_id);
+  CHECK(back.initial_weights_sha256 == r.initial_weights_sha256);
+  CHECK(back.weights_sha256 == r.weights_sha256);
+  CHECK(back.files == r.files);
+  CHECK_FALSE(back.stopped);
   CHECK(repro::run_record_to_json(back) == repro::run_record_to_json(r));
   fs::remove_all(path.parent_path());
 }
@@ -89,6 +101,37 @@ TEST_CASE("run.json writes a non-finite test loss as null and reads it back as N
   REQUIRE(repro::read_file(path).find("\"test_loss\": null") != std::string::npos);
   REQUIRE(std::isnan(repro::read_run_record(path.string()).test_loss));
   fs::remove(path);
+}
+
+TEST_CASE("run.json of a stopped run: where it stopped, and no test metrics (null, not 0)") {
+  repro::RunRecord r = sample_record();
+  r.completed = false;
+  r.tested = false;
+  r.stopped = repro::StopRecord{"steps", 2, 4, 20};
+  const std::string text = repro::run_record_to_json(r);
+  CHECK(text.find("\"test_accuracy\": null") != std::string::npos);
+  CHECK(text.find("\"tested\": false") != std::string::npos);
+  const repro::RunRecord back = repro::parse_run_record(text, "run.json");
+  REQUIRE(back.stopped);
+  CHECK(back.stopped->reason == "steps");
+  CHECK(back.stopped->epoch == 2);
+  CHECK(back.stopped->batch == 4);
+  CHECK(back.stopped->step == 20);
+  CHECK_FALSE(back.tested);
+  CHECK(std::isnan(back.test_accuracy));
+  CHECK(repro::run_record_to_json(back) == text);
+}
+
+TEST_CASE("a run.json of repro 0.1 (no run id, digests, files or stopped) still reads") {
+  nlohmann::json old = nlohmann::json::parse(repro::run_record_to_json(sample_record()));
+  for (const char* key : {"run_id", "initial_weights_sha256", "weights_sha256", "files", "tested",
+                          "stopped"})
+    old.erase(key);
+  const repro::RunRecord back = repro::parse_run_record(old.dump(), "run.json");
+  CHECK(back.run_id.empty());
+  CHECK(back.files.empty());
+  CHECK(back.tested);  // completed runs of 0.1 were tested
+  CHECK(back.test_accuracy == static_cast<double>(0.9871f));
 }
 
 TEST_CASE("run.json reader errors name the place and the field") {

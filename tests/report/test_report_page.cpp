@@ -12,6 +12,7 @@
 #include "core/fs.h"
 #include "record/history.h"
 #include "record/run_record.h"
+#include "record/safetensors.h"
 #include "record/steps.h"
 #include "record/trace.h"
 #include "report/html.h"
@@ -44,6 +45,7 @@ repro::RunRecord run_record(int64_t seed) {
   r.environment = {{"cpu_isa", "avx512f"}};
   r.config = {{"seed", std::to_string(seed)}, {"training.epochs", "2"}};
   r.epochs = {{1, 1.25, "aa" + std::to_string(seed)}, {2, 1.5, "bb" + std::to_string(seed)}};
+  r.tested = true;
   r.test_loss = 0.25;
   r.test_accuracy = 0.9;
   r.completed = true;
@@ -207,7 +209,7 @@ TEST_CASE("identical runs read SAME and highlight nothing") {
 
 TEST_CASE("every string from the files is escaped in the page") {
   repro::ReportRun a = report_run("runs/<img src=x onerror=alert(1)>", 7, 0);
-  a.folder.run->environment["cpu_model"] = "</td><script>alert('x')</script>";
+  a.folder.run.environment["cpu_model"] = "</td><script>alert('x')</script>";
   a.folder.history["<b>metric</b>"] = {1.0};
   repro::ReportRun b = report_run("runs/b&c", 8, 0.05);
   for (repro::ReportRun* run : {&a, &b})
@@ -239,15 +241,22 @@ TEST_CASE("three runs: A is compared with B and with C, each divergence marked a
   CHECK(count(html, "<path class=\"curve\" ") == 3 * 4);
 }
 
-TEST_CASE("a run without steps.csv or run.json still has its epoch curves") {
+TEST_CASE("a run without steps.csv still has its epoch curves") {
   repro::ReportRun a = report_run("runs/a", 7, 0), b = report_run("runs/b", 8, 0.05);
   b.steps.reset();
-  b.folder.run.reset();
   const std::string html = repro::report_html(repro::build_report({a, b}, repro::CompareOptions{}));
   CHECK(count(html, "<svg class=\"chart\"") == 4);
   CHECK(count(html, ">runs/b loss</text>") == 1);  // the epoch chart; no step curve for b
-  CHECK(contains(html, "no run.json in B: weight digests and environments not compared"));
-  CHECK(contains(html, "<td class=\"value muted\">(no run.json)</td>"));
+}
+
+TEST_CASE("a stopped run is named as such, with no test accuracy") {
+  repro::ReportRun a = report_run("runs/a", 7, 0);
+  a.folder.run.completed = false;
+  a.folder.run.tested = false;
+  a.folder.run.stopped = repro::StopRecord{"signal", 2, 3, 11};
+  const std::string html = repro::report_html(repro::build_report({a}, repro::CompareOptions{}));
+  CHECK(contains(html, "not tested, stopped at epoch 2 step 11 (interrupted)"));
+  CHECK(contains(html, "<td class=\"key\">test_accuracy</td><td class=\"value\">not tested</td>"));
 }
 
 TEST_CASE("reading a report's run: a missing folder, a file, no history, damaged files") {
@@ -259,9 +268,13 @@ TEST_CASE("reading a report's run: a missing folder, a file, no history, damaged
             ": no such folder; give a run folder written by repro train");
   repro::write_file_atomic(temp.path / "file.json", "{}");
   CHECK(contains(input_error((temp.path / "file.json").string()), "file.json: not a folder"));
-  CHECK(input_error(run.string()) == (run / "history.json").string() + ": missing; is " +
-                                         run.string() + " a run folder written by repro train?");
+  CHECK(input_error(run.string()) ==
+        run.string() + ": not a run folder (no run.json); a run still training has none yet, a "
+                       "killed one can go on with repro train --resume " + run.string());
+  repro::write_run_record((run / "run.json").string(), run_record(7));
+  CHECK(contains(input_error(run.string()), (run / "history.json").string() + ": missing"));
   repro::write_file_atomic(run / "history.json", "{\"loss\": [0.5, \"x\"]}");
+  repro::write_safetensors((run / "model.safetensors").string(), {{"dense/bias", {2}, {1, 2}}});
   CHECK(contains(input_error(run.string()), (run / "history.json").string() + ":1:"));
   repro::write_history((run / "history.json").string(), {{"loss", {0.5}}});
   repro::write_file_atomic(run / "steps.csv",
@@ -273,7 +286,10 @@ TEST_CASE("reading a report's run: a missing folder, a file, no history, damaged
   const repro::ReportRun ok = repro::read_report_run(run.string());
   CHECK(ok.folder.history.at("loss") == std::vector<double>{0.5});
   CHECK_FALSE(ok.steps);
-  CHECK_FALSE(ok.folder.run);
+  CHECK(ok.folder.run.seed == 7);
+  // run_record(7) says its final weights are "bb7": these are not.
+  REQUIRE(ok.folder.changed.size() == 1);
+  CHECK(contains(ok.folder.changed[0], "model.safetensors changed after the run"));
 }
 
 TEST_CASE("a single run is drawn with its run.json and no verdict") {

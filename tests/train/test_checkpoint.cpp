@@ -73,13 +73,13 @@ TEST_CASE("resuming from a mid-epoch checkpoint reproduces the uninterrupted run
     Trainer first(config, TrainOptions{"reference", 1});
     first.set_run_dir(dir + "/run");
     TrainObserver quiet;
-    first.run(quiet, 9);  // checkpoints at steps 4 and 8; stops at step 9 (no checkpoint)
+    first.run(quiet, 9);  // checkpoints at steps 4 and 8, and at step 9 where it stops
   }
   Trainer resumed(config, TrainOptions{"reference", 1});
   const std::string from = restore_latest_checkpoint(dir + "/run", resumed);
-  CHECK(from.find("step-000000008.json") != std::string::npos);
+  CHECK(from.find("step-000000009.json") != std::string::npos);
   CHECK(resumed.state().epoch == 1);
-  CHECK(resumed.state().batch == 1);
+  CHECK(resumed.state().batch == 2);
   TrainObserver quiet;
   resumed.run(quiet);
   CHECK(test::same_history_bits(resumed.state().history, history));
@@ -166,7 +166,9 @@ TEST_CASE("the trace locates a one-ulp weight nudge at its step and tensor", "[t
   const std::vector<TraceEntry>& a = clean.state().trace;
   const std::vector<TraceEntry>& b = nudged.state().trace;
   REQUIRE(a.size() == b.size());
-  CHECK(a.size() == 8 * (2 * 4 + 2 * 5));  // 8 steps x (4 params + grads, 5 layers x 2)
+  // The 4 initial weights (step 0), then 8 steps x (4 params + grads, 5 layers x 2).
+  CHECK(a.size() == 4 + 8 * (2 * 4 + 2 * 5));
+  CHECK(a[0].step == 0);
   size_t first = 0;
   while (first < a.size() && a[first].sha256 == b[first].sha256) ++first;
   REQUIRE(first < a.size());

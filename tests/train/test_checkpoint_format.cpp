@@ -61,8 +61,8 @@ TEST_CASE("optimizer slots are stored in the Keras layout and shape of their wei
   const std::string stem = train_one_epoch(dir, config);
   std::map<std::string, std::string> metadata;
   const std::vector<NamedTensor> tensors = read_safetensors(stem + ".safetensors", &metadata);
-  REQUIRE(metadata.at("format") == "repro-checkpoint-2");
-  REQUIRE_THAT(read_file(stem + ".json"), Contains("\"format\": \"repro-checkpoint-2\""));
+  REQUIRE(metadata.at("format") == "repro-checkpoint-3");
+  REQUIRE_THAT(read_file(stem + ".json"), Contains("\"format\": \"repro-checkpoint-3\""));
   std::map<std::string, const NamedTensor*> by_name;
   for (const NamedTensor& t : tensors) by_name[t.name] = &t;
   int slots = 0;
@@ -98,15 +98,21 @@ TEST_CASE("an older or newer checkpoint format is refused with a clear message",
   const std::string dir = test::temp_dir("ckpt_version");
   RunConfig config;
   const std::string stem = train_one_epoch(dir, config);
-  replace_in_file(stem + ".json", "repro-checkpoint-2", "repro-checkpoint-1");
+  replace_in_file(stem + ".json", "repro-checkpoint-3", "repro-checkpoint-1");
   CHECK(resume_error(dir, config) ==
-        stem + ".json: checkpoint format 1 was written by an older repro; this one reads format "
-               "2. Resume with the repro that wrote it, or start the run again");
-  replace_in_file(stem + ".json", "repro-checkpoint-1", "repro-checkpoint-3");
+        stem + ".json: checkpoint format 1 was written by an older repro; this one reads formats "
+               "2 to 3. Resume with the repro that wrote it, or start the run again");
+  replace_in_file(stem + ".json", "repro-checkpoint-1", "repro-checkpoint-4");
   CHECK(resume_error(dir, config) ==
-        stem + ".json: checkpoint format 3 was written by a newer repro; this one reads format "
-               "2. Resume with the repro that wrote it, or start the run again");
-  replace_in_file(stem + ".json", "repro-checkpoint-3", "something-else");
+        stem + ".json: checkpoint format 4 was written by a newer repro; this one reads formats "
+               "2 to 3. Resume with the repro that wrote it, or start the run again");
+  // Format 2 (no run id, config YAML or backend) still resumes, given the config.
+  replace_in_file(stem + ".json", "repro-checkpoint-4", "repro-checkpoint-2");
+  replace_in_file(stem + ".json", "\"run_id\"", "\"old_run_id\"");
+  replace_in_file(stem + ".json", "\"config_yaml\"", "\"old_config_yaml\"");
+  replace_in_file(stem + ".json", "\"backend\"", "\"old_backend\"");
+  CHECK(resume_error(dir, config) == "no error");
+  replace_in_file(stem + ".json", "repro-checkpoint-2", "something-else");
   CHECK_THAT(resume_error(dir, config), Contains("unknown checkpoint format 'something-else'"));
   fs::remove_all(dir);
 }
