@@ -27,6 +27,7 @@ struct CompareCliOptions {
 namespace {
 
 void print_table(const CompareReport& report, const CompareOptions& options) {
+  if (!architecture_line(report).empty()) std::printf("%s\n", architecture_line(report).c_str());
   std::printf("%-20s %9s %13s %13s %11s  %s\n", "key", "compared", "max abs diff", "max rel diff",
               "first diff", "status");
   for (const KeyComparison& row : report.keys) {
@@ -72,6 +73,8 @@ void print_markdown(const CompareReport& report, const CompareOptions& options,
   std::printf("### repro compare: %s\n\n", report.same ? "SAME" : "DIFFER");
   std::printf("`%s` vs `%s` (%s)\n\n", md_cell(a).c_str(), md_cell(b).c_str(),
               compare_mode_text(options).c_str());
+  if (!architecture_line(report).empty())
+    std::printf("**%s**\n\n", md_cell(architecture_line(report)).c_str());
   std::printf("| key | compared | max abs diff | max rel diff | first diff | status |\n");
   std::printf("|---|---:|---:|---:|---:|---|\n");
   for (const KeyComparison& row : report.keys) {

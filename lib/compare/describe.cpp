@@ -62,12 +62,16 @@ std::string weights_line(const CompareReport& report, const CompareOptions& opti
          " (max abs diff " + short_number(w.max_abs_diff) + ")";
 }
 
+std::string architecture_line(const CompareReport& report) {
+  return report.architecture_difference.empty()
+             ? ""
+             : "architecture: differs: " + report.architecture_difference;
+}
+
 std::vector<std::string> run_folder_lines(const CompareReport& report,
                                           const CompareOptions& options) {
   std::vector<std::string> lines;
   if (report.keys.empty()) lines.push_back("history: no finished epoch in A or B (no values)");
-  if (!report.architecture_difference.empty())
-    lines.push_back("architecture: differs: " + report.architecture_difference);
   for (const std::string& c : report.changed) lines.push_back(c);
   if (report.weights.compared) lines.push_back(weights_line(report, options));
   if (report.runs) {

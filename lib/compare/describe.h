@@ -21,8 +21,12 @@ std::array<std::string, 6> key_row_cells(const KeyComparison& row, const std::st
 // "final weights: 21,578 values identical (sha256 ...)" or how they differ; "" when not compared.
 std::string weights_line(const CompareReport& report, const CompareOptions& options);
 
-// What run folders add below the table, most telling first: an architecture difference, files
-// changed after the run, the final weights, the per-epoch digests, the trace.
+// "architecture: differs: layer 2 is dropout in A, dense in B", or "" when the architectures
+// match: printed before anything else, since no other difference means much then.
+std::string architecture_line(const CompareReport& report);
+
+// What run folders add below the table, most telling first: files changed after the run, the
+// final weights, the per-epoch digests, the trace.
 std::vector<std::string> run_folder_lines(const CompareReport& report,
                                           const CompareOptions& options);
 

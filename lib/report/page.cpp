@@ -128,6 +128,7 @@ std::string verdict_card(const Report& report, size_t i) {
            html_escape(cells[5]) + "</td></tr>\n";
   }
   out += "</tbody></table>\n<ul>\n";
+  if (!architecture_line(c).empty()) out += "<li>" + html_escape(architecture_line(c)) + "</li>\n";
   for (const std::string& line : run_folder_lines(c, report.options))
     out += "<li>" + html_escape(line) + "</li>\n";
   if (!c.environment.empty()) {
