@@ -24,7 +24,9 @@
 #include "config/config.h"
 #include "core/error.h"
 #include "core/fs.h"
+#include "data/dataset.h"
 #include "record/safetensors.h"
+#include "report/junit.h"
 #include "train/trainer.h"
 
 namespace repro::app {
@@ -124,64 +126,13 @@ std::vector<Variant> plan_variants(const CheckOptions& options) {
   return variants;
 }
 
-// One compared item of one pair of runs, for the JUnit report.
-struct JunitCase {
-  std::string classname;  // "repro check configs/x.yaml: threads=1 vs threads=2"
-  std::string name;       // "loss", "weights", "trace"
-  std::string failure;    // empty: passed
-};
-
-std::string xml_escape(const std::string& text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default:
-        // XML 1.0 allows no control characters but tab and line breaks.
-        out += (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n') ? ' ' : c;
-    }
-  }
-  return out;
-}
-
-// JUnit XML as GitLab, Jenkins and GitHub test reporters read it: one testsuite, a testcase per
-// compared key (and weights, trace) and pair of runs, a <failure> where they differ.
-std::string junit_xml(const std::string& suite, const std::vector<JunitCase>& cases,
-                      double seconds) {
-  size_t failures = 0;
-  for (const JunitCase& c : cases) failures += !c.failure.empty();
-  char time_text[32];
-  std::snprintf(time_text, sizeof time_text, "%.3f", seconds);
-  std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  xml += "<testsuites name=\"repro\" tests=\"" + std::to_string(cases.size()) +
-         "\" failures=\"" + std::to_string(failures) + "\" time=\"" + time_text + "\">\n";
-  xml += "  <testsuite name=\"" + xml_escape(suite) + "\" tests=\"" +
-         std::to_string(cases.size()) + "\" failures=\"" + std::to_string(failures) +
-         "\" errors=\"0\" skipped=\"0\" time=\"" + time_text + "\">\n";
-  for (const JunitCase& c : cases) {
-    xml += "    <testcase classname=\"" + xml_escape(c.classname) + "\" name=\"" +
-           xml_escape(c.name) + "\"";
-    if (c.failure.empty()) {
-      xml += "/>\n";
-    } else {
-      xml += ">\n      <failure message=\"" + xml_escape(c.failure) + "\" type=\"not bit-identical\">" +
-             xml_escape(c.failure) + "</failure>\n    </testcase>\n";
-    }
-  }
-  xml += "  </testsuite>\n</testsuites>\n";
-  return xml;
-}
-
 // The optimizer steps a config will run, where the training set's size is known before loading
-// (MNIST and Fashion-MNIST: 60,000 images, or data.limit); 0 for idx files.
+// (the published size of mnist and fashion_mnist, or data.limit); 0 for idx files.
 int64_t planned_steps(const RunConfig& config) {
   const DataConfig& data = config.data;
-  if (data.dataset != "mnist" && data.dataset != "fashion_mnist") return 0;
-  const int64_t images = data.limit > 0 ? std::min<int64_t>(data.limit, 60000) : 60000;
+  const int64_t published = published_train_images(data.dataset);
+  if (published == 0) return 0;
+  const int64_t images = data.limit > 0 ? std::min<int64_t>(data.limit, published) : published;
   const int64_t batches = (images + data.batch_size - 1) / data.batch_size;
   return batches * config.training.epochs;
 }

@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 
+#include "core/chunk.h"
 #include "core/error.h"
 #include "rng/seed_stream.h"
 
@@ -36,9 +37,6 @@ class Array {
   size_t n_ = 0;
 };
 
-// Images per chunk of a batch: weight gradients are sums over chunks in chunk order (the unit
-// of work that threads and ranks share out; DESIGN.md 4.7).
-constexpr int kGradChunk = 8;
 
 struct ConvGeometry {
   int n = 0, c = 0, h = 0, w = 0;        // input (N, C, H, W)

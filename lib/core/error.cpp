@@ -31,11 +31,12 @@ std::string one_line(const std::string& text) {
   return out;
 }
 
-std::string clipped(const std::string& text, size_t max_chars) {
-  if (text.size() <= max_chars) return text;
+std::string clipped(std::string_view text, size_t max_chars) {
+  if (text.size() <= max_chars) return one_line(std::string(text));
   size_t cut = max_chars;
   while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // UTF-8
-  return text.substr(0, cut) + "... (" + std::to_string(text.size()) + " bytes)";
+  return one_line(std::string(text.substr(0, cut))) + "... (" + std::to_string(text.size()) +
+         " bytes)";
 }
 
 void fail_check(const char* condition, const char* file, int line, const std::string& detail) {

@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace repro {
 
@@ -26,9 +27,9 @@ std::string at_place(const std::string& file, int line, int col, const std::stri
 // whatever the input it quotes.
 std::string one_line(const std::string& text);
 
-// `text` cut to about `max_chars` bytes (at a UTF-8 boundary) with its length noted, for quoting
-// user input in messages.
-std::string clipped(const std::string& text, size_t max_chars = 60);
+// `text` fit for quoting in a one-line message: control characters escaped (one_line), cut to
+// about `max_chars` bytes at a UTF-8 boundary with its whole length noted ("... (812 bytes)").
+std::string clipped(std::string_view text, size_t max_chars = 60);
 
 // Throws RuntimeError("what failed (file:line): detail") from the REPRO_CHECK macro.
 [[noreturn]] void fail_check(const char* condition, const char* file, int line,

@@ -45,6 +45,10 @@ struct DatasetFile {
 // test images, test labels. Throws InputError for an unknown name (and for idx, which has none).
 const std::vector<DatasetFile>& dataset_files(const std::string& dataset);
 
+// Training images of a known dataset as published (60,000 for mnist and fashion_mnist); 0 for a
+// dataset whose size is known only once read (idx).
+int64_t published_train_images(const std::string& dataset);
+
 // The folders searched for `dataset`, in lookup order (dir first when not empty); they may not exist.
 std::vector<std::string> dataset_search_dirs(const std::string& dataset, const std::string& dir);
 

@@ -40,6 +40,14 @@ const std::vector<DatasetFile> kFashionFiles = {
     {"t10k-labels-idx1-ubyte.gz", "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5"},
 };
 
+}  // namespace
+
+int64_t published_train_images(const std::string& dataset) {
+  return dataset == "mnist" || dataset == "fashion_mnist" ? 60000 : 0;
+}
+
+namespace {
+
 std::vector<std::string> official_mirrors(const std::string& dataset) {
   if (dataset == "mnist") {
     return {"https://ossci-datasets.s3.amazonaws.com/mnist/",

@@ -145,7 +145,7 @@ std::string yaml_value(const Json& value) {
   return out + "}";
 }
 
-std::string short_value(const Json& value) { return message_text(value.dump(), 40); }
+std::string short_value(const Json& value) { return clipped(value.dump(), 40); }
 
 std::string convert(const ParsedJson& parsed, const std::string& file);
 
@@ -157,7 +157,7 @@ std::string keras_json_to_config(std::string_view json_text, const std::string& 
     return convert(parsed, file);
   } catch (const nlohmann::json::exception& e) {
     // A value of the wrong JSON type where Keras writes a string or a number.
-    throw InputError(file + ": not a model Keras wrote (" + message_text(e.what(), 120) + ")");
+    throw InputError(file + ": not a model Keras wrote (" + clipped(e.what(), 120) + ")");
   }
 }
 
@@ -197,7 +197,7 @@ std::string convert(const ParsedJson& parsed, const std::string& file) {
                             : Json::object();
     const std::string name = config.value("name", "");
     const std::string where = "layers[" + std::to_string(i) + "] " + quoted_name(name) + " (" +
-                              message_text(class_name, 40) + ")";
+                              clipped(class_name, 40) + ")";
     if (class_name == "InputLayer") {
       take_shape(config.contains("batch_shape") ? config["batch_shape"]
                                                 : config.value("batch_input_shape", Json()));
@@ -235,7 +235,7 @@ std::string convert(const ParsedJson& parsed, const std::string& file) {
           unsupported.push_back(where + ": argument seed " + short_value(value) +
                                 " is not supported (dropout masks come from the run's seed)");
       } else if (!at_default(argument, value)) {
-        std::string message = where + ": argument " + message_text(argument, 40) + " " +
+        std::string message = where + ": argument " + clipped(argument, 40) + " " +
                               short_value(value) + " is not supported";
         if (default_hint(argument) != "null" || argument.find("regularizer") != std::string::npos ||
             argument.find("constraint") != std::string::npos || argument == "noise_shape" ||
@@ -263,7 +263,7 @@ std::string convert(const ParsedJson& parsed, const std::string& file) {
 
   const std::string model_name = root["config"].value("name", std::string("sequential"));
   std::string yaml = "# Converted by `repro import keras` from " + one_line(file) + " (model " +
-                     message_text(model_name) + ").\n";
+                     clipped(model_name) + ").\n";
   if (!input.empty() && (input[0] != 28 || input[1] != 28) && input[0] > 0 && input[1] > 0) {
     yaml +=
         "data:\n  resize: [" + std::to_string(input[0]) + ", " + std::to_string(input[1]) + "]\n";

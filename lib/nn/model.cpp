@@ -79,7 +79,7 @@ Model::Model(const RunConfig& config, Backend& backend, int max_batch, bool chun
                                   "layer '" + layers_[i]->name() + "' (" + layers_[i]->kind() +
                                       ") uses the whole batch at once, so ranks cannot split it; "
                                       "train this model as one process (without mpirun)"));
-    const size_t chunks = (static_cast<size_t>(max_batch) + kGradChunk - 1) / kGradChunk;
+    const size_t chunks = static_cast<size_t>(chunk_count(max_batch));
     for (auto& layer : layers_) layer->set_chunk_grads(true);
     for (Parameter* p : parameters_) p->chunk_grads = backend.alloc(chunks * p->size());
   }

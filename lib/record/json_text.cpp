@@ -315,31 +315,20 @@ ParsedJson parse_json_text(std::string_view text, const std::string& file, int f
   if (!ok) {
     size_t offset = std::min(builder.error_offset(), text.size());
     JsonPlace place = lines.place(offset);
-    std::string message = message_text(builder.error(), 200);
+    std::string message = clipped(builder.error(), 200);
     if (builder.syntax_error() && offset >= text.size()) {
       message = "invalid JSON: " + message + "; is the file complete?";
     } else if (builder.syntax_error()) {
       std::string_view rest = text.substr(offset, 12);
       message =
-          "invalid JSON at '" + message_text(rest.substr(0, rest.find('\n'))) + "': " + message;
+          "invalid JSON at '" + clipped(rest.substr(0, rest.find('\n'))) + "': " + message;
     }
     throw InputError(at_place(file, place.line, place.col, message));
   }
   return out;
 }
 
-std::string message_text(std::string_view text, size_t max_bytes) {
-  bool cut = text.size() > max_bytes;
-  if (cut) {
-    size_t end = max_bytes;
-    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-    text = text.substr(0, end);
-  }
-  const std::string out = one_line(std::string(text));
-  return cut ? out + "..." : out;
-}
-
-std::string quoted_name(std::string_view text) { return "\"" + message_text(text) + "\""; }
+std::string quoted_name(std::string_view text) { return "\"" + clipped(text) + "\""; }
 
 nlohmann::json parse_json_bounded(std::string_view text, const std::string& file) {
   return to_plain_json(parse_json_text(text, file).value);

@@ -59,10 +59,7 @@ JsonPlace json_place(const ParsedJson& json, const std::string& pointer);
 std::string json_error_at(const ParsedJson& json, const std::string& pointer,
                           const std::string& message);
 
-// `text` fit for a one-line message: control bytes escaped (\n, \x01), at most `max_bytes` of it
-// kept (then "..."), cut on a UTF-8 character boundary.
-std::string message_text(std::string_view text, size_t max_bytes = 60);
-// message_text in double quotes: a key or a name from the file, quoted in an error message.
+// clipped() in double quotes: a key or a name from the file, quoted in an error message.
 std::string quoted_name(std::string_view text);
 
 // "/a~1b" for key "a/b": the JSON pointer of `key` below `parent`.

@@ -133,7 +133,7 @@ std::vector<NamedTensor> parse_safetensors(std::string_view content, const std::
       throw fail(tensor_name + " needs dtype, shape and data_offsets");
     }
     if (entry["dtype"] != "F32") {
-      throw fail(tensor_name + " has dtype " + message_text(entry["dtype"].dump(), 40) +
+      throw fail(tensor_name + " has dtype " + clipped(entry["dtype"].dump(), 40) +
                  "; repro reads F32 only");
     }
     Entry e;

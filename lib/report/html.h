@@ -7,8 +7,9 @@
 
 namespace repro {
 
-// `text` safe as HTML (and SVG) content or a quoted attribute value: & < > " ' as entities,
-// control characters other than tab and newline as U+FFFD.
+// `text` safe as HTML, SVG or XML content or a quoted attribute value: & < > " ' as entities,
+// control characters other than tab and newline as U+FFFD (which XML 1.0 allows; the control
+// characters it does not).
 std::string html_escape(std::string_view text);
 
 // A coordinate in SVG: two decimals, "12.50".

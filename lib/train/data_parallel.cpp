@@ -32,13 +32,13 @@ void copy_bytes(void* to, const void* from, size_t bytes) {
 
 RankSpan rank_span(int n, int rank, int ranks) {
   REPRO_CHECK(n > 0 && ranks > 0 && rank >= 0 && rank < ranks, "rank_span: bad arguments");
-  const int chunks = (n + kGradChunk - 1) / kGradChunk;
+  const int chunks = chunk_count(n);
   RankSpan span;
   span.first_chunk = static_cast<int>(int64_t(chunks) * rank / ranks);
   const int end_chunk = static_cast<int>(int64_t(chunks) * (rank + 1) / ranks);
   span.chunks = end_chunk - span.first_chunk;
-  span.first_image = span.first_chunk * kGradChunk;
-  span.images = std::min(n, end_chunk * kGradChunk) - span.first_image;
+  span.first_image = span.first_chunk * kChunk;
+  span.images = std::min(n, end_chunk * kChunk) - span.first_image;
   return span;
 }
 
@@ -91,7 +91,7 @@ void DataParallel::combine_gradients(int n, const RankSpan& mine,
                                      const std::vector<uint8_t>& correct, bool stop,
                                      ParallelStep& out) {
   const int ranks = comm_.size(), me = comm_.rank();
-  const int chunks = (n + kGradChunk - 1) / kGradChunk;
+  const int chunks = chunk_count(n);
   std::vector<RankSpan> spans(ranks);
   for (int r = 0; r < ranks; ++r) spans[r] = rank_span(n, r, ranks);
 

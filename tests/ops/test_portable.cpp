@@ -22,8 +22,6 @@ using namespace repro;
 
 namespace {
 
-constexpr int kChunk = 8;
-
 // A portable backend on one ISA path ("" = the best here) and thread count.
 std::unique_ptr<Backend> portable_backend(const std::string& isa, int threads) {
   if (isa.empty())
@@ -278,7 +276,7 @@ TEST_CASE("portable chunk_grads hands out each chunk's sums, which fold to the o
   ConvResult whole = run_conv(*be, g, d);
   ConvGeometry split = g;
   split.chunk_grads = true;
-  const int chunks = (g.n + kChunk - 1) / kChunk;
+  const int chunks = chunk_count(g.n);
   Array x = test::to_backend(*be, d.x), w = test::to_backend(*be, d.w);
   Array b = test::to_backend(*be, d.b), dy = test::to_backend(*be, d.dy);
   Array y = be->alloc(test::output_size(g)), dx = be->alloc(test::input_size(g));

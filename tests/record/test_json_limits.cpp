@@ -114,7 +114,7 @@ TEST_CASE("keys from the file are quoted on one line in error messages") {
   const std::string message =
       error_of([&] { repro::parse_history("{\"" + long_key + "\": 5}", "h.json"); });
   CHECK(message == "h.json:1:1006: \"" + std::string(60, 'x') +
-                       "...\" must be a list of numbers (one per epoch), not number");
+                       "... (1000 bytes)\" must be a list of numbers (one per epoch), not number");
   CHECK(error_of([] { repro::parse_history("{\"a\":\t\x01}", "h.json"); }).find('\x01') ==
         std::string::npos);
 }

@@ -16,6 +16,7 @@
 #include "record/steps.h"
 #include "record/trace.h"
 #include "report/html.h"
+#include "report/junit.h"
 #include "report/report.h"
 #include "report/run_table.h"
 
@@ -303,4 +304,13 @@ TEST_CASE("a single run is drawn with its run.json and no verdict") {
   CHECK(count(html, "<path class=\"curve dashed\" ") == 2);
   CHECK_FALSE(contains(html, "<g class=\"marker\">"));
   CHECK(contains(html, "<td class=\"key\">seed</td><td class=\"value\">7</td></tr>"));
+}
+
+TEST_CASE("JUnit XML: one testcase per item, failures counted, every string escaped") {
+  const std::string xml = repro::junit_xml(
+      "repro check a<b>.yaml", {{"c&d", "loss", ""}, {"c&d", "weights", "it's \"x\"\x01"}}, 1.5);
+  CHECK(contains(xml, "<testsuites name=\"repro\" tests=\"2\" failures=\"1\" time=\"1.500\">"));
+  CHECK(contains(xml, "<testsuite name=\"repro check a&lt;b&gt;.yaml\""));
+  CHECK(contains(xml, "<testcase classname=\"c&amp;d\" name=\"loss\"/>"));
+  CHECK(contains(xml, "<failure message=\"it&#39;s &quot;x&quot;&#xFFFD;\""));
 }

@@ -51,7 +51,7 @@ StepBits train_part(Model& model, Backend& backend, const std::vector<float>& x,
     bits.outputs.push_back(download(backend, model.layer_output(l), count));
     bits.output_grads.push_back(download(backend, model.layer_output_grad(l), count));
   }
-  const size_t chunks = size_t(n + kGradChunk - 1) / kGradChunk;
+  const size_t chunks = size_t(chunk_count(n));
   for (const Parameter* p : model.parameters())
     bits.chunk_grads.push_back(download(backend, p->chunk_grads.data(), chunks * p->size()));
   return bits;
@@ -72,8 +72,8 @@ TEST_CASE("rank spans are whole chunks that tile the batch in rank order", "[dat
         INFO("n " << n << " ranks " << ranks << " rank " << r);
         CHECK(s.first_image == next_image);
         CHECK(s.first_chunk == next_chunk);
-        CHECK(s.first_image == s.first_chunk * kGradChunk);
-        CHECK(s.chunks == (s.images + kGradChunk - 1) / kGradChunk);
+        CHECK(s.first_image == s.first_chunk * kChunk);
+        CHECK(s.chunks == chunk_count(s.images));
         next_image += s.images;
         next_chunk += s.chunks;
       }
@@ -101,7 +101,7 @@ TEST_CASE("a share of the batch computed alone gives the whole batch's bits, ima
     for (auto [first, n, threads] : {std::tuple{0, 8, 1}, std::tuple{8, 16, 2},
                                      std::tuple{24, 32, 1}, std::tuple{16, batch - 16, 2},
                                      std::tuple{batch - 12, 12, 1}}) {
-      if (first % kGradChunk != 0) continue;
+      if (first % kChunk != 0) continue;
       auto backend = make_backend("onednn", BackendOptions{threads, true});
       Model part(config, *backend, 64, true);
       const StepBits mine = train_part(part, *backend, x, y, first, n, batch);
@@ -119,7 +119,7 @@ TEST_CASE("a share of the batch computed alone gives the whole batch's bits, ima
         INFO("batch " << batch << " images " << first << "+" << n << " "
                       << part.parameters()[p]->name);
         CHECK(same_bits(mine.chunk_grads[p].data(),
-                        all.chunk_grads[p].data() + (first / kGradChunk) * size,
+                        all.chunk_grads[p].data() + (first / kChunk) * size,
                         mine.chunk_grads[p].size()));
       }
     }
@@ -132,7 +132,7 @@ TEST_CASE("a share of the batch computed alone gives the whole batch's bits, ima
     plain_backend->softmax_cross_entropy(logits, y.data(), batch, 10, plain.dlogits(),
                                          1.0f / float(batch));
     plain.backward(batch);
-    const int chunks = (batch + kGradChunk - 1) / kGradChunk;
+    const int chunks = chunk_count(batch);
     for (size_t p = 0; p < plain.parameters().size(); ++p) {
       const Parameter& param = *plain.parameters()[p];
       const std::vector<float> grad = download(*plain_backend, param.grad.data(), param.size());

@@ -17,16 +17,13 @@ namespace repro::cuda {
 
 namespace {
 
-using portable::kChunk;
-
-int chunks_of(int n) { return (n + kChunk - 1) / kChunk; }
 
 class PortableConv2d final : public Conv2dOp {
  public:
   explicit PortableConv2d(const ConvGeometry& g)
       : g_(g),
-        dw_parts_(sizeof(float) * size_t(chunks_of(g.n)) * g.k * g.c * g.r * g.s),
-        db_parts_(sizeof(float) * size_t(chunks_of(g.n)) * g.k) {
+        dw_parts_(sizeof(float) * size_t(chunk_count(g.n)) * g.k * g.c * g.r * g.s),
+        db_parts_(sizeof(float) * size_t(chunk_count(g.n)) * g.k) {
     REPRO_CHECK(g.x_block == 1 && g.y_block == 1, "portable cuda: conv takes plain NCHW only");
   }
   void forward(const float* x, const float* w, const float* b, float* y) override {
@@ -38,8 +35,8 @@ class PortableConv2d final : public Conv2dOp {
     float* dw_parts = static_cast<float*>(dw_parts_.get());
     float* db_parts = g_.bias && db ? static_cast<float*>(db_parts_.get()) : nullptr;
     portable::conv_weight_grad_parts(g_, x, dy, dw_parts, db_parts);
-    const int chunks = g_.chunk_grads ? 1 : chunks_of(g_.n);  // chunk_grads: copied unfolded
-    const size_t parts = g_.chunk_grads ? size_t(chunks_of(g_.n)) : 1;
+    const int chunks = g_.chunk_grads ? 1 : chunk_count(g_.n);  // chunk_grads: copied unfolded
+    const size_t parts = g_.chunk_grads ? size_t(chunk_count(g_.n)) : 1;
     portable::fold_chunks(dw_parts, dw, chunks, parts * g_.k * g_.c * g_.r * g_.s);
     if (db_parts) portable::fold_chunks(db_parts, db, chunks, parts * g_.k);
     if (dx) portable::conv_backward_data(g_, dy, w, dx);
@@ -55,8 +52,8 @@ class PortableDense final : public DenseOp {
  public:
   explicit PortableDense(const DenseGeometry& g)
       : g_(g),
-        dw_parts_(sizeof(float) * size_t(chunks_of(g.n)) * g.out * g.in),
-        db_parts_(sizeof(float) * size_t(chunks_of(g.n)) * g.out) {}
+        dw_parts_(sizeof(float) * size_t(chunk_count(g.n)) * g.out * g.in),
+        db_parts_(sizeof(float) * size_t(chunk_count(g.n)) * g.out) {}
   void forward(const float* x, const float* w, const float* b, float* y) override {
     portable::dense_forward(g_, x, w, b, y);
   }
@@ -66,8 +63,8 @@ class PortableDense final : public DenseOp {
     float* dw_parts = static_cast<float*>(dw_parts_.get());
     float* db_parts = static_cast<float*>(db_parts_.get());
     portable::dense_weight_grad_parts(g_, x, dy, dw_parts, db_parts);
-    const int chunks = g_.chunk_grads ? 1 : chunks_of(g_.n);  // chunk_grads: copied unfolded
-    const size_t parts = g_.chunk_grads ? size_t(chunks_of(g_.n)) : 1;
+    const int chunks = g_.chunk_grads ? 1 : chunk_count(g_.n);  // chunk_grads: copied unfolded
+    const size_t parts = g_.chunk_grads ? size_t(chunk_count(g_.n)) : 1;
     portable::fold_chunks(dw_parts, dw, chunks, parts * g_.out * g_.in);
     if (g_.bias && db) portable::fold_chunks(db_parts, db, chunks, parts * g_.out);
     if (dx) portable::dense_backward_data(g_, dy, w, dx);

@@ -77,7 +77,7 @@ __global__ void conv_backward_data_kernel(ConvGeometry g, const float* grad, con
 __global__ void conv_weight_grad_kernel(ConvGeometry g, const float* x, const float* grad,
                                         float* dw_parts) {
   const size_t per_chunk = static_cast<size_t>(g.k) * g.c * g.r * g.s;
-  const int chunks = (g.n + kChunk - 1) / kChunk;
+  const int chunks = chunk_count(g.n);
   REPRO_PORTABLE_GRID(i, per_chunk * chunks) {
     const size_t e = i % per_chunk;
     const int chunk = static_cast<int>(i / per_chunk);
@@ -101,7 +101,7 @@ __global__ void conv_weight_grad_kernel(ConvGeometry g, const float* x, const fl
 }
 
 __global__ void conv_bias_grad_kernel(ConvGeometry g, const float* grad, float* db_parts) {
-  const int chunks = (g.n + kChunk - 1) / kChunk;
+  const int chunks = chunk_count(g.n);
   REPRO_PORTABLE_GRID(i, static_cast<size_t>(chunks) * g.k) {
     const int k = static_cast<int>(i % g.k), chunk = static_cast<int>(i / g.k);
     const int last = min(g.n, (chunk + 1) * kChunk);
@@ -142,7 +142,7 @@ __global__ void dense_backward_data_kernel(DenseGeometry g, const float* grad, c
 __global__ void dense_weight_grad_kernel(DenseGeometry g, const float* x, const float* grad,
                                          float* dw_parts, float* db_parts) {
   const size_t per_chunk = static_cast<size_t>(g.out) * g.in;
-  const int chunks = (g.n + kChunk - 1) / kChunk;
+  const int chunks = chunk_count(g.n);
   REPRO_PORTABLE_GRID(i, per_chunk * chunks) {
     const size_t e = i % per_chunk;
     const int chunk = static_cast<int>(i / per_chunk);
@@ -211,7 +211,7 @@ void conv_backward_data(const ConvGeometry& g, const float* grad, const float* w
 
 void conv_weight_grad_parts(const ConvGeometry& g, const float* x, const float* grad,
                             float* dw_parts, float* db_parts) {
-  const size_t chunks = (g.n + kChunk - 1) / kChunk;
+  const size_t chunks = chunk_count(g.n);
   conv_weight_grad_kernel<<<blocks_for(chunks * g.k * g.c * g.r * g.s), kThreads>>>(g, x, grad,
                                                                                     dw_parts);
   REPRO_CUDA_LAUNCHED();
@@ -233,7 +233,7 @@ void dense_backward_data(const DenseGeometry& g, const float* grad, const float*
 
 void dense_weight_grad_parts(const DenseGeometry& g, const float* x, const float* grad,
                              float* dw_parts, float* db_parts) {
-  const size_t chunks = (g.n + kChunk - 1) / kChunk;
+  const size_t chunks = chunk_count(g.n);
   dense_weight_grad_kernel<<<blocks_for(chunks * g.out * g.in), kThreads>>>(g, x, grad, dw_parts,
                                                                           db_parts);
   REPRO_CUDA_LAUNCHED();

@@ -12,7 +12,6 @@
 
 namespace repro::cuda::portable {
 
-constexpr int kChunk = 8;  // images per chunk of a batch sum
 
 // y (N, K, OH, OW) = conv(x, w) + b, relu; b may be null.
 void conv_forward(const ConvGeometry& g, const float* x, const float* w, const float* b, float* y);

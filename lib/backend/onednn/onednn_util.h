@@ -44,9 +44,6 @@ struct Context {
   void use_threads() const;
 };
 
-// Images per micro-batch of the deterministic weight-gradient path: fixed, never derived from
-// the thread count, so the batch sum is split the same way on any machine.
-constexpr int kMicroBatch = kGradChunk;
 
 // A plain f32 descriptor: dims with the given plain tag (nchw, oihw, nc, oi, x).
 dnnl::memory::desc plain_desc(const dnnl::memory::dims& dims, tag t);

@@ -69,16 +69,16 @@ WeightGrad::WeightGrad(const Context& ctx, int n, bool bias, bool chunked,
   } else {
     src_image_bytes_ = image_bytes(src_desc_);
     diff_dst_image_bytes_ = image_bytes(diff_dst_desc_);
-    int whole = n / kMicroBatch, rest = n % kMicroBatch;
-    for (int size : {kMicroBatch, rest}) {
-      if (size == 0 || (size == kMicroBatch && whole == 0)) continue;
+    int whole = n / kChunk, rest = n % kChunk;
+    for (int size : {kChunk, rest}) {
+      if (size == 0 || (size == kChunk && whole == 0)) continue;
       single_threaded([&] {
         add_kernel(make_pd(size, with_batch(src_desc_, size), with_batch(diff_dst_desc_, size)));
         return 0;
       });
     }
-    for (int i = 0; i < whole; i++) pieces.push_back({i * kMicroBatch, kMicroBatch});
-    if (rest) pieces.push_back({whole * kMicroBatch, rest});
+    for (int i = 0; i < whole; i++) pieces.push_back({i * kChunk, kChunk});
+    if (rest) pieces.push_back({whole * kChunk, rest});
     parallel_chunks_ = true;
   }
 
@@ -86,7 +86,7 @@ WeightGrad::WeightGrad(const Context& ctx, int n, bool bias, bool chunked,
     Chunk c;
     c.offset = offset;
     c.count = count;
-    c.kernel = (micro_batches && count != kMicroBatch) ? int(kernels_.size()) - 1 : 0;
+    c.kernel = (micro_batches && count != kChunk) ? int(kernels_.size()) - 1 : 0;
     const dnnl::primitive_desc& pd = kernels_[c.kernel].pd;
     c.stream = REPRO_DNNL(dnnl::stream(ctx.engine));
     c.src = REPRO_DNNL(memory(pd.query_md(dnnl::query::src_md), ctx.engine, DNNL_MEMORY_NONE));

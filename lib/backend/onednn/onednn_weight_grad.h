@@ -1,6 +1,6 @@
 // The weight (and bias) gradient of a conv or dense op, summed over the batch.
 // Fast mode: one oneDNN primitive over the whole batch on all threads (its split of the batch
-// sum depends on the thread count). Deterministic mode: fixed micro-batches of kMicroBatch
+// sum depends on the thread count). Deterministic mode: fixed micro-batches of kChunk
 // images, each reduced by a single-threaded primitive (run in parallel over micro-batches),
 // then summed in micro-batch order: the same bits for any thread count. Chunked: the same
 // micro-batches, each one's gradient written out unsummed (for ranks, which sum them in order).

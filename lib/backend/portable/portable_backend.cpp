@@ -28,10 +28,7 @@ using portable::Kernels;
 using portable::kLanes;
 using portable::padded;
 
-constexpr int kChunk = 8;  // images per chunk (DESIGN section 4.7)
 constexpr int kMaxBlock = 8;  // the widest register tile of any ISA path (row slack)
-
-int chunks_of(int n) { return (n + kChunk - 1) / kChunk; }
 
 // One scratch vector per OpenMP thread, grown on demand.
 struct Scratch {
@@ -120,7 +117,7 @@ class PortableConv2d : public Conv2dOp {
       w3_.assign(size_t(g.k) * portable::padded_rows(g.c) * g.r * g.s, 0.0f);
     else
       w2_.assign(size_t(g.k) * g.r * g.s * s_.cp, 0.0f);
-    int chunks = chunks_of(g.n);
+    int chunks = chunk_count(g.n);
     dw_parts_.assign(size_t(chunks) * g.c * g.r * g.s * s_.kp, 0.0f);
     db_parts_.assign(size_t(chunks) * s_.kp, 0.0f);
   }
@@ -153,7 +150,7 @@ class PortableConv2d : public Conv2dOp {
                 float* db) override {
     const int taps = g_.r * g_.s;
     const size_t part = size_t(g_.c) * taps * s_.kp;  // one chunk's dw (C, R, S, KP)
-    const int chunks = chunks_of(g_.n);
+    const int chunks = chunk_count(g_.n);
     if (g_.relu) mask_in_place(dy, y, output_size(), threads_);
     // Per chunk: xp (count, C, HP, WP) and dyt (count, OH, OW, KP), then its partial sums.
     parallel_for(threads_, chunks, [&](int ci) {
@@ -256,8 +253,8 @@ class PortableDense : public DenseOp {
       : g_(g), kernels_(kernels), threads_(threads), scratch_(threads) {
     wt_.assign(size_t(g.in) * padded(g.out), 0.0f);
     wp_.assign(size_t(g.out) * padded(g.in), 0.0f);
-    dw_parts_.assign(size_t(chunks_of(g.n)) * g.out * padded(g.in), 0.0f);
-    db_parts_.assign(size_t(chunks_of(g.n)) * g.out, 0.0f);
+    dw_parts_.assign(size_t(chunk_count(g.n)) * g.out * padded(g.in), 0.0f);
+    db_parts_.assign(size_t(chunk_count(g.n)) * g.out, 0.0f);
     dy_.assign(size_t(g.n) * g.out, 0.0f);
   }
 
@@ -276,7 +273,7 @@ class PortableDense : public DenseOp {
                 float* db) override {
     const int inp = padded(g_.in);
     for (size_t i = 0; i < size_t(g_.n) * g_.out; i++) dy_[i] = masked(dy, y, g_.relu, i);
-    const int chunks = chunks_of(g_.n);
+    const int chunks = chunk_count(g_.n);
     const size_t part = size_t(g_.out) * inp;
     parallel_for(threads_, chunks, [&](int ci) {
       int first = ci * kChunk, count = std::min(kChunk, g_.n - first);

@@ -11,8 +11,6 @@ namespace repro::reference {
 
 namespace {
 
-constexpr int kChunk = 8;  // images per chunk of a batch sum (the weight gradients' unit too)
-
 // sum over the batch of f(b, p, value) for channel ch, in chunk order.
 template <class F>
 double chunked_sum(const BatchNormGeometry& g, const float* x, int ch, F f) {
