@@ -211,12 +211,6 @@ void compare_run_records(const RunRecord& a, const RunRecord& b, const CompareOp
   }
 }
 
-std::string weights_sha256(const std::vector<NamedTensor>& tensors) {
-  std::vector<float> all;
-  for (const NamedTensor& t : tensors) all.insert(all.end(), t.data.begin(), t.data.end());
-  return sha256_hex(all.data(), all.size() * sizeof(float));
-}
-
 namespace {
 
 namespace fs = std::filesystem;

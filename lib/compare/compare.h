@@ -128,10 +128,6 @@ struct RunFolder {
 // training?"), a missing history.json or model.safetensors, or a damaged file.
 RunFolder read_run_folder(const std::string& folder);
 
-// SHA-256 of tensors' float32 values in the order given: Trainer::weights_sha256 of the weights
-// a model.safetensors holds.
-std::string weights_sha256(const std::vector<NamedTensor>& tensors);
-
 // The first difference between two run folders' architectures, "" when none: the layer kinds
 // (from run.json's model.* keys), then the weight tensors' names and shapes.
 std::string architecture_difference(const RunFolder& a, const RunFolder& b);

@@ -215,7 +215,17 @@ void validate(const RunConfig& config);
 // The input image (H, W, C) the pipeline produces for this config (28x28x1 or the resize).
 std::array<int, 3> input_shape(const RunConfig& config);
 
-// Keras-style shape inference, one entry per layer.
+// One spatial side of a sliding window (conv2d, the pooling layers), as Keras computes it: the
+// output size (valid: floor((in - k) / stride) + 1, 0 when the window does not fit; same:
+// ceil(in / stride)) and same's zero padding before and after (the extra one after).
+struct WindowExtent {
+  int64_t out = 0;
+  int64_t pad_before = 0, pad_after = 0;
+};
+WindowExtent window_extent(int64_t in, int64_t k, int64_t stride, Padding padding);
+
+// Keras-style shape inference, one entry per layer; the layers that nn/ builds agree with it
+// (tests/train/test_model.cpp checks every layer kind).
 std::vector<LayerShape> infer_shapes(const RunConfig& config);
 
 // The resolved config flattened to sorted ("key.path", canonical value) pairs, every default

@@ -1,6 +1,7 @@
 // validate(): every range and every rule between keys, with the place the key was written
 // (or its parent's); and Keras's shape inference for the layer list. Reads no YAML: a config
 // built in code gets the same checks, pointing at the file when no place is known.
+#include <algorithm>
 #include <set>
 
 #include "config/tree.h"
@@ -362,6 +363,19 @@ std::array<int, 3> input_shape(const RunConfig& config) {
   return {28, 28, 1};  // MNIST and Fashion-MNIST images; idx files are checked when read
 }
 
+WindowExtent window_extent(int64_t in, int64_t k, int64_t stride, Padding padding) {
+  WindowExtent e;
+  if (padding == Padding::same) {
+    e.out = (in + stride - 1) / stride;
+    const int64_t total = std::max<int64_t>((e.out - 1) * stride + k - in, 0);
+    e.pad_before = total / 2;
+    e.pad_after = total - e.pad_before;
+  } else {
+    e.out = in >= k ? (in - k) / stride + 1 : 0;
+  }
+  return e;
+}
+
 std::vector<LayerShape> infer_shapes(const RunConfig& config) {
   const std::array<int, 3> input = input_shape(config);
   std::vector<int64_t> shape{input[0], input[1], input[2]};  // (H, W, C) or (N)
@@ -399,8 +413,7 @@ std::vector<LayerShape> infer_shapes(const RunConfig& config) {
                                ", larger than its input " + shape_text(shape) +
                                "; use a smaller one, padding: same, or a larger data.resize");
         }
-        // Keras: valid floor((in - k) / s) + 1, same ceil(in / s).
-        out.output[d] = layer.padding == Padding::valid ? (in - k) / s + 1 : (in + s - 1) / s;
+        out.output[d] = window_extent(in, k, s, layer.padding).out;
       }
       if (conv) {
         out.output[2] = layer.filters;

@@ -111,19 +111,14 @@ bool elementwise_activation(Activation activation, ActivationFn& fn) {
   }
 }
 
-// Keras/TF output size and padding: same pads (out-1)*stride + k - in in total, the extra
-// cell at the bottom/right; valid keeps only full windows.
+// Keras/TF output size and padding (config's window_extent(), the one rule) into a geometry's
+// int fields.
 void output_and_padding(int in, int k, int stride, Padding padding, int& out, int& before,
                         int& after) {
-  if (padding == Padding::same) {
-    out = (in + stride - 1) / stride;
-    const int total = std::max((out - 1) * stride + k - in, 0);
-    before = total / 2;
-    after = total - before;
-  } else {
-    out = in >= k ? (in - k) / stride + 1 : 0;
-    before = after = 0;
-  }
+  const WindowExtent e = window_extent(in, k, stride, padding);
+  out = static_cast<int>(e.out);
+  before = static_cast<int>(e.pad_before);
+  after = static_cast<int>(e.pad_after);
 }
 
 // The window geometry of a pooling layer (max or average) over `in`, Keras's output size.

@@ -139,17 +139,17 @@ const float* Model::plain(const Array& a, size_t boundary, Array& view) const {
   return view.data();
 }
 
-std::vector<HostTensor> Model::export_weights() const {
-  std::vector<HostTensor> out;
+std::vector<NamedTensor> Model::export_weights() const {
+  std::vector<NamedTensor> out;
   for (const Parameter* p : weights_) {
     std::vector<float> values(p->size());
     backend_.download(p->value.data(), values.data(), values.size());
-    out.push_back(HostTensor{p->name, p->keras_shape, backend_to_keras(values, p->keras_shape)});
+    out.push_back(NamedTensor{p->name, p->keras_shape, backend_to_keras(values, p->keras_shape)});
   }
   return out;
 }
 
-void Model::import_weights(const std::vector<HostTensor>& tensors) {
+void Model::import_weights(const std::vector<NamedTensor>& tensors) {
   REPRO_CHECK(tensors.size() == weights_.size(), "expected " + std::to_string(weights_.size()) +
                                                      " weight tensors, got " +
                                                      std::to_string(tensors.size()));
@@ -164,9 +164,9 @@ void Model::import_weights(const std::vector<HostTensor>& tensors) {
   }
 }
 
-std::vector<float> Model::weights_bytes() const {
+std::vector<float> Model::weight_values() const {
   std::vector<float> all;
-  for (const HostTensor& t : export_weights()) all.insert(all.end(), t.data.begin(), t.data.end());
+  for (const NamedTensor& t : export_weights()) all.insert(all.end(), t.data.begin(), t.data.end());
   return all;
 }
 

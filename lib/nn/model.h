@@ -10,16 +10,10 @@
 
 #include "backend/backend.h"
 #include "config/config.h"
+#include "core/named_tensor.h"
 #include "nn/layers.h"
 
 namespace repro {
-
-// A tensor on the host in Keras layout (the same fields as record's NamedTensor).
-struct HostTensor {
-  std::string name;             // "conv2d/kernel"
-  std::vector<int64_t> shape;   // Keras layout
-  std::vector<float> data;
-};
 
 class Model {
  public:
@@ -56,10 +50,10 @@ class Model {
   int channel_block(size_t i) const { return blocks_[i]; }
 
   // Weights in Keras layout, in weights() order; import checks names and shapes.
-  std::vector<HostTensor> export_weights() const;
-  void import_weights(const std::vector<HostTensor>& tensors);
-  // All weights as float32 bytes in weights() order, Keras layout (the run.json digest input).
-  std::vector<float> weights_bytes() const;
+  std::vector<NamedTensor> export_weights() const;
+  void import_weights(const std::vector<NamedTensor>& tensors);
+  // All weights' values, concatenated in weights() order, Keras layout.
+  std::vector<float> weight_values() const;
 
   // Seconds per op kind and direction ("conv fwd", "dense bwd", "upload") over the training
   // passes since construction (evaluation passes are not counted).

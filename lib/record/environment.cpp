@@ -95,6 +95,12 @@ std::string sha256_hex(const void* data, size_t size) {
   return hex_digest(digest, length);
 }
 
+std::string weights_sha256(const std::vector<NamedTensor>& tensors) {
+  std::vector<float> all;
+  for (const NamedTensor& t : tensors) all.insert(all.end(), t.data.begin(), t.data.end());
+  return sha256_hex(all.data(), all.size() * sizeof(float));
+}
+
 std::string sha256_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": cannot be read; check that it exists and is readable");

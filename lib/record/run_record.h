@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/named_tensor.h"
+
 namespace repro {
 
 struct EpochRecord {
@@ -68,6 +70,10 @@ std::map<std::string, std::string> environment_fingerprint();
 
 // A new run's id: 16 hex digits, distinct for every run started (see RunRecord::run_id).
 std::string new_run_id();
+
+// The weights digest of run.json, checkpoints and compare: SHA-256 of the tensors' float32 values
+// concatenated in the order given (a model's export order, as model.safetensors holds them).
+std::string weights_sha256(const std::vector<NamedTensor>& tensors);
 
 // Lowercase hex SHA-256 (OpenSSL EVP).
 std::string sha256_hex(const void* data, size_t size);

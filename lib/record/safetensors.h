@@ -8,13 +8,9 @@
 #include <string_view>
 #include <vector>
 
-namespace repro {
+#include "core/named_tensor.h"
 
-struct NamedTensor {
-  std::string name;             // e.g. "conv2d/kernel"
-  std::vector<int64_t> shape;
-  std::vector<float> data;      // float32, row-major
-};
+namespace repro {
 
 // Writes atomically; metadata goes to the header's "__metadata__" (string values).
 void write_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,

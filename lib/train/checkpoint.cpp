@@ -115,7 +115,7 @@ std::string write_checkpoint(const std::string& run_dir, Trainer& trainer, int k
   const std::map<std::string, std::vector<int64_t>> shapes = keras_shapes(trainer);
 
   std::vector<NamedTensor> tensors;
-  for (HostTensor& t : trainer.model().export_weights())
+  for (NamedTensor& t : trainer.model().export_weights())
     tensors.push_back(NamedTensor{"model/" + t.name, t.shape, std::move(t.data)});
   for (OptimizerSlot& slot : trainer.optimizer().export_state()) {
     const std::vector<int64_t>& shape = shapes.at(split_slot(slot.name).first);
@@ -348,11 +348,11 @@ std::string restore_latest_checkpoint(const std::string& run_dir, Trainer& train
     check_format(format->second, tensors_file);
 
     const std::map<std::string, std::vector<int64_t>> shapes = keras_shapes(trainer);
-    std::vector<HostTensor> weights;
+    std::vector<NamedTensor> weights;
     std::vector<OptimizerSlot> slots;
     for (NamedTensor& t : tensors) {
       if (t.name.rfind("model/", 0) == 0) {
-        weights.push_back(HostTensor{t.name.substr(6), t.shape, std::move(t.data)});
+        weights.push_back(NamedTensor{t.name.substr(6), t.shape, std::move(t.data)});
       } else if (t.name.rfind("optimizer/", 0) == 0) {
         const std::string slot = t.name.substr(10);
         const auto shape = shapes.find(split_slot(slot).first);

@@ -393,8 +393,7 @@ EpochMetrics Trainer::evaluate() {
 }
 
 std::string Trainer::weights_sha256() const {
-  const std::vector<float> bytes = model_->weights_bytes();
-  return sha256_hex(bytes.data(), bytes.size() * sizeof(float));
+  return repro::weights_sha256(model_->export_weights());
 }
 
 RunRecord Trainer::run_record() const {
@@ -430,9 +429,7 @@ RunRecord Trainer::run_record() const {
 }
 
 void Trainer::write_run_folder(const std::string& dir) const {
-  std::vector<NamedTensor> tensors;
-  for (HostTensor& t : model_->export_weights())
-    tensors.push_back(NamedTensor{t.name, t.shape, std::move(t.data)});
+  const std::vector<NamedTensor> tensors = model_->export_weights();
   const std::filesystem::path folder(dir);
   const std::filesystem::path weights = folder / "model.safetensors";
   // All files staged, then renamed together: a failed write (disk full) leaves the previous

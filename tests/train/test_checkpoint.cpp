@@ -157,7 +157,7 @@ TEST_CASE("the trace locates a one-ulp weight nudge at its step and tensor", "[t
   TrainObserver quiet;
   clean.run(quiet);
   nudged.run(quiet, 5);  // steps 1..5 as in the clean run
-  std::vector<HostTensor> weights = nudged.model().export_weights();
+  std::vector<NamedTensor> weights = nudged.model().export_weights();
   REQUIRE(weights[2].name == "dense/kernel");
   weights[2].data[3] = std::nextafter(weights[2].data[3], 1.0f);
   nudged.model().import_weights(weights);

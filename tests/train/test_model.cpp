@@ -210,18 +210,18 @@ TEST_CASE("batch norm's moving statistics are weights of the model but not param
   CHECK(model.parameters().size() == 6);
   // A training forward moves the statistics; an evaluation forward does not.
   const std::vector<float> x = test::random_floats(36 * 2, 4, 0.0f, 1.0f);
-  const std::vector<float> before = model.weights_bytes();
+  const std::vector<float> before = model.weight_values();
   model.forward(x.data(), 2, ForwardContext{false, 1, 0});
-  CHECK(model.weights_bytes() == before);
+  CHECK(model.weight_values() == before);
   model.forward(x.data(), 2, ForwardContext{true, 1, 0});
-  CHECK(model.weights_bytes() != before);
+  CHECK(model.weight_values() != before);
   // They export and import with the rest.
   Model copy(test::model_config(6, 6,
                                 {conv(3, 3, Activation::linear), batch_norm(),
                                  simple(LayerKind::flatten), dense(4, Activation::softmax)}),
              *backend, 2);
   copy.import_weights(model.export_weights());
-  CHECK(copy.weights_bytes() == model.weights_bytes());
+  CHECK(copy.weight_values() == model.weight_values());
 }
 
 TEST_CASE("onednn and reference agree on a whole-model forward and backward within 1e-5",
@@ -322,7 +322,7 @@ TEST_CASE("weights export in Keras layout, named like Keras, and import back", "
              dense(4, Activation::softmax)});
   auto backend = make_backend("reference", BackendOptions{1, true});
   Model model(config, *backend, 2);
-  const std::vector<HostTensor> weights = model.export_weights();
+  const std::vector<NamedTensor> weights = model.export_weights();
   REQUIRE(weights.size() == 6);
   CHECK(weights[0].name == "conv2d/kernel");
   CHECK(weights[0].shape == std::vector<int64_t>{3, 3, 1, 2});
@@ -341,7 +341,7 @@ TEST_CASE("weights export in Keras layout, named like Keras, and import back", "
   // The unseeded kernels get different seeds from the run's stream: different draws.
   CHECK(weights[0].data != std::vector<float>(weights[0].data.size(), weights[0].data[0]));
 
-  std::vector<HostTensor> changed = weights;
+  std::vector<NamedTensor> changed = weights;
   changed[4].data[7] = 0.25f;
   model.import_weights(changed);
   CHECK(model.export_weights()[4].data[7] == 0.25f);
@@ -355,8 +355,8 @@ TEST_CASE("the same seed draws the same weights, and another seed draws others",
   Model a(config, *backend, 1), b(config, *backend, 1);
   config.seed += 1;
   Model c(config, *backend, 1);
-  CHECK(a.weights_bytes() == b.weights_bytes());
-  CHECK(a.weights_bytes() != c.weights_bytes());
+  CHECK(a.weight_values() == b.weight_values());
+  CHECK(a.weight_values() != c.weight_values());
 }
 
 TEST_CASE("softmax before the last layer and dense on an image input are refused", "[model]") {
@@ -377,4 +377,43 @@ TEST_CASE("softmax before the last layer and dense on an image input are refused
       InputError);
 }
 
+TEST_CASE("every layer's output shape is the one config's infer_shapes gives") {
+  const std::string layers[] = {
+      // Windows valid and same, strides 1 and 2, odd sizes; every layer kind once.
+      "  - random_flip: {mode: horizontal, seed: 1}\n"
+      "  - random_translation: {height_factor: 0.1, width_factor: 0.1}\n"
+      "  - random_zoom: {height_factor: 0.1}\n"
+      "  - conv2d: {filters: 5, kernel_size: [3, 2], strides: 2, padding: same}\n"
+      "  - batch_normalization: {}\n"
+      "  - activation: {activation: relu}\n"
+      "  - max_pooling2d: {pool_size: 2}\n"
+      "  - average_pooling2d: {pool_size: 3, strides: 1, padding: same}\n"
+      "  - dropout: {rate: 0.5}\n"
+      "  - conv2d: {filters: 3, kernel_size: 2, padding: valid}\n"
+      "  - global_average_pooling2d: {}\n"
+      "  - dense: {units: 10, activation: softmax}\n",
+      "  - conv2d: {filters: 4, kernel_size: 5, strides: [2, 3]}\n"
+      "  - average_pooling2d: {pool_size: [2, 1]}\n"
+      "  - max_pooling2d: {pool_size: 2, strides: 1, padding: same}\n"
+      "  - flatten: {}\n"
+      "  - dense: {units: 7, activation: relu}\n"
+      "  - dense: {units: 10, activation: softmax}\n"};
+  for (const std::string& model : layers) {
+    const RunConfig config =
+        parse_config("seed: 1\ndata: {resize: [23, 19]}\nmodel:\n" + model, "shapes.yaml");
+    auto backend = make_backend("reference", BackendOptions{1, true});
+    const Model built(config, *backend, 4);
+    const std::vector<LayerShape> inferred = infer_shapes(config);
+    REQUIRE(built.layers().size() == inferred.size());
+    for (size_t i = 0; i < inferred.size(); ++i) {
+      const FeatureShape& s = built.layers()[i]->out_shape();
+      const std::vector<int64_t> keras =
+          s.flat ? std::vector<int64_t>{s.c} : std::vector<int64_t>{s.h, s.w, s.c};
+      INFO(inferred[i].name);
+      CHECK(keras == inferred[i].output);
+    }
+  }
+}
+
 }  // namespace repro
+
