@@ -77,6 +77,19 @@ std::string activation_name(Activation activation) {
   return "";
 }
 
+const std::vector<std::string>& optimizer_names() {
+  static const std::vector<std::string> names{"adam", "sgd", "rmsprop", "adamw"};
+  return names;
+}
+
+std::string optimizer_names_text() {
+  const std::vector<std::string>& names = optimizer_names();
+  std::string text;
+  for (size_t i = 0; i < names.size(); ++i)
+    text += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+  return text;
+}
+
 std::string snake_case(const std::string& name) {
   std::string out;
   for (size_t i = 0; i < name.size(); ++i) {

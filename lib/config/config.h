@@ -241,6 +241,11 @@ bool key_changes_results(const std::string& flat_key);
 // Keras's to_snake_case for class names: GlorotUniform -> glorot_uniform.
 std::string snake_case(const std::string& name);
 
+// The optimizers a config may name (training.optimizer.name), and "adam, sgd, rmsprop or adamw"
+// for messages: decode, validate and make_optimizer all use this one list.
+const std::vector<std::string>& optimizer_names();
+std::string optimizer_names_text();
+
 // The config vocabulary: layer_key conv2d, layer_class_name Conv2D, relu, same.
 std::string layer_key(LayerKind kind);
 std::string layer_class_name(LayerKind kind);

@@ -1,6 +1,7 @@
 // Reads the config tree into RunConfig: key names, value types and the closed vocabularies
 // (layers, activations, padding, initializer and optimizer names), recording every key's place.
 // Ranges and rules between keys are validate()'s job, so code-built configs get the same checks.
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -542,15 +543,15 @@ void decode_optimizer(Reader& reader, const ConfigNode& node, OptimizerConfig& o
       if (entry.key == "name") name_node = &entry.value;
     }
   } else if (node.type != Type::scalar) {
-    fail_at(node.place, path + " must be adam, sgd, rmsprop, adamw or {name: adam, "
-                            "learning_rate: 0.001} (got " +
-                            shown(node) + ")");
+    fail_at(node.place, path + " must be " + optimizer_names_text() +
+                            " (or {name: adam, learning_rate: 0.001}; got " + shown(node) + ")");
   }
   std::string name = name_node ? reader.text(*name_node, path + ".name") : optimizer.name;
   for (char& c : name) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  if (name != "adam" && name != "sgd" && name != "rmsprop" && name != "adamw") {
+  const std::vector<std::string>& names = optimizer_names();
+  if (std::find(names.begin(), names.end(), name) == names.end()) {
     fail_at(name_node ? name_node->place : node.place,
-            path + ".name must be adam, sgd, rmsprop or adamw (got `" + clipped(name) + "`)");
+            path + ".name must be " + optimizer_names_text() + " (got `" + clipped(name) + "`)");
   }
   optimizer.name = name;
   if (node.type != Type::map) return;

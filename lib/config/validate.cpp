@@ -294,9 +294,10 @@ void check_training(const RunConfig& config) {
               "must be " + range_text(1, limits::epochs) + " (got " +
                   std::to_string(training.epochs) + ")");
   const bool adam = optimizer.name == "adam" || optimizer.name == "adamw";
-  check_value(adam || optimizer.name == "sgd" || optimizer.name == "rmsprop", config,
+  const std::vector<std::string>& names = optimizer_names();
+  check_value(std::find(names.begin(), names.end(), optimizer.name) != names.end(), config,
               "training.optimizer.name",
-              "must be adam, sgd, rmsprop or adamw (got `" + clipped(optimizer.name) + "`)");
+              "must be " + optimizer_names_text() + " (got `" + clipped(optimizer.name) + "`)");
   if (optimizer.schedule.name.empty()) {
     check_value(optimizer.learning_rate > 0, config, "training.optimizer.learning_rate",
                 "must be greater than 0");

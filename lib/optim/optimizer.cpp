@@ -208,8 +208,8 @@ std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& config, Backend
     return std::make_unique<Adam>(config, backend, names, sizes);
   if (config.name == "rmsprop") return std::make_unique<Rmsprop>(config, backend, names, sizes);
   if (config.name == "sgd") return std::make_unique<Sgd>(config, backend, names, sizes);
-  throw InputError("training.optimizer.name: unknown optimizer '" + config.name +
-                   "'; use adam, adamw, sgd or rmsprop");
+  throw InputError("training.optimizer.name: unknown optimizer '" + config.name + "'; use " +
+                   optimizer_names_text());
 }
 
 }  // namespace repro
