@@ -4,8 +4,6 @@
 // It trains through lib/train and compares through lib/compare; it keeps no logic of its own
 // beyond choosing the runs and printing. `--vary ranks=1,2,4` is the exception that trains out of
 // process: one `mpirun -n K repro train` per value.
-#include <fcntl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,6 +23,7 @@
 #include "core/error.h"
 #include "core/fs.h"
 #include "data/dataset.h"
+#include "dist/launch.h"
 #include "record/safetensors.h"
 #include "report/junit.h"
 #include "train/trainer.h"
@@ -34,7 +33,7 @@ namespace repro::app {
 struct CheckOptions {
   std::string config;
   int runs = 2;
-  std::string vary;  // "key=v1,v2,..."
+  std::string vary;   // "key=v1,v2,..."
   int64_t steps = 0;  // 0 = the whole config
   std::vector<std::string> sets;
   std::string out;  // where the run folders go (default: runs/check-<config name>)
@@ -47,34 +46,8 @@ namespace {
 struct Variant {
   std::string label;                   // "threads=2" or "run 2"
   std::vector<std::string> overrides;  // --set entries for this run
-  std::string isa;                     // REPRO_ISA for this run ("" = unchanged)
+  std::string isa;                     // portable's ISA path for this run ("" = the default)
   int ranks = 0;                       // --vary ranks: mpirun -n ranks (0: train in process)
-};
-
-// Sets REPRO_ISA for one run (when `isa` is not empty) and restores it afterwards.
-class IsaScope {
- public:
-  explicit IsaScope(const std::string& isa) {
-    if (isa.empty()) return;
-    const char* old = std::getenv("REPRO_ISA");
-    had_ = old != nullptr;
-    if (had_) old_ = old;
-    ::setenv("REPRO_ISA", isa.c_str(), 1);
-    active_ = true;
-  }
-  ~IsaScope() {
-    if (!active_) return;
-    if (had_)
-      ::setenv("REPRO_ISA", old_.c_str(), 1);
-    else
-      ::unsetenv("REPRO_ISA");
-  }
-  IsaScope(const IsaScope&) = delete;
-  IsaScope& operator=(const IsaScope&) = delete;
-
- private:
-  bool active_ = false, had_ = false;
-  std::string old_;
 };
 
 std::vector<Variant> plan_variants(const CheckOptions& options) {
@@ -112,8 +85,8 @@ std::vector<Variant> plan_variants(const CheckOptions& options) {
       char* end = nullptr;
       const long ranks = std::strtol(value.c_str(), &end, 10);
       if (*end != '\0' || ranks < 1 || ranks > 1024)
-        throw InputError("--vary " + options.vary + ": ranks must be integers from 1 to 1024 (got " +
-                         clipped(value) + ")");
+        throw InputError("--vary " + options.vary +
+                         ": ranks must be integers from 1 to 1024 (got " + clipped(value) + ")");
       v.ranks = static_cast<int>(ranks);
     } else {
       v.overrides.push_back(key + "=" + value);
@@ -141,62 +114,19 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// The launcher on PATH, or "" when there is none.
-std::string find_on_path(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::string dirs = path ? path : "";
-  size_t start = 0;
-  while (start <= dirs.size()) {
-    size_t colon = dirs.find(':', start);
-    if (colon == std::string::npos) colon = dirs.size();
-    const std::filesystem::path candidate =
-        std::filesystem::path(dirs.substr(start, colon - start)) / name;
-    if (colon > start && ::access(candidate.c_str(), X_OK) == 0) return candidate.string();
-    start = colon + 1;
-  }
-  return "";
-}
-
 // `mpirun -n RANKS repro train CONFIG --out FOLDER ...`, its output in LOG; throws when it fails.
 void train_with_ranks(const CheckOptions& options, int ranks, const std::vector<std::string>& sets,
                       const std::filesystem::path& folder, const std::filesystem::path& log) {
-  const std::string mpirun = find_on_path("mpirun");
-  if (mpirun.empty())
-    throw InputError("--vary ranks: no mpirun on PATH; install openmpi-bin (scripts/setup.sh does)");
-  std::vector<std::string> args = {mpirun, "-n", std::to_string(ranks)};
-  if (ranks > static_cast<int>(std::thread::hardware_concurrency()))
-    args.push_back("--oversubscribe");
-  if (::geteuid() == 0) args.push_back("--allow-run-as-root");
-  args.insert(args.end(), {std::filesystem::read_symlink("/proc/self/exe").string(), "train",
-                           options.config, "--out", folder.string(), "--quiet"});
+  std::vector<std::string> args = {std::filesystem::read_symlink("/proc/self/exe").string(),
+                                   "train",
+                                   options.config,
+                                   "--out",
+                                   folder.string(),
+                                   "--quiet"};
   if (options.steps > 0) args.insert(args.end(), {"--steps", std::to_string(options.steps)});
   for (const std::string& set : sets) args.insert(args.end(), {"--set", set});
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
   std::fflush(stdout);
-  const pid_t pid = ::fork();
-  if (pid < 0) throw RuntimeError("--vary ranks: fork failed");
-  if (pid == 0) {
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd >= 0) {
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-    }
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    std::string text = read_file(log.string());
-    while (!text.empty() && text.back() == '\n') text.pop_back();
-    const std::string last = text.substr(text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1);
-    throw RuntimeError("--vary ranks: mpirun -n " + std::to_string(ranks) + " repro train failed (" +
-                       (WIFEXITED(status) ? "exit " + std::to_string(WEXITSTATUS(status))
-                                          : std::string("killed")) +
-                       "); its output is in " + log.string() + ": " + clipped(last, 200));
-  }
+  run_under_mpirun(ranks, args, log, "--vary ranks");
 }
 
 int run_check(const CheckOptions& options) {
@@ -206,7 +136,7 @@ int run_check(const CheckOptions& options) {
   // Load every variant first, so a bad value fails before any training.
   std::vector<RunConfig> configs;
   std::vector<std::vector<std::string>> run_sets;  // each run's final --set list
-  load_config(options.config, options.sets);  // the file and --set alone: their own errors
+  load_config(options.config, options.sets);       // the file and --set alone: their own errors
   for (const Variant& v : variants) {
     RunConfig config;
     try {
@@ -227,7 +157,8 @@ int run_check(const CheckOptions& options) {
       run_sets.back() = traced;
     }
     if (!v.isa.empty() && config.determinism != Determinism::portable)
-      throw InputError("--vary " + options.vary + ": the ISA path is a choice of determinism: "
+      throw InputError("--vary " + options.vary +
+                       ": the ISA path is a choice of determinism: "
                        "portable only; add --set determinism=portable");
     configs.push_back(config);
   }
@@ -266,8 +197,9 @@ int run_check(const CheckOptions& options) {
       std::fflush(stdout);
       continue;
     }
-    const IsaScope isa(variants[i].isa);
-    Trainer trainer(configs[i], TrainOptions{});
+    TrainOptions train_options;
+    train_options.isa = variants[i].isa;
+    Trainer trainer(configs[i], train_options);
     TrainObserver silent;
     trainer.run(silent, options.steps);
     trainer.write_run_folder(folder.string());
@@ -286,15 +218,15 @@ int run_check(const CheckOptions& options) {
   for (size_t i = 1; i < folders.size(); ++i) {
     CompareReport report = compare_runs(folders[0], folders[i], exact);
     const bool weights_same = report.weights.compared && report.weights.same;
-    const std::string pair = "repro check " + options.config + ": " + variants[0].label + " vs " +
-                             variants[i].label;
+    const std::string pair =
+        "repro check " + options.config + ": " + variants[0].label + " vs " + variants[i].label;
     for (const KeyComparison& key : report.keys) {
       std::string failure;
       if (!key.same) {
-        failure = key.note.empty() ? "differs from epoch " +
-                                         std::to_string(key.first_differing_epoch) +
-                                         " (max abs diff " + std::to_string(key.max_abs_diff) + ")"
-                                   : key.note;
+        failure = key.note.empty()
+                      ? "differs from epoch " + std::to_string(key.first_differing_epoch) +
+                            " (max abs diff " + std::to_string(key.max_abs_diff) + ")"
+                      : key.note;
       }
       cases.push_back(JunitCase{pair, key.key, failure});
     }
@@ -329,8 +261,7 @@ int run_check(const CheckOptions& options) {
                                                seconds_since(check_start)));
   }
   if (pass)
-    std::printf("PASS: %zu runs bit-identical (history, weight digests, traces)\n",
-                folders.size());
+    std::printf("PASS: %zu runs bit-identical (history, weight digests, traces)\n", folders.size());
   if (pass && !options.keep) {
     // Only what this check made: its run folders, then the folder if nothing else is in it.
     std::error_code ignore;
@@ -352,10 +283,11 @@ void setup_check(CLI::App& app, int& exit_code) {
   cmd->add_option("config", options->config, "The run's YAML config")->required();
   cmd->add_option("--runs", options->runs, "Runs with the same settings (default 2)")
       ->check(integer_range(2, 100));
-  cmd->add_option("--vary", options->vary,
-                  "One run per value of a config key, e.g. threads=1,2 or data.num_parallel_calls=1,4; "
-                  "isa=sse2,avx2,avx512 runs the portable kernels' ISA paths; ranks=1,2,4 trains with "
-                  "mpirun -n K");
+  cmd->add_option(
+      "--vary", options->vary,
+      "One run per value of a config key, e.g. threads=1,2 or data.num_parallel_calls=1,4; "
+      "isa=sse2,avx2,avx512 runs the portable kernels' ISA paths; ranks=1,2,4 trains with "
+      "mpirun -n K");
   cmd->add_option("--steps", options->steps, "Stop each run after N optimizer steps (default: all)")
       ->check(integer_range(1, limits::steps));
   cmd->add_option("--set", options->sets, "Override a config key: key.path=value (repeatable)");

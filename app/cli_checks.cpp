@@ -1,8 +1,8 @@
 // Checks on the command line that CLI11 words poorly: integer ranges stated in words, and an
 // unknown command named with the valid ones; the tolerance flags compare and report share; paths
 // quoted for the commands repro suggests. Parses nothing itself.
-#include <charconv>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 
 #include "commands.h"
@@ -89,8 +89,8 @@ std::string unknown_command(const CLI::App& app, int argc, char** argv) {
       if (command->get_name() == word) found = command;
     }
     if (!found) {
-      return "unknown command `" + word + "` for " + path + "; valid commands: " +
-             valid_commands() + " (see " + path + " --help)";
+      return "unknown command `" + word + "` for " + path +
+             "; valid commands: " + valid_commands() + " (see " + path + " --help)";
     }
     current = found;
     path += " " + word;

@@ -8,8 +8,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <vector>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "commands.h"
 #include "core/error.h"
@@ -87,9 +87,8 @@ void print_markdown(const CompareReport& report, const CompareOptions& options,
   for (const std::string& line : run_folder_lines(report, options))
     std::printf("- %s\n", md_cell(line).c_str());
   for (const EnvironmentDifference& d : report.environment) {
-    std::printf("- run.json `%s`: A `%s`, B `%s`%s\n", md_cell(d.key).c_str(),
-                md_cell(d.a).c_str(), md_cell(d.b).c_str(),
-                report.same ? "" : " (likely cause)");
+    std::printf("- run.json `%s`: A `%s`, B `%s`%s\n", md_cell(d.key).c_str(), md_cell(d.a).c_str(),
+                md_cell(d.b).c_str(), report.same ? "" : " (likely cause)");
   }
   for (const std::string& note : report.notes) std::printf("- note: %s\n", md_cell(note).c_str());
 }

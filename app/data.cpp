@@ -2,8 +2,8 @@
 // published SHA-256, and time the input pipeline. Wiring only: the work is in lib/data.
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -25,8 +25,8 @@ struct DataOptions {
 };
 
 void print_check(const FileCheck& c, const std::string& status) {
-  std::cout << c.path << "  " << (c.sha256.empty() ? std::string("-") : c.sha256) << "  "
-            << status << "\n";
+  std::cout << c.path << "  " << (c.sha256.empty() ? std::string("-") : c.sha256) << "  " << status
+            << "\n";
 }
 
 int run_data_verify(const DataOptions& o) {
@@ -53,7 +53,8 @@ int run_data_verify(const DataOptions& o) {
   if (failed > 0) {
     std::cerr << "repro: " << failed << " " << o.dataset
               << " file(s) do not match their published SHA-256; delete them and run `repro data "
-                 "fetch " << o.dataset << "`\n";
+                 "fetch "
+              << o.dataset << "`\n";
     return 1;
   }
   return 0;
@@ -103,7 +104,8 @@ int run_data_bench(const DataOptions& o) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
   std::printf("load: %lld images in %.3f s\n",
               static_cast<long long>(splits.train.count + splits.test.count), load_seconds);
-  std::vector<int> worker_counts = o.workers > 0 ? std::vector<int>{o.workers} : std::vector<int>{1, 2};
+  std::vector<int> worker_counts =
+      o.workers > 0 ? std::vector<int>{o.workers} : std::vector<int>{1, 2};
   for (int workers : worker_counts) {
     std::vector<double> wall, cpu;
     for (int r = 0; r < o.runs; ++r) {
@@ -113,10 +115,11 @@ int run_data_bench(const DataOptions& o) {
     }
     std::sort(wall.begin(), wall.end());
     std::sort(cpu.begin(), cpu.end());
-    std::printf("workers %d: %.0f images/s, %.0f images per CPU-second (median of %d epochs of "
-                "%lld images, %dx%d -> 32x32, batch 64)\n",
-                workers, wall[wall.size() / 2], cpu[cpu.size() / 2], o.runs,
-                static_cast<long long>(splits.train.count), splits.train.rows, splits.train.cols);
+    std::printf(
+        "workers %d: %.0f images/s, %.0f images per CPU-second (median of %d epochs of "
+        "%lld images, %dx%d -> 32x32, batch 64)\n",
+        workers, wall[wall.size() / 2], cpu[cpu.size() / 2], o.runs,
+        static_cast<long long>(splits.train.count), splits.train.rows, splits.train.cols);
   }
   return 0;
 }

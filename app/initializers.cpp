@@ -29,11 +29,16 @@ namespace {
 // prints the class object, `<class 'keras.src.initializers.random_initializers.NAME'>`, and
 // Orthogonal's class is OrthogonalInitializer.
 const std::vector<std::pair<std::string, std::string>> kRecipe = {
-    {"RandomNormal", "random_normal"},       {"RandomUniform", "random_uniform"},
-    {"TruncatedNormal", "truncated_normal"}, {"VarianceScaling", "variance_scaling"},
-    {"GlorotNormal", "glorot_normal"},       {"GlorotUniform", "glorot_uniform"},
-    {"HeNormal", "he_normal"},               {"HeUniform", "he_uniform"},
-    {"LecunNormal", "lecun_normal"},         {"LecunUniform", "lecun_uniform"},
+    {"RandomNormal", "random_normal"},
+    {"RandomUniform", "random_uniform"},
+    {"TruncatedNormal", "truncated_normal"},
+    {"VarianceScaling", "variance_scaling"},
+    {"GlorotNormal", "glorot_normal"},
+    {"GlorotUniform", "glorot_uniform"},
+    {"HeNormal", "he_normal"},
+    {"HeUniform", "he_uniform"},
+    {"LecunNormal", "lecun_normal"},
+    {"LecunUniform", "lecun_uniform"},
     {"OrthogonalInitializer", "orthogonal"}};
 
 std::vector<int64_t> parse_shape(const std::string& text) {
@@ -130,10 +135,9 @@ int run_initializers(const InitializersOptions& options) {
                                        initialize(glorot, glorot_shape, seed_4, rng));
 
   if (options.json) {
-    std::string out = "{\"rng\": \"" + options.rng + "\", \"seed\": " +
-                      std::to_string(options.seed) + ", \"shape\": [";
-    for (size_t i = 0; i < shape.size(); ++i)
-      out += (i ? ", " : "") + std::to_string(shape[i]);
+    std::string out = "{\"rng\": \"" + options.rng +
+                      "\", \"seed\": " + std::to_string(options.seed) + ", \"shape\": [";
+    for (size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
     out += "], \"initializers\": [";
     for (size_t i = 0; i < rows.size(); ++i) {
       out += (i ? ", " : "") + std::string("{\"name\": \"") + rows[i].name +

@@ -3,8 +3,8 @@
 #include <unistd.h>
 
 #include <csignal>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 
@@ -37,8 +37,8 @@ int fail(const std::string& what, int code) {
               << "): " << repro::one_line(what) << std::endl;
     repro::world().abort(code);
   }
-  const int rank = repro::world_is_mpi() ? repro::world().rank()
-                                         : repro::launch_from_environment().rank;
+  const int rank =
+      repro::world_is_mpi() ? repro::world().rank() : repro::launch_from_environment().rank;
   if (rank == 0) std::cerr << "repro: " << repro::one_line(what) << "\n";
   repro::finalize_world();
   return code;

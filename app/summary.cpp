@@ -61,8 +61,7 @@ int run_summary(const SummaryOptions& options) {
             << "Param #\n";
   std::cout << std::string(line, '=') << "\n";
   for (const auto& row : rows) {
-    std::cout << " " << padded(row[0], name_width) << padded(row[1], shape_width) << row[2]
-              << "\n";
+    std::cout << " " << padded(row[0], name_width) << padded(row[1], shape_width) << row[2] << "\n";
   }
   std::cout << std::string(line, '=') << "\n";
   std::cout << "Total params: " << with_commas(total) << "\n";
@@ -76,8 +75,9 @@ int run_summary(const SummaryOptions& options) {
 
 void setup_summary(CLI::App& app, int& exit_code) {
   auto options = std::make_shared<SummaryOptions>();
-  auto* cmd = app.add_subcommand("summary", "Print the model's layers, output shapes and "
-                                            "parameter counts (Keras's model.summary())");
+  auto* cmd = app.add_subcommand("summary",
+                                 "Print the model's layers, output shapes and "
+                                 "parameter counts (Keras's model.summary())");
   cmd->add_option("config", options->config, "the run config (YAML)")->required();
   cmd->add_option("--set", options->overrides,
                   "override a config key, e.g. --set training.epochs=3 (repeatable)")

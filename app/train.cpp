@@ -11,6 +11,7 @@
 #include <iostream>
 #include <system_error>
 
+#include "backend/backend.h"
 #include "commands.h"
 #include "config/config.h"
 #include "core/error.h"
@@ -66,8 +67,8 @@ class ProgressPrinter : public TrainObserver {
 
   void batch_end(int64_t done, int64_t steps, const EpochMetrics& running) override {
     const double now = now_seconds();
-    std::string text = bar_->line(done, {{"accuracy", running.accuracy}, {"loss", running.loss}},
-                                  false, now);
+    std::string text =
+        bar_->line(done, {{"accuracy", running.accuracy}, {"loss", running.loss}}, false, now);
     if (!live_ || (now - last_draw_ < 0.05 && done < steps)) return;
     draw(text);
     last_draw_ = now;
@@ -123,8 +124,9 @@ void print_profile(Trainer& trainer) {
   for (const auto& row : rows) measured += row.second;
   std::printf("profile: %s backend, %d threads%s (seconds over all training steps)\n",
               trainer.backend().name().c_str(), trainer.threads(),
-              trainer.ranks() > 1 ? (" per rank, rank 0 of " + std::to_string(trainer.ranks())).c_str()
-                                  : "");
+              trainer.ranks() > 1
+                  ? (" per rank, rank 0 of " + std::to_string(trainer.ranks())).c_str()
+                  : "");
   for (const auto& [name, seconds] : rows)
     std::printf("  %-14s %9.3f s  %5.1f%%\n", name.c_str(), seconds,
                 p.training > 0 ? 100.0 * seconds / p.training : 0.0);
@@ -147,13 +149,15 @@ RunConfig run_config(const TrainCliOptions& cli, const std::vector<std::string>&
                      std::string& backend) {
   if (cli.resume.empty()) return load_config(cli.config, overrides);
   if (!std::filesystem::is_directory(cli.resume))
-    throw InputError("--resume " + cli.resume + ": no such run folder; give the --out folder of "
+    throw InputError("--resume " + cli.resume +
+                     ": no such run folder; give the --out folder of "
                      "an earlier repro train");
   const CheckpointHeader header = read_checkpoint_header(cli.resume);
   if (backend.empty()) backend = header.backend;
   if (!cli.config.empty()) return load_config(cli.config, overrides);
   if (header.config_yaml.empty())
-    throw InputError(header.path + ": an older checkpoint (format 2) without the run's config; "
+    throw InputError(header.path +
+                     ": an older checkpoint (format 2) without the run's config; "
                      "resume with the config file: repro train CONFIG --resume " +
                      shell_word(cli.resume));
   RunConfig config = parse_config(header.config_yaml, header.path + " (its config)", overrides);
@@ -181,11 +185,13 @@ int run_train(const TrainCliOptions& cli) {
   std::exception_ptr failure;
   try {
     if (cli.config.empty() && cli.resume.empty())
-      throw InputError("train: give a config (repro train CONFIG) or the run folder to go on "
-                       "with (repro train --resume RUN_DIR)");
+      throw InputError(
+          "train: give a config (repro train CONFIG) or the run folder to go on "
+          "with (repro train --resume RUN_DIR)");
     if (!cli.resume.empty() && cli.overwrite)
-      throw InputError("--overwrite starts the run again, --resume goes on with it: give one of "
-                       "them");
+      throw InputError(
+          "--overwrite starts the run again, --resume goes on with it: give one of "
+          "them");
     if (!cli.resume.empty() && !cli.out.empty() && cli.out != cli.resume)
       throw InputError("--resume " + cli.resume +
                        " writes into the run folder it resumes; drop --out " + cli.out +
@@ -261,16 +267,15 @@ int run_train(const TrainCliOptions& cli) {
   }
   if (!cli.quiet) {
     if (stop) {
-      std::printf("Stopped at %s by --steps %lld: no test evaluation ran (run.json's "
-                  "test_accuracy is null)\n",
-                  stop_place(*stop, trainer).c_str(), static_cast<long long>(cli.steps));
+      std::printf(
+          "Stopped at %s by --steps %lld: no test evaluation ran (run.json's "
+          "test_accuracy is null)\n",
+          stop_place(*stop, trainer).c_str(), static_cast<long long>(cli.steps));
     } else {
-      std::printf("Model accuracy on test data: %.2f%%\n",
-                  trainer.test_metrics().accuracy * 100.0);
+      std::printf("Model accuracy on test data: %.2f%%\n", trainer.test_metrics().accuracy * 100.0);
     }
     std::printf("Run folder: %s\n", out.c_str());
-    if (stop && !trainer.last_checkpoint().empty())
-      std::printf("Go on with: %s\n", resume.c_str());
+    if (stop && !trainer.last_checkpoint().empty()) std::printf("Go on with: %s\n", resume.c_str());
     std::printf("Curves and run.json in one HTML file: repro report %s\n", shell_word(out).c_str());
   }
   if (cli.profile) print_profile(trainer);
@@ -289,9 +294,11 @@ void setup_train(CLI::App& app, int& exit_code) {
   cmd->add_option("--device", options->device, "cpu or cuda (overrides the config)")
       ->check(CLI::IsMember({"cpu", "cuda"}));
   cmd->add_option("--backend", options->backend,
-                  "reference, onednn or cudnn (default: onednn on cpu, cudnn on cuda)")
-      ->check(CLI::IsMember({"reference", "onednn", "cudnn"}));
-  cmd->add_option("--threads", options->threads, "CPU threads (default: the config's, else all cores)")
+                  "reference, onednn, portable, cudnn or portable_cuda (default: by device and "
+                  "determinism)")
+      ->check(CLI::IsMember(backend_names()));
+  cmd->add_option("--threads", options->threads,
+                  "CPU threads (default: the config's, else all cores)")
       ->check(integer_range(1, limits::threads));
   cmd->add_option("--epochs", options->epochs, "Epochs (overrides training.epochs)")
       ->check(integer_range(1, limits::epochs));

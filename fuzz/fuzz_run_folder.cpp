@@ -22,10 +22,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     repro::RunFolder folder;
     folder.path = "run";
     folder.run = repro::parse_run_record(text.substr(0, first), "run.json");
-    folder.history = repro::parse_history(text.substr(first + 1, second - first - 1),
-                                          "history.json");
-    folder.weights = repro::parse_safetensors(std::string_view(text).substr(second + 1),
-                                              "model.safetensors");
+    folder.history =
+        repro::parse_history(text.substr(first + 1, second - first - 1), "history.json");
+    folder.weights =
+        repro::parse_safetensors(std::string_view(text).substr(second + 1), "model.safetensors");
     if (!repro::architecture_difference(folder, folder).empty())
       repro_fuzz::finding("a run folder's architecture differs from itself");
     repro::CompareOptions exact;

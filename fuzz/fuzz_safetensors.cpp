@@ -13,7 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
   repro_fuzz::expect_input_error([&] {
     std::map<std::string, std::string> metadata;
-    for (const repro::NamedTensor& t : repro::parse_safetensors(bytes, "fuzz.safetensors", &metadata)) {
+    for (const repro::NamedTensor& t :
+         repro::parse_safetensors(bytes, "fuzz.safetensors", &metadata)) {
       uint64_t count = 1;
       bool overflow = false, empty = false;
       for (int64_t d : t.shape) {

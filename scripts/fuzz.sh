@@ -83,6 +83,8 @@ for t in $run; do
   mkdir -p "$work/corpus/$t" "$work/artifacts/$t"
   seeds=("$root/fuzz/corpus/$t")
   if [ -d "$root/fuzz/regressions/$t" ]; then seeds+=("$root/fuzz/regressions/$t"); fi
+  # The keras target also starts from the end-to-end tests' model files (one copy, used by both).
+  if [ "$t" = "keras" ]; then seeds+=("$root/tests/e2e/keras"); fi
   dict=()
   if [ -f "$root/fuzz/dict/$t.dict" ]; then dict=(-dict="$root/fuzz/dict/$t.dict"); fi
   echo "fuzz: $t for ${seconds}s (corpus $work/corpus/$t)"

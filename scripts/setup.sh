@@ -9,6 +9,7 @@ packages=(
   libdnnl-dev ocl-icd-opencl-dev
   catch2 zlib1g-dev libcurl4-openssl-dev libssl-dev
   libopenmpi-dev openmpi-bin
+  clang-format
 )
 
 missing=()

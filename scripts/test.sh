@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what is missing, configures, builds (Release) and runs the whole test suite, then says
-# how many tests were skipped and why (no MNIST, no GPU). Non-zero exit on any failure.
+# Installs what is missing, checks the format (scripts/format.sh --check), configures, builds
+# (Release, warnings as errors) and runs the whole test suite, then says how many tests were
+# skipped and why (no MNIST, no GPU). Non-zero exit on any failure.
 #   scripts/test.sh              the suite (CI calls this)
 #   scripts/test.sh --sanitize   the same suite built with AddressSanitizer and UBSan in
 #                                build-sanitize/ (any report fails the test that caused it)
@@ -8,7 +9,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${REPRO_BUILD_DIR:-$root/build}
-cmake_args=(-DCMAKE_BUILD_TYPE=Release)
+cmake_args=(-DCMAKE_BUILD_TYPE=Release -DREPRO_WERROR=ON)
 if [ "${1:-}" = "--sanitize" ]; then
   build=${REPRO_BUILD_DIR:-$root/build-sanitize}
   # CUDA off: the sanitizers do not see into the device, and the [cuda] tests skip here anyway.
@@ -24,6 +25,7 @@ elif [ $# -gt 0 ]; then
   exit 2
 fi
 "$root/scripts/setup.sh"
+"$root/scripts/format.sh" --check
 # shellcheck disable=SC2086
 cmake -S "$root" -B "$build" "${cmake_args[@]}" ${REPRO_CMAKE_ARGS:-}
 cmake --build "$build" -j "$(nproc)"

@@ -30,6 +30,12 @@ void channel_blocks_to_plain(const float* x, float* y, int n, int c, int hw, int
         y[(g * block + l) * hw + p] = x[(g * hw + p) * block + l];
 }
 
+const std::vector<std::string>& backend_names() {
+  static const std::vector<std::string> names{"reference", "onednn", "portable", "cudnn",
+                                              "portable_cuda"};
+  return names;
+}
+
 std::unique_ptr<Backend> make_backend(const std::string& name, const BackendOptions& options) {
   if (name == "reference") return make_reference_backend(options);
   if (name == "onednn") return make_onednn_backend(options);
@@ -43,7 +49,8 @@ std::unique_ptr<Backend> make_backend(const std::string& name, const BackendOpti
         "machine with nvcc and cuDNN, or use device: cpu");
 #endif
   }
-  throw InputError("unknown backend '" + name + "'; use reference, onednn, portable, cudnn or portable_cuda");
+  throw InputError("unknown backend '" + name +
+                   "'; use reference, onednn, portable, cudnn or portable_cuda");
 }
 
 }  // namespace repro

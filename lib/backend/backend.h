@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/chunk.h"
 #include "core/error.h"
@@ -37,26 +38,25 @@ class Array {
   size_t n_ = 0;
 };
 
-
 struct ConvGeometry {
-  int n = 0, c = 0, h = 0, w = 0;        // input (N, C, H, W)
-  int k = 0, r = 0, s = 0;               // filters K, kernel R x S
+  int n = 0, c = 0, h = 0, w = 0;  // input (N, C, H, W)
+  int k = 0, r = 0, s = 0;         // filters K, kernel R x S
   int stride_h = 1, stride_w = 1;
   int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
-  int oh = 0, ow = 0;                    // output (N, K, OH, OW)
+  int oh = 0, ow = 0;  // output (N, K, OH, OW)
   bool bias = true;
-  bool relu = false;                     // y = relu(conv + b) when set
-  int x_block = 1, y_block = 1;          // channel blocks of x and dx, of y and dy (1: plain)
-  bool chunk_grads = false;              // dw (ceil(N/8), K,C,R,S), db (ceil(N/8), K): per chunk
+  bool relu = false;             // y = relu(conv + b) when set
+  int x_block = 1, y_block = 1;  // channel blocks of x and dx, of y and dy (1: plain)
+  bool chunk_grads = false;      // dw (ceil(N/8), K,C,R,S), db (ceil(N/8), K): per chunk
 };
 
 struct PoolGeometry {
-  int n = 0, c = 0, h = 0, w = 0;        // input (N, C, H, W)
-  int r = 2, s = 2;                      // window
+  int n = 0, c = 0, h = 0, w = 0;  // input (N, C, H, W)
+  int r = 2, s = 2;                // window
   int stride_h = 2, stride_w = 2;
   int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;  // padded cells never win
-  int oh = 0, ow = 0;                    // output (N, C, OH, OW)
-  int x_block = 1, y_block = 1;          // channel blocks of x and dx, of y and dy (1: plain)
+  int oh = 0, ow = 0;                                            // output (N, C, OH, OW)
+  int x_block = 1, y_block = 1;  // channel blocks of x and dx, of y and dy (1: plain)
 };
 
 // Batch normalization over x (N, C, HW) per channel (HW = 1 for a flat (N, C) input).
@@ -81,10 +81,10 @@ struct AffineGeometry {
 enum class ActivationFn { relu, sigmoid, tanh };
 
 struct DenseGeometry {
-  int n = 0, in = 0, out = 0;            // x (N, IN), w (OUT, IN), b (OUT), y (N, OUT)
+  int n = 0, in = 0, out = 0;  // x (N, IN), w (OUT, IN), b (OUT), y (N, OUT)
   bool bias = true;
   bool relu = false;
-  bool chunk_grads = false;              // dw (ceil(N/8), OUT,IN), db (ceil(N/8), OUT): per chunk
+  bool chunk_grads = false;  // dw (ceil(N/8), OUT,IN), db (ceil(N/8), OUT): per chunk
 };
 
 class Conv2dOp {
@@ -92,7 +92,8 @@ class Conv2dOp {
   virtual ~Conv2dOp() = default;
   // y = act(conv(x, w) + b): x (N,C,H,W), w (K,C,R,S), b (K) or null, y (N,K,OH,OW)
   virtual void forward(const float* x, const float* w, const float* b, float* y) = 0;
-  // From x, w, y (of forward) and dy = dL/dy: dx (N,C,H,W) unless null, dw (K,C,R,S), db (K) unless null.
+  // From x, w, y (of forward) and dy = dL/dy: dx (N,C,H,W) unless null, dw (K,C,R,S), db (K) unless
+  // null.
   virtual void backward(const float* x, const float* w, const float* y, float* dy, float* dx,
                         float* dw, float* db) = 0;
 };
@@ -140,7 +141,7 @@ struct LossSums {
 class Backend {
  public:
   virtual ~Backend() = default;
-  virtual std::string name() const = 0;     // "reference", "onednn", "portable", "cudnn"
+  virtual std::string name() const = 0;      // one of backend_names()
   virtual std::string describe() const = 0;  // versions, ISA / GPU, for run.json
 
   virtual Array alloc(size_t n) = 0;  // zero-filled
@@ -279,9 +280,14 @@ void channel_blocks_to_plain(const float* x, float* y, int n, int c, int hw, int
 struct BackendOptions {
   int threads = 0;            // 0: all cores
   bool deterministic = true;  // bit-identical run to run (and across thread counts on the CPU)
+  std::string isa = "";       // portable: "sse2", "avx2" or "avx512"; "" = $REPRO_ISA, else the
+                              // best this CPU runs (every path gives the same bits)
 };
 
-// "reference", "onednn", "portable" or "cudnn"; throws InputError for an unknown or unbuilt backend.
+// Every backend's name: reference, onednn, portable (CPU); cudnn, portable_cuda (GPU, where built).
+const std::vector<std::string>& backend_names();
+
+// One of backend_names(); throws InputError for an unknown or unbuilt backend.
 std::unique_ptr<Backend> make_backend(const std::string& name, const BackendOptions& options);
 
 }  // namespace repro

@@ -6,10 +6,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <system_error>
 #include <filesystem>
 #include <map>
 #include <set>
+#include <system_error>
 
 #include "core/error.h"
 
@@ -60,10 +60,10 @@ CompareReport compare_histories(const History& a, const History& b, const Compar
     for (const auto& [k, v] : a) all.insert(k);
     for (const auto& [k, v] : b) all.insert(k);
     for (const std::string& k : all) known += (known.empty() ? "" : ", ") + k;
-    throw InputError("--keys " + key + ": no such key in A or B (" +
-                     (known.empty() ? std::string("both histories are empty")
-                                    : "their keys: " + known) +
-                     "); name keys the histories hold, or drop --keys");
+    throw InputError(
+        "--keys " + key + ": no such key in A or B (" +
+        (known.empty() ? std::string("both histories are empty") : "their keys: " + known) +
+        "); name keys the histories hold, or drop --keys");
   }
   if (keys.empty()) {
     std::set<std::string> all;
@@ -192,9 +192,12 @@ void compare_run_records(const RunRecord& a, const RunRecord& b, const CompareOp
   // Between two portable runs, the CPU, its ISA path, the compiler and the thread count cannot
   // change a bit: they are not offered as causes, only named in a note.
   if (a.determinism == "portable" && b.determinism == "portable") {
-    const std::set<std::string> cannot = {"threads",          "config.threads",
-                                          "environment.cpu_isa", "environment.cpu_model",
-                                          "environment.compiler", "environment.cores",
+    const std::set<std::string> cannot = {"threads",
+                                          "config.threads",
+                                          "environment.cpu_isa",
+                                          "environment.cpu_model",
+                                          "environment.compiler",
+                                          "environment.cores",
                                           "environment.backend"};
     std::string ruled_out;
     std::vector<EnvironmentDifference> kept;
@@ -206,8 +209,10 @@ void compare_run_records(const RunRecord& a, const RunRecord& b, const CompareOp
     }
     env = kept;
     if (!ruled_out.empty())
-      report.notes.push_back("determinism: portable in both runs, so these differences cannot "
-                             "explain a result: " + ruled_out);
+      report.notes.push_back(
+          "determinism: portable in both runs, so these differences cannot "
+          "explain a result: " +
+          ruled_out);
   }
 }
 
@@ -264,12 +269,12 @@ std::vector<std::string> layer_kinds(const RunRecord& run) {
 
 std::string architecture_difference(const RunFolder& a, const RunFolder& b) {
   const std::vector<std::string> la = layer_kinds(a.run), lb = layer_kinds(b.run);
-  const std::string counts = " (A has " + std::to_string(la.size()) + " layers, B " +
-                             std::to_string(lb.size()) + ")";
+  const std::string counts =
+      " (A has " + std::to_string(la.size()) + " layers, B " + std::to_string(lb.size()) + ")";
   for (size_t i = 0; i < std::max(la.size(), lb.size()); ++i) {
     if (i < la.size() && i < lb.size() && la[i] == lb[i]) continue;
-    return "layer " + std::to_string(i) + " is " + (i < la.size() ? la[i] : "absent") +
-           " in A, " + (i < lb.size() ? lb[i] : "absent") + " in B" + counts;
+    return "layer " + std::to_string(i) + " is " + (i < la.size() ? la[i] : "absent") + " in A, " +
+           (i < lb.size() ? lb[i] : "absent") + " in B" + counts;
   }
   for (size_t i = 0; i < std::max(a.weights.size(), b.weights.size()); ++i) {
     if (i >= a.weights.size()) return "weight " + b.weights[i].name + " is only in B";
@@ -288,11 +293,14 @@ RunFolder read_run_folder(const std::string& folder) {
   const fs::path path(folder);
   std::error_code error;
   if (!fs::is_directory(path, error))
-    throw InputError(folder + ": not a folder; give a run folder (the --out of repro train) or a "
+    throw InputError(folder +
+                     ": not a folder; give a run folder (the --out of repro train) or a "
                      "history.json file");
   if (!fs::exists(path / "run.json"))
-    throw InputError(folder + ": not a run folder (no run.json); a run still training has none "
-                     "yet, a killed one can go on with repro train --resume " + folder);
+    throw InputError(folder +
+                     ": not a run folder (no run.json); a run still training has none "
+                     "yet, a killed one can go on with repro train --resume " +
+                     folder);
   RunFolder run;
   run.path = folder;
   run.run = read_run_record((path / "run.json").string());
@@ -320,7 +328,8 @@ RunFolder read_run_folder(const std::string& folder) {
     if (!recorded || check_file(run, "trace.jsonl"))
       run.trace = read_trace((path / "trace.jsonl").string());
     else
-      run.notes.push_back(folder + "/trace.jsonl is not this run's (run.json lists no trace): "
+      run.notes.push_back(folder +
+                          "/trace.jsonl is not this run's (run.json lists no trace): "
                           "not read");
   }
   return run;
@@ -404,8 +413,9 @@ CompareReport compare_paths(const std::string& a, const std::string& b,
   CompareReport report = compare_histories(ha, hb, options);
   if (report.values_compared == 0 && report.histories_same) {
     throw InputError(
-        "nothing to compare: " + std::string(ha.empty() && hb.empty() ? "both histories are empty"
-                                                                      : "the keys hold no values") +
+        "nothing to compare: " +
+        std::string(ha.empty() && hb.empty() ? "both histories are empty"
+                                             : "the keys hold no values") +
         " (a run stopped before its first epoch ended records none); compare the run folders "
         "instead, which compares their final weights: repro compare RUN_A RUN_B");
   }

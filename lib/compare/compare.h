@@ -60,7 +60,7 @@ struct WeightsComparison {
   size_t values = 0;               // float32 values compared
   size_t differing = 0;            // values that do not match under the options
   double max_abs_diff = 0;
-  std::string first_tensor;        // the first tensor holding a differing value ("" none)
+  std::string first_tensor;  // the first tensor holding a differing value ("" none)
   bool same = true;
 };
 

@@ -121,8 +121,9 @@ std::string verdict_line(const CompareReport& report, const CompareOptions& opti
       add((report.divergence->step == 0 ? "first divergence " : "first divergence at ") +
           describe_divergence(*report.divergence));
   }
-  if (report.same && !options.exact && (report.first_weights_epoch || report.divergence ||
-                                         report.weights.sha256_a != report.weights.sha256_b)) {
+  if (report.same && !options.exact &&
+      (report.first_weights_epoch || report.divergence ||
+       report.weights.sha256_a != report.weights.sha256_b)) {
     std::string where = report.divergence ? "from " + describe_divergence(*report.divergence)
                         : report.first_weights_epoch
                             ? "weights from epoch " + std::to_string(report.first_weights_epoch)

@@ -104,9 +104,7 @@ std::string snake_case(const std::string& name) {
   return out;
 }
 
-std::string padding_name(Padding padding) {
-  return padding == Padding::same ? "same" : "valid";
-}
+std::string padding_name(Padding padding) { return padding == Padding::same ? "same" : "valid"; }
 
 namespace {
 
@@ -186,9 +184,7 @@ void add_layer(std::vector<Entry>& out, const std::string& key, const LayerConfi
       add("strides", pair_text(layer.strides));
       add("padding", padding_name(layer.padding));
       break;
-    case LayerKind::dropout:
-      add("rate", number_text(layer.rate));
-      break;
+    case LayerKind::dropout: add("rate", number_text(layer.rate)); break;
     case LayerKind::activation: add("activation", activation_name(layer.activation)); break;
     case LayerKind::random_flip:
       add("mode", layer.mode);
@@ -214,8 +210,7 @@ void add_layer(std::vector<Entry>& out, const std::string& key, const LayerConfi
       add_initializer(out, key + ".moving_mean_initializer", layer.moving_mean_initializer);
       add_initializer(out, key + ".moving_variance_initializer", layer.moving_variance_initializer);
       break;
-    default:
-      break;
+    default: break;
   }
 }
 

@@ -16,7 +16,6 @@ const char* determinism_name(Determinism d) {
   return d == Determinism::portable ? "portable" : d == Determinism::on ? "on" : "off";
 }
 
-
 using config_detail::ConfigNode;
 using config_detail::fail_at;
 using config_detail::MapEntry;
@@ -35,6 +34,29 @@ struct TreeBudget {
   int64_t nodes = 0;
 };
 
+void fail_too_many_nodes(const SourcePlace& place) {
+  fail_at(place, "the config holds more than " + std::to_string(limits::config_nodes) +
+                     " values once its aliases (*name) are expanded; refusing to expand it, "
+                     "write the values out or use fewer aliases");
+}
+
+// The first pass: counts the values `node` expands to, as to_tree would, without building
+// anything, and fails at the value past limits::config_nodes. An alias bomb is refused after
+// 100,000 cheap steps instead of 100,000 tree nodes built. Too deep a document is left to
+// to_tree, which names the place.
+void check_node_budget(const YAML::Node& node, const std::string& file, const SourcePlace& fallback,
+                       int64_t& count, int depth = 0) {
+  if (depth > limits::config_depth) return;
+  if (++count > limits::config_nodes)
+    fail_too_many_nodes(node.IsNull() ? fallback : place_of(node.Mark(), file, fallback));
+  if (node.IsSequence()) {
+    for (const YAML::Node& item : node) check_node_budget(item, file, fallback, count, depth + 1);
+  } else if (node.IsMap()) {
+    for (auto it = node.begin(); it != node.end(); ++it)
+      check_node_budget(it->second, file, fallback, count, depth + 1);
+  }
+}
+
 // yaml-cpp gives a null value the place of the next token; `fallback` (its key) reads better.
 ConfigNode to_tree(const YAML::Node& node, const std::string& file, const SourcePlace& fallback,
                    TreeBudget& budget, int depth = 0) {
@@ -45,11 +67,7 @@ ConfigNode to_tree(const YAML::Node& node, const std::string& file, const Source
                            std::to_string(limits::config_depth) +
                            " levels; a config needs a few, so flatten it");
   }
-  if (++budget.nodes > limits::config_nodes) {
-    fail_at(out.place, "the config holds more than " + std::to_string(limits::config_nodes) +
-                           " values once its aliases (*name) are expanded; refusing to expand "
-                           "it, write the values out or use fewer aliases");
-  }
+  if (++budget.nodes > limits::config_nodes) fail_too_many_nodes(out.place);
   switch (node.Type()) {
     case YAML::NodeType::Scalar:
       out.type = ConfigNode::Type::scalar;
@@ -80,8 +98,7 @@ ConfigNode to_tree(const YAML::Node& node, const std::string& file, const Source
             MapEntry{key, key_place, to_tree(it->second, file, key_place, budget, depth + 1)});
       }
       break;
-    default:
-      break;  // null or undefined
+    default: break;  // null or undefined
   }
   return out;
 }
@@ -112,8 +129,8 @@ void open_as_map(ConfigNode& node, const std::string& walked, const std::string&
     node.type = ConfigNode::Type::map;
     return;
   }
-  const bool named = last_key == "optimizer" || last_key == "kernel_initializer" ||
-                     last_key == "bias_initializer";
+  const bool named =
+      last_key == "optimizer" || last_key == "kernel_initializer" || last_key == "bias_initializer";
   if (node.type == ConfigNode::Type::scalar && named) {
     ConfigNode name = node;
     node = ConfigNode{};
@@ -169,6 +186,8 @@ void apply_override(ConfigNode& root, const std::string& flag_text) {
   } catch (const YAML::Exception& e) {
     fail_at(flag, "the value is not valid YAML (" + e.msg + "); quote it or fix it");
   }
+  int64_t count = 0;
+  check_node_budget(parsed, flag.file, flag, count);
   TreeBudget budget;
   ConfigNode value = to_tree(parsed, flag.file, flag, budget);
   relabel(value, flag);
@@ -230,14 +249,17 @@ RunConfig parse_config(const std::string& yaml_text, const std::string& file_lab
   } catch (const YAML::Exception& e) {
     fail_at(file_place, "not valid YAML: " + e.msg);
   }
+  int64_t count = 0;
+  check_node_budget(document, file_label, file_place, count);
   TreeBudget budget;
   ConfigNode root = to_tree(document, file_label, file_place, budget);
   if (root.type == ConfigNode::Type::null) {
     fail_at(file_place, "the config is empty; start from configs/mnist_recipe.yaml");
   }
   if (root.type != ConfigNode::Type::map) {
-    fail_at(root.place, "a config is a map of keys (seed:, data:, model:, training:), "
-                        "not a list or a single value");
+    fail_at(root.place,
+            "a config is a map of keys (seed:, data:, model:, training:), "
+            "not a list or a single value");
   }
   for (const std::string& override_text : overrides) apply_override(root, override_text);
 

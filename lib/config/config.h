@@ -63,7 +63,7 @@ struct LayerConfig {
   // conv2d, dense, activation
   Activation activation = Activation::linear;
   bool use_bias = true;
-  InitializerSpec kernel_initializer{};                 // glorot_uniform
+  InitializerSpec kernel_initializer{};    // glorot_uniform
   InitializerSpec bias_initializer = [] {  // zeros (a designated initializer would warn)
     InitializerSpec zeros;
     zeros.name = "zeros";
@@ -98,8 +98,8 @@ struct DataConfig {
   std::string dir;                // optional folder with the four IDX files
   // dataset idx: the four files
   std::string train_images, train_labels, test_images, test_labels;
-  int64_t limit = 0;              // first N training images; 0 = all
-  int64_t shuffle_buffer = 0;     // 0 = the whole training set (a full permutation)
+  int64_t limit = 0;           // first N training images; 0 = all
+  int64_t shuffle_buffer = 0;  // 0 = the whole training set (a full permutation)
   bool shuffle = true;
   bool reshuffle_each_iteration = true;
   int batch_size = 32;
@@ -180,15 +180,15 @@ struct RunConfig {
 namespace limits {
 constexpr int64_t seed = 9223372036854775807;  // any non-negative 64-bit integer
 constexpr int threads = 4096;
-constexpr int workers = 1024;          // num_parallel_calls, prefetch
+constexpr int workers = 1024;  // num_parallel_calls, prefetch
 constexpr int epochs = 1000000;
 constexpr int batch_size = 65536;
-constexpr int64_t images = 1000000000;  // limit, shuffle_buffer
-constexpr int resize = 1024;           // each side of data.resize
-constexpr int units = 1000000;         // filters, units
-constexpr int window = 4096;           // kernel_size, pool_size, strides
-constexpr int keep = 1000;             // checkpoints kept
-constexpr int64_t steps = 1000000000000;  // checkpoint.every, trace.every
+constexpr int64_t images = 1000000000;     // limit, shuffle_buffer
+constexpr int resize = 1024;               // each side of data.resize
+constexpr int units = 1000000;             // filters, units
+constexpr int window = 4096;               // kernel_size, pool_size, strides
+constexpr int keep = 1000;                 // checkpoints kept
+constexpr int64_t steps = 1000000000000;   // checkpoint.every, trace.every
 constexpr int64_t config_bytes = 1 << 20;  // a config file
 constexpr int config_depth = 32;           // nesting of maps and lists
 constexpr int64_t config_nodes = 100000;   // nodes after alias expansion
@@ -197,10 +197,10 @@ constexpr int64_t config_nodes = 100000;   // nodes after alias expansion
 // Shape after each layer, Keras order without the batch: (H, W, C) or (units).
 struct LayerShape {
   std::string name;
-  std::string kind;                  // Keras class name: Conv2D, MaxPooling2D, ...
-  std::vector<int64_t> output;       // e.g. {30, 30, 32} or {64}
-  int64_t params = 0;                // every weight, as Keras's Param # column
-  int64_t non_trainable = 0;         // of which not trained (batch norm's moving statistics)
+  std::string kind;             // Keras class name: Conv2D, MaxPooling2D, ...
+  std::vector<int64_t> output;  // e.g. {30, 30, 32} or {64}
+  int64_t params = 0;           // every weight, as Keras's Param # column
+  int64_t non_trainable = 0;    // of which not trained (batch norm's moving statistics)
 };
 
 // Loads, applies `overrides` ("key.path=value", checked like the file), validates.

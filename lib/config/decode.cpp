@@ -15,10 +15,9 @@ void fail_at(const SourcePlace& place, const std::string& message) {
 }
 
 const std::vector<std::string>& initializer_arguments(const std::string& name) {
-  static const std::vector<std::string> none, seed_only{"seed"},
-      normal{"mean", "stddev", "seed"}, uniform{"minval", "maxval", "seed"},
-      orthogonal{"gain", "seed"}, variance{"scale", "mode", "distribution", "seed"},
-      constant{"value"};
+  static const std::vector<std::string> none, seed_only{"seed"}, normal{"mean", "stddev", "seed"},
+      uniform{"minval", "maxval", "seed"}, orthogonal{"gain", "seed"},
+      variance{"scale", "mode", "distribution", "seed"}, constant{"value"};
   if (name == "zeros" || name == "ones") return none;
   if (name == "constant") return constant;
   if (name == "random_normal" || name == "truncated_normal") return normal;
@@ -42,8 +41,8 @@ const std::vector<std::string>& optimizer_arguments(const std::string& name) {
 const std::vector<std::string>& schedule_arguments(const std::string& name) {
   static const std::vector<std::string> exponential{"initial_learning_rate", "decay_steps",
                                                     "decay_rate", "staircase"},
-      cosine{"initial_learning_rate", "decay_steps", "alpha"},
-      piecewise{"boundaries", "values"}, none;
+      cosine{"initial_learning_rate", "decay_steps", "alpha"}, piecewise{"boundaries", "values"},
+      none;
   if (name == "exponential_decay") return exponential;
   if (name == "cosine_decay") return cosine;
   if (name == "piecewise_constant_decay") return piecewise;
@@ -71,7 +70,8 @@ bool contains(const std::vector<std::string>& words, const std::string& word) {
 std::string shown(const ConfigNode& node) {
   switch (node.type) {
     case Type::scalar:
-      return node.quoted ? "the string \"" + clipped(node.scalar) + "\"" : "`" + clipped(node.scalar) + "`";
+      return node.quoted ? "the string \"" + clipped(node.scalar) + "\""
+                         : "`" + clipped(node.scalar) + "`";
     case Type::list: return "a list";
     case Type::map: return "a map";
     default: return "nothing";
@@ -108,8 +108,8 @@ struct Reader {
   const ConfigNode& map_of(const ConfigNode& node, const std::string& path,
                            const std::string& example) {
     if (node.type != Type::map && node.type != Type::null) {
-      fail_at(node.place, path + " must be a map of keys, e.g. " + example + " (got " +
-                              shown(node) + ")");
+      fail_at(node.place,
+              path + " must be a map of keys, e.g. " + example + " (got " + shown(node) + ")");
     }
     remember(path, node);
     return node;
@@ -159,8 +159,8 @@ struct Reader {
 
   bool boolean(const ConfigNode& node, const std::string& path) {
     const ConfigNode& s = scalar_of(node, path, "true or false");
-    static const std::vector<std::string> yes{"true", "True", "TRUE", "on", "On", "ON",
-                                              "yes", "Yes"},
+    static const std::vector<std::string> yes{"true", "True", "TRUE", "on",
+                                              "On",   "ON",   "yes",  "Yes"},
         no{"false", "False", "FALSE", "off", "Off", "OFF", "no", "No"};
     if (!s.quoted && contains(yes, s.scalar)) return true;
     if (!s.quoted && contains(no, s.scalar)) return false;
@@ -240,8 +240,8 @@ struct Reader {
     }
     if (name_node) spec.name = canonical_initializer(text(*name_node, path + ".name"));
     if (name_node && !is_known_initializer(spec.name)) {
-      fail_at(name_node->place, "unknown initializer `" + clipped(name_node->scalar) + "` in " + path +
-                                    "; valid names: " + join(initializer_names()));
+      fail_at(name_node->place, "unknown initializer `" + clipped(name_node->scalar) + "` in " +
+                                    path + "; valid names: " + join(initializer_names()));
     }
     if (node.type != Type::map) return spec;
 
@@ -297,27 +297,33 @@ struct LayerVocabulary {
 
 const std::vector<LayerVocabulary>& layer_vocabulary() {
   static const std::vector<LayerVocabulary> layers = {
-      {"conv2d", LayerKind::conv2d,
+      {"conv2d",
+       LayerKind::conv2d,
        {"filters", "kernel_size", "strides", "padding", "activation", "use_bias",
         "kernel_initializer", "bias_initializer", "name"}},
       {"max_pooling2d", LayerKind::max_pooling2d, {"pool_size", "strides", "padding", "name"}},
-      {"average_pooling2d", LayerKind::average_pooling2d,
+      {"average_pooling2d",
+       LayerKind::average_pooling2d,
        {"pool_size", "strides", "padding", "name"}},
       {"activation", LayerKind::activation, {"activation", "name"}},
       {"random_flip", LayerKind::random_flip, {"mode", "seed", "name"}},
-      {"random_translation", LayerKind::random_translation,
+      {"random_translation",
+       LayerKind::random_translation,
        {"height_factor", "width_factor", "fill_mode", "interpolation", "seed", "fill_value",
         "name"}},
-      {"random_zoom", LayerKind::random_zoom,
+      {"random_zoom",
+       LayerKind::random_zoom,
        {"height_factor", "width_factor", "fill_mode", "interpolation", "seed", "fill_value",
         "name"}},
-      {"batch_normalization", LayerKind::batch_normalization,
+      {"batch_normalization",
+       LayerKind::batch_normalization,
        {"axis", "momentum", "epsilon", "center", "scale", "beta_initializer", "gamma_initializer",
         "moving_mean_initializer", "moving_variance_initializer", "name"}},
       {"dropout", LayerKind::dropout, {"rate", "name"}},
       {"global_average_pooling2d", LayerKind::global_average_pooling2d, {"name"}},
       {"flatten", LayerKind::flatten, {"name"}},
-      {"dense", LayerKind::dense,
+      {"dense",
+       LayerKind::dense,
        {"units", "activation", "use_bias", "kernel_initializer", "bias_initializer", "name"}},
   };
   return layers;
@@ -336,8 +342,10 @@ LayerConfig decode_layer(Reader& reader, const ConfigNode& item, int index,
     key_place = item.entries[0].key_place;
     args = &item.entries[0].value;
   } else {
-    fail_at(item.place, item_path + " must be one layer, its type as the only key, e.g. "
-                                    "`- dense: {units: 10}` (got " + shown(item) + ")");
+    fail_at(item.place, item_path +
+                            " must be one layer, its type as the only key, e.g. "
+                            "`- dense: {units: 10}` (got " +
+                            shown(item) + ")");
   }
   const LayerVocabulary* vocabulary = nullptr;
   std::vector<std::string> known;
@@ -346,8 +354,8 @@ LayerConfig decode_layer(Reader& reader, const ConfigNode& item, int index,
     if (v.key == key) vocabulary = &v;
   }
   if (!vocabulary) {
-    fail_at(key_place, "unknown layer `" + clipped(key) + "` in " + item_path + "; valid layers: " +
-                           join(known));
+    fail_at(key_place, "unknown layer `" + clipped(key) + "` in " + item_path +
+                           "; valid layers: " + join(known));
   }
 
   LayerConfig layer;
@@ -370,8 +378,9 @@ LayerConfig decode_layer(Reader& reader, const ConfigNode& item, int index,
   reader.map_of(*args, path, "{units: 10}");
   for (const MapEntry& entry : args->entries) {
     if (layer.kind == LayerKind::dropout && entry.key == "seed") {
-      fail_at(entry.key_place, path + ".seed: dropout takes no seed here; its masks come from "
-                                      "the run's `seed`, so remove it");
+      fail_at(entry.key_place, path +
+                                   ".seed: dropout takes no seed here; its masks come from "
+                                   "the run's `seed`, so remove it");
     }
   }
   reader.only_keys(*args, path, vocabulary->arguments);
@@ -402,11 +411,11 @@ LayerConfig decode_layer(Reader& reader, const ConfigNode& item, int index,
     if (entry.key == "epsilon") layer.epsilon = reader.number(v, key_path);
     if (entry.key == "center") layer.center = reader.boolean(v, key_path);
     if (entry.key == "scale") layer.scale = reader.boolean(v, key_path);
-    for (auto [key, spec] : {std::pair{"beta_initializer", &layer.beta_initializer},
-                             std::pair{"gamma_initializer", &layer.gamma_initializer},
-                             std::pair{"moving_mean_initializer", &layer.moving_mean_initializer},
-                             std::pair{"moving_variance_initializer",
-                                       &layer.moving_variance_initializer}}) {
+    for (auto [key, spec] :
+         {std::pair{"beta_initializer", &layer.beta_initializer},
+          std::pair{"gamma_initializer", &layer.gamma_initializer},
+          std::pair{"moving_mean_initializer", &layer.moving_mean_initializer},
+          std::pair{"moving_variance_initializer", &layer.moving_variance_initializer}}) {
       if (entry.key == key) *spec = reader.initializer(v, key_path, spec->name);
     }
     if (entry.key == "mode") {
@@ -448,10 +457,9 @@ LayerConfig decode_layer(Reader& reader, const ConfigNode& item, int index,
 void decode_data(Reader& reader, const ConfigNode& node, DataConfig& data) {
   reader.map_of(node, "data", "{dataset: mnist, batch_size: 64}");
   reader.only_keys(node, "data",
-                   {"dataset", "dir", "train_images", "train_labels", "test_images",
-                    "test_labels", "limit", "shuffle", "shuffle_buffer",
-                    "reshuffle_each_iteration", "batch_size", "resize", "num_parallel_calls",
-                    "prefetch"});
+                   {"dataset", "dir", "train_images", "train_labels", "test_images", "test_labels",
+                    "limit", "shuffle", "shuffle_buffer", "reshuffle_each_iteration", "batch_size",
+                    "resize", "num_parallel_calls", "prefetch"});
   for (const MapEntry& entry : node.entries) {
     const std::string path = "data." + entry.key;
     const ConfigNode& v = entry.value;
@@ -463,7 +471,8 @@ void decode_data(Reader& reader, const ConfigNode& node, DataConfig& data) {
     if (entry.key == "test_labels") data.test_labels = reader.text(v, path);
     if (entry.key == "limit") data.limit = reader.integer(v, path, 0, limits::images);
     if (entry.key == "shuffle") data.shuffle = reader.boolean(v, path);
-    if (entry.key == "shuffle_buffer") data.shuffle_buffer = reader.integer(v, path, 0, limits::images);
+    if (entry.key == "shuffle_buffer")
+      data.shuffle_buffer = reader.integer(v, path, 0, limits::images);
     if (entry.key == "reshuffle_each_iteration") {
       data.reshuffle_each_iteration = reader.boolean(v, path);
     }
@@ -583,9 +592,9 @@ void decode_optimizer(Reader& reader, const ConfigNode& node, OptimizerConfig& o
 
 void decode_training(Reader& reader, const ConfigNode& node, TrainingConfig& training) {
   reader.map_of(node, "training", "{epochs: 2, optimizer: adam}");
-  reader.only_keys(node, "training",
-                   {"epochs", "optimizer", "loss", "metrics", "validation", "checkpoint",
-                    "trace", "log"});
+  reader.only_keys(
+      node, "training",
+      {"epochs", "optimizer", "loss", "metrics", "validation", "checkpoint", "trace", "log"});
   for (const MapEntry& entry : node.entries) {
     const std::string path = "training." + entry.key;
     const ConfigNode& v = entry.value;
@@ -664,9 +673,9 @@ void decode_training(Reader& reader, const ConfigNode& node, TrainingConfig& tra
 RunConfig decode_config(const ConfigNode& root) {
   RunConfig config;
   Reader reader{config.places};
-  reader.only_keys(root, "the config",
-                   {"seed", "rng", "determinism", "device", "threads", "data", "model",
-                    "training"});
+  reader.only_keys(
+      root, "the config",
+      {"seed", "rng", "determinism", "device", "threads", "data", "model", "training"});
   for (const MapEntry& entry : root.entries) {
     const std::string& key = entry.key;
     const ConfigNode& v = entry.value;

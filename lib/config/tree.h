@@ -16,11 +16,11 @@ struct MapEntry;
 struct ConfigNode {
   enum class Type { null, scalar, list, map };
   Type type = Type::null;
-  std::string scalar;            // the text of a scalar
-  bool quoted = false;           // a quoted scalar is always a string, never a number or bool
+  std::string scalar;             // the text of a scalar
+  bool quoted = false;            // a quoted scalar is always a string, never a number or bool
   std::vector<MapEntry> entries;  // map, in file order
   std::vector<ConfigNode> items;  // list
-  SourcePlace place;             // where the node starts (for a --set value: the flag itself)
+  SourcePlace place;              // where the node starts (for a --set value: the flag itself)
 };
 
 struct MapEntry {

@@ -179,8 +179,7 @@ void check_layer(const RunConfig& config, size_t index) {
                           std::to_string(layer.units) + ")");
       }
       break;
-    default:
-      break;
+    default: break;
   }
   if (layer.kind == LayerKind::conv2d || layer.kind == LayerKind::dense) {
     check_initializer(config, index, "kernel_initializer", layer.kernel_initializer);
@@ -206,10 +205,13 @@ void check_data(const RunConfig& config) {
   const DataConfig& data = config.data;
   const bool idx = data.dataset == "idx";
   check_value(data.dataset == "mnist" || data.dataset == "fashion_mnist" || idx, config,
-              "data.dataset", "must be mnist, fashion_mnist or idx (got `" + clipped(data.dataset) + "`)");
+              "data.dataset",
+              "must be mnist, fashion_mnist or idx (got `" + clipped(data.dataset) + "`)");
   const std::vector<std::pair<std::string, std::string>> files = {
-      {"train_images", data.train_images}, {"train_labels", data.train_labels},
-      {"test_images", data.test_images},   {"test_labels", data.test_labels}};
+      {"train_images", data.train_images},
+      {"train_labels", data.train_labels},
+      {"test_images", data.test_images},
+      {"test_labels", data.test_labels}};
   for (const auto& [key, value] : files) {
     if (idx) {
       check_value(!value.empty(), config, "data.dataset",
@@ -225,9 +227,8 @@ void check_data(const RunConfig& config) {
                   std::to_string(data.limit) + ")");
   check_value(data.shuffle_buffer >= 0 && data.shuffle_buffer <= limits::images, config,
               "data.shuffle_buffer",
-              "must be 0 (the whole training set) or a count, " +
-                  range_text(0, limits::images) + " (got " +
-                  std::to_string(data.shuffle_buffer) + ")");
+              "must be 0 (the whole training set) or a count, " + range_text(0, limits::images) +
+                  " (got " + std::to_string(data.shuffle_buffer) + ")");
   check_value(data.batch_size >= 1 && data.batch_size <= limits::batch_size, config,
               "data.batch_size",
               "must be " + range_text(1, limits::batch_size) + ", e.g. 64 (got " +
@@ -289,8 +290,7 @@ void check_schedule(const RunConfig& config, const ScheduleConfig& schedule) {
 void check_training(const RunConfig& config) {
   const TrainingConfig& training = config.training;
   const OptimizerConfig& optimizer = training.optimizer;
-  check_value(training.epochs >= 1 && training.epochs <= limits::epochs, config,
-              "training.epochs",
+  check_value(training.epochs >= 1 && training.epochs <= limits::epochs, config, "training.epochs",
               "must be " + range_text(1, limits::epochs) + " (got " +
                   std::to_string(training.epochs) + ")");
   const bool adam = optimizer.name == "adam" || optimizer.name == "adamw";
@@ -316,10 +316,10 @@ void check_training(const RunConfig& config) {
       check_value(optimizer.weight_decay >= 0, config, "training.optimizer.weight_decay",
                   "must be 0 or more");
     }
-    check_value(optimizer.beta_1 >= 0 && optimizer.beta_1 < 1, config,
-                "training.optimizer.beta_1", "must be in [0, 1)");
-    check_value(optimizer.beta_2 >= 0 && optimizer.beta_2 < 1, config,
-                "training.optimizer.beta_2", "must be in [0, 1)");
+    check_value(optimizer.beta_1 >= 0 && optimizer.beta_1 < 1, config, "training.optimizer.beta_1",
+                "must be in [0, 1)");
+    check_value(optimizer.beta_2 >= 0 && optimizer.beta_2 < 1, config, "training.optimizer.beta_2",
+                "must be in [0, 1)");
     check_value(optimizer.epsilon > 0, config, "training.optimizer.epsilon",
                 "must be greater than 0");
   } else {

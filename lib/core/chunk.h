@@ -12,6 +12,9 @@ inline constexpr int kChunk = 8;  // images per chunk
 #ifdef __CUDACC__
 __host__ __device__
 #endif
-constexpr int chunk_count(int images) { return (images + kChunk - 1) / kChunk; }
+    constexpr int
+    chunk_count(int images) {
+  return (images + kChunk - 1) / kChunk;
+}
 
 }  // namespace repro

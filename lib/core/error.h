@@ -38,7 +38,7 @@ std::string clipped(std::string_view text, size_t max_chars = 60);
 }  // namespace repro
 
 // An internal invariant that stays checked in Release builds.
-#define REPRO_CHECK(cond, detail)                                  \
-  do {                                                             \
+#define REPRO_CHECK(cond, detail)                                          \
+  do {                                                                     \
     if (!(cond)) ::repro::fail_check(#cond, __FILE__, __LINE__, (detail)); \
   } while (0)

@@ -44,8 +44,8 @@ std::string errno_text(int error) {
 // Writes all of `content` to `fd`; returns 0 or the errno of the failure.
 int write_all(int fd, std::string_view content, const fs::path& final_path) {
   const WriteFault& fault = write_fault();
-  const bool injected = fault.kind != WriteFault::Kind::none &&
-                        final_path.filename().string() == fault.file_name;
+  const bool injected =
+      fault.kind != WriteFault::Kind::none && final_path.filename().string() == fault.file_name;
   size_t done = 0;
   while (done < content.size()) {
     if (injected && done >= content.size() / 2) {
@@ -122,8 +122,7 @@ void rename_into_place(const fs::path& tmp, const fs::path& path) {
   fs::rename(tmp, path, ec);
   if (ec) {
     remove_quietly(tmp);
-    throw RuntimeError(path.string() + ": cannot rename the temp file into place: " +
-                       ec.message());
+    throw RuntimeError(path.string() + ": cannot rename the temp file into place: " + ec.message());
   }
 }
 
@@ -154,8 +153,7 @@ std::string read_file(const fs::path& path) {
 std::string read_file(const fs::path& path, int64_t max_bytes) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    throw InputError(path.string() + ": cannot open: " + std::strerror(errno) +
-                     "; check the path");
+    throw InputError(path.string() + ": cannot open: " + std::strerror(errno) + "; check the path");
   }
   std::string out;
   char buffer[65536];
@@ -205,7 +203,8 @@ FolderLock::FolderLock(const fs::path& folder) {
     ::close(fd_);
     fd_ = -1;
     if (error == EWOULDBLOCK) {
-      throw InputError(folder.string() + ": another repro process is writing this run folder; "
+      throw InputError(folder.string() +
+                       ": another repro process is writing this run folder; "
                        "wait for it to finish or pass another --out");
     }
     throw RuntimeError(lock_path.string() + ": cannot lock: " + errno_text(error));

@@ -20,8 +20,7 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view conte
 // Writes several files as one: every content goes to its temp file first, and only when all are
 // written and synced are they renamed into place, in the order given. A failure before the
 // renames leaves every previous file as it was and no temp file behind.
-void write_files_atomic(
-    const std::vector<std::pair<std::filesystem::path, std::string>>& files);
+void write_files_atomic(const std::vector<std::pair<std::filesystem::path, std::string>>& files);
 
 // Reads a whole file; throws InputError naming the path when it cannot be read.
 std::string read_file(const std::filesystem::path& path);

@@ -27,12 +27,12 @@ Dataset read_idx(const std::string& images_path, const std::string& labels_path)
 // The same from the two files' bytes (gzip or raw); the paths only name the files in errors.
 // A gzip file is inflated no further than its IDX header promises (at most 2 GiB), so a
 // compression bomb is refused before it costs memory.
-Dataset parse_idx(std::string images_file, const std::string& images_path,
-                  std::string labels_file, const std::string& labels_path);
+Dataset parse_idx(std::string images_file, const std::string& images_path, std::string labels_file,
+                  const std::string& labels_path);
 
-// Loads data.dataset: looks in data.dir, $REPRO_DATA_DIR/<dataset>/, ~/.cache/repro/datasets/<dataset>/
-// (and /usr/share/datasets/fashion-mnist), else downloads into the cache (SHA-256 checked).
-// Applies data.limit to the training split.
+// Loads data.dataset: looks in data.dir, $REPRO_DATA_DIR/<dataset>/,
+// ~/.cache/repro/datasets/<dataset>/ (and /usr/share/datasets/fashion-mnist), else downloads into
+// the cache (SHA-256 checked). Applies data.limit to the training split.
 Splits load_splits(const DataConfig& data);
 
 // One file of a known dataset: its name in the folder and the SHA-256 of the .gz as published.
@@ -49,7 +49,8 @@ const std::vector<DatasetFile>& dataset_files(const std::string& dataset);
 // dataset whose size is known only once read (idx).
 int64_t published_train_images(const std::string& dataset);
 
-// The folders searched for `dataset`, in lookup order (dir first when not empty); they may not exist.
+// The folders searched for `dataset`, in lookup order (dir first when not empty); they may not
+// exist.
 std::vector<std::string> dataset_search_dirs(const std::string& dataset, const std::string& dir);
 
 // ~/.cache/repro/datasets/<dataset> ($XDG_CACHE_HOME/repro/datasets/<dataset> when set).
@@ -57,7 +58,7 @@ std::string dataset_cache_dir(const std::string& dataset);
 
 struct FileCheck {
   std::string path;
-  std::string sha256;    // "" when missing
+  std::string sha256;  // "" when missing
   std::string expected;
   bool present = false;
   bool ok = false;

@@ -117,7 +117,7 @@ uint32_t big_endian_u32(const std::string& bytes, size_t at) {
 
 struct IdxContent {
   std::vector<uint32_t> dims;
-  std::string bytes;     // the whole decompressed file
+  std::string bytes;  // the whole decompressed file
   size_t data_offset = 0;
   bool gzip = false;
 };
@@ -164,12 +164,11 @@ IdxContent parse_idx_file(std::string file, const std::string& path, uint32_t ma
   for (uint32_t d : c.dims) overflow = overflow || __builtin_mul_overflow(payload, d, &payload);
   uint64_t expected = header;
   overflow = overflow || __builtin_add_overflow(expected, payload, &expected);
-  const std::string promise =
-      overflow ? std::string("more than 2^64") : std::to_string(expected);
+  const std::string promise = overflow ? std::string("more than 2^64") : std::to_string(expected);
   if (!overflow && expected > kMaxIdxBytes && (c.gzip || c.bytes.size() >= expected)) {
-    throw InputError(path + ": the header promises " + promise + " bytes" + where +
-                     ", over the " + std::to_string(kMaxIdxBytes >> 30) +
-                     " GiB repro reads; is it an IDX " + what + " file?");
+    throw InputError(path + ": the header promises " + promise + " bytes" + where + ", over the " +
+                     std::to_string(kMaxIdxBytes >> 30) + " GiB repro reads; is it an IDX " + what +
+                     " file?");
   }
   if (c.gzip && !overflow && expected <= kMaxIdxBytes) {
     // Room for what the header promises, but never more than the stream could expand to.
@@ -198,8 +197,8 @@ Dataset read_idx(const std::string& images_path, const std::string& labels_path)
                    read_file(labels_path, kMaxIdxBytes), labels_path);
 }
 
-Dataset parse_idx(std::string images_file, const std::string& images_path,
-                  std::string labels_file, const std::string& labels_path) {
+Dataset parse_idx(std::string images_file, const std::string& images_path, std::string labels_file,
+                  const std::string& labels_path) {
   IdxContent images = parse_idx_file(std::move(images_file), images_path, kImagesMagic, "images");
   IdxContent labels = parse_idx_file(std::move(labels_file), labels_path, kLabelsMagic, "labels");
   if (images.dims[0] != labels.dims[0]) {
@@ -211,7 +210,8 @@ Dataset parse_idx(std::string images_file, const std::string& images_path,
   d.count = images.dims[0];
   d.rows = static_cast<int>(images.dims[1]);
   d.cols = static_cast<int>(images.dims[2]);
-  const auto* label_bytes = reinterpret_cast<const uint8_t*>(labels.bytes.data() + labels.data_offset);
+  const auto* label_bytes =
+      reinterpret_cast<const uint8_t*>(labels.bytes.data() + labels.data_offset);
   for (int64_t i = 0; i < d.count; ++i) {
     if (label_bytes[i] > 9) {
       throw InputError(labels_path + ": label " + std::to_string(label_bytes[i]) + " at index " +

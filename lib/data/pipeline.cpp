@@ -36,7 +36,8 @@ std::vector<int64_t> shuffle_ring(int64_t count, int64_t buffer, StreamKey key) 
       ring[end % buffer] = next_input++;
       ++end;
     }
-    const uint64_t r = uint64_t{stream_bits(key, 2 * j)} | uint64_t{stream_bits(key, 2 * j + 1)} << 32;
+    const uint64_t r = uint64_t{stream_bits(key, 2 * j)} | uint64_t{stream_bits(key, 2 * j + 1)}
+                                                               << 32;
     const int64_t offset = static_cast<int64_t>(r % static_cast<uint64_t>(end - start));
     const int64_t index = (start + offset) % buffer;
     order.push_back(ring[index]);
@@ -100,8 +101,8 @@ void resize_apply(const float* x, int in_h, int in_w, const ResizeAxis& rows,
 std::vector<int64_t> shuffle_order(int64_t count, int64_t buffer, int64_t seed, int64_t epoch) {
   if (count <= 0) return {};
   if (buffer <= 0 || buffer > count) buffer = count;  // a larger ring behaves like one of `count`
-  const StreamKey key = derive_key(static_cast<uint64_t>(seed), Purpose::shuffle,
-                                   static_cast<uint32_t>(epoch), 0);
+  const StreamKey key =
+      derive_key(static_cast<uint64_t>(seed), Purpose::shuffle, static_cast<uint32_t>(epoch), 0);
   return shuffle_ring(count, buffer, key);
 }
 
@@ -156,7 +157,7 @@ struct Pipeline::Impl {
     out.x.resize(n * out_pixels);  // (n, 1, out_h, out_w)
     out.y.resize(n);               // (n)
     scratch.resize(in_pixels + static_cast<size_t>(data.rows) * out_w);
-    float* source = scratch.data();             // (rows, cols)
+    float* source = scratch.data();              // (rows, cols)
     float* rows_x = scratch.data() + in_pixels;  // (rows, out_w)
     for (int i = 0; i < n; ++i) out.y[i] = data.labels[order[first + i]];
     const auto [begin, end] =
@@ -173,7 +174,8 @@ struct Pipeline::Impl {
       // tf.cast(x, tf.float32) / 255.0: one correctly rounded float division per pixel.
       for (size_t p = 0; p < in_pixels; ++p) dst[p] = static_cast<float>(src[p]) / 255.0f;
       if (resize) {
-        resize_apply(source, data.rows, data.cols, rows, cols, rows_x, out.x.data() + i * out_pixels);
+        resize_apply(source, data.rows, data.cols, rows, cols, rows_x,
+                     out.x.data() + i * out_pixels);
       }
     }
   }
@@ -255,7 +257,8 @@ void Pipeline::start_epoch(int64_t epoch, int64_t first_batch) {
   if (epoch < 0 || first_batch < 0 || first_batch > p.batches) {
     throw InputError("pipeline position (epoch " + std::to_string(epoch) + ", batch " +
                      std::to_string(first_batch) + ") is outside an epoch of " +
-                     std::to_string(p.batches) + " batches; is the checkpoint from another config?");
+                     std::to_string(p.batches) +
+                     " batches; is the checkpoint from another config?");
   }
   p.stop_workers();
   if (epoch != p.epoch || p.order.empty()) {

@@ -1,5 +1,6 @@
 // tf.data's shuffle -> batch -> map -> prefetch in C++: a pure function of (seed, epoch, batch
-// index) for any number of worker threads. Workers map batches in parallel; batches come out in order.
+// index) for any number of worker threads. Workers map batches in parallel; batches come out in
+// order.
 #pragma once
 
 #include <cstdint>
@@ -13,25 +14,25 @@
 namespace repro {
 
 struct PipelineOptions {
-  int64_t seed = 0;                   // the run seed (shuffle keys come from the seed stream)
+  int64_t seed = 0;  // the run seed (shuffle keys come from the seed stream)
   bool shuffle = true;
-  int64_t shuffle_buffer = 0;         // 0 = whole dataset
+  int64_t shuffle_buffer = 0;  // 0 = whole dataset
   bool reshuffle_each_iteration = true;
   int batch_size = 32;
-  int out_h = 0, out_w = 0;           // bilinear resize target; 0 = source size
-  int workers = 1;                    // map threads
-  int prefetch = 2;                   // batches ready ahead of the consumer
+  int out_h = 0, out_w = 0;  // bilinear resize target; 0 = source size
+  int workers = 1;           // map threads
+  int prefetch = 2;          // batches ready ahead of the consumer
   // [first, end) of a batch of n whose images are mapped (a rank's share; the others' pixels
   // are left unset, labels are all filled); empty: every image.
   std::function<std::pair<int, int>(int n)> mapped_images;
 };
 
 struct Batch {
-  int64_t index = 0;          // batch index within the epoch
-  int size = 0;               // images in this batch (the last one may be smaller)
-  int h = 0, w = 0;           // image size after resize
-  std::vector<float> x;       // (size, 1, h, w) NCHW, values in [0, 1]
-  std::vector<int32_t> y;     // (size)
+  int64_t index = 0;       // batch index within the epoch
+  int size = 0;            // images in this batch (the last one may be smaller)
+  int h = 0, w = 0;        // image size after resize
+  std::vector<float> x;    // (size, 1, h, w) NCHW, values in [0, 1]
+  std::vector<int32_t> y;  // (size)
 };
 
 // The order in which an epoch visits the dataset: tf.data's shuffle buffer algorithm.

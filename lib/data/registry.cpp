@@ -1,8 +1,10 @@
 // The dataset registry: which files make up mnist and fashion_mnist, where they are looked for
-// (DESIGN.md section 5), their published SHA-256, and the verified download into the cache.
-// It does not parse IDX (idx.cpp) and never trusts a download whose checksum does not match.
+// (docs/design/formats.md, "Data files"), their published SHA-256, and the verified download into
+// the cache. It does not parse IDX (idx.cpp) and never trusts a download whose checksum does not
+// match.
 #include <curl/curl.h>
 
+#include <unistd.h>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -10,7 +12,6 @@
 #include <future>
 #include <mutex>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "core/error.h"
@@ -25,19 +26,27 @@ namespace {
 
 // MNIST: values in ../shared/data/README.md (also tensorflow/datasets url_checksums/mnist.txt).
 const std::vector<DatasetFile> kMnistFiles = {
-    {"train-images-idx3-ubyte.gz", "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"},
-    {"train-labels-idx1-ubyte.gz", "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"},
-    {"t10k-images-idx3-ubyte.gz", "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"},
-    {"t10k-labels-idx1-ubyte.gz", "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"},
+    {"train-images-idx3-ubyte.gz",
+     "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"},
+    {"train-labels-idx1-ubyte.gz",
+     "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"},
+    {"t10k-images-idx3-ubyte.gz",
+     "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"},
+    {"t10k-labels-idx1-ubyte.gz",
+     "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"},
 };
 
 // Fashion-MNIST: tensorflow/datasets url_checksums/fashion_mnist.txt (same file sizes as the
 // project's README: 26421880, 29515, 4422102, 5148 bytes).
 const std::vector<DatasetFile> kFashionFiles = {
-    {"train-images-idx3-ubyte.gz", "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84"},
-    {"train-labels-idx1-ubyte.gz", "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845"},
-    {"t10k-images-idx3-ubyte.gz", "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073"},
-    {"t10k-labels-idx1-ubyte.gz", "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5"},
+    {"train-images-idx3-ubyte.gz",
+     "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84"},
+    {"train-labels-idx1-ubyte.gz",
+     "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845"},
+    {"t10k-images-idx3-ubyte.gz",
+     "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073"},
+    {"t10k-labels-idx1-ubyte.gz",
+     "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5"},
 };
 
 }  // namespace
@@ -84,7 +93,8 @@ std::string find_in(const std::string& dir, const std::string& gz_name) {
 std::string how_to_provide(const std::string& dataset) {
   return "put the four files (" + dataset_files(dataset)[0].name +
          ", ...) in a folder and pass --set data.dir=FOLDER, or set REPRO_DATA_DIR=PARENT with "
-         "them in PARENT/" + dataset + "/";
+         "them in PARENT/" +
+         dataset + "/";
 }
 
 size_t write_to_file(char* data, size_t size, size_t count, void* file) {
@@ -127,8 +137,9 @@ const std::vector<DatasetFile>& dataset_files(const std::string& dataset) {
   if (dataset == "mnist") return kMnistFiles;
   if (dataset == "fashion_mnist") return kFashionFiles;
   if (dataset == "idx") {
-    throw InputError("dataset idx: its files are the four data.* paths of the config; they have "
-                     "no published checksums to fetch or verify");
+    throw InputError(
+        "dataset idx: its files are the four data.* paths of the config; they have "
+        "no published checksums to fetch or verify");
   }
   throw InputError("unknown dataset '" + dataset + "'; expected mnist, fashion_mnist or idx");
 }
@@ -238,8 +249,9 @@ Splits load_splits(const DataConfig& data) {
     paths = {data.train_images, data.train_labels, data.test_images, data.test_labels};
     for (const auto& p : paths) {
       if (p.empty()) {
-        throw InputError("dataset idx needs data.train_images, data.train_labels, "
-                         "data.test_images and data.test_labels");
+        throw InputError(
+            "dataset idx needs data.train_images, data.train_labels, "
+            "data.test_images and data.test_labels");
       }
     }
   } else {

@@ -53,8 +53,8 @@ Launch launch_from_environment() {
   const int ompi_size = env_int("OMPI_COMM_WORLD_SIZE"), pmi_size = env_int("PMI_SIZE");
   const int ompi_rank = env_int("OMPI_COMM_WORLD_RANK"), pmi_rank = env_int("PMI_RANK"),
             pmix_rank = env_int("PMIX_RANK");
-  launch.launched = ompi_size >= 0 || pmi_size >= 0 || ompi_rank >= 0 || pmi_rank >= 0 ||
-                    pmix_rank >= 0;
+  launch.launched =
+      ompi_size >= 0 || pmi_size >= 0 || ompi_rank >= 0 || pmi_rank >= 0 || pmix_rank >= 0;
   if (!launch.launched) return launch;
   launch.size = ompi_size >= 1 ? ompi_size : pmi_size >= 1 ? pmi_size : 0;
   launch.rank = ompi_rank >= 0 ? ompi_rank : pmi_rank >= 0 ? pmi_rank : std::max(pmix_rank, 0);

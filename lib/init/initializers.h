@@ -1,5 +1,6 @@
 // The 11 Keras built-in initializers (plus Zeros/Ones/Constant), with Keras 3 formulas and
-// defaults, drawing bit-identical float32 values to Keras 3 on JAX (rng jax) or TensorFlow (rng tf).
+// defaults, drawing bit-identical float32 values to Keras 3 on JAX (rng jax) or TensorFlow (rng
+// tf).
 #pragma once
 
 #include <cstdint>
@@ -14,22 +15,23 @@ enum class RngKind { jax, tf };
 // One initializer as a config names it. Arguments a given initializer does not use are ignored;
 // the defaults are Keras's (VarianceScaling: scale 1, fan_in, truncated_normal).
 struct InitializerSpec {
-  std::string name = "glorot_uniform";  // Keras snake_case name, e.g. "he_normal", "zeros"
-  std::optional<int64_t> seed;          // unset: drawn from the run's seed stream
-  double mean = 0.0, stddev = 0.05;                         // random_normal, truncated_normal
-  double minval = -0.05, maxval = 0.05;                     // random_uniform
-  double scale = 1.0;                                       // variance_scaling
-  std::string mode = "fan_in";                              // fan_in | fan_out | fan_avg
-  std::string distribution = "truncated_normal";            // truncated_normal | untruncated_normal | uniform
-  double gain = 1.0;                                        // orthogonal
-  double value = 0.0;                                       // constant
+  std::string name = "glorot_uniform";   // Keras snake_case name, e.g. "he_normal", "zeros"
+  std::optional<int64_t> seed;           // unset: drawn from the run's seed stream
+  double mean = 0.0, stddev = 0.05;      // random_normal, truncated_normal
+  double minval = -0.05, maxval = 0.05;  // random_uniform
+  double scale = 1.0;                    // variance_scaling
+  std::string mode = "fan_in";           // fan_in | fan_out | fan_avg
+  std::string distribution = "truncated_normal";  // truncated_normal | untruncated_normal | uniform
+  double gain = 1.0;                              // orthogonal
+  double value = 0.0;                             // constant
 };
 
 // The initializer names accepted by config and CLI, in the recipe's order.
 const std::vector<std::string>& initializer_names();
 bool is_known_initializer(const std::string& name);
 
-// Keras compute_fans: dense (in, out) -> (in, out); conv (kh, kw, in, out) -> (kh*kw*in, kh*kw*out).
+// Keras compute_fans: dense (in, out) -> (in, out); conv (kh, kw, in, out) -> (kh*kw*in,
+// kh*kw*out).
 struct Fans {
   double fan_in = 0, fan_out = 0;
 };

@@ -142,8 +142,7 @@ PoolGeometry pool_geometry(const LayerConfig& config, const FeatureShape& in) {
 
 class Conv2dLayer : public Layer {
  public:
-  Conv2dLayer(const LayerConfig& config, const FeatureShape& in, Backend& backend,
-              InitSeeds& seeds)
+  Conv2dLayer(const LayerConfig& config, const FeatureShape& in, Backend& backend, InitSeeds& seeds)
       : backend_(backend) {
     name_ = config.name;
     in_ = in;
@@ -518,7 +517,8 @@ class GlobalAvgPoolLayer : public Layer {
     name_ = config.name;
     in_ = in;
     if (in.flat)
-      layer_error(config, "global_average_pooling2d needs an image input (H, W, C), got " + in.str());
+      layer_error(config,
+                  "global_average_pooling2d needs an image input (H, W, C), got " + in.str());
     out_ = FeatureShape{in.c, 1, 1, true};
   }
   const char* kind() const override { return "gap"; }
@@ -574,8 +574,8 @@ class DenseLayer : public Layer {
     after_ = !geometry_.relu && elementwise_activation(config.activation, after_fn_);
     out_ = FeatureShape{config.units, 1, 1, true};
     const int64_t i = geometry_.in, o = geometry_.out;
-    kernel_ = make_parameter(backend, name_ + "/kernel", {o, i}, {i, o},
-                             config.kernel_initializer, seeds);
+    kernel_ = make_parameter(backend, name_ + "/kernel", {o, i}, {i, o}, config.kernel_initializer,
+                             seeds);
     if (config.use_bias)
       bias_ = make_parameter(backend, name_ + "/bias", {o}, {o}, config.bias_initializer, seeds);
   }
@@ -623,18 +623,13 @@ class DenseLayer : public Layer {
 std::unique_ptr<Layer> make_layer(const LayerConfig& config, int index, bool last,
                                   const FeatureShape& in, Backend& backend, InitSeeds& seeds) {
   switch (config.kind) {
-    case LayerKind::conv2d:
-      return std::make_unique<Conv2dLayer>(config, in, backend, seeds);
-    case LayerKind::max_pooling2d:
-      return std::make_unique<MaxPool2dLayer>(config, in, backend);
-    case LayerKind::dropout:
-      return std::make_unique<DropoutLayer>(config, index, in, backend);
+    case LayerKind::conv2d: return std::make_unique<Conv2dLayer>(config, in, backend, seeds);
+    case LayerKind::max_pooling2d: return std::make_unique<MaxPool2dLayer>(config, in, backend);
+    case LayerKind::dropout: return std::make_unique<DropoutLayer>(config, index, in, backend);
     case LayerKind::global_average_pooling2d:
       return std::make_unique<GlobalAvgPoolLayer>(config, in, backend);
-    case LayerKind::flatten:
-      return std::make_unique<FlattenLayer>(config, in, backend);
-    case LayerKind::dense:
-      return std::make_unique<DenseLayer>(config, last, in, backend, seeds);
+    case LayerKind::flatten: return std::make_unique<FlattenLayer>(config, in, backend);
+    case LayerKind::dense: return std::make_unique<DenseLayer>(config, last, in, backend, seeds);
     case LayerKind::average_pooling2d: return std::make_unique<AvgPool2dLayer>(config, in, backend);
     case LayerKind::activation: return std::make_unique<ActivationLayer>(config, last, in, backend);
     case LayerKind::batch_normalization:

@@ -30,8 +30,8 @@ struct FeatureShape {
 // keras_shape is the layout of exports (conv (kh, kw, in, out), dense (in, out), bias (out)).
 // A non-trainable weight (batch norm's moving statistics) has no gradient (grad is empty).
 struct Parameter {
-  std::string name;                  // "conv2d_1/kernel"
-  std::vector<int64_t> shape;        // backend layout: conv (K, C, R, S), dense (OUT, IN), bias (OUT)
+  std::string name;            // "conv2d_1/kernel"
+  std::vector<int64_t> shape;  // backend layout: conv (K, C, R, S), dense (OUT, IN), bias (OUT)
   std::vector<int64_t> keras_shape;
   Array value, grad;
   // (ceil(max_batch / 8), shape...): each chunk's gradient, unsummed, when the model was built
@@ -43,8 +43,8 @@ struct Parameter {
 // What a forward pass needs beyond its input: the mode and, for dropout, the key inputs.
 struct ForwardContext {
   bool training = false;
-  uint64_t seed = 0;         // the run seed
-  int64_t global_step = 0;   // 0-based training step (dropout key)
+  uint64_t seed = 0;        // the run seed
+  int64_t global_step = 0;  // 0-based training step (dropout key)
   // The position of this call's first image in the whole batch: an augmentation draws for image
   // first_image + i, so a batch split over ranks draws what one process draws.
   int64_t first_image = 0;

@@ -46,10 +46,9 @@ Model::Model(const RunConfig& config, Backend& backend, int max_batch, bool chun
     for (Parameter* p : layers_.back()->non_trainable()) weights_.push_back(p);
   }
   if (!shape.flat)
-    throw InputError(at_place(config.path, config.model.back().place.line,
-                              config.model.back().place.col,
-                              "the model must end with flat class scores (dense), got " +
-                                  shape.str()));
+    throw InputError(
+        at_place(config.path, config.model.back().place.line, config.model.back().place.col,
+                 "the model must end with flat class scores (dense), got " + shape.str()));
   classes_ = shape.c;
 
   // Channel blocks between image layers: where both neighbours take them, in the backend's

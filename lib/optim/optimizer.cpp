@@ -26,8 +26,8 @@ std::vector<OptimizerSlot> download_slots(Backend& backend, const std::vector<st
   return out;
 }
 
-void upload_slot(Backend& backend, const std::vector<OptimizerSlot>& slots,
-                 const std::string& name, const Array& dst) {
+void upload_slot(Backend& backend, const std::vector<OptimizerSlot>& slots, const std::string& name,
+                 const Array& dst) {
   for (const OptimizerSlot& slot : slots) {
     if (slot.name != name) continue;
     if (slot.data.size() != dst.size())

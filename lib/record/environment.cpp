@@ -9,10 +9,10 @@
 
 #include <fstream>
 #include <memory>
-#include <vector>
 #include <set>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "core/error.h"
 #include "record/run_record.h"

@@ -75,27 +75,13 @@ static std::string json_string(const std::string& text) {
     unsigned char c = static_cast<unsigned char>(text[i]);
     if (c < 0x80) {
       switch (c) {
-        case '"':
-          out += "\\\"";
-          break;
-        case '\\':
-          out += "\\\\";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        case '\r':
-          out += "\\r";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        case '\b':
-          out += "\\b";
-          break;
-        case '\f':
-          out += "\\f";
-          break;
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
         default:
           if (c < 0x20)
             hex4(c);
@@ -155,7 +141,8 @@ History parse_history(const std::string& json_text, const std::string& file_labe
     std::string pointer = json_pointer_child("", key);
     if (!values.is_array()) {
       throw InputError(json_error_at(json, pointer,
-                                     quoted_name(key) + " must be a list of numbers (one per epoch), not " +
+                                     quoted_name(key) +
+                                         " must be a list of numbers (one per epoch), not " +
                                          std::string(values.type_name())));
     }
     std::vector<double>& out = history[key];

@@ -184,8 +184,8 @@ class DomBuilder : public nlohmann::json_sax<nlohmann::ordered_json> {
 
   struct Slot {
     nlohmann::ordered_json* value;
-    size_t node;                  // index into out_.nodes
-    std::set<std::string> keys;   // an open object's keys so far (ordered: no hash flooding)
+    size_t node;                 // index into out_.nodes
+    std::set<std::string> keys;  // an open object's keys so far (ordered: no hash flooding)
   };
 
   // The open object or array ends: its descendants are the nodes up to here.
@@ -235,8 +235,7 @@ class DomBuilder : public nlohmann::json_sax<nlohmann::ordered_json> {
       Slot& parent = stack_.back();
       if (parent.value->is_object()) {
         // key() refused duplicates, so append without ordered_map's linear search per key.
-        auto& entries =
-            static_cast<Object::Container&>(parent.value->get_ref<Object&>());
+        auto& entries = static_cast<Object::Container&>(parent.value->get_ref<Object&>());
         entries.emplace_back(std::move(pending_key_), std::move(value));
         slot = &entries.back().second;
       } else {
@@ -274,18 +273,12 @@ nlohmann::json to_plain_json(const nlohmann::ordered_json& value) {
       for (const auto& item : value) out.push_back(to_plain_json(item));
       return out;
     }
-    case nlohmann::ordered_json::value_t::string:
-      return value.get<std::string>();
-    case nlohmann::ordered_json::value_t::boolean:
-      return value.get<bool>();
-    case nlohmann::ordered_json::value_t::number_integer:
-      return value.get<int64_t>();
-    case nlohmann::ordered_json::value_t::number_unsigned:
-      return value.get<uint64_t>();
-    case nlohmann::ordered_json::value_t::number_float:
-      return value.get<double>();
-    default:
-      return nullptr;
+    case nlohmann::ordered_json::value_t::string: return value.get<std::string>();
+    case nlohmann::ordered_json::value_t::boolean: return value.get<bool>();
+    case nlohmann::ordered_json::value_t::number_integer: return value.get<int64_t>();
+    case nlohmann::ordered_json::value_t::number_unsigned: return value.get<uint64_t>();
+    case nlohmann::ordered_json::value_t::number_float: return value.get<double>();
+    default: return nullptr;
   }
 }
 
@@ -320,8 +313,7 @@ ParsedJson parse_json_text(std::string_view text, const std::string& file, int f
       message = "invalid JSON: " + message + "; is the file complete?";
     } else if (builder.syntax_error()) {
       std::string_view rest = text.substr(offset, 12);
-      message =
-          "invalid JSON at '" + clipped(rest.substr(0, rest.find('\n'))) + "': " + message;
+      message = "invalid JSON at '" + clipped(rest.substr(0, rest.find('\n'))) + "': " + message;
     }
     throw InputError(at_place(file, place.line, place.col, message));
   }
@@ -374,7 +366,8 @@ JsonPlace json_place(const ParsedJson& json, const std::string& pointer) {
     }
     // The first child follows its parent; each sibling follows the previous one's descendants.
     size_t child = node + 1;
-    for (size_t i = 0; i < position && child < json.nodes.size(); ++i) child = json.nodes[child].end;
+    for (size_t i = 0; i < position && child < json.nodes.size(); ++i)
+      child = json.nodes[child].end;
     if (child >= json.nodes.size()) return {};
     node = child;
     at = end;

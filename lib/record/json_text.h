@@ -43,8 +43,8 @@ struct ParsedJson {
 };
 
 // Parses `text`; throws InputError "file:line:col: message" for malformed JSON, a duplicate key,
-// nesting deeper than kMaxJsonDepth or more than 2^24 values. `first_line` shifts reported lines, for one line of a
-// JSON-lines file.
+// nesting deeper than kMaxJsonDepth or more than 2^24 values. `first_line` shifts reported lines,
+// for one line of a JSON-lines file.
 ParsedJson parse_json_text(std::string_view text, const std::string& file, int first_line = 1);
 
 // Strict-enough JSON for files repro writes with nlohmann (checkpoint step-N.json): the same

@@ -15,17 +15,17 @@
 namespace repro {
 
 struct EpochRecord {
-  int epoch = 0;                // 1-based
-  double seconds = 0;           // training wall time of the epoch
-  std::string weights_sha256;   // SHA-256 of all weights (float32 bytes, layer order) after it
+  int epoch = 0;               // 1-based
+  double seconds = 0;          // training wall time of the epoch
+  std::string weights_sha256;  // SHA-256 of all weights (float32 bytes, layer order) after it
 };
 
 // Where a run that did not finish stopped (--steps, Ctrl-C or SIGTERM).
 struct StopRecord {
-  std::string reason;   // "steps" (--steps N) | "signal" (Ctrl-C, SIGTERM)
-  int epoch = 0;        // 1-based epoch in progress
-  int64_t batch = 0;    // batches done in that epoch
-  int64_t step = 0;     // optimizer steps done in all
+  std::string reason;  // "steps" (--steps N) | "signal" (Ctrl-C, SIGTERM)
+  int epoch = 0;       // 1-based epoch in progress
+  int64_t batch = 0;   // batches done in that epoch
+  int64_t step = 0;    // optimizer steps done in all
 };
 
 struct RunRecord {
@@ -34,17 +34,17 @@ struct RunRecord {
   // digest of host, process, clock and folder: an identity, never an input to any computation.
   std::string run_id;
   std::string config_path;
-  std::string config_sha256;                                 // of the flattened config text
-  std::vector<std::pair<std::string, std::string>> config;   // flatten_config()
+  std::string config_sha256;                                // of the flattened config text
+  std::vector<std::pair<std::string, std::string>> config;  // flatten_config()
   int64_t seed = 0;
-  std::string rng;            // jax | tf
-  std::string backend;        // reference | onednn | portable | cudnn
-  std::string device;         // cpu | cuda
+  std::string rng;                 // jax | tf
+  std::string backend;             // one of backend_names()
+  std::string device;              // cpu | cuda
   std::string determinism = "on";  // on | off | portable
   int threads = 0;
-  int ranks = 1;                        // data-parallel processes (mpirun -n)
-  std::vector<std::string> hosts;       // per rank: the host it ran on
-  std::vector<int> rank_threads;        // per rank: its CPU threads
+  int ranks = 1;                                   // data-parallel processes (mpirun -n)
+  std::vector<std::string> hosts;                  // per rank: the host it ran on
+  std::vector<int> rank_threads;                   // per rank: its CPU threads
   std::map<std::string, std::string> environment;  // environment_fingerprint() + backend entries
   std::vector<std::string> data_files;
   std::vector<EpochRecord> epochs;
@@ -54,7 +54,7 @@ struct RunRecord {
   // trace.jsonl, steps.csv): a file that does not match is not this run's, or changed after it.
   std::map<std::string, std::string> files;
   bool tested = false;  // the test split was evaluated on the final weights
-  double test_loss = std::numeric_limits<double>::quiet_NaN();      // NaN (null) unless tested
+  double test_loss = std::numeric_limits<double>::quiet_NaN();  // NaN (null) unless tested
   double test_accuracy = std::numeric_limits<double>::quiet_NaN();
   std::optional<StopRecord> stopped;  // set when the run ended before its last epoch
   bool completed = false;
@@ -65,7 +65,8 @@ void write_run_record(const std::string& path, const RunRecord& record);  // ato
 RunRecord read_run_record(const std::string& path);  // InputError with file:line:col
 RunRecord parse_run_record(const std::string& json_text, const std::string& file_label);
 
-// What results depend on: os, compiler, cpu_model, cpu_isa (avx2, avx512f, ...), cores, repro_version.
+// What results depend on: os, compiler, cpu_model, cpu_isa (avx2, avx512f, ...), cores,
+// repro_version.
 std::map<std::string, std::string> environment_fingerprint();
 
 // A new run's id: 16 hex digits, distinct for every run started (see RunRecord::run_id).

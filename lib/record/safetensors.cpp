@@ -122,7 +122,8 @@ std::vector<NamedTensor> parse_safetensors(std::string_view content, const std::
     if (name == "__metadata__") {
       if (!entry.is_object()) throw fail("__metadata__ must be an object of strings");
       for (const auto& [key, value] : entry.items()) {
-        if (!value.is_string()) throw fail("__metadata__ value " + quoted_name(key) + " is not a string");
+        if (!value.is_string())
+          throw fail("__metadata__ value " + quoted_name(key) + " is not a string");
         if (metadata) (*metadata)[key] = value.get<std::string>();
       }
       continue;

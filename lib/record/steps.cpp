@@ -20,10 +20,10 @@ std::string steps_to_csv(const std::vector<StepRecord>& rows) {
   for (const StepRecord& r : rows) {
     char seconds[32];
     std::snprintf(seconds, sizeof seconds, "%.3f", r.wall_seconds);
-    out += std::to_string(r.step) + "," + std::to_string(r.epoch) + "," +
-           std::to_string(r.batch) + "," + python_float_repr(r.accuracy) + "," +
-           python_float_repr(r.loss) + "," + python_float_repr(r.batch_loss) + "," +
-           python_float_repr(r.learning_rate) + "," + seconds + "\n";
+    out += std::to_string(r.step) + "," + std::to_string(r.epoch) + "," + std::to_string(r.batch) +
+           "," + python_float_repr(r.accuracy) + "," + python_float_repr(r.loss) + "," +
+           python_float_repr(r.batch_loss) + "," + python_float_repr(r.learning_rate) + "," +
+           seconds + "\n";
   }
   return out;
 }
@@ -88,9 +88,9 @@ std::vector<StepRecord> parse_steps_csv(const std::string& text, const std::stri
                                     "header of " + std::to_string(header.size())));
     auto bad = [&](size_t c, const std::string& what) {
       const Field& f = fields[index[c]];
-      return InputError(at_place(file_label, line_number, f.col,
-                                 std::string(kColumns[c]) + " must be " + what + " (got " +
-                                     quoted_name(f.text) + ")"));
+      return InputError(at_place(
+          file_label, line_number, f.col,
+          std::string(kColumns[c]) + " must be " + what + " (got " + quoted_name(f.text) + ")"));
     };
     auto integer = [&](size_t c, int64_t lo, int64_t hi) {
       const std::string_view t = fields[index[c]].text;

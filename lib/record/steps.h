@@ -9,14 +9,14 @@
 namespace repro {
 
 struct StepRecord {
-  int64_t step = 0;          // global optimizer step, 1-based
-  int epoch = 0;             // 1-based
-  int64_t batch = 0;         // batch index within the epoch, 0-based
-  float accuracy = 0;        // running mean over the epoch so far (what the progress bar shows)
-  float loss = 0;            //   "
-  float batch_loss = 0;      // this batch's own mean loss
+  int64_t step = 0;      // global optimizer step, 1-based
+  int epoch = 0;         // 1-based
+  int64_t batch = 0;     // batch index within the epoch, 0-based
+  float accuracy = 0;    // running mean over the epoch so far (what the progress bar shows)
+  float loss = 0;        //   "
+  float batch_loss = 0;  // this batch's own mean loss
   float learning_rate = 0;
-  double wall_seconds = 0;   // training time since the run began (all epochs, resumes included)
+  double wall_seconds = 0;  // training time since the run began (all epochs, resumes included)
 };
 
 // "step,epoch,batch,accuracy,loss,batch_loss,learning_rate,wall_seconds" and one line a row;

@@ -14,8 +14,8 @@ std::string junit_xml(const std::string& suite, const std::vector<JunitCase>& ca
   char time_text[32];
   std::snprintf(time_text, sizeof time_text, "%.3f", seconds);
   std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  xml += "<testsuites name=\"repro\" tests=\"" + std::to_string(cases.size()) +
-         "\" failures=\"" + std::to_string(failures) + "\" time=\"" + time_text + "\">\n";
+  xml += "<testsuites name=\"repro\" tests=\"" + std::to_string(cases.size()) + "\" failures=\"" +
+         std::to_string(failures) + "\" time=\"" + time_text + "\">\n";
   xml += "  <testsuite name=\"" + html_escape(suite) + "\" tests=\"" +
          std::to_string(cases.size()) + "\" failures=\"" + std::to_string(failures) +
          "\" errors=\"0\" skipped=\"0\" time=\"" + time_text + "\">\n";

@@ -139,7 +139,7 @@ std::string verdict_card(const Report& report, size_t i) {
            (c.same && c.weights.sha256_a == c.weights.sha256_b && !c.first_weights_epoch &&
                     !c.divergence
                 ? " (results agree anyway)"
-                                                              : " (likely cause)") +
+                : " (likely cause)") +
            "</li>\n";
   }
   for (const std::string& note : c.notes) out += "<li>note: " + html_escape(note) + "</li>\n";
@@ -173,8 +173,7 @@ std::string curves_section(const Report& report) {
 
 std::string run_json_section(const Report& report) {
   std::vector<const RunRecord*> records;
-  for (const ReportRun& run : report.runs)
-    records.push_back(&run.folder.run);
+  for (const ReportRun& run : report.runs) records.push_back(&run.folder.run);
   const std::vector<RunTableRow> rows = run_table(records);
   std::string out = "<h2>run.json side by side</h2>\n";
   if (rows.empty()) return out + "<p class=\"muted\">No run has run.json.</p>\n";

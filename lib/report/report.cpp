@@ -38,7 +38,8 @@ ReportRun read_report_run(const std::string& folder) {
     const auto recorded = run.folder.run.files.find("steps.csv");
     if (run.folder.run.files.empty() || recorded != run.folder.run.files.end()) {
       if (recorded != run.folder.run.files.end() && sha256_file(steps.string()) != recorded->second)
-        throw InputError(steps.string() + ": changed after the run (its SHA-256 is not the one "
+        throw InputError(steps.string() +
+                         ": changed after the run (its SHA-256 is not the one "
                          "run.json recorded); restore it or delete it to report without steps");
       run.steps = read_steps(steps.string());
     }

@@ -20,20 +20,20 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void threefry_block
   for (size_t t = 0; t < count; ++t) {
     uint32_t x0 = first + static_cast<uint32_t>(t) + k0;
     uint32_t x1 = high + k1;
-#define REPRO_ROUND(r) \
-  x0 += x1;            \
+#define REPRO_ROUND(r)                   \
+  x0 += x1;                              \
   x1 = (x1 << (r)) | (x1 >> (32 - (r))); \
   x1 ^= x0;
-    REPRO_ROUND(13) REPRO_ROUND(15) REPRO_ROUND(26) REPRO_ROUND(6)
-    x0 += k1; x1 += k2 + 1;
-    REPRO_ROUND(17) REPRO_ROUND(29) REPRO_ROUND(16) REPRO_ROUND(24)
-    x0 += k2; x1 += k0 + 2;
-    REPRO_ROUND(13) REPRO_ROUND(15) REPRO_ROUND(26) REPRO_ROUND(6)
-    x0 += k0; x1 += k1 + 3;
-    REPRO_ROUND(17) REPRO_ROUND(29) REPRO_ROUND(16) REPRO_ROUND(24)
-    x0 += k1; x1 += k2 + 4;
-    REPRO_ROUND(13) REPRO_ROUND(15) REPRO_ROUND(26) REPRO_ROUND(6)
-    x0 += k2; x1 += k0 + 5;
+    REPRO_ROUND(13) REPRO_ROUND(15) REPRO_ROUND(26) REPRO_ROUND(6) x0 += k1;
+    x1 += k2 + 1;
+    REPRO_ROUND(17) REPRO_ROUND(29) REPRO_ROUND(16) REPRO_ROUND(24) x0 += k2;
+    x1 += k0 + 2;
+    REPRO_ROUND(13) REPRO_ROUND(15) REPRO_ROUND(26) REPRO_ROUND(6) x0 += k0;
+    x1 += k1 + 3;
+    REPRO_ROUND(17) REPRO_ROUND(29) REPRO_ROUND(16) REPRO_ROUND(24) x0 += k1;
+    x1 += k2 + 4;
+    REPRO_ROUND(13) REPRO_ROUND(15) REPRO_ROUND(26) REPRO_ROUND(6) x0 += k2;
+    x1 += k0 + 5;
 #undef REPRO_ROUND
     out0[t] = x0;
     out1[t] = x1;
@@ -70,8 +70,8 @@ void dropout_range(const float* x, float* y, size_t begin, size_t end, StreamKey
     const uint64_t pair = (key.offset + i) >> 1;
     // Pairs in one block must share the counter's high word (i >> 33).
     const uint64_t high_end = ((pair >> 32) + 1) << 32;
-    const size_t count = static_cast<size_t>(
-        std::min<uint64_t>({kBlock, (end - i) / 2, high_end - pair}));
+    const size_t count =
+        static_cast<size_t>(std::min<uint64_t>({kBlock, (end - i) / 2, high_end - pair}));
     threefry_block(key.k0, key.k1, static_cast<uint32_t>(pair), static_cast<uint32_t>(pair >> 32),
                    count, bits0, bits1);
     if (!mask) {

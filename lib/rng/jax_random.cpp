@@ -93,8 +93,8 @@ float xla_log_f32(float input) {
   y = std::fma(y, x3, y1);
   y = std::fma(y, x3, y2);
   const float q1e = -2.12194440e-4f * e;
-  y = std::fma(y, x3, q1e);   // (y * x3) + q1 * e: the first product fuses
-  x = x - 0.5f * x2;          // an exact product, fused or not
+  y = std::fma(y, x3, q1e);  // (y * x3) + q1 * e: the first product fuses
+  x = x - 0.5f * x2;         // an exact product, fused or not
   x = x + y;
   return std::fma(0.693359375f, e, x);
 }
@@ -128,11 +128,13 @@ float xla_log1p_f32(float y) {
 float xla_erf_f32(float x) {
   // ErfImpl32: x * P(x^2) / Q(x^2), x clamped to +-erfinv(1 - 2^-23) where erf rounds to +-1.
   static const float alpha[] = {0.00022905065861350646f, 0.0034082910107109506f,
-                                0.050955695062380861f, 0.18520832239976145f,
-                                1.128379143519084f};
-  static const float beta[] = {-1.1791602954361697e-7f, 0.000023547966471313185f,
-                               0.0010179625278914885f,  0.014070470171167667f,
-                               0.11098505178285362f,    0.49746925110067538f,
+                                0.050955695062380861f, 0.18520832239976145f, 1.128379143519084f};
+  static const float beta[] = {-1.1791602954361697e-7f,
+                               0.000023547966471313185f,
+                               0.0010179625278914885f,
+                               0.014070470171167667f,
+                               0.11098505178285362f,
+                               0.49746925110067538f,
                                1.0f};
   constexpr float kClamp = 3.7439211627767994f;
   x = std::min(std::max(x, -kClamp), kClamp);

@@ -30,7 +30,6 @@ void jax_uniform(JaxKey key, int64_t n, float minval, float maxval, float* out, 
 // jax.random.normal(key, (n,), float32).
 void jax_normal(JaxKey key, int64_t n, float* out, int threads);
 // jax.random.truncated_normal(key, lower, upper, (n,), float32).
-void jax_truncated_normal(JaxKey key, int64_t n, float lower, float upper, float* out,
-                          int threads);
+void jax_truncated_normal(JaxKey key, int64_t n, float lower, float upper, float* out, int threads);
 
 }  // namespace repro

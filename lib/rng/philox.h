@@ -15,7 +15,8 @@ REPRO_HD void philox_mulhilo(uint32_t a, uint32_t b, uint32_t* hi, uint32_t* lo)
   *lo = static_cast<uint32_t>(p);
 }
 
-// Returns philox4x32_10(key, counter) as in Random123 and tensorflow/core/lib/random/philox_random.h.
+// Returns philox4x32_10(key, counter) as in Random123 and
+// tensorflow/core/lib/random/philox_random.h.
 REPRO_HD void philox4x32_10(uint32_t k0, uint32_t k1, const uint32_t* counter, uint32_t* out) {
   uint32_t c0 = counter[0], c1 = counter[1], c2 = counter[2], c3 = counter[3];
   for (int r = 0; r < 10; ++r) {

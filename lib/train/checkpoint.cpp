@@ -55,7 +55,8 @@ std::vector<fs::path> checkpoint_jsons(const fs::path& folder) {
   if (!fs::is_directory(folder, error)) return out;
   for (const auto& entry : fs::directory_iterator(folder, error)) {
     const std::string name = entry.path().filename().string();
-    if (name.rfind("step-", 0) == 0 && entry.path().extension() == ".json") out.push_back(entry.path());
+    if (name.rfind("step-", 0) == 0 && entry.path().extension() == ".json")
+      out.push_back(entry.path());
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -158,7 +159,10 @@ std::string write_checkpoint(const std::string& run_dir, Trainer& trainer, int k
   j["epochs"] = epochs;
   json trace = json::array();
   for (const TraceEntry& t : state.trace)
-    trace.push_back({{"step", t.step}, {"epoch", t.epoch}, {"batch", t.batch}, {"tensor", t.tensor},
+    trace.push_back({{"step", t.step},
+                     {"epoch", t.epoch},
+                     {"batch", t.batch},
+                     {"tensor", t.tensor},
                      {"sha256", t.sha256}});
   j["trace"] = trace;
   json steps = json::array();
@@ -206,7 +210,8 @@ json parse_checkpoint_json(const fs::path& path) {
   try {
     return parse_json_bounded(read_file(path, kMaxCheckpointJsonBytes), path.string());
   } catch (const InputError& e) {
-    throw InputError(std::string(e.what()) + " (not a valid checkpoint; delete it to resume from "
+    throw InputError(std::string(e.what()) +
+                     " (not a valid checkpoint; delete it to resume from "
                      "the one before)");
   }
 }
@@ -215,7 +220,8 @@ json parse_checkpoint_json(const fs::path& path) {
 int format_version(const std::string& text) {
   if (text.rfind(kFormatPrefix, 0) != 0) return 0;
   const std::string digits = text.substr(std::string(kFormatPrefix).size());
-  if (digits.empty() || digits.size() > 6 || digits.find_first_not_of("0123456789") != std::string::npos)
+  if (digits.empty() || digits.size() > 6 ||
+      digits.find_first_not_of("0123456789") != std::string::npos)
     return 0;
   return std::stoi(digits);
 }
@@ -238,7 +244,8 @@ std::string text_field(const json& j, const char* key, const std::string& fallba
                        const std::string& file) {
   if (!j.contains(key)) return fallback;
   if (!j.at(key).is_string())
-    throw InputError(file + ": \"" + key + "\" must be a string; the checkpoint is corrupt, "
+    throw InputError(file + ": \"" + key +
+                     "\" must be a string; the checkpoint is corrupt, "
                      "delete it to resume from the one before");
   return j.at(key).get<std::string>();
 }
@@ -254,7 +261,8 @@ std::pair<fs::path, json> newest_checkpoint(const std::string& run_dir) {
   const std::string file = json_path.string();
   json j = parse_checkpoint_json(json_path);
   if (!j.is_object() || !j.contains("format") || !j.at("format").is_string())
-    throw InputError(file + ": no \"format\" entry, so not a repro checkpoint; delete it to "
+    throw InputError(file +
+                     ": no \"format\" entry, so not a repro checkpoint; delete it to "
                      "resume from the one before");
   check_format(j.at("format").get<std::string>(), file);
   return {json_path, std::move(j)};
@@ -275,11 +283,11 @@ int64_t integer_field(const json& j, const char* key, int64_t lo, int64_t hi,
   const json& v = j.at(key);
   if (!v.is_number_integer() || v.get<int64_t>() < lo || v.get<int64_t>() > hi)
     throw InputError(file + ": \"" + key + "\" must be an integer from " + std::to_string(lo) +
-                     " to " + std::to_string(hi) + " (got " + v.dump() + "); the checkpoint is "
+                     " to " + std::to_string(hi) + " (got " + v.dump() +
+                     "); the checkpoint is "
                      "corrupt, delete it to resume from the one before");
   return v.get<int64_t>();
 }
-
 
 }  // namespace
 
@@ -319,7 +327,8 @@ std::string restore_latest_checkpoint(const std::string& run_dir, Trainer& train
       throw InputError("--resume " + run_dir + ": the config differs from the checkpoint's in " +
                        std::to_string(differing.size()) + " key(s) that change results (" +
                        key_list(differing) + "; " + clipped(key, 60) + " was " + clipped(was, 40) +
-                       ", now " + clipped(now, 40) + "); resume without a config (the checkpoint "
+                       ", now " + clipped(now, 40) +
+                       "); resume without a config (the checkpoint "
                        "holds it), or start a new run with a new --out");
     }
     const std::string backend = text_field(j, "backend", "", file);
@@ -334,7 +343,8 @@ std::string restore_latest_checkpoint(const std::string& run_dir, Trainer& train
       const RunRecord record = read_run_record(run_json.string());
       if (!record.run_id.empty() && record.run_id != run_id)
         throw InputError("--resume " + run_dir + ": " + file + " belongs to run " + run_id +
-                         " but run.json to run " + record.run_id + "; the folder mixes two runs: "
+                         " but run.json to run " + record.run_id +
+                         "; the folder mixes two runs: "
                          "train anew with --overwrite or a new --out");
     }
 
@@ -377,8 +387,8 @@ std::string restore_latest_checkpoint(const std::string& run_dir, Trainer& train
     const int epochs = trainer.config().training.epochs;
     TrainState state;
     state.run_id = text_field(j, "run_id", trainer.state().run_id, file);
-    state.initial_weights_sha256 = text_field(j, "initial_weights_sha256",
-                                              trainer.state().initial_weights_sha256, file);
+    state.initial_weights_sha256 =
+        text_field(j, "initial_weights_sha256", trainer.state().initial_weights_sha256, file);
     state.global_step = integer_field(j, "global_step", 0, INT64_MAX, file);
     state.epoch = static_cast<int>(integer_field(j, "epoch", 0, limits::epochs, file));
     state.batch = integer_field(j, "batch", 0, INT64_MAX, file);
@@ -395,15 +405,15 @@ std::string restore_latest_checkpoint(const std::string& run_dir, Trainer& train
                                          exact_number_from(e.at("seconds"), "seconds", file),
                                          e.at("weights_sha256").get<std::string>()});
     for (const json& t : j.at("trace"))
-      state.trace.push_back(TraceEntry{t.at("step").get<int64_t>(), t.at("epoch").get<int>(),
-                                       t.at("batch").get<int64_t>(),
-                                       t.at("tensor").get<std::string>(),
-                                       t.at("sha256").get<std::string>()});
+      state.trace.push_back(TraceEntry{
+          t.at("step").get<int64_t>(), t.at("epoch").get<int>(), t.at("batch").get<int64_t>(),
+          t.at("tensor").get<std::string>(), t.at("sha256").get<std::string>()});
     // steps.csv rows; a checkpoint without them (written before training.log existed) has none.
     if (j.contains("steps")) {
       for (const json& s : j.at("steps")) {
         if (!s.is_array() || s.size() != 8)
-          throw InputError(file + ": a \"steps\" row must hold 8 values; the checkpoint is "
+          throw InputError(file +
+                           ": a \"steps\" row must hold 8 values; the checkpoint is "
                            "corrupt, delete it to resume from the one before");
         auto value = [&](size_t i) { return exact_number_from(s[i], "steps", file); };
         state.steps.push_back(StepRecord{s[0].get<int64_t>(), s[1].get<int>(), s[2].get<int64_t>(),

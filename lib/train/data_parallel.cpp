@@ -60,8 +60,8 @@ ParallelStep DataParallel::step(const Batch& batch, ForwardContext ctx, bool sto
   if (mine.images > 0) {
     ctx.first_image = mine.first_image;
     const size_t image_size = model_.input_shape().size();
-    const float* logits = model_.forward(batch.x.data() + size_t(mine.first_image) * image_size,
-                                         mine.images, ctx);
+    const float* logits =
+        model_.forward(batch.x.data() + size_t(mine.first_image) * image_size, mine.images, ctx);
     // One image at a time: its loss is then the term the one-process batch sum adds, and the
     // sum below adds those terms in the same order, from 0.
     float* dlogits = model_.dlogits();
@@ -86,8 +86,7 @@ ParallelStep DataParallel::step(const Batch& batch, ForwardContext ctx, bool sto
   return out;
 }
 
-void DataParallel::combine_gradients(int n, const RankSpan& mine,
-                                     const std::vector<double>& losses,
+void DataParallel::combine_gradients(int n, const RankSpan& mine, const std::vector<double>& losses,
                                      const std::vector<uint8_t>& correct, bool stop,
                                      ParallelStep& out) {
   const int ranks = comm_.size(), me = comm_.rank();
@@ -103,8 +102,8 @@ void DataParallel::combine_gradients(int n, const RankSpan& mine,
     rows.resize(size_t(mine.chunks) * size);
     if (!rows.empty()) backend_.download(params_[p]->chunk_grads.data(), rows.data(), rows.size());
     for (int c = 0; c < mine.chunks; ++c)
-      copy_bytes(chunk_host_.data() + size_t(c) * total_ + offsets_[p], rows.data() + size_t(c) * size,
-                  size * sizeof(float));
+      copy_bytes(chunk_host_.data() + size_t(c) * total_ + offsets_[p],
+                 rows.data() + size_t(c) * size, size * sizeof(float));
   }
 
   // 1. Each rank q gets its slice of every local chunk, chunks in order.
@@ -115,12 +114,13 @@ void DataParallel::combine_gradients(int n, const RankSpan& mine,
     const size_t begin = slice_begin(total_, q, ranks), end = slice_begin(total_, q + 1, ranks);
     for (int c = 0; c < mine.chunks; ++c) {
       copy_bytes(send_.data() + at, chunk_host_.data() + size_t(c) * total_ + begin,
-                  (end - begin) * sizeof(float));
+                 (end - begin) * sizeof(float));
       at += end - begin;
     }
     send_counts[q] = size_t(mine.chunks) * (end - begin) * sizeof(float);
   }
-  const size_t begin = slice_begin(total_, me, ranks), slice = slice_begin(total_, me + 1, ranks) - begin;
+  const size_t begin = slice_begin(total_, me, ranks),
+               slice = slice_begin(total_, me + 1, ranks) - begin;
   for (int r = 0; r < ranks; ++r) recv_counts[r] = size_t(spans[r].chunks) * slice * sizeof(float);
   recv_.resize(size_t(chunks) * slice);
   comm_.alltoallv(send_.data(), send_counts, recv_.data(), recv_counts);
@@ -201,12 +201,12 @@ void DataParallel::evaluate_batch(const Batch& batch) {
   ctx.training = false;
   const size_t image_size = model_.input_shape().size();
   const int classes = model_.classes();
-  const float* logits = model_.forward(batch.x.data() + size_t(mine.first_image) * image_size,
-                                       mine.images, ctx);
+  const float* logits =
+      model_.forward(batch.x.data() + size_t(mine.first_image) * image_size, mine.images, ctx);
   for (int i = 0; i < mine.images; ++i) {
-    const LossSums one = backend_.softmax_cross_entropy(
-        logits + size_t(i) * classes, batch.y.data() + mine.first_image + i, 1, classes, nullptr,
-        1.0f);
+    const LossSums one = backend_.softmax_cross_entropy(logits + size_t(i) * classes,
+                                                        batch.y.data() + mine.first_image + i, 1,
+                                                        classes, nullptr, 1.0f);
     eval_losses_.push_back(one.loss);
     eval_correct_.push_back(static_cast<uint8_t>(one.correct));
   }
@@ -241,8 +241,7 @@ LossSums DataParallel::finish_evaluation(int64_t& seen) {
         double loss = 0;
         std::memcpy(&loss, all.data() + base[r] + cursor[r] * sizeof(double), sizeof(double));
         batch_loss += loss;
-        sums.correct += static_cast<uint8_t>(
-            all[base[r] + images[r] * sizeof(double) + cursor[r]]);
+        sums.correct += static_cast<uint8_t>(all[base[r] + images[r] * sizeof(double) + cursor[r]]);
       }
     }
     sums.loss += batch_loss;

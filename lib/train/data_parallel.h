@@ -73,8 +73,8 @@ class DataParallel {
   size_t total_ = 0;             // P: floats in the flattened gradient
   std::vector<float> chunk_host_, send_, recv_, folded_;
   std::vector<char> payload_, gathered_;
-  std::vector<int> eval_sizes_;        // the evaluation's batch sizes so far
-  std::vector<double> eval_losses_;    // this rank's images, in order
+  std::vector<int> eval_sizes_;      // the evaluation's batch sizes so far
+  std::vector<double> eval_losses_;  // this rank's images, in order
   std::vector<uint8_t> eval_correct_;
   double combine_seconds_ = 0;
   uint64_t combine_bytes_ = 0;

@@ -55,7 +55,8 @@ std::string Progbar::line(int64_t current,
     if (current == 1) after_first_step_ = now_seconds;
   }
 
-  const int digits = target_ > 0 ? static_cast<int>(std::log10(static_cast<double>(target_))) + 1 : 1;
+  const int digits =
+      target_ > 0 ? static_cast<int>(std::log10(static_cast<double>(target_))) + 1 : 1;
   char counter[64];
   std::snprintf(counter, sizeof(counter), "%*lld/%lld", digits, static_cast<long long>(current),
                 static_cast<long long>(target_));

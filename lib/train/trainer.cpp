@@ -77,12 +77,15 @@ Trainer::Trainer(const RunConfig& config, const TrainOptions& options) : config_
   BackendOptions backend_options;
   backend_options.threads = threads_;
   backend_options.deterministic = config_.determinism != Determinism::off;
+  backend_options.isa = options.isa;
   backend_ = make_backend(resolve_backend_name(config_, options.backend), backend_options);
   const bool ranks = comm_->size() > 1;
   if (ranks && !backend_->chunk_grads_supported())
-    throw InputError("the " + backend_->name() + " backend runs as one process only (" +
-                     std::to_string(comm_->size()) +
-                     " ranks asked): train with the onednn backend (device: cpu) or without mpirun");
+    throw InputError(
+        "the " + backend_->name() + " backend runs as one process only (" +
+        std::to_string(comm_->size()) +
+        " ranks asked): train with the onednn or portable backend (device: cpu) or without "
+        "mpirun");
 
   splits_ = load_splits(config_.data);
   model_ = std::make_unique<Model>(config_, *backend_, config_.data.batch_size, ranks);
@@ -142,11 +145,12 @@ void Trainer::join_ranks() {
     hosts_.push_back(all[r].host);
     rank_threads_.push_back(static_cast<int>(all[r].threads));
     if (all[r].step != all[0].step || std::string(all[r].weights) != all[0].weights)
-      throw_shared(InputError(
-          "rank " + std::to_string(r) + " (" + all[r].host + ") starts at step " +
-          std::to_string(all[r].step) + " with other weights than rank 0 (step " +
-          std::to_string(all[0].step) + "): every rank must read the same run folder and "
-          "checkpoint (a folder shared by all hosts)"));
+      throw_shared(InputError("rank " + std::to_string(r) + " (" + all[r].host +
+                              ") starts at step " + std::to_string(all[r].step) +
+                              " with other weights than rank 0 (step " +
+                              std::to_string(all[0].step) +
+                              "): every rank must read the same run folder and "
+                              "checkpoint (a folder shared by all hosts)"));
   }
 }
 
@@ -252,9 +256,9 @@ void Trainer::train_epoch(TrainObserver& observer, int64_t max_steps) {
     } else {
       const float* logits = model_->forward(batch.x.data(), batch.size, ctx);
       const auto loss_start = Clock::now();
-      sums = backend_->softmax_cross_entropy(logits, batch.y.data(), batch.size, model_->classes(),
-                                             model_->dlogits(),
-                                             1.0f / static_cast<float>(batch.size));
+      sums =
+          backend_->softmax_cross_entropy(logits, batch.y.data(), batch.size, model_->classes(),
+                                          model_->dlogits(), 1.0f / static_cast<float>(batch.size));
       profile_.loss += seconds_since(loss_start);
       model_->backward(batch.size);
     }
@@ -273,8 +277,8 @@ void Trainer::train_epoch(TrainObserver& observer, int64_t max_steps) {
 
     EpochMetrics running;
     running.loss = static_cast<float>(state_.loss_sum / static_cast<double>(state_.seen));
-    running.accuracy = static_cast<float>(static_cast<double>(state_.correct) /
-                                          static_cast<double>(state_.seen));
+    running.accuracy =
+        static_cast<float>(static_cast<double>(state_.correct) / static_cast<double>(state_.seen));
     observer.batch_end(state_.batch, steps, running);
     const int64_t log_every = config_.training.log.every;
     if (log_every > 0 && state_.global_step % log_every == 0) {
@@ -288,8 +292,8 @@ void Trainer::train_epoch(TrainObserver& observer, int64_t max_steps) {
 
     const CheckpointConfig& every = config_.training.checkpoint;
     if (!parallel_) stop = stop_flag_ != nullptr && *stop_flag_ != 0;
-    if (stop || (every.enabled && every.every_steps > 0 &&
-                 state_.global_step % every.every_steps == 0)) {
+    if (stop ||
+        (every.enabled && every.every_steps > 0 && state_.global_step % every.every_steps == 0)) {
       state_.epoch_seconds = seconds_before + seconds_since(epoch_start);
       checkpoint();
     }
@@ -301,7 +305,6 @@ void Trainer::train_epoch(TrainObserver& observer, int64_t max_steps) {
   const double elapsed = seconds_since(epoch_start);
   state_.epoch_seconds = seconds_before + elapsed;
   profile_.training += elapsed;
-  REPRO_CHECK(steps > 0, "the training split is empty");
 }
 
 // Step 0 of the trace: every parameter before the first update, so that runs whose initial
@@ -310,8 +313,8 @@ void Trainer::record_initial_trace() {
   for (const Parameter* p : model_->parameters()) {
     std::vector<float> host(p->size());
     backend_->download(p->value.data(), host.data(), host.size());
-    state_.trace.push_back(TraceEntry{0, 1, 0, p->name,
-                                      sha256_hex(host.data(), host.size() * sizeof(float))});
+    state_.trace.push_back(
+        TraceEntry{0, 1, 0, p->name, sha256_hex(host.data(), host.size() * sizeof(float))});
   }
 }
 
@@ -435,10 +438,9 @@ void Trainer::write_run_folder(const std::string& dir) const {
   // All files staged, then renamed together: a failed write (disk full) leaves the previous
   // run folder whole. run.json last: its presence marks a complete run folder.
   std::vector<std::pair<std::filesystem::path, std::string>> files;
-  files.emplace_back(weights, encode_safetensors(tensors,
-                                                 {{"format", "keras"},
-                                                  {"repro_version", REPRO_VERSION}},
-                                                 weights.string()));
+  files.emplace_back(
+      weights, encode_safetensors(tensors, {{"format", "keras"}, {"repro_version", REPRO_VERSION}},
+                                  weights.string()));
   files.emplace_back(folder / "history.json", history_to_json(state_.history));
   if (config_.training.trace.every > 0)
     files.emplace_back(folder / "trace.jsonl", trace_to_jsonl(state_.trace));

@@ -2,7 +2,7 @@
 // weighted by batch size, validation on the test split after each epoch, history, per-epoch
 // weight digests and times, and the run folder. It never prints: progress goes to an observer.
 //
-// All of the loop's position lives in TrainState so a checkpoint (issue 7) can save it and a
+// All of the loop's position lives in TrainState so a checkpoint can save it and a
 // resumed run can continue bit-identically: weights and optimizer state come from the model and
 // optimizer, the pipeline restarts with start_epoch(state.epoch, state.batch).
 #pragma once
@@ -29,10 +29,11 @@
 namespace repro {
 
 struct TrainOptions {
-  std::string backend;  // "" = by device: cpu -> onednn, cuda -> cudnn
+  std::string backend;  // "" = resolve_backend_name(): by device and determinism
   int threads = 0;      // per rank; 0 = config.threads, and when that is 0 too, the host's cores
                         // shared among the ranks on it
   Communicator* comm = nullptr;  // the job's ranks (data parallel); null: one process
+  std::string isa = "";          // determinism: portable's ISA path ("" = $REPRO_ISA or the best)
 };
 
 class DataParallel;
@@ -41,13 +42,13 @@ class DataParallel;
 struct TrainState {
   std::string run_id;                  // new_run_id() for a new run; a checkpoint's when resumed
   std::string initial_weights_sha256;  // the weights before step 1
-  int64_t global_step = 0;  // optimizer steps done (the dropout key uses it, 0-based)
-  int epoch = 0;            // 0-based epoch in progress (== epochs when training is done)
-  int64_t batch = 0;        // next batch index within that epoch
-  double loss_sum = 0;      // the epoch in progress: sum of per-sample losses,
-  int64_t correct = 0;      //   samples classified correctly,
-  int64_t seen = 0;         //   samples seen
-  double epoch_seconds = 0; // training time of the epoch in progress so far
+  int64_t global_step = 0;             // optimizer steps done (the dropout key uses it, 0-based)
+  int epoch = 0;                    // 0-based epoch in progress (== epochs when training is done)
+  int64_t batch = 0;                // next batch index within that epoch
+  double loss_sum = 0;              // the epoch in progress: sum of per-sample losses,
+  int64_t correct = 0;              //   samples classified correctly,
+  int64_t seen = 0;                 //   samples seen
+  double epoch_seconds = 0;         // training time of the epoch in progress so far
   History history;                  // finished epochs
   std::vector<EpochRecord> epochs;  // finished epochs: seconds and weight digests
   std::vector<TraceEntry> trace;    // training.trace digests so far
@@ -63,13 +64,13 @@ struct EpochMetrics {
 
 // Seconds per part of the work, for --profile.
 struct TrainProfile {
-  OpTimes ops;              // "conv fwd", "conv bwd", "pool fwd", "upload", ... (the model's)
-  double loss = 0;          // softmax cross-entropy and its gradient
+  OpTimes ops;      // "conv fwd", "conv bwd", "pool fwd", "upload", ... (the model's)
+  double loss = 0;  // softmax cross-entropy and its gradient
   double optimizer = 0;
-  double data_wait = 0;     // waiting for the pipeline's next batch
-  double validation = 0;    // whole evaluation passes
-  double training = 0;      // whole training epochs
-  double combine = 0;       // with ranks: combining gradients and losses (waits included)
+  double data_wait = 0;       // waiting for the pipeline's next batch
+  double validation = 0;      // whole evaluation passes
+  double training = 0;        // whole training epochs
+  double combine = 0;         // with ranks: combining gradients and losses (waits included)
   double bytes_per_step = 0;  // with ranks: bytes this rank sent to the others per step
 };
 
@@ -166,7 +167,8 @@ class Trainer {
   std::vector<int> rank_threads_;           // per rank
 };
 
-// The backend a config runs on: `name` when given, else onednn for cpu and cudnn for cuda.
+// The backend a config runs on: `name` when given; else portable (cpu) or portable_cuda (cuda)
+// under determinism: portable, and onednn (cpu) or cudnn (cuda) otherwise.
 std::string resolve_backend_name(const RunConfig& config, const std::string& name);
 
 // SHA-256 (hex) of the flattened config text ("key=value\n" per entry): run.json's config_sha256.

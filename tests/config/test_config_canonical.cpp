@@ -52,20 +52,23 @@ TEST_CASE("flatten_config gives sorted keys with canonical values and every defa
 
 TEST_CASE("the same config in another spelling flattens to the same pairs") {
   const RunConfig recipe = load_config(test::recipe_path());
-  std::string text = "seed: 812\ndeterminism: true\ndata: {batch_size: 64, resize: [32, 32]}\n"
-                     "training:\n  epochs: 2\n  optimizer: Adam\n"
-                     "model:\n";
+  std::string text =
+      "seed: 812\ndeterminism: true\ndata: {batch_size: 64, resize: [32, 32]}\n"
+      "training:\n  epochs: 2\n  optimizer: Adam\n"
+      "model:\n";
   for (int block = 0; block < 2; ++block) {
-    text += "  - conv2d: {filters: 32, kernel_size: [3, 3], strides: 1, activation: relu,\n"
-            "              kernel_initializer: GlorotUniform, bias_initializer: {name: zeros}}\n"
-            "  - max_pooling2d: {pool_size: [2, 2], strides: 2, padding: valid}\n"
-            "  - dropout: {rate: 0.2}\n";
+    text +=
+        "  - conv2d: {filters: 32, kernel_size: [3, 3], strides: 1, activation: relu,\n"
+        "              kernel_initializer: GlorotUniform, bias_initializer: {name: zeros}}\n"
+        "  - max_pooling2d: {pool_size: [2, 2], strides: 2, padding: valid}\n"
+        "  - dropout: {rate: 0.2}\n";
   }
-  text += "  - conv2d: {filters: 32, activation: relu}\n"
-          "  - global_average_pooling2d:\n"
-          "  - dense: {units: 64, activation: relu}\n"
-          "  - dropout: {rate: 0.2}\n"
-          "  - dense: {units: 10, activation: softmax}\n";
+  text +=
+      "  - conv2d: {filters: 32, activation: relu}\n"
+      "  - global_average_pooling2d:\n"
+      "  - dense: {units: 64, activation: relu}\n"
+      "  - dropout: {rate: 0.2}\n"
+      "  - dense: {units: 10, activation: softmax}\n";
   const RunConfig respelled = parse_config(text, "respelled.yaml");
   REQUIRE(flatten_config(respelled) == flatten_config(recipe));
   REQUIRE(to_yaml(respelled) == to_yaml(recipe));

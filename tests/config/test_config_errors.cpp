@@ -17,17 +17,19 @@ TEST_CASE("an unknown key is named with the valid keys") {
   REQUIRE(config_error("seed: 1\nepoch: 2\n" + kModel) ==
           "bad.yaml:2:1: unknown key `epoch` in the config; valid keys: seed, rng, determinism, "
           "device, threads, data, model, training");
-  REQUIRE(config_error("model:\n  - conv2d: {filter: 4}\n  - flatten: {}\n  - dense: {units: 10}\n") ==
-          "bad.yaml:2:14: unknown key `filter` in model.0.conv2d; valid keys: filters, "
-          "kernel_size, strides, padding, activation, use_bias, kernel_initializer, "
-          "bias_initializer, name");
+  REQUIRE(
+      config_error("model:\n  - conv2d: {filter: 4}\n  - flatten: {}\n  - dense: {units: 10}\n") ==
+      "bad.yaml:2:14: unknown key `filter` in model.0.conv2d; valid keys: filters, "
+      "kernel_size, strides, padding, activation, use_bias, kernel_initializer, "
+      "bias_initializer, name");
   REQUIRE(config_error(kModel + "training:\n  optimizer: {name: sgd, beta_1: 0.9}\n") ==
           "bad.yaml:5:26: unknown key `beta_1` in training.optimizer (sgd); valid keys: name, "
           "learning_rate, momentum, nesterov");
-  REQUIRE(config_error("model:\n  - flatten: {}\n"
-                       "  - dense: {units: 10, kernel_initializer: {name: he_normal, stddev: 2}}\n") ==
-          "bad.yaml:3:62: unknown key `stddev` in model.1.dense.kernel_initializer (he_normal); "
-          "valid keys: name, seed");
+  REQUIRE(
+      config_error("model:\n  - flatten: {}\n"
+                   "  - dense: {units: 10, kernel_initializer: {name: he_normal, stddev: 2}}\n") ==
+      "bad.yaml:3:62: unknown key `stddev` in model.1.dense.kernel_initializer (he_normal); "
+      "valid keys: name, seed");
   REQUIRE(config_error("model:\n  - conv3d: {filters: 2}\n") ==
           "bad.yaml:2:5: unknown layer `conv3d` in model.0; valid layers: conv2d, max_pooling2d, "
           "average_pooling2d, activation, random_flip, random_translation, random_zoom, "
@@ -38,7 +40,8 @@ TEST_CASE("a wrong type names the key and what it got") {
   REQUIRE(config_error("data:\n  batch_size: abc\n" + kModel) ==
           "bad.yaml:2:15: data.batch_size must be an integer from 1 to 65536 (got `abc`)");
   REQUIRE(config_error("model:\n  - flatten: {}\n  - dense: {units: \"10\"}\n") ==
-          "bad.yaml:3:20: model.1.dense.units must be an integer from 1 to 1000000 (got the string \"10\")");
+          "bad.yaml:3:20: model.1.dense.units must be an integer from 1 to 1000000 (got the string "
+          "\"10\")");
   REQUIRE(config_error("data:\n  resize: [32]\n" + kModel) ==
           "bad.yaml:2:11: data.resize must be an integer or [h, w] (got a list)");
   REQUIRE(config_error("data:\n  shuffle: maybe\n" + kModel) ==
@@ -49,10 +52,12 @@ TEST_CASE("a wrong type names the key and what it got") {
 }
 
 TEST_CASE("impossible values are errors at their place") {
-  REQUIRE_THAT(config_error("model:\n  - flatten: {}\n  - dropout: {rate: 1.0}\n  - dense: {units: 10}\n"),
-               StartsWith("bad.yaml:3:21: model.1.dropout.rate must be in [0, 1) (got 1)"));
-  REQUIRE(config_error("model:\n  - conv2d: {filters: 0}\n  - flatten: {}\n  - dense: {units: 10}\n") ==
-          "bad.yaml:2:23: model.0.conv2d.filters must be an integer from 1 to 1000000 (got `0`)");
+  REQUIRE_THAT(
+      config_error("model:\n  - flatten: {}\n  - dropout: {rate: 1.0}\n  - dense: {units: 10}\n"),
+      StartsWith("bad.yaml:3:21: model.1.dropout.rate must be in [0, 1) (got 1)"));
+  REQUIRE(
+      config_error("model:\n  - conv2d: {filters: 0}\n  - flatten: {}\n  - dense: {units: 10}\n") ==
+      "bad.yaml:2:23: model.0.conv2d.filters must be an integer from 1 to 1000000 (got `0`)");
   REQUIRE(config_error(kModel + "training:\n  epochs: -1\n") ==
           "bad.yaml:5:11: training.epochs must be an integer from 1 to 1000000 (got `-1`)");
   REQUIRE(config_error("data:\n  limit: -5\n" + kModel) ==
@@ -66,12 +71,15 @@ TEST_CASE("impossible values are errors at their place") {
           "data.train_labels: path/to/file)");
   REQUIRE(config_error("model:\n  - flatten: {}\n  - dense: {activation: relu}\n") ==
           "bad.yaml:3:12: model.1.dense.units is missing; add units: N (the number of outputs)");
-  REQUIRE_THAT(config_error("model:\n  - flatten: {}\n  - dense: {units: 10, kernel_initializer: xavier}\n"),
-               StartsWith("bad.yaml:3:44: unknown initializer `xavier` in "
-                          "model.1.dense.kernel_initializer; valid names: random_normal, "));
-  REQUIRE(config_error("model:\n  - flatten: {}\n  - dropout: {rate: 0.1, seed: 3}\n  - dense: {units: 10}\n") ==
-          "bad.yaml:3:26: model.1.dropout.seed: dropout takes no seed here; its masks come from "
-          "the run's `seed`, so remove it");
+  REQUIRE_THAT(
+      config_error("model:\n  - flatten: {}\n  - dense: {units: 10, kernel_initializer: xavier}\n"),
+      StartsWith("bad.yaml:3:44: unknown initializer `xavier` in "
+                 "model.1.dense.kernel_initializer; valid names: random_normal, "));
+  REQUIRE(
+      config_error(
+          "model:\n  - flatten: {}\n  - dropout: {rate: 0.1, seed: 3}\n  - dense: {units: 10}\n") ==
+      "bad.yaml:3:26: model.1.dropout.seed: dropout takes no seed here; its masks come from "
+      "the run's `seed`, so remove it");
   REQUIRE(config_error("model:\n  - flatten: {name: a}\n  - dense: {units: 10, name: a}\n") ==
           "bad.yaml:3:30: layer name `a` is used by layers 0 and 1; names must be unique, so "
           "rename one of them (name: ...)");
@@ -90,9 +98,10 @@ TEST_CASE("the model must fit its input") {
   REQUIRE(config_error("model:\n  - conv2d: {filters: 2}\n  - dense: {units: 10}\n") ==
           "bad.yaml:3:5: layer 1 (dense `dense`) gets the 3-D input (26, 26, 2); add `- flatten: "
           "{}` or `- global_average_pooling2d: {}` before it");
-  REQUIRE(config_error("model:\n  - flatten: {}\n  - conv2d: {filters: 2}\n  - dense: {units: 10}\n") ==
-          "bad.yaml:3:5: layer 1 (conv2d `conv2d`) needs an image input (H, W, C) but gets (784) "
-          "after flatten or global pooling; move it before them");
+  REQUIRE(
+      config_error("model:\n  - flatten: {}\n  - conv2d: {filters: 2}\n  - dense: {units: 10}\n") ==
+      "bad.yaml:3:5: layer 1 (conv2d `conv2d`) needs an image input (H, W, C) but gets (784) "
+      "after flatten or global pooling; move it before them");
   REQUIRE_THAT(config_error("model:\n  - flatten: {}\n  - dense: {units: 10, activation: softmax}\n"
                             "  - dense: {units: 10}\n"),
                StartsWith("bad.yaml:3:36: layer 1 (dense `dense`): softmax is only allowed on the "
@@ -100,7 +109,8 @@ TEST_CASE("the model must fit its input") {
   REQUIRE(config_error("model:\n  - flatten: {}\n  - dense: {units: 5}\n") ==
           "bad.yaml:3:20: layer 1 (dense `dense`) gives 5 outputs but mnist has 10 classes; give "
           "the last layer units: 10");
-  REQUIRE_THAT(config_error("seed: 1\n"), StartsWith("bad.yaml: the model has no layers; add model:"));
+  REQUIRE_THAT(config_error("seed: 1\n"),
+               StartsWith("bad.yaml: the model has no layers; add model:"));
 }
 
 TEST_CASE("malformed YAML, duplicate keys and an empty file are errors with their place") {
@@ -168,7 +178,10 @@ TEST_CASE("a config whose aliases expand past the node limit is refused before i
   for (int i = 1; i <= 11; ++i) {
     const std::string prev = "*a" + std::to_string(i - 1);
     yaml += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
-    for (int k = 0; k < 10; ++k) yaml += (k ? ", " : "") + prev;
+    for (int k = 0; k < 10; ++k) {
+      if (k > 0) yaml += ", ";
+      yaml += prev;
+    }
     yaml += "]\n";
   }
   const std::string error = config_error(yaml + kModel);
@@ -200,8 +213,9 @@ TEST_CASE("a config larger than 1 MiB is refused without parsing it") {
 
 TEST_CASE("an error quoting hostile text stays one line and short") {
   const std::string error = config_error("seed: \"a\\nb\"\n" + kModel);
-  REQUIRE(error == "bad.yaml:1:7: seed must be an integer from 0 to 9223372036854775807 (got the "
-                   "string \"a\\nb\")");
+  REQUIRE(error ==
+          "bad.yaml:1:7: seed must be an integer from 0 to 9223372036854775807 (got the "
+          "string \"a\\nb\")");
   const std::string long_key = std::string(500, 'k');
   const std::string unknown = config_error(long_key + ": 1\n" + kModel);
   REQUIRE(unknown.find('\n') == std::string::npos);

@@ -24,9 +24,9 @@ std::string recipe_error(const std::vector<std::string>& overrides) {
 }  // namespace
 
 TEST_CASE("overrides set scalars, lists, layer arguments and new keys") {
-  const RunConfig config = recipe_with({"training.epochs=3", "model.2.rate=0.3", "seed=1",
-                                        "data.resize=[28,28]", "model.5.dropout.rate=0.4",
-                                        "training.checkpoint.every=100", "data.prefetch=4"});
+  const RunConfig config =
+      recipe_with({"training.epochs=3", "model.2.rate=0.3", "seed=1", "data.resize=[28,28]",
+                   "model.5.dropout.rate=0.4", "training.checkpoint.every=100", "data.prefetch=4"});
   REQUIRE(config.training.epochs == 3);
   REQUIRE(config.model[2].rate == 0.3);
   REQUIRE(config.model[5].rate == 0.4);
@@ -53,8 +53,9 @@ TEST_CASE("overrides reach into bare optimizer and initializer names and whole l
 }
 
 TEST_CASE("a bad override is an error that names the flag") {
-  REQUIRE(recipe_error({"training.epochs=-1"}) ==
-          "--set training.epochs=-1: training.epochs must be an integer from 1 to 1000000 (got `-1`)");
+  REQUIRE(
+      recipe_error({"training.epochs=-1"}) ==
+      "--set training.epochs=-1: training.epochs must be an integer from 1 to 1000000 (got `-1`)");
   REQUIRE_THAT(recipe_error({"training.epoch=3"}),
                StartsWith("--set training.epoch=3: unknown key `epoch` in training; valid keys: "
                           "epochs, "));
@@ -80,8 +81,7 @@ TEST_CASE("a bad override is an error that names the flag") {
 }
 
 TEST_CASE("an override that breaks the shapes points at the layer that no longer fits") {
-  REQUIRE_THAT(recipe_error({"data.resize=[8,8]"}),
-               StartsWith(test::recipe_path() + ":"));
+  REQUIRE_THAT(recipe_error({"data.resize=[8,8]"}), StartsWith(test::recipe_path() + ":"));
   REQUIRE_THAT(recipe_error({"data.resize=[8,8]"}),
                Catch::Matchers::Contains("layer 4 (max_pooling2d `max_pooling2d_1`) has "
                                          "pool_size [2, 2], larger than its input (1, 1, 32)"));

@@ -14,7 +14,10 @@ TEST_CASE("write_file_atomic writes the whole content and leaves no temp file") 
   repro::write_file_atomic(dir / "a" / "b.txt", "hello");
   REQUIRE(repro::read_file(dir / "a" / "b.txt") == "hello");
   int entries = 0;
-  for (auto& e : fs::directory_iterator(dir / "a")) { (void)e; ++entries; }
+  for (auto& e : fs::directory_iterator(dir / "a")) {
+    (void)e;
+    ++entries;
+  }
   REQUIRE(entries == 1);
   fs::remove_all(dir);
 }

@@ -22,11 +22,11 @@
 #include "rng/seed_stream.h"
 
 // Ends the test (passing, with a visible warning) on a machine without a CUDA device.
-#define REPRO_REQUIRE_CUDA_DEVICE()              \
-  do {                                           \
-    if (::repro::cuda_device_count() == 0) {     \
-      REPRO_SKIP("no CUDA device");             \
-    }                                            \
+#define REPRO_REQUIRE_CUDA_DEVICE()          \
+  do {                                       \
+    if (::repro::cuda_device_count() == 0) { \
+      REPRO_SKIP("no CUDA device");          \
+    }                                        \
   } while (0)
 
 namespace repro::test {
@@ -39,7 +39,8 @@ inline const bool kModuleFromBuild = [] {
 }();
 
 // n floats uniform in [lo, hi), a pure function of `salt` (the seed stream's initializer purpose).
-inline std::vector<float> random_floats(size_t n, uint32_t salt, float lo = -1.0f, float hi = 1.0f) {
+inline std::vector<float> random_floats(size_t n, uint32_t salt, float lo = -1.0f,
+                                        float hi = 1.0f) {
   const StreamKey key = derive_key(20240531, Purpose::initializer, salt, 7);
   std::vector<float> v(n);
   for (size_t i = 0; i < n; ++i) v[i] = lo + (hi - lo) * bits_to_unit_float(stream_bits(key, i));

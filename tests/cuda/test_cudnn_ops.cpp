@@ -16,9 +16,8 @@ using test::same_bits;
 using test::to_device;
 using test::to_host;
 
-ConvGeometry conv_geometry(int n, int c, int h, int w, int k, int r, int s, int stride,
-                           int pad_top, int pad_left, int pad_bottom, int pad_right, bool bias,
-                           bool relu) {
+ConvGeometry conv_geometry(int n, int c, int h, int w, int k, int r, int s, int stride, int pad_top,
+                           int pad_left, int pad_bottom, int pad_right, bool bias, bool relu) {
   ConvGeometry g;
   g.n = n, g.c = c, g.h = h, g.w = w, g.k = k, g.r = r, g.s = s;
   g.stride_h = g.stride_w = stride;
@@ -36,10 +35,10 @@ void check_conv2d(const ConvGeometry& g, uint32_t salt) {
   auto gpu = make_cudnn_backend({});
   const size_t nx = size_t(g.n) * g.c * g.h * g.w, nw = size_t(g.k) * g.c * g.r * g.s;
   const size_t ny = size_t(g.n) * g.k * g.oh * g.ow;
-  const auto x = test::random_floats(nx, salt);                  // (N, C, H, W)
+  const auto x = test::random_floats(nx, salt);                   // (N, C, H, W)
   const auto w = test::random_floats(nw, salt + 1, -0.5f, 0.5f);  // (K, C, R, S)
-  const auto b = test::random_floats(g.k, salt + 2);             // (K)
-  const auto dy = test::random_floats(ny, salt + 3);             // (N, K, OH, OW)
+  const auto b = test::random_floats(g.k, salt + 2);              // (K)
+  const auto dy = test::random_floats(ny, salt + 3);              // (N, K, OH, OW)
 
   std::vector<std::vector<float>> results[2];  // y, dx, dw, db per backend
   std::vector<float> ref_y;
@@ -105,7 +104,9 @@ TEST_CASE("cudnn conv2d matches the reference forward and backward", "[cuda]") {
   SECTION("5x5 without bias, uneven padding on the left") {
     check_conv2d(conv_geometry(2, 2, 8, 7, 3, 5, 5, 1, 2, 1, 2, 3, false, false), 40);
   }
-  SECTION("1x1") { check_conv2d(conv_geometry(2, 7, 5, 5, 9, 1, 1, 1, 0, 0, 0, 0, true, true), 50); }
+  SECTION("1x1") {
+    check_conv2d(conv_geometry(2, 7, 5, 5, 9, 1, 1, 1, 0, 0, 0, 0, true, true), 50);
+  }
 }
 
 TEST_CASE("cudnn dense matches the reference forward and backward", "[cuda]") {
@@ -132,12 +133,13 @@ TEST_CASE("cudnn dense matches the reference forward and backward", "[cuda]") {
         const auto y_host = to_host(be, y);
         if (which == 0) ref_y = y_host;
         Array y_for_backward = to_device(be, ref_y);
-        op->backward(xd.data(), wd.data(), y_for_backward.data(), dyd.data(), dx.data(),
-                     dw.data(), bias ? db.data() : nullptr);
+        op->backward(xd.data(), wd.data(), y_for_backward.data(), dyd.data(), dx.data(), dw.data(),
+                     bias ? db.data() : nullptr);
         results[which] = {y_host, to_host(be, dx), to_host(be, dw), to_host(be, db)};
       }
       INFO("relu " << relu << ", bias " << bias);
-      for (int i = 0; i < 4; ++i) CHECK(relative_error(results[1][i], results[0][i]) <= test::kTolerance);
+      for (int i = 0; i < 4; ++i)
+        CHECK(relative_error(results[1][i], results[0][i]) <= test::kTolerance);
     }
   }
 }
@@ -216,7 +218,8 @@ TEST_CASE("cudnn dropout mask equals the CPU's bit for bit", "[cuda]") {
       dx[which] = to_host(*be, dxd);
     }
     size_t mismatches = 0;
-    for (size_t i = 0; i < count; ++i) mismatches += (y[1][i] != 0.0f) != dropout_keep(key, i, rate);
+    for (size_t i = 0; i < count; ++i)
+      mismatches += (y[1][i] != 0.0f) != dropout_keep(key, i, rate);
     INFO("rate " << rate);
     CHECK(mismatches == 0);
     CHECK(same_bits(y[1], y[0]));
@@ -239,7 +242,8 @@ TEST_CASE("cudnn softmax cross-entropy matches the reference", "[cuda]") {
       Array ld = to_device(*be, logits), dl = be->alloc(logits.size());
       sums[which] = be->softmax_cross_entropy(ld.data(), labels.data(), n, k, dl.data(), 1.0f / n);
       grad[which] = to_host(*be, dl);
-      const LossSums no_grad = be->softmax_cross_entropy(ld.data(), labels.data(), n, k, nullptr, 1.0f);
+      const LossSums no_grad =
+          be->softmax_cross_entropy(ld.data(), labels.data(), n, k, nullptr, 1.0f);
       CHECK(no_grad.loss == sums[which].loss);
       CHECK(no_grad.correct == sums[which].correct);
     }

@@ -1,5 +1,5 @@
 // determinism: portable on the GPU: every op of the portable CUDA kernels gives the CPU portable
-// backend's bits (the operation order of DESIGN-portable.md on both). [cuda]: skips without a
+// backend's bits (the operation order of docs/design/portable.md on both). [cuda]: skips without a
 // device.
 #include <cstdint>
 #include <string>
@@ -28,7 +28,8 @@ std::vector<std::vector<float>> conv_step(Backend& be, const ConvGeometry& g, ui
   auto op = be.make_conv2d(g);
   op->forward(x.data(), w.data(), b.data(), y.data());
   op->backward(x.data(), w.data(), y.data(), dy.data(), dx.data(), dw.data(), db.data());
-  return {test::to_host(be, y), test::to_host(be, dx), test::to_host(be, dw), test::to_host(be, db)};
+  return {test::to_host(be, y), test::to_host(be, dx), test::to_host(be, dw),
+          test::to_host(be, db)};
 }
 
 ConvGeometry conv(int n, int c, int h, int w, int k, int r, int stride, int pad) {
@@ -101,7 +102,8 @@ TEST_CASE("portable CUDA dense, loss, pooling and Adam give the CPU portable bit
 
   auto adam = [&](Backend& b) {
     const size_t size = 500;
-    Array w = test::to_device(b, test::random_floats(size, 11)), m = b.alloc(size), v = b.alloc(size);
+    Array w = test::to_device(b, test::random_floats(size, 11)), m = b.alloc(size),
+          v = b.alloc(size);
     Array grad = test::to_device(b, test::random_floats(size, 12));
     for (int64_t step = 1; step <= 5; step++) {
       AdamParams p;

@@ -44,7 +44,8 @@ inline void write_gzip(const fs::path& path, const std::string& bytes) {
 inline std::vector<uint8_t> pattern_images(uint32_t count, uint32_t rows, uint32_t cols) {
   std::vector<uint8_t> px(static_cast<size_t>(count) * rows * cols);
   for (size_t i = 0; i < count; ++i)
-    for (size_t p = 0; p < rows * cols; ++p) px[i * rows * cols + p] = static_cast<uint8_t>((i * 7 + p) % 256);
+    for (size_t p = 0; p < rows * cols; ++p)
+      px[i * rows * cols + p] = static_cast<uint8_t>((i * 7 + p) % 256);
   return px;
 }
 
@@ -59,9 +60,11 @@ inline std::vector<uint8_t> pattern_labels(uint32_t count) {
 inline void write_pattern_set(const fs::path& dir, uint32_t train, uint32_t test, bool gzip) {
   const std::string ext = gzip ? ".gz" : "";
   auto write = gzip ? write_gzip : write_raw;
-  write(dir / ("train-images-idx3-ubyte" + ext), idx_bytes(2051, {train, 28, 28}, pattern_images(train, 28, 28)));
+  write(dir / ("train-images-idx3-ubyte" + ext),
+        idx_bytes(2051, {train, 28, 28}, pattern_images(train, 28, 28)));
   write(dir / ("train-labels-idx1-ubyte" + ext), idx_bytes(2049, {train}, pattern_labels(train)));
-  write(dir / ("t10k-images-idx3-ubyte" + ext), idx_bytes(2051, {test, 28, 28}, pattern_images(test, 28, 28)));
+  write(dir / ("t10k-images-idx3-ubyte" + ext),
+        idx_bytes(2051, {test, 28, 28}, pattern_images(test, 28, 28)));
   write(dir / ("t10k-labels-idx1-ubyte" + ext), idx_bytes(2049, {test}, pattern_labels(test)));
 }
 
@@ -75,10 +78,12 @@ inline fs::path scratch_dir(const std::string& name) {
 // The folder holding the real MNIST .gz files, or "" when this machine has none.
 inline std::string real_mnist_dir() {
   std::vector<fs::path> candidates;
-  if (const char* env = std::getenv("REPRO_DATA_DIR")) candidates.push_back(fs::path(env) / "mnist");
+  if (const char* env = std::getenv("REPRO_DATA_DIR"))
+    candidates.push_back(fs::path(env) / "mnist");
   candidates.push_back(fs::path(REPRO_SOURCE_DIR) / ".." / "shared" / "data" / "mnist");
   for (const auto& c : candidates) {
-    if (fs::exists(c / "train-images-idx3-ubyte.gz") && fs::exists(c / "t10k-labels-idx1-ubyte.gz")) {
+    if (fs::exists(c / "train-images-idx3-ubyte.gz") &&
+        fs::exists(c / "t10k-labels-idx1-ubyte.gz")) {
       return c.lexically_normal().string();
     }
   }

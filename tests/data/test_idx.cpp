@@ -57,11 +57,13 @@ TEST_CASE("read_idx refuses damaged files and names the file and the problem") {
 
   SECTION("truncated image data") {
     write_raw(dir / "short", images.substr(0, 5000));
-    require_refused(dir / "short", dir / "labels", {(dir / "short").string(), "truncated at byte 5000"});
+    require_refused(dir / "short", dir / "labels",
+                    {(dir / "short").string(), "truncated at byte 5000"});
   }
   SECTION("truncated header") {
     write_raw(dir / "short", images.substr(0, 10));
-    require_refused(dir / "short", dir / "labels", {"truncated at byte 10", "header needs 16 bytes"});
+    require_refused(dir / "short", dir / "labels",
+                    {"truncated at byte 10", "header needs 16 bytes"});
   }
   SECTION("a header promising more bytes than fit in 64 bits") {
     write_raw(dir / "huge", idx_bytes(2051, {0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu}, {}));
@@ -107,12 +109,13 @@ TEST_CASE("read_idx refuses damaged files and names the file and the problem") {
 TEST_CASE("real MNIST has the known counts and first labels and label histogram") {
   const std::string mnist = real_mnist_dir();
   if (mnist.empty()) {
-    REPRO_SKIP("real MNIST not found: set REPRO_DATA_DIR (its mnist/ folder holds the four .gz files)");
+    REPRO_SKIP(
+        "real MNIST not found: set REPRO_DATA_DIR (its mnist/ folder holds the four .gz files)");
   }
-  const auto train = repro::read_idx(mnist + "/train-images-idx3-ubyte.gz",
-                                     mnist + "/train-labels-idx1-ubyte.gz");
-  const auto test = repro::read_idx(mnist + "/t10k-images-idx3-ubyte.gz",
-                                    mnist + "/t10k-labels-idx1-ubyte.gz");
+  const auto train =
+      repro::read_idx(mnist + "/train-images-idx3-ubyte.gz", mnist + "/train-labels-idx1-ubyte.gz");
+  const auto test =
+      repro::read_idx(mnist + "/t10k-images-idx3-ubyte.gz", mnist + "/t10k-labels-idx1-ubyte.gz");
   REQUIRE(train.count == 60000);
   REQUIRE(test.count == 10000);
   REQUIRE(train.rows == 28);
@@ -123,5 +126,6 @@ TEST_CASE("real MNIST has the known counts and first labels and label histogram"
           std::vector<int>{7, 2, 1, 0, 4, 1, 4, 9, 5, 9});
   std::array<int, 10> histogram{};
   for (uint8_t l : train.labels) ++histogram[l];
-  REQUIRE(histogram == std::array<int, 10>{5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949});
+  REQUIRE(histogram ==
+          std::array<int, 10>{5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949});
 }

@@ -87,8 +87,8 @@ TEST_CASE("a gzip IDX cut inside its header or data says where it ends") {
 
 TEST_CASE("a gzip IDX made of two gzip members is read as gunzip reads it") {
   const std::string images = idx_bytes(2051, {10, 28, 28}, pattern_images(10, 28, 28));
-  const std::string two = gzip_with_zeros(images.substr(0, 3000), 0) +
-                          gzip_with_zeros(images.substr(3000), 0);
+  const std::string two =
+      gzip_with_zeros(images.substr(0, 3000), 0) + gzip_with_zeros(images.substr(3000), 0);
   const repro::Dataset d = repro::parse_idx(two, "images.gz", kLabels, "labels");
   CHECK(d.count == 10);
   CHECK(d.images == pattern_images(10, 28, 28));

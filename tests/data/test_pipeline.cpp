@@ -61,7 +61,8 @@ TEST_CASE("shuffle with a full buffer is a permutation") {
   REQUIRE(order != sorted);
 }
 
-TEST_CASE("shuffle with the same seed and epoch gives the same order and other epochs or seeds differ") {
+TEST_CASE(
+    "shuffle with the same seed and epoch gives the same order and other epochs or seeds differ") {
   REQUIRE(repro::shuffle_order(500, 0, 42, 1) == repro::shuffle_order(500, 0, 42, 1));
   REQUIRE(repro::shuffle_order(500, 0, 42, 1) != repro::shuffle_order(500, 0, 42, 2));
   REQUIRE(repro::shuffle_order(500, 0, 42, 1) != repro::shuffle_order(500, 0, 43, 1));
@@ -108,11 +109,11 @@ TEST_CASE("resize 28 to 32 corners and first interior pixel follow TF formula") 
   REQUIRE(y[31 * 32] == x[27 * 28]);
   REQUIRE(y[31 * 32 + 31] == x[27 * 28 + 27]);
   const float l = 0.8125f;
-  const float top = x[0] + (x[1] - x[0]) * l;        // row 0, column 1
+  const float top = x[0] + (x[1] - x[0]) * l;  // row 0, column 1
   REQUIRE(y[1] == top);
   const float bottom = x[28] + (x[29] - x[28]) * l;  // row 1
   REQUIRE(y[32 + 1] == top + (bottom - top) * l);
-  REQUIRE(y[32] == x[0] + (x[28] - x[0]) * l);       // row 1, column 0
+  REQUIRE(y[32] == x[0] + (x[28] - x[0]) * l);  // row 1, column 0
 }
 
 TEST_CASE("batches have the remainder size and the labels and pixels of the shuffled order") {
@@ -134,7 +135,8 @@ TEST_CASE("batches have the remainder size and the labels and pixels of the shuf
   const auto order = repro::shuffle_order(1000, 0, 5, 2);
   const int64_t k = order[3 * 64 + 5];
   std::vector<float> source(28 * 28), expected(32 * 32);
-  for (int i = 0; i < 28 * 28; ++i) source[i] = static_cast<float>(data.images[k * 784 + i]) / 255.0f;
+  for (int i = 0; i < 28 * 28; ++i)
+    source[i] = static_cast<float>(data.images[k * 784 + i]) / 255.0f;
   repro::resize_bilinear(source.data(), 28, 28, expected.data(), 32, 32);
   REQUIRE(batches[3].y[5] == data.labels[k]);
   REQUIRE(std::memcmp(batches[3].x.data() + 5 * 1024, expected.data(), 1024 * sizeof(float)) == 0);
@@ -158,7 +160,9 @@ TEST_CASE("map with 1 and 4 workers gives bit-identical batches whatever the pre
   REQUIRE(same_bits(run_epoch(one, 1), run_epoch(four, 1)));
 }
 
-TEST_CASE("epochs reshuffle and without reshuffle every epoch repeats and without shuffle the order is kept") {
+TEST_CASE(
+    "epochs reshuffle and without reshuffle every epoch repeats and without shuffle the order is "
+    "kept") {
   const auto data = random_dataset(300);
   repro::PipelineOptions o;
   o.seed = 1;
@@ -182,7 +186,8 @@ TEST_CASE("epochs reshuffle and without reshuffle every epoch repeats and withou
   REQUIRE(plain[1].x[0] == static_cast<float>(data.images[100 * 784]) / 255.0f);
 }
 
-TEST_CASE("resuming at batch k of an epoch yields the same batches as running from 0 and skipping k") {
+TEST_CASE(
+    "resuming at batch k of an epoch yields the same batches as running from 0 and skipping k") {
   const auto data = random_dataset(500);
   repro::PipelineOptions o;
   o.seed = 9;
@@ -217,7 +222,8 @@ TEST_CASE("a pipeline destroyed mid-epoch stops its workers") {
 TEST_CASE("real MNIST gives 937 batches of 64 and one of 32 and test 156 and one of 16") {
   const std::string mnist = real_mnist_dir();
   if (mnist.empty()) {
-    REPRO_SKIP("real MNIST not found: set REPRO_DATA_DIR (its mnist/ folder holds the four .gz files)");
+    REPRO_SKIP(
+        "real MNIST not found: set REPRO_DATA_DIR (its mnist/ folder holds the four .gz files)");
   }
   repro::DataConfig config;
   config.dir = mnist;

@@ -9,8 +9,8 @@
 
 #include "core/error.h"
 #include "data/dataset.h"
-#include "record/run_record.h"
 #include "idx_files.h"
+#include "record/run_record.h"
 
 using namespace repro_test;
 
@@ -25,8 +25,10 @@ struct ScopedEnv {
     setenv(n.c_str(), value.c_str(), 1);
   }
   ~ScopedEnv() {
-    if (old) setenv(name.c_str(), old->c_str(), 1);
-    else unsetenv(name.c_str());
+    if (old)
+      setenv(name.c_str(), old->c_str(), 1);
+    else
+      unsetenv(name.c_str());
   }
 };
 
@@ -127,7 +129,10 @@ TEST_CASE("fetch downloads through a mirror and deletes a download whose checksu
       CHECK(message.find("deleted") != std::string::npos);
     }
     int entries = 0;
-    for (auto& e : fs::directory_iterator(cache_dir)) { (void)e; ++entries; }
+    for (auto& e : fs::directory_iterator(cache_dir)) {
+      (void)e;
+      ++entries;
+    }
     REQUIRE(entries == 0);
   }
   SECTION("an unreachable mirror: error saying how to provide the files") {
@@ -162,7 +167,10 @@ TEST_CASE("fetch downloads through a mirror and deletes a download whose checksu
     ScopedEnv mirror("REPRO_DATA_MIRROR", "file://" + (root / "short").string());
     REQUIRE_THROWS_AS(repro::fetch_dataset("mnist", ""), repro::RuntimeError);
     int entries = 0;
-    for (auto& e : fs::directory_iterator(cache_dir)) { (void)e; ++entries; }
+    for (auto& e : fs::directory_iterator(cache_dir)) {
+      (void)e;
+      ++entries;
+    }
     REQUIRE(entries == 0);
   }
   SECTION("a mirror with the real files: downloaded into the cache, verified, then loaded") {
@@ -180,7 +188,8 @@ TEST_CASE("fetch downloads through a mirror and deletes a download whose checksu
     REQUIRE_FALSE(repro::fetch_dataset("mnist", "")[0].downloaded);  // already there
     repro::DataConfig config;
     ScopedEnv data_dir("REPRO_DATA_DIR", (root / "none").string());
-    REQUIRE(repro::load_splits(config).files[0] == (cache_dir / "train-images-idx3-ubyte.gz").string());
+    REQUIRE(repro::load_splits(config).files[0] ==
+            (cache_dir / "train-images-idx3-ubyte.gz").string());
   }
   fs::remove_all(root);
 }

@@ -28,8 +28,8 @@ inline std::string slurp_file(const std::filesystem::path& path) {
 
 // A scratch folder private to this test process.
 inline std::filesystem::path scratch_dir(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("repro_" + name + "_" + std::to_string(getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("repro_" + name + "_" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   return dir;
 }
@@ -38,8 +38,8 @@ inline std::filesystem::path scratch_dir(const std::string& name) {
 inline CliResult run_repro(const std::string& env, const std::string& args) {
   const auto dir = scratch_dir("cli");
   const std::string command = "cd '" + std::string(REPRO_SOURCE_DIR) + "' && " + env + " '" +
-                              REPRO_EXE + "' " + args + " >'" + (dir / "out").string() +
-                              "' 2>'" + (dir / "err").string() + "'";
+                              REPRO_EXE + "' " + args + " >'" + (dir / "out").string() + "' 2>'" +
+                              (dir / "err").string() + "'";
   const int status = std::system(command.c_str());
   CliResult result;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

@@ -30,8 +30,9 @@ TEST_CASE("repro check fails two different seeds and names the first divergence 
     REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
   }
   const auto out = scratch_dir("check_fail");
-  auto r = run_repro("REPRO_DATA_DIR='" + data + "'",
-                     "check configs/tiny.yaml --steps 4 --vary seed=1,2 --out '" + out.string() + "'");
+  auto r =
+      run_repro("REPRO_DATA_DIR='" + data + "'",
+                "check configs/tiny.yaml --steps 4 --vary seed=1,2 --out '" + out.string() + "'");
   INFO(r.out << r.err);
   REQUIRE(r.exit_code == 1);
   REQUIRE(r.out.find("FAIL: seed=1 and seed=2 differ") != std::string::npos);
@@ -42,7 +43,8 @@ TEST_CASE("repro check fails two different seeds and names the first divergence 
   std::filesystem::remove_all(out);
 }
 
-TEST_CASE("repro check --junit writes one test case per compared key, with failures where they differ") {
+TEST_CASE(
+    "repro check --junit writes one test case per compared key, with failures where they differ") {
   const std::string data = mnist_parent_dir();
   if (data.empty()) {
     REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
@@ -57,19 +59,20 @@ TEST_CASE("repro check --junit writes one test case per compared key, with failu
   const std::string report = repro_test::slurp_file(xml);
   INFO(report);
   REQUIRE(report.rfind("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"repro\" "
-                       "tests=\"6\" failures=\"6\"", 0) == 0);
+                       "tests=\"6\" failures=\"6\"",
+                       0) == 0);
   const std::string pair = "repro check configs/tiny.yaml: seed=1 vs seed=2";
   for (const char* key : {"accuracy", "loss", "val_accuracy", "val_loss", "weights", "trace"}) {
-    CHECK(report.find("<testcase classname=\"" + pair + "\" name=\"" + key + "\">\n      <failure") !=
-          std::string::npos);
+    CHECK(report.find("<testcase classname=\"" + pair + "\" name=\"" + key +
+                      "\">\n      <failure") != std::string::npos);
   }
   CHECK(report.find("differs from epoch 1 (max abs diff") != std::string::npos);
   CHECK(report.find("first divergence: before step 1 (initial weights differ: conv2d kernel)") !=
         std::string::npos);
 
-  auto same = run_repro("REPRO_DATA_DIR='" + data + "'",
-                        "check configs/tiny.yaml --out '" + out.string() + "' --junit '" +
-                            xml.string() + "'");
+  auto same =
+      run_repro("REPRO_DATA_DIR='" + data + "'", "check configs/tiny.yaml --out '" + out.string() +
+                                                     "' --junit '" + xml.string() + "'");
   REQUIRE(same.exit_code == 0);
   const std::string passed = repro_test::slurp_file(xml);
   CHECK(passed.find("tests=\"6\" failures=\"0\"") != std::string::npos);

@@ -132,10 +132,12 @@ TEST_CASE("repro compare --format markdown prints a table for a CI job's summary
   std::string a = history_file(dir, "a.json", 0.5), b = history_file(dir, "b.json", 0.5 + 1e-3);
   CompareRun run = run_repro(dir, "compare " + a + " " + b + " --format markdown");
   CHECK(run.exit_code == 1);
-  CHECK(run.out.rfind("### repro compare: DIFFER\n\n`" + a + "` vs `" + b + "` (numpy.allclose: "
-                      "rtol=1e-05, atol=1e-08)\n\n| key | compared | max abs diff | max rel diff "
-                      "| first diff | status |\n|---|---:|---:|---:|---:|---|\n",
-                      0) == 0);
+  CHECK(
+      run.out.rfind("### repro compare: DIFFER\n\n`" + a + "` vs `" + b +
+                        "` (numpy.allclose: "
+                        "rtol=1e-05, atol=1e-08)\n\n| key | compared | max abs diff | max rel diff "
+                        "| first diff | status |\n|---|---:|---:|---:|---:|---|\n",
+                    0) == 0);
   CHECK(contains(run.out, "| accuracy | 2 | 0 | 0 | - | same |\n"));
   CHECK(contains(run.out, "| loss | 2 | 0.001 | 0.002 | epoch 2 | **DIFFER** |\n"));
   CompareRun same = run_repro(dir, "compare " + a + " " + a + " --format markdown");

@@ -93,11 +93,13 @@ TEST_CASE("repro summary maps no CUDA library", "[e2e][cuda_module]") {
 }
 
 TEST_CASE("repro train on the CPU maps no CUDA library", "[e2e][cuda_module]") {
-  if (data_env().empty()) REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
+  if (data_env().empty())
+    REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
   const fs::path out = work_dir() / "cpu_run";
   fs::remove_all(out);
-  const Ran ran = run_logged(REPRO_EXE, data_env(),
-                             "train configs/tiny.yaml --epochs 1 --quiet --out '" + out.string() + "'");
+  const Ran ran =
+      run_logged(REPRO_EXE, data_env(),
+                 "train configs/tiny.yaml --epochs 1 --quiet --out '" + out.string() + "'");
   INFO(error_lines(ran.err));
   REQUIRE(ran.exit_code == 0);
   REQUIRE(ran.err.find("file=") != std::string::npos);
@@ -109,9 +111,9 @@ TEST_CASE("device cuda loads the module beside the repro binary, or says the bui
           "[e2e][cuda_module]") {
   const fs::path out = work_dir() / "cuda_run";
   fs::remove_all(out);
-  const Ran ran = run_logged(REPRO_EXE, data_env(),
-                             "train configs/tiny.yaml --device cuda --epochs 1 --quiet --out '" +
-                                 out.string() + "'");
+  const Ran ran = run_logged(
+      REPRO_EXE, data_env(),
+      "train configs/tiny.yaml --device cuda --epochs 1 --quiet --out '" + out.string() + "'");
   const std::string errors = error_lines(ran.err);
   INFO(errors);
   if (!fs::exists(build_module())) {
@@ -150,8 +152,9 @@ TEST_CASE("a damaged module is a runtime error with the dynamic loader's reason"
                                         "train configs/tiny.yaml --device cuda --quiet");
   INFO(ran.err);
   CHECK(ran.exit_code == 3);
-  CHECK(ran.err.rfind("repro: device cuda: cannot load the cuDNN backend module " +
-                          damaged.string() + ": ", 0) == 0);
+  CHECK(ran.err.rfind(
+            "repro: device cuda: cannot load the cuDNN backend module " + damaged.string() + ": ",
+            0) == 0);
   CHECK(ran.err.find("rebuild it (cmake --build BUILD_DIR --target repro_cudnn)") !=
         std::string::npos);
   CHECK(std::count(ran.err.begin(), ran.err.end(), '\n') == 1);
@@ -177,7 +180,8 @@ TEST_CASE("a module whose cuDNN library is missing names the library", "[e2e][cu
   INFO(ran.err);
   CHECK(ran.exit_code == 3);
   CHECK(ran.err.rfind("repro: device cuda: cannot load the cuDNN backend module " +
-                          patched.string() + ": libnocud.so.", 0) == 0);
+                          patched.string() + ": libnocud.so.",
+                      0) == 0);
   CHECK(ran.err.find("cannot open shared object file") != std::string::npos);
   CHECK(ran.err.find("install the CUDA runtime, cuBLAS and cuDNN it was built with") !=
         std::string::npos);
@@ -185,15 +189,14 @@ TEST_CASE("a module whose cuDNN library is missing names the library", "[e2e][cu
   fs::remove_all(patched.parent_path());
 }
 
-TEST_CASE("a repro copied without its module says where the module belongs",
-          "[e2e][cuda_module]") {
+TEST_CASE("a repro copied without its module says where the module belongs", "[e2e][cuda_module]") {
   if (!fs::exists(build_module())) REPRO_SKIP("a build without CUDA has no module to miss");
   const fs::path bin = work_dir() / "bin";
   fs::remove_all(bin);
   fs::create_directories(bin);
   fs::copy_file(REPRO_EXE, bin / "repro");
-  const Ran alone = run_logged((bin / "repro").string(), "",
-                               "train configs/tiny.yaml --device cuda --quiet");
+  const Ran alone =
+      run_logged((bin / "repro").string(), "", "train configs/tiny.yaml --device cuda --quiet");
   CHECK(alone.exit_code == 3);
   CHECK(error_lines(alone.err) ==
         "repro: device cuda: the cuDNN backend module " + (bin / "librepro_cudnn.so").string() +
@@ -204,9 +207,10 @@ TEST_CASE("a repro copied without its module says where the module belongs",
 
   // With the module copied beside it, the copy is the one loaded.
   fs::copy_file(build_module(), bin / "librepro_cudnn.so");
-  const Ran together = run_logged((bin / "repro").string(), data_env(),
-                                  "train configs/tiny.yaml --device cuda --epochs 1 --quiet --out '" +
-                                      (bin / "run").string() + "'");
+  const Ran together =
+      run_logged((bin / "repro").string(), data_env(),
+                 "train configs/tiny.yaml --device cuda --epochs 1 --quiet --out '" +
+                     (bin / "run").string() + "'");
   INFO(error_lines(together.err));
   CHECK(together.err.find("file=" + (bin / "librepro_cudnn.so").string()) != std::string::npos);
   CHECK(together.err.find("file=" + build_module().string()) == std::string::npos);

@@ -39,7 +39,8 @@ int count_of(const std::string& text, const std::string& word) {
 TEST_CASE("repro data verify mnist prints OK for the four real files") {
   const std::string root = data_root();
   if (root.empty()) {
-    REPRO_SKIP("real MNIST not found: set REPRO_DATA_DIR (its mnist/ folder holds the four .gz files)");
+    REPRO_SKIP(
+        "real MNIST not found: set REPRO_DATA_DIR (its mnist/ folder holds the four .gz files)");
   }
   const Ran ran = run_data_cli("REPRO_DATA_DIR='" + root + "'", "data verify mnist");
   INFO(ran.out << ran.err);
@@ -50,12 +51,15 @@ TEST_CASE("repro data verify mnist prints OK for the four real files") {
           std::string::npos);
 }
 
-TEST_CASE("repro data refuses a corrupt copy of MNIST in verify with exit 1 and when loading with exit 2") {
+TEST_CASE(
+    "repro data refuses a corrupt copy of MNIST in verify with exit 1 and when loading with exit "
+    "2") {
   const std::string root = data_root();
   if (root.empty()) {
     REPRO_SKIP("real MNIST not found: set REPRO_DATA_DIR to run this test");
   }
-  const fs::path copy = fs::temp_directory_path() / ("repro_test_cli_data_corrupt_" + std::to_string(getpid()));
+  const fs::path copy =
+      fs::temp_directory_path() / ("repro_test_cli_data_corrupt_" + std::to_string(getpid()));
   fs::remove_all(copy);
   fs::create_directories(copy);
   for (const char* name : {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
@@ -71,15 +75,18 @@ TEST_CASE("repro data refuses a corrupt copy of MNIST in verify with exit 1 and 
   REQUIRE(verify.out.find("train-labels-idx1-ubyte.gz  ") != std::string::npos);
   REQUIRE(verify.out.find("FAIL (expected 3552534a") != std::string::npos);
 
-  const Ran load = run_data_cli("", "data bench --runs 1 --workers 1 --dir '" + copy.string() + "'");
+  const Ran load =
+      run_data_cli("", "data bench --runs 1 --workers 1 --dir '" + copy.string() + "'");
   INFO(load.out << load.err);
   REQUIRE(load.exit_code == 2);
-  REQUIRE(load.err.find("train-labels-idx1-ubyte.gz: the gzip stream ends early") != std::string::npos);
+  REQUIRE(load.err.find("train-labels-idx1-ubyte.gz: the gzip stream ends early") !=
+          std::string::npos);
   fs::remove_all(copy);
 }
 
 TEST_CASE("repro data verify on a folder without the files says MISSING and exits 2") {
-  const fs::path empty = fs::temp_directory_path() / ("repro_test_cli_data_empty_" + std::to_string(getpid()));
+  const fs::path empty =
+      fs::temp_directory_path() / ("repro_test_cli_data_empty_" + std::to_string(getpid()));
   fs::remove_all(empty);
   fs::create_directories(empty);
   const Ran ran = run_data_cli("", "data verify mnist --dir '" + empty.string() + "'");
@@ -98,7 +105,8 @@ TEST_CASE("repro data fetch downloads into the cache through a mirror and verify
   if (root.empty()) {
     REPRO_SKIP("real MNIST not found: set REPRO_DATA_DIR to run this test");
   }
-  const fs::path cache = fs::temp_directory_path() / ("repro_test_cli_data_cache_" + std::to_string(getpid()));
+  const fs::path cache =
+      fs::temp_directory_path() / ("repro_test_cli_data_cache_" + std::to_string(getpid()));
   fs::remove_all(cache);
   const std::string env = "XDG_CACHE_HOME='" + cache.string() + "' REPRO_DATA_MIRROR='file://" +
                           root + "/mnist' REPRO_DATA_DIR=";

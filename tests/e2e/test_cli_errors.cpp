@@ -20,8 +20,9 @@ TEST_CASE("an unknown command is named with the valid commands") {
           "summary, initializers, data, check, env, import (see repro --help)\n");
   const auto nested = run_repro("", "data frob mnist");
   REQUIRE(nested.exit_code == 2);
-  REQUIRE(nested.err == "repro: unknown command `frob` for repro data; valid commands: fetch, "
-                        "verify, bench (see repro data --help)\n");
+  REQUIRE(nested.err ==
+          "repro: unknown command `frob` for repro data; valid commands: fetch, "
+          "verify, bench (see repro data --help)\n");
   const auto none = run_repro("", "");
   REQUIRE(none.exit_code == 2);
   REQUIRE(none.err ==
@@ -36,19 +37,22 @@ TEST_CASE("integer flags state their range in words, 64-bit overflow included") 
           "repro: --epochs: must be an integer from 1 to 1000000 (got 0) (see repro --help)\n");
   const auto huge = run_repro("", "train configs/tiny.yaml --threads 99999999999999999999");
   REQUIRE(huge.exit_code == 2);
-  REQUIRE(huge.err == "repro: --threads: must be an integer from 1 to 4096 (got "
-                      "99999999999999999999, past the 64-bit integer range) (see repro --help)\n");
+  REQUIRE(huge.err ==
+          "repro: --threads: must be an integer from 1 to 4096 (got "
+          "99999999999999999999, past the 64-bit integer range) (see repro --help)\n");
   const auto steps = run_repro("", "check configs/tiny.yaml --steps -3");
   REQUIRE(steps.exit_code == 2);
   REQUIRE(steps.err.find("--steps: must be an integer from 1 to") != std::string::npos);
   const auto tolerance = run_repro("", "compare a.json b.json --rtol -1");
   REQUIRE(tolerance.exit_code == 2);
-  REQUIRE(tolerance.err == "repro: --rtol: must be a finite number of at least 0, e.g. 1e-05 "
-                           "(got -1) (see repro --help)\n");
+  REQUIRE(tolerance.err ==
+          "repro: --rtol: must be a finite number of at least 0, e.g. 1e-05 "
+          "(got -1) (see repro --help)\n");
   const auto shape = run_repro("", "initializers --shape 100000,100000");
   REQUIRE(shape.exit_code == 2);
-  REQUIRE(shape.err == "repro: --shape '100000,100000': more than 65536 values to print; give a "
-                       "smaller shape, e.g. 3,5\n");
+  REQUIRE(shape.err ==
+          "repro: --shape '100000,100000': more than 65536 values to print; give a "
+          "smaller shape, e.g. 3,5\n");
 }
 
 TEST_CASE("hostile configs end in one line and exit 2, never bad_alloc or a hang") {
@@ -69,12 +73,14 @@ TEST_CASE("hostile configs end in one line and exit 2, never bad_alloc or a hang
 
   const auto endless = run_repro("", "summary /dev/zero");
   REQUIRE(endless.exit_code == 2);
-  REQUIRE(endless.err == "repro: /dev/zero: larger than 1048576 bytes, more than this kind of "
-                         "file may be; is it the right file?\n");
+  REQUIRE(endless.err ==
+          "repro: /dev/zero: larger than 1048576 bytes, more than this kind of "
+          "file may be; is it the right file?\n");
 
   const auto resize = run_repro("", "train configs/tiny.yaml --set data.resize=[0,0] --quiet");
   REQUIRE(resize.exit_code == 2);
-  REQUIRE(resize.err == "repro: --set data.resize=[0,0]: data.resize[0] must be an integer from "
-                        "1 to 1024 (got `0`)\n");
+  REQUIRE(resize.err ==
+          "repro: --set data.resize=[0,0]: data.resize[0] must be an integer from "
+          "1 to 1024 (got `0`)\n");
   std::filesystem::remove_all(dir);
 }

@@ -34,10 +34,10 @@ std::vector<std::string> temp_files(const fs::path& dir) {
 struct Tiny {
   std::string env;
   fs::path dir;
-  CliResult train(const fs::path& out, const std::string& extra, const std::string& env_extra = "") {
-    return run_repro(env + " " + env_extra,
-                     "train configs/tiny.yaml --threads 1 --quiet --out '" + out.string() + "' " +
-                         extra);
+  CliResult train(const fs::path& out, const std::string& extra,
+                  const std::string& env_extra = "") {
+    return run_repro(env + " " + env_extra, "train configs/tiny.yaml --threads 1 --quiet --out '" +
+                                                out.string() + "' " + extra);
   }
 };
 
@@ -127,8 +127,8 @@ TEST_CASE("a failed checkpoint write keeps the one before, and the run resumes f
                     0) == 0);
   CHECK(std::count(steps.begin(), steps.end(), '\n') == 4);  // steps 10, 20, 30
   CHECK(without_seconds(slurp_file(run / "steps.csv")) == without_seconds(steps));
-  const CliResult same = run_repro("", "compare --exact '" + straight.string() + "/history.json' '" +
-                                           run.string() + "/history.json'");
+  const CliResult same = run_repro("", "compare --exact '" + straight.string() +
+                                           "/history.json' '" + run.string() + "/history.json'");
   CHECK(same.exit_code == 0);
   CHECK(temp_files(run).empty());  // the lock removed what the killed process left
   fs::remove_all(tiny.dir);
@@ -142,7 +142,8 @@ TEST_CASE("a second repro train into a run folder in use refuses at once", "[e2e
   const int fd = ::open((run / ".lock").c_str(), O_RDWR | O_CREAT, 0644);
   REQUIRE(fd >= 0);
   REQUIRE(::flock(fd, LOCK_EX | LOCK_NB) == 0);
-  const CliResult busy = run_repro("", "train configs/tiny.yaml --quiet --out '" + run.string() + "'");
+  const CliResult busy =
+      run_repro("", "train configs/tiny.yaml --quiet --out '" + run.string() + "'");
   CHECK(busy.exit_code == 2);
   CHECK(busy.err == "repro: " + run.string() +
                         ": another repro process is writing this run folder; wait for it to "

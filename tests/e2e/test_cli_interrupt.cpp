@@ -63,8 +63,8 @@ TEST_CASE("SIGINT writes a checkpoint and exits 130, and --resume matches the un
 
   // Interrupt when epoch 2 begins: training is under way and far from its end.
   const std::string log = (dir / "log").string();
-  const int status = train_and_interrupt(env, "train " + train_args + " --out '" + run + "'",
-                                         "Epoch 2/", log);
+  const int status =
+      train_and_interrupt(env, "train " + train_args + " --out '" + run + "'", "Epoch 2/", log);
   const std::string text = repro_test::slurp_file(log);
   INFO(text);
   REQUIRE(WIFEXITED(status));
@@ -76,8 +76,8 @@ TEST_CASE("SIGINT writes a checkpoint and exits 130, and --resume matches the un
   const std::string record = repro_test::slurp_file(std::filesystem::path(run) / "run.json");
   CHECK(record.find("\"reason\": \"signal\"") != std::string::npos);
   CHECK(record.find("\"test_accuracy\": null") != std::string::npos);
-  auto partial = run_repro("", "report '" + run + "' --out '" + (dir / "partial.html").string() +
-                                   "' --quiet");
+  auto partial =
+      run_repro("", "report '" + run + "' --out '" + (dir / "partial.html").string() + "' --quiet");
   INFO(partial.err);
   CHECK(partial.exit_code == 0);
 
@@ -85,8 +85,8 @@ TEST_CASE("SIGINT writes a checkpoint and exits 130, and --resume matches the un
   const std::string prefix = "resume with: repro ";
   const size_t at = text.find(prefix);
   REQUIRE(at != std::string::npos);
-  const std::string pasted = text.substr(at + prefix.size(),
-                                         text.find('\n', at) - at - prefix.size());
+  const std::string pasted =
+      text.substr(at + prefix.size(), text.find('\n', at) - at - prefix.size());
   CHECK(pasted.find("--set") == std::string::npos);
   auto resumed = run_repro(env, pasted + " --quiet");
   INFO(resumed.out << resumed.err);

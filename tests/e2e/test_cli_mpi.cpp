@@ -26,8 +26,10 @@ namespace {
 
 // Why the MPI tests cannot run here, or "" when they can.
 std::string mpi_missing() {
-  if (!repro::built_with_mpi()) return "repro was built without MPI (REPRO_WITH_MPI=OFF or no libopenmpi-dev)";
-  if (std::system("command -v mpirun >/dev/null 2>&1") != 0) return "no mpirun on PATH (openmpi-bin)";
+  if (!repro::built_with_mpi())
+    return "repro was built without MPI (REPRO_WITH_MPI=OFF or no libopenmpi-dev)";
+  if (std::system("command -v mpirun >/dev/null 2>&1") != 0)
+    return "no mpirun on PATH (openmpi-bin)";
   return "";
 }
 
@@ -118,7 +120,8 @@ int run_until(const std::string& command, const std::string& log,
 
 }  // namespace
 
-TEST_CASE("mpirun -n 1, 2 and 4 train tiny.yaml to the single process's history, weights and traces") {
+TEST_CASE(
+    "mpirun -n 1, 2 and 4 train tiny.yaml to the single process's history, weights and traces") {
   std::string data;
   if (const std::string why = cannot_run(data); !why.empty()) REPRO_SKIP(why);
   const auto dir = scratch_dir("mpi_tiny");
@@ -144,8 +147,9 @@ TEST_CASE("mpirun -n 4 trains the recipe for 122 steps to the single process's b
   if (const std::string why = cannot_run(data); !why.empty()) REPRO_SKIP(why);
   const auto dir = scratch_dir("mpi_recipe");
   // 3,850 images: 60 batches of 64 and one of 10 per epoch, two epochs with validation.
-  const std::string args = "train configs/mnist_recipe.yaml --set data.limit=3850 "
-                           "--set training.trace.every=10 --quiet --out ";
+  const std::string args =
+      "train configs/mnist_recipe.yaml --set data.limit=3850 "
+      "--set training.trace.every=10 --quiet --out ";
   const std::string reference = (dir / "one").string(), run = (dir / "four").string();
   require_trains(one_process(data), args + "'" + reference + "'");
   require_trains(mpirun(data, 4), args + "'" + run + "'");
@@ -153,7 +157,8 @@ TEST_CASE("mpirun -n 4 trains the recipe for 122 steps to the single process's b
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("a checkpoint written by 2 ranks resumes on 4 ranks and one written by 4 on one process") {
+TEST_CASE(
+    "a checkpoint written by 2 ranks resumes on 4 ranks and one written by 4 on one process") {
   std::string data;
   if (const std::string why = cannot_run(data); !why.empty()) REPRO_SKIP(why);
   const auto dir = scratch_dir("mpi_resume");
@@ -189,9 +194,10 @@ TEST_CASE("a bad config on one rank: every rank exits 2 with one message, no han
   std::string missing_data = " --set data.dataset=idx";
   for (const char* key : {"train_images", "train_labels", "test_images", "test_labels"})
     missing_data += std::string(" --set data.") + key + "=/nonexistent/" + key;
-  const std::string exe = "'" + std::string(REPRO_EXE) + "' train configs/tiny.yaml --out '" + out + "'";
-  auto split = run_repro(mpirun(data, 1), "train configs/tiny.yaml --out '" + out +
-                                              "' : -n 1 " + exe + missing_data);
+  const std::string exe =
+      "'" + std::string(REPRO_EXE) + "' train configs/tiny.yaml --out '" + out + "'";
+  auto split = run_repro(
+      mpirun(data, 1), "train configs/tiny.yaml --out '" + out + "' : -n 1 " + exe + missing_data);
   INFO(split.out << split.err);
   REQUIRE(split.exit_code == 2);
   REQUIRE(count(split.err, "repro: ") == 1);
@@ -210,8 +216,8 @@ TEST_CASE("a rank killed mid-run ends the whole job with a message, no hang, no 
                             "' train configs/tiny.yaml --set data.limit=4096 --epochs 20 --out '" +
                             out + "'";
   // Rank 1 records its pid (exec keeps it) so the test can kill it.
-  const std::string command = exec_mpirun(data, 1) + " " + train + " : -n 1 sh -c 'echo $$ >\"" + pid_file +
-                              "\"; exec " + train + "'";
+  const std::string command = exec_mpirun(data, 1) + " " + train + " : -n 1 sh -c 'echo $$ >\"" +
+                              pid_file + "\"; exec " + train + "'";
   const std::string log = (dir / "log").string();
   const int status = run_until(
       command, log, [&] { return slurp_file(log).find("Epoch 2/") != std::string::npos; },
@@ -230,14 +236,15 @@ TEST_CASE("repro check --vary ranks=1,2,4 launches mpirun per value and passes")
   std::string data;
   if (const std::string why = cannot_run(data); !why.empty()) REPRO_SKIP(why);
   const auto out = scratch_dir("mpi_check");
-  const auto r = require_trains(kMpiEnv + one_process(data),
-                                "check configs/tiny.yaml --steps 20 --vary ranks=1,2,4 --out '" +
-                                    out.string() + "'");
+  const auto r = require_trains(
+      kMpiEnv + one_process(data),
+      "check configs/tiny.yaml --steps 20 --vary ranks=1,2,4 --out '" + out.string() + "'");
   REQUIRE(r.out.find("mpirun -n 4") != std::string::npos);
   REQUIRE(r.out.find("PASS: 3 runs bit-identical") != std::string::npos);
 }
 
-TEST_CASE("determinism: portable under mpirun: 1, 2 and 3 ranks and the SSE2 path give one result") {
+TEST_CASE(
+    "determinism: portable under mpirun: 1, 2 and 3 ranks and the SSE2 path give one result") {
   std::string data;
   if (const std::string why = cannot_run(data); !why.empty()) REPRO_SKIP(why);
   const auto out = scratch_dir("mpi_portable");
@@ -245,7 +252,8 @@ TEST_CASE("determinism: portable under mpirun: 1, 2 and 3 ranks and the SSE2 pat
   require_trains(one_process(data), "train " + portable + (out / "one").string() + "'");
   for (int ranks : {2, 3}) {
     const auto folder = out / ("ranks" + std::to_string(ranks));
-    require_trains("REPRO_ISA=sse2 " + mpirun(data, ranks), "train " + portable + folder.string() + "'");
+    require_trains("REPRO_ISA=sse2 " + mpirun(data, ranks),
+                   "train " + portable + folder.string() + "'");
     require_same((out / "one").string(), folder.string());
   }
   std::filesystem::remove_all(out);
@@ -266,9 +274,10 @@ TEST_CASE("Ctrl-C to mpirun checkpoints on rank 0, and the run resumes to the un
   const auto dir = scratch_dir("mpi_interrupt");
   // Epochs of 1,875 steps, a checkpoint every 500: the interrupt comes once the first is written
   // (mpirun's forwarded output lags too much to time it).
-  const std::string args = "train configs/tiny.yaml --set data.limit=60000 "
-                           "--set training.validation=false --epochs 5 "
-                           "--set training.checkpoint.every=500";
+  const std::string args =
+      "train configs/tiny.yaml --set data.limit=60000 "
+      "--set training.validation=false --epochs 5 "
+      "--set training.checkpoint.every=500";
   const std::string reference = (dir / "one").string(), run = (dir / "run").string();
   require_trains(one_process(data), args + " --quiet --out '" + reference + "'");
   // mpirun passes the interrupt on to every rank (as SIGTERM); they stop after the same step

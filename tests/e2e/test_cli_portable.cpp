@@ -35,7 +35,8 @@ TEST_CASE("repro check passes the recipe in determinism: portable on every ISA p
   const auto out = scratch_dir("portable_isa");
   auto r = run_repro("REPRO_DATA_DIR='" + data + "'",
                      "check configs/mnist_recipe.yaml --set determinism=portable --steps 40 "
-                     "--vary isa=" + isas + " --out '" + out.string() + "'");
+                     "--vary isa=" +
+                         isas + " --out '" + out.string() + "'");
   INFO(r.out << r.err);
   REQUIRE(r.exit_code == 0);
   REQUIRE(r.out.find("bit-identical") != std::string::npos);
@@ -48,7 +49,8 @@ TEST_CASE("repro check passes the recipe in determinism: portable for 1 and 3 th
   const auto out = scratch_dir("portable_threads");
   auto r = run_repro("REPRO_DATA_DIR='" + data + "'",
                      "check configs/mnist_recipe.yaml --set determinism=portable --steps 20 "
-                     "--vary threads=1,3 --out '" + out.string() + "'");
+                     "--vary threads=1,3 --out '" +
+                         out.string() + "'");
   INFO(r.out << r.err);
   REQUIRE(r.exit_code == 0);
   REQUIRE(r.out.find("PASS: 2 runs bit-identical") != std::string::npos);
@@ -62,10 +64,12 @@ TEST_CASE("compare between two portable runs does not name the ISA path or threa
   const std::string a = (out / "a").string(), b = (out / "b").string();
   auto ra = run_repro("REPRO_DATA_DIR='" + data + "' REPRO_ISA=sse2",
                       "train configs/tiny.yaml --set determinism=portable --set seed=1 --threads 1 "
-                      "--quiet --out '" + a + "'");
+                      "--quiet --out '" +
+                          a + "'");
   auto rb = run_repro("REPRO_DATA_DIR='" + data + "'",
                       "train configs/tiny.yaml --set determinism=portable --set seed=2 --threads 2 "
-                      "--quiet --out '" + b + "'");
+                      "--quiet --out '" +
+                          b + "'");
   INFO(ra.err << rb.err);
   REQUIRE(ra.exit_code == 0);
   REQUIRE(rb.exit_code == 0);

@@ -5,11 +5,11 @@
 #include <filesystem>
 #include <string>
 
+#include "compare/compare.h"
 #include "core/fs.h"
 #include "record/history.h"
 #include "record/run_record.h"
 #include "record/safetensors.h"
-#include "compare/compare.h"
 #include "record/steps.h"
 #include "run_cli.h"
 #include "support/skip.h"
@@ -104,7 +104,8 @@ TEST_CASE(
       (dir / "gone").string() + ": no such folder; give a run folder written by repro train");
   fs::create_directories(dir / "empty");
   one_line_error(report(quoted(dir / "a") + " " + quoted(dir / "empty")),
-                 (dir / "empty").string() + ": not a run folder (no run.json); a run still "
+                 (dir / "empty").string() +
+                     ": not a run folder (no run.json); a run still "
                      "training has none yet, a killed one can go on with repro train --resume " +
                      (dir / "empty").string());
   write_run(dir / "bad", 8, 0.3);
@@ -184,8 +185,9 @@ TEST_CASE("two tiny MNIST runs with different seeds: the report shows both and w
   const std::string b = (dir / "b").string();
   CHECK(contains(html, ">" + b + " accuracy</text>"));
   // Another seed: other initial weights, so the traces part at their step-0 digests.
-  CHECK(count(html, "text-anchor=\"start\">first divergence: before step 1 (initial weights "
-                    "differ: conv2d kernel)") == 2);
+  CHECK(count(html,
+              "text-anchor=\"start\">first divergence: before step 1 (initial weights "
+              "differ: conv2d kernel)") == 2);
   CHECK(contains(html, "<li>first divergence: before step 1 (initial weights differ: "));
   CHECK(contains(html,
                  "<tr id=\"row-3\" class=\"differ\"><td class=\"flag\">&#8800;</td>"

@@ -43,7 +43,8 @@ TEST_CASE("repro summary prints the recipe's Keras table and 21,578 params") {
   REQUIRE(ran.err.empty());
   REQUIRE(ran.out.find("Layer (type)") != std::string::npos);
   REQUIRE(row_of(ran.out, "conv2d") == "conv2d (Conv2D) (None, 30, 30, 32) 320");
-  REQUIRE(row_of(ran.out, "max_pooling2d_1") == "max_pooling2d_1 (MaxPooling2D) (None, 6, 6, 32) 0");
+  REQUIRE(row_of(ran.out, "max_pooling2d_1") ==
+          "max_pooling2d_1 (MaxPooling2D) (None, 6, 6, 32) 0");
   REQUIRE(row_of(ran.out, "conv2d_2") == "conv2d_2 (Conv2D) (None, 4, 4, 32) 9,248");
   REQUIRE(row_of(ran.out, "global_average_pooling2d") ==
           "global_average_pooling2d (GlobalAveragePooling2D) (None, 32) 0");
@@ -63,13 +64,15 @@ TEST_CASE("repro summary applies --set overrides") {
 }
 
 TEST_CASE("repro summary of a bad config exits 2 with file:line:col") {
-  const fs::path bad = fs::temp_directory_path() / ("repro_test_bad_summary_" + std::to_string(getpid()) + ".yaml");
+  const fs::path bad =
+      fs::temp_directory_path() / ("repro_test_bad_summary_" + std::to_string(getpid()) + ".yaml");
   std::ofstream(bad) << "seed: 1\nmodel:\n  - flatten: {}\n  - dense: {units: -3}\n";
   const Ran ran = run_summary_cli("summary " + bad.string());
   REQUIRE(ran.exit_code == 2);
   REQUIRE(ran.out.empty());
-  REQUIRE(ran.err == "repro: " + bad.string() +
-                         ":4:20: model.1.dense.units must be an integer from 1 to 1000000 (got `-3`)\n");
+  REQUIRE(ran.err ==
+          "repro: " + bad.string() +
+              ":4:20: model.1.dense.units must be an integer from 1 to 1000000 (got `-3`)\n");
   fs::remove(bad);
 }
 
@@ -77,7 +80,8 @@ TEST_CASE("repro summary with a bad --set, a missing file or no file exits 2") {
   const Ran set = run_summary_cli("summary configs/mnist_recipe.yaml --set training.epochs=0");
   REQUIRE(set.exit_code == 2);
   REQUIRE(set.err ==
-          "repro: --set training.epochs=0: training.epochs must be an integer from 1 to 1000000 (got `0`)\n");
+          "repro: --set training.epochs=0: training.epochs must be an integer from 1 to 1000000 "
+          "(got `0`)\n");
   const Ran missing = run_summary_cli("summary /nonexistent/config.yaml");
   REQUIRE(missing.exit_code == 2);
   REQUIRE(missing.err.find("/nonexistent/config.yaml") != std::string::npos);

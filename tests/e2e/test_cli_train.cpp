@@ -9,12 +9,12 @@
 
 #include <sys/wait.h>
 
+#include <unistd.h>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
-#include <unistd.h>
 
 namespace {
 
@@ -48,7 +48,8 @@ TEST_CASE("the tiny config trained twice gives runs that compare --exact calls i
   REQUIRE(first.exit_code == 0);
   // In a pipe: "Epoch 1/2", then one final bar line per epoch, then the test accuracy.
   const std::regex epoch_line(
-      "Epoch 1/2\n16/16 (\u2501){20} \\d+s \\d+(ms|s|us)/step - accuracy: 0\\.\\d{4} - loss: \\d\\.\\d{4} - "
+      "Epoch 1/2\n16/16 (\u2501){20} \\d+s \\d+(ms|s|us)/step - accuracy: 0\\.\\d{4} - loss: "
+      "\\d\\.\\d{4} - "
       "val_accuracy: 0\\.\\d{4} - val_loss: \\d\\.\\d{4}\nEpoch 2/2\n");
   CHECK(std::regex_search(first.out, epoch_line));
   CHECK(std::regex_search(first.out, std::regex("Model accuracy on test data: \\d+\\.\\d\\d%\n")));
@@ -56,7 +57,8 @@ TEST_CASE("the tiny config trained twice gives runs that compare --exact calls i
   for (const char* file : {"history.json", "run.json", "model.safetensors"})
     CHECK(fs::exists(a / file));
 
-  const Ran second = run_cli(env, "train configs/tiny.yaml --threads 2 --quiet --out '" + b.string() + "'");
+  const Ran second =
+      run_cli(env, "train configs/tiny.yaml --threads 2 --quiet --out '" + b.string() + "'");
   REQUIRE(second.exit_code == 0);
   CHECK(second.out.empty());
   CHECK(repro_test::slurp_file(a / "history.json") == repro_test::slurp_file(b / "history.json"));
@@ -68,7 +70,8 @@ TEST_CASE("the tiny config trained twice gives runs that compare --exact calls i
   // Stopped after epoch 1 (a checkpoint per epoch), then resumed: the same bits as A.
   const fs::path c = work_dir() / "C";
   fs::remove_all(c);
-  const std::string resume_args = "train configs/tiny.yaml --threads 2 --quiet --set training.checkpoint=true ";
+  const std::string resume_args =
+      "train configs/tiny.yaml --threads 2 --quiet --set training.checkpoint=true ";
   REQUIRE(run_cli(env, resume_args + "--epochs 1 --out '" + c.string() + "'").exit_code == 0);
   const Ran resumed = run_cli(env, resume_args + "--resume '" + c.string() + "'");
   INFO(resumed.err);
@@ -87,8 +90,8 @@ TEST_CASE("repro train refuses bad input with exit 2 before training", "[e2e][tr
   CHECK(missing.exit_code == 2);
   CHECK(missing.err.find("no_such.yaml") != std::string::npos);
 
-  const Ran bad_key = run_cli("", "train configs/tiny.yaml --set training.epoch=3 --out '" +
-                                      out.string() + "'");
+  const Ran bad_key =
+      run_cli("", "train configs/tiny.yaml --set training.epoch=3 --out '" + out.string() + "'");
   CHECK(bad_key.exit_code == 2);
   CHECK(!fs::exists(out / "run.json"));
 

@@ -33,8 +33,8 @@ std::string data_env() {
 
 // `repro train configs/tiny.yaml ARGS --quiet --out DIR`, required to succeed.
 void train(const std::string& env, const fs::path& out, const std::string& args) {
-  const auto run = run_repro(env, "train configs/tiny.yaml " + args + " --quiet --out '" +
-                                      out.string() + "'");
+  const auto run =
+      run_repro(env, "train configs/tiny.yaml " + args + " --quiet --out '" + out.string() + "'");
   INFO(run.out << run.err);
   REQUIRE(run.exit_code == 0);
 }
@@ -77,8 +77,9 @@ TEST_CASE("compare: two different models stopped mid-epoch DIFFER, architecture 
   CHECK(folders.out.rfind("architecture: differs: weight conv2d/kernel is 3x3x1x8 in A, "
                           "3x3x1x4 in B\n",
                           0) == 0);
-  CHECK(contains(folders.out, "verdict: DIFFER (numpy.allclose: rtol=1e-05, atol=1e-08): "
-                              "architecture ("));
+  CHECK(contains(folders.out,
+                 "verdict: DIFFER (numpy.allclose: rtol=1e-05, atol=1e-08): "
+                 "architecture ("));
   CHECK(!contains(folders.out, "verdict: SAME"));
 
   // A different layer list is named by its first differing layer.
@@ -96,14 +97,15 @@ TEST_CASE("compare: two different models stopped mid-epoch DIFFER, architecture 
     std::ofstream out(yaml);
     out << text;
   }
-  const auto fewer = run_repro(env, "train '" + yaml.string() + "' --steps 10 --quiet --out '" +
-                                        (dir / "d").string() + "'");
+  const auto fewer = run_repro(
+      env, "train '" + yaml.string() + "' --steps 10 --quiet --out '" + (dir / "d").string() + "'");
   REQUIRE(fewer.exit_code == 0);
   const auto layers = compare(dir / "c", dir / "d", "--exact");
   INFO(layers.out);
   CHECK(layers.exit_code == 1);
-  CHECK(contains(layers.out, "architecture: differs: layer 2 is dropout in A, flatten in B "
-                             "(A has 5 layers, B 4)"));
+  CHECK(contains(layers.out,
+                 "architecture: differs: layer 2 is dropout in A, flatten in B "
+                 "(A has 5 layers, B 4)"));
 
   // The two empty histories given as files: nothing to compare is an input error.
   const auto files = compare(dir / "a" / "history.json", dir / "b" / "history.json");
@@ -138,15 +140,18 @@ TEST_CASE("train --out over another run refuses, and --overwrite leaves no file 
   const auto refused = run_repro(env, "train configs/tiny.yaml --quiet --out '" + x.string() + "'");
   INFO(refused.err);
   CHECK(refused.exit_code == 2);
-  CHECK(contains(refused.err, "holds another run (run.json, history.json, model.safetensors, "
-                              "trace.jsonl, steps.csv and checkpoints/)"));
+  CHECK(contains(refused.err,
+                 "holds another run (run.json, history.json, model.safetensors, "
+                 "trace.jsonl, steps.csv and checkpoints/)"));
   CHECK(contains(refused.err, "--resume"));
   CHECK(contains(refused.err, "--overwrite"));
   CHECK(slurp_file(x / "run.json") == old_run_json);  // untouched
 
   // A bad config with --overwrite fails before anything of the old run goes.
-  const auto bad = run_repro(env, "train configs/tiny.yaml --set data.batch_size=0 --overwrite "
-                                  "--quiet --out '" + x.string() + "'");
+  const auto bad = run_repro(env,
+                             "train configs/tiny.yaml --set data.batch_size=0 --overwrite "
+                             "--quiet --out '" +
+                                 x.string() + "'");
   CHECK(bad.exit_code == 2);
   CHECK(slurp_file(x / "run.json") == old_run_json);
 
@@ -196,8 +201,8 @@ TEST_CASE("train --steps says where it stopped, records no test metrics, and goe
     // The printed "Go on with" command finishes the run with the uninterrupted run's bits.
     const std::string go_on = line_starting(stopped.out, "Go on with: repro ");
     REQUIRE(!go_on.empty());
-    const auto resumed = run_repro(env, go_on.substr(std::string("Go on with: repro ").size()) +
-                                            " --quiet");
+    const auto resumed =
+        run_repro(env, go_on.substr(std::string("Go on with: repro ").size()) + " --quiet");
     INFO(resumed.err);
     REQUIRE(resumed.exit_code == 0);
     const auto compared = compare(run, dir / "full", "--exact");
@@ -217,8 +222,9 @@ TEST_CASE("runs whose seeds differ part before step 1, at the initial weights") 
   const auto compared = compare(dir / "a", dir / "b", "--exact");
   INFO(compared.out);
   CHECK(compared.exit_code == 1);
-  CHECK(contains(compared.out, "first divergence: before step 1 (initial weights differ: conv2d "
-                               "kernel)"));
+  CHECK(contains(compared.out,
+                 "first divergence: before step 1 (initial weights differ: conv2d "
+                 "kernel)"));
   CHECK(contains(compared.out, "weights: differ from the start (the initial weights differ)"));
   fs::remove_all(dir);
 }
@@ -266,14 +272,15 @@ TEST_CASE("usage errors exit 2: --keys naming no key, --vary on an unknown key, 
   train(env, dir / "a", "");
   const auto keys = compare(dir / "a", dir / "a", "--keys nosuch");
   CHECK(keys.exit_code == 2);
-  CHECK(contains(keys.err, "--keys nosuch: no such key in A or B (their keys: accuracy, loss, "
-                           "val_accuracy, val_loss)"));
-  const auto some = compare(dir / "a" / "history.json", dir / "a" / "history.json",
-                            "--keys loss,nosuch");
+  CHECK(contains(keys.err,
+                 "--keys nosuch: no such key in A or B (their keys: accuracy, loss, "
+                 "val_accuracy, val_loss)"));
+  const auto some =
+      compare(dir / "a" / "history.json", dir / "a" / "history.json", "--keys loss,nosuch");
   CHECK(some.exit_code == 2);
 
-  const auto vary = run_repro(env, "check configs/tiny.yaml --vary nosuch=1,2 --out '" +
-                                       (dir / "check").string() + "'");
+  const auto vary = run_repro(
+      env, "check configs/tiny.yaml --vary nosuch=1,2 --out '" + (dir / "check").string() + "'");
   INFO(vary.out << vary.err);
   CHECK(vary.exit_code == 2);
   CHECK(contains(vary.err, "--vary nosuch=1,2: "));

@@ -73,10 +73,11 @@ TEST_CASE("each variance-scaling initializer has the variance its formula promis
     bool uniform;
   };
   const double fan_in = 500, fan_avg = 1250;
-  const Case cases[] = {{"glorot_normal", 1 / fan_avg, false}, {"glorot_uniform", 1 / fan_avg, true},
-                        {"he_normal", 2 / fan_in, false},      {"he_uniform", 2 / fan_in, true},
-                        {"lecun_normal", 1 / fan_in, false},   {"lecun_uniform", 1 / fan_in, true},
-                        {"variance_scaling", 1 / fan_in, false}};
+  const Case cases[] = {
+      {"glorot_normal", 1 / fan_avg, false},  {"glorot_uniform", 1 / fan_avg, true},
+      {"he_normal", 2 / fan_in, false},       {"he_uniform", 2 / fan_in, true},
+      {"lecun_normal", 1 / fan_in, false},    {"lecun_uniform", 1 / fan_in, true},
+      {"variance_scaling", 1 / fan_in, false}};
   for (RngKind rng : {RngKind::jax, RngKind::tf})
     for (const Case& c : cases) {
       INFO(c.name << (rng == RngKind::jax ? " jax" : " tf"));
@@ -120,8 +121,7 @@ TEST_CASE("random_normal, random_uniform and truncated_normal use Keras's defaul
     const Moments t = moments(initialize(named("truncated_normal"), kShape, 9, rng));
     CHECK(t.max < 0.1f);
     CHECK(t.min > -0.1f);
-    CHECK(t.var == Approx(0.05 * 0.05 * 0.87962566103423978 * 0.87962566103423978)
-                       .epsilon(0.01));
+    CHECK(t.var == Approx(0.05 * 0.05 * 0.87962566103423978 * 0.87962566103423978).epsilon(0.01));
   }
 }
 
@@ -181,13 +181,17 @@ TEST_CASE("seeds outside the backend's seed type are input errors") {
 
 TEST_CASE("seed 42 at shape (1, 1) on tf gives the recipe's published Keras 3 values") {
   // examples/keras_recipes/md/reproducibility_recipes.md on keras.io (Keras 3, TensorFlow).
-  const std::pair<const char*, double> published[] = {
-      {"random_normal", 0.000790853810030967},  {"random_uniform", -0.02175668440759182},
-      {"truncated_normal", 0.000790853810030967}, {"variance_scaling", 0.017981600016355515},
-      {"glorot_normal", 0.017981600016355515},  {"glorot_uniform", -0.7536736726760864},
-      {"he_normal", 0.025429822504520416},      {"he_uniform", -1.065855622291565},
-      {"lecun_normal", 0.017981600016355515},   {"lecun_uniform", -0.7536736726760864},
-      {"orthogonal", 1.0}};
+  const std::pair<const char*, double> published[] = {{"random_normal", 0.000790853810030967},
+                                                      {"random_uniform", -0.02175668440759182},
+                                                      {"truncated_normal", 0.000790853810030967},
+                                                      {"variance_scaling", 0.017981600016355515},
+                                                      {"glorot_normal", 0.017981600016355515},
+                                                      {"glorot_uniform", -0.7536736726760864},
+                                                      {"he_normal", 0.025429822504520416},
+                                                      {"he_uniform", -1.065855622291565},
+                                                      {"lecun_normal", 0.017981600016355515},
+                                                      {"lecun_uniform", -0.7536736726760864},
+                                                      {"orthogonal", 1.0}};
   for (const auto& [name, value] : published) {
     INFO(name);
     CHECK(static_cast<double>(initialize(named(name), {1, 1}, 42, RngKind::tf)[0]) == value);

@@ -52,9 +52,10 @@ double bench(const std::string& backend, int threads, bool deterministic, int ba
                       be->alloc(size), be->alloc(size), be->alloc(size)});
     return params.size() - 1;
   };
-  size_t w1 = param(test::weight_size(c1), 1), b1 = param(32, 2), w2 = param(test::weight_size(c2), 3),
-         b2 = param(32, 4), w3 = param(test::weight_size(c3), 5), b3 = param(32, 6),
-         w4 = param(64 * 32, 7), b4 = param(64, 8), w5 = param(10 * 64, 9), b5 = param(10, 10);
+  size_t w1 = param(test::weight_size(c1), 1), b1 = param(32, 2),
+         w2 = param(test::weight_size(c2), 3), b2 = param(32, 4),
+         w3 = param(test::weight_size(c3), 5), b3 = param(32, 6), w4 = param(64 * 32, 7),
+         b4 = param(64, 8), w5 = param(10 * 64, 9), b5 = param(10, 10);
   auto P = [&](size_t i) { return params[i].w.data(); };
   auto G = [&](size_t i) { return params[i].g.data(); };
 
@@ -78,10 +79,22 @@ double bench(const std::string& backend, int threads, bool deterministic, int ba
       Timer t{ops, "conv forward"};
       conv1->forward(x0.data(), P(w1), P(b1), a1.data());
     }
-    { Timer t{ops, "pool forward"}; pool1->forward(a1.data(), a2.data()); }
-    { Timer t{ops, "conv forward"}; conv2->forward(a2.data(), P(w2), P(b2), a3.data()); }
-    { Timer t{ops, "pool forward"}; pool2->forward(a3.data(), a4.data()); }
-    { Timer t{ops, "conv forward"}; conv3->forward(a4.data(), P(w3), P(b3), a5.data()); }
+    {
+      Timer t{ops, "pool forward"};
+      pool1->forward(a1.data(), a2.data());
+    }
+    {
+      Timer t{ops, "conv forward"};
+      conv2->forward(a2.data(), P(w2), P(b2), a3.data());
+    }
+    {
+      Timer t{ops, "pool forward"};
+      pool2->forward(a3.data(), a4.data());
+    }
+    {
+      Timer t{ops, "conv forward"};
+      conv3->forward(a4.data(), P(w3), P(b3), a5.data());
+    }
     {
       Timer t{ops, "gap, dense, loss"};
       be->global_avg_pool_forward(a5.data(), a6.data(), n, 32, 16);
@@ -92,11 +105,26 @@ double bench(const std::string& backend, int threads, bool deterministic, int ba
       dense1->backward(a6.data(), P(w4), a7.data(), g7.data(), g6.data(), G(w4), G(b4));
       be->global_avg_pool_backward(g6.data(), g5.data(), n, 32, 16);
     }
-    { Timer t{ops, "conv3 backward"}; conv3->backward(a4.data(), P(w3), a5.data(), g5.data(), g4.data(), G(w3), G(b3)); }
-    { Timer t{ops, "pool backward"}; pool2->backward(g4.data(), g3.data()); }
-    { Timer t{ops, "conv2 backward"}; conv2->backward(a2.data(), P(w2), a3.data(), g3.data(), g2.data(), G(w2), G(b2)); }
-    { Timer t{ops, "pool backward"}; pool1->backward(g2.data(), g1.data()); }
-    { Timer t{ops, "conv1 backward"}; conv1->backward(x0.data(), P(w1), a1.data(), g1.data(), nullptr, G(w1), G(b1)); }
+    {
+      Timer t{ops, "conv3 backward"};
+      conv3->backward(a4.data(), P(w3), a5.data(), g5.data(), g4.data(), G(w3), G(b3));
+    }
+    {
+      Timer t{ops, "pool backward"};
+      pool2->backward(g4.data(), g3.data());
+    }
+    {
+      Timer t{ops, "conv2 backward"};
+      conv2->backward(a2.data(), P(w2), a3.data(), g3.data(), g2.data(), G(w2), G(b2));
+    }
+    {
+      Timer t{ops, "pool backward"};
+      pool1->backward(g2.data(), g1.data());
+    }
+    {
+      Timer t{ops, "conv1 backward"};
+      conv1->backward(x0.data(), P(w1), a1.data(), g1.data(), nullptr, G(w1), G(b1));
+    }
     {
       Timer t{ops, "adam"};
       for (Param& p : params)
@@ -113,7 +141,8 @@ double bench(const std::string& backend, int threads, bool deterministic, int ba
 }  // namespace
 
 TEST_CASE("benchmark: the recipe's training step on onednn and portable", "[.bench]") {
-  int batches = std::getenv("REPRO_BENCH_BATCHES") ? std::atoi(std::getenv("REPRO_BENCH_BATCHES")) : 938;
+  int batches =
+      std::getenv("REPRO_BENCH_BATCHES") ? std::atoi(std::getenv("REPRO_BENCH_BATCHES")) : 938;
   const std::string wanted =
       std::getenv("REPRO_BENCH_BACKENDS") ? std::getenv("REPRO_BENCH_BACKENDS") : "onednn,portable";
   struct Variant {
@@ -121,8 +150,9 @@ TEST_CASE("benchmark: the recipe's training step on onednn and portable", "[.ben
     bool deterministic;
     const char* label;
   };
-  for (Variant v : {Variant{"onednn", true, "onednn deterministic"}, Variant{"onednn", false, "onednn fast"},
-                    Variant{"portable", true, "portable"}}) {
+  for (Variant v :
+       {Variant{"onednn", true, "onednn deterministic"}, Variant{"onednn", false, "onednn fast"},
+        Variant{"portable", true, "portable"}}) {
     if (wanted.find(v.backend) == std::string::npos) continue;
     for (int threads : {1, 2}) {
       std::map<std::string, double> ops;

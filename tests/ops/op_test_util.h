@@ -14,7 +14,8 @@
 namespace repro::test {
 
 // n values uniform in [lo, hi), a pure function of (seed, i).
-inline std::vector<float> random_tensor(size_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
+inline std::vector<float> random_tensor(size_t n, uint32_t seed, float lo = -1.0f,
+                                        float hi = 1.0f) {
   std::vector<float> v(n);
   StreamKey key{seed, 0x7E57u};
   for (size_t i = 0; i < n; i++) v[i] = lo + (hi - lo) * bits_to_unit_float(stream_bits(key, i));
@@ -57,7 +58,8 @@ inline PoolGeometry pool_geometry(int n, int c, int h, int w, int r, int s, int 
                                   int stride_w, bool same) {
   ConvGeometry cg = conv_geometry(n, c, h, w, 1, r, s, stride_h, stride_w, same, false, false);
   PoolGeometry g;
-  g.n = n, g.c = c, g.h = h, g.w = w, g.r = r, g.s = s, g.stride_h = stride_h, g.stride_w = stride_w;
+  g.n = n, g.c = c, g.h = h, g.w = w, g.r = r, g.s = s, g.stride_h = stride_h,
+  g.stride_w = stride_w;
   g.pad_top = cg.pad_top, g.pad_left = cg.pad_left, g.pad_bottom = cg.pad_bottom;
   g.pad_right = cg.pad_right, g.oh = cg.oh, g.ow = cg.ow;
   return g;

@@ -30,8 +30,9 @@ double numeric_derivative(const std::function<double()>& loss, float& value, flo
 }
 
 // Every element of `param` (analytic gradient `grad`) within tolerance of its finite difference.
-void check_gradient(const char* what, const std::function<double()>& loss, std::vector<float>& param,
-                    const std::vector<float>& grad, float h, double tolerance = 2e-3) {
+void check_gradient(const char* what, const std::function<double()>& loss,
+                    std::vector<float>& param, const std::vector<float>& grad, float h,
+                    double tolerance = 2e-3) {
   double worst = 0;
   for (size_t i = 0; i < param.size(); i++) {
     double numeric = numeric_derivative(loss, param[i], h);
@@ -81,7 +82,9 @@ void check_conv(const ConvGeometry& g, uint32_t seed) {
 }  // namespace
 
 TEST_CASE("conv2d gradients match finite differences", "[ops][gradient]") {
-  SECTION("valid, stride 1") { check_conv(test::conv_geometry(2, 2, 5, 4, 3, 3, 2, 1, 1, false, true, false), 11); }
+  SECTION("valid, stride 1") {
+    check_conv(test::conv_geometry(2, 2, 5, 4, 3, 3, 2, 1, 1, false, true, false), 11);
+  }
   SECTION("same, stride 2, asymmetric pads") {
     check_conv(test::conv_geometry(2, 3, 6, 5, 2, 3, 3, 2, 2, true, true, false), 21);
   }

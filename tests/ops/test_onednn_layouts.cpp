@@ -50,7 +50,8 @@ PoolBits pool_blocked(Backend& be, const PoolGeometry& g, const std::vector<floa
   const int hw = g.h * g.w, ohw = g.oh * g.ow;
   PoolBits got = pool_both_ways(be, g, to_blocks(x, g.n, g.c, hw, g.x_block),
                                 to_blocks(dy, g.n, g.c, ohw, g.y_block));
-  return {from_blocks(got.y, g.n, g.c, ohw, g.y_block), from_blocks(got.dx, g.n, g.c, hw, g.x_block)};
+  return {from_blocks(got.y, g.n, g.c, ohw, g.y_block),
+          from_blocks(got.dx, g.n, g.c, hw, g.x_block)};
 }
 
 // Relu-like inputs in {-0, +0, 1}: most windows tie, and -0 and +0 compare equal.
@@ -110,14 +111,16 @@ TEST_CASE("onednn 2x2 max pool on channel blocks gives the reference's bits, tie
   }
 }
 
-TEST_CASE("onednn max pool outside the 2x2 loop accepts channel blocks", "[ops][onednn][pool][layout]") {
+TEST_CASE("onednn max pool outside the 2x2 loop accepts channel blocks",
+          "[ops][onednn][pool][layout]") {
   for (PoolGeometry g : {test::pool_geometry(2, 16, 9, 9, 3, 3, 2, 2, true),
                          test::pool_geometry(3, 32, 8, 7, 2, 2, 1, 1, false)}) {
     std::vector<float> x = test::random_tensor(size_t(g.n) * g.c * g.h * g.w, 21);
     std::vector<float> dy = test::random_tensor(size_t(g.n) * g.c * g.oh * g.ow, 22);
     auto reference = make_backend("reference", {});
     auto onednn = make_backend("onednn", BackendOptions{2, true});
-    PoolBits want = pool_both_ways(*onednn, g, x, dy);  // plain, checked against the reference elsewhere
+    PoolBits want =
+        pool_both_ways(*onednn, g, x, dy);  // plain, checked against the reference elsewhere
     g.x_block = g.y_block = 16;
     INFO("pool " << g.r << "x" << g.s << " stride " << g.stride_h);
     PoolBits got = pool_blocked(*onednn, g, x, dy);
@@ -136,10 +139,12 @@ struct ConvBits {
 ConvBits conv_blocked(int threads, const ConvGeometry& g) {
   auto be = make_backend("onednn", BackendOptions{threads, true});
   const int hw = g.h * g.w, ohw = g.oh * g.ow;
-  Array x = test::to_backend(*be, to_blocks(test::random_tensor(test::input_size(g), 31), g.n, g.c, hw, g.x_block));
+  Array x = test::to_backend(
+      *be, to_blocks(test::random_tensor(test::input_size(g), 31), g.n, g.c, hw, g.x_block));
   Array w = test::to_backend(*be, test::random_tensor(test::weight_size(g), 32, -0.3f, 0.3f));
   Array b = test::to_backend(*be, test::random_tensor(g.k, 33));
-  Array dy = test::to_backend(*be, to_blocks(test::random_tensor(test::output_size(g), 34), g.n, g.k, ohw, g.y_block));
+  Array dy = test::to_backend(
+      *be, to_blocks(test::random_tensor(test::output_size(g), 34), g.n, g.k, ohw, g.y_block));
   Array y = be->alloc(test::output_size(g)), dx = be->alloc(test::input_size(g));
   Array dw = be->alloc(test::weight_size(g)), db = be->alloc(g.k);
   auto op = be->make_conv2d(g);
@@ -152,8 +157,10 @@ ConvBits conv_blocked(int threads, const ConvGeometry& g) {
 
 }  // namespace
 
-TEST_CASE("onednn conv2d on channel blocks: 16 gives the plain layout's bits, any block is "
-          "thread-count invariant", "[ops][onednn][layout][threads]") {
+TEST_CASE(
+    "onednn conv2d on channel blocks: 16 gives the plain layout's bits, any block is "
+    "thread-count invariant",
+    "[ops][onednn][layout][threads]") {
   // The recipe's second conv, a last batch that is not a multiple of 8, and 8-channel blocks
   // (another jit kernel than plain on AVX-512: close to the plain result, not equal; values
   // below 0.1 are compared absolutely, as sums of terms near 1 cancel to them).

@@ -111,7 +111,8 @@ DenseResult run_dense(Backend& be, const DenseGeometry& g, uint32_t seed) {
 
 TEST_CASE("onednn conv2d matches the reference on the recipe's layers", "[ops][onednn]") {
   SECTION("conv 1->32 on 32x32, relu, first layer (no dx)") {
-    compare_conv(test::conv_geometry(16, 1, 32, 32, 32, 3, 3, 1, 1, false, true, true), true, false);
+    compare_conv(test::conv_geometry(16, 1, 32, 32, 32, 3, 3, 1, 1, false, true, true), true,
+                 false);
   }
   SECTION("conv 32->32 on 15x15, relu, a last batch of 32") {
     compare_conv(test::conv_geometry(32, 32, 15, 15, 32, 3, 3, 1, 1, false, true, true));
@@ -137,16 +138,25 @@ TEST_CASE("onednn conv2d matches the reference on odd shapes", "[ops][onednn]") 
 }
 
 TEST_CASE("onednn max pool matches the reference, ties included", "[ops][onednn]") {
-  SECTION("recipe pool 30x30 -> 15x15") { compare_pool(test::pool_geometry(4, 32, 30, 30, 2, 2, 2, 2, false), false); }
-  SECTION("recipe pool 13x13 -> 6x6 with ties") { compare_pool(test::pool_geometry(4, 32, 13, 13, 2, 2, 2, 2, false), true); }
-  SECTION("3x3 stride 2 same padding, ties") { compare_pool(test::pool_geometry(2, 3, 9, 8, 3, 3, 2, 2, true), true); }
-  SECTION("batch 1, non-square window") { compare_pool(test::pool_geometry(1, 2, 7, 9, 2, 3, 2, 3, false), false); }
+  SECTION("recipe pool 30x30 -> 15x15") {
+    compare_pool(test::pool_geometry(4, 32, 30, 30, 2, 2, 2, 2, false), false);
+  }
+  SECTION("recipe pool 13x13 -> 6x6 with ties") {
+    compare_pool(test::pool_geometry(4, 32, 13, 13, 2, 2, 2, 2, false), true);
+  }
+  SECTION("3x3 stride 2 same padding, ties") {
+    compare_pool(test::pool_geometry(2, 3, 9, 8, 3, 3, 2, 2, true), true);
+  }
+  SECTION("batch 1, non-square window") {
+    compare_pool(test::pool_geometry(1, 2, 7, 9, 2, 3, 2, 3, false), false);
+  }
 }
 
 TEST_CASE("onednn dense matches the reference", "[ops][onednn]") {
-  for (DenseGeometry g : {DenseGeometry{64, 32, 64, true, true}, DenseGeometry{64, 64, 10, true, false},
-                          DenseGeometry{1, 7, 5, false, true}, DenseGeometry{32, 13, 3, true, false},
-                          DenseGeometry{19, 20, 6, true, true}}) {
+  for (DenseGeometry g :
+       {DenseGeometry{64, 32, 64, true, true}, DenseGeometry{64, 64, 10, true, false},
+        DenseGeometry{1, 7, 5, false, true}, DenseGeometry{32, 13, 3, true, false},
+        DenseGeometry{19, 20, 6, true, true}}) {
     INFO("dense n=" << g.n << " in=" << g.in << " out=" << g.out);
     Backends be;
     DenseResult want = run_dense(*be.reference, g, 9);
@@ -196,7 +206,8 @@ TEST_CASE("onednn element-wise ops, loss and optimizers equal the reference bitw
   // for a key whose forward it never saw (drawn again), the bits stay the reference's.
   both([&](Backend& bk) {
     Array in = test::to_backend(bk, x), out = bk.alloc(count), back = bk.alloc(count);
-    const StreamKey a = derive_key(42, Purpose::dropout, 1, 5), b = derive_key(42, Purpose::dropout, 2, 5);
+    const StreamKey a = derive_key(42, Purpose::dropout, 1, 5),
+                    b = derive_key(42, Purpose::dropout, 2, 5);
     const StreamKey unseen = derive_key(42, Purpose::dropout, 9, 9);
     bk.dropout_forward(in.data(), out.data(), count, a, 0.5f);
     bk.dropout_forward(in.data(), out.data(), count - 3, b, 0.125f);
@@ -223,7 +234,9 @@ TEST_CASE("onednn element-wise ops, loss and optimizers equal the reference bitw
     std::vector<float> w0 = test::random_tensor(1000, 503), g0 = test::random_tensor(1000, 504);
     Array w = test::to_backend(bk, w0), g = test::to_backend(bk, g0), m = bk.alloc(1000),
           v = bk.alloc(1000), vel = bk.alloc(1000);
-    for (int64_t t = 1; t <= 3; t++) bk.adam_update(w.data(), g.data(), m.data(), v.data(), 1000, AdamParams{0.001f, 0.9f, 0.999f, 1e-7f, t});
+    for (int64_t t = 1; t <= 3; t++)
+      bk.adam_update(w.data(), g.data(), m.data(), v.data(), 1000,
+                     AdamParams{0.001f, 0.9f, 0.999f, 1e-7f, t});
     bk.sgd_update(w.data(), g.data(), vel.data(), 1000, SgdParams{0.01f, 0.9f, true});
     return test::to_host(bk, w);
   });

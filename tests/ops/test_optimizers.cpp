@@ -26,7 +26,7 @@ TEST_CASE("Adam's first two steps match the Keras 3 formula worked by hand", "[o
   g = {-0.25f, 0.0f};
   p.step = 2;
   reference::adam_update(w.data(), g.data(), m.data(), v.data(), 2, p);
-  double m2 = 0.05 + (-0.25 - 0.05) * 0.1;          // 0.02
+  double m2 = 0.05 + (-0.25 - 0.05) * 0.1;           // 0.02
   double v2 = 0.00025 + (0.0625 - 0.00025) * 0.001;  // 0.00031225
   double alpha2 = 0.001 * std::sqrt(1 - 0.999 * 0.999) / (1 - 0.9 * 0.9);
   double w2 = w1 - alpha2 * m2 / (std::sqrt(v2) + 1e-7);

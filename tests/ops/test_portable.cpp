@@ -1,5 +1,5 @@
 // The portable backend (determinism: portable): every op equals, bit for bit, a scalar
-// implementation of its specified operation order (DESIGN-portable.md); every ISA path and
+// implementation of its specified operation order (docs/design/portable.md); every ISA path and
 // thread count gives those same bits; the results agree with the reference backend within
 // 1e-5; its exp and log stay within 2 ulp.
 #include <catch2/catch.hpp>
@@ -24,13 +24,9 @@ namespace {
 
 // A portable backend on one ISA path ("" = the best here) and thread count.
 std::unique_ptr<Backend> portable_backend(const std::string& isa, int threads) {
-  if (isa.empty())
-    ::unsetenv("REPRO_ISA");
-  else
-    ::setenv("REPRO_ISA", isa.c_str(), 1);
-  auto backend = make_backend("portable", BackendOptions{threads, true});
-  ::unsetenv("REPRO_ISA");
-  return backend;
+  BackendOptions options{threads, true};
+  options.isa = isa;
+  return make_backend("portable", options);
 }
 
 // The ISA paths this CPU runs.
@@ -93,9 +89,9 @@ ConvResult conv_by_spec(const ConvGeometry& g, const ConvData& d) {
           for (int c = 0; c < g.c; c++)
             for (int r = 0; r < g.r; r++)
               for (int s = 0; s < g.s; s++) {
-                float product = xat(n, c, oh * g.stride_h - g.pad_top + r,
-                                    ow * g.stride_w - g.pad_left + s) *
-                                d.w[((size_t(k) * g.c + c) * g.r + r) * g.s + s];
+                float product =
+                    xat(n, c, oh * g.stride_h - g.pad_top + r, ow * g.stride_w - g.pad_left + s) *
+                    d.w[((size_t(k) * g.c + c) * g.r + r) * g.s + s];
                 acc = acc + product;
               }
           float v = g.bias ? acc + d.b[k] : acc;
@@ -139,9 +135,9 @@ ConvResult conv_by_spec(const ConvGeometry& g, const ConvData& d) {
               for (int oh = 0; oh < g.oh; oh++) {
                 float row = 0.0f;
                 for (int ow = 0; ow < g.ow; ow++) {
-                  float product = xat(n, c, oh * g.stride_h - g.pad_top + r,
-                                      ow * g.stride_w - g.pad_left + s) *
-                                  grad(n, k, oh, ow);
+                  float product =
+                      xat(n, c, oh * g.stride_h - g.pad_top + r, ow * g.stride_w - g.pad_left + s) *
+                      grad(n, k, oh, ow);
                   row = row + product;
                 }
                 acc = acc + row;
@@ -182,7 +178,8 @@ DenseResult run_dense(Backend& be, const DenseGeometry& g, uint32_t seed) {
   auto op = be.make_dense(g);
   op->forward(x.data(), w.data(), b.data(), y.data());
   op->backward(x.data(), w.data(), y.data(), dy.data(), dx.data(), dw.data(), db.data());
-  return {test::to_host(be, y), test::to_host(be, dx), test::to_host(be, dw), test::to_host(be, db)};
+  return {test::to_host(be, y), test::to_host(be, dx), test::to_host(be, dw),
+          test::to_host(be, db)};
 }
 
 DenseResult dense_by_spec(const DenseGeometry& g, uint32_t seed) {
@@ -242,13 +239,13 @@ DenseResult dense_by_spec(const DenseGeometry& g, uint32_t seed) {
 std::vector<ConvGeometry> conv_cases() {
   using test::conv_geometry;
   return {
-      conv_geometry(64, 1, 32, 32, 32, 3, 3, 1, 1, false, true, true),    // recipe conv 1
-      conv_geometry(13, 32, 15, 15, 32, 3, 3, 1, 1, false, true, true),   // recipe conv 2, odd N
-      conv_geometry(9, 3, 11, 7, 10, 3, 2, 2, 1, true, true, false),      // same, stride, K=10
-      conv_geometry(5, 17, 9, 10, 20, 5, 5, 2, 2, true, false, true),     // 5x5, no bias, C=17
-      conv_geometry(1, 2, 4, 4, 1, 1, 1, 1, 1, false, true, false),       // 1x1, batch of 1
-      conv_geometry(3, 5, 14, 20, 7, 3, 3, 1, 1, true, true, true),       // row kernels, K=7, C=5
-      conv_geometry(2, 3, 13, 33, 6, 3, 3, 2, 1, false, true, false),     // rows, stride (2, 1)
+      conv_geometry(64, 1, 32, 32, 32, 3, 3, 1, 1, false, true, true),   // recipe conv 1
+      conv_geometry(13, 32, 15, 15, 32, 3, 3, 1, 1, false, true, true),  // recipe conv 2, odd N
+      conv_geometry(9, 3, 11, 7, 10, 3, 2, 2, 1, true, true, false),     // same, stride, K=10
+      conv_geometry(5, 17, 9, 10, 20, 5, 5, 2, 2, true, false, true),    // 5x5, no bias, C=17
+      conv_geometry(1, 2, 4, 4, 1, 1, 1, 1, 1, false, true, false),      // 1x1, batch of 1
+      conv_geometry(3, 5, 14, 20, 7, 3, 3, 1, 1, true, true, true),      // row kernels, K=7, C=5
+      conv_geometry(2, 3, 13, 33, 6, 3, 3, 2, 1, false, true, false),    // rows, stride (2, 1)
   };
 }
 
@@ -257,8 +254,8 @@ std::vector<ConvGeometry> conv_cases() {
 TEST_CASE("portable conv2d follows its specified operation order bit for bit", "[ops][portable]") {
   auto be = portable_backend("", 2);
   for (const ConvGeometry& g : conv_cases()) {
-    INFO("conv " << g.n << "x" << g.c << "x" << g.h << "x" << g.w << " -> " << g.k << " "
-                 << g.r << "x" << g.s << " stride " << g.stride_h << "," << g.stride_w);
+    INFO("conv " << g.n << "x" << g.c << "x" << g.h << "x" << g.w << " -> " << g.k << " " << g.r
+                 << "x" << g.s << " stride " << g.stride_h << "," << g.stride_w);
     ConvData d = conv_data(g, 11);
     ConvResult got = run_conv(*be, g, d), want = conv_by_spec(g, d);
     CHECK(same_bits(got.y, want.y));
@@ -268,7 +265,8 @@ TEST_CASE("portable conv2d follows its specified operation order bit for bit", "
   }
 }
 
-TEST_CASE("portable chunk_grads hands out each chunk's sums, which fold to the op's own", "[ops][portable]") {
+TEST_CASE("portable chunk_grads hands out each chunk's sums, which fold to the op's own",
+          "[ops][portable]") {
   auto be = portable_backend("", 2);
   REQUIRE(be->chunk_grads_supported());
   ConvGeometry g = test::conv_geometry(21, 3, 12, 12, 5, 3, 3, 1, 1, false, true, true);
@@ -303,8 +301,9 @@ TEST_CASE("portable chunk_grads hands out each chunk's sums, which fold to the o
 
 TEST_CASE("portable dense follows its specified operation order bit for bit", "[ops][portable]") {
   auto be = portable_backend("", 2);
-  for (DenseGeometry g : {DenseGeometry{64, 32, 64, true, true}, DenseGeometry{19, 37, 10, true, false},
-                          DenseGeometry{1, 5, 3, true, true}}) {
+  for (DenseGeometry g :
+       {DenseGeometry{64, 32, 64, true, true}, DenseGeometry{19, 37, 10, true, false},
+        DenseGeometry{1, 5, 3, true, true}}) {
     INFO("dense " << g.n << "x" << g.in << " -> " << g.out);
     DenseResult got = run_dense(*be, g, 21), want = dense_by_spec(g, 21);
     CHECK(same_bits(got.y, want.y));
@@ -366,8 +365,10 @@ TEST_CASE("portable ops agree with the reference backend within 1e-5", "[ops][po
   std::vector<int32_t> labels(n);
   for (int i = 0; i < n; i++) labels[i] = (i * 7) % k;
   std::vector<float> d_got(size_t(n) * k), d_want(size_t(n) * k);
-  LossSums got = be->softmax_cross_entropy(logits.data(), labels.data(), n, k, d_got.data(), 1.0f / n);
-  LossSums want = ref->softmax_cross_entropy(logits.data(), labels.data(), n, k, d_want.data(), 1.0f / n);
+  LossSums got =
+      be->softmax_cross_entropy(logits.data(), labels.data(), n, k, d_got.data(), 1.0f / n);
+  LossSums want =
+      ref->softmax_cross_entropy(logits.data(), labels.data(), n, k, d_want.data(), 1.0f / n);
   CHECK(got.correct == want.correct);
   CHECK(std::fabs(got.loss - want.loss) <= 1e-5 * std::fabs(want.loss));
   CHECK(scaled_error(d_got, d_want) <= 1e-5);
@@ -379,7 +380,8 @@ TEST_CASE("portable ops agree with the reference backend within 1e-5", "[ops][po
   CHECK(scaled_error(y_got, y_want) <= 1e-6);
 }
 
-TEST_CASE("portable softmax cross-entropy follows its specified order bit for bit", "[ops][portable]") {
+TEST_CASE("portable softmax cross-entropy follows its specified order bit for bit",
+          "[ops][portable]") {
   auto be = portable_backend("", 2);
   const int n = 29, k = 10;
   auto logits = test::random_tensor(size_t(n) * k, 41, -20.0f, 20.0f);
@@ -411,9 +413,10 @@ TEST_CASE("portable softmax cross-entropy follows its specified order bit for bi
 
 TEST_CASE("portable max pool equals the reference bit for bit, ties included", "[ops][portable]") {
   auto ref = make_backend("reference", {});
-  for (const PoolGeometry& g :
-       {test::pool_geometry(9, 5, 30, 30, 2, 2, 2, 2, false), test::pool_geometry(3, 4, 13, 13, 2, 2, 2, 2, false),
-        test::pool_geometry(2, 3, 11, 9, 3, 3, 2, 2, false), test::pool_geometry(2, 3, 7, 8, 3, 3, 2, 2, true)}) {
+  for (const PoolGeometry& g : {test::pool_geometry(9, 5, 30, 30, 2, 2, 2, 2, false),
+                                test::pool_geometry(3, 4, 13, 13, 2, 2, 2, 2, false),
+                                test::pool_geometry(2, 3, 11, 9, 3, 3, 2, 2, false),
+                                test::pool_geometry(2, 3, 7, 8, 3, 3, 2, 2, true)}) {
     // Values on a coarse grid, so many windows hold ties.
     std::vector<float> x = test::random_tensor(size_t(g.n) * g.c * g.h * g.w, 17, -2.0f, 2.0f);
     for (float& v : x) v = std::round(v * 2.0f) / 2.0f;
@@ -435,7 +438,8 @@ TEST_CASE("portable max pool equals the reference bit for bit, ties included", "
   }
 }
 
-TEST_CASE("portable Adam follows Keras's formula with beta^t by exact squaring", "[ops][portable]") {
+TEST_CASE("portable Adam follows Keras's formula with beta^t by exact squaring",
+          "[ops][portable]") {
   auto be = portable_backend("", 1);
   auto ref = make_backend("reference", {});
   const size_t n = 1000;
@@ -454,7 +458,8 @@ TEST_CASE("portable Adam follows Keras's formula with beta^t by exact squaring",
 TEST_CASE("portable exp and log are within 2 ulp and exact at the edges", "[ops][portable]") {
   auto ulps = [](float got, double want) {
     float w = float(want);
-    double ulp = std::nextafter(std::fabs(w), std::numeric_limits<float>::infinity()) - std::fabs(w);
+    double ulp =
+        std::nextafter(std::fabs(w), std::numeric_limits<float>::infinity()) - std::fabs(w);
     return std::fabs(double(got) - want) / ulp;
   };
   double worst_exp = 0, worst_log = 0;
@@ -470,10 +475,13 @@ TEST_CASE("portable exp and log are within 2 ulp and exact at the edges", "[ops]
   double worst_tanh = 0, worst_sigmoid = 0;
   for (int i = -100000; i <= 100000; i++) {
     float x = 10.0f * float(i) / 100000.0f;
-    if (x != 0.0f) worst_tanh = std::max(worst_tanh, ulps(portable::tanh_f32(x), std::tanh(double(x))));
-    worst_sigmoid = std::max(worst_sigmoid, ulps(portable::sigmoid_f32(x), 1.0 / (1.0 + std::exp(-double(x)))));
+    if (x != 0.0f)
+      worst_tanh = std::max(worst_tanh, ulps(portable::tanh_f32(x), std::tanh(double(x))));
+    worst_sigmoid =
+        std::max(worst_sigmoid, ulps(portable::sigmoid_f32(x), 1.0 / (1.0 + std::exp(-double(x)))));
   }
-  INFO("worst tanh error " << worst_tanh << " ulp, worst sigmoid error " << worst_sigmoid << " ulp");
+  INFO("worst tanh error " << worst_tanh << " ulp, worst sigmoid error " << worst_sigmoid
+                           << " ulp");
   CHECK(worst_tanh <= 4.0);
   CHECK(worst_sigmoid <= 3.0);
   CHECK(portable::exp_f32(0.0f) == 1.0f);
@@ -486,7 +494,8 @@ TEST_CASE("portable exp and log are within 2 ulp and exact at the edges", "[ops]
   CHECK(std::fabs(portable::log_f32(1e-40f) - std::log(1e-40)) < 1e-5 * 92.1);  // subnormal
 }
 
-TEST_CASE("an unknown or unsupported REPRO_ISA is refused with the valid names", "[ops][portable]") {
+TEST_CASE("an unknown or unsupported REPRO_ISA is refused with the valid names",
+          "[ops][portable]") {
   CHECK_THROWS_WITH(portable_isa_path("neon"), Catch::Contains("use sse2, avx2 or avx512"));
   CHECK(portable_isa_path("sse2") == "sse2");
   CHECK(!portable_isa_path("").empty());

@@ -101,7 +101,8 @@ TEST_CASE("reference global average pooling and its gradient", "[ops][reference]
   CHECK_THAT(dx, Equals(std::vector<float>{1, 1, 1, 1, 2, 2, 2, 2}));
 }
 
-TEST_CASE("reference transposes give Keras's (H, W, C) flatten order and back", "[ops][reference]") {
+TEST_CASE("reference transposes give Keras's (H, W, C) flatten order and back",
+          "[ops][reference]") {
   std::vector<float> x = {0, 1, 2, 10, 11, 12}, y(6), back(6);  // (1, 2, 3)
   reference::nchw_to_nhwc(x.data(), y.data(), 1, 2, 3);
   CHECK_THAT(y, Equals(std::vector<float>{0, 10, 1, 11, 2, 12}));
@@ -110,19 +111,20 @@ TEST_CASE("reference transposes give Keras's (H, W, C) flatten order and back", 
 }
 
 TEST_CASE("reference softmax cross-entropy by hand, stable for large logits", "[ops][reference]") {
-  std::vector<float> logits = {0, 0,     // loss ln 2, argmax 0 == label 0
-                               1000, 0,  // loss 1000 for label 1 (no overflow)
-                               3, 3};    // tie: argmax is the first index, label 1 is wrong
+  std::vector<float> logits = {0,    0,   // loss ln 2, argmax 0 == label 0
+                               1000, 0,   // loss 1000 for label 1 (no overflow)
+                               3,    3};  // tie: argmax is the first index, label 1 is wrong
   std::vector<int32_t> labels = {0, 1, 1};
   std::vector<float> dlogits(6);
-  LossSums sums = reference::softmax_cross_entropy(logits.data(), labels.data(), 3, 2,
-                                                   dlogits.data(), 0.5f);
+  LossSums sums =
+      reference::softmax_cross_entropy(logits.data(), labels.data(), 3, 2, dlogits.data(), 0.5f);
   CHECK(sums.loss == Approx(std::log(2.0) + 1000.0 + std::log(2.0)).epsilon(1e-12));
   CHECK(sums.correct == 1);
   CHECK_THAT(dlogits, Equals(std::vector<float>{-0.25f, 0.25f, 0.5f, -0.5f, 0.25f, -0.25f}));
 }
 
-TEST_CASE("reference softmax cross-entropy rejects a label outside the classes", "[ops][reference]") {
+TEST_CASE("reference softmax cross-entropy rejects a label outside the classes",
+          "[ops][reference]") {
   std::vector<float> logits = {0, 0};
   std::vector<int32_t> labels = {2};
   CHECK_THROWS(reference::softmax_cross_entropy(logits.data(), labels.data(), 1, 2, nullptr, 1));

@@ -66,8 +66,9 @@ TEST_CASE("onednn conv2d is bit-identical for 1, 2 and 4 threads when determinis
 
 TEST_CASE("onednn dense is bit-identical for 1, 2 and 4 threads when deterministic",
           "[ops][onednn][threads]") {
-  for (DenseGeometry g : {DenseGeometry{64, 32, 64, true, true}, DenseGeometry{64, 64, 10, true, false},
-                          DenseGeometry{1000, 300, 200, true, false}}) {
+  for (DenseGeometry g :
+       {DenseGeometry{64, 32, 64, true, true}, DenseGeometry{64, 64, 10, true, false},
+        DenseGeometry{1000, 300, 200, true, false}}) {
     INFO("dense n=" << g.n << " in=" << g.in << " out=" << g.out);
     std::vector<float> one = dense_all_outputs(1, g);
     CHECK(dense_all_outputs(2, g) == one);
@@ -82,7 +83,8 @@ TEST_CASE("dropout masks are identical across backends and thread counts, keep ~
   std::vector<float> ones(count, 1.0f);
   StreamKey key = derive_key(1234, Purpose::dropout, 2, 99);
   std::vector<std::vector<float>> outputs;
-  for (auto [name, threads] : {std::pair{"reference", 1}, {"onednn", 1}, {"onednn", 2}, {"onednn", 4}}) {
+  for (auto [name, threads] :
+       {std::pair{"reference", 1}, {"onednn", 1}, {"onednn", 2}, {"onednn", 4}}) {
     auto be = make_backend(name, BackendOptions{threads, true});
     Array x = test::to_backend(*be, ones), y = be->alloc(count);
     be->dropout_forward(x.data(), y.data(), count, key, rate);

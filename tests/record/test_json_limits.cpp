@@ -92,8 +92,9 @@ TEST_CASE("parse_json_bounded gives plain JSON and refuses deep nesting with its
         std::string("s.json:1:70: ") + kTooDeep);
   CHECK(error_of([] { repro::parse_json_bounded("{\"a\": 1,\n \"a\": 2}", "s.json"); }) ==
         "s.json:2:2: duplicate key \"a\"; keep only one");
-  CHECK(error_of([] { repro::parse_json_bounded("{\"a\": ", "s.json"); })
-            .rfind("s.json:1:7: invalid JSON", 0) == 0);
+  CHECK(error_of([] {
+          repro::parse_json_bounded("{\"a\": ", "s.json");
+        }).rfind("s.json:1:7: invalid JSON", 0) == 0);
 }
 
 TEST_CASE("a history with 200000 keys is read in linear time") {
@@ -102,9 +103,9 @@ TEST_CASE("a history with 200000 keys is read in linear time") {
   for (int i = 0; i < 200000; ++i) text += (i ? ", \"k" : "\"k") + std::to_string(i) + "\": [1]";
   text += "}";
   CHECK(repro::parse_history(text, "h.json").size() == 200000);
-  CHECK(error_of([&] { repro::parse_history(text.substr(0, text.size() - 1) + ", \"k7\": []}",
-                                            "h.json"); })
-            .find("duplicate key \"k7\"") != std::string::npos);
+  CHECK(error_of([&] {
+          repro::parse_history(text.substr(0, text.size() - 1) + ", \"k7\": []}", "h.json");
+        }).find("duplicate key \"k7\"") != std::string::npos);
 }
 
 TEST_CASE("keys from the file are quoted on one line in error messages") {

@@ -124,8 +124,8 @@ TEST_CASE("run.json of a stopped run: where it stopped, and no test metrics (nul
 
 TEST_CASE("a run.json of repro 0.1 (no run id, digests, files or stopped) still reads") {
   nlohmann::json old = nlohmann::json::parse(repro::run_record_to_json(sample_record()));
-  for (const char* key : {"run_id", "initial_weights_sha256", "weights_sha256", "files", "tested",
-                          "stopped"})
+  for (const char* key :
+       {"run_id", "initial_weights_sha256", "weights_sha256", "files", "tested", "stopped"})
     old.erase(key);
   const repro::RunRecord back = repro::parse_run_record(old.dump(), "run.json");
   CHECK(back.run_id.empty());

@@ -57,9 +57,8 @@ TEST_CASE("safetensors round trip keeps names, shapes, values, order and metadat
     CHECK(back[i].shape == tensors[i].shape);
     REQUIRE(back[i].data.size() == tensors[i].data.size());
     // memcmp of an empty tensor's null pointer is undefined, so compare only what is there.
-    CHECK((tensors[i].data.empty() ||
-           std::memcmp(back[i].data.data(), tensors[i].data.data(), tensors[i].data.size() * 4) ==
-               0));
+    CHECK((tensors[i].data.empty() || std::memcmp(back[i].data.data(), tensors[i].data.data(),
+                                                  tensors[i].data.size() * 4) == 0));
   }
   CHECK(metadata == std::map<std::string, std::string>{{"format", "pt"}, {"step", "938"}});
   fs::remove(path);

@@ -112,8 +112,8 @@ TEST_CASE("a truncated safetensors file names the file and says it is cut short"
 }
 
 TEST_CASE("safetensors tensor names from the file are quoted on one line") {
-  CHECK(parse_error(with_header("{\"a\\nb\":{\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":[0,8]}}",
-                                8)) ==
+  CHECK(parse_error(with_header(
+            "{\"a\\nb\":{\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":[0,8]}}", 8)) ==
         "m.safetensors: not a valid safetensors file: tensor \"a\\nb\" has dtype \"F64\"; repro "
         "reads F32 only");
 }

@@ -270,8 +270,10 @@ TEST_CASE("reading a report's run: a missing folder, a file, no history, damaged
   repro::write_file_atomic(temp.path / "file.json", "{}");
   CHECK(contains(input_error((temp.path / "file.json").string()), "file.json: not a folder"));
   CHECK(input_error(run.string()) ==
-        run.string() + ": not a run folder (no run.json); a run still training has none yet, a "
-                       "killed one can go on with repro train --resume " + run.string());
+        run.string() +
+            ": not a run folder (no run.json); a run still training has none yet, a "
+            "killed one can go on with repro train --resume " +
+            run.string());
   repro::write_run_record((run / "run.json").string(), run_record(7));
   CHECK(contains(input_error(run.string()), (run / "history.json").string() + ": missing"));
   repro::write_file_atomic(run / "history.json", "{\"loss\": [0.5, \"x\"]}");

@@ -11,8 +11,8 @@
 
 #include "init/initializers.h"
 #include "rng/jax_random.h"
-#include "rng/tf_random.h"
 #include "rng/philox.h"
+#include "rng/tf_random.h"
 #include "rng/threefry.h"
 
 using namespace repro;
@@ -149,9 +149,9 @@ TEST_CASE("jax draws match JAX's own regression values (tests/random_test.py)") 
   // JAX's test keys are PRNGKey(s) = [0, s], with s = zlib.adler32(name + "threefry2x32");
   // its expected values are printed to 6 decimals (bits exactly).
   auto prng_key = [](uint32_t s) { return JaxKey{0u, s}; };
-  const uint32_t expected_bits[] = {1978747883u, 4134381225u, 3628107870u, 689687174u,
-                                    2788938207u};
-  for (int i = 0; i < 5; ++i) CHECK(jax_random_bits(prng_key(942802475u), 5, i) == expected_bits[i]);
+  const uint32_t expected_bits[] = {1978747883u, 4134381225u, 3628107870u, 689687174u, 2788938207u};
+  for (int i = 0; i < 5; ++i)
+    CHECK(jax_random_bits(prng_key(942802475u), 5, i) == expected_bits[i]);
   // testRngRandomBits: PRNGKey(1701), an odd count of three.
   const uint32_t expected_1701[] = {56197195u, 4200222568u, 961309823u};
   for (int i = 0; i < 3; ++i) CHECK(jax_random_bits(prng_key(1701u), 3, i) == expected_1701[i]);

@@ -6,8 +6,8 @@
 #include <iostream>
 #include <string>
 
-#define REPRO_SKIP(reason)                                             \
-  do {                                                                 \
+#define REPRO_SKIP(reason)                                              \
+  do {                                                                  \
     std::cout << "REPRO_SKIPPED: " << std::string(reason) << std::endl; \
-    return;                                                            \
+    return;                                                             \
   } while (0)

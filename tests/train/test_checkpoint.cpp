@@ -34,7 +34,8 @@ std::pair<History, std::string> uninterrupted(const RunConfig& config) {
 
 }  // namespace
 
-TEST_CASE("resuming from an epoch-end checkpoint reproduces the uninterrupted run", "[checkpoint]") {
+TEST_CASE("resuming from an epoch-end checkpoint reproduces the uninterrupted run",
+          "[checkpoint]") {
   const std::string dir = test::temp_dir("ckpt_epoch");
   RunConfig config = test::quadrant_config(dir, 96, 32);  // 6 steps per epoch
   config.training.epochs = 3;

@@ -100,12 +100,14 @@ TEST_CASE("an older or newer checkpoint format is refused with a clear message",
   const std::string stem = train_one_epoch(dir, config);
   replace_in_file(stem + ".json", "repro-checkpoint-3", "repro-checkpoint-1");
   CHECK(resume_error(dir, config) ==
-        stem + ".json: checkpoint format 1 was written by an older repro; this one reads formats "
-               "2 to 3. Resume with the repro that wrote it, or start the run again");
+        stem +
+            ".json: checkpoint format 1 was written by an older repro; this one reads formats "
+            "2 to 3. Resume with the repro that wrote it, or start the run again");
   replace_in_file(stem + ".json", "repro-checkpoint-1", "repro-checkpoint-4");
   CHECK(resume_error(dir, config) ==
-        stem + ".json: checkpoint format 4 was written by a newer repro; this one reads formats "
-               "2 to 3. Resume with the repro that wrote it, or start the run again");
+        stem +
+            ".json: checkpoint format 4 was written by a newer repro; this one reads formats "
+            "2 to 3. Resume with the repro that wrote it, or start the run again");
   // Format 2 (no run id, config YAML or backend) still resumes, given the config.
   replace_in_file(stem + ".json", "repro-checkpoint-4", "repro-checkpoint-2");
   replace_in_file(stem + ".json", "\"run_id\"", "\"old_run_id\"");
@@ -139,7 +141,8 @@ TEST_CASE("a truncated or corrupted checkpoint is refused naming the file", "[ch
     const std::string error = resume_error(dir, config);
     CHECK_THAT(error, Contains(stem + ".json:"));  // then line:col, which depend on timings
     CHECK_THAT(error, Contains(": invalid JSON: unexpected end of input"));
-    CHECK_THAT(error, Contains("(not a valid checkpoint; delete it to resume from the one before)"));
+    CHECK_THAT(error,
+               Contains("(not a valid checkpoint; delete it to resume from the one before)"));
   }
   SECTION("a loop position that cannot be") {
     replace_in_file(stem + ".json", "\"global_step\": ", "\"global_step\": -");
@@ -149,9 +152,10 @@ TEST_CASE("a truncated or corrupted checkpoint is refused naming the file", "[ch
   SECTION("a checkpoint nested 100000 levels deep") {
     write_file_atomic(stem + ".json", std::string(100000, '[') + std::string(100000, ']'));
     CHECK(resume_error(dir, config) ==
-          stem + ".json:1:65: arrays and objects nested 65 levels deep; repro reads at most 64 "
-                 "levels (its own files use 4): is this the right file? (not a valid checkpoint; "
-                 "delete it to resume from the one before)");
+          stem +
+              ".json:1:65: arrays and objects nested 65 levels deep; repro reads at most 64 "
+              "levels (its own files use 4): is this the right file? (not a valid checkpoint; "
+              "delete it to resume from the one before)");
   }
   SECTION("an optimizer slot of the wrong shape") {
     std::vector<NamedTensor> all = read_safetensors(stem + ".safetensors");
@@ -159,8 +163,9 @@ TEST_CASE("a truncated or corrupted checkpoint is refused naming the file", "[ch
       if (t.name == "optimizer/dense/kernel/velocity") t.shape = {t.shape[1], t.shape[0]};
     write_safetensors(stem + ".safetensors", all, {{"format", "repro-checkpoint-2"}});
     CHECK(resume_error(dir, config) ==
-          stem + ".safetensors: optimizer state 'dense/kernel/velocity' matches no parameter of "
-                 "this model in name and Keras shape");
+          stem +
+              ".safetensors: optimizer state 'dense/kernel/velocity' matches no parameter of "
+              "this model in name and Keras shape");
   }
   fs::remove_all(dir);
 }

@@ -85,8 +85,10 @@ TEST_CASE("rank spans are whole chunks that tile the batch in rank order", "[dat
   CHECK(rank_span(20, 3, 4).images == 4);
 }
 
-TEST_CASE("a share of the batch computed alone gives the whole batch's bits, image by image and "
-          "chunk by chunk", "[data_parallel][onednn]") {
+TEST_CASE(
+    "a share of the batch computed alone gives the whole batch's bits, image by image and "
+    "chunk by chunk",
+    "[data_parallel][onednn]") {
   const RunConfig config = recipe();
   for (int batch : {64, 60}) {  // a full batch and a short last one (chunks of 8 and one of 4)
     auto whole_backend = make_backend("onednn", BackendOptions{2, true});
@@ -98,9 +100,9 @@ TEST_CASE("a share of the batch computed alone gives the whole batch's bits, ima
     const StepBits all = train_part(whole, *whole_backend, x, y, 0, batch, batch);
 
     // Shares as 1 to 8 ranks would hold them, on 1 and 2 threads.
-    for (auto [first, n, threads] : {std::tuple{0, 8, 1}, std::tuple{8, 16, 2},
-                                     std::tuple{24, 32, 1}, std::tuple{16, batch - 16, 2},
-                                     std::tuple{batch - 12, 12, 1}}) {
+    for (auto [first, n, threads] :
+         {std::tuple{0, 8, 1}, std::tuple{8, 16, 2}, std::tuple{24, 32, 1},
+          std::tuple{16, batch - 16, 2}, std::tuple{batch - 12, 12, 1}}) {
       if (first % kChunk != 0) continue;
       auto backend = make_backend("onednn", BackendOptions{threads, true});
       Model part(config, *backend, 64, true);
@@ -111,8 +113,8 @@ TEST_CASE("a share of the batch computed alone gives the whole batch's bits, ima
                       << " layer " << part.layers()[l]->name());
         CHECK(same_bits(mine.outputs[l].data(), all.outputs[l].data() + first * per_image,
                         n * per_image));
-        CHECK(same_bits(mine.output_grads[l].data(),
-                        all.output_grads[l].data() + first * per_image, n * per_image));
+        CHECK(same_bits(mine.output_grads[l].data(), all.output_grads[l].data() + first * per_image,
+                        n * per_image));
       }
       for (size_t p = 0; p < mine.chunk_grads.size(); ++p) {
         const size_t size = part.parameters()[p]->size();
@@ -156,9 +158,9 @@ TEST_CASE("a model with batch normalization is refused for ranks, naming the lay
        test::simple(LayerKind::flatten), test::dense(10, Activation::softmax)});
   auto backend = make_backend("onednn", BackendOptions{1, true});
   CHECK_NOTHROW(Model(config, *backend, 16));
-  CHECK_THROWS_WITH(Model(config, *backend, 16, true),
-                    Catch::Contains("batch_normalization") &&
-                        Catch::Contains("ranks cannot split it"));
+  CHECK_THROWS_WITH(
+      Model(config, *backend, 16, true),
+      Catch::Contains("batch_normalization") && Catch::Contains("ranks cannot split it"));
 }
 
 TEST_CASE("the launcher's rank and size are read from Open MPI, PMI and PMIx variables",

@@ -87,10 +87,9 @@ double relative_error(const std::vector<float>& a, const std::vector<float>& b) 
 RunConfig recipe_like(int side) {
   return test::model_config(
       side, side,
-      {conv(8, 3, Activation::relu), pool(2), dropout(0.2), conv(8, 3, Activation::relu),
-       pool(2), dropout(0.2), conv(8, 3, Activation::relu),
-       simple(LayerKind::global_average_pooling2d), dense(16, Activation::relu), dropout(0.2),
-       dense(10, Activation::softmax)});
+      {conv(8, 3, Activation::relu), pool(2), dropout(0.2), conv(8, 3, Activation::relu), pool(2),
+       dropout(0.2), conv(8, 3, Activation::relu), simple(LayerKind::global_average_pooling2d),
+       dense(16, Activation::relu), dropout(0.2), dense(10, Activation::softmax)});
 }
 
 // oneDNN (2 threads) against the reference on a full batch of 9 and a last batch of 4: logits,
@@ -106,7 +105,8 @@ void compare_backends(const RunConfig& config, double tolerance = 1e-5) {
     ForwardContext ctx{true, 5, 17};
     const std::vector<float> logits_a =
         download(*reference, a.forward(x.data(), n, ctx), size_t(n) * 10);
-    const std::vector<float> logits_b = download(*onednn, b.forward(x.data(), n, ctx), size_t(n) * 10);
+    const std::vector<float> logits_b =
+        download(*onednn, b.forward(x.data(), n, ctx), size_t(n) * 10);
     CHECK(relative_error(logits_b, logits_a) <= tolerance);
     reference->softmax_cross_entropy(a.forward(x.data(), n, ctx), y.data(), n, 10, a.dlogits(),
                                      1.0f / n);
@@ -310,16 +310,18 @@ TEST_CASE("onednn keeps channel blocks between image layers and shows plain laye
   }
   for (size_t i = 0; i < a.parameters().size(); ++i) {
     INFO(a.parameters()[i]->name);
-    CHECK(relative_error(download(*onednn, b.parameters()[i]->grad.data(), b.parameters()[i]->size()),
-                         download(*reference, a.parameters()[i]->grad.data(),
-                                  a.parameters()[i]->size())) <= 1e-5);
+    CHECK(relative_error(
+              download(*onednn, b.parameters()[i]->grad.data(), b.parameters()[i]->size()),
+              download(*reference, a.parameters()[i]->grad.data(), a.parameters()[i]->size())) <=
+          1e-5);
   }
 }
 
 TEST_CASE("weights export in Keras layout, named like Keras, and import back", "[model]") {
-  const RunConfig config = test::model_config(
-      5, 5, {conv(2, 3, Activation::relu), conv(3, 2, Activation::relu), simple(LayerKind::flatten),
-             dense(4, Activation::softmax)});
+  const RunConfig config =
+      test::model_config(5, 5,
+                         {conv(2, 3, Activation::relu), conv(3, 2, Activation::relu),
+                          simple(LayerKind::flatten), dense(4, Activation::softmax)});
   auto backend = make_backend("reference", BackendOptions{1, true});
   Model model(config, *backend, 2);
   const std::vector<NamedTensor> weights = model.export_weights();
@@ -363,12 +365,12 @@ TEST_CASE("softmax before the last layer and dense on an image input are refused
   auto backend = make_backend("reference", BackendOptions{1, true});
   CHECK_THROWS_AS(Model(test::model_config(6, 6, {dense(4, Activation::relu)}), *backend, 1),
                   InputError);
-  CHECK_THROWS_AS(Model(test::model_config(6, 6,
-                                           {simple(LayerKind::flatten),
-                                            dense(4, Activation::softmax),
-                                            dense(4, Activation::softmax)}),
-                        *backend, 1),
-                  InputError);
+  CHECK_THROWS_AS(
+      Model(test::model_config(6, 6,
+                               {simple(LayerKind::flatten), dense(4, Activation::softmax),
+                                dense(4, Activation::softmax)}),
+            *backend, 1),
+      InputError);
   CHECK_THROWS_AS(
       Model(test::model_config(6, 6,
                                {simple(LayerKind::flatten), dense(4, Activation::linear),
@@ -416,4 +418,3 @@ TEST_CASE("every layer's output shape is the one config's infer_shapes gives") {
 }
 
 }  // namespace repro
-

@@ -19,8 +19,8 @@ TEST_CASE("adam over three steps follows Keras 3's update with t counted from 1"
   auto adam = make_optimizer(config, *f.backend, {"p"}, {3});
   std::vector<double> w = {0.5, -1.0, 2.0}, m(3, 0), v(3, 0);
   f.set(f.w, {0.5f, -1.0f, 2.0f});
-  const std::vector<std::vector<float>> grads = {{0.1f, -0.2f, 0.0f}, {0.3f, 0.1f, -0.05f},
-                                                 {-0.2f, 0.4f, 1.5f}};
+  const std::vector<std::vector<float>> grads = {
+      {0.1f, -0.2f, 0.0f}, {0.3f, 0.1f, -0.05f}, {-0.2f, 0.4f, 1.5f}};
   for (int t = 1; t <= 3; ++t) {
     f.set(f.g, grads[t - 1]);
     adam->step({f.w}, {f.g});

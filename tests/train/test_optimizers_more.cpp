@@ -68,7 +68,7 @@ TEST_CASE("rmsprop plain, with momentum and centered follows Keras 3's update", 
       // Keras's slot names, in Keras's order.
       const std::vector<OptimizerSlot> slots = opt->export_state();
       CHECK(slots[0].name == "p/velocity");
-      CHECK(slots.size() == 1 + (momentum > 0) + centered);
+      CHECK(slots.size() == size_t{1} + (momentum > 0) + centered);
     }
   }
 }
@@ -105,7 +105,7 @@ TEST_CASE("adamw decays the weights by w * weight_decay * lr before the adam upd
 
 TEST_CASE("rmsprop and adamw continue bit-identically after export and import of their state",
           "[optim]") {
-  for (const std::string& name : {"rmsprop", "adamw"}) {
+  for (const std::string name : {"rmsprop", "adamw"}) {
     OptimizerConfig config = rmsprop(0.5, true);
     config.name = name;
     Fixture a, b;
@@ -130,7 +130,7 @@ TEST_CASE("rmsprop and adamw continue bit-identically after export and import of
 }
 
 TEST_CASE("onednn rmsprop and adamw equal the reference bit for bit", "[optim][onednn]") {
-  for (const std::string& name : {"rmsprop", "adamw"}) {
+  for (const std::string name : {"rmsprop", "adamw"}) {
     OptimizerConfig config = rmsprop(0.5, true);
     config.name = name;
     Fixture a("reference"), b("onednn");

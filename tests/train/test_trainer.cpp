@@ -120,15 +120,17 @@ TEST_CASE("images of another size than the model's input are an input error", "[
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("a short training on 2,000 real MNIST images lowers the loss clearly", "[trainer][mnist]") {
+TEST_CASE("a short training on 2,000 real MNIST images lowers the loss clearly",
+          "[trainer][mnist]") {
   const char* env = std::getenv("REPRO_DATA_DIR");
   const std::string root = env ? env : std::string(REPRO_SOURCE_DIR) + "/../shared/data";
   if (!std::filesystem::exists(root + "/mnist/train-images-idx3-ubyte.gz")) {
     REPRO_SKIP("no MNIST under " + root + "/mnist (set REPRO_DATA_DIR)");
   }
-  RunConfig config = test::model_config(
-      16, 16, {test::conv(8, 3, Activation::relu), test::pool(2), test::simple(LayerKind::flatten),
-               test::dense(10, Activation::softmax)});
+  RunConfig config =
+      test::model_config(16, 16,
+                         {test::conv(8, 3, Activation::relu), test::pool(2),
+                          test::simple(LayerKind::flatten), test::dense(10, Activation::softmax)});
   config.data.dataset = "mnist";
   config.data.dir = root + "/mnist";
   config.data.limit = 2000;
@@ -150,12 +152,14 @@ TEST_CASE("the progress text is Keras's: counter, 20-cell bar, time, step time, 
           "[progress]") {
   Progbar bar(938, false, 100.0);
   const std::string first = bar.line(1, {{"accuracy", 0.5}, {"loss", 2.25}}, false, 100.5);
-  CHECK(first == "  1/938 \u2501\u2501\u2501\u2501\u2501\u2501\u2501\u2501\u2501\u2501\u2501\u2501"
-                 "\u2501\u2501\u2501\u2501\u2501\u2501\u2501\u2501 7:48 500ms/step - accuracy: "
-                 "0.5000 - loss: 2.2500");
-  std::string last = bar.line(938, {{"accuracy", 0.54181}, {"loss", 1.28671},
-                                    {"val_accuracy", 0.92911}, {"val_loss", 0.00023}},
-                              true, 126.6);
+  CHECK(first ==
+        "  1/938 \u2501\u2501\u2501\u2501\u2501\u2501\u2501\u2501\u2501\u2501\u2501\u2501"
+        "\u2501\u2501\u2501\u2501\u2501\u2501\u2501\u2501 7:48 500ms/step - accuracy: "
+        "0.5000 - loss: 2.2500");
+  std::string last = bar.line(
+      938,
+      {{"accuracy", 0.54181}, {"loss", 1.28671}, {"val_accuracy", 0.92911}, {"val_loss", 0.00023}},
+      true, 126.6);
   // Step time excludes the first step: (126.6 - 100.5) / 937 s = 28 ms.
   CHECK(last.find("938/938 ") == 0);
   CHECK(last.find(" 27s 28ms/step - accuracy: 0.5418 - loss: 1.2867 - val_accuracy: 0.9291 - "

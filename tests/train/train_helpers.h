@@ -78,7 +78,8 @@ inline std::vector<float> random_floats(size_t n, uint32_t tag, float lo, float 
 }
 
 inline void write_be32(std::ofstream& out, uint32_t v) {
-  const unsigned char b[4] = {static_cast<unsigned char>(v >> 24), static_cast<unsigned char>(v >> 16),
+  const unsigned char b[4] = {static_cast<unsigned char>(v >> 24),
+                              static_cast<unsigned char>(v >> 16),
                               static_cast<unsigned char>(v >> 8), static_cast<unsigned char>(v)};
   out.write(reinterpret_cast<const char*>(b), 4);
 }
@@ -114,9 +115,10 @@ inline RunConfig quadrant_config(const std::string& dir, int train_count, int te
   std::filesystem::create_directories(dir);
   write_quadrant_idx(dir + "/train-images", dir + "/train-labels", train_count, 8, 8, 1);
   write_quadrant_idx(dir + "/test-images", dir + "/test-labels", test_count, 8, 8, 2);
-  RunConfig config = model_config(8, 8, {conv(4, 3, Activation::relu, Padding::same), pool(2),
-                                         dropout(0.1), simple(LayerKind::flatten),
-                                         dense(4, Activation::softmax)});
+  RunConfig config =
+      model_config(8, 8,
+                   {conv(4, 3, Activation::relu, Padding::same), pool(2), dropout(0.1),
+                    simple(LayerKind::flatten), dense(4, Activation::softmax)});
   config.data.dataset = "idx";
   config.data.train_images = dir + "/train-images";
   config.data.train_labels = dir + "/train-labels";

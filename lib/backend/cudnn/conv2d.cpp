@@ -16,8 +16,8 @@ namespace {
 
 std::string describe_geometry(const ConvGeometry& g) {
   return "conv2d x (" + std::to_string(g.n) + ", " + std::to_string(g.c) + ", " +
-         std::to_string(g.h) + ", " + std::to_string(g.w) + "), w (" + std::to_string(g.k) +
-         ", " + std::to_string(g.c) + ", " + std::to_string(g.r) + ", " + std::to_string(g.s) +
+         std::to_string(g.h) + ", " + std::to_string(g.w) + "), w (" + std::to_string(g.k) + ", " +
+         std::to_string(g.c) + ", " + std::to_string(g.r) + ", " + std::to_string(g.s) +
          "), stride " + std::to_string(g.stride_h) + "x" + std::to_string(g.stride_w);
 }
 
@@ -49,8 +49,8 @@ Choice<Algo> pick(const std::vector<Perf>& results, int returned, bool determini
     }
   }
   throw RuntimeError(std::string("cuDNN offers no ") +
-                     (deterministic ? "deterministic FMA-math " : "") + pass +
-                     " algorithm for " + describe_geometry(g) +
+                     (deterministic ? "deterministic FMA-math " : "") + pass + " algorithm for " +
+                     describe_geometry(g) +
                      " within a 256 MiB workspace; use determinism: off or device: cpu");
 }
 
@@ -67,14 +67,15 @@ class CudnnConv2d final : public Conv2dOp {
     wp_ = padded_ ? g.w + g.pad_left + g.pad_right : g.w;
     const int pad_h = padded_ ? 0 : g.pad_top, pad_w = padded_ ? 0 : g.pad_left;
 
-    REPRO_CUDNN(cudnnSetTensor4dDescriptor(x_desc_.get(), CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT,
-                                           g.n, g.c, hp_, wp_));
-    REPRO_CUDNN(cudnnSetFilter4dDescriptor(w_desc_.get(), CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW,
-                                           g.k, g.c, g.r, g.s));
+    REPRO_CUDNN(cudnnSetTensor4dDescriptor(x_desc_.get(), CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, g.n,
+                                           g.c, hp_, wp_));
+    REPRO_CUDNN(cudnnSetFilter4dDescriptor(w_desc_.get(), CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, g.k,
+                                           g.c, g.r, g.s));
     REPRO_CUDNN(cudnnSetConvolution2dDescriptor(conv_desc_.get(), pad_h, pad_w, g.stride_h,
                                                 g.stride_w, 1, 1, CUDNN_CROSS_CORRELATION,
                                                 CUDNN_DATA_FLOAT));
-    const cudnnMathType_t query_math = context_->deterministic ? CUDNN_FMA_MATH : CUDNN_DEFAULT_MATH;
+    const cudnnMathType_t query_math =
+        context_->deterministic ? CUDNN_FMA_MATH : CUDNN_DEFAULT_MATH;
     REPRO_CUDNN(cudnnSetConvolutionMathType(conv_desc_.get(), query_math));
     int n = 0, k = 0, oh = 0, ow = 0;
     REPRO_CUDNN(cudnnGetConvolution2dForwardOutputDim(conv_desc_.get(), x_desc_.get(),
@@ -83,8 +84,8 @@ class CudnnConv2d final : public Conv2dOp {
                 describe_geometry(g) + ": cuDNN computes output " + std::to_string(oh) + "x" +
                     std::to_string(ow) + ", the layer expects " + std::to_string(g.oh) + "x" +
                     std::to_string(g.ow));
-    REPRO_CUDNN(cudnnSetTensor4dDescriptor(y_desc_.get(), CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT,
-                                           g.n, g.k, g.oh, g.ow));
+    REPRO_CUDNN(cudnnSetTensor4dDescriptor(y_desc_.get(), CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, g.n,
+                                           g.k, g.oh, g.ow));
     choose_algorithms();
     if (padded_) {
       const size_t bytes = sizeof(float) * static_cast<size_t>(g.n) * g.c * hp_ * wp_;
@@ -120,11 +121,12 @@ class CudnnConv2d final : public Conv2dOp {
     if (dx == nullptr) return;
     float* dx_out = padded_ ? static_cast<float*>(dx_padded_.get()) : dx;
     REPRO_CUDNN(cudnnSetConvolutionMathType(conv_desc_.get(), bwd_data_.math));
-    REPRO_CUDNN(cudnnConvolutionBackwardData(
-        context_->cudnn.get(), &one, w_desc_.get(), w, y_desc_.get(), dy, conv_desc_.get(),
-        bwd_data_.algo, context_->workspace.get(), context_->workspace.bytes(), &zero,
-        x_desc_.get(), dx_out));
-    if (padded_) crop_planes(dx_out, dx, g_.n * g_.c, g_.h, g_.w, hp_, wp_, g_.pad_top, g_.pad_left);
+    REPRO_CUDNN(cudnnConvolutionBackwardData(context_->cudnn.get(), &one, w_desc_.get(), w,
+                                             y_desc_.get(), dy, conv_desc_.get(), bwd_data_.algo,
+                                             context_->workspace.get(), context_->workspace.bytes(),
+                                             &zero, x_desc_.get(), dx_out));
+    if (padded_)
+      crop_planes(dx_out, dx, g_.n * g_.c, g_.h, g_.w, hp_, wp_, g_.pad_top, g_.pad_left);
   }
 
  private:
@@ -147,7 +149,7 @@ class CudnnConv2d final : public Conv2dOp {
                                                        conv_desc_.get(), y_desc_.get(), max_count,
                                                        &returned, fwd.data()));
     fwd_ = pick<cudnnConvolutionFwdAlgoPerf_t, cudnnConvolutionFwdAlgo_t>(fwd, returned, det,
-                                                                           "forward", g_);
+                                                                          "forward", g_);
 
     REPRO_CUDNN(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, &max_count));
     std::vector<cudnnConvolutionBwdDataAlgoPerf_t> data(max_count);
@@ -169,14 +171,12 @@ class CudnnConv2d final : public Conv2dOp {
     // choice that cuDNN cannot run under that math type fails here, when the op is built.
     size_t bytes = 0;
     REPRO_CUDNN(cudnnSetConvolutionMathType(conv_desc_.get(), fwd_.math));
-    REPRO_CUDNN(cudnnGetConvolutionForwardWorkspaceSize(h, x_desc_.get(), w_desc_.get(),
-                                                        conv_desc_.get(), y_desc_.get(),
-                                                        fwd_.algo, &bytes));
+    REPRO_CUDNN(cudnnGetConvolutionForwardWorkspaceSize(
+        h, x_desc_.get(), w_desc_.get(), conv_desc_.get(), y_desc_.get(), fwd_.algo, &bytes));
     size_t needed = std::max(bytes, fwd_.workspace);
     REPRO_CUDNN(cudnnSetConvolutionMathType(conv_desc_.get(), bwd_data_.math));
-    REPRO_CUDNN(cudnnGetConvolutionBackwardDataWorkspaceSize(h, w_desc_.get(), y_desc_.get(),
-                                                             conv_desc_.get(), x_desc_.get(),
-                                                             bwd_data_.algo, &bytes));
+    REPRO_CUDNN(cudnnGetConvolutionBackwardDataWorkspaceSize(
+        h, w_desc_.get(), y_desc_.get(), conv_desc_.get(), x_desc_.get(), bwd_data_.algo, &bytes));
     needed = std::max({needed, bytes, bwd_data_.workspace});
     REPRO_CUDNN(cudnnSetConvolutionMathType(conv_desc_.get(), bwd_filter_.math));
     REPRO_CUDNN(cudnnGetConvolutionBackwardFilterWorkspaceSize(h, x_desc_.get(), y_desc_.get(),

@@ -22,7 +22,8 @@ inline void check_cuda(cudaError_t status, const char* call, const char* file, i
 }
 
 inline void check_cudnn(cudnnStatus_t status, const char* call, const char* file, int line) {
-  if (status != CUDNN_STATUS_SUCCESS) fail_call("cuDNN", call, file, line, cudnnGetErrorString(status));
+  if (status != CUDNN_STATUS_SUCCESS)
+    fail_call("cuDNN", call, file, line, cudnnGetErrorString(status));
 }
 
 inline void check_cublas(cublasStatus_t status, const char* call, const char* file, int line) {
@@ -43,17 +44,17 @@ namespace repro::cuda {
 
 // One owner per vendor handle type: create in the constructor, destroy in the destructor,
 // never copied. Destroy errors are ignored (a destructor must not throw).
-#define REPRO_CUDA_OWNER(Name, Type, create, destroy)          \
-  class Name {                                                 \
-   public:                                                     \
-    Name() { create; }                                 \
-    ~Name() { destroy(handle_); }                              \
-    Name(const Name&) = delete;                                \
-    Name& operator=(const Name&) = delete;                     \
-    Type get() const { return handle_; }                       \
-                                                               \
-   private:                                                    \
-    Type handle_ = nullptr;                                    \
+#define REPRO_CUDA_OWNER(Name, Type, create, destroy) \
+  class Name {                                        \
+   public:                                            \
+    Name() { create; }                                \
+    ~Name() { destroy(handle_); }                     \
+    Name(const Name&) = delete;                       \
+    Name& operator=(const Name&) = delete;            \
+    Type get() const { return handle_; }              \
+                                                      \
+   private:                                           \
+    Type handle_ = nullptr;                           \
   };
 
 REPRO_CUDA_OWNER(CudnnHandle, cudnnHandle_t, REPRO_CUDNN(cudnnCreate(&handle_)), cudnnDestroy)

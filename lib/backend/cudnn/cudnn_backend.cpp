@@ -47,8 +47,8 @@ std::string version_text(int v, int major_div, int minor_div) {
 class CudnnMaxPool2d final : public MaxPool2dOp {
  public:
   explicit CudnnMaxPool2d(const PoolGeometry& g)
-      : shape_{g.n * g.c, g.h, g.w, g.r, g.s, g.stride_h, g.stride_w, g.pad_top, g.pad_left,
-               g.oh, g.ow} {
+      : shape_{g.n * g.c,  g.h,       g.w,        g.r,  g.s, g.stride_h,
+               g.stride_w, g.pad_top, g.pad_left, g.oh, g.ow} {
     REPRO_CHECK(g.n > 0 && g.c > 0 && g.oh > 0 && g.ow > 0 && g.stride_h > 0 && g.stride_w > 0,
                 "max_pool2d: every dimension and stride must be positive");
     argmax_.resize(sizeof(int32_t) * static_cast<size_t>(shape_.planes) * g.oh * g.ow);
@@ -75,8 +75,8 @@ class CudnnBackend final : public cuda::DeviceBackend {
     context_->deterministic = options.deterministic;
     REPRO_CUBLAS(cublasSetAtomicsMode(context_->cublas.get(), CUBLAS_ATOMICS_NOT_ALLOWED));
     REPRO_CUBLAS(cublasSetMathMode(context_->cublas.get(), options.deterministic
-                                                              ? CUBLAS_PEDANTIC_MATH
-                                                              : CUBLAS_DEFAULT_MATH));
+                                                               ? CUBLAS_PEDANTIC_MATH
+                                                               : CUBLAS_DEFAULT_MATH));
     REPRO_CUBLAS(cublasSetPointerMode(context_->cublas.get(), CUBLAS_POINTER_MODE_HOST));
   }
 
@@ -95,8 +95,8 @@ class CudnnBackend final : public cuda::DeviceBackend {
            std::to_string(prop.minor) + ", " + std::to_string(prop.multiProcessorCount) +
            " SMs; CUDA runtime " + version_text(runtime, 1000, 10) + ", driver " +
            version_text(driver, 1000, 10) + "; cuDNN " + std::to_string(cudnn / 10000) + "." +
-           std::to_string(cudnn % 10000 / 100) + "." + std::to_string(cudnn % 100) +
-           "; cuBLAS " + std::to_string(cublas) + "; " +
+           std::to_string(cudnn % 10000 / 100) + "." + std::to_string(cudnn % 100) + "; cuBLAS " +
+           std::to_string(cublas) + "; " +
            (context_->deterministic
                 ? "deterministic (cuDNN deterministic FMA algorithms, no TF32, no atomics)"
                 : "nondeterministic (cuDNN's fastest heuristic algorithms, TF32 allowed)");
@@ -128,8 +128,7 @@ class CudnnBackend final : public cuda::DeviceBackend {
     cuda::nhwc_to_nchw(x, y, n, c, hw);
   }
 
-  void dropout_forward(const float* x, float* y, size_t count, StreamKey key,
-                       float rate) override {
+  void dropout_forward(const float* x, float* y, size_t count, StreamKey key, float rate) override {
     cuda::dropout_apply(x, y, count, key, rate, 1.0f / (1.0f - rate));
   }
   void dropout_backward(const float* dy, float* dx, size_t count, StreamKey key,
@@ -183,8 +182,8 @@ class CudnnBackend final : public cuda::DeviceBackend {
 
  private:
   std::shared_ptr<Context> context_;
-  DeviceBuffer labels_;         // (N) int32, grown to the largest batch seen
-  DeviceBuffer block_sums_;     // (2, BLOCKS) double: loss sums, correct counts
+  DeviceBuffer labels_;      // (N) int32, grown to the largest batch seen
+  DeviceBuffer block_sums_;  // (2, BLOCKS) double: loss sums, correct counts
 };
 
 std::unique_ptr<Backend> create_backend(const BackendOptions& options) {

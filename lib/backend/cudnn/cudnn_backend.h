@@ -15,7 +15,7 @@ namespace repro {
 std::unique_ptr<Backend> make_cudnn_backend(const BackendOptions& options);
 
 // determinism: portable on the GPU: kernels in the CPU portable backend's operation order
-// (DESIGN-portable.md), loaded from the same module and throwing as make_cudnn_backend does.
+// (docs/design/portable.md), loaded from the same module and throwing as make_cudnn_backend does.
 std::unique_ptr<Backend> make_portable_cuda_backend(const BackendOptions& options);
 
 // CUDA devices usable by this process; 0 when the driver is missing or reports an error.

@@ -19,7 +19,7 @@ unsigned int blocks_for(size_t count) {
   return static_cast<unsigned int>(blocks == 0 ? 1 : (blocks < cap ? blocks : cap));
 }
 
-#define REPRO_GRID_STRIDE(i, count)                                                      \
+#define REPRO_GRID_STRIDE(i, count)                                                        \
   for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < (count); \
        i += static_cast<size_t>(gridDim.x) * blockDim.x)
 
@@ -299,15 +299,14 @@ void crop_planes(const float* xp, float* x, int planes, int h, int w, int hp, in
   REPRO_CUDA_LAUNCHED();
 }
 
-void dropout_apply(const float* x, float* y, size_t count, StreamKey key, float rate,
-                   float scale) {
+void dropout_apply(const float* x, float* y, size_t count, StreamKey key, float rate, float scale) {
   if (count == 0) return;
   dropout_kernel<<<blocks_for(count), kThreads>>>(x, y, count, key, rate, scale);
   REPRO_CUDA_LAUNCHED();
 }
 
-void softmax_cross_entropy(const float* logits, const int32_t* labels, int n, int k,
-                           float* dlogits, float grad_scale, double* sums) {
+void softmax_cross_entropy(const float* logits, const int32_t* labels, int n, int k, float* dlogits,
+                           float grad_scale, double* sums) {
   if (n == 0) return;
   const int blocks = (n + kLossBlock - 1) / kLossBlock;
   softmax_cross_entropy_kernel<<<blocks, kLossBlock>>>(logits, labels, n, k, dlogits, grad_scale,

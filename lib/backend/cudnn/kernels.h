@@ -36,16 +36,15 @@ void crop_planes(const float* xp, float* x, int planes, int h, int w, int hp, in
                  int left);
 
 // y (COUNT) = dropout_keep(key, i, rate) ? x * scale : 0, where scale = 1 / (1 - rate).
-void dropout_apply(const float* x, float* y, size_t count, StreamKey key, float rate,
-                   float scale);
+void dropout_apply(const float* x, float* y, size_t count, StreamKey key, float rate, float scale);
 
 // Softmax cross-entropy of logits (N, K) with labels (N) on the device. Writes one partial sum
 // per block of kLossBlock samples, each reduced in a fixed tree, into sums (2, BLOCKS): the loss
 // sums, then the counts of correct samples (exact in double), so one copy brings both back.
 // dlogits (N, K) = (softmax - onehot) * grad_scale unless null.
 constexpr int kLossBlock = 256;
-void softmax_cross_entropy(const float* logits, const int32_t* labels, int n, int k,
-                           float* dlogits, float grad_scale, double* sums);
+void softmax_cross_entropy(const float* logits, const int32_t* labels, int n, int k, float* dlogits,
+                           float grad_scale, double* sums);
 
 // y (N, C) = (sum over HW of x (N, C, HW), in double) / HW; dx (N, C, HW) = dy (N, C) / HW.
 void global_avg_pool_forward(const float* x, float* y, int n, int c, int hw);

@@ -66,7 +66,8 @@ const cudnn_module::Table* open_module(const std::string& path, bool from_env) {
   if (table == nullptr || table->interface_version != cudnn_module::kInterfaceVersion) {
     throw RuntimeError("device cuda: the cuDNN backend module " + path +
                        " was built for another version of repro (this one needs module "
-                       "interface " + std::to_string(cudnn_module::kInterfaceVersion) +
+                       "interface " +
+                       std::to_string(cudnn_module::kInterfaceVersion) +
                        "); rebuild it with this repro (" + kRebuild + ")");
   }
   return table;

@@ -17,7 +17,6 @@ namespace repro::cuda {
 
 namespace {
 
-
 class PortableConv2d final : public Conv2dOp {
  public:
   explicit PortableConv2d(const ConvGeometry& g)
@@ -79,8 +78,8 @@ class PortableDense final : public DenseOp {
 class PortableMaxPool2d final : public MaxPool2dOp {
  public:
   explicit PortableMaxPool2d(const PoolGeometry& g)
-      : shape_{g.n * g.c, g.h, g.w, g.r, g.s, g.stride_h, g.stride_w, g.pad_top, g.pad_left,
-               g.oh, g.ow},
+      : shape_{g.n * g.c,  g.h,       g.w,        g.r,  g.s, g.stride_h,
+               g.stride_w, g.pad_top, g.pad_left, g.oh, g.ow},
         argmax_(sizeof(int32_t) * size_t(g.n) * g.c * g.oh * g.ow) {}
   void forward(const float* x, float* y) override {
     max_pool_forward(x, y, static_cast<int32_t*>(argmax_.get()), shape_);
@@ -130,8 +129,7 @@ class PortableCudaBackend final : public DeviceBackend {
   void nhwc_to_nchw(const float* x, float* y, int n, int c, int hw) override {
     cuda::nhwc_to_nchw(x, y, n, c, hw);
   }
-  void dropout_forward(const float* x, float* y, size_t count, StreamKey key,
-                       float rate) override {
+  void dropout_forward(const float* x, float* y, size_t count, StreamKey key, float rate) override {
     dropout_apply(x, y, count, key, rate, 1.0f / (1.0f - rate));
   }
   void dropout_backward(const float* dy, float* dx, size_t count, StreamKey key,

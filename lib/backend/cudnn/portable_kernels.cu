@@ -17,7 +17,7 @@ unsigned blocks_for(size_t count) {
   return static_cast<unsigned>(blocks < 65535 ? (blocks == 0 ? 1 : blocks) : 65535);
 }
 
-#define REPRO_PORTABLE_GRID(i, count)                                                    \
+#define REPRO_PORTABLE_GRID(i, count)                                                      \
   for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < (count); \
        i += static_cast<size_t>(gridDim.x) * blockDim.x)
 
@@ -31,8 +31,8 @@ __device__ float finish(float acc, const float* b, int k, bool relu) {
   return (relu && !(v > 0.0f)) ? 0.0f : v;
 }
 
-__global__ void conv_forward_kernel(ConvGeometry g, const float* x, const float* w,
-                                    const float* b, float* y) {
+__global__ void conv_forward_kernel(ConvGeometry g, const float* x, const float* w, const float* b,
+                                    float* y) {
   const size_t count = static_cast<size_t>(g.n) * g.k * g.oh * g.ow;
   REPRO_PORTABLE_GRID(i, count) {
     const int ow = static_cast<int>(i % g.ow), oh = static_cast<int>((i / g.ow) % g.oh);
@@ -154,7 +154,8 @@ __global__ void dense_weight_grad_kernel(DenseGeometry g, const float* x, const 
     dw_parts[i] = acc;
     if (j == 0 && db_parts) {
       float sum = 0.0f;
-      for (int n = chunk * kChunk; n < last; n++) sum = sum + grad[static_cast<size_t>(n) * g.out + o];
+      for (int n = chunk * kChunk; n < last; n++)
+        sum = sum + grad[static_cast<size_t>(n) * g.out + o];
       db_parts[static_cast<size_t>(chunk) * g.out + o] = sum;
     }
   }
@@ -177,8 +178,8 @@ __global__ void global_avg_pool_kernel(const float* x, float* y, size_t rows, in
 }
 
 __global__ void softmax_cross_entropy_kernel(const float* logits, const int32_t* labels, int n,
-                                             int k, float* dlogits, float grad_scale,
-                                             float* losses, int32_t* hits) {
+                                             int k, float* dlogits, float grad_scale, float* losses,
+                                             int32_t* hits) {
   REPRO_PORTABLE_GRID(i, static_cast<size_t>(n)) {
     const float* z = logits + i * k;  // (K)
     const int t = labels[i];
@@ -205,7 +206,8 @@ void conv_forward(const ConvGeometry& g, const float* x, const float* w, const f
 }
 
 void conv_backward_data(const ConvGeometry& g, const float* grad, const float* w, float* dx) {
-  conv_backward_data_kernel<<<blocks_for(size_t(g.n) * g.c * g.h * g.w), kThreads>>>(g, grad, w, dx);
+  conv_backward_data_kernel<<<blocks_for(size_t(g.n) * g.c * g.h * g.w), kThreads>>>(g, grad, w,
+                                                                                     dx);
   REPRO_CUDA_LAUNCHED();
 }
 
@@ -221,7 +223,8 @@ void conv_weight_grad_parts(const ConvGeometry& g, const float* x, const float* 
   }
 }
 
-void dense_forward(const DenseGeometry& g, const float* x, const float* w, const float* b, float* y) {
+void dense_forward(const DenseGeometry& g, const float* x, const float* w, const float* b,
+                   float* y) {
   dense_forward_kernel<<<blocks_for(size_t(g.n) * g.out), kThreads>>>(g, x, w, b, y);
   REPRO_CUDA_LAUNCHED();
 }
@@ -235,7 +238,7 @@ void dense_weight_grad_parts(const DenseGeometry& g, const float* x, const float
                              float* dw_parts, float* db_parts) {
   const size_t chunks = chunk_count(g.n);
   dense_weight_grad_kernel<<<blocks_for(chunks * g.out * g.in), kThreads>>>(g, x, grad, dw_parts,
-                                                                          db_parts);
+                                                                            db_parts);
   REPRO_CUDA_LAUNCHED();
 }
 
@@ -249,8 +252,8 @@ void global_avg_pool_forward(const float* x, float* y, int n, int c, int hw) {
   REPRO_CUDA_LAUNCHED();
 }
 
-void softmax_cross_entropy(const float* logits, const int32_t* labels, int n, int k,
-                           float* dlogits, float grad_scale, float* losses, int32_t* hits) {
+void softmax_cross_entropy(const float* logits, const int32_t* labels, int n, int k, float* dlogits,
+                           float grad_scale, float* losses, int32_t* hits) {
   softmax_cross_entropy_kernel<<<blocks_for(size_t(n)), kThreads>>>(logits, labels, n, k, dlogits,
                                                                     grad_scale, losses, hits);
   REPRO_CUDA_LAUNCHED();

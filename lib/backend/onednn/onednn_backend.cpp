@@ -69,7 +69,9 @@ class OnednnBackend : public Backend {
     size_t bytes = ((n * sizeof(float) + 63) / 64) * 64;
     if (bytes == 0) bytes = 64;
     float* p = static_cast<float*>(std::aligned_alloc(64, bytes));
-    if (!p) throw RuntimeError("onednn backend: out of memory allocating " + std::to_string(bytes) + " bytes");
+    if (!p)
+      throw RuntimeError("onednn backend: out of memory allocating " + std::to_string(bytes) +
+                         " bytes");
     std::memset(p, 0, bytes);
     return Array(std::shared_ptr<float>(p, [](float* q) { std::free(q); }), n);
   }
@@ -183,8 +185,7 @@ class OnednnBackend : public Backend {
   // The forward keeps its mask (1 bit an element, in the tensor's own order) so the backward of
   // the same key is a masked scale instead of a second threefry pass; a key whose mask is gone
   // is drawn again (the same bits either way).
-  void dropout_forward(const float* x, float* y, size_t count, StreamKey key,
-                       float rate) override {
+  void dropout_forward(const float* x, float* y, size_t count, StreamKey key, float rate) override {
     ctx_->use_threads();
     uint64_t* bits = new_mask(key, count, rate, 1);
     long blocks = long((count + kBlock - 1) / kBlock);

@@ -72,8 +72,8 @@ class OnednnConv2d : public Conv2dOp {
     // Backward data: dx = conv_transpose(dy, w), with the forward as the layout hint.
     auto bwd_data_desc = REPRO_DNNL(dn::convolution_backward_data::desc(
         dn::algorithm::convolution_direct, d.src, d.weights, d.dst, d.strides, d.pad_l, d.pad_r));
-    bwd_data_pd_ = REPRO_DNNL(
-        dn::convolution_backward_data::primitive_desc(bwd_data_desc, c.engine, fwd_pd_));
+    bwd_data_pd_ =
+        REPRO_DNNL(dn::convolution_backward_data::primitive_desc(bwd_data_desc, c.engine, fwd_pd_));
     bwd_data_ = REPRO_DNNL(dn::convolution_backward_data(bwd_data_pd_));
     dx_ = EdgeMemory(c, x_user, bwd_data_pd_.diff_src_desc());
     dy_ = EdgeMemory(c, y_user, bwd_data_pd_.diff_dst_desc());
@@ -81,7 +81,8 @@ class OnednnConv2d : public Conv2dOp {
 
     // Backward weights: the whole batch at once, or fixed micro-batches when deterministic.
     weight_grad_ = std::make_unique<WeightGrad>(
-        c, g.n, g.bias, g.chunk_grads, w_plain, [&](int n, memory::desc src, memory::desc diff_dst) {
+        c, g.n, g.bias, g.chunk_grads, w_plain,
+        [&](int n, memory::desc src, memory::desc diff_dst) {
           ConvDescs part = conv_descs(g, n);
           if (!src.is_zero()) part.src = src, part.dst = diff_dst;
           auto hint = forward_pd(c, part, g.relu);
@@ -138,10 +139,10 @@ class OnednnConv2d : public Conv2dOp {
   dn::convolution_backward_data::primitive_desc bwd_data_pd_;
   dn::convolution_backward_data bwd_data_;
   std::unique_ptr<WeightGrad> weight_grad_;
-  EdgeMemory x_, w_, y_;             // forward: (N,C,H,W), (K,C,R,S), (N,K,OH,OW)
-  EdgeMemory dx_, dy_, w_bwd_;       // backward data
-  EdgeMemory x_w_, dy_w_;            // backward weights inputs
-  memory b_;                         // (K), wraps the caller's pointer
+  EdgeMemory x_, w_, y_;        // forward: (N,C,H,W), (K,C,R,S), (N,K,OH,OW)
+  EdgeMemory dx_, dy_, w_bwd_;  // backward data
+  EdgeMemory x_w_, dy_w_;       // backward weights inputs
+  memory b_;                    // (K), wraps the caller's pointer
   bool reuse_forward_x_ = false, reuse_dy_ = false;
 };
 

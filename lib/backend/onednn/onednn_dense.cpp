@@ -40,8 +40,8 @@ class OnednnDense : public DenseOp {
     fwd_ = REPRO_DNNL(dn::inner_product_forward(fwd_pd));
     w_ = EdgeMemory(c, w_plain, fwd_pd.weights_desc());
 
-    auto bwd_desc = REPRO_DNNL(dn::inner_product_backward_data::desc(
-        x_md, plain_desc({g.out, g.in}, tag::any), y_md));
+    auto bwd_desc = REPRO_DNNL(
+        dn::inner_product_backward_data::desc(x_md, plain_desc({g.out, g.in}, tag::any), y_md));
     auto bwd_pd =
         REPRO_DNNL(dn::inner_product_backward_data::primitive_desc(bwd_desc, c.engine, fwd_pd));
     bwd_data_ = REPRO_DNNL(dn::inner_product_backward_data(bwd_pd));

@@ -47,18 +47,17 @@ class OnednnMaxPool2d : public MaxPool2dOp {
     ctx_->use_threads();
     REPRO_DNNL(x_.set_data_handle(const_cast<float*>(x)));
     REPRO_DNNL(y_.set_data_handle(y));
-    REPRO_DNNL(fwd_.execute(ctx_->stream, {{DNNL_ARG_SRC, x_},
-                                           {DNNL_ARG_DST, y_},
-                                           {DNNL_ARG_WORKSPACE, workspace_}}));
+    REPRO_DNNL(fwd_.execute(
+        ctx_->stream, {{DNNL_ARG_SRC, x_}, {DNNL_ARG_DST, y_}, {DNNL_ARG_WORKSPACE, workspace_}}));
   }
 
   void backward(const float* dy, float* dx) override {
     ctx_->use_threads();
     REPRO_DNNL(y_.set_data_handle(const_cast<float*>(dy)));
     REPRO_DNNL(x_.set_data_handle(dx));
-    REPRO_DNNL(bwd_.execute(ctx_->stream, {{DNNL_ARG_DIFF_DST, y_},
-                                           {DNNL_ARG_DIFF_SRC, x_},
-                                           {DNNL_ARG_WORKSPACE, workspace_}}));
+    REPRO_DNNL(bwd_.execute(
+        ctx_->stream,
+        {{DNNL_ARG_DIFF_DST, y_}, {DNNL_ARG_DIFF_SRC, x_}, {DNNL_ARG_WORKSPACE, workspace_}}));
   }
 
  private:
@@ -129,13 +128,16 @@ void pool2x2_backward(const PoolGeometry& g, const float* dy, float* dx, const u
       for (int j = 0; j < ow; j++) {
         const size_t p00 = size_t(2 * i) * w + 2 * j, q = size_t(i) * ow + j;
         for (int l = 0; l < B; l++) {
-          float d = 0.0f + yg[at<B, YBlocked>(q, l, ohw)];  // -0 becomes +0, as the reference's 0 + dy
+          float d =
+              0.0f + yg[at<B, YBlocked>(q, l, ohw)];  // -0 becomes +0, as the reference's 0 + dy
           int k = wg[q * B + l];
           // Bit masks, not branches: the winner's place is random. Non-winners get +0.0f exactly.
           uint32_t bits = std::bit_cast<uint32_t>(d);
           xg[at<B, XBlocked>(p00, l, hw)] = std::bit_cast<float>(bits & (0u - uint32_t(k == 0)));
-          xg[at<B, XBlocked>(p00 + 1, l, hw)] = std::bit_cast<float>(bits & (0u - uint32_t(k == 1)));
-          xg[at<B, XBlocked>(p00 + w, l, hw)] = std::bit_cast<float>(bits & (0u - uint32_t(k == 2)));
+          xg[at<B, XBlocked>(p00 + 1, l, hw)] =
+              std::bit_cast<float>(bits & (0u - uint32_t(k == 1)));
+          xg[at<B, XBlocked>(p00 + w, l, hw)] =
+              std::bit_cast<float>(bits & (0u - uint32_t(k == 2)));
           xg[at<B, XBlocked>(p00 + w + 1, l, hw)] =
               std::bit_cast<float>(bits & (0u - uint32_t(k == 3)));
         }
@@ -195,16 +197,17 @@ bool fits_select_2x2(const PoolGeometry& g) {
   const int b = std::max(g.x_block, g.y_block);
   const bool blocks_fit = (b == 1 || b == 8 || b == 16) && g.c % b == 0 &&
                           (g.x_block == 1 || g.x_block == b) && (g.y_block == 1 || g.y_block == b);
-  return blocks_fit && g.r == 2 && g.s == 2 && g.stride_h == 2 && g.stride_w == 2 && g.pad_top == 0 &&
-         g.pad_left == 0 && g.pad_bottom == 0 && g.pad_right == 0 && g.oh == g.h / 2 &&
-         g.ow == g.w / 2;
+  return blocks_fit && g.r == 2 && g.s == 2 && g.stride_h == 2 && g.stride_w == 2 &&
+         g.pad_top == 0 && g.pad_left == 0 && g.pad_bottom == 0 && g.pad_right == 0 &&
+         g.oh == g.h / 2 && g.ow == g.w / 2;
 }
 
 }  // namespace
 
 std::unique_ptr<MaxPool2dOp> make_max_pool2d(std::shared_ptr<const Context> ctx,
                                              const PoolGeometry& g) {
-  REPRO_CHECK(g.n > 0 && g.c > 0 && g.oh > 0 && g.ow > 0, "max pool geometry has an empty dimension");
+  REPRO_CHECK(g.n > 0 && g.c > 0 && g.oh > 0 && g.ow > 0,
+              "max pool geometry has an empty dimension");
   REPRO_CHECK(g.c % g.x_block == 0 && g.c % g.y_block == 0,
               "max pool: a channel block must divide the channel count");
   if (fits_select_2x2(g)) return std::make_unique<SelectMaxPool2x2>(std::move(ctx), g);

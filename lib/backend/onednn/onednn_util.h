@@ -38,12 +38,11 @@ using tag = dnnl::memory::format_tag;
 struct Context {
   dnnl::engine engine;
   dnnl::stream stream;
-  int threads = 1;           // OpenMP threads for this backend's ops
+  int threads = 1;            // OpenMP threads for this backend's ops
   bool deterministic = true;  // bit-identical across thread counts (fixed micro-batches)
   // Sets this backend's thread count on the calling thread (OpenMP settings are per thread).
   void use_threads() const;
 };
-
 
 // A plain f32 descriptor: dims with the given plain tag (nchw, oihw, nc, oi, x).
 dnnl::memory::desc plain_desc(const dnnl::memory::dims& dims, tag t);
@@ -59,7 +58,6 @@ class EdgeMemory {
  public:
   EdgeMemory() = default;
   EdgeMemory(const Context& ctx, const dnnl::memory::desc& plain, const dnnl::memory::desc& op);
-  bool needs_reorder() const { return reorder_needed_; }
   // The op-side memory, after copying `plain_data` in (reorder or just point at it).
   dnnl::memory& to_op(const Context& ctx, const float* plain_data);
   // The op-side memory as the last to_op() left it (the plain pointer is re-bound, no copy):

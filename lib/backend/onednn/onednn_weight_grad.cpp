@@ -20,7 +20,8 @@ size_t image_bytes(const memory::desc& md) {
   for (int i = 0; i < blocking.inner_nblks; i++)
     REPRO_CHECK(blocking.inner_idxs[i] != 0, "oneDNN chose a layout that blocks the batch");
   for (int d = 1; d < md.data.ndims; d++)
-    REPRO_CHECK(blocking.strides[0] >= blocking.strides[d], "oneDNN chose a layout whose batch dimension is not outermost");
+    REPRO_CHECK(blocking.strides[0] >= blocking.strides[d],
+                "oneDNN chose a layout whose batch dimension is not outermost");
   REPRO_CHECK(md.get_size() == size_t(md.data.padded_dims[0]) * blocking.strides[0] * sizeof(float),
               "oneDNN chose a layout whose images are not contiguous");
   return size_t(blocking.strides[0]) * sizeof(float);
@@ -149,7 +150,8 @@ void WeightGrad::run(const Context& ctx, const memory& src, const memory& diff_d
   if (chunked_) {
     for (int i = 0; i < count; i++) {
       std::copy(chunks_[i].dw_host.begin(), chunks_[i].dw_host.end(), dw + i * w_size_);
-      if (bias_ && db) std::copy(chunks_[i].db_host.begin(), chunks_[i].db_host.end(), db + i * b_size_);
+      if (bias_ && db)
+        std::copy(chunks_[i].db_host.begin(), chunks_[i].db_host.end(), db + i * b_size_);
     }
     return;
   }

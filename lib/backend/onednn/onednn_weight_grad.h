@@ -19,8 +19,8 @@ class WeightGrad {
   // src/diff_dst layouts given, or chosen by oneDNN (format any) when they are empty descs.
   using MakePd = std::function<dnnl::primitive_desc(int n, dnnl::memory::desc src,
                                                     dnnl::memory::desc diff_dst)>;
-  WeightGrad(const Context& ctx, int n, bool bias, bool chunked,
-             const dnnl::memory::desc& w_plain, const MakePd& make_pd);
+  WeightGrad(const Context& ctx, int n, bool bias, bool chunked, const dnnl::memory::desc& w_plain,
+             const MakePd& make_pd);
 
   // The layouts run() expects its full-batch src and diff_dst in.
   const dnnl::memory::desc& src_desc() const { return src_desc_; }

@@ -14,8 +14,8 @@ const Kernels& select_kernels(const std::string& isa) {
   if (isa == "sse2") return kernels_sse2();
   if (isa == "avx2" || isa == "avx512") {
     if (isa == "avx2" ? !avx2 : !avx512)
-      throw InputError("REPRO_ISA=" + isa + ": this CPU does not run " + isa +
-                       "; use sse2" + (avx2 ? " or avx2" : "") + " (all paths give the same bits)");
+      throw InputError("REPRO_ISA=" + isa + ": this CPU does not run " + isa + "; use sse2" +
+                       (avx2 ? " or avx2" : "") + " (all paths give the same bits)");
     return isa == "avx2" ? kernels_avx2() : kernels_avx512();
   }
   throw InputError("REPRO_ISA=" + isa + ": unknown ISA path; use sse2, avx2 or avx512");

@@ -1,7 +1,7 @@
 // The hot loops of the portable backend, compiled once per x86-64 ISA (sse2, avx2, avx512) from
 // one source (kernels_impl.h) and picked at run time. Every output is a fixed sequence of float32
-// multiplications and additions (no FMA, no reassociation; DESIGN-portable.md gives each order),
-// so all ISA paths and compilers give the same bits; only how many outputs run side by side
+// multiplications and additions (no FMA, no reassociation; docs/design/portable.md gives each
+// order), so all ISA paths and compilers give the same bits; only how many outputs run side by side
 // differs. Shapes and buffers are prepared by portable_backend.cpp, which owns threads and chunks.
 #pragma once
 
@@ -42,8 +42,7 @@ struct Kernels {
   void (*conv_backward_data)(const ConvShape& g, const float* dp, const float* w2, float* dx);
   // The same results, vectors across an input row. w3 (K, CR, R, S), C padded to
   // kRowChannels. WD must cover the row rounded up to kLanes plus S - 1.
-  void (*conv_backward_data_rows)(const ConvShape& g, const float* dp, const float* w3,
-                                  float* dx);
+  void (*conv_backward_data_rows)(const ConvShape& g, const float* dp, const float* w3, float* dx);
   // One chunk of `count` images: dw (C, R, S, KP) = sum over (image, oh) of the row sums over ow
   // of xp * dyt, each sum from +0; db (KP) the same of dyt. xp (count, C, HP, WP),
   // dyt (count, OH, OW, KP).
@@ -53,12 +52,11 @@ struct Kernels {
   void (*dense_forward)(int n, int in, int out, const float* x, const float* wt, const float* b,
                         bool relu, float* y);
   // dx (N, IN) = sum over o of dy * wp, from +0. wp (OUT, INP), dy already masked.
-  void (*dense_backward_data)(int n, int in, int out, const float* dy, const float* wp,
-                              float* dx);
+  void (*dense_backward_data)(int n, int in, int out, const float* dy, const float* wp, float* dx);
   // One chunk: dw (OUT, INP) = sum over images of dy * xp, from +0; db (OUT) = sum of dy.
   // xp (count, INP) rows padded with zeros.
-  void (*dense_weight_grad)(int count, int in, int out, const float* xp, const float* dy,
-                            float* dw, float* db);
+  void (*dense_weight_grad)(int count, int in, int out, const float* xp, const float* dy, float* dw,
+                            float* db);
 };
 
 const Kernels& kernels_sse2();

@@ -47,8 +47,8 @@ inline float finish(float acc, const float* b, int k, bool relu) {
   return (relu && !(v > 0.0f)) ? 0.0f : v;
 }
 
-void conv_forward(const ConvShape& g, const float* xp, const float* wt, const float* b,
-                  bool relu, float* y) {
+void conv_forward(const ConvShape& g, const float* xp, const float* wt, const float* b, bool relu,
+                  float* y) {
   const size_t plane = size_t(g.hp) * g.wp;
   for (int kb = 0; kb < g.kp; kb += kLanes) {
     for (int oh = 0; oh < g.oh; oh++) {
@@ -168,8 +168,8 @@ void conv_backward_data(const ConvShape& g, const float* dp, const float* w2, fl
   }
 }
 
-void conv_weight_grad(const ConvShape& g, int count, const float* xp, const float* dyt,
-                      float* dw, float* db) {
+void conv_weight_grad(const ConvShape& g, int count, const float* xp, const float* dyt, float* dw,
+                      float* db) {
   const size_t plane = size_t(g.hp) * g.wp;
   const int taps = g.r * g.s;
   for (int c = 0; c < g.c; c++) {
@@ -222,7 +222,8 @@ void dense_forward(int n, int in, int out, const float* x, const float* wt, cons
   for (int q = 0; q < n; q++) {
     for (int ob = 0; ob < outp; ob += kLanes) {
       vec acc = vec{};
-      for (int i = 0; i < in; i++) acc += splat(x[size_t(q) * in + i]) * load(wt + size_t(i) * outp + ob);
+      for (int i = 0; i < in; i++)
+        acc += splat(x[size_t(q) * in + i]) * load(wt + size_t(i) * outp + ob);
       int ln = out - ob < kLanes ? out - ob : kLanes;
       for (int l = 0; l < ln; l++) y[size_t(q) * out + ob + l] = finish(acc[l], b, ob + l, relu);
     }
@@ -234,7 +235,8 @@ void dense_backward_data(int n, int in, int out, const float* dy, const float* w
   for (int q = 0; q < n; q++) {
     for (int ib = 0; ib < inp; ib += kLanes) {
       vec acc = vec{};
-      for (int o = 0; o < out; o++) acc += splat(dy[size_t(q) * out + o]) * load(wp + size_t(o) * inp + ib);
+      for (int o = 0; o < out; o++)
+        acc += splat(dy[size_t(q) * out + o]) * load(wp + size_t(o) * inp + ib);
       int ln = in - ib < kLanes ? in - ib : kLanes;
       for (int l = 0; l < ln; l++) dx[size_t(q) * in + ib + l] = acc[l];
     }
@@ -247,7 +249,8 @@ void dense_weight_grad(int count, int in, int out, const float* xp, const float*
   for (int o = 0; o < out; o++) {
     for (int ib = 0; ib < inp; ib += kLanes) {
       vec acc = vec{};
-      for (int q = 0; q < count; q++) acc += splat(dy[size_t(q) * out + o]) * load(xp + size_t(q) * inp + ib);
+      for (int q = 0; q < count; q++)
+        acc += splat(dy[size_t(q) * out + o]) * load(xp + size_t(q) * inp + ib);
       store(dw + size_t(o) * inp + ib, acc);
     }
     float sum = 0.0f;
@@ -262,10 +265,10 @@ void dense_weight_grad(int count, int in, int out, const float* xp, const float*
 #define PORTABLE_STR(x) PORTABLE_STR2(x)
 
 const Kernels& kernels() {
-  static const Kernels table{PORTABLE_STR(PORTABLE_ISA), conv_forward,       conv_forward_rows,
-                             conv_backward_data,         conv_backward_data_rows,
-                             conv_weight_grad,           dense_forward,
-                             dense_backward_data,        dense_weight_grad};
+  static const Kernels table{
+      PORTABLE_STR(PORTABLE_ISA), conv_forward,     conv_forward_rows, conv_backward_data,
+      conv_backward_data_rows,    conv_weight_grad, dense_forward,     dense_backward_data,
+      dense_weight_grad};
   return table;
 }
 

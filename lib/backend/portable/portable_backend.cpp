@@ -75,8 +75,8 @@ void mask_in_place(float* dy, const float* y, size_t n, int threads) {
 // One output element from the per-chunk sums at parts[c * stride + at] (c = 0 .. chunks-1):
 // folded in chunk order into out[to] (p0, then + p1, ...), or with `unfolded` (chunk_grads, for
 // the ranks) each chunk's sum copied to out[c * size + to].
-inline void fold_chunk_sums(const float* parts, size_t stride, size_t at, int chunks,
-                            bool unfolded, float* out, size_t size, size_t to) {
+inline void fold_chunk_sums(const float* parts, size_t stride, size_t at, int chunks, bool unfolded,
+                            float* out, size_t size, size_t to) {
   if (unfolded) {
     for (int c = 0; c < chunks; c++) out[c * size + to] = parts[c * stride + at];
     return;
@@ -239,12 +239,12 @@ class PortableConv2d : public Conv2dOp {
   int threads_;
   Scratch scratch_;
   bool rows_forward_ = false, rows_backward_ = false;  // which kernel kind runs
-  std::vector<float> wt_;        // (C, R, S, KP)
-  std::vector<float> wr_;        // (KR, C, R, S)
-  std::vector<float> w2_;        // (K, R, S, CP)
-  std::vector<float> w3_;        // (K, CR, R, S)
-  std::vector<float> dw_parts_;  // (chunks, C, R, S, KP)
-  std::vector<float> db_parts_;  // (chunks, KP)
+  std::vector<float> wt_;                              // (C, R, S, KP)
+  std::vector<float> wr_;                              // (KR, C, R, S)
+  std::vector<float> w2_;                              // (K, R, S, CP)
+  std::vector<float> w3_;                              // (K, CR, R, S)
+  std::vector<float> dw_parts_;                        // (chunks, C, R, S, KP)
+  std::vector<float> db_parts_;                        // (chunks, KP)
 };
 
 class PortableDense : public DenseOp {
@@ -318,7 +318,8 @@ class PortableMaxPool2d : public MaxPool2dOp {
  public:
   PortableMaxPool2d(const PoolGeometry& g, int threads)
       : g_(g), threads_(threads), argmax_(size_t(g.n) * g.c * g.oh * g.ow, -1) {
-    REPRO_CHECK(g.x_block == 1 && g.y_block == 1, "portable backend: pooling takes plain NCHW only");
+    REPRO_CHECK(g.x_block == 1 && g.y_block == 1,
+                "portable backend: pooling takes plain NCHW only");
     one_ = g;
     one_.n = 1;
   }
@@ -333,7 +334,8 @@ class PortableMaxPool2d : public MaxPool2dOp {
       float* yn = y + size_t(n) * out_size();
       int32_t* an = argmax_.data() + size_t(n) * out_size();
       if (!unpadded) return reference::max_pool2d_forward(one_, xn, yn, an);
-      if (g_.r == 2 && g_.s == 2 && g_.stride_h == 2 && g_.stride_w == 2) return pool_2x2(xn, yn, an);
+      if (g_.r == 2 && g_.s == 2 && g_.stride_h == 2 && g_.stride_w == 2)
+        return pool_2x2(xn, yn, an);
       for (int c = 0; c < g_.c; c++) {
         const float* plane = xn + size_t(c) * g_.h * g_.w;
         for (int oh = 0; oh < g_.oh; oh++)
@@ -416,7 +418,8 @@ class PortableBackend : public Backend {
   }
 
   Array alloc(size_t n) override {
-    return Array(std::shared_ptr<float>(new float[n == 0 ? 1 : n](), std::default_delete<float[]>()), n);
+    return Array(
+        std::shared_ptr<float>(new float[n == 0 ? 1 : n](), std::default_delete<float[]>()), n);
   }
   void upload(const float* host, float* dst, size_t n) override {
     if (n) std::memcpy(dst, host, n * sizeof(float));
@@ -452,8 +455,7 @@ class PortableBackend : public Backend {
   void nhwc_to_nchw(const float* x, float* y, int n, int c, int hw) override {
     reference::nhwc_to_nchw(x, y, n, c, hw);
   }
-  void dropout_forward(const float* x, float* y, size_t count, StreamKey key,
-                       float rate) override {
+  void dropout_forward(const float* x, float* y, size_t count, StreamKey key, float rate) override {
     split(count, [&](size_t begin, size_t end) { dropout_range(x, y, begin, end, key, rate); });
   }
   void dropout_backward(const float* dy, float* dx, size_t count, StreamKey key,
@@ -484,17 +486,15 @@ class PortableBackend : public Backend {
     PoolGeometry one = g;
     one.n = 1;
     const size_t in = size_t(g.c) * g.h * g.w, out = size_t(g.c) * g.oh * g.ow;
-    parallel_for(threads_, g.n, [&](int b) {
-      reference::avg_pool2d_forward(one, x + b * in, y + b * out);
-    });
+    parallel_for(threads_, g.n,
+                 [&](int b) { reference::avg_pool2d_forward(one, x + b * in, y + b * out); });
   }
   void avg_pool2d_backward(const PoolGeometry& g, const float* dy, float* dx) override {
     PoolGeometry one = g;
     one.n = 1;
     const size_t in = size_t(g.c) * g.h * g.w, out = size_t(g.c) * g.oh * g.ow;
-    parallel_for(threads_, g.n, [&](int b) {
-      reference::avg_pool2d_backward(one, dy + b * out, dx + b * in);
-    });
+    parallel_for(threads_, g.n,
+                 [&](int b) { reference::avg_pool2d_backward(one, dy + b * out, dx + b * in); });
   }
   void batch_norm_forward(const BatchNormGeometry& g, bool training, const float* x,
                           const float* gamma, const float* beta, float* moving_mean,
@@ -509,21 +509,19 @@ class PortableBackend : public Backend {
                            const float* saved_mean, const float* saved_inv_std, const float* dy,
                            float* dx, float* dgamma, float* dbeta) override {
     parallel_for(threads_, g.c, [&](int ch) {
-      reference::batch_norm_backward(g, x, gamma, saved_mean, saved_inv_std, dy, dx, dgamma,
-                                     dbeta, ch, ch + 1);
+      reference::batch_norm_backward(g, x, gamma, saved_mean, saved_inv_std, dy, dx, dgamma, dbeta,
+                                     ch, ch + 1);
     });
   }
   void affine_forward(const AffineGeometry& g, const float* transforms, const float* x,
                       float* y) override {
-    parallel_for(threads_, g.n, [&](int b) {
-      reference::affine_forward(g, transforms, x, y, b, b + 1);
-    });
+    parallel_for(threads_, g.n,
+                 [&](int b) { reference::affine_forward(g, transforms, x, y, b, b + 1); });
   }
   void affine_backward(const AffineGeometry& g, const float* transforms, const float* dy,
                        float* dx) override {
-    parallel_for(threads_, g.n, [&](int b) {
-      reference::affine_backward(g, transforms, dy, dx, b, b + 1);
-    });
+    parallel_for(threads_, g.n,
+                 [&](int b) { reference::affine_backward(g, transforms, dy, dx, b, b + 1); });
   }
   void rmsprop_update(float* w, const float* g, float* velocity, float* momentum,
                       float* average_gradient, size_t n, const RmspropParams& p) override {
@@ -599,13 +597,12 @@ class PortableBackend : public Backend {
 
 }  // namespace
 
-std::string portable_isa_path(const std::string& isa) {
-  return portable::select_kernels(isa).isa;
-}
+std::string portable_isa_path(const std::string& isa) { return portable::select_kernels(isa).isa; }
 
 std::unique_ptr<Backend> make_portable_backend(const BackendOptions& options) {
-  const char* isa = std::getenv("REPRO_ISA");
-  return std::make_unique<PortableBackend>(options, portable::select_kernels(isa ? isa : ""));
+  const char* env = std::getenv("REPRO_ISA");
+  const std::string isa = !options.isa.empty() ? options.isa : env ? env : "";
+  return std::make_unique<PortableBackend>(options, portable::select_kernels(isa));
 }
 
 }  // namespace repro

@@ -1,6 +1,6 @@
 // exp and log for the portable backend's softmax cross-entropy: fixed sequences of float32
 // operations (Cody-Waite range reduction, Horner polynomials), the same bits on every CPU,
-// compiler and GPU that follows DESIGN-portable.md. Within 2 ulp of the true values on the
+// compiler and GPU that follows docs/design/portable.md. Within 2 ulp of the true values on the
 // ranges softmax uses; not a general libm (no errno, no correctly rounded results).
 // Compiled with -ffp-contract=off like the rest of the backend, and by nvcc (-fmad=false) for
 // the GPU kernels of the same order (REPRO_HD).

@@ -91,7 +91,8 @@ void conv2d_backward(const ConvGeometry& g, const float* x, const float* w, cons
               for (int ow = 0; ow < g.ow; ow++) {
                 int iw = input_index(ow, s, g.stride_w, g.pad_left, g.w);
                 if (iw < 0) continue;
-                acc += grad(n, k, oh, ow) * double(x[((size_t(n) * g.c + c) * g.h + ih) * g.w + iw]);
+                acc +=
+                    grad(n, k, oh, ow) * double(x[((size_t(n) * g.c + c) * g.h + ih) * g.w + iw]);
               }
             }
           }

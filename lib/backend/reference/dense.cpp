@@ -9,7 +9,8 @@ void dense_forward(const DenseGeometry& g, const float* x, const float* w, const
   for (int n = 0; n < g.n; n++) {
     for (int o = 0; o < g.out; o++) {
       double acc = 0;
-      for (int i = 0; i < g.in; i++) acc += double(x[size_t(n) * g.in + i]) * w[size_t(o) * g.in + i];
+      for (int i = 0; i < g.in; i++)
+        acc += double(x[size_t(n) * g.in + i]) * w[size_t(o) * g.in + i];
       if (g.bias && b) acc += b[o];
       float out = float(acc);
       if (g.relu && !(out > 0.0f)) out = 0.0f;

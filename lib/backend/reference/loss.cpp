@@ -17,9 +17,9 @@ LossSums softmax_cross_entropy(const float* logits, const int32_t* labels, int n
   for (int b = 0; b < n; b++) {
     const float* z = logits + size_t(b) * k;  // (K)
     int32_t label = labels[b];
-    REPRO_CHECK(label >= 0 && label < k,
-                "label " + std::to_string(label) + " of sample " + std::to_string(b) +
-                    " is outside [0, " + std::to_string(k) + ")");
+    REPRO_CHECK(label >= 0 && label < k, "label " + std::to_string(label) + " of sample " +
+                                             std::to_string(b) + " is outside [0, " +
+                                             std::to_string(k) + ")");
     int best = 0;
     for (int j = 1; j < k; j++)
       if (z[j] > z[best]) best = j;

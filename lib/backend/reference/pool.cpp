@@ -39,8 +39,7 @@ void max_pool2d_forward(const PoolGeometry& g, const float* x, float* y, int32_t
   }
 }
 
-void max_pool2d_backward(const PoolGeometry& g, const float* dy, const int32_t* argmax,
-                         float* dx) {
+void max_pool2d_backward(const PoolGeometry& g, const float* dy, const int32_t* argmax, float* dx) {
   for (size_t i = 0; i < size_t(g.n) * g.c * g.h * g.w; i++) dx[i] = 0.0f;
   for (int n = 0; n < g.n; n++) {
     for (int c = 0; c < g.c; c++) {

@@ -63,7 +63,8 @@ class ReferenceBackend : public Backend {
   std::string describe() const override { return "reference (naive loops, 1 thread)"; }
 
   Array alloc(size_t n) override {
-    return Array(std::shared_ptr<float>(new float[n == 0 ? 1 : n](), std::default_delete<float[]>()), n);
+    return Array(
+        std::shared_ptr<float>(new float[n == 0 ? 1 : n](), std::default_delete<float[]>()), n);
   }
   void upload(const float* host, float* dst, size_t n) override {
     if (n) std::memcpy(dst, host, n * sizeof(float));
@@ -130,8 +131,7 @@ class ReferenceBackend : public Backend {
   void avg_pool2d_backward(const PoolGeometry& g, const float* dy, float* dx) override {
     reference::avg_pool2d_backward(g, dy, dx);
   }
-  void dropout_forward(const float* x, float* y, size_t count, StreamKey key,
-                       float rate) override {
+  void dropout_forward(const float* x, float* y, size_t count, StreamKey key, float rate) override {
     reference::dropout_forward(x, y, 0, count, key, rate);
   }
   void dropout_backward(const float* dy, float* dx, size_t count, StreamKey key,

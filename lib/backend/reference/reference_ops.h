@@ -22,8 +22,7 @@ void conv2d_backward(const ConvGeometry& g, const float* x, const float* w, cons
 // (first in row-major order on ties, padded cells never win).
 void max_pool2d_forward(const PoolGeometry& g, const float* x, float* y, int32_t* argmax);
 // dx (N,C,H,W) = sum of dy over the windows whose argmax is that cell, in output order.
-void max_pool2d_backward(const PoolGeometry& g, const float* dy, const int32_t* argmax,
-                         float* dx);
+void max_pool2d_backward(const PoolGeometry& g, const float* dy, const int32_t* argmax, float* dx);
 
 // Average pooling (padded cells not counted): y (N,C,OH,OW) from x (N,C,H,W); dx (N,C,H,W)
 // assigned, each window's dy / count added to its cells in output order.
@@ -67,8 +66,7 @@ void activation_backward(ActivationFn f, const float* y, const float* dy, float*
                          size_t end);
 
 // Inverted dropout over elements [begin, end) of the stream (the caller may split the range).
-void dropout_forward(const float* x, float* y, size_t begin, size_t end, StreamKey key,
-                     float rate);
+void dropout_forward(const float* x, float* y, size_t begin, size_t end, StreamKey key, float rate);
 void dropout_backward(const float* dy, float* dx, size_t begin, size_t end, StreamKey key,
                       float rate);
 
