@@ -33,8 +33,7 @@ void run_under_mpirun(int ranks, const std::vector<std::string>& command,
                       const std::filesystem::path& log, const std::string& what) {
   const std::string mpirun = find_on_path("mpirun");
   if (mpirun.empty())
-    throw InputError(
-        what + ": no mpirun on PATH; install openmpi-bin (scripts/setup.sh does)");
+    throw InputError(what + ": no mpirun on PATH; install openmpi-bin (scripts/setup.sh does)");
   std::vector<std::string> args = {mpirun, "-n", std::to_string(ranks)};
   if (ranks > static_cast<int>(std::thread::hardware_concurrency()))
     args.push_back("--oversubscribe");
