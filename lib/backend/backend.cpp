@@ -30,6 +30,18 @@ void channel_blocks_to_plain(const float* x, float* y, int n, int c, int hw, int
         y[(g * block + l) * hw + p] = x[(g * hw + p) * block + l];
 }
 
+std::string optional_op_name(OptionalOp op) {
+  switch (op) {
+    case OptionalOp::activation: return "sigmoid and tanh activations";
+    case OptionalOp::avg_pool2d: return "average_pooling2d";
+    case OptionalOp::batch_norm: return "batch_normalization";
+    case OptionalOp::affine: return "random image augmentation";
+    case OptionalOp::rmsprop: return "the rmsprop optimizer";
+    case OptionalOp::weight_decay: return "weight decay (adamw)";
+  }
+  return "an optional op";
+}
+
 const std::vector<std::string>& backend_names() {
   static const std::vector<std::string> names{"reference", "onednn", "portable", "cudnn",
                                               "portable_cuda"};

@@ -138,6 +138,16 @@ struct LossSums {
   int64_t correct = 0;  // samples whose argmax equals the label
 };
 
+// The ops a backend may leave out. Every CPU backend runs them all (HostBackend); a GPU backend
+// says which it runs, and the model and the optimizer refuse a config that needs another one
+// before training starts (nn/layers.cpp, optim/optimizer.cpp), naming the layer.
+enum class OptionalOp { activation, avg_pool2d, batch_norm, affine, rmsprop, weight_decay };
+// "activation layers", "average_pooling2d", ...: for messages.
+std::string optional_op_name(OptionalOp op);
+
+// How ops are called: conv2d, max pooling and dense are objects built once per geometry (they
+// may keep plans, workspaces or masks between forward and backward); every other op is a
+// per-call method that keeps nothing between calls (oneDNN's dropout masks are a cache only).
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -145,6 +155,8 @@ class Backend {
   virtual std::string describe() const = 0;  // versions, ISA / GPU, for run.json
 
   virtual Array alloc(size_t n) = 0;  // zero-filled
+  // Whether this backend runs `op` (the methods below that throw by default).
+  virtual bool supports(OptionalOp op) const { return false; }
   // Whether conv and dense ops take chunk_grads: each chunk's weight gradient unsummed, exactly
   // the terms (in float) that the op sums in chunk order otherwise. Ranks need it.
   virtual bool chunk_grads_supported() const { return false; }

@@ -79,6 +79,14 @@ namespace {
                             "layer '" + config.name + "': " + message));
 }
 
+// Refuses, at model build time, a layer whose op the backend does not run.
+void require_op(const Backend& backend, OptionalOp op, const LayerConfig& config) {
+  if (!backend.supports(op))
+    layer_error(config, "the " + backend.name() + " backend does not run " + optional_op_name(op) +
+                            "; train it with device: cpu (every CPU " +
+                            "backend runs it) or leave it out");
+}
+
 // A parameter drawn by its initializer in Keras layout, stored in the backend's layout.
 Parameter make_parameter(Backend& backend, const std::string& name,
                          const std::vector<int64_t>& shape, const std::vector<int64_t>& keras_shape,
@@ -167,6 +175,7 @@ class Conv2dLayer : public Layer {
     geometry_.bias = config.use_bias;
     geometry_.relu = config.activation == Activation::relu;
     after_ = !geometry_.relu && elementwise_activation(config.activation, after_fn_);
+    if (after_) require_op(backend, OptionalOp::activation, config);
     out_ = FeatureShape{geometry_.k, geometry_.oh, geometry_.ow, false};
 
     const int64_t k = geometry_.k, c = geometry_.c, r = geometry_.r, s = geometry_.s;
@@ -222,6 +231,7 @@ class MaxPool2dLayer : public Layer {
  public:
   MaxPool2dLayer(const LayerConfig& config, const FeatureShape& in, Backend& backend)
       : backend_(backend), geometry_(pool_geometry(config, in)) {
+    require_op(backend, OptionalOp::avg_pool2d, config);
     name_ = config.name;
     in_ = in;
     out_ = FeatureShape{in.c, geometry_.oh, geometry_.ow, false};
@@ -258,6 +268,7 @@ class AvgPool2dLayer : public Layer {
  public:
   AvgPool2dLayer(const LayerConfig& config, const FeatureShape& in, Backend& backend)
       : backend_(backend), geometry_(pool_geometry(config, in)) {
+    require_op(backend, OptionalOp::avg_pool2d, config);
     name_ = config.name;
     in_ = in;
     out_ = FeatureShape{in.c, geometry_.oh, geometry_.ow, false};
@@ -289,6 +300,7 @@ class BatchNormLayer : public Layer {
   BatchNormLayer(const LayerConfig& config, const FeatureShape& in, Backend& backend,
                  InitSeeds& seeds)
       : backend_(backend) {
+    require_op(backend, OptionalOp::batch_norm, config);
     name_ = config.name;
     in_ = out_ = in;
     geometry_.c = in.c;
@@ -353,6 +365,7 @@ class AugmentationLayer : public Layer {
  public:
   AugmentationLayer(const LayerConfig& config, int index, const FeatureShape& in, Backend& backend)
       : backend_(backend), config_(config), index_(index) {
+    require_op(backend, OptionalOp::affine, config);
     name_ = config.name;
     in_ = out_ = in;
     if (in.flat) layer_error(config, layer_key(config.kind) + " needs an image input (H, W, C)");
@@ -437,6 +450,7 @@ class ActivationLayer : public Layer {
     if (config.activation == Activation::softmax && !last)
       layer_error(config, "softmax is supported only on the last layer (the loss applies it)");
     active_ = elementwise_activation(config.activation, fn_);
+    if (active_) require_op(backend, OptionalOp::activation, config);
   }
 
   const char* kind() const override { return "activation"; }
@@ -572,6 +586,7 @@ class DenseLayer : public Layer {
     geometry_.bias = config.use_bias;
     geometry_.relu = config.activation == Activation::relu;
     after_ = !geometry_.relu && elementwise_activation(config.activation, after_fn_);
+    if (after_) require_op(backend, OptionalOp::activation, config);
     out_ = FeatureShape{config.units, 1, 1, true};
     const int64_t i = geometry_.in, o = geometry_.out;
     kernel_ = make_parameter(backend, name_ + "/kernel", {o, i}, {i, o}, config.kernel_initializer,

@@ -48,18 +48,59 @@ void check_step_args(const std::vector<Array>& weights, const std::vector<Array>
                 "optimizer step: parameter " + std::to_string(i) + " has the wrong size");
 }
 
-class Adam : public Optimizer {
+// What every optimizer shares: the parameters' names and sizes in step() order, and named slots
+// (one zeroed array per parameter each, in backend memory), exported and imported by name as
+// "<parameter>/<slot>" in the order the slots were added.
+class SlotOptimizer : public Optimizer {
+ public:
+  SlotOptimizer(const OptimizerConfig& config, Backend& backend,
+                const std::vector<std::string>& names, const std::vector<size_t>& sizes)
+      : Optimizer(config), backend_(backend), names_(names), sizes_(sizes) {}
+
+  std::vector<OptimizerSlot> export_state() const override {
+    std::vector<OptimizerSlot> out;
+    for (const auto& [suffix, arrays] : slots_) {
+      std::vector<OptimizerSlot> more = download_slots(backend_, names_, arrays, suffix);
+      out.insert(out.end(), more.begin(), more.end());
+    }
+    return out;
+  }
+
+  void import_state(const std::vector<OptimizerSlot>& slots, int64_t iterations) override {
+    for (size_t i = 0; i < names_.size(); ++i)
+      for (const auto& [suffix, arrays] : slots_)
+        upload_slot(backend_, slots, names_[i] + "/" + suffix, arrays[i]);
+    iterations_ = iterations;
+  }
+
+ protected:
+  // Adds a slot; returns its index for slot().
+  size_t add_slot(const std::string& suffix) {
+    std::vector<Array> arrays;
+    for (size_t n : sizes_) arrays.push_back(backend_.alloc(n));
+    slots_.emplace_back(suffix, std::move(arrays));
+    return slots_.size() - 1;
+  }
+  float* slot(size_t index, size_t parameter) { return slots_[index].second[parameter].data(); }
+
+  Backend& backend_;
+  std::vector<std::string> names_;
+  std::vector<size_t> sizes_;
+
+ private:
+  std::vector<std::pair<std::string, std::vector<Array>>> slots_;  // (suffix, one per parameter)
+};
+
+class Adam : public SlotOptimizer {
  public:
   Adam(const OptimizerConfig& config, Backend& backend, const std::vector<std::string>& names,
        const std::vector<size_t>& sizes)
-      : Optimizer(config), backend_(backend), names_(names), sizes_(sizes) {
+      : SlotOptimizer(config, backend, names, sizes),
+        m_(add_slot("momentum")),
+        v_(add_slot("velocity")) {
     params_.beta_1 = static_cast<float>(config.beta_1);
     params_.beta_2 = static_cast<float>(config.beta_2);
     params_.epsilon = static_cast<float>(config.epsilon);
-    for (size_t n : sizes) {
-      m_.push_back(backend.alloc(n));
-      v_.push_back(backend.alloc(n));
-    }
   }
 
   void step(const std::vector<Array>& weights, const std::vector<Array>& grads) override {
@@ -75,42 +116,23 @@ class Adam : public Optimizer {
         backend_.weight_decay_update(weights[i].data(), sizes_[i], weight_decay, p.learning_rate);
     }
     for (size_t i = 0; i < weights.size(); ++i)
-      backend_.adam_update(weights[i].data(), grads[i].data(), m_[i].data(), v_[i].data(),
-                           sizes_[i], p);
-  }
-
-  std::vector<OptimizerSlot> export_state() const override {
-    std::vector<OptimizerSlot> out = download_slots(backend_, names_, m_, "momentum");
-    std::vector<OptimizerSlot> v = download_slots(backend_, names_, v_, "velocity");
-    out.insert(out.end(), v.begin(), v.end());
-    return out;
-  }
-
-  void import_state(const std::vector<OptimizerSlot>& slots, int64_t iterations) override {
-    for (size_t i = 0; i < names_.size(); ++i) {
-      upload_slot(backend_, slots, names_[i] + "/momentum", m_[i]);
-      upload_slot(backend_, slots, names_[i] + "/velocity", v_[i]);
-    }
-    iterations_ = iterations;
+      backend_.adam_update(weights[i].data(), grads[i].data(), slot(m_, i), slot(v_, i), sizes_[i],
+                           p);
   }
 
  private:
-  Backend& backend_;
-  std::vector<std::string> names_;
-  std::vector<size_t> sizes_;
   AdamParams params_;
-  std::vector<Array> m_, v_;  // first and second moments, one per parameter
+  size_t m_, v_;  // first and second moments
 };
 
-class Sgd : public Optimizer {
+class Sgd : public SlotOptimizer {
  public:
   Sgd(const OptimizerConfig& config, Backend& backend, const std::vector<std::string>& names,
       const std::vector<size_t>& sizes)
-      : Optimizer(config), backend_(backend), names_(names), sizes_(sizes) {
+      : SlotOptimizer(config, backend, names, sizes) {
     params_.momentum = static_cast<float>(config.momentum);
     params_.nesterov = config.nesterov;
-    if (params_.momentum != 0.0f)
-      for (size_t n : sizes) velocity_.push_back(backend.alloc(n));
+    if (params_.momentum != 0.0f) velocity_ = add_slot("momentum");
   }
 
   void step(const std::vector<Array>& weights, const std::vector<Array>& grads) override {
@@ -120,41 +142,26 @@ class Sgd : public Optimizer {
     ++iterations_;
     for (size_t i = 0; i < weights.size(); ++i)
       backend_.sgd_update(weights[i].data(), grads[i].data(),
-                          velocity_.empty() ? nullptr : velocity_[i].data(), sizes_[i], p);
-  }
-
-  std::vector<OptimizerSlot> export_state() const override {
-    return download_slots(backend_, names_, velocity_, "momentum");
-  }
-
-  void import_state(const std::vector<OptimizerSlot>& slots, int64_t iterations) override {
-    for (size_t i = 0; i < velocity_.size(); ++i)
-      upload_slot(backend_, slots, names_[i] + "/momentum", velocity_[i]);
-    iterations_ = iterations;
+                          velocity_ == kNone ? nullptr : slot(velocity_, i), sizes_[i], p);
   }
 
  private:
-  Backend& backend_;
-  std::vector<std::string> names_;
-  std::vector<size_t> sizes_;
+  static constexpr size_t kNone = ~size_t{0};
   SgdParams params_;
-  std::vector<Array> velocity_;  // one per parameter; empty without momentum
+  size_t velocity_ = kNone;  // Keras's "momentum" slot; none without momentum
 };
 
-class Rmsprop : public Optimizer {
+class Rmsprop : public SlotOptimizer {
  public:
   Rmsprop(const OptimizerConfig& config, Backend& backend, const std::vector<std::string>& names,
           const std::vector<size_t>& sizes)
-      : Optimizer(config), backend_(backend), names_(names), sizes_(sizes) {
+      : SlotOptimizer(config, backend, names, sizes), velocity_(add_slot("velocity")) {
     params_.rho = static_cast<float>(config.rho);
     params_.momentum = static_cast<float>(config.momentum);
     params_.epsilon = static_cast<float>(config.epsilon);
     params_.centered = config.centered;
-    for (size_t n : sizes) {
-      velocity_.push_back(backend.alloc(n));
-      if (params_.momentum > 0.0f) momentum_.push_back(backend.alloc(n));
-      if (params_.centered) average_gradient_.push_back(backend.alloc(n));
-    }
+    if (params_.momentum > 0.0f) momentum_ = add_slot("momentum");
+    if (params_.centered) average_gradient_ = add_slot("average_gradient");
   }
 
   void step(const std::vector<Array>& weights, const std::vector<Array>& grads) override {
@@ -163,39 +170,18 @@ class Rmsprop : public Optimizer {
     p.learning_rate = learning_rate();
     ++iterations_;
     for (size_t i = 0; i < weights.size(); ++i)
-      backend_.rmsprop_update(weights[i].data(), grads[i].data(), velocity_[i].data(),
-                              momentum_.empty() ? nullptr : momentum_[i].data(),
-                              average_gradient_.empty() ? nullptr : average_gradient_[i].data(),
+      backend_.rmsprop_update(weights[i].data(), grads[i].data(), slot(velocity_, i),
+                              momentum_ == kNone ? nullptr : slot(momentum_, i),
+                              average_gradient_ == kNone ? nullptr : slot(average_gradient_, i),
                               sizes_[i], p);
   }
 
-  std::vector<OptimizerSlot> export_state() const override {
-    std::vector<OptimizerSlot> out = download_slots(backend_, names_, velocity_, "velocity");
-    for (const auto& [arrays, suffix] :
-         {std::pair{&momentum_, "momentum"}, std::pair{&average_gradient_, "average_gradient"}}) {
-      std::vector<OptimizerSlot> more = download_slots(backend_, names_, *arrays, suffix);
-      out.insert(out.end(), more.begin(), more.end());
-    }
-    return out;
-  }
-
-  void import_state(const std::vector<OptimizerSlot>& slots, int64_t iterations) override {
-    for (size_t i = 0; i < names_.size(); ++i) {
-      upload_slot(backend_, slots, names_[i] + "/velocity", velocity_[i]);
-      if (!momentum_.empty()) upload_slot(backend_, slots, names_[i] + "/momentum", momentum_[i]);
-      if (!average_gradient_.empty())
-        upload_slot(backend_, slots, names_[i] + "/average_gradient", average_gradient_[i]);
-    }
-    iterations_ = iterations;
-  }
-
  private:
-  Backend& backend_;
-  std::vector<std::string> names_;
-  std::vector<size_t> sizes_;
+  static constexpr size_t kNone = ~size_t{0};
   RmspropParams params_;
-  // One per parameter; momentum_ only with momentum > 0, average_gradient_ only when centered.
-  std::vector<Array> velocity_, momentum_, average_gradient_;
+  size_t velocity_;
+  size_t momentum_ = kNone;          // only with momentum > 0
+  size_t average_gradient_ = kNone;  // only when centered
 };
 
 }  // namespace
@@ -204,6 +190,13 @@ std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& config, Backend
                                           const std::vector<std::string>& names,
                                           const std::vector<size_t>& sizes) {
   REPRO_CHECK(names.size() == sizes.size(), "optimizer: names and sizes differ in length");
+  auto require = [&](OptionalOp op) {
+    if (!backend.supports(op))
+      throw InputError("training.optimizer: the " + backend.name() + " backend does not run " +
+                       optional_op_name(op) + "; use adam or sgd, or device: cpu");
+  };
+  if (config.name == "rmsprop") require(OptionalOp::rmsprop);
+  if (config.name == "adamw" && config.weight_decay != 0.0) require(OptionalOp::weight_decay);
   if (config.name == "adam" || config.name == "adamw")
     return std::make_unique<Adam>(config, backend, names, sizes);
   if (config.name == "rmsprop") return std::make_unique<Rmsprop>(config, backend, names, sizes);

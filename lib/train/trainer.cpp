@@ -87,8 +87,9 @@ Trainer::Trainer(const RunConfig& config, const TrainOptions& options) : config_
         " ranks asked): train with the onednn or portable backend (device: cpu) or without "
         "mpirun");
 
-  splits_ = load_splits(config_.data);
+  // The model first: a layer the backend cannot run is refused before any data is read.
   model_ = std::make_unique<Model>(config_, *backend_, config_.data.batch_size, ranks);
+  splits_ = load_splits(config_.data);
   const FeatureShape& input = model_->input_shape();
   for (const Dataset* split : {&splits_.train, &splits_.test})
     if (config_.data.resize[0] == 0 && (split->rows != input.h || split->cols != input.w))

@@ -7,8 +7,10 @@
 #include <cmath>
 
 #include "backend/backend.h"
+#include "backend/reference/host_backend.h"
 #include "core/error.h"
 #include "nn/model.h"
+#include "optim/optimizer.h"
 #include "train_helpers.h"
 
 namespace repro {
@@ -415,6 +417,43 @@ TEST_CASE("every layer's output shape is the one config's infer_shapes gives") {
       CHECK(keras == inferred[i].output);
     }
   }
+}
+
+// A CPU backend that runs none of the optional ops, as a GPU backend may not.
+class NoOptionalOps : public HostBackend {
+ public:
+  NoOptionalOps() : HostBackend(1) {}
+  std::string name() const override { return "bare"; }
+  std::string describe() const override { return "bare"; }
+  bool supports(OptionalOp) const override { return false; }
+};
+
+TEST_CASE("a layer or optimizer the backend does not run is refused when the model is built") {
+  NoOptionalOps bare;
+  const std::string head = "seed: 1\ndata: {resize: [8, 8]}\nmodel:\n";
+  const std::string tail = "  - flatten: {}\n  - dense: {units: 10, activation: softmax}\n";
+  const std::pair<std::string, std::string> cases[] = {
+      {"  - batch_normalization: {}\n", "does not run batch_normalization"},
+      {"  - average_pooling2d: {pool_size: 2}\n", "does not run average_pooling2d"},
+      {"  - random_flip: {mode: horizontal}\n", "does not run random image augmentation"},
+      {"  - conv2d: {filters: 2, kernel_size: 3, activation: tanh}\n",
+       "does not run sigmoid and tanh activations"},
+      {"  - activation: {activation: relu}\n", "does not run sigmoid and tanh activations"}};
+  for (const auto& [layer, message] : cases) {
+    const RunConfig config = parse_config(head + layer + tail, "bare.yaml");
+    INFO(layer);
+    CHECK_THROWS_WITH(Model(config, bare, 4), Catch::Contains("bare.yaml:4:") &&
+                                                  Catch::Contains(message) &&
+                                                  Catch::Contains("device: cpu"));
+  }
+  // The plain layers need none of them.
+  CHECK_NOTHROW(
+      Model(parse_config(head + "  - conv2d: {filters: 2, kernel_size: 3}\n" + tail, "bare.yaml"),
+            bare, 4));
+  OptimizerConfig rmsprop;
+  rmsprop.name = "rmsprop";
+  CHECK_THROWS_WITH(make_optimizer(rmsprop, bare, {"w"}, {4}),
+                    Catch::Contains("the bare backend does not run the rmsprop optimizer"));
 }
 
 }  // namespace repro

@@ -1,6 +1,6 @@
-// The oneDNN CPU backend: oneDNN primitives for conv, max pool and dense; our own OpenMP loops
-// for the element-wise ops, loss and optimizers (bit-identical to the reference kernels, since
-// every element is computed by the same code and sums keep a fixed order).
+// The oneDNN CPU backend: oneDNN primitives for conv, max pool and dense, and dropout that keeps
+// its masks for the backward (also on channel blocks); every other op is HostBackend's reference
+// loops on the backend's threads (bit-identical to the reference backend for any thread count).
 #include "backend/onednn/onednn_backend.h"
 
 #include <omp.h>
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "backend/onednn/onednn_ops.h"
+#include "backend/reference/host_backend.h"
 #include "backend/reference/reference_ops.h"
 #include "core/error.h"
 #include "rng/dropout_bulk.h"
@@ -42,9 +43,10 @@ const char* isa_name(dnnl::cpu_isa isa) {
   }
 }
 
-class OnednnBackend : public Backend {
+class OnednnBackend : public HostBackend {
  public:
-  explicit OnednnBackend(const BackendOptions& options) {
+  explicit OnednnBackend(const BackendOptions& options)
+      : HostBackend(options.threads > 0 ? options.threads : omp_get_num_procs()) {
     auto ctx = std::make_shared<Context>();
     ctx->engine = REPRO_DNNL(dnnl::engine(dnnl::engine::kind::cpu, 0));
     ctx->stream = REPRO_DNNL(dnnl::stream(ctx->engine));
@@ -62,24 +64,6 @@ class OnednnBackend : public Backend {
            std::to_string(v->patch) + (hash == "N/A" ? "" : " (" + hash + ")") + ", ISA " +
            isa_name(dnnl::get_effective_cpu_isa()) + ", " + std::to_string(ctx_->threads) +
            " threads, " + (ctx_->deterministic ? "deterministic" : "fast") + " weight gradients";
-  }
-
-  Array alloc(size_t n) override {
-    // 64-byte aligned (one cache line, one AVX-512 vector) and zero-filled.
-    size_t bytes = ((n * sizeof(float) + 63) / 64) * 64;
-    if (bytes == 0) bytes = 64;
-    float* p = static_cast<float*>(std::aligned_alloc(64, bytes));
-    if (!p)
-      throw RuntimeError("onednn backend: out of memory allocating " + std::to_string(bytes) +
-                         " bytes");
-    std::memset(p, 0, bytes);
-    return Array(std::shared_ptr<float>(p, [](float* q) { std::free(q); }), n);
-  }
-  void upload(const float* host, float* dst, size_t n) override {
-    if (n) std::memcpy(dst, host, n * sizeof(float));
-  }
-  void download(const float* src, float* host, size_t n) override {
-    if (n) std::memcpy(host, src, n * sizeof(float));
   }
 
   // oneDNN's jit convolutions keep 16 channels a block on AVX-512 and 8 below it; handing them
@@ -100,86 +84,6 @@ class OnednnBackend : public Backend {
   }
   std::unique_ptr<DenseOp> make_dense(const DenseGeometry& g) override {
     return onednn::make_dense(ctx_, g);
-  }
-
-  // Global average pooling is tiny next to the convolutions: the reference loop (double sums)
-  // keeps both backends bitwise equal.
-  void global_avg_pool_forward(const float* x, float* y, int n, int c, int hw) override {
-    reference::global_avg_pool_forward(x, y, n, c, hw);
-  }
-  void global_avg_pool_backward(const float* dy, float* dx, int n, int c, int hw) override {
-    reference::global_avg_pool_backward(dy, dx, n, c, hw);
-  }
-  void nchw_to_nhwc(const float* x, float* y, int n, int c, int hw) override {
-    ctx_->use_threads();
-#pragma omp parallel for schedule(static)
-    for (int b = 0; b < n; b++)
-      reference::nchw_to_nhwc(x + size_t(b) * c * hw, y + size_t(b) * c * hw, 1, c, hw);
-  }
-  void nhwc_to_nchw(const float* x, float* y, int n, int c, int hw) override {
-    ctx_->use_threads();
-#pragma omp parallel for schedule(static)
-    for (int b = 0; b < n; b++)
-      reference::nhwc_to_nchw(x + size_t(b) * c * hw, y + size_t(b) * c * hw, 1, c, hw);
-  }
-  // Activations and average pooling: the reference loops split over fixed element blocks or
-  // over images, so each value is computed by the same code in the same order (bitwise equal
-  // to the reference for any thread count).
-  void activation_forward(ActivationFn f, const float* x, float* y, size_t count) override {
-    in_blocks(count, [&](size_t begin, size_t end) {
-      reference::activation_forward(f, x, y, begin, end);
-    });
-  }
-  void activation_backward(ActivationFn f, const float* y, const float* dy, float* dx,
-                           size_t count) override {
-    in_blocks(count, [&](size_t begin, size_t end) {
-      reference::activation_backward(f, y, dy, dx, begin, end);
-    });
-  }
-  void avg_pool2d_forward(const PoolGeometry& g, const float* x, float* y) override {
-    PoolGeometry one = g;
-    one.n = 1;
-    const size_t in = size_t(g.c) * g.h * g.w, out = size_t(g.c) * g.oh * g.ow;
-    per_image(g.n, [&](int b) { reference::avg_pool2d_forward(one, x + b * in, y + b * out); });
-  }
-  void avg_pool2d_backward(const PoolGeometry& g, const float* dy, float* dx) override {
-    PoolGeometry one = g;
-    one.n = 1;
-    const size_t in = size_t(g.c) * g.h * g.w, out = size_t(g.c) * g.oh * g.ow;
-    per_image(g.n, [&](int b) { reference::avg_pool2d_backward(one, dy + b * out, dx + b * in); });
-  }
-
-  // Batch normalization: one channel a task, each computed whole by the reference loops (its
-  // batch sums in chunk order), so the bits do not depend on the thread count. oneDNN's own
-  // batch normalization sums in an order of its choosing.
-  void batch_norm_forward(const BatchNormGeometry& g, bool training, const float* x,
-                          const float* gamma, const float* beta, float* moving_mean,
-                          float* moving_variance, float* saved_mean, float* saved_inv_std,
-                          float* y) override {
-    ctx_->use_threads();
-#pragma omp parallel for schedule(static)
-    for (int ch = 0; ch < g.c; ch++)
-      reference::batch_norm_forward(g, training, x, gamma, beta, moving_mean, moving_variance,
-                                    saved_mean, saved_inv_std, y, ch, ch + 1);
-  }
-  void batch_norm_backward(const BatchNormGeometry& g, const float* x, const float* gamma,
-                           const float* saved_mean, const float* saved_inv_std, const float* dy,
-                           float* dx, float* dgamma, float* dbeta) override {
-    ctx_->use_threads();
-#pragma omp parallel for schedule(static)
-    for (int ch = 0; ch < g.c; ch++)
-      reference::batch_norm_backward(g, x, gamma, saved_mean, saved_inv_std, dy, dx, dgamma, dbeta,
-                                     ch, ch + 1);
-  }
-
-  // Image augmentation: the reference loops, one image a task (images are independent).
-  void affine_forward(const AffineGeometry& g, const float* transforms, const float* x,
-                      float* y) override {
-    per_image(g.n, [&](int b) { reference::affine_forward(g, transforms, x, y, b, b + 1); });
-  }
-  void affine_backward(const AffineGeometry& g, const float* transforms, const float* dy,
-                       float* dx) override {
-    per_image(g.n, [&](int b) { reference::affine_backward(g, transforms, dy, dx, b, b + 1); });
   }
 
   // The forward keeps its mask (1 bit an element, in the tensor's own order) so the backward of
@@ -250,27 +154,6 @@ class OnednnBackend : public Backend {
       image_dropout_forward(dy, dx, n, c, hw, block, key, rate);  // the same mask, drawn again
   }
 
-  LossSums softmax_cross_entropy(const float* logits, const int32_t* labels, int n, int k,
-                                 float* dlogits, float grad_scale) override {
-    return reference::softmax_cross_entropy(logits, labels, n, k, dlogits, grad_scale);
-  }
-  void adam_update(float* w, const float* g, float* m, float* v, size_t n,
-                   const AdamParams& p) override {
-    // The parameter tensors of the recipe are small; threads would cost more than they save.
-    reference::adam_update(w, g, m, v, n, p);
-  }
-  void sgd_update(float* w, const float* g, float* velocity, size_t n,
-                  const SgdParams& p) override {
-    reference::sgd_update(w, g, velocity, n, p);
-  }
-  void rmsprop_update(float* w, const float* g, float* velocity, float* momentum,
-                      float* average_gradient, size_t n, const RmspropParams& p) override {
-    reference::rmsprop_update(w, g, velocity, momentum, average_gradient, n, p);
-  }
-  void weight_decay_update(float* w, size_t n, float weight_decay, float learning_rate) override {
-    reference::weight_decay_update(w, n, weight_decay, learning_rate);
-  }
-
  private:
   // A dropout forward's keep bits, for its backward.
   struct DropoutMask {
@@ -282,23 +165,6 @@ class OnednnBackend : public Backend {
   };
 
   static size_t bits_words(size_t count) { return (count + 63) / 64; }
-
-  // run(b) for every image b < n, on the backend's threads.
-  template <class F>
-  void per_image(int n, F run) {
-    ctx_->use_threads();
-#pragma omp parallel for schedule(static)
-    for (int b = 0; b < n; b++) run(b);
-  }
-
-  // run(begin, end) over [0, count) in blocks of kBlock, on the backend's threads.
-  template <class F>
-  void in_blocks(size_t count, F run) {
-    ctx_->use_threads();
-    long blocks = long((count + kBlock - 1) / kBlock);
-#pragma omp parallel for schedule(static)
-    for (long i = 0; i < blocks; i++) run(i * kBlock, std::min(count, (i + 1) * kBlock));
-  }
 
   // The next mask slot, claimed for this forward.
   uint64_t* new_mask(StreamKey key, size_t count, float rate, int block) {

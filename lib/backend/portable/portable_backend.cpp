@@ -16,6 +16,7 @@
 
 #include "backend/portable/kernels.h"
 #include "backend/portable/portable_math.h"
+#include "backend/reference/host_backend.h"
 #include "backend/reference/reference_ops.h"
 #include "rng/dropout_bulk.h"
 
@@ -40,22 +41,6 @@ struct Scratch {
   }
   explicit Scratch(int threads) : per_thread(size_t(threads)) {}
 };
-
-// Runs `body` for i in [0, count) on `threads` threads, rethrowing the first exception.
-template <class F>
-void parallel_for(int threads, int count, F body) {
-  std::exception_ptr failure;
-#pragma omp parallel for schedule(static) num_threads(threads)
-  for (int i = 0; i < count; i++) {
-    try {
-      body(i);
-    } catch (...) {
-#pragma omp critical
-      failure = std::current_exception();
-    }
-  }
-  if (failure) std::rethrow_exception(failure);
-}
 
 // dy masked by relu'(y) (!(y > 0) passes nothing), or dy itself.
 inline float masked(const float* dy, const float* y, bool relu, size_t i) {
@@ -404,10 +389,14 @@ class PortableMaxPool2d : public MaxPool2dOp {
   std::vector<int32_t> argmax_;  // (N, C, OH, OW)
 };
 
-class PortableBackend : public Backend {
+// What is not overridden here (transposes, activation gradients, average pooling, batch
+// normalization, augmentation, SGD, RMSprop, weight decay) is HostBackend's reference loops:
+// plain float operations in a fixed order, no library transcendental, built without FMA
+// contraction like this file (lib/CMakeLists.txt), one image or channel a task.
+class PortableBackend : public HostBackend {
  public:
   PortableBackend(const BackendOptions& options, const Kernels& kernels)
-      : threads_(options.threads > 0 ? options.threads : omp_get_max_threads()),
+      : HostBackend(options.threads > 0 ? options.threads : omp_get_max_threads()),
         kernels_(kernels) {}
 
   std::string name() const override { return "portable"; }
@@ -415,17 +404,6 @@ class PortableBackend : public Backend {
   std::string describe() const override {
     return std::string("portable (") + kernels_.isa + " path, " + std::to_string(threads_) +
            " threads)";
-  }
-
-  Array alloc(size_t n) override {
-    return Array(
-        std::shared_ptr<float>(new float[n == 0 ? 1 : n](), std::default_delete<float[]>()), n);
-  }
-  void upload(const float* host, float* dst, size_t n) override {
-    if (n) std::memcpy(dst, host, n * sizeof(float));
-  }
-  void download(const float* src, float* host, size_t n) override {
-    if (n) std::memcpy(host, src, n * sizeof(float));
   }
 
   std::unique_ptr<Conv2dOp> make_conv2d(const ConvGeometry& g) override {
@@ -446,91 +424,24 @@ class PortableBackend : public Backend {
       y[p] = acc / float(hw);
     }
   }
-  void global_avg_pool_backward(const float* dy, float* dx, int n, int c, int hw) override {
-    reference::global_avg_pool_backward(dy, dx, n, c, hw);
-  }
-  void nchw_to_nhwc(const float* x, float* y, int n, int c, int hw) override {
-    reference::nchw_to_nhwc(x, y, n, c, hw);
-  }
-  void nhwc_to_nchw(const float* x, float* y, int n, int c, int hw) override {
-    reference::nhwc_to_nchw(x, y, n, c, hw);
-  }
   void dropout_forward(const float* x, float* y, size_t count, StreamKey key, float rate) override {
-    split(count, [&](size_t begin, size_t end) { dropout_range(x, y, begin, end, key, rate); });
+    in_ranges(count, [&](size_t begin, size_t end) { dropout_range(x, y, begin, end, key, rate); });
   }
   void dropout_backward(const float* dy, float* dx, size_t count, StreamKey key,
                         float rate) override {
     // The same keep bits drawn again: dropout of dy with the forward's key.
-    split(count, [&](size_t begin, size_t end) { dropout_range(dy, dx, begin, end, key, rate); });
+    in_ranges(count,
+              [&](size_t begin, size_t end) { dropout_range(dy, dx, begin, end, key, rate); });
   }
 
   // relu exactly; sigmoid and tanh through exp_f32 (portable_math.h), not the C library.
   void activation_forward(ActivationFn f, const float* x, float* y, size_t count) override {
-    split(count, [&](size_t begin, size_t end) {
+    in_ranges(count, [&](size_t begin, size_t end) {
       if (f == ActivationFn::relu) return reference::activation_forward(f, x, y, begin, end);
       for (size_t i = begin; i < end; i++)
         y[i] = f == ActivationFn::sigmoid ? portable::sigmoid_f32(x[i]) : portable::tanh_f32(x[i]);
     });
   }
-  // From y only (products and differences): the reference loops.
-  void activation_backward(ActivationFn f, const float* y, const float* dy, float* dx,
-                           size_t count) override {
-    split(count, [&](size_t begin, size_t end) {
-      reference::activation_backward(f, y, dy, dx, begin, end);
-    });
-  }
-  // Average pooling, batch normalization (its batch sums in chunk order), augmentation and the
-  // other optimizers: the reference loops, which are plain float operations in a fixed order
-  // (no library transcendental), built without FMA contraction; one image or channel a task.
-  void avg_pool2d_forward(const PoolGeometry& g, const float* x, float* y) override {
-    PoolGeometry one = g;
-    one.n = 1;
-    const size_t in = size_t(g.c) * g.h * g.w, out = size_t(g.c) * g.oh * g.ow;
-    parallel_for(threads_, g.n,
-                 [&](int b) { reference::avg_pool2d_forward(one, x + b * in, y + b * out); });
-  }
-  void avg_pool2d_backward(const PoolGeometry& g, const float* dy, float* dx) override {
-    PoolGeometry one = g;
-    one.n = 1;
-    const size_t in = size_t(g.c) * g.h * g.w, out = size_t(g.c) * g.oh * g.ow;
-    parallel_for(threads_, g.n,
-                 [&](int b) { reference::avg_pool2d_backward(one, dy + b * out, dx + b * in); });
-  }
-  void batch_norm_forward(const BatchNormGeometry& g, bool training, const float* x,
-                          const float* gamma, const float* beta, float* moving_mean,
-                          float* moving_variance, float* saved_mean, float* saved_inv_std,
-                          float* y) override {
-    parallel_for(threads_, g.c, [&](int ch) {
-      reference::batch_norm_forward(g, training, x, gamma, beta, moving_mean, moving_variance,
-                                    saved_mean, saved_inv_std, y, ch, ch + 1);
-    });
-  }
-  void batch_norm_backward(const BatchNormGeometry& g, const float* x, const float* gamma,
-                           const float* saved_mean, const float* saved_inv_std, const float* dy,
-                           float* dx, float* dgamma, float* dbeta) override {
-    parallel_for(threads_, g.c, [&](int ch) {
-      reference::batch_norm_backward(g, x, gamma, saved_mean, saved_inv_std, dy, dx, dgamma, dbeta,
-                                     ch, ch + 1);
-    });
-  }
-  void affine_forward(const AffineGeometry& g, const float* transforms, const float* x,
-                      float* y) override {
-    parallel_for(threads_, g.n,
-                 [&](int b) { reference::affine_forward(g, transforms, x, y, b, b + 1); });
-  }
-  void affine_backward(const AffineGeometry& g, const float* transforms, const float* dy,
-                       float* dx) override {
-    parallel_for(threads_, g.n,
-                 [&](int b) { reference::affine_backward(g, transforms, dy, dx, b, b + 1); });
-  }
-  void rmsprop_update(float* w, const float* g, float* velocity, float* momentum,
-                      float* average_gradient, size_t n, const RmspropParams& p) override {
-    reference::rmsprop_update(w, g, velocity, momentum, average_gradient, n, p);
-  }
-  void weight_decay_update(float* w, size_t n, float weight_decay, float learning_rate) override {
-    reference::weight_decay_update(w, n, weight_decay, learning_rate);
-  }
-
   // Per sample, in float: m = max z; e_j = exp(z_j - m); s = sum of e_j from +0 in order;
   // loss = log(s) - (z_label - m); dlogits_j = (e_j / s - onehot_j) * grad_scale. The batch
   // loss is the sum of the samples' losses in sample order, in double.
@@ -575,23 +486,8 @@ class PortableBackend : public Backend {
       w[i] -= (m[i] * k.alpha) / (std::sqrt(v[i]) + p.epsilon);
     }
   }
-  void sgd_update(float* w, const float* g, float* velocity, size_t n,
-                  const SgdParams& p) override {
-    reference::sgd_update(w, g, velocity, n, p);
-  }
 
  private:
-  // Splits [0, count) into one contiguous range per thread; elements are independent.
-  template <class F>
-  void split(size_t count, F body) {
-    size_t per = (count + size_t(threads_) - 1) / size_t(threads_);
-    parallel_for(threads_, threads_, [&](int t) {
-      size_t begin = std::min(count, size_t(t) * per), end = std::min(count, begin + per);
-      if (begin < end) body(begin, end);
-    });
-  }
-
-  int threads_;
   const Kernels& kernels_;
 };
 

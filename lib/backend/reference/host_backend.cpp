@@ -1,0 +1,216 @@
+// HostBackend: host memory and the reference loops, split over the backend's threads.
+#include "backend/reference/host_backend.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "backend/reference/reference_ops.h"
+
+namespace repro {
+
+namespace {
+
+class ReferenceConv2d : public Conv2dOp {
+ public:
+  explicit ReferenceConv2d(const ConvGeometry& g) : g_(g) {}
+  void forward(const float* x, const float* w, const float* b, float* y) override {
+    reference::conv2d_forward(g_, x, w, b, y);
+  }
+  void backward(const float* x, const float* w, const float* y, float* dy, float* dx, float* dw,
+                float* db) override {
+    reference::conv2d_backward(g_, x, w, y, dy, dx, dw, db);
+  }
+
+ private:
+  ConvGeometry g_;
+};
+
+class ReferenceMaxPool2d : public MaxPool2dOp {
+ public:
+  explicit ReferenceMaxPool2d(const PoolGeometry& g)
+      : g_(g), argmax_(size_t(g.n) * g.c * g.oh * g.ow, -1) {}
+  void forward(const float* x, float* y) override {
+    reference::max_pool2d_forward(g_, x, y, argmax_.data());
+  }
+  void backward(const float* dy, float* dx) override {
+    reference::max_pool2d_backward(g_, dy, argmax_.data(), dx);
+  }
+
+ private:
+  PoolGeometry g_;
+  std::vector<int32_t> argmax_;  // (N, C, OH, OW) winner of the last forward()
+};
+
+class ReferenceDense : public DenseOp {
+ public:
+  explicit ReferenceDense(const DenseGeometry& g) : g_(g) {}
+  void forward(const float* x, const float* w, const float* b, float* y) override {
+    reference::dense_forward(g_, x, w, b, y);
+  }
+  void backward(const float* x, const float* w, const float* y, float* dy, float* dx, float* dw,
+                float* db) override {
+    reference::dense_backward(g_, x, w, y, dy, dx, dw, db);
+  }
+
+ private:
+  DenseGeometry g_;
+};
+
+}  // namespace
+
+Array HostBackend::alloc(size_t n) {
+  size_t bytes = ((n * sizeof(float) + 63) / 64) * 64;
+  if (bytes == 0) bytes = 64;
+  float* p = static_cast<float*>(std::aligned_alloc(64, bytes));
+  if (!p)
+    throw RuntimeError(name() + " backend: out of memory allocating " + std::to_string(bytes) +
+                       " bytes");
+  std::memset(p, 0, bytes);
+  return Array(std::shared_ptr<float>(p, [](float* q) { std::free(q); }), n);
+}
+
+void HostBackend::upload(const float* host, float* dst, size_t n) {
+  if (n) std::memcpy(dst, host, n * sizeof(float));
+}
+
+void HostBackend::download(const float* src, float* host, size_t n) {
+  if (n) std::memcpy(host, src, n * sizeof(float));
+}
+
+std::unique_ptr<Conv2dOp> HostBackend::make_conv2d(const ConvGeometry& g) {
+  REPRO_CHECK(!g.chunk_grads, name() + " backend: conv2d sums weight gradients in sample order");
+  return std::make_unique<ReferenceConv2d>(g);
+}
+
+std::unique_ptr<MaxPool2dOp> HostBackend::make_max_pool2d(const PoolGeometry& g) {
+  return std::make_unique<ReferenceMaxPool2d>(g);
+}
+
+std::unique_ptr<DenseOp> HostBackend::make_dense(const DenseGeometry& g) {
+  REPRO_CHECK(!g.chunk_grads, name() + " backend: dense sums weight gradients in sample order");
+  return std::make_unique<ReferenceDense>(g);
+}
+
+void HostBackend::global_avg_pool_forward(const float* x, float* y, int n, int c, int hw) {
+  reference::global_avg_pool_forward(x, y, n, c, hw);
+}
+
+void HostBackend::global_avg_pool_backward(const float* dy, float* dx, int n, int c, int hw) {
+  reference::global_avg_pool_backward(dy, dx, n, c, hw);
+}
+
+void HostBackend::nchw_to_nhwc(const float* x, float* y, int n, int c, int hw) {
+  const size_t image = size_t(c) * hw;
+  parallel_for(threads_, n,
+               [&](int b) { reference::nchw_to_nhwc(x + b * image, y + b * image, 1, c, hw); });
+}
+
+void HostBackend::nhwc_to_nchw(const float* x, float* y, int n, int c, int hw) {
+  const size_t image = size_t(c) * hw;
+  parallel_for(threads_, n,
+               [&](int b) { reference::nhwc_to_nchw(x + b * image, y + b * image, 1, c, hw); });
+}
+
+void HostBackend::avg_pool2d_forward(const PoolGeometry& g, const float* x, float* y) {
+  PoolGeometry one = g;
+  one.n = 1;
+  const size_t in = size_t(g.c) * g.h * g.w, out = size_t(g.c) * g.oh * g.ow;
+  parallel_for(threads_, g.n,
+               [&](int b) { reference::avg_pool2d_forward(one, x + b * in, y + b * out); });
+}
+
+void HostBackend::avg_pool2d_backward(const PoolGeometry& g, const float* dy, float* dx) {
+  PoolGeometry one = g;
+  one.n = 1;
+  const size_t in = size_t(g.c) * g.h * g.w, out = size_t(g.c) * g.oh * g.ow;
+  parallel_for(threads_, g.n,
+               [&](int b) { reference::avg_pool2d_backward(one, dy + b * out, dx + b * in); });
+}
+
+void HostBackend::affine_forward(const AffineGeometry& g, const float* transforms, const float* x,
+                                 float* y) {
+  parallel_for(threads_, g.n,
+               [&](int b) { reference::affine_forward(g, transforms, x, y, b, b + 1); });
+}
+
+void HostBackend::affine_backward(const AffineGeometry& g, const float* transforms,
+                                  const float* dy, float* dx) {
+  parallel_for(threads_, g.n,
+               [&](int b) { reference::affine_backward(g, transforms, dy, dx, b, b + 1); });
+}
+
+void HostBackend::dropout_forward(const float* x, float* y, size_t count, StreamKey key,
+                                  float rate) {
+  in_ranges(count, [&](size_t begin, size_t end) {
+    reference::dropout_forward(x, y, begin, end, key, rate);
+  });
+}
+
+void HostBackend::dropout_backward(const float* dy, float* dx, size_t count, StreamKey key,
+                                   float rate) {
+  in_ranges(count, [&](size_t begin, size_t end) {
+    reference::dropout_backward(dy, dx, begin, end, key, rate);
+  });
+}
+
+void HostBackend::activation_forward(ActivationFn f, const float* x, float* y, size_t count) {
+  in_ranges(count, [&](size_t begin, size_t end) {
+    reference::activation_forward(f, x, y, begin, end);
+  });
+}
+
+void HostBackend::activation_backward(ActivationFn f, const float* y, const float* dy, float* dx,
+                                      size_t count) {
+  in_ranges(count, [&](size_t begin, size_t end) {
+    reference::activation_backward(f, y, dy, dx, begin, end);
+  });
+}
+
+void HostBackend::batch_norm_forward(const BatchNormGeometry& g, bool training, const float* x,
+                                     const float* gamma, const float* beta, float* moving_mean,
+                                     float* moving_variance, float* saved_mean,
+                                     float* saved_inv_std, float* y) {
+  parallel_for(threads_, g.c, [&](int ch) {
+    reference::batch_norm_forward(g, training, x, gamma, beta, moving_mean, moving_variance,
+                                  saved_mean, saved_inv_std, y, ch, ch + 1);
+  });
+}
+
+void HostBackend::batch_norm_backward(const BatchNormGeometry& g, const float* x,
+                                      const float* gamma, const float* saved_mean,
+                                      const float* saved_inv_std, const float* dy, float* dx,
+                                      float* dgamma, float* dbeta) {
+  parallel_for(threads_, g.c, [&](int ch) {
+    reference::batch_norm_backward(g, x, gamma, saved_mean, saved_inv_std, dy, dx, dgamma, dbeta,
+                                   ch, ch + 1);
+  });
+}
+
+LossSums HostBackend::softmax_cross_entropy(const float* logits, const int32_t* labels, int n,
+                                            int k, float* dlogits, float grad_scale) {
+  return reference::softmax_cross_entropy(logits, labels, n, k, dlogits, grad_scale);
+}
+
+void HostBackend::adam_update(float* w, const float* g, float* m, float* v, size_t n,
+                              const AdamParams& p) {
+  // The parameter tensors of the recipe are small; threads would cost more than they save.
+  reference::adam_update(w, g, m, v, n, p);
+}
+
+void HostBackend::sgd_update(float* w, const float* g, float* velocity, size_t n,
+                             const SgdParams& p) {
+  reference::sgd_update(w, g, velocity, n, p);
+}
+
+void HostBackend::rmsprop_update(float* w, const float* g, float* velocity, float* momentum,
+                                 float* average_gradient, size_t n, const RmspropParams& p) {
+  reference::rmsprop_update(w, g, velocity, momentum, average_gradient, n, p);
+}
+
+void HostBackend::weight_decay_update(float* w, size_t n, float weight_decay,
+                                      float learning_rate) {
+  reference::weight_decay_update(w, n, weight_decay, learning_rate);
+}
+
+}  // namespace repro
