@@ -134,8 +134,8 @@ void HostBackend::affine_forward(const AffineGeometry& g, const float* transform
                [&](int b) { reference::affine_forward(g, transforms, x, y, b, b + 1); });
 }
 
-void HostBackend::affine_backward(const AffineGeometry& g, const float* transforms,
-                                  const float* dy, float* dx) {
+void HostBackend::affine_backward(const AffineGeometry& g, const float* transforms, const float* dy,
+                                  float* dx) {
   parallel_for(threads_, g.n,
                [&](int b) { reference::affine_backward(g, transforms, dy, dx, b, b + 1); });
 }
@@ -155,9 +155,8 @@ void HostBackend::dropout_backward(const float* dy, float* dx, size_t count, Str
 }
 
 void HostBackend::activation_forward(ActivationFn f, const float* x, float* y, size_t count) {
-  in_ranges(count, [&](size_t begin, size_t end) {
-    reference::activation_forward(f, x, y, begin, end);
-  });
+  in_ranges(count,
+            [&](size_t begin, size_t end) { reference::activation_forward(f, x, y, begin, end); });
 }
 
 void HostBackend::activation_backward(ActivationFn f, const float* y, const float* dy, float* dx,
@@ -208,8 +207,7 @@ void HostBackend::rmsprop_update(float* w, const float* g, float* velocity, floa
   reference::rmsprop_update(w, g, velocity, momentum, average_gradient, n, p);
 }
 
-void HostBackend::weight_decay_update(float* w, size_t n, float weight_decay,
-                                      float learning_rate) {
+void HostBackend::weight_decay_update(float* w, size_t n, float weight_decay, float learning_rate) {
   reference::weight_decay_update(w, n, weight_decay, learning_rate);
 }
 

@@ -78,8 +78,7 @@ class HostBackend : public Backend {
                                  float* dlogits, float grad_scale) override;
   void adam_update(float* w, const float* g, float* m, float* v, size_t n,
                    const AdamParams& p) override;
-  void sgd_update(float* w, const float* g, float* velocity, size_t n,
-                  const SgdParams& p) override;
+  void sgd_update(float* w, const float* g, float* velocity, size_t n, const SgdParams& p) override;
   void rmsprop_update(float* w, const float* g, float* velocity, float* momentum,
                       float* average_gradient, size_t n, const RmspropParams& p) override;
   void weight_decay_update(float* w, size_t n, float weight_decay, float learning_rate) override;
