@@ -17,7 +17,7 @@ if [ -z "$tool" ]; then
   echo "scripts/format.sh: clang-format not found; run scripts/setup.sh (Debian clang-format)" >&2
   exit 2
 fi
-mapfile -t files < <(git ls-files '*.cpp' '*.h' '*.cu')
+mapfile -t files < <(git ls-files --cached --others --exclude-standard '*.cpp' '*.h' '*.cu')
 if [ "$mode" = "fix" ]; then
   "$tool" -i --style=file "${files[@]}"
   exit 0

@@ -148,10 +148,61 @@ PoolGeometry pool_geometry(const LayerConfig& config, const FeatureShape& in) {
   return g;
 }
 
-class Conv2dLayer : public Layer {
+// What conv2d and dense share: a kernel and an optional bias, one op object per batch size
+// (Conv2dOp and DenseOp take the same calls), and sigmoid or tanh applied after the op (relu is
+// fused into it).
+template <class Op, class Geometry>
+class WeightedLayer : public Layer {
+ public:
+  std::vector<Parameter*> parameters() override {
+    if (geometry_.bias) return {&kernel_, &bias_};
+    return {&kernel_};
+  }
+  bool splits_over_ranks() override { return true; }
+
+  void forward(const float* x, float* y, int n, const ForwardContext&) override {
+    op(n).forward(x, kernel_.value.data(), geometry_.bias ? bias_.value.data() : nullptr, y);
+    if (after_) backend_.activation_forward(after_fn_, y, y, out_.size() * n);
+  }
+  void backward(const float* x, const float* y, float* dy, float* dx, int n) override {
+    if (after_) backend_.activation_backward(after_fn_, y, dy, dy, out_.size() * n);
+    Array& dw = chunk_grads_ ? kernel_.chunk_grads : kernel_.grad;
+    Array& db = chunk_grads_ ? bias_.chunk_grads : bias_.grad;
+    op(n).backward(x, kernel_.value.data(), y, dy, dx, dw.data(),
+                   geometry_.bias ? db.data() : nullptr);
+  }
+
+ protected:
+  explicit WeightedLayer(Backend& backend) : backend_(backend) {}
+  // The op for batches of n: geometry_ with n and the layer's layouts filled in.
+  virtual std::unique_ptr<Op> make_op(int n) = 0;
+
+  // sigmoid / tanh after the op when the config asks for one (element-wise: any layout).
+  void set_activation(const LayerConfig& config) {
+    after_ = !geometry_.relu && elementwise_activation(config.activation, after_fn_);
+    if (after_) require_op(backend_, OptionalOp::activation, config);
+  }
+
+  Backend& backend_;
+  Geometry geometry_;  // n = 0: filled per batch size
+  Parameter kernel_, bias_;
+
+ private:
+  Op& op(int n) {
+    auto& slot = ops_[n];
+    if (!slot) slot = make_op(n);
+    return *slot;
+  }
+
+  bool after_ = false;
+  ActivationFn after_fn_ = ActivationFn::relu;
+  std::map<int, std::unique_ptr<Op>> ops_;
+};
+
+class Conv2dLayer : public WeightedLayer<Conv2dOp, ConvGeometry> {
  public:
   Conv2dLayer(const LayerConfig& config, const FeatureShape& in, Backend& backend, InitSeeds& seeds)
-      : backend_(backend) {
+      : WeightedLayer(backend) {
     name_ = config.name;
     in_ = in;
     if (in.flat) layer_error(config, "conv2d needs an image input (H, W, C), got " + in.str());
@@ -174,8 +225,7 @@ class Conv2dLayer : public Layer {
                               std::to_string(geometry_.s) + " does not fit the input " + in.str());
     geometry_.bias = config.use_bias;
     geometry_.relu = config.activation == Activation::relu;
-    after_ = !geometry_.relu && elementwise_activation(config.activation, after_fn_);
-    if (after_) require_op(backend, OptionalOp::activation, config);
+    set_activation(config);
     out_ = FeatureShape{geometry_.k, geometry_.oh, geometry_.ow, false};
 
     const int64_t k = geometry_.k, c = geometry_.c, r = geometry_.r, s = geometry_.s;
@@ -187,44 +237,16 @@ class Conv2dLayer : public Layer {
 
   const char* kind() const override { return "conv"; }
   bool takes_channel_blocks() const override { return true; }
-  std::vector<Parameter*> parameters() override {
-    if (geometry_.bias) return {&kernel_, &bias_};
-    return {&kernel_};
-  }
-  bool splits_over_ranks() override { return true; }
-
-  void forward(const float* x, float* y, int n, const ForwardContext&) override {
-    op(n).forward(x, kernel_.value.data(), geometry_.bias ? bias_.value.data() : nullptr, y);
-    if (after_) backend_.activation_forward(after_fn_, y, y, out_.size() * n);
-  }
-  void backward(const float* x, const float* y, float* dy, float* dx, int n) override {
-    if (after_) backend_.activation_backward(after_fn_, y, dy, dy, out_.size() * n);
-    Array& dw = chunk_grads_ ? kernel_.chunk_grads : kernel_.grad;
-    Array& db = chunk_grads_ ? bias_.chunk_grads : bias_.grad;
-    op(n).backward(x, kernel_.value.data(), y, dy, dx, dw.data(),
-                   geometry_.bias ? db.data() : nullptr);
-  }
 
  private:
-  Conv2dOp& op(int n) {
-    auto& slot = ops_[n];
-    if (!slot) {
-      ConvGeometry g = geometry_;
-      g.n = n;
-      g.x_block = in_block_;
-      g.y_block = out_block_;
-      g.chunk_grads = chunk_grads_;
-      slot = backend_.make_conv2d(g);
-    }
-    return *slot;
+  std::unique_ptr<Conv2dOp> make_op(int n) override {
+    ConvGeometry g = geometry_;
+    g.n = n;
+    g.x_block = in_block_;
+    g.y_block = out_block_;
+    g.chunk_grads = chunk_grads_;
+    return backend_.make_conv2d(g);
   }
-
-  Backend& backend_;
-  ConvGeometry geometry_;  // n = 0: filled per batch size
-  bool after_ = false;     // sigmoid / tanh applied to the output (element-wise: any layout)
-  ActivationFn after_fn_ = ActivationFn::relu;
-  Parameter kernel_, bias_;
-  std::map<int, std::unique_ptr<Conv2dOp>> ops_;
 };
 
 class MaxPool2dLayer : public Layer {
@@ -568,11 +590,11 @@ class FlattenLayer : public Layer {
   Backend& backend_;
 };
 
-class DenseLayer : public Layer {
+class DenseLayer : public WeightedLayer<DenseOp, DenseGeometry> {
  public:
   DenseLayer(const LayerConfig& config, bool last, const FeatureShape& in, Backend& backend,
              InitSeeds& seeds)
-      : backend_(backend) {
+      : WeightedLayer(backend) {
     name_ = config.name;
     in_ = in;
     if (!in.flat)
@@ -585,8 +607,7 @@ class DenseLayer : public Layer {
     geometry_.out = config.units;
     geometry_.bias = config.use_bias;
     geometry_.relu = config.activation == Activation::relu;
-    after_ = !geometry_.relu && elementwise_activation(config.activation, after_fn_);
-    if (after_) require_op(backend, OptionalOp::activation, config);
+    set_activation(config);
     out_ = FeatureShape{config.units, 1, 1, true};
     const int64_t i = geometry_.in, o = geometry_.out;
     kernel_ = make_parameter(backend, name_ + "/kernel", {o, i}, {i, o}, config.kernel_initializer,
@@ -596,41 +617,14 @@ class DenseLayer : public Layer {
   }
 
   const char* kind() const override { return "dense"; }
-  std::vector<Parameter*> parameters() override {
-    if (geometry_.bias) return {&kernel_, &bias_};
-    return {&kernel_};
-  }
-  bool splits_over_ranks() override { return true; }
-  void forward(const float* x, float* y, int n, const ForwardContext&) override {
-    op(n).forward(x, kernel_.value.data(), geometry_.bias ? bias_.value.data() : nullptr, y);
-    if (after_) backend_.activation_forward(after_fn_, y, y, out_.size() * n);
-  }
-  void backward(const float* x, const float* y, float* dy, float* dx, int n) override {
-    if (after_) backend_.activation_backward(after_fn_, y, dy, dy, out_.size() * n);
-    Array& dw = chunk_grads_ ? kernel_.chunk_grads : kernel_.grad;
-    Array& db = chunk_grads_ ? bias_.chunk_grads : bias_.grad;
-    op(n).backward(x, kernel_.value.data(), y, dy, dx, dw.data(),
-                   geometry_.bias ? db.data() : nullptr);
-  }
 
  private:
-  DenseOp& op(int n) {
-    auto& slot = ops_[n];
-    if (!slot) {
-      DenseGeometry g = geometry_;
-      g.n = n;
-      g.chunk_grads = chunk_grads_;
-      slot = backend_.make_dense(g);
-    }
-    return *slot;
+  std::unique_ptr<DenseOp> make_op(int n) override {
+    DenseGeometry g = geometry_;
+    g.n = n;
+    g.chunk_grads = chunk_grads_;
+    return backend_.make_dense(g);
   }
-
-  Backend& backend_;
-  DenseGeometry geometry_;
-  bool after_ = false;  // sigmoid / tanh applied to the output
-  ActivationFn after_fn_ = ActivationFn::relu;
-  Parameter kernel_, bias_;
-  std::map<int, std::unique_ptr<DenseOp>> ops_;
 };
 
 }  // namespace
