@@ -120,33 +120,12 @@ class PortableCudaBackend final : public DeviceBackend {
   void global_avg_pool_forward(const float* x, float* y, int n, int c, int hw) override {
     portable::global_avg_pool_forward(x, y, n, c, hw);
   }
-  void global_avg_pool_backward(const float* dy, float* dx, int n, int c, int hw) override {
-    cuda::global_avg_pool_backward(dy, dx, n, c, hw);
-  }
-  void nchw_to_nhwc(const float* x, float* y, int n, int c, int hw) override {
-    cuda::nchw_to_nhwc(x, y, n, c, hw);
-  }
-  void nhwc_to_nchw(const float* x, float* y, int n, int c, int hw) override {
-    cuda::nhwc_to_nchw(x, y, n, c, hw);
-  }
-  void dropout_forward(const float* x, float* y, size_t count, StreamKey key, float rate) override {
-    dropout_apply(x, y, count, key, rate, 1.0f / (1.0f - rate));
-  }
-  void dropout_backward(const float* dy, float* dx, size_t count, StreamKey key,
-                        float rate) override {
-    dropout_apply(dy, dx, count, key, rate, 1.0f / (1.0f - rate));
-  }
-
   // Per-sample losses on the device, summed here in sample order in double (as on the CPU).
   LossSums softmax_cross_entropy(const float* logits, const int32_t* labels, int n, int k,
                                  float* dlogits, float grad_scale) override {
     LossSums sums;
     if (n == 0) return sums;
-    for (int i = 0; i < n; ++i)
-      if (labels[i] < 0 || labels[i] >= k)
-        throw InputError("label " + std::to_string(labels[i]) + " of sample " + std::to_string(i) +
-                         " is outside the model's " + std::to_string(k) +
-                         " classes; check the dataset or the last layer's units");
+    check_labels(labels, n, k);
     labels_.resize(sizeof(int32_t) * size_t(n));
     losses_.resize(sizeof(float) * size_t(n));
     hits_.resize(sizeof(int32_t) * size_t(n));
@@ -171,12 +150,6 @@ class PortableCudaBackend final : public DeviceBackend {
     const repro::portable::AdamScalars k =
         repro::portable::adam_scalars(p.learning_rate, p.beta_1, p.beta_2, p.step);
     cuda::adam_update(w, g, m, v, n, k.alpha, k.one_minus_beta_1, k.one_minus_beta_2, p.epsilon);
-  }
-  void sgd_update(float* w, const float* g, float* velocity, size_t n,
-                  const SgdParams& p) override {
-    REPRO_CHECK(p.momentum == 0.0f || velocity != nullptr,
-                "sgd with momentum needs a velocity buffer");
-    cuda::sgd_update(w, g, velocity, n, p.learning_rate, p.momentum, p.nesterov);
   }
 
  private:
