@@ -8,7 +8,7 @@
 #include "backend/reference/reference_backend.h"
 #include "core/error.h"
 #if REPRO_HAVE_CUDA
-#include "backend/cudnn/cudnn_backend.h"
+#include "backend/cuda_module.h"
 #endif
 
 namespace repro {

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "backend/backend.h"
-#include "backend/cudnn/cudnn_backend.h"
+#include "backend/cuda_module.h"
 #include "backend/reference/reference_backend.h"
 #include "rng/seed_stream.h"
 

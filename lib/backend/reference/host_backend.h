@@ -2,7 +2,7 @@
 // reference loops of reference_ops.h, split over images, channels or element ranges on the
 // backend's threads so that each value is computed by the same code in the same order for any
 // thread count. A CPU backend overrides only the ops it runs its own way. GPU backends do not
-// derive from it (cudnn/device_backend.h is theirs).
+// derive from it (cuda/device_backend.h is theirs).
 #pragma once
 
 #include <exception>

@@ -1,9 +1,9 @@
 // The GPU kernels of determinism: portable (see portable_kernels.h): each thread computes one
 // output with the CPU's loop nest, so every sum runs in the specified order. No shared-memory
 // reductions, no atomics, no library math.
-#include "backend/cudnn/portable_kernels.h"
+#include "backend/cuda/portable_kernels.h"
 
-#include "backend/cudnn/cuda_check.h"
+#include "backend/cuda/cuda_check.h"
 #include "backend/portable/portable_math.h"
 
 namespace repro::cuda::portable {

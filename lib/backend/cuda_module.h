@@ -1,6 +1,7 @@
 // The GPU backend on CUDA + cuDNN, deterministic algorithms only when asked. It lives in
-// librepro_cudnn.so, loaded on the first call below (loader.cpp): until a run asks for the GPU,
-// no CUDA, cuBLAS or cuDNN library is mapped. Only builds with CUDA have these functions.
+// librepro_cudnn.so (lib/backend/cuda/), loaded on the first call below (loader/cuda_loader.cpp):
+// until a run asks for the GPU, no CUDA, cuBLAS or cuDNN library is mapped. Only builds with
+// CUDA have these functions.
 #pragma once
 
 #include <memory>

@@ -1,4 +1,6 @@
-# Included by the top-level CMakeLists.txt. Decides REPRO_HAVE_CUDA from REPRO_WITH_CUDA (AUTO|ON|OFF); the cudnn backend is built only then.
+# Included by the top-level CMakeLists.txt: decides REPRO_HAVE_CUDA from REPRO_WITH_CUDA
+# (AUTO|ON|OFF) and enables the CUDA language; lib/backend/cuda/CMakeLists.txt builds the module
+# only then.
 set(REPRO_HAVE_CUDA OFF)
 if(NOT REPRO_WITH_CUDA STREQUAL "OFF")
   set(CUDNN_ROOT "" CACHE PATH "cuDNN root (include/, lib/), e.g. site-packages/nvidia/cudnn")

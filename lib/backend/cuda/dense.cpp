@@ -3,8 +3,8 @@
 // cuBLAS is column-major: a row-major (R, C) matrix is read as its (C, R) transpose.
 #include <string>
 
-#include "backend/cudnn/context.h"
-#include "backend/cudnn/kernels.h"
+#include "backend/cuda/context.h"
+#include "backend/cuda/kernels.h"
 #include "core/error.h"
 
 namespace repro::cuda {

@@ -1,6 +1,6 @@
 // What every backend in the CUDA module shares: the check that a device is usable, device memory
 // (alloc, upload, download on the default stream), and the ops both GPU backends run with the
-// same kernels (kernels.h). Private to lib/backend/cudnn.
+// same kernels (kernels.h). Private to lib/backend/cuda.
 #pragma once
 
 #include <memory>

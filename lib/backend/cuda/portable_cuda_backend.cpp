@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "backend/cudnn/cuda_check.h"
-#include "backend/cudnn/device_backend.h"
-#include "backend/cudnn/kernels.h"
-#include "backend/cudnn/portable_kernels.h"
+#include "backend/cuda/cuda_check.h"
+#include "backend/cuda/device_backend.h"
+#include "backend/cuda/kernels.h"
+#include "backend/cuda/portable_kernels.h"
 #include "backend/portable/portable_math.h"
 #include "core/error.h"
 

@@ -4,8 +4,8 @@
 // Built with -fmad=false -prec-div=true -prec-sqrt=true (cmake/cuda.cmake) so element ops round
 // exactly like the CPU's float code; only double exp/log (an ulp from the host's libm) and the
 // order of a few sums differ from the reference backend.
-#include "backend/cudnn/cuda_check.h"
-#include "backend/cudnn/kernels.h"
+#include "backend/cuda/cuda_check.h"
+#include "backend/cuda/kernels.h"
 
 namespace repro::cuda {
 namespace {

@@ -1,5 +1,5 @@
 // What the cuDNN backend's ops share: the cuDNN and cuBLAS handles (one stream: the default one),
-// the workspace, and the determinism switch. Private to lib/backend/cudnn.
+// the workspace, and the determinism switch. Private to lib/backend/cuda.
 // Ops keep a shared_ptr to it, so an op may outlive the Backend object that made it.
 #pragma once
 
@@ -7,7 +7,7 @@
 #include <string>
 
 #include "backend/backend.h"
-#include "backend/cudnn/cuda_check.h"
+#include "backend/cuda/cudnn_check.h"
 
 namespace repro::cuda {
 

@@ -2,16 +2,16 @@
 // own kernels) and the element ops on repro's kernels, all on one stream (the default one).
 // It does not pick a GPU: it uses the current device (CUDA_VISIBLE_DEVICES chooses).
 // Built into librepro_cudnn.so; repro reaches it only through the entry point at the end.
-#include "backend/cudnn/module.h"
+#include "backend/cuda/module.h"
 
 #include <charconv>
 #include <cmath>
 #include <string>
 #include <vector>
 
-#include "backend/cudnn/context.h"
-#include "backend/cudnn/device_backend.h"
-#include "backend/cudnn/kernels.h"
+#include "backend/cuda/context.h"
+#include "backend/cuda/device_backend.h"
+#include "backend/cuda/kernels.h"
 #include "core/error.h"
 
 namespace repro {

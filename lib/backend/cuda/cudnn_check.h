@@ -1,25 +1,13 @@
-// Checked CUDA / cuDNN / cuBLAS calls and RAII owners for every handle and descriptor.
-// A failed call throws RuntimeError with the call text, the library's error string and file:line.
-// Private to lib/backend/cudnn: the only place (with its .cpp/.cu files) that sees vendor headers.
+// Checked cuDNN and cuBLAS calls and RAII owners for their handles and descriptors, for the files
+// that call the libraries (the cuDNN backend's conv and dense). Kernels include cuda_check.h only.
 #pragma once
 
 #include <cublas_v2.h>
-#include <cuda_runtime.h>
 #include <cudnn.h>
 
-#include <string>
+#include "backend/cuda/cuda_check.h"
 
 namespace repro::cuda {
-
-[[noreturn]] void fail_call(const char* library, const char* call, const char* file, int line,
-                            const std::string& why);
-
-inline void check_cuda(cudaError_t status, const char* call, const char* file, int line) {
-  if (status != cudaSuccess) {
-    fail_call("CUDA", call, file, line,
-              std::string(cudaGetErrorName(status)) + ": " + cudaGetErrorString(status));
-  }
-}
 
 inline void check_cudnn(cudnnStatus_t status, const char* call, const char* file, int line) {
   if (status != CUDNN_STATUS_SUCCESS)
@@ -34,11 +22,8 @@ inline void check_cublas(cublasStatus_t status, const char* call, const char* fi
 
 }  // namespace repro::cuda
 
-#define REPRO_CUDA(call) ::repro::cuda::check_cuda((call), #call, __FILE__, __LINE__)
 #define REPRO_CUDNN(call) ::repro::cuda::check_cudnn((call), #call, __FILE__, __LINE__)
 #define REPRO_CUBLAS(call) ::repro::cuda::check_cublas((call), #call, __FILE__, __LINE__)
-// After a kernel launch: launch-configuration errors surface here, not at the next call.
-#define REPRO_CUDA_LAUNCHED() REPRO_CUDA(cudaGetLastError())
 
 namespace repro::cuda {
 
@@ -68,32 +53,5 @@ REPRO_CUDA_OWNER(ConvDesc, cudnnConvolutionDescriptor_t,
                  cudnnDestroyConvolutionDescriptor)
 
 #undef REPRO_CUDA_OWNER
-
-// Device memory owned by one object (scratch buffers of an op); zero-filled.
-class DeviceBuffer {
- public:
-  DeviceBuffer() = default;
-  explicit DeviceBuffer(size_t bytes) { resize(bytes); }
-  ~DeviceBuffer() { cudaFree(ptr_); }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-
-  // Reallocates (contents lost) only when `bytes` exceeds the current size.
-  void resize(size_t bytes) {
-    if (bytes <= bytes_) return;
-    cudaFree(ptr_);
-    ptr_ = nullptr;
-    bytes_ = 0;
-    REPRO_CUDA(cudaMalloc(&ptr_, bytes));
-    REPRO_CUDA(cudaMemset(ptr_, 0, bytes));
-    bytes_ = bytes;
-  }
-  void* get() const { return ptr_; }
-  size_t bytes() const { return bytes_; }
-
- private:
-  void* ptr_ = nullptr;
-  size_t bytes_ = 0;
-};
 
 }  // namespace repro::cuda

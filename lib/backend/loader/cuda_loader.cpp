@@ -10,8 +10,8 @@
 #include <string>
 #include <system_error>
 
-#include "backend/cudnn/cudnn_backend.h"
-#include "backend/cudnn/module.h"
+#include "backend/cuda/module.h"
+#include "backend/cuda_module.h"
 #include "core/error.h"
 
 namespace repro {

@@ -1,11 +1,11 @@
 // Device checks and device memory for the backends of the CUDA module (device_backend.h).
-#include "backend/cudnn/device_backend.h"
+#include "backend/cuda/device_backend.h"
 
 #include <memory>
 #include <string>
 
-#include "backend/cudnn/cuda_check.h"
-#include "backend/cudnn/kernels.h"
+#include "backend/cuda/cuda_check.h"
+#include "backend/cuda/kernels.h"
 #include "core/error.h"
 
 namespace repro::cuda {

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "backend/cudnn/context.h"
-#include "backend/cudnn/kernels.h"
+#include "backend/cuda/context.h"
+#include "backend/cuda/kernels.h"
 #include "core/error.h"
 
 namespace repro::cuda {
