@@ -1,6 +1,6 @@
-// Micro-benchmark (hidden tag [.bench], not run by ctest): forward + backward + Adam of the
+// Micro-benchmark, its own executable (never part of ctest): forward + backward + Adam of the
 // recipe's op sequence for 938 batches of 64 on the onednn backend (deterministic on and off)
-// and the portable backend, 1 and 2 threads, with a per-op breakdown. Run: test_ops "[.bench]"
+// and the portable backend, 1 and 2 threads, with a per-op breakdown. Run: build/bench_recipe
 // (REPRO_BENCH_BATCHES=N changes the batch count, REPRO_BENCH_BACKENDS=portable picks some).
 #include <catch2/catch.hpp>
 
@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "backend/backend.h"
-#include "op_test_util.h"
+#include "ops/op_test_util.h"
 
 using namespace repro;
 
@@ -140,7 +140,7 @@ double bench(const std::string& backend, int threads, bool deterministic, int ba
 
 }  // namespace
 
-TEST_CASE("benchmark: the recipe's training step on onednn and portable", "[.bench]") {
+TEST_CASE("benchmark: the recipe's training step on onednn and portable", "[bench]") {
   int batches =
       std::getenv("REPRO_BENCH_BATCHES") ? std::atoi(std::getenv("REPRO_BENCH_BATCHES")) : 938;
   const std::string wanted =
