@@ -87,16 +87,20 @@ struct DenseGeometry {
   bool chunk_grads = false;  // dw (ceil(N/8), OUT,IN), db (ceil(N/8), OUT): per chunk
 };
 
-class Conv2dOp {
+// An op with a weight and an optional bias, built for one geometry: conv2d and dense.
+//   conv2d: y = act(conv(x, w) + b): x (N,C,H,W), w (K,C,R,S), b (K) or null, y (N,K,OH,OW)
+//   dense:  y = act(x w^T + b):      x (N,IN),    w (OUT,IN),  b (OUT) or null, y (N,OUT)
+class WeightedOp {
  public:
-  virtual ~Conv2dOp() = default;
-  // y = act(conv(x, w) + b): x (N,C,H,W), w (K,C,R,S), b (K) or null, y (N,K,OH,OW)
+  virtual ~WeightedOp() = default;
   virtual void forward(const float* x, const float* w, const float* b, float* y) = 0;
-  // From x, w, y (of forward) and dy = dL/dy: dx (N,C,H,W) unless null, dw (K,C,R,S), db (K) unless
-  // null.
+  // From x, w, y (of forward) and dy = dL/dy (which it may overwrite): dx unless null, dw, and
+  // db unless null, each shaped as x, w and b.
   virtual void backward(const float* x, const float* w, const float* y, float* dy, float* dx,
                         float* dw, float* db) = 0;
 };
+using Conv2dOp = WeightedOp;
+using DenseOp = WeightedOp;
 
 class MaxPool2dOp {
  public:
@@ -105,16 +109,6 @@ class MaxPool2dOp {
   virtual void forward(const float* x, float* y) = 0;
   // dx (N,C,H,W) = dy routed to the argmax of the last forward() on this object.
   virtual void backward(const float* dy, float* dx) = 0;
-};
-
-class DenseOp {
- public:
-  virtual ~DenseOp() = default;
-  // y = act(x w^T + b): x (N,IN), w (OUT,IN), b (OUT) or null, y (N,OUT)
-  virtual void forward(const float* x, const float* w, const float* b, float* y) = 0;
-  // dx (N,IN) unless null, dw (OUT,IN), db (OUT) unless null.
-  virtual void backward(const float* x, const float* w, const float* y, float* dy, float* dx,
-                        float* dw, float* db) = 0;
 };
 
 struct AdamParams {

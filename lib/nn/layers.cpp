@@ -30,46 +30,46 @@ bool initializer_is_random(const std::string& name) {
   return name != "zeros" && name != "ones" && name != "constant";
 }
 
-std::vector<float> keras_to_backend(const std::vector<float>& keras,
-                                    const std::vector<int64_t>& keras_shape) {
-  std::vector<float> out(keras.size());
+namespace {
+
+// Keras layout <-> backend layout: conv kernels (R, S, C, K) <-> (K, C, R, S), dense kernels
+// (IN, OUT) <-> (OUT, IN); anything else is the same in both.
+std::vector<float> permute_weights(const std::vector<float>& from,
+                                   const std::vector<int64_t>& keras_shape, bool to_backend) {
+  std::vector<float> out(from.size());
+  auto move = [&](size_t keras_index, size_t backend_index) {
+    if (to_backend)
+      out[backend_index] = from[keras_index];
+    else
+      out[keras_index] = from[backend_index];
+  };
   if (keras_shape.size() == 4) {
-    // (R, S, C, K) -> (K, C, R, S)
     const int64_t r = keras_shape[0], s = keras_shape[1], c = keras_shape[2], k = keras_shape[3];
     for (int64_t ri = 0; ri < r; ++ri)
       for (int64_t si = 0; si < s; ++si)
         for (int64_t ci = 0; ci < c; ++ci)
           for (int64_t ki = 0; ki < k; ++ki)
-            out[((ki * c + ci) * r + ri) * s + si] = keras[((ri * s + si) * c + ci) * k + ki];
+            move(((ri * s + si) * c + ci) * k + ki, ((ki * c + ci) * r + ri) * s + si);
   } else if (keras_shape.size() == 2) {
-    // (IN, OUT) -> (OUT, IN)
     const int64_t in = keras_shape[0], o = keras_shape[1];
     for (int64_t i = 0; i < in; ++i)
-      for (int64_t j = 0; j < o; ++j) out[j * in + i] = keras[i * o + j];
+      for (int64_t j = 0; j < o; ++j) move(i * o + j, j * in + i);
   } else {
-    out = keras;
+    out = from;
   }
   return out;
 }
 
+}  // namespace
+
+std::vector<float> keras_to_backend(const std::vector<float>& keras,
+                                    const std::vector<int64_t>& keras_shape) {
+  return permute_weights(keras, keras_shape, true);
+}
+
 std::vector<float> backend_to_keras(const std::vector<float>& values,
                                     const std::vector<int64_t>& keras_shape) {
-  std::vector<float> out(values.size());
-  if (keras_shape.size() == 4) {
-    const int64_t r = keras_shape[0], s = keras_shape[1], c = keras_shape[2], k = keras_shape[3];
-    for (int64_t ri = 0; ri < r; ++ri)
-      for (int64_t si = 0; si < s; ++si)
-        for (int64_t ci = 0; ci < c; ++ci)
-          for (int64_t ki = 0; ki < k; ++ki)
-            out[((ri * s + si) * c + ci) * k + ki] = values[((ki * c + ci) * r + ri) * s + si];
-  } else if (keras_shape.size() == 2) {
-    const int64_t in = keras_shape[0], o = keras_shape[1];
-    for (int64_t i = 0; i < in; ++i)
-      for (int64_t j = 0; j < o; ++j) out[i * o + j] = values[j * in + i];
-  } else {
-    out = values;
-  }
-  return out;
+  return permute_weights(values, keras_shape, false);
 }
 
 namespace {
@@ -253,7 +253,6 @@ class MaxPool2dLayer : public Layer {
  public:
   MaxPool2dLayer(const LayerConfig& config, const FeatureShape& in, Backend& backend)
       : backend_(backend), geometry_(pool_geometry(config, in)) {
-    require_op(backend, OptionalOp::avg_pool2d, config);
     name_ = config.name;
     in_ = in;
     out_ = FeatureShape{in.c, geometry_.oh, geometry_.ow, false};

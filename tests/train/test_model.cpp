@@ -446,10 +446,15 @@ TEST_CASE("a layer or optimizer the backend does not run is refused when the mod
                                                   Catch::Contains(message) &&
                                                   Catch::Contains("device: cpu"));
   }
-  // The plain layers need none of them.
-  CHECK_NOTHROW(
-      Model(parse_config(head + "  - conv2d: {filters: 2, kernel_size: 3}\n" + tail, "bare.yaml"),
-            bare, 4));
+  // The layers every backend runs need none of them.
+  const std::string plain =
+      "  - conv2d: {filters: 2, kernel_size: 3, activation: relu}\n"
+      "  - max_pooling2d: {pool_size: 2}\n  - dropout: {rate: 0.5}\n";
+  CHECK_NOTHROW(Model(parse_config(head + plain + tail, "bare.yaml"), bare, 4));
+  CHECK_NOTHROW(Model(parse_config(head + "  - global_average_pooling2d: {}\n" +
+                                       "  - dense: {units: 10, activation: softmax}\n",
+                                   "bare.yaml"),
+                      bare, 4));
   OptimizerConfig rmsprop;
   rmsprop.name = "rmsprop";
   CHECK_THROWS_WITH(make_optimizer(rmsprop, bare, {"w"}, {4}),

@@ -11,20 +11,29 @@ namespace repro {
 
 namespace {
 
-class ReferenceConv2d : public Conv2dOp {
+// conv2d or dense by the reference loops, for one geometry.
+template <class Geometry,
+          void (*Forward)(const Geometry&, const float*, const float*, const float*, float*),
+          void (*Backward)(const Geometry&, const float*, const float*, const float*, const float*,
+                           float*, float*, float*)>
+class ReferenceWeighted : public WeightedOp {
  public:
-  explicit ReferenceConv2d(const ConvGeometry& g) : g_(g) {}
+  explicit ReferenceWeighted(const Geometry& g) : g_(g) {}
   void forward(const float* x, const float* w, const float* b, float* y) override {
-    reference::conv2d_forward(g_, x, w, b, y);
+    Forward(g_, x, w, b, y);
   }
   void backward(const float* x, const float* w, const float* y, float* dy, float* dx, float* dw,
                 float* db) override {
-    reference::conv2d_backward(g_, x, w, y, dy, dx, dw, db);
+    Backward(g_, x, w, y, dy, dx, dw, db);
   }
 
  private:
-  ConvGeometry g_;
+  Geometry g_;
 };
+using ReferenceConv2d =
+    ReferenceWeighted<ConvGeometry, reference::conv2d_forward, reference::conv2d_backward>;
+using ReferenceDense =
+    ReferenceWeighted<DenseGeometry, reference::dense_forward, reference::dense_backward>;
 
 class ReferenceMaxPool2d : public MaxPool2dOp {
  public:
@@ -40,21 +49,6 @@ class ReferenceMaxPool2d : public MaxPool2dOp {
  private:
   PoolGeometry g_;
   std::vector<int32_t> argmax_;  // (N, C, OH, OW) winner of the last forward()
-};
-
-class ReferenceDense : public DenseOp {
- public:
-  explicit ReferenceDense(const DenseGeometry& g) : g_(g) {}
-  void forward(const float* x, const float* w, const float* b, float* y) override {
-    reference::dense_forward(g_, x, w, b, y);
-  }
-  void backward(const float* x, const float* w, const float* y, float* dy, float* dx, float* dw,
-                float* db) override {
-    reference::dense_backward(g_, x, w, y, dy, dx, dw, db);
-  }
-
- private:
-  DenseGeometry g_;
 };
 
 }  // namespace
