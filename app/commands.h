@@ -42,5 +42,8 @@ void setup_check(CLI::App& app, int& exit_code);
 void setup_env(CLI::App& app, int& exit_code);
 void setup_report(CLI::App& app, int& exit_code);
 void setup_import(CLI::App& app, int& exit_code);
+void setup_evaluate(CLI::App& app, int& exit_code);
+void setup_predict(CLI::App& app, int& exit_code);
+void setup_export(CLI::App& app, int& exit_code);
 
 }  // namespace repro::app

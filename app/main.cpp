@@ -62,6 +62,9 @@ int main(int argc, char** argv) {
   repro::app::setup_check(app, exit_code);
   repro::app::setup_env(app, exit_code);
   repro::app::setup_import(app, exit_code);
+  repro::app::setup_evaluate(app, exit_code);
+  repro::app::setup_predict(app, exit_code);
+  repro::app::setup_export(app, exit_code);
 
   // A write past RLIMIT_FSIZE fails with EFBIG (reported, exit 3) instead of killing the process.
   std::signal(SIGXFSZ, SIG_IGN);

@@ -30,6 +30,9 @@ Dataset read_idx(const std::string& images_path, const std::string& labels_path)
 Dataset parse_idx(std::string images_file, const std::string& images_path, std::string labels_file,
                   const std::string& labels_path);
 
+// Only the images of an IDX image file (labels all 0), for predict.
+Dataset read_idx_images(const std::string& images_path);
+
 // Loads data.dataset: looks in data.dir, $REPRO_DATA_DIR/<dataset>/,
 // ~/.cache/repro/datasets/<dataset>/ (and /usr/share/datasets/fashion-mnist), else downloads into
 // the cache (SHA-256 checked). Applies data.limit to the training split.

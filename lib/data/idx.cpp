@@ -197,6 +197,19 @@ Dataset read_idx(const std::string& images_path, const std::string& labels_path)
                    read_file(labels_path, kMaxIdxBytes), labels_path);
 }
 
+Dataset read_idx_images(const std::string& images_path) {
+  IdxContent images =
+      parse_idx_file(read_file(images_path, kMaxIdxBytes), images_path, kImagesMagic, "images");
+  Dataset d;
+  d.count = images.dims[0];
+  d.rows = static_cast<int>(images.dims[1]);
+  d.cols = static_cast<int>(images.dims[2]);
+  const auto* pixels = reinterpret_cast<const uint8_t*>(images.bytes.data() + images.data_offset);
+  d.images.assign(pixels, pixels + d.count * d.rows * d.cols);
+  d.labels.assign(static_cast<size_t>(d.count), 0);
+  return d;
+}
+
 Dataset parse_idx(std::string images_file, const std::string& images_path, std::string labels_file,
                   const std::string& labels_path) {
   IdxContent images = parse_idx_file(std::move(images_file), images_path, kImagesMagic, "images");

@@ -122,7 +122,8 @@ std::string run_record_to_json(const RunRecord& record) {
                {"tested", record.tested},
                {"test_loss", record.tested ? float_json(record.test_loss) : Json(nullptr)},
                {"test_accuracy", record.tested ? float_json(record.test_accuracy) : Json(nullptr)},
-               {"config", config}};
+               {"config", config},
+               {"config_yaml", record.config_yaml}};
   return json.dump(2) + "\n";
 }
 
@@ -191,6 +192,7 @@ RunRecord parse_run_record(const std::string& json_text, const std::string& file
     record.stopped = s;
   }
   record.config = string_pairs(root, "config");
+  if (json.value.contains("config_yaml")) record.config_yaml = root.text("config_yaml");
   return record;
 }
 

@@ -36,6 +36,8 @@ struct RunRecord {
   std::string config_path;
   std::string config_sha256;                                // of the flattened config text
   std::vector<std::pair<std::string, std::string>> config;  // flatten_config()
+  std::string config_yaml;  // the whole config as canonical YAML ("" in older run.json): what
+                            // evaluate, predict and export rebuild the model from
   int64_t seed = 0;
   std::string rng;                 // jax | tf
   std::string backend;             // one of backend_names()

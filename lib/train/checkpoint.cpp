@@ -291,6 +291,23 @@ int64_t integer_field(const json& j, const char* key, int64_t lo, int64_t hi,
 
 }  // namespace
 
+std::string checkpoint_tensors_path(const std::string& run_dir, int64_t step) {
+  const fs::path folder = fs::path(run_dir) / "checkpoints";
+  const fs::path json = folder / (step_stem(step) + ".json");
+  const fs::path tensors = folder / (step_stem(step) + ".safetensors");
+  if (fs::exists(json) && fs::exists(tensors)) return tensors.string();
+  std::string steps;
+  for (const fs::path& p : checkpoint_jsons(folder)) {
+    std::string digits = p.stem().string().substr(5);  // step-000000032 -> 32
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    digits.erase(0, std::min(digits.find_first_not_of('0'), digits.size() - 1));
+    steps += (steps.empty() ? "" : ", ") + digits;
+  }
+  throw InputError("--checkpoint " + std::to_string(step) + ": " + run_dir +
+                   " has no checkpoint of that step (" +
+                   (steps.empty() ? std::string("it has none") : "it has steps " + steps) + ")");
+}
+
 CheckpointHeader read_checkpoint_header(const std::string& run_dir) {
   const auto [json_path, j] = newest_checkpoint(run_dir);
   const std::string file = json_path.string();

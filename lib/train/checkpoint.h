@@ -22,6 +22,10 @@ struct CheckpointHeader {
   std::string backend;      // the backend it trained on ("onednn", "portable", ...)
 };
 
+// RUN_DIR/checkpoints/step-<step>.safetensors; InputError listing the steps there are when there
+// is no complete checkpoint of that step.
+std::string checkpoint_tensors_path(const std::string& run_dir, int64_t step);
+
 // The newest checkpoint in RUN_DIR/checkpoints; InputError when there is none or it is damaged.
 CheckpointHeader read_checkpoint_header(const std::string& run_dir);
 

@@ -4,6 +4,7 @@
 #include "train/trainer.h"
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <thread>
@@ -363,15 +364,56 @@ void Trainer::checkpoint() {
   last_checkpoint_step_ = state_.global_step;
 }
 
-EpochMetrics Trainer::evaluate() {
+EpochMetrics Trainer::evaluate() { return evaluate_on(*test_pipeline_); }
+
+EpochMetrics Trainer::evaluate(Split split) {
+  if (split == Split::test) return evaluate();
+  Pipeline train(splits_.train, pipeline_options(config_, false, threads_));
+  return evaluate_on(train);
+}
+
+std::vector<float> Trainer::predict(const Dataset& images) {
+  REPRO_CHECK(!parallel_, "predict runs in one process");
+  Dataset data = images;
+  data.labels.assign(static_cast<size_t>(data.count), 0);
+  Pipeline pipeline(data, pipeline_options(config_, false, threads_));
+  pipeline.start_epoch(0, 0);
+  const int k = model_->classes();
+  std::vector<float> out;
+  out.reserve(static_cast<size_t>(data.count) * k);
+  std::vector<float> logits;
+  Batch batch;
+  ForwardContext ctx;
+  ctx.training = false;
+  while (pipeline.next(batch)) {
+    const float* device = model_->forward(batch.x.data(), batch.size, ctx);
+    logits.resize(static_cast<size_t>(batch.size) * k);
+    backend_->download(device, logits.data(), logits.size());
+    for (int q = 0; q < batch.size; ++q) {  // softmax per image: exp(z - max) / sum, in float
+      const float* z = logits.data() + static_cast<size_t>(q) * k;
+      float m = z[0];
+      for (int j = 1; j < k; ++j) m = std::max(m, z[j]);
+      float sum = 0.0f;
+      const size_t first = out.size();
+      for (int j = 0; j < k; ++j) {
+        out.push_back(std::exp(z[j] - m));
+        sum += out.back();
+      }
+      for (int j = 0; j < k; ++j) out[first + j] /= sum;
+    }
+  }
+  return out;
+}
+
+EpochMetrics Trainer::evaluate_on(Pipeline& pipeline) {
   const auto start = Clock::now();
-  test_pipeline_->start_epoch(0, 0);
+  pipeline.start_epoch(0, 0);
   Batch batch;
   ForwardContext ctx;
   ctx.training = false;
   double loss_sum = 0;
   int64_t correct = 0, seen = 0;
-  while (test_pipeline_->next(batch)) {
+  while (pipeline.next(batch)) {
     if (parallel_) {  // this rank's chunks of the batch; the losses are gathered at the end
       parallel_->evaluate_batch(batch);
       continue;
@@ -406,6 +448,7 @@ RunRecord Trainer::run_record() const {
   record.config_path = config_.path;
   record.config_sha256 = config_sha256(config_);
   record.config = flatten_config(config_);
+  record.config_yaml = to_yaml(config_);
   record.seed = config_.seed;
   record.rng = config_.rng == RngKind::tf ? "tf" : "jax";
   record.backend = backend_->name();

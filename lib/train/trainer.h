@@ -107,6 +107,12 @@ class Trainer {
 
   // Mean loss and accuracy over the test split, without dropout.
   EpochMetrics evaluate();
+  // Keras's evaluate() on `split`: the same, over the test or the (unshuffled) training split.
+  enum class Split { test, train };
+  EpochMetrics evaluate(Split split);
+  // Class probabilities (N, K) for `images` (N, H, W uint8, labels ignored), preprocessed as
+  // training preprocesses them (scale, resize): the softmax of the model's logits, in float.
+  std::vector<float> predict(const Dataset& images);
 
   // Where run() stopped before the last epoch's end ("steps" or "signal"); empty when it did not.
   std::optional<StopRecord> stop_record() const;
@@ -139,6 +145,7 @@ class Trainer {
   void train_epoch(TrainObserver& observer, int64_t max_steps);
   void checkpoint();
   void record_trace(int n);
+  EpochMetrics evaluate_on(Pipeline& pipeline);
   void record_initial_trace();
   void join_ranks();
 

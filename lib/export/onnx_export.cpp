@@ -1,0 +1,298 @@
+// The ONNX exporter: walks the config's layers in order, keeping the current tensor's name and
+// rank (4: NCHW images, 2: (N, features)), and appends one or a few ONNX nodes per layer, with
+// the weights as initializers (conv kernels permuted from Keras's (R, S, C, K) to ONNX's
+// (K, C, R, S); dense kernels stay (IN, OUT) for Gemm).
+#include "export/onnx_export.h"
+
+#include <cstring>
+#include <map>
+
+#include "core/error.h"
+#include "nn/layers.h"
+
+// Last: ONNX's headers define a macro `fail_check`, the name of core/error.h's function.
+#include <onnx/checker.h>
+#include <onnx/onnx_pb.h>
+#undef fail_check
+
+namespace repro {
+
+namespace {
+
+class GraphBuilder {
+ public:
+  explicit GraphBuilder(onnx::GraphProto& graph) : graph_(graph) {}
+
+  // A float initializer of `shape`.
+  std::string constant(const std::string& name, const std::vector<int64_t>& shape,
+                       const std::vector<float>& values) {
+    onnx::TensorProto* t = graph_.add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::FLOAT);
+    for (int64_t d : shape) t->add_dims(d);
+    t->set_raw_data(
+        std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float)));
+    return name;
+  }
+  std::string int64s(const std::string& name, const std::vector<int64_t>& values) {
+    onnx::TensorProto* t = graph_.add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::INT64);
+    t->add_dims(static_cast<int64_t>(values.size()));
+    for (int64_t v : values) t->add_int64_data(v);
+    return name;
+  }
+
+  // A node; returns its output's name (unique: "<name>:<op>").
+  onnx::NodeProto* node(const std::string& op, const std::vector<std::string>& inputs,
+                        const std::string& name) {
+    onnx::NodeProto* n = graph_.add_node();
+    n->set_op_type(op);
+    n->set_name(name);
+    for (const std::string& in : inputs) n->add_input(in);
+    n->add_output(name);
+    return n;
+  }
+  static void ints(onnx::NodeProto* n, const std::string& name, const std::vector<int64_t>& v) {
+    onnx::AttributeProto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INTS);
+    for (int64_t x : v) a->add_ints(x);
+  }
+  static void integer(onnx::NodeProto* n, const std::string& name, int64_t v) {
+    onnx::AttributeProto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INT);
+    a->set_i(v);
+  }
+  static void real(onnx::NodeProto* n, const std::string& name, float v) {
+    onnx::AttributeProto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::FLOAT);
+    a->set_f(v);
+  }
+  static void text(onnx::NodeProto* n, const std::string& name, const std::string& v) {
+    onnx::AttributeProto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::STRING);
+    a->set_s(v);
+  }
+
+ private:
+  onnx::GraphProto& graph_;
+};
+
+void add_value_info(onnx::ValueInfoProto* v, const std::string& name, int type,
+                    const std::vector<std::string>& dims) {
+  v->set_name(name);
+  onnx::TypeProto_Tensor* t = v->mutable_type()->mutable_tensor_type();
+  t->set_elem_type(type);
+  for (const std::string& d : dims) {
+    onnx::TensorShapeProto_Dimension* dim = t->mutable_shape()->add_dim();
+    if (!d.empty() && d[0] >= '0' && d[0] <= '9')
+      dim->set_dim_value(std::stoll(d));
+    else
+      dim->set_dim_param(d);
+  }
+}
+
+// Pads (top, left, bottom, right) of a window under `padding`, as Keras/TF place them.
+std::vector<int64_t> window_pads(int64_t in_h, int64_t in_w, const std::array<int, 2>& k,
+                                 const std::array<int, 2>& s, Padding padding) {
+  const WindowExtent h = window_extent(in_h, k[0], s[0], padding);
+  const WindowExtent w = window_extent(in_w, k[1], s[1], padding);
+  return {h.pad_before, w.pad_before, h.pad_after, w.pad_after};
+}
+
+}  // namespace
+
+std::string export_onnx(const RunConfig& config, const std::vector<NamedTensor>& weights,
+                        const OnnxExportOptions& options) {
+  std::map<std::string, const NamedTensor*> by_name;
+  for (const NamedTensor& t : weights) by_name[t.name] = &t;
+  auto weight = [&](const LayerConfig& layer, const std::string& what,
+                    const std::vector<int64_t>& shape) -> const NamedTensor& {
+    const auto it = by_name.find(layer.name + "/" + what);
+    if (it == by_name.end())
+      throw InputError("export: the weights hold no " + layer.name + "/" + what +
+                       "; are they this run's?");
+    if (it->second->shape != shape)
+      throw InputError("export: " + layer.name + "/" + what + " has another shape than the " +
+                       "config's layer; are they this run's?");
+    return *it->second;
+  };
+
+  onnx::ModelProto model;
+  model.set_ir_version(7);
+  model.set_producer_name("repro");
+  model.set_producer_version(options.producer_version);
+  model.add_opset_import()->set_version(kOnnxOpset);
+  onnx::GraphProto& graph = *model.mutable_graph();
+  graph.set_name(options.graph_name);
+  GraphBuilder g(graph);
+
+  const std::vector<LayerShape> shapes = infer_shapes(config);
+  const std::array<int, 3> input = input_shape(config);  // (H, W, C) after the resize
+  const bool resize = config.data.resize[0] != 0;
+  std::string x;  // the current tensor
+  if (options.preprocessed) {
+    add_value_info(graph.add_input(), "images", onnx::TensorProto::FLOAT,
+                   {"batch", std::to_string(input[0]), std::to_string(input[1]), "1"});
+    onnx::NodeProto* t = g.node("Transpose", {"images"}, "input:nchw");
+    GraphBuilder::ints(t, "perm", {0, 3, 1, 2});
+    x = t->output(0);
+  } else {
+    // With a resize any image size goes in (the graph resizes it, as the pipeline does).
+    add_value_info(graph.add_input(), "images", onnx::TensorProto::UINT8,
+                   {"batch", resize ? "height" : std::to_string(input[0]),
+                    resize ? "width" : std::to_string(input[1])});
+    onnx::NodeProto* cast = g.node("Cast", {"images"}, "input:cast");
+    GraphBuilder::integer(cast, "to", onnx::TensorProto::FLOAT);
+    const std::string scaled =
+        g.node("Div", {cast->output(0), g.constant("input:255", {}, {255.0f})}, "input:scale")
+            ->output(0);
+    x = g.node("Unsqueeze", {scaled, g.int64s("input:channel_axis", {1})}, "input:nchw")->output(0);
+    if (resize) {
+      // sizes = (N, 1) of the input, then the config's (h, w).
+      const std::string shape = g.node("Shape", {x}, "resize:shape")->output(0);
+      const std::string nc =
+          g.node("Slice", {shape, g.int64s("resize:0", {0}), g.int64s("resize:2", {2})},
+                 "resize:nc")
+              ->output(0);
+      onnx::NodeProto* sizes = g.node(
+          "Concat", {nc, g.int64s("resize:hw", {config.data.resize[0], config.data.resize[1]})},
+          "resize:sizes");
+      GraphBuilder::integer(sizes, "axis", 0);
+      onnx::NodeProto* resize = g.node("Resize", {x, "", "", sizes->output(0)}, "input:resize");
+      GraphBuilder::text(resize, "mode", "linear");
+      GraphBuilder::text(resize, "coordinate_transformation_mode", "half_pixel");
+      x = resize->output(0);
+    }
+  }
+
+  std::string not_exported;
+  bool image = true;  // x is (N, C, H, W); else (N, features)
+  int64_t h = input[0], w = input[1], c = input[2];
+  auto activation = [&](Activation a, const std::string& name) {
+    if (a == Activation::relu) x = g.node("Relu", {x}, name + ":relu")->output(0);
+    if (a == Activation::sigmoid) x = g.node("Sigmoid", {x}, name + ":sigmoid")->output(0);
+    if (a == Activation::tanh) x = g.node("Tanh", {x}, name + ":tanh")->output(0);
+    // linear: nothing; softmax (the last layer only): the final Softmax below.
+  };
+  for (size_t i = 0; i < config.model.size(); ++i) {
+    const LayerConfig& layer = config.model[i];
+    const std::string& name = layer.name;
+    switch (layer.kind) {
+      case LayerKind::conv2d: {
+        const int64_t k = layer.filters, r = layer.kernel_size[0], s = layer.kernel_size[1];
+        const NamedTensor& kernel = weight(layer, "kernel", {r, s, c, k});
+        std::vector<std::string> inputs = {x,
+                                           g.constant(name + "/kernel", {k, c, r, s},
+                                                      keras_to_backend(kernel.data, kernel.shape))};
+        if (layer.use_bias)
+          inputs.push_back(g.constant(name + "/bias", {k}, weight(layer, "bias", {k}).data));
+        onnx::NodeProto* n = g.node("Conv", inputs, name + ":conv");
+        GraphBuilder::ints(n, "kernel_shape", {r, s});
+        GraphBuilder::ints(n, "strides", {layer.strides[0], layer.strides[1]});
+        GraphBuilder::ints(n, "pads",
+                           window_pads(h, w, layer.kernel_size, layer.strides, layer.padding));
+        x = n->output(0);
+        activation(layer.activation, name);
+        break;
+      }
+      case LayerKind::max_pooling2d:
+      case LayerKind::average_pooling2d: {
+        const bool max = layer.kind == LayerKind::max_pooling2d;
+        onnx::NodeProto* n = g.node(max ? "MaxPool" : "AveragePool", {x}, name + ":pool");
+        GraphBuilder::ints(n, "kernel_shape", {layer.pool_size[0], layer.pool_size[1]});
+        GraphBuilder::ints(n, "strides", {layer.strides[0], layer.strides[1]});
+        GraphBuilder::ints(n, "pads",
+                           window_pads(h, w, layer.pool_size, layer.strides, layer.padding));
+        if (!max) GraphBuilder::integer(n, "count_include_pad", 0);  // Keras: cells inside only
+        x = n->output(0);
+        break;
+      }
+      case LayerKind::batch_normalization: {
+        const std::vector<float> ones(static_cast<size_t>(c), 1.0f),
+            zeros(static_cast<size_t>(c), 0.0f);
+        const std::string gamma =
+            g.constant(name + "/gamma", {c}, layer.scale ? weight(layer, "gamma", {c}).data : ones);
+        const std::string beta =
+            g.constant(name + "/beta", {c}, layer.center ? weight(layer, "beta", {c}).data : zeros);
+        const std::string mean =
+            g.constant(name + "/moving_mean", {c}, weight(layer, "moving_mean", {c}).data);
+        const std::string var =
+            g.constant(name + "/moving_variance", {c}, weight(layer, "moving_variance", {c}).data);
+        onnx::NodeProto* n =
+            g.node("BatchNormalization", {x, gamma, beta, mean, var}, name + ":bn");
+        GraphBuilder::real(n, "epsilon", static_cast<float>(layer.epsilon));
+        x = n->output(0);
+        break;
+      }
+      case LayerKind::activation: activation(layer.activation, name); break;
+      case LayerKind::dropout:
+      case LayerKind::random_flip:
+      case LayerKind::random_translation:
+      case LayerKind::random_zoom: break;  // identities at inference
+      case LayerKind::global_average_pooling2d: {
+        x = g.node("GlobalAveragePool", {x}, name + ":pool")->output(0);
+        onnx::NodeProto* f = g.node("Flatten", {x}, name + ":flatten");
+        GraphBuilder::integer(f, "axis", 1);
+        x = f->output(0);
+        image = false;
+        break;
+      }
+      case LayerKind::flatten: {
+        if (image) {  // Keras flattens (H, W, C): to NHWC first
+          onnx::NodeProto* t = g.node("Transpose", {x}, name + ":nhwc");
+          GraphBuilder::ints(t, "perm", {0, 2, 3, 1});
+          x = t->output(0);
+        }
+        onnx::NodeProto* f = g.node("Flatten", {x}, name + ":flatten");
+        GraphBuilder::integer(f, "axis", 1);
+        x = f->output(0);
+        image = false;
+        break;
+      }
+      case LayerKind::dense: {
+        const int64_t in = c, out = layer.units;
+        std::vector<std::string> inputs = {
+            x, g.constant(name + "/kernel", {in, out}, weight(layer, "kernel", {in, out}).data)};
+        if (layer.use_bias)
+          inputs.push_back(g.constant(name + "/bias", {out}, weight(layer, "bias", {out}).data));
+        x = g.node("Gemm", inputs, name + ":gemm")->output(0);
+        activation(layer.activation, name);
+        break;
+      }
+      default:
+        not_exported +=
+            (not_exported.empty() ? "" : ", ") + name + " (" + layer_key(layer.kind) + ")";
+    }
+    // The shape after the layer, from the one shape rule (Keras order: (H, W, C) or (F)).
+    const std::vector<int64_t>& o = shapes[i].output;
+    if (o.size() == 3) {
+      h = o[0];
+      w = o[1];
+      c = o[2];
+    } else {
+      c = o[0];
+    }
+  }
+  if (!not_exported.empty())
+    throw InputError("export: these layers have no ONNX form in repro: " + not_exported);
+  if (image) throw InputError("export: the model ends on an image; end it with dense layers");
+  onnx::NodeProto* softmax = g.node("Softmax", {x}, "probabilities");
+  GraphBuilder::integer(softmax, "axis", 1);
+  add_value_info(graph.add_output(), "probabilities", onnx::TensorProto::FLOAT,
+                 {"batch", std::to_string(c)});
+  try {
+    onnx::checker::check_model(model);
+  } catch (const std::exception& e) {
+    throw RuntimeError(std::string("export: the ONNX checker refuses the graph: ") + e.what());
+  }
+  std::string bytes;
+  if (!model.SerializeToString(&bytes)) throw RuntimeError("export: protobuf serialization failed");
+  return bytes;
+}
+
+}  // namespace repro

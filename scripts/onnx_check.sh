@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Checks `repro export --format onnx` against a real ONNX runtime: exports RUN, runs the model in
+# ONNX Runtime (npm's onnxruntime-node, CPU) on all 10,000 MNIST test images, and compares with
+# `repro predict` on the same images: max |probability difference| <= 1e-4, the same class for
+# every image whose top two probabilities differ by more than 1e-4, and the test accuracy run.json
+# recorded.
+#   scripts/onnx_check.sh RUN          RUN: a run folder of an MNIST config
+# ONNX Runtime is installed once into $REPRO_ONNX_CACHE (default ~/.cache/repro/onnxruntime-node)
+# with `npm install --ignore-scripts` (its CPU library ships in the package; the install script
+# only fetches GPU builds). REPRO_DATA_DIR as for the tests. Exit 0 pass, 1 fail, 2 bad use,
+# 77 skipped (no node/npm, or no MNIST), with the reason on the last line.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${REPRO_BUILD_DIR:-$root/build}
+run=${1:-}
+if [ -z "$run" ] || [ ! -f "$run/run.json" ]; then
+  echo "onnx_check: give a run folder (with run.json): scripts/onnx_check.sh RUN" >&2
+  exit 2
+fi
+data=${REPRO_DATA_DIR:-$root/../shared/data}
+images=$data/mnist/t10k-images-idx3-ubyte.gz
+labels=$data/mnist/t10k-labels-idx1-ubyte.gz
+if [ ! -f "$images" ] || [ ! -f "$labels" ]; then
+  echo "SKIPPED: no MNIST test files in $data/mnist (set REPRO_DATA_DIR)"
+  exit 77
+fi
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "SKIPPED: no node and npm here (ONNX Runtime comes from the npm registry)"
+  exit 77
+fi
+cache=${REPRO_ONNX_CACHE:-${HOME:-/tmp}/.cache/repro/onnxruntime-node}
+version=1.30.0
+if [ ! -f "$cache/node_modules/onnxruntime-node/package.json" ]; then
+  mkdir -p "$cache"
+  echo "onnx_check: installing onnxruntime-node@$version into $cache"
+  if ! npm install --ignore-scripts --no-audit --no-fund --loglevel=error --prefix "$cache" \
+      "onnxruntime-node@$version" >"$cache/install.log" 2>&1; then
+    tail -5 "$cache/install.log" >&2
+    echo "SKIPPED: npm could not install onnxruntime-node (no registry?); see $cache/install.log"
+    exit 77
+  fi
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+"$build/repro" export "$run" --out "$work/model.onnx" >/dev/null
+"$build/repro" predict "$run" "$images" --out "$work/repro.npy" 2>/dev/null
+NODE_PATH="$cache/node_modules" node "$root/scripts/onnx_check.js" "$work/model.onnx" \
+  "$images" "$labels" "$work/repro.npy" "$run/run.json"

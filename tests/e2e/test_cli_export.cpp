@@ -1,0 +1,156 @@
+// The trained model leaves repro, on real MNIST: evaluate gives the bits run.json recorded,
+// predict writes probabilities (CSV or .npy) for IDX or .npy images, export writes an ONNX file
+// that ONNX Runtime runs to the same predictions (scripts/onnx_check.sh; skipped without npm),
+// and each bad input is one line and exit 2.
+#include <catch2/catch.hpp>
+
+#include "support/skip.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "record/npy.h"
+#include "run_cli.h"
+
+namespace fs = std::filesystem;
+using repro_test::mnist_parent_dir;
+using repro_test::run_repro;
+using repro_test::scratch_dir;
+using repro_test::slurp_file;
+
+namespace {
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// Runs scripts/onnx_check.sh on a run; skips (REPRO_SKIPPED) when the script says it cannot run.
+void require_onnx_check(const std::string& env, const fs::path& run) {
+  const std::string command = "cd '" + std::string(REPRO_SOURCE_DIR) + "' && " + env +
+                              " REPRO_BUILD_DIR='" + fs::path(REPRO_EXE).parent_path().string() +
+                              "' scripts/onnx_check.sh '" + run.string() + "' 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string out;
+  char buffer[4096];
+  while (size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
+  const int status = ::pclose(pipe);
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  if (code == 77) {
+    std::cout << "REPRO_SKIPPED: " << out.substr(out.rfind("SKIPPED: ") + 9) << std::flush;
+    return;
+  }
+  INFO(out);
+  CHECK(code == 0);
+  CHECK(contains(out, "predicted classes that differ, of "));
+  CHECK(contains(out, "PASS"));
+}
+
+}  // namespace
+
+TEST_CASE("evaluate, predict and export a tiny run, and their bad inputs") {
+  const std::string data = mnist_parent_dir();
+  if (data.empty()) REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
+  const std::string env = "REPRO_DATA_DIR='" + data + "'";
+  const fs::path dir = scratch_dir("export_tiny");
+  const fs::path run = dir / "run";
+  REQUIRE(run_repro(env,
+                    "train configs/tiny.yaml --quiet --set training.checkpoint.every=epoch "
+                    "--out '" +
+                        run.string() + "'")
+              .exit_code == 0);
+  const auto record = nlohmann::json::parse(slurp_file(run / "run.json"));
+
+  // evaluate: the bits run.json recorded, from the same weights.
+  const auto evaluated = run_repro(env, "evaluate '" + run.string() + "' --json");
+  INFO(evaluated.err);
+  REQUIRE(evaluated.exit_code == 0);
+  const auto result = nlohmann::json::parse(evaluated.out);
+  CHECK(result.at("loss").get<double>() == record.at("test_loss").get<double>());
+  CHECK(result.at("accuracy").get<double>() == record.at("test_accuracy").get<double>());
+  CHECK(result.at("matches_run_json") == true);
+  const auto text = run_repro(env, "evaluate '" + run.string() + "'");
+  CHECK(contains(text.out, "run.json recorded the same test loss and accuracy, bit for bit"));
+  // The epoch-1 checkpoint's weights give epoch 1's validation numbers (the test split).
+  const auto epoch1 = run_repro(env, "evaluate '" + run.string() + "' --checkpoint 16 --json");
+  REQUIRE(epoch1.exit_code == 0);
+  const auto history = nlohmann::json::parse(slurp_file(run / "history.json"));
+  CHECK(nlohmann::json::parse(epoch1.out).at("loss").get<double>() ==
+        history.at("val_loss")[0].get<double>());
+  const auto train_split = run_repro(env, "evaluate '" + run.string() + "' --split train --json");
+  REQUIRE(train_split.exit_code == 0);
+  CHECK(nlohmann::json::parse(train_split.out).at("matches_run_json").is_null());
+  const auto missing = run_repro(env, "evaluate '" + run.string() + "' --checkpoint 5");
+  CHECK(missing.exit_code == 2);
+  CHECK(contains(missing.err, "has no checkpoint of that step (it has steps 16, 32)"));
+
+  // predict: CSV on stdout and a float32 .npy, the same numbers.
+  const std::string images = data + "/mnist/t10k-images-idx3-ubyte.gz";
+  const auto csv = run_repro(env, "predict '" + run.string() + "' '" + images + "'");
+  REQUIRE(csv.exit_code == 0);
+  CHECK(csv.out.rfind("predicted,p0,p1,p2,p3,p4,p5,p6,p7,p8,p9\n", 0) == 0);
+  CHECK(std::count(csv.out.begin(), csv.out.end(), '\n') == 10001);
+  const fs::path npy = dir / "p.npy";
+  REQUIRE(
+      run_repro(env, "predict '" + run.string() + "' '" + images + "' --out '" + npy.string() + "'")
+          .exit_code == 0);
+  const repro::NpyArray probabilities = repro::read_npy(npy.string());
+  CHECK(probabilities.descr == "<f4");
+  CHECK(probabilities.shape == std::vector<int64_t>{10000, 10});
+
+  // A .npy of uint8 images works as the IDX file does; other inputs are one-line errors.
+  const fs::path small = dir / "small.npy";
+  {
+    std::string bytes = repro::npy_float32({2, 28, 28}, std::vector<float>(2 * 28 * 28, 0.0f));
+    std::ofstream(small, std::ios::binary) << bytes;
+  }
+  const auto floats = run_repro(env, "predict '" + run.string() + "' '" + small.string() + "'");
+  CHECK(floats.exit_code == 2);
+  CHECK(contains(floats.err, "predict takes uint8 images"));
+  std::ofstream(dir / "bad.npy", std::ios::binary) << "not a npy file";
+  const auto bad =
+      run_repro(env, "predict '" + run.string() + "' '" + (dir / "bad.npy").string() + "'");
+  CHECK(bad.exit_code == 2);
+  CHECK(contains(bad.err, "no .npy magic"));
+  const auto nothing = run_repro(env, "predict '" + dir.string() + "' '" + images + "'");
+  CHECK(nothing.exit_code == 2);
+  CHECK(contains(nothing.err, "not a run folder (no run.json)"));
+
+  // export: an ONNX file the checker passed, and ONNX Runtime's verdict.
+  const fs::path onnx = dir / "model.onnx";
+  const auto exported =
+      run_repro(env, "export '" + run.string() + "' --out '" + onnx.string() + "'");
+  INFO(exported.err);
+  REQUIRE(exported.exit_code == 0);
+  CHECK(contains(exported.out, "ONNX opset 13"));
+  CHECK(fs::file_size(onnx) > 16000);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("ONNX Runtime runs the exported tiny model to repro's predictions and test accuracy") {
+  const std::string data = mnist_parent_dir();
+  if (data.empty()) REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
+  const std::string env = "REPRO_DATA_DIR='" + data + "'";
+  const fs::path dir = scratch_dir("export_onnx_tiny");
+  const fs::path run = dir / "tiny";
+  REQUIRE(
+      run_repro(env, "train configs/tiny.yaml --quiet --out '" + run.string() + "'").exit_code ==
+      0);
+  require_onnx_check(env, run);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("ONNX Runtime runs the exported recipe to repro's predictions and test accuracy") {
+  const std::string data = mnist_parent_dir();
+  if (data.empty()) REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
+  const std::string env = "REPRO_DATA_DIR='" + data + "'";
+  const fs::path dir = scratch_dir("export_recipe");
+  const fs::path run = dir / "recipe";
+  REQUIRE(run_repro(env, "train configs/mnist_recipe.yaml --quiet --out '" + run.string() + "'")
+              .exit_code == 0);
+  require_onnx_check(env, run);
+  fs::remove_all(dir);
+}
