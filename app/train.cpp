@@ -266,6 +266,19 @@ int run_train(const TrainCliOptions& cli) {
     return 130;
   }
   if (!cli.quiet) {
+    const CallbackState& c = trainer.state().callbacks;
+    if (trainer.state().early_stopped)
+      std::printf("Epoch %lld: early stopping (%s: no improvement in %d epoch(s))\n",
+                  static_cast<long long>(c.stopped_epoch + 1),
+                  trainer.config().training.early_stopping.monitor.monitor.c_str(),
+                  trainer.config().training.early_stopping.patience);
+    if (trainer.state().restored_best)
+      std::printf("Restoring model weights from the end of the best epoch: %lld.\n",
+                  static_cast<long long>(c.best_epoch + 1));
+    if (c.saved_epoch >= 0)
+      std::printf("Best epoch by %s: %lld, its weights in %s/best.safetensors\n",
+                  trainer.config().training.checkpoint.best_monitor.monitor.c_str(),
+                  static_cast<long long>(c.saved_epoch + 1), out.c_str());
     if (stop) {
       std::printf(
           "Stopped at %s by --steps %lld: no test evaluation ran (run.json's "

@@ -313,8 +313,35 @@ std::vector<Entry> canonical_entries(const RunConfig& config) {
     const int64_t every = training.checkpoint.every_steps;
     add("training.checkpoint.every", every == 0 ? "epoch" : std::to_string(every));
     add("training.checkpoint.keep", std::to_string(training.checkpoint.keep));
+    if (training.checkpoint.best) {
+      add("training.checkpoint.best.monitor", training.checkpoint.best_monitor.monitor);
+      add("training.checkpoint.best.mode", training.checkpoint.best_monitor.mode);
+    }
   } else {
     add("training.checkpoint", "off");
+  }
+  // The Keras callbacks appear only when on, so configs without them keep their canonical form.
+  const EarlyStoppingConfig& stop = training.early_stopping;
+  if (stop.enabled) {
+    const std::string key = "training.early_stopping.";
+    add(key + "monitor", stop.monitor.monitor);
+    add(key + "mode", stop.monitor.mode);
+    add(key + "min_delta", number_text(stop.min_delta));
+    add(key + "patience", std::to_string(stop.patience));
+    add(key + "baseline", stop.baseline ? number_text(*stop.baseline) : "null");
+    add(key + "restore_best_weights", bool_text(stop.restore_best_weights));
+    add(key + "start_from_epoch", std::to_string(stop.start_from_epoch));
+  }
+  const ReduceLrConfig& reduce = training.reduce_lr_on_plateau;
+  if (reduce.enabled) {
+    const std::string key = "training.reduce_lr_on_plateau.";
+    add(key + "monitor", reduce.monitor.monitor);
+    add(key + "mode", reduce.monitor.mode);
+    add(key + "factor", number_text(reduce.factor));
+    add(key + "patience", std::to_string(reduce.patience));
+    add(key + "min_delta", number_text(reduce.min_delta));
+    add(key + "cooldown", std::to_string(reduce.cooldown));
+    add(key + "min_lr", number_text(reduce.min_lr));
   }
   add("training.log.every", std::to_string(training.log.every));
   if (training.trace.every > 0) {

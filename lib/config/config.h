@@ -133,10 +133,43 @@ struct OptimizerConfig {
   double weight_decay = 0.004;                          // adamw
 };
 
+// What a Keras monitor callback watches: a history key and its direction. mode auto: the
+// losses fall (min), the accuracies rise (max), as Keras infers from the metric.
+struct MonitorConfig {
+  std::string monitor = "val_loss";  // loss | accuracy | val_loss | val_accuracy
+  std::string mode = "auto";         // auto | min | max
+};
+
 struct CheckpointConfig {
   bool enabled = false;
   int64_t every_steps = 0;  // 0 = at the end of every epoch
   int keep = 2;             // newest K checkpoints kept
+  // ModelCheckpoint(save_best_only=True): the best epoch's weights as RUN_DIR/best.safetensors.
+  bool best = false;
+  MonitorConfig best_monitor;
+};
+
+// keras.callbacks.EarlyStopping, its arguments and defaults.
+struct EarlyStoppingConfig {
+  bool enabled = false;
+  MonitorConfig monitor;
+  double min_delta = 0.0;
+  int patience = 0;
+  std::optional<double> baseline;
+  bool restore_best_weights = false;
+  int start_from_epoch = 0;
+};
+
+// keras.callbacks.ReduceLROnPlateau, its arguments and defaults (its mode auto: "acc" in the
+// monitor's name means max).
+struct ReduceLrConfig {
+  bool enabled = false;
+  MonitorConfig monitor;
+  double factor = 0.1;
+  int patience = 10;
+  double min_delta = 1e-4;
+  int cooldown = 0;
+  double min_lr = 0.0;
 };
 
 struct TraceConfig {
@@ -156,6 +189,8 @@ struct TrainingConfig {
   CheckpointConfig checkpoint;
   TraceConfig trace;
   LogConfig log;
+  EarlyStoppingConfig early_stopping;
+  ReduceLrConfig reduce_lr_on_plateau;
 };
 
 struct RunConfig {

@@ -590,11 +590,23 @@ void decode_optimizer(Reader& reader, const ConfigNode& node, OptimizerConfig& o
   }
 }
 
+// monitor and mode of a Keras monitor callback (the map's other keys are the caller's).
+void decode_monitor(Reader& reader, const ConfigNode& node, const std::string& path,
+                    MonitorConfig& monitor) {
+  for (const MapEntry& sub : node.entries) {
+    const std::string key = path + "." + sub.key;
+    if (sub.key == "monitor")
+      monitor.monitor =
+          reader.word(sub.value, key, {"loss", "accuracy", "val_loss", "val_accuracy"});
+    if (sub.key == "mode") monitor.mode = reader.word(sub.value, key, {"auto", "min", "max"});
+  }
+}
+
 void decode_training(Reader& reader, const ConfigNode& node, TrainingConfig& training) {
   reader.map_of(node, "training", "{epochs: 2, optimizer: adam}");
-  reader.only_keys(
-      node, "training",
-      {"epochs", "optimizer", "loss", "metrics", "validation", "checkpoint", "trace", "log"});
+  reader.only_keys(node, "training",
+                   {"epochs", "optimizer", "loss", "metrics", "validation", "checkpoint", "trace",
+                    "log", "early_stopping", "reduce_lr_on_plateau"});
   for (const MapEntry& entry : node.entries) {
     const std::string path = "training." + entry.key;
     const ConfigNode& v = entry.value;
@@ -622,10 +634,16 @@ void decode_training(Reader& reader, const ConfigNode& node, TrainingConfig& tra
       }
       checkpoint.enabled = true;
       reader.map_of(v, path, "{every: epoch, keep: 2}");
-      reader.only_keys(v, path, {"every", "keep"});
+      reader.only_keys(v, path, {"every", "keep", "best"});
       for (const MapEntry& sub : v.entries) {
         const std::string key = path + "." + sub.key;
         if (sub.key == "keep") checkpoint.keep = reader.int32(sub.value, key, 1, limits::keep);
+        if (sub.key == "best") {
+          reader.map_of(sub.value, key, "{monitor: val_loss, mode: auto}");
+          reader.only_keys(sub.value, key, {"monitor", "mode"});
+          checkpoint.best = true;
+          decode_monitor(reader, sub.value, key, checkpoint.best_monitor);
+        }
         if (sub.key == "every") {
           const ConfigNode& e = sub.value;
           if (e.type == Type::scalar && !e.quoted && e.scalar == "epoch") {
@@ -639,6 +657,44 @@ void decode_training(Reader& reader, const ConfigNode& node, TrainingConfig& tra
             checkpoint.every_steps = reader.integer(e, key, 1, limits::steps);
           }
         }
+      }
+    }
+    if (entry.key == "early_stopping") {
+      EarlyStoppingConfig& e = training.early_stopping;
+      e = EarlyStoppingConfig{};
+      reader.map_of(v, path, "{monitor: val_loss, patience: 2}");
+      reader.only_keys(v, path,
+                       {"monitor", "mode", "min_delta", "patience", "baseline",
+                        "restore_best_weights", "start_from_epoch"});
+      e.enabled = true;
+      decode_monitor(reader, v, path, e.monitor);
+      for (const MapEntry& sub : v.entries) {
+        const std::string key = path + "." + sub.key;
+        if (sub.key == "min_delta") e.min_delta = reader.number(sub.value, key);
+        if (sub.key == "patience") e.patience = reader.int32(sub.value, key, 0, limits::epochs);
+        if (sub.key == "baseline" && sub.value.type != Type::null)
+          e.baseline = reader.number(sub.value, key);
+        if (sub.key == "restore_best_weights")
+          e.restore_best_weights = reader.boolean(sub.value, key);
+        if (sub.key == "start_from_epoch")
+          e.start_from_epoch = reader.int32(sub.value, key, 0, limits::epochs);
+      }
+    }
+    if (entry.key == "reduce_lr_on_plateau") {
+      ReduceLrConfig& r = training.reduce_lr_on_plateau;
+      r = ReduceLrConfig{};
+      reader.map_of(v, path, "{monitor: val_loss, factor: 0.5, patience: 2}");
+      reader.only_keys(
+          v, path, {"monitor", "mode", "factor", "patience", "min_delta", "cooldown", "min_lr"});
+      r.enabled = true;
+      decode_monitor(reader, v, path, r.monitor);
+      for (const MapEntry& sub : v.entries) {
+        const std::string key = path + "." + sub.key;
+        if (sub.key == "factor") r.factor = reader.number(sub.value, key);
+        if (sub.key == "patience") r.patience = reader.int32(sub.value, key, 0, limits::epochs);
+        if (sub.key == "min_delta") r.min_delta = reader.number(sub.value, key);
+        if (sub.key == "cooldown") r.cooldown = reader.int32(sub.value, key, 0, limits::epochs);
+        if (sub.key == "min_lr") r.min_lr = reader.number(sub.value, key);
       }
     }
     if (entry.key == "log") {

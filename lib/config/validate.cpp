@@ -293,6 +293,28 @@ void check_training(const RunConfig& config) {
   check_value(training.epochs >= 1 && training.epochs <= limits::epochs, config, "training.epochs",
               "must be " + range_text(1, limits::epochs) + " (got " +
                   std::to_string(training.epochs) + ")");
+  // The Keras callbacks: what they watch must be in the history, and Keras's own refusals.
+  auto check_monitor = [&](const MonitorConfig& m, const std::string& key) {
+    check_value(m.monitor.rfind("val_", 0) != 0 || training.validation, config, key + ".monitor",
+                "is " + m.monitor + ", which needs training.validation: true (or monitor loss)");
+  };
+  if (training.checkpoint.best)
+    check_monitor(training.checkpoint.best_monitor, "training.checkpoint.best");
+  if (training.early_stopping.enabled)
+    check_monitor(training.early_stopping.monitor, "training.early_stopping");
+  const ReduceLrConfig& reduce = training.reduce_lr_on_plateau;
+  if (reduce.enabled) {
+    check_monitor(reduce.monitor, "training.reduce_lr_on_plateau");
+    check_value(reduce.factor > 0 && reduce.factor < 1, config,
+                "training.reduce_lr_on_plateau.factor",
+                "must be above 0 and below 1 (Keras refuses a factor >= 1.0; got " +
+                    number_text(reduce.factor) + ")");
+    check_value(reduce.min_lr >= 0, config, "training.reduce_lr_on_plateau.min_lr",
+                "must be at least 0 (got " + number_text(reduce.min_lr) + ")");
+    check_value(optimizer.schedule.name.empty(), config, "training.reduce_lr_on_plateau",
+                "cannot change a learning rate that follows a schedule (" +
+                    optimizer.schedule.name + "); give a constant learning_rate");
+  }
   const bool adam = optimizer.name == "adam" || optimizer.name == "adamw";
   const std::vector<std::string>& names = optimizer_names();
   check_value(std::find(names.begin(), names.end(), optimizer.name) != names.end(), config,

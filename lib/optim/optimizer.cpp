@@ -9,7 +9,9 @@
 
 namespace repro {
 
-float Optimizer::learning_rate() const { return learning_rate_at(config_, iterations_); }
+float Optimizer::learning_rate() const {
+  return constant_rate_ ? *constant_rate_ : learning_rate_at(config_, iterations_);
+}
 
 namespace {
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,8 +29,11 @@ class Optimizer {
   // at construction. Increments iterations() first (Keras counts t from 1).
   virtual void step(const std::vector<Array>& weights, const std::vector<Array>& grads) = 0;
   int64_t iterations() const { return iterations_; }
-  // The rate the next step() uses: the schedule at iterations() (Keras's optimizer.learning_rate).
+  // The rate the next step() uses: the schedule at iterations() (Keras's optimizer.learning_rate),
+  // or the one set_learning_rate() gave.
   float learning_rate() const;
+  // A constant rate from now on, as ReduceLROnPlateau assigns Keras's float32 variable.
+  void set_learning_rate(float rate) { constant_rate_ = rate; }
 
   // State for an exact resume: the slots (in construction order) and iterations().
   virtual std::vector<OptimizerSlot> export_state() const = 0;
@@ -39,6 +43,7 @@ class Optimizer {
  protected:
   OptimizerConfig config_;
   int64_t iterations_ = 0;
+  std::optional<float> constant_rate_;
 };
 
 // `names` and `sizes` describe the parameters in the order step() receives them.

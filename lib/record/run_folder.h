@@ -12,8 +12,9 @@ namespace repro {
 
 // Every entry `repro train` writes into a run folder. run.json is written last and names the
 // run; the others are checked against the digests it records.
-inline constexpr std::array<const char*, 6> kRunFolderEntries = {
-    "run.json", "history.json", "model.safetensors", "trace.jsonl", "steps.csv", "checkpoints"};
+inline constexpr std::array<const char*, 7> kRunFolderEntries = {
+    "run.json",  "history.json", "model.safetensors", "trace.jsonl",
+    "steps.csv", "checkpoints",  "best.safetensors"};
 
 // The entries of kRunFolderEntries present in `folder` (none when it does not exist).
 std::vector<std::string> run_entries_present(const std::filesystem::path& folder);

@@ -102,6 +102,17 @@ std::string run_record_to_json(const RunRecord& record) {
                {"run_id", record.run_id},
                {"completed", record.completed},
                {"stopped", stopped},
+               {"early_stopping",
+                record.early_stopping
+                    ? Json{{"stopped_epoch", record.early_stopping->stopped_epoch
+                                                 ? Json(record.early_stopping->stopped_epoch)
+                                                 : Json(nullptr)},
+                           {"best_epoch", record.early_stopping->best_epoch},
+                           {"best", float_json(record.early_stopping->best)},
+                           {"restored_best_weights", record.early_stopping->restored}}
+                    : Json(nullptr)},
+               {"best_checkpoint_epoch",
+                record.best_checkpoint_epoch ? Json(*record.best_checkpoint_epoch) : Json(nullptr)},
                {"config_path", record.config_path},
                {"config_sha256", record.config_sha256},
                {"seed", record.seed},
@@ -191,6 +202,19 @@ RunRecord parse_run_record(const std::string& json_text, const std::string& file
     s.step = stop.integer("step");
     record.stopped = s;
   }
+  if (json.value.contains("early_stopping") && !json.value.at("early_stopping").is_null()) {
+    FieldReader e(json, json.value.at("early_stopping"), root.pointer("early_stopping"));
+    EarlyStoppingRecord r;
+    const Json& stopped = json.value.at("early_stopping").at("stopped_epoch");
+    r.stopped_epoch = stopped.is_null() ? 0 : e.integer("stopped_epoch");
+    r.best_epoch = e.integer("best_epoch");
+    r.best = e.number("best");
+    r.restored = e.flag("restored_best_weights");
+    record.early_stopping = r;
+  }
+  if (json.value.contains("best_checkpoint_epoch") &&
+      !json.value.at("best_checkpoint_epoch").is_null())
+    record.best_checkpoint_epoch = root.integer("best_checkpoint_epoch");
   record.config = string_pairs(root, "config");
   if (json.value.contains("config_yaml")) record.config_yaml = root.text("config_yaml");
   return record;

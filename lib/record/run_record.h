@@ -20,6 +20,14 @@ struct EpochRecord {
   std::string weights_sha256;  // SHA-256 of all weights (float32 bytes, layer order) after it
 };
 
+// What EarlyStopping did (epochs 1-based; 0: none).
+struct EarlyStoppingRecord {
+  int64_t stopped_epoch = 0;  // the epoch after which it stopped the run; 0: it did not
+  int64_t best_epoch = 0;     // the best epoch by its monitor
+  double best = 0;            // the monitor's value there
+  bool restored = false;      // restore_best_weights put that epoch's weights back
+};
+
 // Where a run that did not finish stopped (--steps, Ctrl-C or SIGTERM).
 struct StopRecord {
   std::string reason;  // "steps" (--steps N) | "signal" (Ctrl-C, SIGTERM)
@@ -59,6 +67,8 @@ struct RunRecord {
   double test_loss = std::numeric_limits<double>::quiet_NaN();  // NaN (null) unless tested
   double test_accuracy = std::numeric_limits<double>::quiet_NaN();
   std::optional<StopRecord> stopped;  // set when the run ended before its last epoch
+  std::optional<EarlyStoppingRecord> early_stopping;  // with training.early_stopping
+  std::optional<int64_t> best_checkpoint_epoch;       // with checkpoint.best: best.safetensors
   bool completed = false;
 };
 

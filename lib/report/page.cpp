@@ -95,6 +95,12 @@ std::string run_summary(const ReportRun& run) {
            (r.stopped->reason == "signal" ? "interrupted" : "--steps") + ")";
   else if (!r.completed)
     out += ", not completed";
+  if (r.early_stopping && r.early_stopping->stopped_epoch > 0)
+    out += ", early stopping after epoch " + std::to_string(r.early_stopping->stopped_epoch) +
+           " (best epoch " + std::to_string(r.early_stopping->best_epoch) +
+           (r.early_stopping->restored ? ", its weights restored)" : ")");
+  if (r.best_checkpoint_epoch && *r.best_checkpoint_epoch > 0)
+    out += ", best.safetensors from epoch " + std::to_string(*r.best_checkpoint_epoch);
   for (const std::string& c : run.folder.changed) out += "; " + c;
   out +=
       run.steps ? ", " + std::to_string(run.steps->size()) + " steps.csv rows" : ", no steps.csv";

@@ -171,6 +171,21 @@ std::string write_checkpoint(const std::string& run_dir, Trainer& trainer, int k
                      exact_number(s.batch_loss), exact_number(s.learning_rate),
                      exact_number(s.wall_seconds)});
   j["steps"] = steps;
+  const CallbackState& c = state.callbacks;
+  j["callbacks"] = {{"stop_best", exact_number(c.stop_best)},
+                    {"stop_wait", c.stop_wait},
+                    {"stopped_epoch", c.stopped_epoch},
+                    {"best_epoch", c.best_epoch},
+                    {"save_best", exact_number(c.save_best)},
+                    {"saved_epoch", c.saved_epoch},
+                    {"lr_best", exact_number(c.lr_best)},
+                    {"lr_wait", c.lr_wait},
+                    {"cooldown", c.cooldown},
+                    {"learning_rate", c.learning_rate ? json(*c.learning_rate) : json(nullptr)},
+                    {"early_stopped", state.early_stopped},
+                    {"restored_best", state.restored_best}};
+  for (const NamedTensor& t : state.best_weights)
+    tensors.push_back(NamedTensor{"best/" + t.name, t.shape, t.data});
   const fs::path json_path = folder / (stem + ".json");
   write_files_atomic(
       {{tensors_path, encode_safetensors(tensors, {{"format", format_name(kFormatVersion)}},
@@ -375,10 +390,12 @@ std::string restore_latest_checkpoint(const std::string& run_dir, Trainer& train
     check_format(format->second, tensors_file);
 
     const std::map<std::string, std::vector<int64_t>> shapes = keras_shapes(trainer);
-    std::vector<NamedTensor> weights;
+    std::vector<NamedTensor> weights, best_weights;
     std::vector<OptimizerSlot> slots;
     for (NamedTensor& t : tensors) {
-      if (t.name.rfind("model/", 0) == 0) {
+      if (t.name.rfind("best/", 0) == 0) {
+        best_weights.push_back(NamedTensor{t.name.substr(5), t.shape, std::move(t.data)});
+      } else if (t.name.rfind("model/", 0) == 0) {
         weights.push_back(NamedTensor{t.name.substr(6), t.shape, std::move(t.data)});
       } else if (t.name.rfind("optimizer/", 0) == 0) {
         const std::string slot = t.name.substr(10);
@@ -439,6 +456,28 @@ std::string restore_latest_checkpoint(const std::string& run_dir, Trainer& train
                                          value(7)});
       }
     }
+    state.best_weights = std::move(best_weights);
+    // The Keras callbacks' state; a checkpoint without it (written before them) has the defaults.
+    if (j.contains("callbacks")) {
+      const json& c = j.at("callbacks");
+      CallbackState& s = state.callbacks;
+      s.stop_best = exact_number_from(c.at("stop_best"), "stop_best", file);
+      s.stop_wait = integer_field(c, "stop_wait", 0, INT64_MAX, file);
+      s.stopped_epoch = integer_field(c, "stopped_epoch", -1, limits::epochs, file);
+      s.best_epoch = integer_field(c, "best_epoch", -1, limits::epochs, file);
+      s.save_best = exact_number_from(c.at("save_best"), "save_best", file);
+      s.saved_epoch = integer_field(c, "saved_epoch", -1, limits::epochs, file);
+      s.lr_best = exact_number_from(c.at("lr_best"), "lr_best", file);
+      s.lr_wait = integer_field(c, "lr_wait", 0, INT64_MAX, file);
+      s.cooldown = integer_field(c, "cooldown", 0, INT64_MAX, file);
+      if (!c.at("learning_rate").is_null())
+        s.learning_rate =
+            static_cast<float>(exact_number_from(c.at("learning_rate"), "learning_rate", file));
+      state.early_stopped = c.at("early_stopped").get<bool>();
+      state.restored_best = c.at("restored_best").get<bool>();
+    }
+    if (state.callbacks.learning_rate)
+      trainer.optimizer().set_learning_rate(*state.callbacks.learning_rate);
     if (state.epoch > epochs)
       throw InputError("--resume " + run_dir + ": the checkpoint has finished " +
                        std::to_string(state.epoch) + " epochs but training.epochs is " +

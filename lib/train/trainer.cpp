@@ -172,7 +172,7 @@ void Trainer::run(TrainObserver& observer, int64_t max_steps) {
   if (config_.training.trace.every > 0 && state_.global_step == 0 && state_.trace.empty())
     record_initial_trace();
   const int epochs = config_.training.epochs;
-  while (state_.epoch < epochs) {
+  while (!finished()) {
     train_epoch(observer, max_steps);
     if (stopped_) return;
     if (state_.batch < train_pipeline_->batches_per_epoch()) break;  // stopped mid-epoch
@@ -197,6 +197,7 @@ void Trainer::run(TrainObserver& observer, int64_t max_steps) {
     }
     state_.epochs.push_back(EpochRecord{state_.epoch + 1, state_.epoch_seconds, weights_sha256()});
     observer.epoch_end(state_.epoch + 1, metrics, state_.epoch_seconds);
+    apply_callbacks();
 
     state_.epoch += 1;
     state_.batch = 0;
@@ -206,21 +207,57 @@ void Trainer::run(TrainObserver& observer, int64_t max_steps) {
     state_.epoch_seconds = 0;
     if (config_.training.checkpoint.enabled && config_.training.checkpoint.every_steps == 0)
       checkpoint();
+    if (state_.early_stopped) break;
     if (max_steps > 0 && state_.global_step >= max_steps) break;
   }
-  if (state_.epoch >= epochs && !tested_) {
+  // EarlyStopping(restore_best_weights) at the end of training, as Keras's on_train_end.
+  if (finished() && config_.training.early_stopping.restore_best_weights &&
+      !state_.best_weights.empty() && !state_.restored_best) {
+    model_->import_weights(state_.best_weights);
+    state_.restored_best = true;
+    tested_ = false;
+  }
+  if (finished() && !tested_) {
     test_ = evaluate();
     tested_ = true;
   }
   // A stop before the end (--steps, a signal): the last checkpoint is where a resume goes on.
-  if (state_.epoch < epochs && !stopped_ && last_checkpoint_step_ != state_.global_step)
-    checkpoint();
+  if (!finished() && !stopped_ && last_checkpoint_step_ != state_.global_step) checkpoint();
 }
 
 int64_t Trainer::steps_per_epoch() const { return train_pipeline_->batches_per_epoch(); }
 
+bool Trainer::finished() const {
+  return state_.epoch >= config_.training.epochs || state_.early_stopped;
+}
+
+// The Keras callbacks after an epoch's history: decide, then keep weights, write
+// best.safetensors and change the learning rate as they ask.
+void Trainer::apply_callbacks() {
+  const TrainingConfig& t = config_.training;
+  if (!t.early_stopping.enabled && !t.reduce_lr_on_plateau.enabled &&
+      !(t.checkpoint.enabled && t.checkpoint.best))
+    return;
+  std::map<std::string, double> logs;
+  for (const auto& [key, values] : state_.history) logs[key] = values.back();
+  const float rate = optimizer_->learning_rate();
+  // ReduceLROnPlateau puts the epoch's rate into the logs, so Keras's history holds it.
+  if (t.reduce_lr_on_plateau.enabled) state_.history["learning_rate"].push_back(rate);
+  const CallbackActions a = on_epoch_end(t, state_.epoch, logs, rate, state_.callbacks);
+  if (a.keep_best_weights) state_.best_weights = model_->export_weights();
+  if (a.save_best && !run_dir_.empty() && comm_->rank() == 0) {
+    const std::string path = (std::filesystem::path(run_dir_) / "best.safetensors").string();
+    write_safetensors(path, model_->export_weights(),
+                      {{"format", "keras"},
+                       {"epoch", std::to_string(state_.epoch + 1)},
+                       {"monitor", t.checkpoint.best_monitor.monitor}});
+  }
+  if (a.learning_rate) optimizer_->set_learning_rate(*a.learning_rate);
+  if (a.stop) state_.early_stopped = true;
+}
+
 std::optional<StopRecord> Trainer::stop_record() const {
-  if (state_.epoch >= config_.training.epochs) return std::nullopt;
+  if (finished()) return std::nullopt;
   return StopRecord{stopped_ ? "signal" : "steps", state_.epoch + 1, state_.batch,
                     state_.global_step};
 }
@@ -471,7 +508,14 @@ RunRecord Trainer::run_record() const {
     record.test_accuracy = test_.accuracy;
   }
   record.stopped = stop_record();
-  record.completed = tested_ && state_.epoch >= config_.training.epochs;
+  record.completed = tested_ && finished();
+  const CallbackState& c = state_.callbacks;
+  if (config_.training.early_stopping.enabled)
+    record.early_stopping = EarlyStoppingRecord{state_.early_stopped ? c.stopped_epoch + 1 : 0,
+                                                c.best_epoch >= 0 ? c.best_epoch + 1 : 0,
+                                                c.stop_best, state_.restored_best};
+  if (config_.training.checkpoint.enabled && config_.training.checkpoint.best)
+    record.best_checkpoint_epoch = c.saved_epoch >= 0 ? c.saved_epoch + 1 : 0;
   return record;
 }
 
@@ -493,6 +537,9 @@ void Trainer::write_run_folder(const std::string& dir) const {
   RunRecord record = run_record();
   for (const auto& [path, content] : files)
     record.files[path.filename().string()] = sha256_hex(content.data(), content.size());
+  const std::filesystem::path best = folder / "best.safetensors";
+  if (config_.training.checkpoint.best && std::filesystem::exists(best))
+    record.files["best.safetensors"] = sha256_file(best.string());
   files.emplace_back(folder / "run.json", run_record_to_json(record));
   write_files_atomic(files);
 }

@@ -25,6 +25,7 @@
 #include "record/run_record.h"
 #include "record/steps.h"
 #include "record/trace.h"
+#include "train/callbacks.h"
 
 namespace repro {
 
@@ -53,6 +54,10 @@ struct TrainState {
   std::vector<EpochRecord> epochs;  // finished epochs: seconds and weight digests
   std::vector<TraceEntry> trace;    // training.trace digests so far
   std::vector<StepRecord> steps;    // training.log rows so far (steps.csv)
+  CallbackState callbacks;          // EarlyStopping, checkpoint.best, ReduceLROnPlateau
+  bool early_stopped = false;       // EarlyStopping ended the run (it is finished, not stopped)
+  bool restored_best = false;       // restore_best_weights put the best epoch's weights back
+  std::vector<NamedTensor> best_weights;  // EarlyStopping's kept weights (restore_best_weights)
 };
 
 // The metrics Keras shows and records; float32 values, as Keras's metrics are.
@@ -130,6 +135,8 @@ class Trainer {
   const TrainProfile& profile() const;
   int threads() const { return threads_; }
   int64_t steps_per_epoch() const;
+  // Every epoch done, or EarlyStopping ended the run.
+  bool finished() const;
   int rank() const { return comm_->rank(); }
   int ranks() const { return comm_->size(); }
   // SHA-256 of all weights: float32 bytes, parameter order, Keras layout.
@@ -147,6 +154,7 @@ class Trainer {
   void record_trace(int n);
   EpochMetrics evaluate_on(Pipeline& pipeline);
   void record_initial_trace();
+  void apply_callbacks();
   void join_ranks();
 
   RunConfig config_;

@@ -94,7 +94,14 @@ TEST_CASE("to_yaml parses back to the same config") {
       "  optimizer: {name: sgd, learning_rate: 0.1, momentum: 0.9, nesterov: true}\n"
       "  metrics: []\n  validation: false\n"
       "  checkpoint: {every: 25, keep: 3}\n  trace: {every: 5}\n";
-  for (const std::string& text : {idx, repro::test::kSmall}) {
+  const std::string callbacks =
+      "seed: 1\nmodel:\n  - flatten: {}\n  - dense: {units: 10}\n"
+      "training:\n  epochs: 9\n  optimizer: {name: adam, learning_rate: 0.01}\n"
+      "  checkpoint: {every: epoch, best: {monitor: val_accuracy}}\n"
+      "  early_stopping: {monitor: loss, mode: min, min_delta: 0.001, patience: 2,\n"
+      "                   baseline: 0.5, restore_best_weights: true, start_from_epoch: 1}\n"
+      "  reduce_lr_on_plateau: {factor: 0.5, patience: 1, cooldown: 2, min_lr: 0.0001}\n";
+  for (const std::string& text : {idx, std::string(repro::test::kSmall), callbacks}) {
     const RunConfig config = parse_config(text, "any.yaml");
     const std::string yaml = to_yaml(config);
     INFO(yaml);

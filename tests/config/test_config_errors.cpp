@@ -222,3 +222,19 @@ TEST_CASE("an error quoting hostile text stays one line and short") {
   REQUIRE(unknown.find(std::string(60, 'k') + "... (500 bytes)` in the config") !=
           std::string::npos);
 }
+
+TEST_CASE("the Keras callbacks refuse what Keras refuses and what the history cannot hold") {
+  CHECK(
+      config_error(kModel + "training:\n  validation: false\n  early_stopping: {patience: 2}\n") ==
+      "bad.yaml:3:3: training.early_stopping.monitor is val_loss, which needs "
+      "training.validation: true (or monitor loss)");
+  CHECK(config_error(kModel + "training:\n  reduce_lr_on_plateau: {factor: 1.5}\n") ==
+        "bad.yaml:5:34: training.reduce_lr_on_plateau.factor must be above 0 and below 1 (Keras "
+        "refuses a factor >= 1.0; got 1.5)");
+  CHECK_THAT(config_error(kModel + "training:\n  optimizer:\n    name: adam\n    learning_rate:\n"
+                                   "      {name: cosine_decay, initial_learning_rate: 0.1, "
+                                   "decay_steps: 10}\n  reduce_lr_on_plateau: {}\n"),
+             Catch::Contains("cannot change a learning rate that follows a schedule"));
+  CHECK_THAT(config_error(kModel + "training:\n  early_stopping: {monitor: lr}\n"),
+             Catch::Contains("must be one of loss, accuracy, val_loss, val_accuracy"));
+}

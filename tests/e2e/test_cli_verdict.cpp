@@ -299,3 +299,57 @@ TEST_CASE("usage errors exit 2: --keys naming no key, --vary on an unknown key, 
   CHECK(none.exit_code == 2);
   fs::remove_all(dir);
 }
+
+TEST_CASE("early stopping, the best checkpoint and a lowered rate resume to the same bits") {
+  const std::string env = data_env();
+  if (env.empty()) REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
+  const fs::path dir = scratch_dir("verdict_callbacks");
+  const fs::path config = dir / "callbacks.yaml";
+  std::ofstream(config) << "seed: 7\n"
+                           "data: {dataset: mnist, limit: 2048, batch_size: 64, resize: [16, 16]}\n"
+                           "model:\n"
+                           "  - conv2d: {filters: 8, kernel_size: 3, activation: relu}\n"
+                           "  - max_pooling2d: {pool_size: 2}\n"
+                           "  - flatten: {}\n"
+                           "  - dense: {units: 10, activation: softmax}\n"
+                           "training:\n"
+                           "  epochs: 12\n"
+                           "  optimizer: {name: adam, learning_rate: 0.05}\n"
+                           "  checkpoint: {every: epoch, best: {monitor: val_accuracy}}\n"
+                           "  early_stopping: {patience: 2, restore_best_weights: true}\n"
+                           "  reduce_lr_on_plateau: {factor: 0.5, patience: 1}\n";
+  const auto straight =
+      run_repro(env, "train '" + config.string() + "' --out '" + (dir / "straight").string() + "'");
+  INFO(straight.out << straight.err);
+  REQUIRE(straight.exit_code == 0);
+  CHECK(contains(straight.out, ": early stopping (val_loss: no improvement in 2 epoch(s))"));
+  CHECK(contains(straight.out, "Restoring model weights from the end of the best epoch: "));
+  const auto record = read_json(dir / "straight" / "run.json");
+  const int64_t stopped = record.at("early_stopping").at("stopped_epoch").get<int64_t>();
+  CHECK(stopped < 12);
+  CHECK(record.at("completed") == true);
+  CHECK(record.at("stopped").is_null());
+  const auto history = read_json(dir / "straight" / "history.json");
+  CHECK(history.at("loss").size() == static_cast<size_t>(stopped));
+  CHECK(history.at("learning_rate").size() == static_cast<size_t>(stopped));
+  CHECK(history.at("learning_rate").back().get<double>() < 0.05);  // lowered on the plateau
+  CHECK(fs::exists(dir / "straight" / "best.safetensors"));
+  // The test split is evaluated on the restored best weights.
+  const int64_t best = record.at("early_stopping").at("best_epoch").get<int64_t>();
+  CHECK(record.at("test_loss").get<double>() ==
+        history.at("val_loss")[static_cast<size_t>(best - 1)].get<double>());
+
+  // Stopped mid-run (epoch 3), then resumed from the folder alone: the same bits, files included.
+  const fs::path run = dir / "resumed";
+  REQUIRE(run_repro(env, "train '" + config.string() + "' --steps 70 --quiet --out '" +
+                             run.string() + "'")
+              .exit_code == 0);
+  const auto resumed = run_repro(env, "train --resume '" + run.string() + "' --quiet");
+  INFO(resumed.err);
+  REQUIRE(resumed.exit_code == 0);
+  const auto compared = compare(run, dir / "straight", "--exact");
+  INFO(compared.out);
+  CHECK(compared.exit_code == 0);
+  CHECK(slurp_file(run / "best.safetensors") == slurp_file(dir / "straight" / "best.safetensors"));
+  fs::remove_all(dir);
+}
