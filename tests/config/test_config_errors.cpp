@@ -226,7 +226,7 @@ TEST_CASE("an error quoting hostile text stays one line and short") {
 TEST_CASE("the Keras callbacks refuse what Keras refuses and what the history cannot hold") {
   CHECK(
       config_error(kModel + "training:\n  validation: false\n  early_stopping: {patience: 2}\n") ==
-      "bad.yaml:3:3: training.early_stopping.monitor is val_loss, which needs "
+      "bad.yaml:6:19: training.early_stopping.monitor is val_loss, which needs "
       "training.validation: true (or monitor loss)");
   CHECK(config_error(kModel + "training:\n  reduce_lr_on_plateau: {factor: 1.5}\n") ==
         "bad.yaml:5:34: training.reduce_lr_on_plateau.factor must be above 0 and below 1 (Keras "
