@@ -256,6 +256,7 @@ std::vector<Entry> canonical_entries(const RunConfig& config) {
   add("determinism", determinism_name(config.determinism));
   add("device", config.device == Device::cuda ? "cuda" : "cpu");
   add("threads", std::to_string(config.threads));
+  if (!config.initial_weights.empty()) add_text("initial_weights", config.initial_weights);
 
   const DataConfig& data = config.data;
   add("data.dataset", data.dataset);

@@ -201,6 +201,9 @@ struct RunConfig {
   Determinism determinism = Determinism::on;
   Device device = Device::cpu;
   int threads = 0;  // 0 = all cores
+  // Weights to start from instead of the initializers: a model.safetensors (or a checkpoint's
+  // step-N.safetensors) of a run of the same architecture. "" = the initializers.
+  std::string initial_weights;
   DataConfig data;
   std::vector<LayerConfig> model;
   TrainingConfig training;

@@ -729,9 +729,9 @@ void decode_training(Reader& reader, const ConfigNode& node, TrainingConfig& tra
 RunConfig decode_config(const ConfigNode& root) {
   RunConfig config;
   Reader reader{config.places};
-  reader.only_keys(
-      root, "the config",
-      {"seed", "rng", "determinism", "device", "threads", "data", "model", "training"});
+  reader.only_keys(root, "the config",
+                   {"seed", "rng", "determinism", "device", "threads", "initial_weights", "data",
+                    "model", "training"});
   for (const MapEntry& entry : root.entries) {
     const std::string& key = entry.key;
     const ConfigNode& v = entry.value;
@@ -749,6 +749,7 @@ RunConfig decode_config(const ConfigNode& root) {
       config.device = reader.word(v, key, {"cpu", "cuda"}) == "cuda" ? Device::cuda : Device::cpu;
     }
     if (key == "threads") config.threads = reader.int32(v, key, 0, limits::threads);
+    if (key == "initial_weights") config.initial_weights = reader.text(v, key);
     if (key == "data") decode_data(reader, v, config.data);
     if (key == "training") decode_training(reader, v, config.training);
     if (key == "model") {

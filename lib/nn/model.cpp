@@ -149,15 +149,22 @@ std::vector<NamedTensor> Model::export_weights() const {
 }
 
 void Model::import_weights(const std::vector<NamedTensor>& tensors) {
-  REPRO_CHECK(tensors.size() == weights_.size(), "expected " + std::to_string(weights_.size()) +
-                                                     " weight tensors, got " +
-                                                     std::to_string(tensors.size()));
+  auto shape = [](const std::vector<int64_t>& dims) {
+    std::string text = "(";
+    for (size_t i = 0; i < dims.size(); ++i) text += (i ? ", " : "") + std::to_string(dims[i]);
+    return text + ")";
+  };
+  if (tensors.size() != weights_.size())
+    throw InputError("holds " + std::to_string(tensors.size()) +
+                     " weight tensors, this model has " + std::to_string(weights_.size()) +
+                     "; are they of a model of this architecture?");
   for (size_t i = 0; i < tensors.size(); ++i) {
     Parameter& p = *weights_[i];
     if (tensors[i].name != p.name || tensors[i].shape != p.keras_shape ||
         tensors[i].data.size() != p.size())
-      throw InputError("weights: tensor '" + tensors[i].name + "' does not match parameter '" +
-                       p.name + "' of this model (name or shape differs)");
+      throw InputError("weights: tensor " + std::to_string(i + 1) + " is '" + tensors[i].name +
+                       "' " + shape(tensors[i].shape) + ", this model's is '" + p.name + "' " +
+                       shape(p.keras_shape));
     std::vector<float> values = keras_to_backend(tensors[i].data, p.keras_shape);
     backend_.upload(values.data(), p.value.data(), values.size());
   }

@@ -122,6 +122,7 @@ Trainer::Trainer(const RunConfig& config, const TrainOptions& options) : config_
   }
   optimizer_ = make_optimizer(config_.training.optimizer, *backend_, names, sizes);
   if (ranks) parallel_ = std::make_unique<DataParallel>(*comm_, *model_, *backend_);
+  if (!config_.initial_weights.empty()) load_initial_weights();
   state_.run_id = new_run_id();
   state_.initial_weights_sha256 = weights_sha256();
 }
@@ -223,6 +224,27 @@ void Trainer::run(TrainObserver& observer, int64_t max_steps) {
   }
   // A stop before the end (--steps, a signal): the last checkpoint is where a resume goes on.
   if (!finished() && !stopped_ && last_checkpoint_step_ != state_.global_step) checkpoint();
+}
+
+// initial_weights: the model's tensors of a run's model.safetensors or of a checkpoint
+// ("model/<name>"), every name and shape checked against this model.
+void Trainer::load_initial_weights() {
+  const std::string& path = config_.initial_weights;
+  if (!std::filesystem::exists(path))
+    throw InputError("initial_weights: " + path +
+                     ": no such file; give a model.safetensors of "
+                     "a run of this architecture");
+  std::vector<NamedTensor> tensors;
+  for (NamedTensor& t : read_safetensors(path)) {
+    if (t.name.rfind("optimizer/", 0) == 0 || t.name.rfind("best/", 0) == 0) continue;
+    if (t.name.rfind("model/", 0) == 0) t.name = t.name.substr(6);
+    tensors.push_back(std::move(t));
+  }
+  try {
+    model_->import_weights(tensors);
+  } catch (const InputError& e) {
+    throw InputError("initial_weights: " + path + ": " + e.what());
+  }
 }
 
 int64_t Trainer::steps_per_epoch() const { return train_pipeline_->batches_per_epoch(); }

@@ -155,6 +155,7 @@ class Trainer {
   EpochMetrics evaluate_on(Pipeline& pipeline);
   void record_initial_trace();
   void apply_callbacks();
+  void load_initial_weights();
   void join_ranks();
 
   RunConfig config_;

@@ -16,7 +16,7 @@ const std::string kModel = "model:\n  - flatten: {}\n  - dense: {units: 10}\n";
 TEST_CASE("an unknown key is named with the valid keys") {
   REQUIRE(config_error("seed: 1\nepoch: 2\n" + kModel) ==
           "bad.yaml:2:1: unknown key `epoch` in the config; valid keys: seed, rng, determinism, "
-          "device, threads, data, model, training");
+          "device, threads, initial_weights, data, model, training");
   REQUIRE(
       config_error("model:\n  - conv2d: {filter: 4}\n  - flatten: {}\n  - dense: {units: 10}\n") ==
       "bad.yaml:2:14: unknown key `filter` in model.0.conv2d; valid keys: filters, "

@@ -154,3 +154,32 @@ TEST_CASE("ONNX Runtime runs the exported recipe to repro's predictions and test
   require_onnx_check(env, run);
   fs::remove_all(dir);
 }
+
+TEST_CASE("initial_weights starts a run from another run's weights, checked name by name") {
+  const std::string data = mnist_parent_dir();
+  if (data.empty()) REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
+  const std::string env = "REPRO_DATA_DIR='" + data + "'";
+  const fs::path dir = scratch_dir("initial_weights");
+  REQUIRE(run_repro(env, "train configs/tiny.yaml --quiet --out '" + (dir / "a").string() + "'")
+              .exit_code == 0);
+  // Fine-tuning from A's final weights: the new run's initial weights are A's final ones.
+  const std::string weights = (dir / "a" / "model.safetensors").string();
+  const auto tuned = run_repro(env, "train configs/tiny.yaml --quiet --set initial_weights='" +
+                                        weights + "' --out '" + (dir / "b").string() + "'");
+  INFO(tuned.err);
+  REQUIRE(tuned.exit_code == 0);
+  const auto a = nlohmann::json::parse(slurp_file(dir / "a" / "run.json"));
+  const auto b = nlohmann::json::parse(slurp_file(dir / "b" / "run.json"));
+  CHECK(b.at("initial_weights_sha256") == a.at("weights_sha256"));
+  CHECK(b.at("config").at("initial_weights") == weights);
+  // Another architecture: one line naming the file and the first tensor that differs.
+  const auto other =
+      run_repro(env, "train configs/tiny.yaml --quiet --set initial_weights='" + weights +
+                         "' --set model.0.conv2d.filters=4 --out '" + (dir / "c").string() + "'");
+  CHECK(other.exit_code == 2);
+  CHECK(contains(other.err, "initial_weights: " + weights +
+                                ": weights: tensor 1 is 'conv2d/kernel' (3, 3, 1, 8), this "
+                                "model's is 'conv2d/kernel' (3, 3, 1, 4)"));
+  CHECK(!fs::exists(dir / "c" / "run.json"));
+  fs::remove_all(dir);
+}
