@@ -30,16 +30,21 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 fi
 cache=${REPRO_ONNX_CACHE:-${HOME:-/tmp}/.cache/repro/onnxruntime-node}
 version=1.30.0
+mkdir -p "$cache"
+# One install at a time (the tests run two checks at once); the registry gets 10 minutes at most.
+exec 9>"$cache.lock"
+flock 9
 if [ ! -f "$cache/node_modules/onnxruntime-node/package.json" ]; then
-  mkdir -p "$cache"
   echo "onnx_check: installing onnxruntime-node@$version into $cache"
-  if ! npm install --ignore-scripts --no-audit --no-fund --loglevel=error --prefix "$cache" \
-      "onnxruntime-node@$version" >"$cache/install.log" 2>&1; then
+  if ! timeout 600 npm install --ignore-scripts --no-audit --no-fund --loglevel=error \
+      --fetch-retries=1 --fetch-timeout=60000 --prefix "$cache" "onnxruntime-node@$version" \
+      >"$cache/install.log" 2>&1; then
     tail -5 "$cache/install.log" >&2
     echo "SKIPPED: npm could not install onnxruntime-node (no registry?); see $cache/install.log"
     exit 77
   fi
 fi
+flock -u 9
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$build/repro" export "$run" --out "$work/model.onnx" >/dev/null
