@@ -66,7 +66,7 @@ static std::string json_float(double value) {
 static std::string json_string(const std::string& text) {
   std::string out = "\"";
   auto hex4 = [&out](unsigned code) {
-    char buffer[8];
+    char buffer[16];  // "\\u" and 4 hex digits; room for any unsigned
     std::snprintf(buffer, sizeof buffer, "\\u%04x", code);
     out += buffer;
   };
