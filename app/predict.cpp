@@ -1,5 +1,6 @@
 // repro predict RUN INPUT [--out FILE]: class probabilities of a run's model for images given as
-// an IDX image file (gzip or raw) or a uint8 .npy (N, H, W) or (N, H, W, 1), preprocessed as the
+// an IDX image file (gzip or raw), a uint8 .npy (N, H, W) or (N, H, W, 1), or one 8-bit
+// grayscale PNG, preprocessed as the
 // run's training data (scale, resize). Written as CSV (a row per image: the predicted class and
 // one probability per class) or, for an --out ending in .npy, a float32 (N, K) array. Wiring only.
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include "core/error.h"
 #include "core/fs.h"
 #include "data/dataset.h"
+#include "data/png.h"
 #include "record/history.h"
 #include "record/npy.h"
 #include "train/saved_run.h"
@@ -35,6 +37,7 @@ bool ends_with(const std::string& text, const std::string& tail) {
 Dataset read_images(const std::string& path) {
   if (!std::filesystem::exists(path))
     throw InputError(path + ": no such file; give an IDX image file or a uint8 .npy");
+  if (ends_with(path, ".png")) return read_png_gray(path);
   if (!ends_with(path, ".npy")) return read_idx_images(path);
   const NpyArray a = read_npy(path);
   const bool channel = a.shape.size() == 4 && a.shape[3] == 1;
@@ -100,7 +103,8 @@ void setup_predict(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("predict", "Class probabilities of a run's model for images");
   cmd->add_option("RUN", options->run, "the run folder (the --out of repro train)")->required();
   cmd->add_option("INPUT", options->input,
-                  "images: an IDX image file (.gz or raw) or a uint8 .npy (N, H, W)")
+                  "images: an IDX image file (.gz or raw), a uint8 .npy (N, H, W) or an 8-bit "
+                  "grayscale PNG (one image)")
       ->required();
   cmd->add_option("--out", options->out,
                   "where to write them: FILE.csv (default: CSV on stdout) or FILE.npy");

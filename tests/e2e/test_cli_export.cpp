@@ -6,12 +6,17 @@
 
 #include "support/skip.h"
 
+#include <zlib.h>
+
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "data/dataset.h"
 #include "record/npy.h"
 #include "run_cli.h"
 
@@ -22,6 +27,30 @@ using repro_test::scratch_dir;
 using repro_test::slurp_file;
 
 namespace {
+
+// An 8-bit grayscale PNG of `pixels` (rows x cols): signature, IHDR, one zlib IDAT, IEND.
+std::string gray_png(const uint8_t* pixels, int rows, int cols) {
+  auto be32 = [](uint32_t v) {
+    return std::string{char(v >> 24), char((v >> 16) & 255), char((v >> 8) & 255), char(v & 255)};
+  };
+  auto chunk = [&](const std::string& type, const std::string& data) {
+    const std::string body = type + data;
+    const uLong crc = crc32(0, reinterpret_cast<const Bytef*>(body.data()), uInt(body.size()));
+    return be32(uint32_t(data.size())) + body + be32(uint32_t(crc));
+  };
+  std::string raw;
+  for (int r = 0; r < rows; ++r)
+    raw += '\0' + std::string(reinterpret_cast<const char*>(pixels) + r * cols, cols);
+  uLongf size = compressBound(uLong(raw.size()));
+  std::string packed(size, '\0');
+  compress2(reinterpret_cast<Bytef*>(packed.data()), &size,
+            reinterpret_cast<const Bytef*>(raw.data()), uLong(raw.size()), 9);
+  packed.resize(size);
+  const std::string ihdr =
+      be32(uint32_t(cols)) + be32(uint32_t(rows)) + std::string("\x08\0\0\0\0", 5);
+  return std::string("\x89PNG\r\n\x1a\n", 8) + chunk("IHDR", ihdr) + chunk("IDAT", packed) +
+         chunk("IEND", "");
+}
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
@@ -115,6 +144,24 @@ TEST_CASE("evaluate, predict and export a tiny run, and their bad inputs") {
       run_repro(env, "predict '" + run.string() + "' '" + (dir / "bad.npy").string() + "'");
   CHECK(bad.exit_code == 2);
   CHECK(contains(bad.err, "no .npy magic"));
+
+  // One 8-bit grayscale PNG: the first test image gives the first row of the IDX prediction.
+  const repro::Dataset first = repro::read_idx_images(images);
+  const fs::path png = dir / "first.png";
+  std::ofstream(png, std::ios::binary) << gray_png(first.images.data(), first.rows, first.cols);
+  const fs::path one = dir / "one.npy";
+  const auto from_png = run_repro(
+      env, "predict '" + run.string() + "' '" + png.string() + "' --out '" + one.string() + "'");
+  INFO(from_png.err);
+  REQUIRE(from_png.exit_code == 0);
+  const repro::NpyArray p1 = repro::read_npy(one.string());
+  REQUIRE(p1.shape == std::vector<int64_t>{1, 10});
+  for (size_t j = 0; j < 10; ++j) {
+    float a = 0, b = 0;
+    std::memcpy(&a, p1.data.data() + 4 * j, 4);
+    std::memcpy(&b, probabilities.data.data() + 4 * j, 4);
+    CHECK(std::fabs(a - b) <= 1e-6f);
+  }
   const auto nothing = run_repro(env, "predict '" + dir.string() + "' '" + images + "'");
   CHECK(nothing.exit_code == 2);
   CHECK(contains(nothing.err, "not a run folder (no run.json)"));
