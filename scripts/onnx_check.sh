@@ -30,7 +30,10 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 fi
 cache=${REPRO_ONNX_CACHE:-${HOME:-/tmp}/.cache/repro/onnxruntime-node}
 version=1.30.0
-mkdir -p "$cache"
+if ! mkdir -p "$cache" 2>/dev/null; then  # no writable home: a cache in the temp folder
+  cache=${TMPDIR:-/tmp}/repro-onnxruntime-node
+  mkdir -p "$cache"
+fi
 # One install at a time (the tests run two checks at once); the registry gets 10 minutes at most.
 exec 9>"$cache.lock"
 flock 9
