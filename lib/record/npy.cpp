@@ -187,7 +187,8 @@ std::string npy_float32(const std::vector<int64_t>& shape, const std::vector<flo
   out += dict;
   const size_t at = out.size();
   out.resize(at + values.size() * sizeof(float));
-  std::memcpy(out.data() + at, values.data(), values.size() * sizeof(float));
+  if (!values.empty())  // memcpy from an empty vector's null data() is undefined
+    std::memcpy(out.data() + at, values.data(), values.size() * sizeof(float));
   return out;
 }
 

@@ -30,6 +30,20 @@ std::vector<Chart> epoch_charts(const Report& report) {
   Chart accuracy{"Accuracy per epoch", "epoch", "accuracy", true, {}, {}};
   add_history_series(accuracy, report, "accuracy", false);
   add_history_series(accuracy, report, "val_accuracy", true);
+  // Where EarlyStopping ended a run and its best epoch, on both charts.
+  for (size_t r = 0; r < report.runs.size(); ++r) {
+    const RunRecord& run = report.runs[r].folder.run;
+    if (!run.early_stopping || run.early_stopping->stopped_epoch == 0) continue;
+    const std::string who = report.runs.size() > 1 ? " (" + run_letter(r) + ")" : "";
+    for (Chart* chart : {&loss, &accuracy}) {
+      chart->markers.push_back(
+          {static_cast<double>(run.early_stopping->best_epoch),
+           "best epoch " + std::to_string(run.early_stopping->best_epoch) + who});
+      chart->markers.push_back({static_cast<double>(run.early_stopping->stopped_epoch),
+                                "early stopping after epoch " +
+                                    std::to_string(run.early_stopping->stopped_epoch) + who});
+    }
+  }
   return {loss, accuracy};
 }
 

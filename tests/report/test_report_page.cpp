@@ -316,3 +316,18 @@ TEST_CASE("JUnit XML: one testcase per item, failures counted, every string esca
   CHECK(contains(xml, "<testcase classname=\"c&amp;d\" name=\"loss\"/>"));
   CHECK(contains(xml, "<failure message=\"it&#39;s &quot;x&quot;&#xFFFD;\""));
 }
+
+TEST_CASE("a run that stopped early has its stop and best epoch marked on the epoch charts") {
+  repro::ReportRun a = report_run("runs/a", 7, 0);
+  a.folder.run.early_stopping = repro::EarlyStoppingRecord{2, 1, 0.2, true};
+  const repro::Report report = repro::build_report({a}, repro::CompareOptions{});
+  const std::vector<repro::Chart> charts = repro::epoch_charts(report);
+  REQUIRE(charts.size() == 2);
+  for (const repro::Chart& chart : charts) {
+    REQUIRE(chart.markers.size() == 2);
+    CHECK(chart.markers[0].label == "best epoch 1");
+    CHECK(chart.markers[1].label == "early stopping after epoch 2");
+  }
+  const std::string html = repro::report_html(report);
+  CHECK(contains(html, "early stopping after epoch 2 (best epoch 1, its weights restored)"));
+}
