@@ -5,6 +5,7 @@
 // every value gets the config's own range checks.
 #include "keras/keras_import.h"
 
+#include <algorithm>
 #include <charconv>
 #include <map>
 #include <set>
@@ -149,6 +150,96 @@ std::string short_value(const Json& value) { return clipped(value.dump(), 40); }
 
 std::string convert(const ParsedJson& parsed, const std::string& file);
 
+// The training section from a model's compile_config (what model.save() writes in a .keras
+// archive's config.json; to_json() has none): the optimizer with its arguments, the loss, the
+// metrics. Anything repro would train otherwise than Keras goes to `unsupported`.
+std::string training_from_compile_config(const Json& compile,
+                                         std::vector<std::string>& unsupported) {
+  if (!compile.is_object()) return "";
+  std::string yaml = "training:\n";
+  const Json& opt = compile.value("optimizer", Json());
+  if (!opt.is_null()) {
+    std::string class_name, name;
+    Json args = Json::object();
+    if (opt.is_string()) {
+      name = opt.get<std::string>();
+    } else if (opt.is_object()) {
+      class_name = opt.value("class_name", "");
+      args = opt.value("config", Json::object());
+      name = snake_case(class_name);
+      if (name == "adam_w") name = "adamw";
+      if (name == "r_m_sprop" || name == "rm_sprop") name = "rmsprop";
+    }
+    for (char& c : name) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    static const std::map<std::string, std::vector<std::string>> kept = {
+        {"adam", {"learning_rate", "beta_1", "beta_2", "epsilon"}},
+        {"adamw", {"learning_rate", "weight_decay", "beta_1", "beta_2", "epsilon"}},
+        {"sgd", {"learning_rate", "momentum", "nesterov"}},
+        {"rmsprop", {"learning_rate", "rho", "momentum", "epsilon", "centered"}}};
+    const auto rule = kept.find(name);
+    if (rule == kept.end()) {
+      unsupported.push_back("compile_config.optimizer " +
+                            quoted_name(class_name.empty() ? name : class_name) +
+                            " is not supported (repro trains " + optimizer_names_text() + ")");
+    } else {
+      std::string item = "  optimizer: {name: " + name;
+      // Keras's base-optimizer arguments that repro runs only at their defaults.
+      static const std::map<std::string, Json> defaults = {{"clipnorm", nullptr},
+                                                           {"global_clipnorm", nullptr},
+                                                           {"clipvalue", nullptr},
+                                                           {"use_ema", false},
+                                                           {"loss_scale_factor", nullptr},
+                                                           {"gradient_accumulation_steps", nullptr},
+                                                           {"amsgrad", false}};
+      for (const auto& [argument, value] : args.items()) {
+        const auto& names = rule->second;
+        if (std::find(names.begin(), names.end(), argument) != names.end()) {
+          if (!value.is_number() && !value.is_boolean()) {
+            unsupported.push_back("compile_config.optimizer argument " + argument + " " +
+                                  short_value(value) + " is not supported (a number; no schedule)");
+            continue;
+          }
+          item += ", " + argument + ": " + yaml_value(value);
+        } else if (argument == "weight_decay" && !value.is_null()) {
+          unsupported.push_back("compile_config.optimizer argument weight_decay " +
+                                short_value(value) + " is not supported (use AdamW)");
+        } else if (defaults.count(argument) && value != defaults.at(argument)) {
+          unsupported.push_back("compile_config.optimizer argument " + argument + " " +
+                                short_value(value) + " is not supported (repro takes only " +
+                                defaults.at(argument).dump() + ")");
+        }
+      }
+      yaml += item + "}\n";
+    }
+  }
+  const Json& loss = compile.value("loss", Json());
+  if (!loss.is_null()) {
+    const std::string text = loss.is_string()   ? loss.get<std::string>()
+                             : loss.is_object() ? snake_case(loss.value("class_name", ""))
+                                                : "";
+    if (text != "sparse_categorical_crossentropy" ||
+        (loss.is_object() && loss.value("config", Json::object()).value("from_logits", false)))
+      unsupported.push_back("compile_config.loss " + short_value(loss) +
+                            " is not supported (repro trains sparse_categorical_crossentropy)");
+    else
+      yaml += "  loss: sparse_categorical_crossentropy\n";
+  }
+  const Json& metrics = compile.value("metrics", Json());
+  if (metrics.is_array()) {
+    std::string list;
+    for (const Json& m : metrics) {
+      if (m == "accuracy" || m == "acc") {
+        list += std::string(list.empty() ? "" : ", ") + "accuracy";
+      } else {
+        unsupported.push_back("compile_config.metrics " + short_value(m) +
+                              " is not supported (repro records accuracy)");
+      }
+    }
+    yaml += "  metrics: [" + list + "]\n";
+  }
+  return yaml == "training:\n" ? "" : yaml;
+}
+
 }  // namespace
 
 std::string keras_json_to_config(std::string_view json_text, const std::string& file) {
@@ -250,6 +341,8 @@ std::string convert(const ParsedJson& parsed, const std::string& file) {
   if (layers.empty()) {
     throw InputError(json_error_at(parsed, "/config/layers", "the model has no layers"));
   }
+  const std::string training =
+      training_from_compile_config(root.value("compile_config", Json()), unsupported);
   if (!input.empty() && input[2] != 1) {
     unsupported.push_back("input shape (" + std::to_string(input[0]) + ", " +
                           std::to_string(input[1]) + ", " + std::to_string(input[2]) +
@@ -270,6 +363,7 @@ std::string convert(const ParsedJson& parsed, const std::string& file) {
   }
   yaml += "model:\n";
   for (const std::string& item : items) yaml += item + "\n";
+  yaml += training;
   // The loader's checks on the result: a value out of range is the input's fault.
   try {
     parse_config(yaml, file + " (converted)");

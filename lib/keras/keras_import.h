@@ -1,7 +1,8 @@
-// Keras model import: the JSON that Keras 3's model.to_json() writes for a Sequential model,
-// converted into repro config YAML (the layer list in Keras vocabulary, initializers with their
-// seeds, data.resize for an input other than 28x28). It reads no weights and no optimizer (to_json
-// holds neither), and never guesses: anything repro cannot train as Keras would is an error.
+// Keras model import: the JSON that Keras 3's model.to_json() writes for a Sequential model, or
+// the config.json of a .keras archive, converted into repro config YAML (the layer list in Keras
+// vocabulary, initializers with their seeds, data.resize for an input other than 28x28, and from a
+// compile_config the optimizer with its arguments, the loss and the metrics). It reads no weights,
+// and never guesses: anything repro cannot train as Keras would is an error.
 #pragma once
 
 #include <string>

@@ -3,6 +3,7 @@
 // initializer); unsupported layers and arguments are one error that lists each of them.
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "config/config.h"
@@ -86,4 +87,39 @@ TEST_CASE("repro import keras names every unsupported layer and argument in one 
   CHECK(wrong_type.exit_code == 2);
   CHECK(wrong_type.err.find("not a model Keras wrote") != std::string::npos);
   std::filesystem::remove_all(bad_dir);
+}
+
+TEST_CASE("repro import keras takes the optimizer, loss and metrics of a compile_config") {
+  // The recipe's model as model.save() writes its config.json: compiled with Adam at 0.0005.
+  auto r = run_repro("", "import keras tests/e2e/keras/mnist_recipe_compiled.json");
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  const repro::RunConfig imported = repro::parse_config(r.out, "stdout");
+  CHECK(imported.training.optimizer.name == "adam");
+  CHECK(imported.training.optimizer.learning_rate == 0.0005);
+  CHECK(imported.training.optimizer.epsilon == 1e-07);
+  CHECK(imported.training.loss == "sparse_categorical_crossentropy");
+  CHECK(imported.training.metrics == std::vector<std::string>{"accuracy"});
+
+  // What repro would train otherwise than Keras is named, every item at once.
+  std::string text =
+      slurp_file(std::string(REPRO_SOURCE_DIR) + "/tests/e2e/keras/mnist_recipe_compiled.json");
+  for (const auto& [from, to] :
+       {std::pair<std::string, std::string>{"\"amsgrad\": false", "\"amsgrad\": true"},
+        {"\"clipnorm\": null", "\"clipnorm\": 1.0"},
+        {"\"metrics\": [\"accuracy\"]", "\"metrics\": [\"mae\"]"}}) {
+    REQUIRE(text.find(from) != std::string::npos);
+    text.replace(text.find(from), from.size(), to);
+  }
+  const auto dir = scratch_dir("import_compiled");
+  const std::string file = (dir / "model.json").string();
+  std::ofstream(file) << text;
+  auto bad = run_repro("", "import keras '" + file + "'");
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("compile_config.optimizer argument clipnorm 1.0 is not supported") !=
+        std::string::npos);
+  CHECK(bad.err.find("compile_config.optimizer argument amsgrad true is not supported") !=
+        std::string::npos);
+  CHECK(bad.err.find("compile_config.metrics \"mae\" is not supported") != std::string::npos);
+  std::filesystem::remove_all(dir);
 }
