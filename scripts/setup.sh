@@ -10,7 +10,7 @@ packages=(
   catch2 zlib1g-dev libcurl4-openssl-dev libssl-dev
   libopenmpi-dev openmpi-bin
   clang-format
-  libonnx-dev libprotobuf-dev libpng-dev
+  libonnx-dev libprotobuf-dev libpng-dev libzip-dev
 )
 
 missing=()

@@ -123,3 +123,22 @@ TEST_CASE("repro import keras takes the optimizer, loss and metrics of a compile
   CHECK(bad.err.find("compile_config.metrics \"mae\" is not supported") != std::string::npos);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("repro import keras reads a .keras archive's config.json, and refuses other files") {
+  auto r = run_repro("", "import keras fuzz/corpus/keras_archive/recipe_compiled.keras");
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  const repro::RunConfig imported = repro::parse_config(r.out, "stdout");
+  CHECK(imported.model.size() == 11);
+  CHECK(imported.training.optimizer.learning_rate == 0.0005);
+  auto none = run_repro("", "import keras fuzz/corpus/keras_archive/no_config.keras");
+  CHECK(none.exit_code == 2);
+  CHECK(none.err.find("the archive holds no config.json") != std::string::npos);
+  const auto dir = scratch_dir("import_archive");
+  const std::string fake = (dir / "fake.keras").string();
+  std::ofstream(fake) << "{}";
+  auto not_zip = run_repro("", "import keras '" + fake + "'");
+  CHECK(not_zip.exit_code == 2);
+  CHECK(not_zip.err.find("not a .keras archive (a zip file)") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
