@@ -203,6 +203,7 @@ int run_train(const TrainCliOptions& cli) {
     TrainOptions options;
     options.backend = cli.backend;
     options.comm = &comm;
+    options.weights_follow = !cli.resume.empty();  // the checkpoint holds them
     RunConfig config = run_config(cli, overrides, options.backend);
 
     out = !cli.resume.empty() ? cli.resume : cli.out.empty() ? "runs/" + config.name : cli.out;

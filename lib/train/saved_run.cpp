@@ -52,6 +52,7 @@ std::unique_ptr<Trainer> inference_trainer(const SavedRun& run, int threads) {
   if (threads > 0) config.threads = threads;
   TrainOptions options;
   options.backend = run.record.backend;
+  options.weights_follow = true;
   auto trainer = std::make_unique<Trainer>(config, options);
   try {
     trainer->model().import_weights(run.weights);

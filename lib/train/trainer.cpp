@@ -122,7 +122,7 @@ Trainer::Trainer(const RunConfig& config, const TrainOptions& options) : config_
   }
   optimizer_ = make_optimizer(config_.training.optimizer, *backend_, names, sizes);
   if (ranks) parallel_ = std::make_unique<DataParallel>(*comm_, *model_, *backend_);
-  if (!config_.initial_weights.empty()) load_initial_weights();
+  if (!config_.initial_weights.empty() && !options.weights_follow) load_initial_weights();
   state_.run_id = new_run_id();
   state_.initial_weights_sha256 = weights_sha256();
 }

@@ -35,6 +35,9 @@ struct TrainOptions {
                         // shared among the ranks on it
   Communicator* comm = nullptr;  // the job's ranks (data parallel); null: one process
   std::string isa = "";          // determinism: portable's ISA path ("" = $REPRO_ISA or the best)
+  // The weights will come from a checkpoint or a saved run (resume, evaluate, predict, export):
+  // config.initial_weights is not read.
+  bool weights_follow = false;
 };
 
 class DataParallel;

@@ -228,5 +228,17 @@ TEST_CASE("initial_weights starts a run from another run's weights, checked name
                                 ": weights: tensor 1 is 'conv2d/kernel' (3, 3, 1, 8), this "
                                 "model's is 'conv2d/kernel' (3, 3, 1, 4)"));
   CHECK(!fs::exists(dir / "c" / "run.json"));
+
+  // A run from initial weights resumes, and is evaluated, without the file it started from.
+  const fs::path moved = dir / "start.safetensors";
+  fs::copy_file(weights, moved);
+  REQUIRE(run_repro(env, "train configs/tiny.yaml --quiet --steps 20 --set initial_weights='" +
+                             moved.string() + "' --out '" + (dir / "d").string() + "'")
+              .exit_code == 0);
+  fs::remove(moved);
+  const auto resumed = run_repro(env, "train --resume '" + (dir / "d").string() + "' --quiet");
+  INFO(resumed.err);
+  CHECK(resumed.exit_code == 0);
+  CHECK(run_repro(env, "evaluate '" + (dir / "d").string() + "'").exit_code == 0);
   fs::remove_all(dir);
 }
