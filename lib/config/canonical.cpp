@@ -261,6 +261,11 @@ std::vector<Entry> canonical_entries(const RunConfig& config) {
   const DataConfig& data = config.data;
   add("data.dataset", data.dataset);
   add_text("data.dir", data.dir);
+  if (data.dataset == "npz") {
+    add_text("data.path", data.path);
+    const char* names[] = {"x_train", "y_train", "x_test", "y_test"};
+    for (int k = 0; k < 4; ++k) add_text(std::string("data.keys.") + names[k], data.keys[k]);
+  }
   if (data.dataset == "idx") {
     add_text("data.train_images", data.train_images);
     add_text("data.train_labels", data.train_labels);

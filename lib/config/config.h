@@ -94,10 +94,13 @@ struct LayerConfig {
 };
 
 struct DataConfig {
-  std::string dataset = "mnist";  // mnist | fashion_mnist | idx
+  std::string dataset = "mnist";  // mnist | fashion_mnist | idx | npz
   std::string dir;                // optional folder with the four IDX files
   // dataset idx: the four files
   std::string train_images, train_labels, test_images, test_labels;
+  // dataset npz: the .npz file (numpy.savez, as Keras's mnist.npz) and its arrays' names
+  std::string path;
+  std::array<std::string, 4> keys{"x_train", "y_train", "x_test", "y_test"};
   int64_t limit = 0;           // first N training images; 0 = all
   int64_t shuffle_buffer = 0;  // 0 = the whole training set (a full permutation)
   bool shuffle = true;

@@ -456,10 +456,11 @@ LayerConfig decode_layer(Reader& reader, const ConfigNode& item, int index,
 
 void decode_data(Reader& reader, const ConfigNode& node, DataConfig& data) {
   reader.map_of(node, "data", "{dataset: mnist, batch_size: 64}");
-  reader.only_keys(node, "data",
-                   {"dataset", "dir", "train_images", "train_labels", "test_images", "test_labels",
-                    "limit", "shuffle", "shuffle_buffer", "reshuffle_each_iteration", "batch_size",
-                    "resize", "num_parallel_calls", "prefetch"});
+  reader.only_keys(
+      node, "data",
+      {"dataset", "dir", "train_images", "train_labels", "test_images", "test_labels", "path",
+       "keys", "limit", "shuffle", "shuffle_buffer", "reshuffle_each_iteration", "batch_size",
+       "resize", "num_parallel_calls", "prefetch"});
   for (const MapEntry& entry : node.entries) {
     const std::string path = "data." + entry.key;
     const ConfigNode& v = entry.value;
@@ -469,6 +470,16 @@ void decode_data(Reader& reader, const ConfigNode& node, DataConfig& data) {
     if (entry.key == "train_labels") data.train_labels = reader.text(v, path);
     if (entry.key == "test_images") data.test_images = reader.text(v, path);
     if (entry.key == "test_labels") data.test_labels = reader.text(v, path);
+    if (entry.key == "path") data.path = reader.text(v, path);
+    if (entry.key == "keys") {
+      reader.map_of(v, path, "{x_train: images, y_train: labels}");
+      reader.only_keys(v, path, {"x_train", "y_train", "x_test", "y_test"});
+      for (const MapEntry& sub : v.entries) {
+        const char* names[] = {"x_train", "y_train", "x_test", "y_test"};
+        for (int k = 0; k < 4; ++k)
+          if (sub.key == names[k]) data.keys[k] = reader.text(sub.value, path + "." + sub.key);
+      }
+    }
     if (entry.key == "limit") data.limit = reader.integer(v, path, 0, limits::images);
     if (entry.key == "shuffle") data.shuffle = reader.boolean(v, path);
     if (entry.key == "shuffle_buffer")

@@ -204,9 +204,14 @@ void check_layer(const RunConfig& config, size_t index) {
 void check_data(const RunConfig& config) {
   const DataConfig& data = config.data;
   const bool idx = data.dataset == "idx";
-  check_value(data.dataset == "mnist" || data.dataset == "fashion_mnist" || idx, config,
+  const bool npz = data.dataset == "npz";
+  check_value(data.dataset == "mnist" || data.dataset == "fashion_mnist" || idx || npz, config,
               "data.dataset",
-              "must be mnist, fashion_mnist or idx (got `" + clipped(data.dataset) + "`)");
+              "must be mnist, fashion_mnist, idx or npz (got `" + clipped(data.dataset) + "`)");
+  check_value(!npz || !data.path.empty(), config, "data.dataset",
+              "is npz, so data.path must name the .npz file (add data.path: path/to/data.npz)");
+  check_value(npz || data.path.empty(), config, "data.path",
+              "is only read with dataset: npz; remove it or set dataset: npz");
   const std::vector<std::pair<std::string, std::string>> files = {
       {"train_images", data.train_images},
       {"train_labels", data.train_labels},

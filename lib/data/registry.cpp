@@ -16,6 +16,7 @@
 
 #include "core/error.h"
 #include "data/dataset.h"
+#include "data/npz.h"
 #include "record/run_record.h"
 
 namespace repro {
@@ -244,6 +245,15 @@ std::vector<FileCheck> fetch_dataset(const std::string& dataset, const std::stri
 }
 
 Splits load_splits(const DataConfig& data) {
+  if (data.dataset == "npz") {
+    Splits s = read_npz_splits(data.path, data.keys);
+    if (data.limit > 0 && data.limit < s.train.count) {
+      s.train.count = data.limit;
+      s.train.images.resize(static_cast<size_t>(data.limit) * s.train.rows * s.train.cols);
+      s.train.labels.resize(static_cast<size_t>(data.limit));
+    }
+    return s;
+  }
   std::vector<std::string> paths;
   if (data.dataset == "idx") {
     paths = {data.train_images, data.train_labels, data.test_images, data.test_labels};

@@ -82,9 +82,9 @@ class HeaderReader {
 };
 
 size_t item_size(const std::string& descr) {
-  if (descr == "|u1" || descr == "<u1") return 1;
-  if (descr == "<f4") return 4;
-  if (descr == "<f8") return 8;
+  if (descr == "|u1" || descr == "<u1" || descr == "|i1") return 1;
+  if (descr == "<f4" || descr == "<i4") return 4;
+  if (descr == "<f8" || descr == "<i8") return 8;
   return 0;
 }
 
@@ -153,8 +153,8 @@ NpyArray parse_npy(std::string_view content, const std::string& file) {
     fail(file, "the header lacks descr, fortran_order or shape");
   const size_t item = item_size(out.descr);
   if (item == 0)
-    fail(file,
-         "dtype " + clipped(out.descr) + " is not uint8 (|u1), float32 (<f4) or float64 (<f8)");
+    fail(file, "dtype " + clipped(out.descr) +
+                   " is not uint8 (|u1), int8, int32, int64, float32 (<f4) or float64 (<f8)");
   uint64_t bytes = item;
   for (int64_t d : out.shape)
     if (__builtin_mul_overflow(bytes, static_cast<uint64_t>(d), &bytes))

@@ -1,7 +1,8 @@
 // NumPy's .npy format (numpy/lib/format.py): the magic "\x93NUMPY", a version, a little-endian
 // header length, a Python dict literal {'descr': ..., 'fortran_order': False, 'shape': (...)},
 // then the raw data in C order. The reader takes uint8, float32 and float64 arrays and parses the
-// header strictly; the writer writes version 1.0 float32 arrays, as numpy.save does.
+// header strictly (uint8, int8, int32, int64, float32, float64, little-endian); the writer writes
+// version 1.0 float32 arrays, as numpy.save does.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +13,7 @@
 namespace repro {
 
 struct NpyArray {
-  std::string descr;           // "|u1", "<f4" or "<f8"
+  std::string descr;           // "|u1", "|i1", "<i4", "<i8", "<f4" or "<f8"
   std::vector<int64_t> shape;  // C order
   std::string data;            // the raw bytes, shape's product times the item size
 };

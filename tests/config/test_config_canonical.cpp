@@ -101,7 +101,11 @@ TEST_CASE("to_yaml parses back to the same config") {
       "  early_stopping: {monitor: loss, mode: min, min_delta: 0.001, patience: 2,\n"
       "                   baseline: 0.5, restore_best_weights: true, start_from_epoch: 1}\n"
       "  reduce_lr_on_plateau: {factor: 0.5, patience: 1, cooldown: 2, min_lr: 0.0001}\n";
-  for (const std::string& text : {idx, std::string(repro::test::kSmall), callbacks}) {
+  const std::string npz =
+      "seed: 1\ndata: {dataset: npz, path: \"my data.npz\", keys: {x_train: images}}\n"
+      "initial_weights: runs/a/model.safetensors\nmodel:\n  - flatten: {}\n  - dense: {units: "
+      "10}\n";
+  for (const std::string& text : {idx, std::string(repro::test::kSmall), callbacks, npz}) {
     const RunConfig config = parse_config(text, "any.yaml");
     const std::string yaml = to_yaml(config);
     INFO(yaml);

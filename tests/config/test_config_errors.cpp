@@ -65,7 +65,7 @@ TEST_CASE("impossible values are errors at their place") {
   REQUIRE(config_error("data:\n  batch_size: 0\n" + kModel) ==
           "bad.yaml:2:15: data.batch_size must be an integer from 1 to 65536 (got `0`)");
   REQUIRE(config_error("data:\n  dataset: cifar10\n" + kModel) ==
-          "bad.yaml:2:12: data.dataset must be mnist, fashion_mnist or idx (got `cifar10`)");
+          "bad.yaml:2:12: data.dataset must be mnist, fashion_mnist, idx or npz (got `cifar10`)");
   REQUIRE(config_error("data:\n  dataset: idx\n  train_images: a\n" + kModel) ==
           "bad.yaml:2:12: data.dataset is idx, so data.train_labels must name its IDX file (add "
           "data.train_labels: path/to/file)");

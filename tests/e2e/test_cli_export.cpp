@@ -6,6 +6,7 @@
 
 #include "support/skip.h"
 
+#include <zip.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -240,5 +241,86 @@ TEST_CASE("initial_weights starts a run from another run's weights, checked name
   INFO(resumed.err);
   CHECK(resumed.exit_code == 0);
   CHECK(run_repro(env, "evaluate '" + (dir / "d").string() + "'").exit_code == 0);
+  fs::remove_all(dir);
+}
+
+namespace {
+
+// A .npy of `descr` and `shape` over `data`, as numpy.save lays it out.
+std::string npy_bytes(const std::string& descr, const std::vector<int64_t>& shape,
+                      const std::string& data) {
+  std::string dims;
+  for (size_t i = 0; i < shape.size(); ++i)
+    dims += std::to_string(shape[i]) + (i + 1 < shape.size() ? ", " : shape.size() == 1 ? "," : "");
+  std::string dict =
+      "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (" + dims + "), }";
+  dict += std::string((64 - (10 + dict.size() + 1) % 64) % 64, ' ') + "\n";
+  return std::string("\x93NUMPY\x01\x00", 8) + char(dict.size() & 255) + char(dict.size() >> 8) +
+         dict + data;
+}
+
+// A zip of `members` (name, bytes), stored, as numpy.savez writes a .npz.
+void write_zip(const fs::path& path,
+               const std::vector<std::pair<std::string, std::string>>& members) {
+  int error = 0;
+  zip_t* z = zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &error);
+  REQUIRE(z != nullptr);
+  for (const auto& [name, bytes] : members) {
+    zip_source_t* src = zip_source_buffer(z, bytes.data(), bytes.size(), 0);
+    REQUIRE(zip_file_add(z, name.c_str(), src, ZIP_FL_OVERWRITE) >= 0);
+  }
+  REQUIRE(zip_close(z) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("dataset npz trains on a .npz of MNIST arrays to the bits of the same IDX data") {
+  const std::string data = mnist_parent_dir();
+  if (data.empty()) REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
+  const std::string env = "REPRO_DATA_DIR='" + data + "'";
+  const fs::path dir = scratch_dir("npz");
+  // The first 512 training images (int64 labels, as numpy makes them) and the 10,000 test ones.
+  const repro::Dataset train = repro::read_idx(data + "/mnist/train-images-idx3-ubyte.gz",
+                                               data + "/mnist/train-labels-idx1-ubyte.gz");
+  const repro::Dataset test = repro::read_idx(data + "/mnist/t10k-images-idx3-ubyte.gz",
+                                              data + "/mnist/t10k-labels-idx1-ubyte.gz");
+  std::string labels;
+  for (int i = 0; i < 512; ++i) {
+    const int64_t label = train.labels[i];
+    labels.append(reinterpret_cast<const char*>(&label), 8);
+  }
+  const fs::path npz = dir / "mnist.npz";
+  write_zip(npz, {{"images.npy",
+                   npy_bytes("|u1", {512, 28, 28},
+                             std::string(train.images.begin(), train.images.begin() + 512 * 784))},
+                  {"labels.npy", npy_bytes("<i8", {512}, labels)},
+                  {"x_test.npy", npy_bytes("|u1", {10000, 28, 28},
+                                           std::string(test.images.begin(), test.images.end()))},
+                  {"y_test.npy", npy_bytes("|u1", {10000},
+                                           std::string(test.labels.begin(), test.labels.end()))}});
+  const std::string sets = " --set data.dataset=npz --set data.path='" + npz.string() +
+                           "' --set data.keys.x_train=images --set data.keys.y_train=labels";
+  const auto from_npz = run_repro(
+      env, "train configs/tiny.yaml --quiet" + sets + " --out '" + (dir / "npz").string() + "'");
+  INFO(from_npz.err);
+  REQUIRE(from_npz.exit_code == 0);
+  REQUIRE(run_repro(env, "train configs/tiny.yaml --quiet --out '" + (dir / "idx").string() + "'")
+              .exit_code == 0);
+  // tiny.yaml reads the first 512 MNIST training images: the same data, so the same bits.
+  const auto compared = run_repro(
+      "", "compare --exact '" + (dir / "npz").string() + "' '" + (dir / "idx").string() + "'");
+  INFO(compared.out);
+  CHECK(contains(compared.out, "final weights: 4,010 values identical"));
+  CHECK(compared.exit_code == 0);
+  CHECK(contains(compared.out, "verdict: SAME (exact: identical bits)"));
+  // A missing array is named with the members there are.
+  const auto missing = run_repro(env,
+                                 "train configs/tiny.yaml --quiet --set data.dataset=npz "
+                                 "--set data.path='" +
+                                     npz.string() + "' --out '" + (dir / "bad").string() + "'");
+  CHECK(missing.exit_code == 2);
+  CHECK(contains(missing.err,
+                 "no array x_train (member x_train.npy); it holds images.npy, "
+                 "labels.npy, x_test.npy, y_test.npy; name the arrays with data.keys"));
   fs::remove_all(dir);
 }

@@ -1,0 +1,152 @@
+// The .npz reader: libzip over the file's bytes, each wanted member "<key>.npy" inflated after its
+// size is checked, then parsed by record/npy and checked as images or labels.
+#include "data/npz.h"
+
+#include <zip.h>
+
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "core/error.h"
+#include "core/fs.h"
+#include "record/npy.h"
+#include "record/run_record.h"
+
+namespace repro {
+
+namespace {
+
+constexpr int64_t kMaxNpzBytes = int64_t{4} << 30;
+constexpr zip_uint64_t kMaxMemberBytes = zip_uint64_t{4} << 30;
+
+using Zip = std::unique_ptr<zip_t, void (*)(zip_t*)>;
+
+// Member `key`.npy of the archive, parsed.
+NpyArray member(zip_t* archive, const std::string& key, const std::string& file) {
+  const std::string name = key + ".npy";
+  zip_stat_t stat;
+  zip_stat_init(&stat);
+  if (zip_stat(archive, name.c_str(), 0, &stat) != 0) {
+    std::string there;
+    const zip_int64_t n = zip_get_num_entries(archive, 0);
+    for (zip_int64_t i = 0; i < n && i < 20; ++i) {
+      const char* entry = zip_get_name(archive, static_cast<zip_uint64_t>(i), 0);
+      if (entry) there += (there.empty() ? "" : ", ") + clipped(entry, 40);
+    }
+    throw InputError(file + ": no array " + clipped(key) + " (member " + clipped(name) +
+                     "); it holds " + (there.empty() ? std::string("nothing") : there) +
+                     "; name the arrays with data.keys");
+  }
+  if (!(stat.valid & ZIP_STAT_SIZE) || stat.size > kMaxMemberBytes)
+    throw InputError(file + ": member " + clipped(name) + " claims " + std::to_string(stat.size) +
+                     " bytes uncompressed, over the 4 GiB repro reads");
+  zip_file_t* entry = zip_fopen(archive, name.c_str(), 0);
+  if (!entry)
+    throw InputError(file + ": member " + clipped(name) + " cannot be opened (" +
+                     clipped(zip_strerror(archive), 120) + ")");
+  std::string bytes(static_cast<size_t>(stat.size), '\0');
+  const zip_int64_t got = zip_fread(entry, bytes.data(), stat.size);
+  const bool bad = got < 0 || static_cast<zip_uint64_t>(got) != stat.size;
+  const std::string why = bad ? clipped(zip_file_strerror(entry), 120) : "";
+  zip_fclose(entry);
+  if (bad) throw InputError(file + ": member " + clipped(name) + " is damaged (" + why + ")");
+  return parse_npy(bytes, file + " (" + name + ")");
+}
+
+// uint8 images (N, H, W) or (N, H, W, 1) into `d`.
+void take_images(const NpyArray& a, const std::string& where, Dataset& d) {
+  const bool channel = a.shape.size() == 4 && a.shape[3] == 1;
+  if (a.descr != "|u1" && a.descr != "<u1")
+    throw InputError(where + ": dtype " + a.descr +
+                     "; images must be uint8 (0-255), as "
+                     "x.astype(np.uint8) gives");
+  if (!(a.shape.size() == 3 || channel) || a.shape[1] < 1 || a.shape[2] < 1 || a.shape[1] > 65536 ||
+      a.shape[2] > 65536)
+    throw InputError(where + ": images must be (N, H, W) or (N, H, W, 1), one channel");
+  d.count = a.shape[0];
+  d.rows = static_cast<int>(a.shape[1]);
+  d.cols = static_cast<int>(a.shape[2]);
+  d.images.assign(a.data.begin(), a.data.end());
+}
+
+// Integer labels (N) in 0..255 into `d`.
+void take_labels(const NpyArray& a, const std::string& where, Dataset& d) {
+  if (a.shape.size() != 1 && !(a.shape.size() == 2 && a.shape[1] == 1))
+    throw InputError(where + ": labels must be a vector (N) of class indices");
+  const size_t item = a.descr == "<i8" ? 8 : a.descr == "<i4" ? 4 : 1;
+  if (a.descr != "|u1" && a.descr != "<u1" && a.descr != "|i1" && a.descr != "<i4" &&
+      a.descr != "<i8")
+    throw InputError(where + ": dtype " + a.descr + "; labels must be integers");
+  const size_t n = static_cast<size_t>(a.shape[0]);
+  d.labels.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    int64_t v = 0;
+    if (item == 8) {
+      std::memcpy(&v, a.data.data() + 8 * i, 8);
+    } else if (item == 4) {
+      int32_t w = 0;
+      std::memcpy(&w, a.data.data() + 4 * i, 4);
+      v = w;
+    } else {
+      v = a.descr == "|i1" ? static_cast<int8_t>(a.data[i]) : static_cast<uint8_t>(a.data[i]);
+    }
+    if (v < 0 || v > 255)
+      throw InputError(where + ": label " + std::to_string(v) + " at index " + std::to_string(i) +
+                       " is outside 0..255");
+    d.labels[i] = static_cast<uint8_t>(v);
+  }
+}
+
+}  // namespace
+
+Splits parse_npz_splits(std::string_view bytes, const std::string& file,
+                        const std::array<std::string, 4>& keys) {
+  zip_error_t error;
+  zip_error_init(&error);
+  zip_source_t* source = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error);
+  if (!source) throw RuntimeError(file + ": libzip: " + zip_error_strerror(&error));
+  zip_t* opened = zip_open_from_source(source, ZIP_RDONLY, &error);
+  if (!opened) {
+    const std::string why = zip_error_strerror(&error);
+    zip_source_free(source);
+    zip_error_fini(&error);
+    throw InputError(file + ": not a .npz file (a zip of .npy arrays): " + clipped(why, 120));
+  }
+  const Zip archive(opened, [](zip_t* z) { zip_discard(z); });
+  Splits s;
+  Dataset* parts[] = {&s.train, &s.train, &s.test, &s.test};
+  for (int k = 0; k < 4; ++k) {
+    const std::string where = file + " (" + keys[k] + ")";
+    const NpyArray a = member(archive.get(), keys[k], file);
+    if (k % 2 == 0)
+      take_images(a, where, *parts[k]);
+    else
+      take_labels(a, where, *parts[k]);
+  }
+  for (const Dataset* d : {&s.train, &s.test}) {
+    const bool train = d == &s.train;
+    if (static_cast<int64_t>(d->labels.size()) != d->count)
+      throw InputError(file + ": " + keys[train ? 0 : 2] + " holds " + std::to_string(d->count) +
+                       " images but " + keys[train ? 1 : 3] + " " +
+                       std::to_string(d->labels.size()) + " labels");
+    if (d->count == 0) throw InputError(file + ": " + keys[train ? 0 : 2] + " holds no images");
+  }
+  if (s.train.rows != s.test.rows || s.train.cols != s.test.cols)
+    throw InputError(file + ": test images are " + std::to_string(s.test.rows) + "x" +
+                     std::to_string(s.test.cols) + " but training images are " +
+                     std::to_string(s.train.rows) + "x" + std::to_string(s.train.cols));
+  return s;
+}
+
+Splits read_npz_splits(const std::string& path, const std::array<std::string, 4>& keys) {
+  const std::string bytes = read_file(path, kMaxNpzBytes);
+  Splits s = parse_npz_splits(bytes, path, keys);
+  // run.json names the file and its SHA-256, so compare can name changed data.
+  s.files.push_back(std::filesystem::absolute(path).string() + " (sha256 " +
+                    sha256_hex(bytes.data(), bytes.size()) + ")");
+  return s;
+}
+
+}  // namespace repro
