@@ -24,7 +24,8 @@ constexpr zip_uint64_t kMaxMemberBytes = zip_uint64_t{4} << 30;
 using Zip = std::unique_ptr<zip_t, void (*)(zip_t*)>;
 
 // Member `key`.npy of the archive, parsed.
-NpyArray member(zip_t* archive, const std::string& key, const std::string& file) {
+NpyArray member(zip_t* archive, const std::string& key, const std::string& file,
+                size_t archive_bytes) {
   const std::string name = key + ".npy";
   zip_stat_t stat;
   zip_stat_init(&stat);
@@ -42,6 +43,15 @@ NpyArray member(zip_t* archive, const std::string& key, const std::string& file)
   if (!(stat.valid & ZIP_STAT_SIZE) || stat.size > kMaxMemberBytes)
     throw InputError(file + ": member " + clipped(name) + " claims " + std::to_string(stat.size) +
                      " bytes uncompressed, over the 4 GiB repro reads");
+  // Nothing is allocated for a size the compressed bytes cannot hold: they lie within the file,
+  // stored members are their own size, and deflate expands at most 1032 times.
+  if (!(stat.valid & ZIP_STAT_COMP_SIZE) || !(stat.valid & ZIP_STAT_COMP_METHOD) ||
+      stat.comp_size > archive_bytes ||
+      (stat.comp_method == ZIP_CM_STORE ? stat.size != stat.comp_size
+                                        : stat.size / 1032 > stat.comp_size + 1024))
+    throw InputError(file + ": member " + clipped(name) + " claims " + std::to_string(stat.size) +
+                     " bytes from " + std::to_string(stat.comp_size) +
+                     " compressed; the archive is damaged or a compression bomb");
   zip_file_t* entry = zip_fopen(archive, name.c_str(), 0);
   if (!entry)
     throw InputError(file + ": member " + clipped(name) + " cannot be opened (" +
@@ -119,7 +129,7 @@ Splits parse_npz_splits(std::string_view bytes, const std::string& file,
   Dataset* parts[] = {&s.train, &s.train, &s.test, &s.test};
   for (int k = 0; k < 4; ++k) {
     const std::string where = file + " (" + keys[k] + ")";
-    const NpyArray a = member(archive.get(), keys[k], file);
+    const NpyArray a = member(archive.get(), keys[k], file, bytes.size());
     if (k % 2 == 0)
       take_images(a, where, *parts[k]);
     else

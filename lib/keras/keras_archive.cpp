@@ -39,6 +39,14 @@ std::string keras_archive_config(std::string_view bytes, const std::string& file
   if (!(stat.valid & ZIP_STAT_SIZE) || stat.size > kMaxConfigBytes)
     throw InputError(file + ": config.json claims " + std::to_string(stat.size) +
                      " bytes uncompressed, over the 16 MiB a model's config takes");
+  // Stored members are their own size; deflate expands at most 1032 times.
+  if (!(stat.valid & ZIP_STAT_COMP_SIZE) || !(stat.valid & ZIP_STAT_COMP_METHOD) ||
+      stat.comp_size > bytes.size() ||
+      (stat.comp_method == ZIP_CM_STORE ? stat.size != stat.comp_size
+                                        : stat.size / 1032 > stat.comp_size + 1024))
+    throw InputError(file + ": config.json claims " + std::to_string(stat.size) + " bytes from " +
+                     std::to_string(stat.comp_size) +
+                     " compressed; the archive is damaged or a compression bomb");
   zip_file_t* entry = zip_fopen(archive, "config.json", 0);
   if (!entry)
     throw InputError(file + ": config.json cannot be opened (" +
