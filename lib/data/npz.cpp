@@ -1,8 +1,6 @@
-// The .npz reader: libzip over the file's bytes, each wanted member "<key>.npy" inflated after its
-// size is checked, then parsed by record/npy and checked as images or labels.
+// The .npz reader: each wanted member "<key>.npy" read through record/zip_reader (which bounds it
+// before inflating), parsed by record/npy and checked as images or labels.
 #include "data/npz.h"
-
-#include <zip.h>
 
 #include <cstring>
 #include <filesystem>
@@ -13,56 +11,26 @@
 #include "core/fs.h"
 #include "record/npy.h"
 #include "record/run_record.h"
+#include "record/zip_reader.h"
 
 namespace repro {
 
 namespace {
 
 constexpr int64_t kMaxNpzBytes = int64_t{4} << 30;
-constexpr zip_uint64_t kMaxMemberBytes = zip_uint64_t{4} << 30;
-
-using Zip = std::unique_ptr<zip_t, void (*)(zip_t*)>;
+constexpr uint64_t kMaxMemberBytes = uint64_t{4} << 30;
 
 // Member `key`.npy of the archive, parsed.
-NpyArray member(zip_t* archive, const std::string& key, const std::string& file,
-                size_t archive_bytes) {
+NpyArray member(const ZipReader& zip, const std::string& key, const std::string& file) {
   const std::string name = key + ".npy";
-  zip_stat_t stat;
-  zip_stat_init(&stat);
-  if (zip_stat(archive, name.c_str(), 0, &stat) != 0) {
+  if (!zip.has(name)) {
     std::string there;
-    const zip_int64_t n = zip_get_num_entries(archive, 0);
-    for (zip_int64_t i = 0; i < n && i < 20; ++i) {
-      const char* entry = zip_get_name(archive, static_cast<zip_uint64_t>(i), 0);
-      if (entry) there += (there.empty() ? "" : ", ") + clipped(entry, 40);
-    }
+    for (const std::string& n : zip.names()) there += (there.empty() ? "" : ", ") + n;
     throw InputError(file + ": no array " + clipped(key) + " (member " + clipped(name) +
                      "); it holds " + (there.empty() ? std::string("nothing") : there) +
                      "; name the arrays with data.keys");
   }
-  if (!(stat.valid & ZIP_STAT_SIZE) || stat.size > kMaxMemberBytes)
-    throw InputError(file + ": member " + clipped(name) + " claims " + std::to_string(stat.size) +
-                     " bytes uncompressed, over the 4 GiB repro reads");
-  // Nothing is allocated for a size the compressed bytes cannot hold: they lie within the file,
-  // stored members are their own size, and deflate expands at most 1032 times.
-  if (!(stat.valid & ZIP_STAT_COMP_SIZE) || !(stat.valid & ZIP_STAT_COMP_METHOD) ||
-      stat.comp_size > archive_bytes ||
-      (stat.comp_method == ZIP_CM_STORE ? stat.size != stat.comp_size
-                                        : stat.size / 1032 > stat.comp_size + 1024))
-    throw InputError(file + ": member " + clipped(name) + " claims " + std::to_string(stat.size) +
-                     " bytes from " + std::to_string(stat.comp_size) +
-                     " compressed; the archive is damaged or a compression bomb");
-  zip_file_t* entry = zip_fopen(archive, name.c_str(), 0);
-  if (!entry)
-    throw InputError(file + ": member " + clipped(name) + " cannot be opened (" +
-                     clipped(zip_strerror(archive), 120) + ")");
-  std::string bytes(static_cast<size_t>(stat.size), '\0');
-  const zip_int64_t got = zip_fread(entry, bytes.data(), stat.size);
-  const bool bad = got < 0 || static_cast<zip_uint64_t>(got) != stat.size;
-  const std::string why = bad ? clipped(zip_file_strerror(entry), 120) : "";
-  zip_fclose(entry);
-  if (bad) throw InputError(file + ": member " + clipped(name) + " is damaged (" + why + ")");
-  return parse_npy(bytes, file + " (" + name + ")");
+  return parse_npy(zip.read(name, kMaxMemberBytes), file + " (" + name + ")");
 }
 
 // uint8 images (N, H, W) or (N, H, W, 1) into `d`.
@@ -113,23 +81,12 @@ void take_labels(const NpyArray& a, const std::string& where, Dataset& d) {
 
 Splits parse_npz_splits(std::string_view bytes, const std::string& file,
                         const std::array<std::string, 4>& keys) {
-  zip_error_t error;
-  zip_error_init(&error);
-  zip_source_t* source = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error);
-  if (!source) throw RuntimeError(file + ": libzip: " + zip_error_strerror(&error));
-  zip_t* opened = zip_open_from_source(source, ZIP_RDONLY, &error);
-  if (!opened) {
-    const std::string why = zip_error_strerror(&error);
-    zip_source_free(source);
-    zip_error_fini(&error);
-    throw InputError(file + ": not a .npz file (a zip of .npy arrays): " + clipped(why, 120));
-  }
-  const Zip archive(opened, [](zip_t* z) { zip_discard(z); });
+  const ZipReader zip(bytes, file, ".npz file");
   Splits s;
   Dataset* parts[] = {&s.train, &s.train, &s.test, &s.test};
   for (int k = 0; k < 4; ++k) {
     const std::string where = file + " (" + keys[k] + ")";
-    const NpyArray a = member(archive.get(), keys[k], file, bytes.size());
+    const NpyArray a = member(zip, keys[k], file);
     if (k % 2 == 0)
       take_images(a, where, *parts[k]);
     else
