@@ -170,10 +170,4 @@ void Model::import_weights(const std::vector<NamedTensor>& tensors) {
   }
 }
 
-std::vector<float> Model::weight_values() const {
-  std::vector<float> all;
-  for (const NamedTensor& t : export_weights()) all.insert(all.end(), t.data.begin(), t.data.end());
-  return all;
-}
-
 }  // namespace repro

@@ -52,8 +52,6 @@ class Model {
   // Weights in Keras layout, in weights() order; import checks names and shapes.
   std::vector<NamedTensor> export_weights() const;
   void import_weights(const std::vector<NamedTensor>& tensors);
-  // All weights' values, concatenated in weights() order, Keras layout.
-  std::vector<float> weight_values() const;
 
   // Seconds per op kind and direction ("conv fwd", "dense bwd", "upload") over the training
   // passes since construction (evaluation passes are not counted).

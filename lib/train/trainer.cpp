@@ -266,14 +266,17 @@ void Trainer::apply_callbacks() {
   // ReduceLROnPlateau puts the epoch's rate into the logs, so Keras's history holds it.
   if (t.reduce_lr_on_plateau.enabled) state_.history["learning_rate"].push_back(rate);
   const CallbackActions a = on_epoch_end(t, state_.epoch, logs, rate, state_.callbacks);
-  if (a.keep_best_weights) state_.best_weights = model_->export_weights();
-  if (a.save_best && !run_dir_.empty() && comm_->rank() == 0) {
+  const bool write_best = a.save_best && !run_dir_.empty() && comm_->rank() == 0;
+  std::vector<NamedTensor> weights;
+  if (a.keep_best_weights || write_best) weights = model_->export_weights();
+  if (write_best) {
     const std::string path = (std::filesystem::path(run_dir_) / "best.safetensors").string();
-    write_safetensors(path, model_->export_weights(),
+    write_safetensors(path, weights,
                       {{"format", "keras"},
                        {"epoch", std::to_string(state_.epoch + 1)},
                        {"monitor", t.checkpoint.best_monitor.monitor}});
   }
+  if (a.keep_best_weights) state_.best_weights = std::move(weights);
   if (a.learning_rate) optimizer_->set_learning_rate(*a.learning_rate);
   if (a.stop) state_.early_stopped = true;
 }
@@ -371,22 +374,20 @@ void Trainer::train_epoch(TrainObserver& observer, int64_t max_steps) {
 // Step 0 of the trace: every parameter before the first update, so that runs whose initial
 // weights differ are located "before step 1", not at the first traced step.
 void Trainer::record_initial_trace() {
-  for (const Parameter* p : model_->parameters()) {
-    std::vector<float> host(p->size());
-    backend_->download(p->value.data(), host.data(), host.size());
-    state_.trace.push_back(
-        TraceEntry{0, 1, 0, p->name, sha256_hex(host.data(), host.size() * sizeof(float))});
-  }
+  for (const Parameter* p : model_->parameters())
+    state_.trace.push_back(TraceEntry{0, 1, 0, p->name, device_sha256(p->value.data(), p->size())});
+}
+
+// SHA-256 of COUNT floats on the device, downloaded first.
+std::string Trainer::device_sha256(const float* data, size_t count) const {
+  std::vector<float> host(count);
+  backend_->download(data, host.data(), count);
+  return sha256_hex(host.data(), host.size() * sizeof(float));
 }
 
 // Digests of every parameter and its gradient (before this step's update) and of every layer's
 // output and output gradient, taken after backward: where two runs part, these differ first.
 void Trainer::record_trace(int n) {
-  auto digest = [&](const float* data, size_t count) {
-    std::vector<float> host(count);
-    backend_->download(data, host.data(), count);
-    return sha256_hex(host.data(), host.size() * sizeof(float));
-  };
   TraceEntry base;
   base.step = state_.global_step + 1;
   base.epoch = state_.epoch + 1;
@@ -398,8 +399,8 @@ void Trainer::record_trace(int n) {
     state_.trace.push_back(entry);
   };
   for (const Parameter* p : model_->parameters()) {
-    add(p->name, digest(p->value.data(), p->size()));
-    add(p->name + "_grad", digest(p->grad.data(), p->size()));
+    add(p->name, device_sha256(p->value.data(), p->size()));
+    add(p->name + "_grad", device_sha256(p->grad.data(), p->size()));
   }
   const auto& layers = model_->layers();
   for (size_t i = 0; i < layers.size(); ++i) {
@@ -412,8 +413,8 @@ void Trainer::record_trace(int n) {
       continue;
     }
     const size_t count = layers[i]->out_shape().size() * static_cast<size_t>(n);
-    add(layers[i]->name() + "/output", digest(model_->layer_output(i), count));
-    add(layers[i]->name() + "/output_grad", digest(model_->layer_output_grad(i), count));
+    add(layers[i]->name() + "/output", device_sha256(model_->layer_output(i), count));
+    add(layers[i]->name() + "/output_grad", device_sha256(model_->layer_output_grad(i), count));
   }
 }
 
@@ -433,13 +434,13 @@ EpochMetrics Trainer::evaluate(Split split) {
 
 std::vector<float> Trainer::predict(const Dataset& images) {
   REPRO_CHECK(!parallel_, "predict runs in one process");
-  Dataset data = images;
-  data.labels.assign(static_cast<size_t>(data.count), 0);
-  Pipeline pipeline(data, pipeline_options(config_, false, threads_));
+  REPRO_CHECK(images.labels.size() == static_cast<size_t>(images.count),
+              "predict takes one (unused) label per image");
+  Pipeline pipeline(images, pipeline_options(config_, false, threads_));
   pipeline.start_epoch(0, 0);
   const int k = model_->classes();
   std::vector<float> out;
-  out.reserve(static_cast<size_t>(data.count) * k);
+  out.reserve(static_cast<size_t>(images.count) * k);
   std::vector<float> logits;
   Batch batch;
   ForwardContext ctx;

@@ -118,8 +118,9 @@ class Trainer {
   // Keras's evaluate() on `split`: the same, over the test or the (unshuffled) training split.
   enum class Split { test, train };
   EpochMetrics evaluate(Split split);
-  // Class probabilities (N, K) for `images` (N, H, W uint8, labels ignored), preprocessed as
-  // training preprocesses them (scale, resize): the softmax of the model's logits, in float.
+  // Class probabilities (N, K) for `images` (N, H, W uint8; one label per image, ignored),
+  // preprocessed as training preprocesses them (scale, resize): the softmax of the model's logits,
+  // in float.
   std::vector<float> predict(const Dataset& images);
 
   // Where run() stopped before the last epoch's end ("steps" or "signal"); empty when it did not.
@@ -157,6 +158,7 @@ class Trainer {
   void record_trace(int n);
   EpochMetrics evaluate_on(Pipeline& pipeline);
   void record_initial_trace();
+  std::string device_sha256(const float* data, size_t count) const;
   void apply_callbacks();
   void load_initial_weights();
   void join_ranks();

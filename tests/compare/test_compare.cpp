@@ -251,3 +251,50 @@ TEST_CASE("compare_runs reads run folders: histories, run.json and traces") {
                   repro::InputError);
   fs::remove_all(root);
 }
+
+TEST_CASE("a trace.jsonl that run.json's files do not list is not read, and does not decide") {
+  namespace fs = std::filesystem;
+  const fs::path root =
+      fs::temp_directory_path() / ("repro_test_stray_trace_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  const History h{{"loss", {0.5}}};
+  for (const char* name : {"a", "b"}) {
+    const fs::path dir = root / name;
+    repro::write_history((dir / "history.json").string(), h);
+    repro::write_safetensors((dir / "model.safetensors").string(),
+                             {{"dense/kernel", {2, 1}, {0.25f, -1.0f}}});
+    repro::RunRecord r;
+    r.epochs = {{1, 1.0, "aa"}};
+    for (const char* file : {"history.json", "model.safetensors"})
+      r.files[file] = repro::sha256_file((dir / file).string());
+    repro::write_run_record((dir / "run.json").string(), r);
+  }
+  // A trace from some other run, left in b: it differs at step 1 from a's (listed nowhere either).
+  repro::write_trace((root / "a" / "trace.jsonl").string(), {{1, 1, 0, "dense/kernel", "k1"}});
+  repro::write_trace((root / "b" / "trace.jsonl").string(), {{1, 1, 0, "dense/kernel", "zz"}});
+  const repro::RunFolder b = repro::read_run_folder((root / "b").string());
+  CHECK_FALSE(b.trace.has_value());
+  REQUIRE(b.notes.size() == 1);
+  CHECK(b.notes[0].find("trace.jsonl is not this run's") != std::string::npos);
+  CHECK(b.changed.empty());
+  CompareOptions exact;
+  exact.exact = true;
+  const auto report = repro::compare_paths((root / "a").string(), (root / "b").string(), exact);
+  CHECK_FALSE(report.traced);
+  CHECK_FALSE(report.divergence.has_value());
+  CHECK(report.weights.same);
+  CHECK(report.same);
+  // Listed in run.json, the same trace is read and the runs part at step 1.
+  repro::RunRecord r = repro::read_run_record((root / "b" / "run.json").string());
+  r.files["trace.jsonl"] = repro::sha256_file((root / "b" / "trace.jsonl").string());
+  repro::write_run_record((root / "b" / "run.json").string(), r);
+  r = repro::read_run_record((root / "a" / "run.json").string());
+  r.files["trace.jsonl"] = repro::sha256_file((root / "a" / "trace.jsonl").string());
+  repro::write_run_record((root / "a" / "run.json").string(), r);
+  const auto traced = repro::compare_paths((root / "a").string(), (root / "b").string(), exact);
+  CHECK(traced.traced);
+  REQUIRE(traced.divergence.has_value());
+  CHECK(traced.divergence->step == 1);
+  CHECK_FALSE(traced.same);
+  fs::remove_all(root);
+}

@@ -61,4 +61,15 @@ inline std::string mnist_parent_dir() {
   return "";
 }
 
+// The environment that points `repro` at mnist_parent_dir(), or "" without the data (the
+// test then skips).
+inline std::string data_env() {
+  const std::string data = mnist_parent_dir();
+  return data.empty() ? "" : "REPRO_DATA_DIR='" + data + "'";
+}
+
+inline bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
 }  // namespace repro_test

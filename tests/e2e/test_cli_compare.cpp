@@ -13,8 +13,11 @@
 #include "record/history.h"
 #include "record/run_record.h"
 #include "record/safetensors.h"
+#include "run_cli.h"
 
 namespace fs = std::filesystem;
+
+using repro_test::contains;
 
 namespace {
 
@@ -54,10 +57,6 @@ std::string history_file(const fs::path& dir, const std::string& name, double se
   fs::path path = dir / name;
   repro::write_history(path.string(), {{"accuracy", {0.8f, 0.9f}}, {"loss", {0.6f, second_loss}}});
   return path.string();
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
 }
 
 }  // namespace

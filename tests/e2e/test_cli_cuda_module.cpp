@@ -18,6 +18,8 @@
 #include <sstream>
 #include <string>
 
+using repro_test::data_env;
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -67,11 +69,6 @@ std::string error_lines(const std::string& err) {
   for (std::string line; std::getline(lines, line);)
     if (line.rfind("repro: ", 0) == 0) found += line + "\n";
   return found;
-}
-
-std::string data_env() {
-  const std::string data = repro_test::mnist_parent_dir();
-  return data.empty() ? "" : "REPRO_DATA_DIR='" + data + "'";
 }
 
 }  // namespace

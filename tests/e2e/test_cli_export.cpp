@@ -27,6 +27,8 @@ using repro_test::run_repro;
 using repro_test::scratch_dir;
 using repro_test::slurp_file;
 
+using repro_test::contains;
+
 namespace {
 
 // An 8-bit grayscale PNG of `pixels` (rows x cols): signature, IHDR, one zlib IDAT, IEND.
@@ -51,10 +53,6 @@ std::string gray_png(const uint8_t* pixels, int rows, int cols) {
       be32(uint32_t(cols)) + be32(uint32_t(rows)) + std::string("\x08\0\0\0\0", 5);
   return std::string("\x89PNG\r\n\x1a\n", 8) + chunk("IHDR", ihdr) + chunk("IDAT", packed) +
          chunk("IEND", "");
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
 }
 
 // Runs scripts/onnx_check.sh on a run; skips (REPRO_SKIPPED) when the script says it cannot run.

@@ -8,6 +8,10 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "run_cli.h"
+
+using repro_test::contains;
+
 namespace {
 
 // stdout of `repro ARGS`, and its exit code.
@@ -22,10 +26,6 @@ std::string capture_repro(const std::string& args, int& exit_code) {
   const int status = ::pclose(pipe);
   exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return out;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
 }
 
 }  // namespace

@@ -14,15 +14,13 @@
 #include "run_cli.h"
 #include "support/skip.h"
 
+using repro_test::contains;
+
 namespace {
 
 namespace fs = std::filesystem;
 
 using Ran = repro_test::CliResult;
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 size_t count(const std::string& text, const std::string& part) {
   size_t n = 0;

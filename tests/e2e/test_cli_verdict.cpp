@@ -14,22 +14,13 @@
 #include "run_cli.h"
 
 namespace fs = std::filesystem;
-using repro_test::mnist_parent_dir;
+using repro_test::contains;
+using repro_test::data_env;
 using repro_test::run_repro;
 using repro_test::scratch_dir;
 using repro_test::slurp_file;
 
 namespace {
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-// The MNIST environment for `repro train`, or "" (the test then skips).
-std::string data_env() {
-  const std::string data = mnist_parent_dir();
-  return data.empty() ? "" : "REPRO_DATA_DIR='" + data + "'";
-}
 
 // `repro train configs/tiny.yaml ARGS --quiet --out DIR`, required to succeed.
 void train(const std::string& env, const fs::path& out, const std::string& args) {
@@ -169,6 +160,31 @@ TEST_CASE("train --out over another run refuses, and --overwrite leaves no file 
   CHECK(compared.exit_code == 1);
   CHECK(contains(compared.out, "verdict: DIFFER"));
   CHECK(!contains(compared.out, "digests agree"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("resume refuses a folder whose checkpoints belong to another run, and writes nothing") {
+  const std::string env = data_env();
+  if (env.empty()) REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
+  const fs::path dir = scratch_dir("verdict_mixed");
+  train(env, dir / "a", "--steps 10");
+  train(env, dir / "b", "--steps 10");
+  // b's folder now holds a's checkpoints beside b's run.json.
+  fs::remove_all(dir / "b" / "checkpoints");
+  fs::copy(dir / "a" / "checkpoints", dir / "b" / "checkpoints", fs::copy_options::recursive);
+  const std::string before = slurp_file(dir / "b" / "run.json");
+  const auto resumed = run_repro(env, "train --resume '" + (dir / "b").string() + "' --quiet");
+  INFO(resumed.out << resumed.err);
+  CHECK(resumed.exit_code == 2);
+  CHECK(contains(
+      resumed.err,
+      "belongs to run " + read_json(dir / "a" / "run.json").at("run_id").get<std::string>()));
+  CHECK(contains(resumed.err, "the folder mixes two runs"));
+  CHECK(slurp_file(dir / "b" / "run.json") == before);
+  // The folder's own checkpoints resume.
+  const auto own = run_repro(env, "train --resume '" + (dir / "a").string() + "' --quiet");
+  INFO(own.err);
+  CHECK(own.exit_code == 0);
   fs::remove_all(dir);
 }
 
