@@ -182,6 +182,7 @@ int run_train(const TrainCliOptions& cli) {
   std::unique_ptr<FolderLock> lock;
   std::unique_ptr<Trainer> owned;
   std::string out, from;
+  bool created_out = false;  // this run made the folder: a failure before training removes it
   std::exception_ptr failure;
   try {
     if (cli.config.empty() && cli.resume.empty())
@@ -209,6 +210,7 @@ int run_train(const TrainCliOptions& cli) {
     out = !cli.resume.empty() ? cli.resume : cli.out.empty() ? "runs/" + config.name : cli.out;
     if (lead) {
       std::error_code error;
+      created_out = !std::filesystem::exists(out, error);
       std::filesystem::create_directories(out, error);
       if (error || !std::filesystem::is_directory(out))
         throw InputError("--out " + out + ": cannot create the run folder (" + error.message() +
@@ -232,6 +234,13 @@ int run_train(const TrainCliOptions& cli) {
     }
   } catch (...) {
     failure = std::current_exception();
+    // Nothing was written yet: a folder this run created goes again (its lock file first).
+    if (created_out) {
+      lock.reset();
+      std::error_code ignored;  // best effort: the error being reported is the one above
+      std::filesystem::remove(std::filesystem::path(out) / ".lock", ignored);
+      std::filesystem::remove(out, ignored);  // only when empty
+    }
   }
   agree_on_failure(comm, failure);
   Trainer& trainer = *owned;

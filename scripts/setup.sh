@@ -11,6 +11,7 @@ packages=(
   libopenmpi-dev openmpi-bin
   clang-format
   libonnx-dev libprotobuf-dev libpng-dev libzip-dev
+  libhdf5-dev python3-h5py python3-numpy
 )
 
 missing=()

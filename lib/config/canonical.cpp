@@ -90,17 +90,40 @@ std::string optimizer_names_text() {
   return text;
 }
 
+// keras.src.utils.naming.to_snake_case: drop non-word characters, then two regex passes, each
+// left to right without overlap: "(.)([A-Z][a-z]+)" -> "\1_\2" and "([a-z])([A-Z])" ->
+// "\1_\2"; then lower case. Conv2D -> conv2d, RMSprop -> rm_sprop, AdamW -> adam_w.
 std::string snake_case(const std::string& name) {
-  std::string out;
-  for (size_t i = 0; i < name.size(); ++i) {
-    const char c = name[i];
-    if (c >= 'A' && c <= 'Z') {
-      if (i > 0 && name[i - 1] != '_') out += '_';
-      out += static_cast<char>(c - 'A' + 'a');
+  auto upper = [](char c) { return c >= 'A' && c <= 'Z'; };
+  auto lower = [](char c) { return c >= 'a' && c <= 'z'; };
+  std::string word;
+  for (const char c : name)
+    if (upper(c) || lower(c) || (c >= '0' && c <= '9') || c == '_') word += c;
+  std::string first;
+  for (size_t i = 0; i < word.size();) {
+    if (i + 2 < word.size() && upper(word[i + 1]) && lower(word[i + 2])) {
+      first += word[i];
+      first += '_';
+      first += word[i + 1];
+      i += 2;
+      while (i < word.size() && lower(word[i])) first += word[i++];
     } else {
-      out += c;
+      first += word[i++];
     }
   }
+  std::string out;
+  for (size_t i = 0; i < first.size();) {
+    if (i + 1 < first.size() && lower(first[i]) && upper(first[i + 1])) {
+      out += first[i];
+      out += '_';
+      out += first[i + 1];
+      i += 2;
+    } else {
+      out += first[i++];
+    }
+  }
+  for (char& c : out)
+    if (upper(c)) c = static_cast<char>(c - 'A' + 'a');
   return out;
 }
 

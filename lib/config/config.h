@@ -279,7 +279,7 @@ std::vector<std::pair<std::string, std::string>> flatten_config(const RunConfig&
 // prefetch counts. A resume may change these; every other key must match the checkpoint's.
 bool key_changes_results(const std::string& flat_key);
 
-// Keras's to_snake_case for class names: GlorotUniform -> glorot_uniform.
+// Keras's naming.to_snake_case: GlorotUniform -> glorot_uniform, Conv2D -> conv2d.
 std::string snake_case(const std::string& name);
 
 // The optimizers a config may name (training.optimizer.name), and "adam, sgd, rmsprop or adamw"

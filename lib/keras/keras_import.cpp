@@ -150,6 +150,39 @@ std::string short_value(const Json& value) { return clipped(value.dump(), 40); }
 
 std::string convert(const ParsedJson& parsed, const std::string& file);
 
+// A keras.optimizers.schedules object as repro's schedule map, or "" after naming what repro
+// does not run in `unsupported`.
+std::string learning_rate_schedule(const Json& schedule, std::vector<std::string>& unsupported) {
+  static const std::map<std::string, std::pair<std::string, std::vector<std::string>>> kinds = {
+      {"ExponentialDecay",
+       {"exponential_decay", {"initial_learning_rate", "decay_steps", "decay_rate", "staircase"}}},
+      {"CosineDecay", {"cosine_decay", {"initial_learning_rate", "decay_steps", "alpha"}}},
+      {"PiecewiseConstantDecay", {"piecewise_constant_decay", {"boundaries", "values"}}}};
+  const std::string class_name = schedule.value("class_name", "");
+  const auto kind = kinds.find(class_name);
+  const std::string where = "compile_config.optimizer.learning_rate " + quoted_name(class_name);
+  if (kind == kinds.end()) {
+    unsupported.push_back(where +
+                          " is not supported (repro runs ExponentialDecay, CosineDecay and "
+                          "PiecewiseConstantDecay)");
+    return "";
+  }
+  const Json config = schedule.value("config", Json::object());
+  std::string out = "{name: " + kind->second.first;
+  for (const auto& [argument, value] : config.items()) {
+    const auto& names = kind->second.second;
+    if (std::find(names.begin(), names.end(), argument) != names.end()) {
+      out += ", " + argument + ": " + yaml_value(value);
+    } else if (argument == "warmup_target"  ? !value.is_null()
+               : argument == "warmup_steps" ? value != 0
+                                            : argument != "name") {
+      unsupported.push_back(where + " argument " + clipped(argument, 40) + " " +
+                            short_value(value) + " is not supported (no warmup)");
+    }
+  }
+  return out + "}";
+}
+
 // The training section from a model's compile_config (what model.save() writes in a .keras
 // archive's config.json; to_json() has none): the optimizer with its arguments, the loss, the
 // metrics. Anything repro would train otherwise than Keras goes to `unsupported`.
@@ -193,10 +226,16 @@ std::string training_from_compile_config(const Json& compile,
                                                            {"amsgrad", false}};
       for (const auto& [argument, value] : args.items()) {
         const auto& names = rule->second;
+        if (argument == "learning_rate" && value.is_object()) {
+          const std::string schedule = learning_rate_schedule(value, unsupported);
+          if (!schedule.empty()) item += ", learning_rate: " + schedule;
+          continue;
+        }
         if (std::find(names.begin(), names.end(), argument) != names.end()) {
           if (!value.is_number() && !value.is_boolean()) {
             unsupported.push_back("compile_config.optimizer argument " + argument + " " +
-                                  short_value(value) + " is not supported (a number; no schedule)");
+                                  short_value(value) +
+                                  " is not supported (a number or a Keras schedule)");
             continue;
           }
           item += ", " + argument + ": " + yaml_value(value);

@@ -323,6 +323,46 @@ std::string checkpoint_tensors_path(const std::string& run_dir, int64_t step) {
                    (steps.empty() ? std::string("it has none") : "it has steps " + steps) + ")");
 }
 
+int64_t newest_checkpoint_step(const std::string& run_dir) {
+  const std::vector<fs::path> all = checkpoint_jsons(fs::path(run_dir) / "checkpoints");
+  for (auto p = all.rbegin(); p != all.rend(); ++p) {
+    const std::string digits = p->stem().string().substr(5);  // step-000000032 -> 32
+    if (digits.empty() || digits.size() > 18 ||
+        digits.find_first_not_of("0123456789") != std::string::npos)
+      continue;
+    fs::path tensors = *p;
+    tensors.replace_extension(".safetensors");
+    if (fs::exists(tensors)) return std::stoll(digits);
+  }
+  return -1;
+}
+
+CheckpointContents read_checkpoint(const std::string& run_dir, int64_t step) {
+  const std::string tensors_file = checkpoint_tensors_path(run_dir, step);
+  const fs::path json_path = fs::path(tensors_file).replace_extension(".json");
+  const std::string file = json_path.string();
+  const json j = parse_checkpoint_json(json_path);
+  if (!j.is_object() || !j.contains("format") || !j.at("format").is_string())
+    throw InputError(file + ": no \"format\" entry, so not a repro checkpoint");
+  check_format(j.at("format").get<std::string>(), file);
+  CheckpointContents contents;
+  contents.step = step;
+  contents.optimizer_iterations = integer_field(j, "optimizer_iterations", 0, INT64_MAX, file);
+  if (j.contains("callbacks") && j.at("callbacks").is_object() &&
+      j.at("callbacks").contains("learning_rate") &&
+      !j.at("callbacks").at("learning_rate").is_null())
+    contents.learning_rate = static_cast<float>(
+        exact_number_from(j.at("callbacks").at("learning_rate"), "learning_rate", file));
+  for (NamedTensor& t : read_safetensors(tensors_file)) {
+    if (t.name.rfind("model/", 0) == 0)
+      contents.weights.push_back(NamedTensor{t.name.substr(6), t.shape, std::move(t.data)});
+    else if (t.name.rfind("optimizer/", 0) == 0)
+      contents.optimizer_slots.push_back(
+          NamedTensor{t.name.substr(10), t.shape, std::move(t.data)});
+  }
+  return contents;
+}
+
 CheckpointHeader read_checkpoint_header(const std::string& run_dir) {
   const auto [json_path, j] = newest_checkpoint(run_dir);
   const std::string file = json_path.string();

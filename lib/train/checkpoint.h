@@ -4,7 +4,12 @@
 // It does not decide when to checkpoint: the trainer does, from training.checkpoint.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
+
+#include "core/named_tensor.h"
 
 namespace repro {
 
@@ -25,6 +30,24 @@ struct CheckpointHeader {
 // RUN_DIR/checkpoints/step-<step>.safetensors; InputError listing the steps there are when there
 // is no complete checkpoint of that step.
 std::string checkpoint_tensors_path(const std::string& run_dir, int64_t step);
+
+// What one checkpoint holds for inference and export: the model's weights ("conv2d/kernel") and
+// the optimizer's state as Keras keeps it: its iteration count, the rate ReduceLROnPlateau set
+// (none: the config's rate or schedule) and the slots "<param>/<slot>" in Keras layout.
+struct CheckpointContents {
+  int64_t step = 0;
+  std::vector<NamedTensor> weights;
+  std::vector<NamedTensor> optimizer_slots;
+  int64_t optimizer_iterations = 0;
+  std::optional<float> learning_rate;
+};
+
+// Step `step`'s checkpoint (InputError as checkpoint_tensors_path when there is none, or naming
+// the file when it is damaged).
+CheckpointContents read_checkpoint(const std::string& run_dir, int64_t step);
+
+// The newest complete checkpoint's step; -1 when the folder has none.
+int64_t newest_checkpoint_step(const std::string& run_dir);
 
 // The newest checkpoint in RUN_DIR/checkpoints; InputError when there is none or it is damaged.
 CheckpointHeader read_checkpoint_header(const std::string& run_dir);

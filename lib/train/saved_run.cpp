@@ -40,11 +40,22 @@ SavedRun open_saved_run(const std::string& dir, int64_t checkpoint_step) {
   } else {
     run.checkpoint_step = checkpoint_step;
     run.weights_file = checkpoint_tensors_path(dir, checkpoint_step);
-    for (NamedTensor& t : read_safetensors(run.weights_file))
-      if (t.name.rfind("model/", 0) == 0)
-        run.weights.push_back(NamedTensor{t.name.substr(6), t.shape, std::move(t.data)});
+    CheckpointContents contents = read_checkpoint(dir, checkpoint_step);
+    run.weights = std::move(contents.weights);
+    contents.weights.clear();
+    run.optimizer = std::move(contents);
   }
   return run;
+}
+
+void find_optimizer_state(SavedRun& run) {
+  if (run.optimizer) return;
+  const int64_t newest = newest_checkpoint_step(run.dir);
+  if (newest < 0) return;
+  CheckpointContents contents = read_checkpoint(run.dir, newest);
+  if (weights_sha256(contents.weights) != weights_sha256(run.weights)) return;
+  contents.weights.clear();
+  run.optimizer = std::move(contents);
 }
 
 std::unique_ptr<Trainer> inference_trainer(const SavedRun& run, int threads) {

@@ -5,12 +5,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "config/config.h"
 #include "core/named_tensor.h"
 #include "record/run_record.h"
+#include "train/checkpoint.h"
 #include "train/trainer.h"
 
 namespace repro {
@@ -22,6 +24,9 @@ struct SavedRun {
   std::vector<NamedTensor> weights;  // Keras layout, the model's export order
   std::string weights_file;          // model.safetensors or checkpoints/step-N.safetensors
   int64_t checkpoint_step = -1;      // -1: the final weights
+  // The optimizer's state with these weights: from the checkpoint they come from, or for the
+  // final weights after find_optimizer_state().
+  std::optional<CheckpointContents> optimizer;
 };
 
 // InputError (one line, naming the file) for a folder that is not a run folder, a run.json
@@ -29,6 +34,10 @@ struct SavedRun {
 // ones run.json recorded, or a checkpoint step that is not there (the message lists those that
 // are). `checkpoint_step` -1 takes model.safetensors.
 SavedRun open_saved_run(const std::string& dir, int64_t checkpoint_step = -1);
+
+// For the final weights: the newest checkpoint's optimizer state when that checkpoint holds the
+// same weights (a run that ended on a checkpoint); otherwise `run.optimizer` stays empty.
+void find_optimizer_state(SavedRun& run);
 
 // A Trainer for `run`'s config on the backend it trained on, holding `run.weights`; `threads` 0
 // keeps the run's count. It reads the config's data like any Trainer.

@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/fs.h"
 #include "dist/agree.h"
+#include "keras/keras_weights.h"
 #include "record/safetensors.h"
 #include "train/checkpoint.h"
 #include "train/data_parallel.h"
@@ -227,18 +228,31 @@ void Trainer::run(TrainObserver& observer, int64_t max_steps) {
 }
 
 // initial_weights: the model's tensors of a run's model.safetensors or of a checkpoint
-// ("model/<name>"), every name and shape checked against this model.
+// ("model/<name>"), or a Keras .weights.h5 or .keras file, every name and shape checked against
+// this model.
 void Trainer::load_initial_weights() {
   const std::string& path = config_.initial_weights;
   if (!std::filesystem::exists(path))
     throw InputError("initial_weights: " + path +
-                     ": no such file; give a model.safetensors of "
-                     "a run of this architecture");
+                     ": no such file; give a model.safetensors of a run of this architecture, "
+                     "or a Keras .weights.h5 or .keras file of the same model");
+  const auto ends_with = [&](const std::string& suffix) {
+    return path.size() >= suffix.size() &&
+           path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
   std::vector<NamedTensor> tensors;
-  for (NamedTensor& t : read_safetensors(path)) {
-    if (t.name.rfind("optimizer/", 0) == 0 || t.name.rfind("best/", 0) == 0) continue;
-    if (t.name.rfind("model/", 0) == 0) t.name = t.name.substr(6);
-    tensors.push_back(std::move(t));
+  try {
+    if (ends_with(".h5") || ends_with(".keras")) {
+      tensors = read_keras_weights(path, config_, model_->export_weights());
+    } else {
+      for (NamedTensor& t : read_safetensors(path)) {
+        if (t.name.rfind("optimizer/", 0) == 0 || t.name.rfind("best/", 0) == 0) continue;
+        if (t.name.rfind("model/", 0) == 0) t.name = t.name.substr(6);
+        tensors.push_back(std::move(t));
+      }
+    }
+  } catch (const InputError& e) {
+    throw InputError(std::string("initial_weights: ") + e.what());
   }
   try {
     model_->import_weights(tensors);

@@ -134,3 +134,17 @@ TEST_CASE("every flattened key is a --set path that leaves the config unchanged"
     REQUIRE(flatten_config(again) == flat);
   }
 }
+
+TEST_CASE("snake_case follows Keras's naming.to_snake_case") {
+  CHECK(repro::snake_case("Conv2D") == "conv2d");
+  CHECK(repro::snake_case("MaxPooling2D") == "max_pooling2d");
+  CHECK(repro::snake_case("GlobalAveragePooling2D") == "global_average_pooling2d");
+  CHECK(repro::snake_case("BatchNormalization") == "batch_normalization");
+  CHECK(repro::snake_case("GlorotUniform") == "glorot_uniform");
+  CHECK(repro::snake_case("RMSprop") == "rm_sprop");
+  CHECK(repro::snake_case("AdamW") == "adam_w");
+  CHECK(repro::snake_case("SGD") == "sgd");
+  CHECK(repro::snake_case("ExponentialDecay") == "exponential_decay");
+  CHECK(repro::snake_case("he_normal") == "he_normal");
+  CHECK(repro::snake_case("Random-Flip!") == "random_flip");
+}

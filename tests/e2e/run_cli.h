@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -34,12 +35,12 @@ inline std::filesystem::path scratch_dir(const std::string& name) {
   return dir;
 }
 
-// Runs `ENV repro ARGS` from the source tree.
-inline CliResult run_repro(const std::string& env, const std::string& args) {
+// Runs a shell line from the source tree: stdout, stderr and the exit code.
+inline CliResult run_shell(const std::string& line, bool merge_stderr = true) {
   const auto dir = scratch_dir("cli");
-  const std::string command = "cd '" + std::string(REPRO_SOURCE_DIR) + "' && " + env + " '" +
-                              REPRO_EXE + "' " + args + " >'" + (dir / "out").string() + "' 2>'" +
-                              (dir / "err").string() + "'";
+  const std::string command =
+      "cd '" + std::string(REPRO_SOURCE_DIR) + "' && " + line + " >'" + (dir / "out").string() +
+      "' " + (merge_stderr ? std::string("2>&1") : "2>'" + (dir / "err").string() + "'");
   const int status = std::system(command.c_str());
   CliResult result;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -47,6 +48,30 @@ inline CliResult run_repro(const std::string& env, const std::string& args) {
   result.err = slurp_file(dir / "err");
   std::error_code ignore;
   std::filesystem::remove_all(dir, ignore);
+  return result;
+}
+
+// Runs `ENV repro ARGS` from the source tree.
+inline CliResult run_repro(const std::string& env, const std::string& args) {
+  return run_shell(env + " '" + REPRO_EXE + "' " + args, false);
+}
+
+// Runs a check script (`command`, a shell line, stdout and stderr together) from the source tree.
+// Its exit code 77 means it cannot run here: the test then prints REPRO_SKIPPED with the reason
+// the script gave on its last line ("SKIPPED: ...") and `skipped` is true.
+struct ScriptResult {
+  int exit_code = -1;
+  std::string out;
+  bool skipped = false;
+};
+inline ScriptResult run_check_script(const std::string& command) {
+  const CliResult r = run_shell(command);
+  ScriptResult result{r.exit_code, r.out, r.exit_code == 77};
+  if (result.skipped) {
+    const size_t at = r.out.rfind("SKIPPED: ");
+    std::cout << "REPRO_SKIPPED: " << (at == std::string::npos ? r.out : r.out.substr(at + 9))
+              << std::flush;
+  }
   return result;
 }
 

@@ -57,24 +57,14 @@ std::string gray_png(const uint8_t* pixels, int rows, int cols) {
 
 // Runs scripts/onnx_check.sh on a run; skips (REPRO_SKIPPED) when the script says it cannot run.
 void require_onnx_check(const std::string& env, const fs::path& run) {
-  const std::string command = "cd '" + std::string(REPRO_SOURCE_DIR) + "' && " + env +
-                              " REPRO_BUILD_DIR='" + fs::path(REPRO_EXE).parent_path().string() +
-                              "' scripts/onnx_check.sh '" + run.string() + "' 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string out;
-  char buffer[4096];
-  while (size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
-  const int status = ::pclose(pipe);
-  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  if (code == 77) {
-    std::cout << "REPRO_SKIPPED: " << out.substr(out.rfind("SKIPPED: ") + 9) << std::flush;
-    return;
-  }
-  INFO(out);
-  CHECK(code == 0);
-  CHECK(contains(out, "predicted classes that differ, of "));
-  CHECK(contains(out, "PASS"));
+  const auto result = repro_test::run_check_script(
+      env + " REPRO_BUILD_DIR='" + fs::path(REPRO_EXE).parent_path().string() +
+      "' scripts/onnx_check.sh '" + run.string() + "'");
+  if (result.skipped) return;
+  INFO(result.out);
+  CHECK(result.exit_code == 0);
+  CHECK(contains(result.out, "predicted classes that differ, of "));
+  CHECK(contains(result.out, "PASS"));
 }
 
 }  // namespace
