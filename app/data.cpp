@@ -52,7 +52,7 @@ int run_data_verify(const DataOptions& o) {
   }
   if (failed > 0) {
     std::cerr << "repro: " << failed << " " << o.dataset
-              << " file(s) do not match their published SHA-256; delete them and run `repro data "
+              << " file(s) do not match their published checksum; delete them and run `repro data "
                  "fetch "
               << o.dataset << "`\n";
     return 1;
@@ -132,14 +132,17 @@ void setup_data(CLI::App& app, int& exit_code) {
   auto options = std::make_shared<DataOptions>();
 
   auto* fetch = cmd->add_subcommand(
-      "fetch", "Download DATASET (mnist | fashion_mnist) into the cache, SHA-256 checked");
-  fetch->add_option("dataset", options->dataset, "mnist or fashion_mnist")->required();
+      "fetch",
+      "Download DATASET (mnist | fashion_mnist | cifar10) into the cache, checksum checked");
+  fetch->add_option("dataset", options->dataset, "mnist, fashion_mnist or cifar10")->required();
   fetch->add_option("--dir", options->dir, "Folder to download into (default: the cache)");
   fetch->callback([options, &exit_code] { exit_code = run_data_fetch(*options); });
 
   auto* verify = cmd->add_subcommand(
-      "verify", "Check DATASET's files against their SHA-256: exit 1 on FAIL, 2 if missing");
-  verify->add_option("dataset", options->dataset, "mnist or fashion_mnist")->required();
+      "verify",
+      "Check DATASET's files against their published SHA-256 (CIFAR-10: MD5): exit 1 on FAIL, "
+      "2 if missing");
+  verify->add_option("dataset", options->dataset, "mnist, fashion_mnist or cifar10")->required();
   verify->add_option("--dir", options->dir,
                      "Folder holding the files (default: the first one found in the lookup order)");
   verify->callback([options, &exit_code] { exit_code = run_data_verify(*options); });

@@ -99,10 +99,14 @@ int run_export(ExportOptions options) {
   onnx.producer_version = REPRO_VERSION;
   const std::string bytes = export_onnx(run.config, run.weights, onnx);
   write_file_atomic(options.out, bytes);
+  const int channels = input_shape(run.config)[2];
+  const std::string input =
+      onnx.preprocessed ? "float (N, H, W, " + std::to_string(channels) + ") after preprocessing"
+      : channels == 1
+          ? "uint8 images (N, H, W) as repro reads them"
+          : "uint8 images (N, H, W, " + std::to_string(channels) + ") as repro reads them";
   std::printf("Exported %s (%s) to %s: ONNX opset %d, input %s, output probabilities\n",
-              options.run.c_str(), source.c_str(), options.out.c_str(), kOnnxOpset,
-              onnx.preprocessed ? "float (N, H, W, 1) after preprocessing"
-                                : "uint8 images (N, H, W) as repro reads them");
+              options.run.c_str(), source.c_str(), options.out.c_str(), kOnnxOpset, input.c_str());
   return 0;
 }
 

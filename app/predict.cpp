@@ -40,19 +40,20 @@ Dataset read_images(const std::string& path) {
   if (ends_with(path, ".png")) return read_png_gray(path);
   if (!ends_with(path, ".npy")) return read_idx_images(path);
   const NpyArray a = read_npy(path);
-  const bool channel = a.shape.size() == 4 && a.shape[3] == 1;
+  const bool channel = a.shape.size() == 4 && a.shape[3] >= 1 && a.shape[3] <= limits::channels;
   if (a.descr != "|u1" && a.descr != "<u1")
     throw InputError(path + ": dtype " + a.descr +
                      "; predict takes uint8 images (0-255), as "
                      "repro reads them (numpy: x.astype(np.uint8))");
   if (!(a.shape.size() == 3 || channel) || a.shape[0] < 1 || a.shape[1] < 1 || a.shape[2] < 1)
-    throw InputError(path + ": shape must be (N, H, W) or (N, H, W, 1) with N, H, W >= 1");
+    throw InputError(path + ": shape must be (N, H, W) or (N, H, W, C) with N, H, W >= 1");
   if (a.shape[1] > 65536 || a.shape[2] > 65536)
     throw InputError(path + ": images larger than 65536 pixels a side");
   Dataset d;
   d.count = a.shape[0];
   d.rows = static_cast<int>(a.shape[1]);
   d.cols = static_cast<int>(a.shape[2]);
+  d.channels = channel ? static_cast<int>(a.shape[3]) : 1;
   d.images.assign(a.data.begin(), a.data.end());
   d.labels.assign(static_cast<size_t>(d.count), 0);
   return d;
@@ -62,11 +63,14 @@ int run_predict(const PredictOptions& options) {
   const SavedRun run = open_saved_run(options.run, options.checkpoint);
   const Dataset images = read_images(options.input);
   const std::array<int, 3> input = input_shape(run.config);
+  if (images.channels != input[2])
+    throw InputError(options.input + ": images have " + std::to_string(images.channels) +
+                     " channel(s) but the run's model takes " + std::to_string(input[2]));
   if (run.config.data.resize[0] == 0 && (images.rows != input[0] || images.cols != input[1]))
     throw InputError(options.input + ": images are " + std::to_string(images.rows) + "x" +
                      std::to_string(images.cols) + " but the run's model takes " +
                      std::to_string(input[0]) + "x" + std::to_string(input[1]));
-  const auto trainer = inference_trainer(run, options.threads);
+  const auto trainer = inference_trainer(run, options.threads, /*with_data=*/false);
   const std::vector<float> p = trainer->predict(images);
   const int64_t k = static_cast<int64_t>(p.size()) / images.count;
   std::string text;

@@ -1,5 +1,6 @@
-// Runs an exported model in ONNX Runtime on MNIST IDX images and compares with repro predict's
-// probabilities (.npy) and run.json's test accuracy; see onnx_check.sh. Exit 0 pass, 1 fail.
+// Runs an exported model in ONNX Runtime on test images (MNIST IDX, or uint8 .npy arrays of
+// N x H x W [x C] images and N labels) and compares with repro predict's probabilities (.npy) and
+// run.json's test accuracy; see onnx_check.sh. Exit 0 pass, 1 fail.
 'use strict';
 const fs = require('fs');
 const zlib = require('zlib');
@@ -16,29 +17,35 @@ function idx(path, magic) {
   return { shape, data: b.subarray(4 + 4 * dims) };
 }
 
-function npy(path) {
+// A version 1.0 .npy of descr '<f4' (Float32Array) or '|u1' (Buffer).
+function npy(path, descr) {
   const b = fs.readFileSync(path);
   const len = b.readUInt16LE(8);
   const header = b.toString('latin1', 10, 10 + len);
-  if (!header.includes("'<f4'")) throw new Error(path + ': not float32');
+  if (!header.includes("'" + descr + "'")) throw new Error(path + ': not of dtype ' + descr);
   const shape = header.match(/\(([^)]*)\)/)[1].split(',').filter(s => s.trim()).map(Number);
-  const data = new Float32Array(b.buffer.slice(b.byteOffset + 10 + len, b.byteOffset + b.length));
+  const data = descr === '<f4'
+    ? new Float32Array(b.buffer.slice(b.byteOffset + 10 + len, b.byteOffset + b.length))
+    : b.subarray(10 + len);
   return { shape, data };
 }
 
+function images_of(path) { return path.endsWith('.npy') ? npy(path, '|u1') : idx(path, 2051); }
+function labels_of(path) { return path.endsWith('.npy') ? npy(path, '|u1') : idx(path, 2049); }
+
 async function main() {
-  const images = idx(imagesPath, 2051), labels = idx(labelsPath, 2049);
-  const [n, h, w] = images.shape;
+  const images = images_of(imagesPath), labels = labels_of(labelsPath);
+  const n = images.shape[0], size = images.shape.slice(1).reduce((a, b) => a * b, 1);
   const session = await ort.InferenceSession.create(modelPath);
-  const mine = npy(npyPath);
+  const mine = npy(npyPath, '<f4');
   const k = mine.shape[1];
   if (mine.shape[0] !== n) throw new Error('repro predict gave ' + mine.shape[0] + ' rows, not ' + n);
   const theirs = new Float32Array(n * k);
   const batch = 500;
   for (let first = 0; first < n; first += batch) {
     const count = Math.min(batch, n - first);
-    const input = new ort.Tensor('uint8', images.data.subarray(first * h * w, (first + count) * h * w),
-                                 [count, h, w]);
+    const input = new ort.Tensor('uint8', images.data.subarray(first * size, (first + count) * size),
+                                 [count].concat(images.shape.slice(1)));
     const out = await session.run({ images: input });
     theirs.set(out.probabilities.data, first * k);
   }

@@ -4,7 +4,9 @@
 # `repro predict` on the same images: max |probability difference| <= 1e-4, the same class for
 # every image whose top two probabilities differ by more than 1e-4, and the test accuracy run.json
 # recorded.
-#   scripts/onnx_check.sh RUN          RUN: a run folder of an MNIST config
+#   scripts/onnx_check.sh RUN                        RUN: a run folder of an MNIST config
+#   scripts/onnx_check.sh RUN IMAGES.npy LABELS.npy  any run, with its test split as uint8 .npy
+#                                                    arrays (N, H, W[, C]) and (N)
 # ONNX Runtime is installed once into $REPRO_ONNX_CACHE (default ~/.cache/repro/onnxruntime-node)
 # with `npm install --ignore-scripts` (its CPU library ships in the package; the install script
 # only fetches GPU builds). REPRO_DATA_DIR as for the tests. Exit 0 pass, 1 fail, 2 bad use,
@@ -18,8 +20,12 @@ if [ -z "$run" ] || [ ! -f "$run/run.json" ]; then
   exit 2
 fi
 data=${REPRO_DATA_DIR:-$root/../shared/data}
-images=$data/mnist/t10k-images-idx3-ubyte.gz
-labels=$data/mnist/t10k-labels-idx1-ubyte.gz
+images=${2:-$data/mnist/t10k-images-idx3-ubyte.gz}
+labels=${3:-$data/mnist/t10k-labels-idx1-ubyte.gz}
+if [ -n "${2:-}" ] && { [ ! -f "$images" ] || [ ! -f "$labels" ]; }; then
+  echo "onnx_check: no file $images or $labels" >&2
+  exit 2
+fi
 if [ ! -f "$images" ] || [ ! -f "$labels" ]; then
   echo "SKIPPED: no MNIST test files in $data/mnist (set REPRO_DATA_DIR)"
   exit 77

@@ -284,6 +284,8 @@ std::vector<Entry> canonical_entries(const RunConfig& config) {
   const DataConfig& data = config.data;
   add("data.dataset", data.dataset);
   add_text("data.dir", data.dir);
+  if (data.dataset == "npz" || data.dataset == "idx")
+    add("data.channels", std::to_string(input_shape(config)[2]));
   if (data.dataset == "npz") {
     add_text("data.path", data.path);
     const char* names[] = {"x_train", "y_train", "x_test", "y_test"};

@@ -94,7 +94,7 @@ struct LayerConfig {
 };
 
 struct DataConfig {
-  std::string dataset = "mnist";  // mnist | fashion_mnist | idx | npz
+  std::string dataset = "mnist";  // mnist | fashion_mnist | cifar10 | idx | npz
   std::string dir;                // optional folder with the four IDX files
   // dataset idx: the four files
   std::string train_images, train_labels, test_images, test_labels;
@@ -106,9 +106,12 @@ struct DataConfig {
   bool shuffle = true;
   bool reshuffle_each_iteration = true;
   int batch_size = 32;
-  std::array<int, 2> resize{0, 0};  // [h, w]; 0 = keep 28x28
-  int num_parallel_calls = 0;       // 0 = auto (the run's thread count)
-  int prefetch = 0;                 // batches in flight; 0 = auto (2)
+  std::array<int, 2> resize{0, 0};  // [h, w]; 0 = keep the dataset's size (28x28, cifar10 32x32)
+  // npz and idx: the images' channels (1 grayscale, 3 RGB, 4 RGBA; an (N, H, W) array is 1).
+  // 0 (not given): the dataset's own, 3 for cifar10, else 1; a named dataset accepts only that.
+  int channels = 0;
+  int num_parallel_calls = 0;  // 0 = auto (the run's thread count)
+  int prefetch = 0;            // batches in flight; 0 = auto (2)
 };
 
 // A Keras learning-rate schedule (keras.optimizers.schedules), a function of the optimizer's
@@ -226,6 +229,7 @@ constexpr int epochs = 1000000;
 constexpr int batch_size = 65536;
 constexpr int64_t images = 1000000000;     // limit, shuffle_buffer
 constexpr int resize = 1024;               // each side of data.resize
+constexpr int channels = 512;              // data.channels
 constexpr int units = 1000000;             // filters, units
 constexpr int window = 4096;               // kernel_size, pool_size, strides
 constexpr int keep = 1000;                 // checkpoints kept
@@ -253,7 +257,8 @@ RunConfig parse_config(const std::string& yaml_text, const std::string& file_lab
 // Checks every value and that the model fits its input; throws InputError with the place.
 void validate(const RunConfig& config);
 
-// The input image (H, W, C) the pipeline produces for this config (28x28x1 or the resize).
+// The input image (H, W, C) the pipeline produces for this config: the dataset's size (28x28,
+// cifar10 32x32) or the resize, and its channels.
 std::array<int, 3> input_shape(const RunConfig& config);
 
 // One spatial side of a sliding window (conv2d, the pooling layers), as Keras computes it: the

@@ -460,7 +460,7 @@ void decode_data(Reader& reader, const ConfigNode& node, DataConfig& data) {
       node, "data",
       {"dataset", "dir", "train_images", "train_labels", "test_images", "test_labels", "path",
        "keys", "limit", "shuffle", "shuffle_buffer", "reshuffle_each_iteration", "batch_size",
-       "resize", "num_parallel_calls", "prefetch"});
+       "resize", "num_parallel_calls", "prefetch", "channels"});
   for (const MapEntry& entry : node.entries) {
     const std::string path = "data." + entry.key;
     const ConfigNode& v = entry.value;
@@ -499,6 +499,7 @@ void decode_data(Reader& reader, const ConfigNode& node, DataConfig& data) {
         data.resize = reader.pair(v, path, 1, limits::resize);
       }
     }
+    if (entry.key == "channels") data.channels = reader.int32(v, path, 1, limits::channels);
     if (entry.key == "num_parallel_calls") data.num_parallel_calls = reader.auto_or_count(v, path);
     if (entry.key == "prefetch") data.prefetch = reader.auto_or_count(v, path);
   }

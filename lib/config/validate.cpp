@@ -205,9 +205,15 @@ void check_data(const RunConfig& config) {
   const DataConfig& data = config.data;
   const bool idx = data.dataset == "idx";
   const bool npz = data.dataset == "npz";
-  check_value(data.dataset == "mnist" || data.dataset == "fashion_mnist" || idx || npz, config,
-              "data.dataset",
-              "must be mnist, fashion_mnist, idx or npz (got `" + clipped(data.dataset) + "`)");
+  const bool known = data.dataset == "mnist" || data.dataset == "fashion_mnist";
+  const bool cifar = data.dataset == "cifar10";
+  check_value(
+      known || cifar || idx || npz, config, "data.dataset",
+      "must be mnist, fashion_mnist, cifar10, idx or npz (got `" + clipped(data.dataset) + "`)");
+  check_value(idx || npz || data.channels == 0 || data.channels == (cifar ? 3 : 1), config,
+              "data.channels",
+              "is fixed by dataset " + data.dataset + " (" + (cifar ? "3, RGB" : "1, grayscale") +
+                  "); remove it");
   check_value(!npz || !data.path.empty(), config, "data.dataset",
               "is npz, so data.path must name the .npz file (add data.path: path/to/data.npz)");
   check_value(npz || data.path.empty(), config, "data.path",
@@ -385,10 +391,12 @@ void check_training(const RunConfig& config) {
 }  // namespace
 
 std::array<int, 3> input_shape(const RunConfig& config) {
-  if (config.data.resize[0] > 0 && config.data.resize[1] > 0) {
-    return {config.data.resize[0], config.data.resize[1], 1};
-  }
-  return {28, 28, 1};  // MNIST and Fashion-MNIST images; idx files are checked when read
+  const DataConfig& data = config.data;
+  const bool cifar = data.dataset == "cifar10";
+  const int channels = cifar ? 3 : data.channels > 0 ? data.channels : 1;
+  if (data.resize[0] > 0 && data.resize[1] > 0) return {data.resize[0], data.resize[1], channels};
+  // MNIST and Fashion-MNIST 28x28, CIFAR-10 32x32; npz and idx files are checked when read.
+  return cifar ? std::array<int, 3>{32, 32, channels} : std::array<int, 3>{28, 28, channels};
 }
 
 WindowExtent window_extent(int64_t in, int64_t k, int64_t stride, Padding padding) {
@@ -502,7 +510,9 @@ void validate(const RunConfig& config) {
             "the model must end in a 1-D output, one value per class (it ends in " +
                 shape_text(output) + "); end it with flatten and a dense layer");
   }
-  const bool ten_classes = config.data.dataset == "mnist" || config.data.dataset == "fashion_mnist";
+  const bool ten_classes = config.data.dataset == "mnist" ||
+                           config.data.dataset == "fashion_mnist" ||
+                           config.data.dataset == "cifar10";
   if (ten_classes && output[0] < 10) {
     fail_at(layer_place(config, last, "units"),
             describe(config, last) + " gives " + std::to_string(output[0]) + " outputs but " +

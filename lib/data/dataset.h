@@ -12,9 +12,21 @@ namespace repro {
 struct Dataset {
   int64_t count = 0;
   int rows = 0, cols = 0;
-  std::vector<uint8_t> images;  // (count, rows, cols) row-major
-  std::vector<uint8_t> labels;  // (count), 0..9
+  int channels = 1;
+  std::vector<uint8_t> images;  // (count, rows, cols, channels) row-major, as Keras holds them
+  std::vector<uint8_t> labels;  // (count), 0..255
+  size_t image_size() const { return static_cast<size_t>(rows) * cols * channels; }
+  // Keeps the first `n` images (data.limit).
+  void keep_first(int64_t n) {
+    if (n <= 0 || n >= count) return;
+    count = n;
+    images.resize(static_cast<size_t>(n) * image_size());
+    labels.resize(static_cast<size_t>(n));
+  }
 };
+
+// "28x28" or "32x32x3": an image's size for messages.
+std::string image_shape_text(const Dataset& d);
 
 struct Splits {
   Dataset train, test;
@@ -38,10 +50,14 @@ Dataset read_idx_images(const std::string& images_path);
 // the cache (SHA-256 checked). Applies data.limit to the training split.
 Splits load_splits(const DataConfig& data);
 
-// One file of a known dataset: its name in the folder and the SHA-256 of the .gz as published.
+// One file of a known dataset: its name in the folder and its checksum as published: the
+// SHA-256, or the MD5 where the publisher gives only that (CIFAR-10).
 struct DatasetFile {
   std::string name;    // e.g. "train-images-idx3-ubyte.gz"
-  std::string sha256;  // lowercase hex
+  std::string sha256;  // lowercase hex; "" when the publisher gives an MD5
+  std::string md5 = "";
+  const std::string& checksum() const { return md5.empty() ? sha256 : md5; }
+  const char* checksum_kind() const { return md5.empty() ? "SHA-256" : "MD5"; }
 };
 
 // The four files of `dataset` (mnist | fashion_mnist) in the order train images, train labels,
@@ -61,7 +77,7 @@ std::string dataset_cache_dir(const std::string& dataset);
 
 struct FileCheck {
   std::string path;
-  std::string sha256;  // "" when missing
+  std::string sha256;  // the file's checksum of the published kind (MD5 for cifar10); "" missing
   std::string expected;
   bool present = false;
   bool ok = false;

@@ -33,19 +33,21 @@ NpyArray member(const ZipReader& zip, const std::string& key, const std::string&
   return parse_npy(zip.read(name, kMaxMemberBytes), file + " (" + name + ")");
 }
 
-// uint8 images (N, H, W) or (N, H, W, 1) into `d`.
+// uint8 images (N, H, W) or (N, H, W, C) into `d`.
 void take_images(const NpyArray& a, const std::string& where, Dataset& d) {
-  const bool channel = a.shape.size() == 4 && a.shape[3] == 1;
+  const bool channel = a.shape.size() == 4 && a.shape[3] >= 1 && a.shape[3] <= limits::channels;
   if (a.descr != "|u1" && a.descr != "<u1")
     throw InputError(where + ": dtype " + a.descr +
                      "; images must be uint8 (0-255), as "
                      "x.astype(np.uint8) gives");
   if (!(a.shape.size() == 3 || channel) || a.shape[1] < 1 || a.shape[2] < 1 || a.shape[1] > 65536 ||
       a.shape[2] > 65536)
-    throw InputError(where + ": images must be (N, H, W) or (N, H, W, 1), one channel");
+    throw InputError(where + ": images must be (N, H, W) or (N, H, W, C) with C at most " +
+                     std::to_string(limits::channels));
   d.count = a.shape[0];
   d.rows = static_cast<int>(a.shape[1]);
   d.cols = static_cast<int>(a.shape[2]);
+  d.channels = channel ? static_cast<int>(a.shape[3]) : 1;
   d.images.assign(a.data.begin(), a.data.end());
 }
 
@@ -100,10 +102,10 @@ Splits parse_npz_splits(std::string_view bytes, const std::string& file,
                        std::to_string(d->labels.size()) + " labels");
     if (d->count == 0) throw InputError(file + ": " + keys[train ? 0 : 2] + " holds no images");
   }
-  if (s.train.rows != s.test.rows || s.train.cols != s.test.cols)
-    throw InputError(file + ": test images are " + std::to_string(s.test.rows) + "x" +
-                     std::to_string(s.test.cols) + " but training images are " +
-                     std::to_string(s.train.rows) + "x" + std::to_string(s.train.cols));
+  if (s.train.rows != s.test.rows || s.train.cols != s.test.cols ||
+      s.train.channels != s.test.channels)
+    throw InputError(file + ": test images are " + image_shape_text(s.test) +
+                     " but training images are " + image_shape_text(s.train));
   return s;
 }
 

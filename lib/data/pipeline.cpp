@@ -143,19 +143,22 @@ struct Pipeline::Impl {
 
   Impl(const Dataset& d, const PipelineOptions& o) : data(d), options(o) {}
 
-  // `prepare` of the recipe on batch b: uint8 -> float32 / 255, channel axis, resize.
-  // scratch holds one source image as float and its horizontally resized rows.
+  // `prepare` of the recipe on batch b: uint8 -> float32 / 255, channels first, resize.
+  // scratch holds one source channel plane as float and its horizontally resized rows.
   void map_batch(int64_t b, Batch& out, std::vector<float>& scratch) const {
     const int64_t first = b * options.batch_size;
     const int n = static_cast<int>(std::min<int64_t>(options.batch_size, data.count - first));
+    const int c = data.channels;
     const size_t in_pixels = static_cast<size_t>(data.rows) * data.cols;
     const size_t out_pixels = static_cast<size_t>(out_h) * out_w;
+    const size_t in_image = in_pixels * c, out_image = out_pixels * c;
     out.index = b;
     out.size = n;
+    out.c = c;
     out.h = out_h;
     out.w = out_w;
-    out.x.resize(n * out_pixels);  // (n, 1, out_h, out_w)
-    out.y.resize(n);               // (n)
+    out.x.resize(n * out_image);  // (n, c, out_h, out_w)
+    out.y.resize(n);              // (n)
     scratch.resize(in_pixels + static_cast<size_t>(data.rows) * out_w);
     float* source = scratch.data();              // (rows, cols)
     float* rows_x = scratch.data() + in_pixels;  // (rows, out_w)
@@ -166,16 +169,18 @@ struct Pipeline::Impl {
       const int64_t k = order[first + i];
       // The shuffled order reads images from all over a 47 MB array: ask for the next one early.
       if (i + 1 < end) {
-        const uint8_t* next = data.images.data() + order[first + i + 1] * in_pixels;
-        for (size_t line = 0; line < in_pixels; line += 64) __builtin_prefetch(next + line);
+        const uint8_t* next = data.images.data() + order[first + i + 1] * in_image;
+        for (size_t line = 0; line < in_image; line += 64) __builtin_prefetch(next + line);
       }
-      const uint8_t* src = data.images.data() + k * in_pixels;
-      float* dst = resize ? source : out.x.data() + i * out_pixels;
-      // tf.cast(x, tf.float32) / 255.0: one correctly rounded float division per pixel.
-      for (size_t p = 0; p < in_pixels; ++p) dst[p] = static_cast<float>(src[p]) / 255.0f;
-      if (resize) {
-        resize_apply(source, data.rows, data.cols, rows, cols, rows_x,
-                     out.x.data() + i * out_pixels);
+      const uint8_t* src = data.images.data() + k * in_image;  // (rows, cols, c)
+      for (int ch = 0; ch < c; ++ch) {
+        float* plane = out.x.data() + i * out_image + ch * out_pixels;
+        float* dst = resize ? source : plane;
+        // tf.cast(x, tf.float32) / 255.0: one correctly rounded float division per value.
+        for (size_t p = 0; p < in_pixels; ++p)
+          dst[p] = static_cast<float>(src[p * c + ch]) / 255.0f;
+        // tf.image.resize works on each channel alone: the same weights for every channel.
+        if (resize) resize_apply(source, data.rows, data.cols, rows, cols, rows_x, plane);
       }
     }
   }
@@ -223,8 +228,8 @@ struct Pipeline::Impl {
 Pipeline::Pipeline(const Dataset& data, const PipelineOptions& options)
     : impl_(std::make_unique<Impl>(data, options)) {
   Impl& p = *impl_;
-  if (data.count <= 0 || data.rows <= 0 || data.cols <= 0 ||
-      data.images.size() != static_cast<size_t>(data.count) * data.rows * data.cols ||
+  if (data.count <= 0 || data.rows <= 0 || data.cols <= 0 || data.channels <= 0 ||
+      data.images.size() != static_cast<size_t>(data.count) * data.image_size() ||
       data.labels.size() != static_cast<size_t>(data.count)) {
     throw InputError("pipeline: the dataset is empty or its arrays do not match its count");
   }

@@ -30,8 +30,9 @@ struct PipelineOptions {
 struct Batch {
   int64_t index = 0;       // batch index within the epoch
   int size = 0;            // images in this batch (the last one may be smaller)
+  int c = 1;               // channels
   int h = 0, w = 0;        // image size after resize
-  std::vector<float> x;    // (size, 1, h, w) NCHW, values in [0, 1]
+  std::vector<float> x;    // (size, c, h, w) NCHW, values in [0, 1]
   std::vector<int32_t> y;  // (size)
 };
 

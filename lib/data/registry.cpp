@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "data/cifar.h"
 #include "data/dataset.h"
 #include "data/npz.h"
 #include "record/run_record.h"
@@ -50,9 +51,21 @@ const std::vector<DatasetFile> kFashionFiles = {
      "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5"},
 };
 
+// CIFAR-10, binary version: the MD5 its authors publish on the dataset's page
+// (https://www.cs.toronto.edu/~kriz/cifar.html).
+const std::vector<DatasetFile> kCifar10Files = {
+    {"cifar-10-binary.tar.gz", "", "c32a1d4ab5d03f1284b67883e8d87530"},
+};
+
+// The checksum of `path` of the kind `f` publishes.
+std::string file_checksum(const DatasetFile& f, const std::string& path) {
+  return f.md5.empty() ? sha256_file(path) : md5_file(path);
+}
+
 }  // namespace
 
 int64_t published_train_images(const std::string& dataset) {
+  if (dataset == "cifar10") return 50000;
   return dataset == "mnist" || dataset == "fashion_mnist" ? 60000 : 0;
 }
 
@@ -63,6 +76,7 @@ std::vector<std::string> official_mirrors(const std::string& dataset) {
     return {"https://ossci-datasets.s3.amazonaws.com/mnist/",
             "https://storage.googleapis.com/cvdf-datasets/mnist/"};
   }
+  if (dataset == "cifar10") return {"https://www.cs.toronto.edu/~kriz/"};
   return {"http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"};
 }
 
@@ -92,9 +106,12 @@ std::string find_in(const std::string& dir, const std::string& gz_name) {
 }
 
 std::string how_to_provide(const std::string& dataset) {
-  return "put the four files (" + dataset_files(dataset)[0].name +
-         ", ...) in a folder and pass --set data.dir=FOLDER, or set REPRO_DATA_DIR=PARENT with "
-         "them in PARENT/" +
+  const auto& files = dataset_files(dataset);
+  const std::string what = files.size() == 1 ? files[0].name
+                                             : "the " + std::to_string(files.size()) + " files (" +
+                                                   files[0].name + ", ...)";
+  return "put " + what + " in a folder and pass --set data.dir=FOLDER, or set " +
+         "REPRO_DATA_DIR=PARENT with " + (files.size() == 1 ? "it" : "them") + " in PARENT/" +
          dataset + "/";
 }
 
@@ -137,12 +154,14 @@ std::string curl_download(const std::string& url, const std::string& path) {
 const std::vector<DatasetFile>& dataset_files(const std::string& dataset) {
   if (dataset == "mnist") return kMnistFiles;
   if (dataset == "fashion_mnist") return kFashionFiles;
+  if (dataset == "cifar10") return kCifar10Files;
   if (dataset == "idx") {
     throw InputError(
         "dataset idx: its files are the four data.* paths of the config; they have "
         "no published checksums to fetch or verify");
   }
-  throw InputError("unknown dataset '" + dataset + "'; expected mnist, fashion_mnist or idx");
+  throw InputError("unknown dataset '" + dataset +
+                   "'; expected mnist, fashion_mnist, cifar10 or idx");
 }
 
 std::string dataset_cache_dir(const std::string& dataset) {
@@ -184,11 +203,11 @@ std::vector<FileCheck> verify_dataset(const std::string& dataset, const std::str
   for (const auto& f : files) {
     FileCheck c;
     c.path = (fs::path(folder) / f.name).string();
-    c.expected = f.sha256;
+    c.expected = f.checksum();
     std::error_code ec;
     c.present = fs::is_regular_file(c.path, ec);
     if (c.present) {
-      c.sha256 = sha256_file(c.path);
+      c.sha256 = file_checksum(f, c.path);
       c.ok = c.sha256 == c.expected;
     }
     checks.push_back(c);
@@ -216,11 +235,12 @@ std::vector<FileCheck> fetch_dataset(const std::string& dataset, const std::stri
       const std::string url = base + files[i].name;
       const std::string why = curl_download(url, tmp);
       if (why.empty()) {
-        const std::string sha = sha256_file(tmp);
+        const std::string sha = file_checksum(files[i], tmp);
         if (sha != c.expected) {
           fs::remove(tmp, ec);
-          throw RuntimeError(url + ": checksum mismatch: SHA-256 " + sha + ", expected " +
-                             c.expected + "; the download was deleted. Retry later, or " +
+          throw RuntimeError(url + ": checksum mismatch: " + files[i].checksum_kind() + " " + sha +
+                             ", expected " + c.expected +
+                             "; the download was deleted. Retry later, or " +
                              how_to_provide(dataset));
         }
         fs::rename(tmp, c.path, ec);
@@ -244,14 +264,31 @@ std::vector<FileCheck> fetch_dataset(const std::string& dataset, const std::stri
   return checks;
 }
 
+std::string image_shape_text(const Dataset& d) {
+  return std::to_string(d.rows) + "x" + std::to_string(d.cols) +
+         (d.channels == 1 ? "" : "x" + std::to_string(d.channels));
+}
+
 Splits load_splits(const DataConfig& data) {
+  if (data.dataset == "cifar10") {
+    // The archive, else a folder it was extracted into, in the search order; else a download.
+    std::string source;
+    for (const auto& d : dataset_search_dirs(data.dataset, data.dir)) {
+      source = find_in(d, kCifar10Files[0].name);
+      const fs::path extracted = fs::path(d) / "cifar-10-batches-bin";
+      std::error_code ec;
+      if (source.empty() && fs::is_regular_file(extracted / "data_batch_1.bin", ec))
+        source = extracted.string();
+      if (!source.empty()) break;
+    }
+    if (source.empty()) source = fetch_dataset(data.dataset, "")[0].path;
+    Splits s = read_cifar10(source);
+    s.train.keep_first(data.limit);
+    return s;
+  }
   if (data.dataset == "npz") {
     Splits s = read_npz_splits(data.path, data.keys);
-    if (data.limit > 0 && data.limit < s.train.count) {
-      s.train.count = data.limit;
-      s.train.images.resize(static_cast<size_t>(data.limit) * s.train.rows * s.train.cols);
-      s.train.labels.resize(static_cast<size_t>(data.limit));
-    }
+    s.train.keep_first(data.limit);
     return s;
   }
   std::vector<std::string> paths;
@@ -293,11 +330,7 @@ Splits load_splits(const DataConfig& data) {
                      std::to_string(s.test.cols) + " but training images are " +
                      std::to_string(s.train.rows) + "x" + std::to_string(s.train.cols));
   }
-  if (data.limit > 0 && data.limit < s.train.count) {
-    s.train.count = data.limit;
-    s.train.images.resize(static_cast<size_t>(data.limit) * s.train.rows * s.train.cols);
-    s.train.labels.resize(static_cast<size_t>(data.limit));
-  }
+  s.train.keep_first(data.limit);
   for (const auto& p : paths) s.files.push_back(fs::absolute(p).string());
   return s;
 }

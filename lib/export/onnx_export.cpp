@@ -136,22 +136,32 @@ std::string export_onnx(const RunConfig& config, const std::vector<NamedTensor>&
   const bool resize = config.data.resize[0] != 0;
   std::string x;  // the current tensor
   if (options.preprocessed) {
-    add_value_info(graph.add_input(), "images", onnx::TensorProto::FLOAT,
-                   {"batch", std::to_string(input[0]), std::to_string(input[1]), "1"});
+    add_value_info(
+        graph.add_input(), "images", onnx::TensorProto::FLOAT,
+        {"batch", std::to_string(input[0]), std::to_string(input[1]), std::to_string(input[2])});
     onnx::NodeProto* t = g.node("Transpose", {"images"}, "input:nchw");
     GraphBuilder::ints(t, "perm", {0, 3, 1, 2});
     x = t->output(0);
   } else {
     // With a resize any image size goes in (the graph resizes it, as the pipeline does).
-    add_value_info(graph.add_input(), "images", onnx::TensorProto::UINT8,
-                   {"batch", resize ? "height" : std::to_string(input[0]),
-                    resize ? "width" : std::to_string(input[1])});
+    // Grayscale images are (N, H, W) as repro reads them, others (N, H, W, C).
+    std::vector<std::string> dims = {"batch", resize ? "height" : std::to_string(input[0]),
+                                     resize ? "width" : std::to_string(input[1])};
+    if (input[2] != 1) dims.push_back(std::to_string(input[2]));
+    add_value_info(graph.add_input(), "images", onnx::TensorProto::UINT8, dims);
     onnx::NodeProto* cast = g.node("Cast", {"images"}, "input:cast");
     GraphBuilder::integer(cast, "to", onnx::TensorProto::FLOAT);
     const std::string scaled =
         g.node("Div", {cast->output(0), g.constant("input:255", {}, {255.0f})}, "input:scale")
             ->output(0);
-    x = g.node("Unsqueeze", {scaled, g.int64s("input:channel_axis", {1})}, "input:nchw")->output(0);
+    if (input[2] == 1) {
+      x = g.node("Unsqueeze", {scaled, g.int64s("input:channel_axis", {1})}, "input:nchw")
+              ->output(0);
+    } else {
+      onnx::NodeProto* t = g.node("Transpose", {scaled}, "input:nchw");
+      GraphBuilder::ints(t, "perm", {0, 3, 1, 2});
+      x = t->output(0);
+    }
     if (resize) {
       // sizes = (N, 1) of the input, then the config's (h, w).
       const std::string shape = g.node("Shape", {x}, "resize:shape")->output(0);

@@ -1,9 +1,10 @@
 // A run's model as one ONNX graph (opset 13, IR version 7), built with the ONNX library's own
 // protobuf classes and checked by its checker. Input "images": the raw uint8 images (N, H, W) that
-// repro reads, with the config's preprocessing inside the graph (x / 255, then tf.image.resize's
-// bilinear half-pixel rule as ONNX Resize linear/half_pixel), or with `preprocessed` the float
-// images (N, H, W, 1) after it. Output "probabilities" (N, K): the softmax of the logits, as
-// repro predict gives them. Dropout and the random augmentations are identities at inference.
+// repro reads (N, H, W, C for more than one channel), with the config's preprocessing inside the
+// graph (x / 255, then tf.image.resize's bilinear half-pixel rule as ONNX Resize
+// linear/half_pixel), or with `preprocessed` the float images (N, H, W, C) after it. Output
+// "probabilities" (N, K): the softmax of the logits, as repro predict gives them. Dropout and the
+// random augmentations are identities at inference.
 #pragma once
 
 #include <string>

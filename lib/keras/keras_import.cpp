@@ -382,10 +382,11 @@ std::string convert(const ParsedJson& parsed, const std::string& file) {
   }
   const std::string training =
       training_from_compile_config(root.value("compile_config", Json()), unsupported);
-  if (!input.empty() && input[2] != 1) {
+  // 1 channel: MNIST-style data; 3: CIFAR-10's RGB (other RGB data: set data.dataset to npz).
+  if (!input.empty() && input[2] != 1 && input[2] != 3) {
     unsupported.push_back("input shape (" + std::to_string(input[0]) + ", " +
                           std::to_string(input[1]) + ", " + std::to_string(input[2]) +
-                          "): only 1 channel (grayscale MNIST-style images) is supported");
+                          "): 1 channel (grayscale) or 3 (RGB) are imported");
   }
   if (!unsupported.empty()) {
     std::string message = file + ": unsupported: ";
@@ -396,10 +397,14 @@ std::string convert(const ParsedJson& parsed, const std::string& file) {
   const std::string model_name = root["config"].value("name", std::string("sequential"));
   std::string yaml = "# Converted by `repro import keras` from " + one_line(file) + " (model " +
                      clipped(model_name) + ").\n";
-  if (!input.empty() && (input[0] != 28 || input[1] != 28) && input[0] > 0 && input[1] > 0) {
-    yaml +=
-        "data:\n  resize: [" + std::to_string(input[0]) + ", " + std::to_string(input[1]) + "]\n";
-  }
+  const bool rgb = !input.empty() && input[2] == 3;
+  const int native = rgb ? 32 : 28;  // CIFAR-10's or MNIST's images
+  const bool resized =
+      !input.empty() && (input[0] != native || input[1] != native) && input[0] > 0 && input[1] > 0;
+  if (rgb || resized) yaml += "data:\n";
+  if (rgb) yaml += "  dataset: cifar10  # 3 channels; for other RGB data use npz, channels: 3\n";
+  if (resized)
+    yaml += "  resize: [" + std::to_string(input[0]) + ", " + std::to_string(input[1]) + "]\n";
   yaml += "model:\n";
   for (const std::string& item : items) yaml += item + "\n";
   yaml += training;

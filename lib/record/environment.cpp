@@ -101,12 +101,14 @@ std::string weights_sha256(const std::vector<NamedTensor>& tensors) {
   return sha256_hex(all.data(), all.size() * sizeof(float));
 }
 
-std::string sha256_file(const std::string& path) {
+namespace {
+
+std::string file_digest(const std::string& path, const EVP_MD* kind) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": cannot be read; check that it exists and is readable");
   std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1)
-    throw RuntimeError("OpenSSL EVP_DigestInit(sha256) failed; check the OpenSSL installation");
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), kind, nullptr) != 1)
+    throw RuntimeError("OpenSSL EVP_DigestInit failed; check the OpenSSL installation");
   std::vector<char> buffer(1 << 20);
   while (in) {
     in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
@@ -121,6 +123,12 @@ std::string sha256_file(const std::string& path) {
     throw RuntimeError("OpenSSL EVP_DigestFinal failed; check the OpenSSL installation");
   return hex_digest(digest, length);
 }
+
+}  // namespace
+
+std::string sha256_file(const std::string& path) { return file_digest(path, EVP_sha256()); }
+
+std::string md5_file(const std::string& path) { return file_digest(path, EVP_md5()); }
 
 }  // namespace repro
 

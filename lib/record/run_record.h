@@ -92,5 +92,8 @@ std::string weights_sha256(const std::vector<NamedTensor>& tensors);
 std::string sha256_hex(const void* data, size_t size);
 // The same of a file's bytes, read in pieces; InputError naming the file when it cannot be read.
 std::string sha256_file(const std::string& path);
+// Lowercase hex MD5 of a file: only to check a download against a publisher who gives MD5
+// (CIFAR-10), never as a digest of repro's own.
+std::string md5_file(const std::string& path);
 
 }  // namespace repro

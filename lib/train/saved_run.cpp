@@ -58,12 +58,13 @@ void find_optimizer_state(SavedRun& run) {
   run.optimizer = std::move(contents);
 }
 
-std::unique_ptr<Trainer> inference_trainer(const SavedRun& run, int threads) {
+std::unique_ptr<Trainer> inference_trainer(const SavedRun& run, int threads, bool with_data) {
   RunConfig config = run.config;
   if (threads > 0) config.threads = threads;
   TrainOptions options;
   options.backend = run.record.backend;
   options.weights_follow = true;
+  options.with_data = with_data;
   auto trainer = std::make_unique<Trainer>(config, options);
   try {
     trainer->model().import_weights(run.weights);

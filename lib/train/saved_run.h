@@ -40,7 +40,9 @@ SavedRun open_saved_run(const std::string& dir, int64_t checkpoint_step = -1);
 void find_optimizer_state(SavedRun& run);
 
 // A Trainer for `run`'s config on the backend it trained on, holding `run.weights`; `threads` 0
-// keeps the run's count. It reads the config's data like any Trainer.
-std::unique_ptr<Trainer> inference_trainer(const SavedRun& run, int threads = 0);
+// keeps the run's count. It reads the config's data like any Trainer unless `with_data` is false
+// (predict, which brings its own images).
+std::unique_ptr<Trainer> inference_trainer(const SavedRun& run, int threads = 0,
+                                           bool with_data = true);
 
 }  // namespace repro

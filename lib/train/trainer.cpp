@@ -65,6 +65,36 @@ std::string config_sha256(const RunConfig& config) {
   return sha256_hex(text.data(), text.size());
 }
 
+void Trainer::open_data(bool ranks) {
+  splits_ = load_splits(config_.data);
+  const FeatureShape& input = model_->input_shape();
+  for (const Dataset* split : {&splits_.train, &splits_.test}) {
+    if (split->channels != input.c)
+      throw InputError("data: images have " + std::to_string(split->channels) + " channel(s) (" +
+                       image_shape_text(*split) + ") but the config says " +
+                       std::to_string(input.c) +
+                       "; set data.channels: " + std::to_string(split->channels));
+    if (config_.data.resize[0] == 0 && (split->rows != input.h || split->cols != input.w))
+      throw InputError("data: images are " + std::to_string(split->rows) + "x" +
+                       std::to_string(split->cols) + " but the model expects " +
+                       std::to_string(input.h) + "x" + std::to_string(input.w) +
+                       "; set data.resize: [" + std::to_string(split->rows) + ", " +
+                       std::to_string(split->cols) + "] or resize to the model's input");
+  }
+  check_labels(splits_.train, model_->classes(), "training");
+  check_labels(splits_.test, model_->classes(), "test");
+  PipelineOptions train_options = pipeline_options(config_, true, threads_);
+  PipelineOptions test_options = pipeline_options(config_, false, threads_);
+  if (ranks) {  // a rank maps only the images of its chunks
+    train_options.mapped_images = test_options.mapped_images = [this](int n) {
+      const RankSpan span = rank_span(n, comm_->rank(), comm_->size());
+      return std::pair<int, int>{span.first_image, span.first_image + span.images};
+    };
+  }
+  train_pipeline_ = std::make_unique<Pipeline>(splits_.train, train_options);
+  test_pipeline_ = std::make_unique<Pipeline>(splits_.test, test_options);
+}
+
 Trainer::Trainer(const RunConfig& config, const TrainOptions& options) : config_(config) {
   if (options.comm) comm_ = options.comm;
   threads_ = options.threads > 0 ? options.threads : config.threads;
@@ -91,27 +121,7 @@ Trainer::Trainer(const RunConfig& config, const TrainOptions& options) : config_
 
   // The model first: a layer the backend cannot run is refused before any data is read.
   model_ = std::make_unique<Model>(config_, *backend_, config_.data.batch_size, ranks);
-  splits_ = load_splits(config_.data);
-  const FeatureShape& input = model_->input_shape();
-  for (const Dataset* split : {&splits_.train, &splits_.test})
-    if (config_.data.resize[0] == 0 && (split->rows != input.h || split->cols != input.w))
-      throw InputError("data: images are " + std::to_string(split->rows) + "x" +
-                       std::to_string(split->cols) + " but the model expects " +
-                       std::to_string(input.h) + "x" + std::to_string(input.w) +
-                       "; set data.resize: [" + std::to_string(split->rows) + ", " +
-                       std::to_string(split->cols) + "] or resize to the model's input");
-  check_labels(splits_.train, model_->classes(), "training");
-  check_labels(splits_.test, model_->classes(), "test");
-  PipelineOptions train_options = pipeline_options(config_, true, threads_);
-  PipelineOptions test_options = pipeline_options(config_, false, threads_);
-  if (ranks) {  // a rank maps only the images of its chunks
-    train_options.mapped_images = test_options.mapped_images = [this](int n) {
-      const RankSpan span = rank_span(n, comm_->rank(), comm_->size());
-      return std::pair<int, int>{span.first_image, span.first_image + span.images};
-    };
-  }
-  train_pipeline_ = std::make_unique<Pipeline>(splits_.train, train_options);
-  test_pipeline_ = std::make_unique<Pipeline>(splits_.test, test_options);
+  if (options.with_data) open_data(ranks);
 
   std::vector<std::string> names;
   std::vector<size_t> sizes;
@@ -261,7 +271,10 @@ void Trainer::load_initial_weights() {
   }
 }
 
-int64_t Trainer::steps_per_epoch() const { return train_pipeline_->batches_per_epoch(); }
+int64_t Trainer::steps_per_epoch() const {
+  REPRO_CHECK(train_pipeline_ != nullptr, "the trainer was made without its data");
+  return train_pipeline_->batches_per_epoch();
+}
 
 bool Trainer::finished() const {
   return state_.epoch >= config_.training.epochs || state_.early_stopped;
@@ -480,6 +493,7 @@ std::vector<float> Trainer::predict(const Dataset& images) {
 }
 
 EpochMetrics Trainer::evaluate_on(Pipeline& pipeline) {
+  REPRO_CHECK(test_pipeline_ != nullptr, "the trainer was made without its data");
   const auto start = Clock::now();
   pipeline.start_epoch(0, 0);
   Batch batch;

@@ -38,6 +38,8 @@ struct TrainOptions {
   // The weights will come from a checkpoint or a saved run (resume, evaluate, predict, export):
   // config.initial_weights is not read.
   bool weights_follow = false;
+  // False for predict: the data of the config is not read, and only predict() may be called.
+  bool with_data = true;
 };
 
 class DataParallel;
@@ -153,6 +155,8 @@ class Trainer {
   bool tested() const { return tested_; }
 
  private:
+  // Reads the config's data, checks it against the model and makes the two pipelines.
+  void open_data(bool ranks);
   void train_epoch(TrainObserver& observer, int64_t max_steps);
   void checkpoint();
   void record_trace(int n);

@@ -64,8 +64,13 @@ TEST_CASE("impossible values are errors at their place") {
           "bad.yaml:2:10: data.limit must be an integer from 0 to 1000000000 (got `-5`)");
   REQUIRE(config_error("data:\n  batch_size: 0\n" + kModel) ==
           "bad.yaml:2:15: data.batch_size must be an integer from 1 to 65536 (got `0`)");
-  REQUIRE(config_error("data:\n  dataset: cifar10\n" + kModel) ==
-          "bad.yaml:2:12: data.dataset must be mnist, fashion_mnist, idx or npz (got `cifar10`)");
+  REQUIRE(config_error("data:\n  dataset: cifar100\n" + kModel) ==
+          "bad.yaml:2:12: data.dataset must be mnist, fashion_mnist, cifar10, idx or npz (got "
+          "`cifar100`)");
+  REQUIRE(config_error("data:\n  dataset: cifar10\n  channels: 1\n" + kModel) ==
+          "bad.yaml:3:13: data.channels is fixed by dataset cifar10 (3, RGB); remove it");
+  REQUIRE(config_error("data:\n  channels: 0\n" + kModel) ==
+          "bad.yaml:2:13: data.channels must be an integer from 1 to 512 (got `0`)");
   REQUIRE(config_error("data:\n  dataset: idx\n  train_images: a\n" + kModel) ==
           "bad.yaml:2:12: data.dataset is idx, so data.train_labels must name its IDX file (add "
           "data.train_labels: path/to/file)");

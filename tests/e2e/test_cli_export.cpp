@@ -6,7 +6,6 @@
 
 #include "support/skip.h"
 
-#include <zip.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -17,6 +16,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "array_files.h"
 #include "data/dataset.h"
 #include "record/npy.h"
 #include "run_cli.h"
@@ -232,35 +232,8 @@ TEST_CASE("initial_weights starts a run from another run's weights, checked name
   fs::remove_all(dir);
 }
 
-namespace {
-
-// A .npy of `descr` and `shape` over `data`, as numpy.save lays it out.
-std::string npy_bytes(const std::string& descr, const std::vector<int64_t>& shape,
-                      const std::string& data) {
-  std::string dims;
-  for (size_t i = 0; i < shape.size(); ++i)
-    dims += std::to_string(shape[i]) + (i + 1 < shape.size() ? ", " : shape.size() == 1 ? "," : "");
-  std::string dict =
-      "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (" + dims + "), }";
-  dict += std::string((64 - (10 + dict.size() + 1) % 64) % 64, ' ') + "\n";
-  return std::string("\x93NUMPY\x01\x00", 8) + char(dict.size() & 255) + char(dict.size() >> 8) +
-         dict + data;
-}
-
-// A zip of `members` (name, bytes), stored, as numpy.savez writes a .npz.
-void write_zip(const fs::path& path,
-               const std::vector<std::pair<std::string, std::string>>& members) {
-  int error = 0;
-  zip_t* z = zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &error);
-  REQUIRE(z != nullptr);
-  for (const auto& [name, bytes] : members) {
-    zip_source_t* src = zip_source_buffer(z, bytes.data(), bytes.size(), 0);
-    REQUIRE(zip_file_add(z, name.c_str(), src, ZIP_FL_OVERWRITE) >= 0);
-  }
-  REQUIRE(zip_close(z) == 0);
-}
-
-}  // namespace
+using repro_test::npy_bytes;
+using repro_test::write_zip;
 
 TEST_CASE("dataset npz trains on a .npz of MNIST arrays to the bits of the same IDX data") {
   const std::string data = mnist_parent_dir();
