@@ -1,6 +1,6 @@
-// repro evaluate RUN [--checkpoint STEP] [--split test|train]: Keras's evaluate() on a saved run:
-// the loss and accuracy of its weights, computed by the same code as the run's own evaluation,
-// so the final weights on the test split give the bits run.json recorded. Wiring only.
+// repro evaluate RUN [--checkpoint STEP] [--split test|train|validation]: Keras's evaluate() on a
+// saved run: the loss and accuracy of its weights, computed by the same code as the run's own
+// evaluation, so the final weights on the test split give the bits run.json recorded. Wiring only.
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -26,7 +26,10 @@ int run_evaluate(const EvaluateOptions& options) {
   const SavedRun run = open_saved_run(options.run, options.checkpoint);
   const auto trainer = inference_trainer(run, options.threads);
   const bool test = options.split == "test";
-  const EpochMetrics m = trainer->evaluate(test ? Trainer::Split::test : Trainer::Split::train);
+  const EpochMetrics m =
+      trainer->evaluate(test                            ? Trainer::Split::test
+                        : options.split == "validation" ? Trainer::Split::validation
+                                                        : Trainer::Split::train);
   // The same bits as the run's own test evaluation, where there is one to hold them against.
   const bool comparable = test && options.checkpoint < 0 && run.record.tested;
   const bool same = comparable && static_cast<double>(m.loss) == run.record.test_loss &&
@@ -67,8 +70,10 @@ void setup_evaluate(CLI::App& app, int& exit_code) {
   cmd->add_option("--checkpoint", options->checkpoint,
                   "the weights of the checkpoint of this step (default: the final weights)")
       ->check(integer_range(0, limits::steps));
-  cmd->add_option("--split", options->split, "test or train (the training split, unshuffled)")
-      ->check(CLI::IsMember({"test", "train"}))
+  cmd->add_option("--split", options->split,
+                  "test, train (the training split, unshuffled) or validation (the images "
+                  "data.validation_split held out)")
+      ->check(CLI::IsMember({"test", "train", "validation"}))
       ->capture_default_str();
   cmd->add_option("--threads", options->threads, "CPU threads (default: the run's)")
       ->check(integer_range(1, limits::threads));

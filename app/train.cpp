@@ -294,8 +294,12 @@ int run_train(const TrainCliOptions& cli) {
           "Stopped at %s by --steps %lld: no test evaluation ran (run.json's "
           "test_accuracy is null)\n",
           stop_place(*stop, trainer).c_str(), static_cast<long long>(cli.steps));
-    } else {
+    } else if (trainer.tested()) {
       std::printf("Model accuracy on test data: %.2f%%\n", trainer.test_metrics().accuracy * 100.0);
+    } else {
+      std::printf(
+          "The data has no test split: no test evaluation (run.json's test_accuracy is "
+          "null)\n");
     }
     std::printf("Run folder: %s\n", out.c_str());
     if (stop && !trainer.last_checkpoint().empty()) std::printf("Go on with: %s\n", resume.c_str());

@@ -303,6 +303,7 @@ std::vector<Entry> canonical_entries(const RunConfig& config) {
   add("data.reshuffle_each_iteration", bool_text(data.reshuffle_each_iteration));
   add("data.batch_size", std::to_string(data.batch_size));
   add("data.resize", data.resize[0] == 0 && data.resize[1] == 0 ? "null" : pair_text(data.resize));
+  if (data.validation_split > 0) add("data.validation_split", number_text(data.validation_split));
   add("data.num_parallel_calls", count_text(data.num_parallel_calls));
   add("data.prefetch", count_text(data.prefetch));
 
@@ -339,7 +340,7 @@ std::vector<Entry> canonical_entries(const RunConfig& config) {
     metrics += metric;
   }
   add("training.metrics", "[" + metrics + "]");
-  add("training.validation", bool_text(training.validation));
+  add("training.validation", training.validation_on_test ? "test" : bool_text(training.validation));
   if (training.checkpoint.enabled) {
     const int64_t every = training.checkpoint.every_steps;
     add("training.checkpoint.every", every == 0 ? "epoch" : std::to_string(every));

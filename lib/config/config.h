@@ -110,6 +110,9 @@ struct DataConfig {
   // npz and idx: the images' channels (1 grayscale, 3 RGB, 4 RGBA; an (N, H, W) array is 1).
   // 0 (not given): the dataset's own, 3 for cifar10, else 1; a named dataset accepts only that.
   int channels = 0;
+  // Keras's fit(validation_split=...) for arrays: the last fraction of the training images (after
+  // data.limit, before any shuffling) is held out as the validation data; 0 = none.
+  double validation_split = 0;
   int num_parallel_calls = 0;  // 0 = auto (the run's thread count)
   int prefetch = 0;            // batches in flight; 0 = auto (2)
 };
@@ -191,7 +194,10 @@ struct TrainingConfig {
   OptimizerConfig optimizer;
   std::string loss = "sparse_categorical_crossentropy";
   std::vector<std::string> metrics{"accuracy"};
-  bool validation = true;  // evaluate on the test split after every epoch
+  // Evaluate after every epoch (val_* in history.json): on data.validation_split's images when
+  // it is set, else on the test split. `validation: test` always uses the test split.
+  bool validation = true;
+  bool validation_on_test = false;  // `validation: test`
   CheckpointConfig checkpoint;
   TraceConfig trace;
   LogConfig log;

@@ -460,7 +460,7 @@ void decode_data(Reader& reader, const ConfigNode& node, DataConfig& data) {
       node, "data",
       {"dataset", "dir", "train_images", "train_labels", "test_images", "test_labels", "path",
        "keys", "limit", "shuffle", "shuffle_buffer", "reshuffle_each_iteration", "batch_size",
-       "resize", "num_parallel_calls", "prefetch", "channels"});
+       "resize", "num_parallel_calls", "prefetch", "channels", "validation_split"});
   for (const MapEntry& entry : node.entries) {
     const std::string path = "data." + entry.key;
     const ConfigNode& v = entry.value;
@@ -500,6 +500,7 @@ void decode_data(Reader& reader, const ConfigNode& node, DataConfig& data) {
       }
     }
     if (entry.key == "channels") data.channels = reader.int32(v, path, 1, limits::channels);
+    if (entry.key == "validation_split") data.validation_split = reader.number(v, path);
     if (entry.key == "num_parallel_calls") data.num_parallel_calls = reader.auto_or_count(v, path);
     if (entry.key == "prefetch") data.prefetch = reader.auto_or_count(v, path);
   }
@@ -625,7 +626,11 @@ void decode_training(Reader& reader, const ConfigNode& node, TrainingConfig& tra
     if (entry.key == "epochs") training.epochs = reader.int32(v, path, 1, limits::epochs);
     if (entry.key == "optimizer") decode_optimizer(reader, v, training.optimizer);
     if (entry.key == "loss") training.loss = reader.text(v, path);
-    if (entry.key == "validation") training.validation = reader.boolean(v, path);
+    if (entry.key == "validation") {
+      training.validation_on_test =
+          v.type == ConfigNode::Type::scalar && !v.quoted && v.scalar == "test";
+      training.validation = training.validation_on_test || reader.boolean(v, path);
+    }
     if (entry.key == "metrics") {
       if (v.type != Type::list) {
         fail_at(v.place, path + " must be a list, e.g. [accuracy] (got " + shown(v) + ")");

@@ -223,8 +223,10 @@ void check_data(const RunConfig& config) {
       {"train_labels", data.train_labels},
       {"test_images", data.test_images},
       {"test_labels", data.test_labels}};
+  // idx: the training files always; the test files both or neither (no test split).
+  const bool idx_test = !data.test_images.empty() || !data.test_labels.empty();
   for (const auto& [key, value] : files) {
-    if (idx) {
+    if (idx && (key.rfind("train", 0) == 0 || idx_test)) {
       check_value(!value.empty(), config, "data.dataset",
                   "is idx, so data." + key + " must name its IDX file (add data." + key +
                       ": path/to/file)");
@@ -233,6 +235,15 @@ void check_data(const RunConfig& config) {
                   "is only read with dataset: idx; remove it or set dataset: idx");
     }
   }
+  check_value(data.validation_split >= 0 && data.validation_split < 1, config,
+              "data.validation_split",
+              "must be in [0, 1): the fraction of the training images held out for validation "
+              "(got " +
+                  number_text(data.validation_split) + ")");
+  check_value(data.validation_split == 0 || !config.training.validation_on_test, config,
+              "data.validation_split",
+              "holds images out for validation, but training.validation: test validates on the "
+              "test split; remove one of them");
   check_value(data.limit >= 0 && data.limit <= limits::images, config, "data.limit",
               "must be 0 (all images) or a count, " + range_text(0, limits::images) + " (got " +
                   std::to_string(data.limit) + ")");

@@ -29,7 +29,8 @@ struct Dataset {
 std::string image_shape_text(const Dataset& d);
 
 struct Splits {
-  Dataset train, test;
+  Dataset train, test;             // test.count 0: the data has no test split
+  Dataset validation;              // data.validation_split's images (count 0 without it)
   std::vector<std::string> files;  // the four files used, for run.json
 };
 
@@ -47,8 +48,14 @@ Dataset read_idx_images(const std::string& images_path);
 
 // Loads data.dataset: looks in data.dir, $REPRO_DATA_DIR/<dataset>/,
 // ~/.cache/repro/datasets/<dataset>/ (and /usr/share/datasets/fashion-mnist), else downloads into
-// the cache (SHA-256 checked). Applies data.limit to the training split.
+// the cache (SHA-256 checked). Applies data.limit to the training split, then
+// data.validation_split.
 Splits load_splits(const DataConfig& data);
+
+// Keras's validation_split for arrays: moves the last images of `s.train` (all but the first
+// floor(n * (1 - validation_split))) into `s.validation`, in order. Nothing for 0; InputError when
+// either part would be empty.
+void hold_out_validation(Splits& s, double validation_split);
 
 // One file of a known dataset: its name in the folder and its checksum as published: the
 // SHA-256, or the MD5 where the publisher gives only that (CIFAR-10).

@@ -86,7 +86,9 @@ Splits parse_npz_splits(std::string_view bytes, const std::string& file,
   const ZipReader zip(bytes, file, ".npz file");
   Splits s;
   Dataset* parts[] = {&s.train, &s.train, &s.test, &s.test};
-  for (int k = 0; k < 4; ++k) {
+  // The test arrays are optional, both or neither (a dataset without a test split).
+  const bool test = zip.has(keys[2] + ".npy") || zip.has(keys[3] + ".npy");
+  for (int k = 0; k < (test ? 4 : 2); ++k) {
     const std::string where = file + " (" + keys[k] + ")";
     const NpyArray a = member(zip, keys[k], file);
     if (k % 2 == 0)
@@ -96,14 +98,15 @@ Splits parse_npz_splits(std::string_view bytes, const std::string& file,
   }
   for (const Dataset* d : {&s.train, &s.test}) {
     const bool train = d == &s.train;
+    if (!train && !test) break;
     if (static_cast<int64_t>(d->labels.size()) != d->count)
       throw InputError(file + ": " + keys[train ? 0 : 2] + " holds " + std::to_string(d->count) +
                        " images but " + keys[train ? 1 : 3] + " " +
                        std::to_string(d->labels.size()) + " labels");
     if (d->count == 0) throw InputError(file + ": " + keys[train ? 0 : 2] + " holds no images");
   }
-  if (s.train.rows != s.test.rows || s.train.cols != s.test.cols ||
-      s.train.channels != s.test.channels)
+  if (test && (s.train.rows != s.test.rows || s.train.cols != s.test.cols ||
+               s.train.channels != s.test.channels))
     throw InputError(file + ": test images are " + image_shape_text(s.test) +
                      " but training images are " + image_shape_text(s.train));
   return s;

@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 
 #include <unistd.h>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -18,6 +19,7 @@
 #include "data/cifar.h"
 #include "data/dataset.h"
 #include "data/npz.h"
+#include "record/history.h"
 #include "record/run_record.h"
 
 namespace repro {
@@ -269,7 +271,10 @@ std::string image_shape_text(const Dataset& d) {
          (d.channels == 1 ? "" : "x" + std::to_string(d.channels));
 }
 
-Splits load_splits(const DataConfig& data) {
+namespace {
+
+// The config's files as read, before data.limit and data.validation_split.
+Splits read_splits(const DataConfig& data) {
   if (data.dataset == "cifar10") {
     // The archive, else a folder it was extracted into, in the search order; else a download.
     std::string source;
@@ -282,23 +287,19 @@ Splits load_splits(const DataConfig& data) {
       if (!source.empty()) break;
     }
     if (source.empty()) source = fetch_dataset(data.dataset, "")[0].path;
-    Splits s = read_cifar10(source);
-    s.train.keep_first(data.limit);
-    return s;
+    return read_cifar10(source);
   }
-  if (data.dataset == "npz") {
-    Splits s = read_npz_splits(data.path, data.keys);
-    s.train.keep_first(data.limit);
-    return s;
-  }
+  if (data.dataset == "npz") return read_npz_splits(data.path, data.keys);
   std::vector<std::string> paths;
   if (data.dataset == "idx") {
-    paths = {data.train_images, data.train_labels, data.test_images, data.test_labels};
+    paths = {data.train_images, data.train_labels};
+    if (!data.test_images.empty() || !data.test_labels.empty())
+      paths.insert(paths.end(), {data.test_images, data.test_labels});
     for (const auto& p : paths) {
       if (p.empty()) {
         throw InputError(
-            "dataset idx needs data.train_images, data.train_labels, "
-            "data.test_images and data.test_labels");
+            "dataset idx needs data.train_images and data.train_labels, and data.test_images "
+            "with data.test_labels or neither");
       }
     }
   } else {
@@ -321,6 +322,11 @@ Splits load_splits(const DataConfig& data) {
     }
   }
   Splits s;
+  if (paths.size() == 2) {  // idx without a test split
+    s.train = read_idx(paths[0], paths[1]);
+    for (const auto& p : paths) s.files.push_back(fs::absolute(p).string());
+    return s;
+  }
   // The test split inflates on its own thread while the (six times larger) training split does.
   auto test = std::async(std::launch::async, [&paths] { return read_idx(paths[2], paths[3]); });
   s.train = read_idx(paths[0], paths[1]);
@@ -330,8 +336,36 @@ Splits load_splits(const DataConfig& data) {
                      std::to_string(s.test.cols) + " but training images are " +
                      std::to_string(s.train.rows) + "x" + std::to_string(s.train.cols));
   }
-  s.train.keep_first(data.limit);
   for (const auto& p : paths) s.files.push_back(fs::absolute(p).string());
+  return s;
+}
+
+}  // namespace
+
+void hold_out_validation(Splits& s, double validation_split) {
+  if (validation_split <= 0) return;
+  Dataset& train = s.train;
+  // Keras's train_validation_split: split_at = floor(n * (1 - validation_split)), in double.
+  const auto split_at =
+      static_cast<int64_t>(std::floor(static_cast<double>(train.count) * (1.0 - validation_split)));
+  if (split_at <= 0 || split_at >= train.count)
+    throw InputError("data.validation_split: " + std::to_string(train.count) +
+                     " training images cannot be split into training and validation images by " +
+                     python_float_repr(validation_split) + "; use more images or another fraction");
+  Dataset& val = s.validation;
+  val.rows = train.rows, val.cols = train.cols, val.channels = train.channels;
+  val.count = train.count - split_at;
+  const size_t image = train.image_size();
+  val.images.assign(train.images.begin() + static_cast<ptrdiff_t>(split_at * image),
+                    train.images.end());
+  val.labels.assign(train.labels.begin() + split_at, train.labels.end());
+  train.keep_first(split_at);
+}
+
+Splits load_splits(const DataConfig& data) {
+  Splits s = read_splits(data);
+  s.train.keep_first(data.limit);
+  hold_out_validation(s, data.validation_split);
   return s;
 }
 

@@ -69,6 +69,7 @@ void Trainer::open_data(bool ranks) {
   splits_ = load_splits(config_.data);
   const FeatureShape& input = model_->input_shape();
   for (const Dataset* split : {&splits_.train, &splits_.test}) {
+    if (split->count == 0) continue;  // no test split
     if (split->channels != input.c)
       throw InputError("data: images have " + std::to_string(split->channels) + " channel(s) (" +
                        image_shape_text(*split) + ") but the config says " +
@@ -83,6 +84,12 @@ void Trainer::open_data(bool ranks) {
   }
   check_labels(splits_.train, model_->classes(), "training");
   check_labels(splits_.test, model_->classes(), "test");
+  check_labels(splits_.validation, model_->classes(), "validation");
+  const bool on_split = splits_.validation.count > 0;
+  if (config_.training.validation && !on_split && splits_.test.count == 0)
+    throw InputError("data: " + config_.data.dataset +
+                     " data without a test split leaves training.validation nothing to evaluate: "
+                     "set data.validation_split (e.g. 0.2) or training.validation: false");
   PipelineOptions train_options = pipeline_options(config_, true, threads_);
   PipelineOptions test_options = pipeline_options(config_, false, threads_);
   if (ranks) {  // a rank maps only the images of its chunks
@@ -92,7 +99,9 @@ void Trainer::open_data(bool ranks) {
     };
   }
   train_pipeline_ = std::make_unique<Pipeline>(splits_.train, train_options);
-  test_pipeline_ = std::make_unique<Pipeline>(splits_.test, test_options);
+  if (splits_.test.count > 0)
+    test_pipeline_ = std::make_unique<Pipeline>(splits_.test, test_options);
+  if (on_split) validation_pipeline_ = std::make_unique<Pipeline>(splits_.validation, test_options);
 }
 
 Trainer::Trainer(const RunConfig& config, const TrainOptions& options) : config_(config) {
@@ -194,12 +203,17 @@ void Trainer::run(TrainObserver& observer, int64_t max_steps) {
     metrics.accuracy =
         static_cast<float>(static_cast<double>(state_.correct) / static_cast<double>(state_.seen));
     if (config_.training.validation) {
-      EpochMetrics val = evaluate();
+      // On the held-out images (data.validation_split), else on the test split, as Keras's fit
+      // with validation_data=(x_test, y_test).
+      const EpochMetrics val =
+          evaluate_on(validation_pipeline_ ? *validation_pipeline_ : *test_pipeline_);
       metrics.val_loss = val.loss;
       metrics.val_accuracy = val.accuracy;
       metrics.has_validation = true;
-      test_ = val;
-      tested_ = state_.epoch + 1 == epochs;
+      if (!validation_pipeline_) {
+        test_ = val;
+        tested_ = state_.epoch + 1 == epochs;
+      }
     }
     state_.history["accuracy"].push_back(metrics.accuracy);
     state_.history["loss"].push_back(metrics.loss);
@@ -229,7 +243,7 @@ void Trainer::run(TrainObserver& observer, int64_t max_steps) {
     state_.restored_best = true;
     tested_ = false;
   }
-  if (finished() && !tested_) {
+  if (finished() && !tested_ && test_pipeline_) {
     test_ = evaluate();
     tested_ = true;
   }
@@ -451,10 +465,21 @@ void Trainer::checkpoint() {
   last_checkpoint_step_ = state_.global_step;
 }
 
-EpochMetrics Trainer::evaluate() { return evaluate_on(*test_pipeline_); }
+EpochMetrics Trainer::evaluate() {
+  if (!test_pipeline_)
+    throw InputError("the run's data (" + config_.data.dataset + ") has no test split");
+  return evaluate_on(*test_pipeline_);
+}
 
 EpochMetrics Trainer::evaluate(Split split) {
+  REPRO_CHECK(train_pipeline_ != nullptr, "the trainer was made without its data");
   if (split == Split::test) return evaluate();
+  if (split == Split::validation) {
+    if (!validation_pipeline_)
+      throw InputError(
+          "the run has no validation split (its config sets no data.validation_split)");
+    return evaluate_on(*validation_pipeline_);
+  }
   Pipeline train(splits_.train, pipeline_options(config_, false, threads_));
   return evaluate_on(train);
 }
@@ -493,7 +518,6 @@ std::vector<float> Trainer::predict(const Dataset& images) {
 }
 
 EpochMetrics Trainer::evaluate_on(Pipeline& pipeline) {
-  REPRO_CHECK(test_pipeline_ != nullptr, "the trainer was made without its data");
   const auto start = Clock::now();
   pipeline.start_epoch(0, 0);
   Batch batch;
@@ -559,7 +583,7 @@ RunRecord Trainer::run_record() const {
     record.test_accuracy = test_.accuracy;
   }
   record.stopped = stop_record();
-  record.completed = tested_ && finished();
+  record.completed = finished() && (tested_ || splits_.test.count == 0);
   const CallbackState& c = state_.callbacks;
   if (config_.training.early_stopping.enabled)
     record.early_stopping = EarlyStoppingRecord{state_.early_stopped ? c.stopped_epoch + 1 : 0,

@@ -118,7 +118,7 @@ class Trainer {
   // Mean loss and accuracy over the test split, without dropout.
   EpochMetrics evaluate();
   // Keras's evaluate() on `split`: the same, over the test or the (unshuffled) training split.
-  enum class Split { test, train };
+  enum class Split { test, train, validation };
   EpochMetrics evaluate(Split split);
   // Class probabilities (N, K) for `images` (N, H, W uint8; one label per image, ignored),
   // preprocessed as training preprocesses them (scale, resize): the softmax of the model's logits,
@@ -171,7 +171,8 @@ class Trainer {
   int threads_ = 0;
   std::unique_ptr<Backend> backend_;
   Splits splits_;
-  std::unique_ptr<Pipeline> train_pipeline_, test_pipeline_;
+  std::unique_ptr<Pipeline> train_pipeline_, test_pipeline_;  // test: null without a test split
+  std::unique_ptr<Pipeline> validation_pipeline_;             // data.validation_split's images
   std::unique_ptr<Model> model_;
   std::unique_ptr<Optimizer> optimizer_;
   std::vector<Array> weights_, grads_;  // the model's parameters, in optimizer order

@@ -71,6 +71,18 @@ TEST_CASE("impossible values are errors at their place") {
           "bad.yaml:3:13: data.channels is fixed by dataset cifar10 (3, RGB); remove it");
   REQUIRE(config_error("data:\n  channels: 0\n" + kModel) ==
           "bad.yaml:2:13: data.channels must be an integer from 1 to 512 (got `0`)");
+  REQUIRE(config_error("data:\n  validation_split: 1\n" + kModel) ==
+          "bad.yaml:2:21: data.validation_split must be in [0, 1): the fraction of the training "
+          "images held out for validation (got 1)");
+  REQUIRE(config_error("data:\n  validation_split: 0.2\n" + kModel +
+                       "training:\n  validation: test\n") ==
+          "bad.yaml:2:21: data.validation_split holds images out for validation, but "
+          "training.validation: test validates on the test split; remove one of them");
+  REQUIRE(config_error("data:\n  dataset: idx\n  train_images: a\n  train_labels: b\n"
+                       "  test_labels: c\n" +
+                       kModel) ==
+          "bad.yaml:2:12: data.dataset is idx, so data.test_images must name its IDX file (add "
+          "data.test_images: path/to/file)");
   REQUIRE(config_error("data:\n  dataset: idx\n  train_images: a\n" + kModel) ==
           "bad.yaml:2:12: data.dataset is idx, so data.train_labels must name its IDX file (add "
           "data.train_labels: path/to/file)");
