@@ -1,8 +1,11 @@
 // repro predict RUN INPUT [--out FILE]: class probabilities of a run's model for images given as
-// an IDX image file (gzip or raw), a uint8 .npy (N, H, W) or (N, H, W, 1), or one 8-bit
-// grayscale PNG, preprocessed as the
-// run's training data (scale, resize). Written as CSV (a row per image: the predicted class and
-// one probability per class) or, for an --out ending in .npy, a float32 (N, K) array. Wiring only.
+// an IDX image file (gzip or raw), a uint8 .npy (N, H, W) or (N, H, W, C), or one PNG or JPEG
+// image (decoded to the model's channels as image_folder decodes), preprocessed as the run's
+// training data (scale, resize; an image_folder run resizes to its data.image_size). Written as CSV
+// (a row per image: the predicted class and one probability per class) or, for an --out ending in
+// .npy, a float32 (N, K) array. Wiring only.
+#include <array>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -11,7 +14,7 @@
 #include "core/error.h"
 #include "core/fs.h"
 #include "data/dataset.h"
-#include "data/png.h"
+#include "data/image_decode.h"
 #include "record/history.h"
 #include "record/npy.h"
 #include "train/saved_run.h"
@@ -33,11 +36,33 @@ bool ends_with(const std::string& text, const std::string& tail) {
          text.compare(text.size() - tail.size(), tail.size(), tail) == 0;
 }
 
+// One PNG or JPEG file as a Dataset of one encoded image: decoded to the model's channels in the
+// pipeline, and resized there to the run's image_size (image_folder) or kept at its own size.
+Dataset read_image_file(const std::string& path, const RunConfig& config) {
+  Dataset d;
+  d.encoded.push_back(read_file(path, int64_t{64} << 20));
+  d.names.push_back(path);
+  const ImageHeader header = probe_image(d.encoded[0], path);
+  const std::array<int, 3> input = input_shape(config);
+  const bool folder = config.data.dataset == "image_folder";
+  d.count = 1;
+  d.rows = folder ? input[0] : header.rows;
+  d.cols = folder ? input[1] : header.cols;
+  d.channels = input[2];
+  d.labels.assign(1, 0);
+  return d;
+}
+
 // The images of INPUT as a Dataset (labels 0).
-Dataset read_images(const std::string& path) {
+Dataset read_images(const std::string& path, const RunConfig& config) {
   if (!std::filesystem::exists(path))
-    throw InputError(path + ": no such file; give an IDX image file or a uint8 .npy");
-  if (ends_with(path, ".png")) return read_png_gray(path);
+    throw InputError(path +
+                     ": no such file; give an IDX image file, a uint8 .npy or a PNG or "
+                     "JPEG image");
+  std::string lower = path;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (ends_with(lower, ".png") || ends_with(lower, ".jpg") || ends_with(lower, ".jpeg"))
+    return read_image_file(path, config);
   if (!ends_with(path, ".npy")) return read_idx_images(path);
   const NpyArray a = read_npy(path);
   const bool channel = a.shape.size() == 4 && a.shape[3] >= 1 && a.shape[3] <= limits::channels;
@@ -61,7 +86,7 @@ Dataset read_images(const std::string& path) {
 
 int run_predict(const PredictOptions& options) {
   const SavedRun run = open_saved_run(options.run, options.checkpoint);
-  const Dataset images = read_images(options.input);
+  const Dataset images = read_images(options.input, run.config);
   const std::array<int, 3> input = input_shape(run.config);
   if (images.channels != input[2])
     throw InputError(options.input + ": images have " + std::to_string(images.channels) +
@@ -107,8 +132,8 @@ void setup_predict(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("predict", "Class probabilities of a run's model for images");
   cmd->add_option("RUN", options->run, "the run folder (the --out of repro train)")->required();
   cmd->add_option("INPUT", options->input,
-                  "images: an IDX image file (.gz or raw), a uint8 .npy (N, H, W) or an 8-bit "
-                  "grayscale PNG (one image)")
+                  "images: an IDX image file (.gz or raw), a uint8 .npy (N, H, W[, C]) or one "
+                  "PNG or JPEG image")
       ->required();
   cmd->add_option("--out", options->out,
                   "where to write them: FILE.csv (default: CSV on stdout) or FILE.npy");

@@ -10,7 +10,8 @@ packages=(
   catch2 zlib1g-dev libcurl4-openssl-dev libssl-dev
   libopenmpi-dev openmpi-bin
   clang-format
-  libonnx-dev libprotobuf-dev libpng-dev libzip-dev
+  libonnx-dev libprotobuf-dev libpng-dev libjpeg-dev libzip-dev
+  libjpeg-turbo-progs
   libhdf5-dev python3-h5py python3-numpy
 )
 

@@ -291,6 +291,12 @@ std::vector<Entry> canonical_entries(const RunConfig& config) {
     const char* names[] = {"x_train", "y_train", "x_test", "y_test"};
     for (int k = 0; k < 4; ++k) add_text(std::string("data.keys.") + names[k], data.keys[k]);
   }
+  if (data.dataset == "image_folder") {
+    add_text("data.directory", data.directory);
+    add_text("data.test_directory", data.test_directory);
+    add("data.color_mode", data.color_mode);
+    add("data.image_size", pair_text(data.image_size));
+  }
   if (data.dataset == "idx") {
     add_text("data.train_images", data.train_images);
     add_text("data.train_labels", data.train_labels);

@@ -94,13 +94,19 @@ struct LayerConfig {
 };
 
 struct DataConfig {
-  std::string dataset = "mnist";  // mnist | fashion_mnist | cifar10 | idx | npz
+  std::string dataset = "mnist";  // mnist | fashion_mnist | cifar10 | idx | npz | image_folder
   std::string dir;                // optional folder with the four IDX files
   // dataset idx: the four files
   std::string train_images, train_labels, test_images, test_labels;
   // dataset npz: the .npz file (numpy.savez, as Keras's mnist.npz) and its arrays' names
   std::string path;
   std::array<std::string, 4> keys{"x_train", "y_train", "x_test", "y_test"};
+  // dataset image_folder: directory/<class>/**.{png,jpg,jpeg} as Keras's
+  // image_dataset_from_directory reads them (test_directory: the same layout, optional), decoded
+  // to color_mode (grayscale | rgb) and resized to image_size (Keras's default 256x256)
+  std::string directory, test_directory;
+  std::string color_mode = "rgb";
+  std::array<int, 2> image_size{256, 256};
   int64_t limit = 0;           // first N training images; 0 = all
   int64_t shuffle_buffer = 0;  // 0 = the whole training set (a full permutation)
   bool shuffle = true;

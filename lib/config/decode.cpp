@@ -456,11 +456,29 @@ LayerConfig decode_layer(Reader& reader, const ConfigNode& item, int index,
 
 void decode_data(Reader& reader, const ConfigNode& node, DataConfig& data) {
   reader.map_of(node, "data", "{dataset: mnist, batch_size: 64}");
-  reader.only_keys(
-      node, "data",
-      {"dataset", "dir", "train_images", "train_labels", "test_images", "test_labels", "path",
-       "keys", "limit", "shuffle", "shuffle_buffer", "reshuffle_each_iteration", "batch_size",
-       "resize", "num_parallel_calls", "prefetch", "channels", "validation_split"});
+  reader.only_keys(node, "data",
+                   {"dataset",
+                    "dir",
+                    "train_images",
+                    "train_labels",
+                    "test_images",
+                    "test_labels",
+                    "path",
+                    "keys",
+                    "limit",
+                    "shuffle",
+                    "shuffle_buffer",
+                    "reshuffle_each_iteration",
+                    "batch_size",
+                    "resize",
+                    "num_parallel_calls",
+                    "prefetch",
+                    "channels",
+                    "validation_split",
+                    "directory",
+                    "test_directory",
+                    "color_mode",
+                    "image_size"});
   for (const MapEntry& entry : node.entries) {
     const std::string path = "data." + entry.key;
     const ConfigNode& v = entry.value;
@@ -501,6 +519,15 @@ void decode_data(Reader& reader, const ConfigNode& node, DataConfig& data) {
     }
     if (entry.key == "channels") data.channels = reader.int32(v, path, 1, limits::channels);
     if (entry.key == "validation_split") data.validation_split = reader.number(v, path);
+    if (entry.key == "directory") data.directory = reader.text(v, path);
+    if (entry.key == "test_directory")
+      data.test_directory = v.type == Type::null ? "" : reader.text(v, path);
+    if (entry.key == "color_mode") data.color_mode = reader.text(v, path);
+    if (entry.key == "image_size") {
+      if (v.type != Type::list)
+        fail_at(v.place, "data.image_size must be [h, w] (got " + shown(v) + ")");
+      data.image_size = reader.pair(v, path, 1, limits::resize);
+    }
     if (entry.key == "num_parallel_calls") data.num_parallel_calls = reader.auto_or_count(v, path);
     if (entry.key == "prefetch") data.prefetch = reader.auto_or_count(v, path);
   }

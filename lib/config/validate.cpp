@@ -207,11 +207,34 @@ void check_data(const RunConfig& config) {
   const bool npz = data.dataset == "npz";
   const bool known = data.dataset == "mnist" || data.dataset == "fashion_mnist";
   const bool cifar = data.dataset == "cifar10";
-  check_value(
-      known || cifar || idx || npz, config, "data.dataset",
-      "must be mnist, fashion_mnist, cifar10, idx or npz (got `" + clipped(data.dataset) + "`)");
-  check_value(idx || npz || data.channels == 0 || data.channels == (cifar ? 3 : 1), config,
-              "data.channels",
+  const bool folder = data.dataset == "image_folder";
+  check_value(known || cifar || idx || npz || folder, config, "data.dataset",
+              "must be mnist, fashion_mnist, cifar10, idx, npz or image_folder (got `" +
+                  clipped(data.dataset) + "`)");
+  if (folder) {
+    check_value(!data.directory.empty(), config, "data.dataset",
+                "is image_folder, so data.directory must name the folder of class folders (add "
+                "data.directory: path/to/folder)");
+    check_value(data.color_mode == "grayscale" || data.color_mode == "rgb", config,
+                "data.color_mode",
+                "must be grayscale or rgb (got `" + clipped(data.color_mode) + "`)");
+    check_value(data.channels == 0, config, "data.channels",
+                "is set by data.color_mode for image_folder; remove it");
+    check_value(data.resize[0] == 0 && data.resize[1] == 0, config, "data.resize",
+                "does not apply to image_folder, which resizes every image to data.image_size; "
+                "remove it");
+  } else {
+    for (const auto& [key, given] :
+         {std::pair<std::string, bool>{"directory", !data.directory.empty()},
+          {"test_directory", !data.test_directory.empty()},
+          {"color_mode", data.color_mode != "rgb"},
+          {"image_size", data.image_size != std::array<int, 2>{256, 256}}})
+      check_value(!given, config, "data." + key,
+                  "is only read with dataset: image_folder; remove it or set dataset: "
+                  "image_folder");
+  }
+  check_value(idx || npz || folder || data.channels == 0 || data.channels == (cifar ? 3 : 1),
+              config, "data.channels",
               "is fixed by dataset " + data.dataset + " (" + (cifar ? "3, RGB" : "1, grayscale") +
                   "); remove it");
   check_value(!npz || !data.path.empty(), config, "data.dataset",
@@ -404,6 +427,8 @@ void check_training(const RunConfig& config) {
 std::array<int, 3> input_shape(const RunConfig& config) {
   const DataConfig& data = config.data;
   const bool cifar = data.dataset == "cifar10";
+  if (data.dataset == "image_folder")
+    return {data.image_size[0], data.image_size[1], data.color_mode == "grayscale" ? 1 : 3};
   const int channels = cifar ? 3 : data.channels > 0 ? data.channels : 1;
   if (data.resize[0] > 0 && data.resize[1] > 0) return {data.resize[0], data.resize[1], channels};
   // MNIST and Fashion-MNIST 28x28, CIFAR-10 32x32; npz and idx files are checked when read.

@@ -15,12 +15,22 @@ struct Dataset {
   int channels = 1;
   std::vector<uint8_t> images;  // (count, rows, cols, channels) row-major, as Keras holds them
   std::vector<uint8_t> labels;  // (count), 0..255
+  // Image files (image_folder, predict's PNG/JPEG): each image's encoded bytes, decoded to
+  // `channels` and resized to rows x cols in the pipeline's map; `images` is then empty.
+  std::vector<std::string> encoded;
+  std::vector<std::string> names;  // (count with `encoded`) each file's path, for errors
+  bool is_encoded() const { return !encoded.empty(); }
   size_t image_size() const { return static_cast<size_t>(rows) * cols * channels; }
   // Keeps the first `n` images (data.limit).
   void keep_first(int64_t n) {
     if (n <= 0 || n >= count) return;
     count = n;
-    images.resize(static_cast<size_t>(n) * image_size());
+    if (is_encoded()) {
+      encoded.resize(static_cast<size_t>(n));
+      names.resize(static_cast<size_t>(n));
+    } else {
+      images.resize(static_cast<size_t>(n) * image_size());
+    }
     labels.resize(static_cast<size_t>(n));
   }
 };

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/error.h"
+#include "data/image_decode.h"
 #include "rng/seed_stream.h"
 
 namespace repro {
@@ -165,6 +166,11 @@ struct Pipeline::Impl {
     for (int i = 0; i < n; ++i) out.y[i] = data.labels[order[first + i]];
     const auto [begin, end] =
         options.mapped_images ? options.mapped_images(n) : std::pair<int, int>{0, n};
+    if (data.is_encoded()) {
+      for (int i = begin; i < end; ++i)
+        map_encoded(order[first + i], out.x.data() + i * out_image, scratch);
+      return;
+    }
     for (int i = begin; i < end; ++i) {
       const int64_t k = order[first + i];
       // The shuffled order reads images from all over a 47 MB array: ask for the next one early.
@@ -182,6 +188,27 @@ struct Pipeline::Impl {
         // tf.image.resize works on each channel alone: the same weights for every channel.
         if (resize) resize_apply(source, data.rows, data.cols, rows, cols, rows_x, plane);
       }
+    }
+  }
+
+  // An image file of the dataset: decoded (the same bits on any thread: a pure function of its
+  // bytes), scaled to [0, 1], each channel resized from the file's own size to out_h x out_w.
+  void map_encoded(int64_t k, float* image, std::vector<float>& scratch) const {
+    const DecodedImage d = decode_image(data.encoded[k], data.names[k], data.channels);
+    const size_t in_pixels = static_cast<size_t>(d.rows) * d.cols;
+    const size_t out_pixels = static_cast<size_t>(out_h) * out_w;
+    const bool same = d.rows == out_h && d.cols == out_w;
+    const ResizeAxis r = same ? ResizeAxis{} : resize_axis(d.rows, out_h);
+    const ResizeAxis c = same ? ResizeAxis{} : resize_axis(d.cols, out_w);
+    scratch.resize(in_pixels + static_cast<size_t>(d.rows) * out_w);
+    float* source = scratch.data();
+    float* rows_x = scratch.data() + in_pixels;
+    for (int ch = 0; ch < data.channels; ++ch) {
+      float* plane = image + ch * out_pixels;
+      float* dst = same ? plane : source;
+      for (size_t p = 0; p < in_pixels; ++p)
+        dst[p] = static_cast<float>(d.pixels[p * data.channels + ch]) / 255.0f;
+      if (!same) resize_apply(source, d.rows, d.cols, r, c, rows_x, plane);
     }
   }
 
@@ -228,8 +255,11 @@ struct Pipeline::Impl {
 Pipeline::Pipeline(const Dataset& data, const PipelineOptions& options)
     : impl_(std::make_unique<Impl>(data, options)) {
   Impl& p = *impl_;
-  if (data.count <= 0 || data.rows <= 0 || data.cols <= 0 || data.channels <= 0 ||
-      data.images.size() != static_cast<size_t>(data.count) * data.image_size() ||
+  const bool arrays_match =
+      data.is_encoded() ? data.encoded.size() == static_cast<size_t>(data.count) &&
+                              data.names.size() == data.encoded.size() && data.images.empty()
+                        : data.images.size() == static_cast<size_t>(data.count) * data.image_size();
+  if (data.count <= 0 || data.rows <= 0 || data.cols <= 0 || data.channels <= 0 || !arrays_match ||
       data.labels.size() != static_cast<size_t>(data.count)) {
     throw InputError("pipeline: the dataset is empty or its arrays do not match its count");
   }

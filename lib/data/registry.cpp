@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "data/cifar.h"
 #include "data/dataset.h"
+#include "data/image_folder.h"
 #include "data/npz.h"
 #include "record/history.h"
 #include "record/run_record.h"
@@ -290,6 +291,7 @@ Splits read_splits(const DataConfig& data) {
     return read_cifar10(source);
   }
   if (data.dataset == "npz") return read_npz_splits(data.path, data.keys);
+  if (data.dataset == "image_folder") return read_image_folder_splits(data);
   std::vector<std::string> paths;
   if (data.dataset == "idx") {
     paths = {data.train_images, data.train_labels};
@@ -355,9 +357,14 @@ void hold_out_validation(Splits& s, double validation_split) {
   Dataset& val = s.validation;
   val.rows = train.rows, val.cols = train.cols, val.channels = train.channels;
   val.count = train.count - split_at;
-  const size_t image = train.image_size();
-  val.images.assign(train.images.begin() + static_cast<ptrdiff_t>(split_at * image),
-                    train.images.end());
+  if (train.is_encoded()) {
+    val.encoded.assign(train.encoded.begin() + split_at, train.encoded.end());
+    val.names.assign(train.names.begin() + split_at, train.names.end());
+  } else {
+    const size_t image = train.image_size();
+    val.images.assign(train.images.begin() + static_cast<ptrdiff_t>(split_at * image),
+                      train.images.end());
+  }
   val.labels.assign(train.labels.begin() + split_at, train.labels.end());
   train.keep_first(split_at);
 }

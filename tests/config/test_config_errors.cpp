@@ -65,8 +65,21 @@ TEST_CASE("impossible values are errors at their place") {
   REQUIRE(config_error("data:\n  batch_size: 0\n" + kModel) ==
           "bad.yaml:2:15: data.batch_size must be an integer from 1 to 65536 (got `0`)");
   REQUIRE(config_error("data:\n  dataset: cifar100\n" + kModel) ==
-          "bad.yaml:2:12: data.dataset must be mnist, fashion_mnist, cifar10, idx or npz (got "
-          "`cifar100`)");
+          "bad.yaml:2:12: data.dataset must be mnist, fashion_mnist, cifar10, idx, npz or "
+          "image_folder (got `cifar100`)");
+  REQUIRE(config_error("data:\n  dataset: image_folder\n" + kModel) ==
+          "bad.yaml:2:12: data.dataset is image_folder, so data.directory must name the folder of "
+          "class folders (add data.directory: path/to/folder)");
+  REQUIRE(config_error("data:\n  dataset: image_folder\n  directory: d\n  color_mode: rgba\n" +
+                       kModel) ==
+          "bad.yaml:4:15: data.color_mode must be grayscale or rgb (got `rgba`)");
+  REQUIRE(
+      config_error("data:\n  dataset: image_folder\n  directory: d\n  resize: [8, 8]\n" + kModel) ==
+      "bad.yaml:4:11: data.resize does not apply to image_folder, which resizes every image to "
+      "data.image_size; remove it");
+  REQUIRE(config_error("data:\n  image_size: [8, 8]\n" + kModel) ==
+          "bad.yaml:2:15: data.image_size is only read with dataset: image_folder; remove it or "
+          "set dataset: image_folder");
   REQUIRE(config_error("data:\n  dataset: cifar10\n  channels: 1\n" + kModel) ==
           "bad.yaml:3:13: data.channels is fixed by dataset cifar10 (3, RGB); remove it");
   REQUIRE(config_error("data:\n  channels: 0\n" + kModel) ==
