@@ -1,6 +1,7 @@
 // repro data fetch|verify|bench: download a dataset into the cache, check its files against their
 // published SHA-256, and time the input pipeline. Wiring only: the work is in lib/data.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -20,8 +21,10 @@ namespace {
 struct DataOptions {
   std::string dataset;
   std::string dir;
-  int workers = 0;  // bench: 0 = 1 and 2
-  int runs = 3;     // bench: epochs timed per worker count (median)
+  int workers = 0;                     // bench: 0 = 1 and 2
+  int runs = 3;                        // bench: epochs timed per worker count (median)
+  std::string config;                  // bench: a config whose data section is timed
+  std::vector<std::string> overrides;  // bench: --set for that config
 };
 
 void print_check(const FileCheck& c, const std::string& status) {
@@ -72,12 +75,14 @@ struct EpochRate {
   double cpu = 0;   // images per CPU-second of the whole process (all threads)
 };
 
-// One full training epoch: shuffle, batch 64, map with resize to 32x32.
-EpochRate epoch_rate(const Dataset& train, int workers) {
+// One full training epoch: shuffle, batch 64, map (decode for image files) with resize to
+// out_h x out_w.
+EpochRate epoch_rate(const Dataset& train, int workers, int out_h, int out_w) {
   PipelineOptions po;
   po.seed = 42;
   po.batch_size = 64;
-  po.out_h = po.out_w = 32;
+  po.out_h = out_h;
+  po.out_w = out_w;
   po.workers = workers;
   po.prefetch = 2;
   Pipeline pipeline(train, po);
@@ -96,8 +101,15 @@ EpochRate epoch_rate(const Dataset& train, int workers) {
 int run_data_bench(const DataOptions& o) {
   if (o.runs < 1) throw InputError("--runs must be at least 1");
   DataConfig config;
-  config.dataset = o.dataset.empty() ? "mnist" : o.dataset;
-  config.dir = o.dir;
+  config.dataset = "mnist";
+  int out_h = 32, out_w = 32;  // MNIST: the recipe's resize
+  if (!o.config.empty()) {
+    const RunConfig run = load_config(o.config, o.overrides);
+    config = run.data;
+    const std::array<int, 3> input = input_shape(run);
+    out_h = input[0], out_w = input[1];
+  }
+  if (!o.dir.empty()) config.dir = o.dir;
   const auto load_start = std::chrono::steady_clock::now();
   const Splits splits = load_splits(config);
   const double load_seconds =
@@ -109,7 +121,7 @@ int run_data_bench(const DataOptions& o) {
   for (int workers : worker_counts) {
     std::vector<double> wall, cpu;
     for (int r = 0; r < o.runs; ++r) {
-      const EpochRate rate = epoch_rate(splits.train, workers);
+      const EpochRate rate = epoch_rate(splits.train, workers, out_h, out_w);
       wall.push_back(rate.wall);
       cpu.push_back(rate.cpu);
     }
@@ -117,9 +129,12 @@ int run_data_bench(const DataOptions& o) {
     std::sort(cpu.begin(), cpu.end());
     std::printf(
         "workers %d: %.0f images/s, %.0f images per CPU-second (median of %d epochs of "
-        "%lld images, %dx%d -> 32x32, batch 64)\n",
+        "%lld %s images, %s -> %dx%dx%d, batch 64)\n",
         workers, wall[wall.size() / 2], cpu[cpu.size() / 2], o.runs,
-        static_cast<long long>(splits.train.count), splits.train.rows, splits.train.cols);
+        static_cast<long long>(splits.train.count), config.dataset.c_str(),
+        splits.train.is_encoded() ? "decoded from their files"
+                                  : image_shape_text(splits.train).c_str(),
+        out_h, out_w, splits.train.channels);
   }
   return 0;
 }
@@ -148,10 +163,15 @@ void setup_data(CLI::App& app, int& exit_code) {
   verify->callback([options, &exit_code] { exit_code = run_data_verify(*options); });
 
   auto* bench = cmd->add_subcommand(
-      "bench", "Images/s of the input pipeline for one full MNIST epoch with resize to 32x32");
+      "bench",
+      "Images/s of the input pipeline for one full epoch (MNIST at 32x32, or --config's data)");
   bench->add_option("--workers", options->workers, "Map threads (default: 1, then 2)")
       ->check(integer_range(1, 1024));
-  bench->add_option("--dir", options->dir, "Folder holding the MNIST files");
+  bench->add_option("--dir", options->dir, "Folder holding the dataset's files");
+  bench->add_option("--config", options->config,
+                    "Time this config's data (any source, its resize or image_size) instead of "
+                    "MNIST at 32x32");
+  bench->add_option("--set", options->overrides, "key.path=value for --config (repeatable)");
   bench->add_option("--runs", options->runs, "Epochs per worker count; the median is printed")
       ->check(integer_range(1, 1000));
   bench->callback([options, &exit_code] { exit_code = run_data_bench(*options); });
