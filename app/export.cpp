@@ -81,15 +81,17 @@ int run_export(ExportOptions options) {
                                   : keras_weights_h5(run.config, run.weights, optimizer);
     write_file_atomic(options.out, bytes);
     const std::array<int, 3> in = input_shape(run.config);
-    std::printf(
-        "Exported %s (%s) to %s: Keras %s, input float (N, %d, %d, %d) after "
-        "preprocessing, optimizer state %s\n",
-        options.run.c_str(), source.c_str(), options.out.c_str(),
-        keras ? ".keras archive" : ".weights.h5", in[0], in[1], in[2],
-        run.optimizer ? ("from checkpoint step " + std::to_string(run.optimizer->step) +
-                         " (iteration " + std::to_string(state.iterations) + ")")
-                            .c_str()
-                      : "none (no checkpoint holds these weights)");
+    const std::string shape = flat_input(run.config)
+                                  ? "(N, " + std::to_string(in[2]) + ") table rows"
+                                  : "(N, " + std::to_string(in[0]) + ", " + std::to_string(in[1]) +
+                                        ", " + std::to_string(in[2]) + ") after preprocessing";
+    std::printf("Exported %s (%s) to %s: Keras %s, input float %s, optimizer state %s\n",
+                options.run.c_str(), source.c_str(), options.out.c_str(),
+                keras ? ".keras archive" : ".weights.h5", shape.c_str(),
+                run.optimizer ? ("from checkpoint step " + std::to_string(run.optimizer->step) +
+                                 " (iteration " + std::to_string(state.iterations) + ")")
+                                    .c_str()
+                              : "none (no checkpoint holds these weights)");
     return 0;
   }
 
@@ -101,7 +103,8 @@ int run_export(ExportOptions options) {
   write_file_atomic(options.out, bytes);
   const int channels = input_shape(run.config)[2];
   const std::string input =
-      onnx.preprocessed ? "float (N, H, W, " + std::to_string(channels) + ") after preprocessing"
+      flat_input(run.config) ? "float (N, " + std::to_string(channels) + ") table rows"
+      : onnx.preprocessed ? "float (N, H, W, " + std::to_string(channels) + ") after preprocessing"
       : channels == 1
           ? "uint8 images (N, H, W) as repro reads them"
           : "uint8 images (N, H, W, " + std::to_string(channels) + ") as repro reads them";

@@ -7,12 +7,14 @@
 #include <array>
 #include <cctype>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <string>
 
 #include "commands.h"
 #include "core/error.h"
 #include "core/fs.h"
+#include "data/csv.h"
 #include "data/dataset.h"
 #include "data/image_decode.h"
 #include "record/history.h"
@@ -61,6 +63,28 @@ Dataset read_images(const std::string& path, const RunConfig& config) {
                      "JPEG image");
   std::string lower = path;
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (flat_input(config)) {
+    if (ends_with(lower, ".npy")) {  // float32 (N, features), as numpy holds a table
+      const NpyArray a = read_npy(path);
+      if (a.descr != "<f4" || a.shape.size() != 2 || a.shape[0] < 1 || a.shape[1] < 1)
+        throw InputError(path + ": a table's rows as .npy must be float32 (N, features); got " +
+                         a.descr + " of " + std::to_string(a.shape.size()) + " dimensions");
+      Dataset d;
+      d.count = a.shape[0];
+      d.rows = d.cols = 1;
+      d.channels = static_cast<int>(a.shape[1]);
+      d.features.resize(static_cast<size_t>(d.count) * d.channels);
+      std::memcpy(d.features.data(), a.data.data(), d.features.size() * sizeof(float));
+      d.labels.assign(static_cast<size_t>(d.count), 0);
+      return d;
+    }
+    if (!ends_with(lower, ".csv"))
+      throw InputError(path +
+                       ": the run trained on a table; give a .csv with its feature columns "
+                       "(the label column may be left out) or a float32 .npy (N, features)");
+    CsvLabels labels;
+    return parse_csv(read_file(path, int64_t{4} << 30), path, config.data.label, labels, true);
+  }
   if (ends_with(lower, ".png") || ends_with(lower, ".jpg") || ends_with(lower, ".jpeg"))
     return read_image_file(path, config);
   if (!ends_with(path, ".npy")) return read_idx_images(path);
@@ -88,6 +112,9 @@ int run_predict(const PredictOptions& options) {
   const SavedRun run = open_saved_run(options.run, options.checkpoint);
   const Dataset images = read_images(options.input, run.config);
   const std::array<int, 3> input = input_shape(run.config);
+  if (flat_input(run.config) && images.channels != input[2])
+    throw InputError(options.input + ": " + std::to_string(images.channels) +
+                     " feature columns, but the run's model takes " + std::to_string(input[2]));
   if (images.channels != input[2])
     throw InputError(options.input + ": images have " + std::to_string(images.channels) +
                      " channel(s) but the run's model takes " + std::to_string(input[2]));

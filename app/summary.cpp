@@ -1,11 +1,13 @@
 // repro summary CONFIG [--set k=v]...: loads and validates a config and prints Keras's
-// model.summary() table (layer, output shape, parameter count). Builds no model, reads no data.
+// model.summary() table (layer, output shape, parameter count). Builds no model, reads no data
+// (but a csv table's header, which sets the input width).
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "commands.h"
 #include "config/config.h"
+#include "data/dataset.h"
 
 namespace repro::app {
 
@@ -40,7 +42,8 @@ std::string padded(const std::string& text, size_t width) {
 // The layout of tf.keras's summary for a Sequential model (65 columns, splits at 29 and 55);
 // columns widen instead of wrapping when a name or shape is longer.
 int run_summary(const SummaryOptions& options) {
-  const RunConfig config = load_config(options.config, options.overrides);
+  RunConfig config = load_config(options.config, options.overrides);
+  resolve_input(config);  // a table's width from its header
   const std::vector<LayerShape> shapes = infer_shapes(config);
 
   std::vector<std::array<std::string, 3>> rows;

@@ -30,7 +30,12 @@ function npy(path, descr) {
   return { shape, data };
 }
 
-function images_of(path) { return path.endsWith('.npy') ? npy(path, '|u1') : idx(path, 2051); }
+// uint8 images, or a table's float32 rows (N, features) (then the model's input is 'features').
+function images_of(path) {
+  if (!path.endsWith('.npy')) return idx(path, 2051);
+  const header = fs.readFileSync(path).toString('latin1', 10, 128);
+  return header.includes("'<f4'") ? npy(path, '<f4') : npy(path, '|u1');
+}
 function labels_of(path) { return path.endsWith('.npy') ? npy(path, '|u1') : idx(path, 2049); }
 
 async function main() {
@@ -44,9 +49,11 @@ async function main() {
   const batch = 500;
   for (let first = 0; first < n; first += batch) {
     const count = Math.min(batch, n - first);
-    const input = new ort.Tensor('uint8', images.data.subarray(first * size, (first + count) * size),
+    const table = images.data instanceof Float32Array;
+    const input = new ort.Tensor(table ? 'float32' : 'uint8',
+                                 images.data.subarray(first * size, (first + count) * size),
                                  [count].concat(images.shape.slice(1)));
-    const out = await session.run({ images: input });
+    const out = await session.run(table ? { features: input } : { images: input });
     theirs.set(out.probabilities.data, first * k);
   }
   let maxDiff = 0, classDiffs = 0, decided = 0, correct = 0;

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Checks `repro export --format onnx` against a real ONNX runtime: exports RUN, runs the model in
-# ONNX Runtime (npm's onnxruntime-node, CPU) on all 10,000 MNIST test images, and compares with
+# ONNX Runtime (npm's onnxruntime-node, CPU) on all the test images (MNIST's 10,000, or the given
+# ones), and compares with
 # `repro predict` on the same images: max |probability difference| <= 1e-4, the same class for
 # every image whose top two probabilities differ by more than 1e-4, and the test accuracy run.json
 # recorded.
 #   scripts/onnx_check.sh RUN                        RUN: a run folder of an MNIST config
-#   scripts/onnx_check.sh RUN IMAGES.npy LABELS.npy  any run, with its test split as uint8 .npy
-#                                                    arrays (N, H, W[, C]) and (N)
+#   scripts/onnx_check.sh RUN IMAGES.npy LABELS.npy  any run, with its test split as .npy arrays:
+#                                                    uint8 images (N, H, W[, C]) or a table's
+#                                                    float32 rows (N, features), uint8 labels (N)
 # ONNX Runtime is installed once into $REPRO_ONNX_CACHE (default ~/.cache/repro/onnxruntime-node)
 # with `npm install --ignore-scripts` (its CPU library ships in the package; the install script
 # only fetches GPU builds). REPRO_DATA_DIR as for the tests. Exit 0 pass, 1 fail, 2 bad use,

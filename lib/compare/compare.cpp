@@ -27,6 +27,18 @@ void add_difference(std::vector<EnvironmentDifference>& out, const std::string& 
   if (a != b) out.push_back({key, a, b});
 }
 
+// The content digests of run.json's data_files ("PATH (sha256 HEX...)" or "(folder sha256 HEX"),
+// in order, short; "" when an entry records none (older runs, the IDX files of older releases).
+std::string data_digests(const std::vector<std::string>& files) {
+  std::string digests;
+  for (const std::string& f : files) {
+    const size_t at = f.rfind("sha256 ");
+    if (at == std::string::npos || f.size() < at + 7 + 64) return "";
+    digests += (digests.empty() ? "" : " ") + f.substr(at + 7, 12);
+  }
+  return digests;
+}
+
 // Differences between two maps of strings, with "(absent)" for a missing entry.
 void add_map_differences(std::vector<EnvironmentDifference>& out, const std::string& prefix,
                          const std::map<std::string, std::string>& ma,
@@ -188,6 +200,9 @@ void compare_run_records(const RunRecord& a, const RunRecord& b, const CompareOp
   add_map_differences(env, "config.", {a.config.begin(), a.config.end()},
                       {b.config.begin(), b.config.end()});
   add_difference(env, "completed", a.completed ? "yes" : "no", b.completed ? "yes" : "no");
+  // The data's content, not its paths: the same files elsewhere are the same data.
+  const std::string data_a = data_digests(a.data_files), data_b = data_digests(b.data_files);
+  if (!data_a.empty() && !data_b.empty()) add_difference(env, "data (sha256)", data_a, data_b);
 
   // Between two portable runs, the CPU, its ISA path, the compiler and the thread count cannot
   // change a bit: they are not offered as causes, only named in a note.

@@ -286,6 +286,12 @@ std::vector<Entry> canonical_entries(const RunConfig& config) {
   add_text("data.dir", data.dir);
   if (data.dataset == "npz" || data.dataset == "idx")
     add("data.channels", std::to_string(input_shape(config)[2]));
+  if (data.dataset == "csv") {
+    add_text("data.path", data.path);
+    add_text("data.test_path", data.test_path);
+    add_text("data.label", data.label);
+    if (data.features > 0) add("data.features", std::to_string(data.features));
+  }
   if (data.dataset == "npz") {
     add_text("data.path", data.path);
     const char* names[] = {"x_train", "y_train", "x_test", "y_test"};

@@ -94,12 +94,18 @@ struct LayerConfig {
 };
 
 struct DataConfig {
-  std::string dataset = "mnist";  // mnist | fashion_mnist | cifar10 | idx | npz | image_folder
-  std::string dir;                // optional folder with the four IDX files
+  // mnist | fashion_mnist | cifar10 | idx | npz | image_folder | csv
+  std::string dataset = "mnist";
+  std::string dir;  // optional folder with the four IDX files
   // dataset idx: the four files
   std::string train_images, train_labels, test_images, test_labels;
-  // dataset npz: the .npz file (numpy.savez, as Keras's mnist.npz) and its arrays' names
-  std::string path;
+  // dataset npz: the .npz file (numpy.savez, as Keras's mnist.npz) and its arrays' names;
+  // dataset csv: the table (test_path: an optional test table with the same columns)
+  std::string path, test_path;
+  // dataset csv: the label column's name, and the number of feature columns (every other column;
+  // 0 until the table's header is read, then recorded so a saved run rebuilds its model)
+  std::string label;
+  int features = 0;
   std::array<std::string, 4> keys{"x_train", "y_train", "x_test", "y_test"};
   // dataset image_folder: directory/<class>/**.{png,jpg,jpeg} as Keras's
   // image_dataset_from_directory reads them (test_directory: the same layout, optional), decoded
@@ -268,6 +274,9 @@ RunConfig parse_config(const std::string& yaml_text, const std::string& file_lab
 
 // Checks every value and that the model fits its input; throws InputError with the place.
 void validate(const RunConfig& config);
+
+// True when the model's input is a vector (dataset csv: data.features values), not an image.
+bool flat_input(const RunConfig& config);
 
 // The input image (H, W, C) the pipeline produces for this config: the dataset's size (28x28,
 // cifar10 32x32) or the resize, and its channels.

@@ -478,7 +478,10 @@ void decode_data(Reader& reader, const ConfigNode& node, DataConfig& data) {
                     "directory",
                     "test_directory",
                     "color_mode",
-                    "image_size"});
+                    "image_size",
+                    "test_path",
+                    "label",
+                    "features"});
   for (const MapEntry& entry : node.entries) {
     const std::string path = "data." + entry.key;
     const ConfigNode& v = entry.value;
@@ -520,6 +523,9 @@ void decode_data(Reader& reader, const ConfigNode& node, DataConfig& data) {
     if (entry.key == "channels") data.channels = reader.int32(v, path, 1, limits::channels);
     if (entry.key == "validation_split") data.validation_split = reader.number(v, path);
     if (entry.key == "directory") data.directory = reader.text(v, path);
+    if (entry.key == "test_path") data.test_path = v.type == Type::null ? "" : reader.text(v, path);
+    if (entry.key == "label") data.label = reader.text(v, path);
+    if (entry.key == "features") data.features = reader.int32(v, path, 1, limits::units);
     if (entry.key == "test_directory")
       data.test_directory = v.type == Type::null ? "" : reader.text(v, path);
     if (entry.key == "color_mode") data.color_mode = reader.text(v, path);

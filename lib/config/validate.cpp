@@ -208,9 +208,26 @@ void check_data(const RunConfig& config) {
   const bool known = data.dataset == "mnist" || data.dataset == "fashion_mnist";
   const bool cifar = data.dataset == "cifar10";
   const bool folder = data.dataset == "image_folder";
-  check_value(known || cifar || idx || npz || folder, config, "data.dataset",
-              "must be mnist, fashion_mnist, cifar10, idx, npz or image_folder (got `" +
+  const bool csv = data.dataset == "csv";
+  check_value(known || cifar || idx || npz || folder || csv, config, "data.dataset",
+              "must be mnist, fashion_mnist, cifar10, idx, npz, image_folder or csv (got `" +
                   clipped(data.dataset) + "`)");
+  if (csv) {
+    check_value(!data.path.empty(), config, "data.dataset",
+                "is csv, so data.path must name the table (add data.path: path/to/table.csv)");
+    check_value(!data.label.empty(), config, "data.dataset",
+                "is csv, so data.label must name the label column (add data.label: COLUMN)");
+    check_value(data.channels == 0, config, "data.channels",
+                "does not apply to csv, whose rows are vectors; remove it");
+    check_value(data.resize[0] == 0 && data.resize[1] == 0, config, "data.resize",
+                "does not apply to csv, whose rows are vectors; remove it");
+  } else {
+    for (const auto& [key, given] : {std::pair<std::string, bool>{"label", !data.label.empty()},
+                                     {"test_path", !data.test_path.empty()},
+                                     {"features", data.features != 0}})
+      check_value(!given, config, "data." + key,
+                  "is only read with dataset: csv; remove it or set dataset: csv");
+  }
   if (folder) {
     check_value(!data.directory.empty(), config, "data.dataset",
                 "is image_folder, so data.directory must name the folder of class folders (add "
@@ -233,14 +250,14 @@ void check_data(const RunConfig& config) {
                   "is only read with dataset: image_folder; remove it or set dataset: "
                   "image_folder");
   }
-  check_value(idx || npz || folder || data.channels == 0 || data.channels == (cifar ? 3 : 1),
+  check_value(idx || npz || folder || csv || data.channels == 0 || data.channels == (cifar ? 3 : 1),
               config, "data.channels",
               "is fixed by dataset " + data.dataset + " (" + (cifar ? "3, RGB" : "1, grayscale") +
                   "); remove it");
   check_value(!npz || !data.path.empty(), config, "data.dataset",
               "is npz, so data.path must name the .npz file (add data.path: path/to/data.npz)");
-  check_value(npz || data.path.empty(), config, "data.path",
-              "is only read with dataset: npz; remove it or set dataset: npz");
+  check_value(npz || csv || data.path.empty(), config, "data.path",
+              "is only read with dataset: npz or csv; remove it or set the dataset");
   const std::vector<std::pair<std::string, std::string>> files = {
       {"train_images", data.train_images},
       {"train_labels", data.train_labels},
@@ -424,8 +441,13 @@ void check_training(const RunConfig& config) {
 
 }  // namespace
 
+bool flat_input(const RunConfig& config) { return config.data.dataset == "csv"; }
+
 std::array<int, 3> input_shape(const RunConfig& config) {
   const DataConfig& data = config.data;
+  // A table's row: (1, 1, features) as the pipeline lays it out, a vector to the model (1 while
+  // the header is unread: only the first layer's weights depend on it).
+  if (flat_input(config)) return {1, 1, std::max(data.features, 1)};
   const bool cifar = data.dataset == "cifar10";
   if (data.dataset == "image_folder")
     return {data.image_size[0], data.image_size[1], data.color_mode == "grayscale" ? 1 : 3};
@@ -451,6 +473,7 @@ WindowExtent window_extent(int64_t in, int64_t k, int64_t stride, Padding paddin
 std::vector<LayerShape> infer_shapes(const RunConfig& config) {
   const std::array<int, 3> input = input_shape(config);
   std::vector<int64_t> shape{input[0], input[1], input[2]};  // (H, W, C) or (N)
+  if (flat_input(config)) shape = {input[2]};
   std::vector<LayerShape> shapes;
   for (size_t i = 0; i < config.model.size(); ++i) {
     const LayerConfig& layer = config.model[i];

@@ -173,7 +173,8 @@ Splits read_cifar10(const std::string& path) {
   }
   const std::string bytes = read_file(path, static_cast<int64_t>(kMaxArchive));
   Splits out = parse_cifar10_archive(bytes, path);
-  out.files.push_back(std::filesystem::absolute(path).string());
+  out.files.push_back(std::filesystem::absolute(path).string() + " (sha256 " +
+                      sha256_hex(bytes.data(), bytes.size()) + ")");
   return out;
 }
 

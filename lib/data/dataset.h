@@ -20,6 +20,10 @@ struct Dataset {
   std::vector<std::string> encoded;
   std::vector<std::string> names;  // (count with `encoded`) each file's path, for errors
   bool is_encoded() const { return !encoded.empty(); }
+  // A table (dataset csv): (count, channels) float32 feature values, rows = cols = 1, used as
+  // they are (no scaling); `images` is then empty.
+  std::vector<float> features;
+  bool is_table() const { return !features.empty(); }
   size_t image_size() const { return static_cast<size_t>(rows) * cols * channels; }
   // Keeps the first `n` images (data.limit).
   void keep_first(int64_t n) {
@@ -28,6 +32,8 @@ struct Dataset {
     if (is_encoded()) {
       encoded.resize(static_cast<size_t>(n));
       names.resize(static_cast<size_t>(n));
+    } else if (is_table()) {
+      features.resize(static_cast<size_t>(n) * image_size());
     } else {
       images.resize(static_cast<size_t>(n) * image_size());
     }
@@ -61,6 +67,10 @@ Dataset read_idx_images(const std::string& images_path);
 // the cache (SHA-256 checked). Applies data.limit to the training split, then
 // data.validation_split.
 Splits load_splits(const DataConfig& data);
+
+// Completes what the model's input needs from the data itself: dataset csv's data.features from
+// the table's header when the config does not give it. Nothing for the other sources.
+void resolve_input(RunConfig& config);
 
 // Keras's validation_split for arrays: moves the last images of `s.train` (all but the first
 // floor(n * (1 - validation_split))) into `s.validation`, in order. Nothing for 0; InputError when

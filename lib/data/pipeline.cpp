@@ -171,6 +171,13 @@ struct Pipeline::Impl {
         map_encoded(order[first + i], out.x.data() + i * out_image, scratch);
       return;
     }
+    if (data.is_table()) {  // a table's rows go in as they are
+      for (int i = begin; i < end; ++i) {
+        const float* row = data.features.data() + order[first + i] * in_image;
+        std::copy(row, row + in_image, out.x.data() + i * out_image);
+      }
+      return;
+    }
     for (int i = begin; i < end; ++i) {
       const int64_t k = order[first + i];
       // The shuffled order reads images from all over a 47 MB array: ask for the next one early.
@@ -255,10 +262,12 @@ struct Pipeline::Impl {
 Pipeline::Pipeline(const Dataset& data, const PipelineOptions& options)
     : impl_(std::make_unique<Impl>(data, options)) {
   Impl& p = *impl_;
+  const size_t values = static_cast<size_t>(data.count) * data.image_size();
   const bool arrays_match =
       data.is_encoded() ? data.encoded.size() == static_cast<size_t>(data.count) &&
                               data.names.size() == data.encoded.size() && data.images.empty()
-                        : data.images.size() == static_cast<size_t>(data.count) * data.image_size();
+      : data.is_table() ? data.features.size() == values && data.images.empty()
+                        : data.images.size() == values;
   if (data.count <= 0 || data.rows <= 0 || data.cols <= 0 || data.channels <= 0 || !arrays_match ||
       data.labels.size() != static_cast<size_t>(data.count)) {
     throw InputError("pipeline: the dataset is empty or its arrays do not match its count");
@@ -272,6 +281,8 @@ Pipeline::Pipeline(const Dataset& data, const PipelineOptions& options)
   p.out_h = options.out_h > 0 ? options.out_h : data.rows;
   p.out_w = options.out_w > 0 ? options.out_w : data.cols;
   p.resize = p.out_h != data.rows || p.out_w != data.cols;
+  if (data.is_table() && p.resize)
+    throw InputError("pipeline: a table's rows cannot be resized (data.resize does not apply)");
   if (p.resize) {
     p.rows = resize_axis(data.rows, p.out_h);
     p.cols = resize_axis(data.cols, p.out_w);

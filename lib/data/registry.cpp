@@ -17,6 +17,7 @@
 
 #include "core/error.h"
 #include "data/cifar.h"
+#include "data/csv.h"
 #include "data/dataset.h"
 #include "data/image_folder.h"
 #include "data/npz.h"
@@ -274,6 +275,11 @@ std::string image_shape_text(const Dataset& d) {
 
 namespace {
 
+// run.json's entry for a data file: its absolute path and SHA-256 (compare names changed data).
+std::string described(const std::string& path) {
+  return fs::absolute(path).string() + " (sha256 " + sha256_file(path) + ")";
+}
+
 // The config's files as read, before data.limit and data.validation_split.
 Splits read_splits(const DataConfig& data) {
   if (data.dataset == "cifar10") {
@@ -292,6 +298,7 @@ Splits read_splits(const DataConfig& data) {
   }
   if (data.dataset == "npz") return read_npz_splits(data.path, data.keys);
   if (data.dataset == "image_folder") return read_image_folder_splits(data);
+  if (data.dataset == "csv") return read_csv_splits(data);
   std::vector<std::string> paths;
   if (data.dataset == "idx") {
     paths = {data.train_images, data.train_labels};
@@ -326,7 +333,7 @@ Splits read_splits(const DataConfig& data) {
   Splits s;
   if (paths.size() == 2) {  // idx without a test split
     s.train = read_idx(paths[0], paths[1]);
-    for (const auto& p : paths) s.files.push_back(fs::absolute(p).string());
+    for (const auto& p : paths) s.files.push_back(described(p));
     return s;
   }
   // The test split inflates on its own thread while the (six times larger) training split does.
@@ -338,7 +345,7 @@ Splits read_splits(const DataConfig& data) {
                      std::to_string(s.test.cols) + " but training images are " +
                      std::to_string(s.train.rows) + "x" + std::to_string(s.train.cols));
   }
-  for (const auto& p : paths) s.files.push_back(fs::absolute(p).string());
+  for (const auto& p : paths) s.files.push_back(described(p));
   return s;
 }
 
@@ -360,6 +367,10 @@ void hold_out_validation(Splits& s, double validation_split) {
   if (train.is_encoded()) {
     val.encoded.assign(train.encoded.begin() + split_at, train.encoded.end());
     val.names.assign(train.names.begin() + split_at, train.names.end());
+  } else if (train.is_table()) {
+    val.features.assign(
+        train.features.begin() + static_cast<ptrdiff_t>(split_at * train.image_size()),
+        train.features.end());
   } else {
     const size_t image = train.image_size();
     val.images.assign(train.images.begin() + static_cast<ptrdiff_t>(split_at * image),
@@ -367,6 +378,11 @@ void hold_out_validation(Splits& s, double validation_split) {
   }
   val.labels.assign(train.labels.begin() + split_at, train.labels.end());
   train.keep_first(split_at);
+}
+
+void resolve_input(RunConfig& config) {
+  if (config.data.dataset == "csv" && config.data.features == 0)
+    config.data.features = csv_feature_count(config.data);
 }
 
 Splits load_splits(const DataConfig& data) {

@@ -135,7 +135,12 @@ std::string export_onnx(const RunConfig& config, const std::vector<NamedTensor>&
   const std::array<int, 3> input = input_shape(config);  // (H, W, C) after the resize
   const bool resize = config.data.resize[0] != 0;
   std::string x;  // the current tensor
-  if (options.preprocessed) {
+  if (flat_input(config)) {
+    // A table's rows: float features as the table holds them, no preprocessing.
+    add_value_info(graph.add_input(), "features", onnx::TensorProto::FLOAT,
+                   {"batch", std::to_string(input[2])});
+    x = "features";
+  } else if (options.preprocessed) {
     add_value_info(
         graph.add_input(), "images", onnx::TensorProto::FLOAT,
         {"batch", std::to_string(input[0]), std::to_string(input[1]), std::to_string(input[2])});
@@ -181,7 +186,7 @@ std::string export_onnx(const RunConfig& config, const std::vector<NamedTensor>&
   }
 
   std::string not_exported;
-  bool image = true;  // x is (N, C, H, W); else (N, features)
+  bool image = !flat_input(config);  // x is (N, C, H, W); else (N, features)
   int64_t h = input[0], w = input[1], c = input[2];
   auto activation = [&](Activation a, const std::string& name) {
     if (a == Activation::relu) x = g.node("Relu", {x}, name + ":relu")->output(0);

@@ -232,7 +232,9 @@ Json optimizer_json(const OptimizerConfig& optimizer) {
 
 std::string keras_model_config_json(const RunConfig& config) {
   const std::array<int, 3> input = input_shape(config);
-  const std::vector<int64_t> input_dims{input[0], input[1], input[2]};
+  const std::vector<int64_t> input_dims = flat_input(config)
+                                              ? std::vector<int64_t>{input[2]}
+                                              : std::vector<int64_t>{input[0], input[1], input[2]};
   const std::vector<LayerShape> shapes = infer_shapes(config);
   Json layers = Json::array();
   layers.push_back(keras_object("keras.layers", "InputLayer",

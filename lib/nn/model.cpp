@@ -25,7 +25,7 @@ Model::Model(const RunConfig& config, Backend& backend, int max_batch, bool chun
     throw InputError(at_place(config.path, 0, 0, "model: the layer list is empty"));
   REPRO_CHECK(max_batch > 0, "batch size must be positive");
   const std::array<int, 3> hwc = repro::input_shape(config);
-  input_ = FeatureShape{hwc[2], hwc[0], hwc[1], false};
+  input_ = FeatureShape{hwc[2], hwc[0], hwc[1], flat_input(config)};
 
   InitSeeds seeds{static_cast<uint64_t>(config.seed), config.rng, 0};
   std::map<LayerKind, int> kind_counts;

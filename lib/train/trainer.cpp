@@ -70,6 +70,10 @@ void Trainer::open_data(bool ranks) {
   const FeatureShape& input = model_->input_shape();
   for (const Dataset* split : {&splits_.train, &splits_.test}) {
     if (split->count == 0) continue;  // no test split
+    if (flat_input(config_) && split->channels != input.c)
+      throw InputError("data: the table has " + std::to_string(split->channels) +
+                       " feature columns but data.features says " + std::to_string(input.c) +
+                       "; remove data.features (the header decides it)");
     if (split->channels != input.c)
       throw InputError("data: images have " + std::to_string(split->channels) + " channel(s) (" +
                        image_shape_text(*split) + ") but the config says " +
@@ -128,7 +132,9 @@ Trainer::Trainer(const RunConfig& config, const TrainOptions& options) : config_
         " ranks asked): train with the onednn or portable backend (device: cpu) or without "
         "mpirun");
 
-  // The model first: a layer the backend cannot run is refused before any data is read.
+  // The model first: a layer the backend cannot run is refused before any data is read (but a
+  // table's header, which gives the model's input width).
+  resolve_input(config_);
   model_ = std::make_unique<Model>(config_, *backend_, config_.data.batch_size, ranks);
   if (options.with_data) open_data(ranks);
 

@@ -65,8 +65,14 @@ TEST_CASE("impossible values are errors at their place") {
   REQUIRE(config_error("data:\n  batch_size: 0\n" + kModel) ==
           "bad.yaml:2:15: data.batch_size must be an integer from 1 to 65536 (got `0`)");
   REQUIRE(config_error("data:\n  dataset: cifar100\n" + kModel) ==
-          "bad.yaml:2:12: data.dataset must be mnist, fashion_mnist, cifar10, idx, npz or "
-          "image_folder (got `cifar100`)");
+          "bad.yaml:2:12: data.dataset must be mnist, fashion_mnist, cifar10, idx, npz, "
+          "image_folder or csv (got `cifar100`)");
+  REQUIRE(config_error("data:\n  dataset: csv\n  path: t.csv\n" + kModel) ==
+          "bad.yaml:2:12: data.dataset is csv, so data.label must name the label column (add "
+          "data.label: COLUMN)");
+  REQUIRE(config_error("data:\n  label: y\n" + kModel) ==
+          "bad.yaml:2:10: data.label is only read with dataset: csv; remove it or set dataset: "
+          "csv");
   REQUIRE(config_error("data:\n  dataset: image_folder\n" + kModel) ==
           "bad.yaml:2:12: data.dataset is image_folder, so data.directory must name the folder of "
           "class folders (add data.directory: path/to/folder)");

@@ -126,6 +126,21 @@ TEST_CASE("data without a test split trains on validation_split and has no test 
   const auto same = run_repro("", "compare --exact" + quoted(root / "a") + quoted(root / "b"));
   INFO(same.out);
   CHECK(contains(same.out, "verdict: SAME (exact: identical bits)"));
+  // Other data (one label changed): compare names the data's digests among the differences.
+  labels[0] = static_cast<char>(labels[0] == 0 ? 1 : 0);
+  repro_test::write_zip(root / "changed.npz",
+                        {{"x_train.npy", repro_test::npy_bytes("|u1", {200, 28, 28}, images)},
+                         {"y_train.npy", repro_test::npy_bytes("|u1", {200}, labels)}});
+  const auto changed =
+      run_repro("",
+                "train configs/tiny.yaml --set data.dataset=npz --set "
+                "data.limit=0 --set data.validation_split=0.2 --quiet "
+                "--set data.path='" +
+                    (root / "changed.npz").string() + "' --out" + quoted(root / "changed"));
+  REQUIRE(changed.exit_code == 0);
+  const auto differs = run_repro("", "compare" + quoted(root / "a") + quoted(root / "changed"));
+  INFO(differs.out);
+  CHECK(contains(differs.out, "data (sha256)"));
   const auto no_test = run_repro("", "evaluate" + quoted(root / "a"));
   CHECK(no_test.exit_code == 2);
   CHECK(contains(no_test.err, "the run's data (npz) has no test split"));
