@@ -196,3 +196,24 @@ TEST_CASE("fetch downloads through a mirror and deletes a download whose checksu
   }
   fs::remove_all(root);
 }
+
+TEST_CASE("cifar10 downloads are checked against the publishers' MD5 and deleted on mismatch") {
+  const fs::path root = scratch_dir("fetch_cifar");
+  write_raw(root / "abc", "abc");
+  REQUIRE(repro::md5_file((root / "abc").string()) == "900150983cd24fb0d6963f7d28e17f72");
+  ScopedEnv cache("XDG_CACHE_HOME", (root / "cache").string());
+  write_raw(root / "mirror/cifar-10-binary.tar.gz", "a generated archive, not the published one");
+  ScopedEnv mirror("REPRO_DATA_MIRROR", "file://" + (root / "mirror").string());
+  try {
+    repro::fetch_dataset("cifar10", "");
+    FAIL("fetch accepted an archive with the wrong MD5");
+  } catch (const repro::RuntimeError& e) {
+    const std::string message = e.what();
+    INFO(message);
+    CHECK(message.find("checksum mismatch: MD5 ") != std::string::npos);
+    CHECK(message.find("expected c32a1d4ab5d03f1284b67883e8d87530") != std::string::npos);
+    CHECK(message.find("deleted") != std::string::npos);
+  }
+  REQUIRE(fs::is_empty(root / "cache/repro/datasets/cifar10"));
+  fs::remove_all(root);
+}

@@ -14,6 +14,10 @@
 #include <functional>
 #include <thread>
 
+#include <fstream>
+
+#include "data/cifar_files.h"
+#include "data/image_files.h"
 #include "dist/communicator.h"
 #include "run_cli.h"
 
@@ -299,4 +303,44 @@ TEST_CASE("Ctrl-C to mpirun checkpoints on rank 0, and the run resumes to the un
   require_trains(one_process(data), "train --quiet --resume '" + run + "'");
   require_same(reference, run);
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("every data source gives the same bits for 1 and 2 ranks (cifar10, image_folder, csv)") {
+  if (const std::string why = mpi_missing(); !why.empty()) REPRO_SKIP(why);
+  const auto root = scratch_dir("mpi_sources");
+  repro_test::write_cifar_archive(root / "cifar10", 20, 10);
+  for (int i = 0; i < 24; ++i) {
+    const std::vector<uint8_t> px = repro_test::rgb_pattern(10 + i % 3, 12, i);
+    repro_test::write_bytes(root / "photos" /
+                                (i % 3 == 0   ? "a"
+                                 : i % 3 == 1 ? "b"
+                                              : "c") /
+                                ("p" + std::to_string(i) + ".png"),
+                            repro_test::png_bytes(px, 10 + i % 3, 12, 2));
+  }
+  {
+    std::ofstream table(root / "table.csv");
+    table << "x,species,y\n";
+    for (int i = 0; i < 90; ++i) table << (i % 7) * 0.5 << "," << i % 3 << "," << i * 0.1 << "\n";
+  }
+  // configs/cifar10_cnn.yaml has batch normalization, which ranks cannot split: a plain CNN.
+  std::ofstream(root / "cifar.yaml")
+      << "seed: 5\ndata: {dataset: cifar10, batch_size: 16}\nmodel:\n"
+         "  - random_flip: {mode: horizontal}\n"
+         "  - conv2d: {filters: 4, kernel_size: 3, activation: relu}\n"
+         "  - max_pooling2d: {pool_size: 2}\n  - flatten: {}\n"
+         "  - dense: {units: 10, activation: softmax}\n";
+  const std::string env = kMpiEnv + "REPRO_DATA_DIR='" + root.string() + "'";
+  const std::vector<std::string> configs = {
+      "'" + (root / "cifar.yaml").string() + "' --steps 3",
+      "configs/image_folder.yaml --steps 3 --set data.directory='" + (root / "photos").string() +
+          "' --set data.image_size=[8,8]",
+      "configs/csv_table.yaml --steps 8 --set data.path='" + (root / "table.csv").string() + "'"};
+  for (const std::string& config : configs) {
+    const auto r = require_trains(
+        env, "check " + config + " --vary ranks=1,2 --out '" + (root / "check").string() + "'");
+    INFO(config << "\n" << r.out);
+    CHECK(r.out.find("PASS: 2 runs bit-identical") != std::string::npos);
+  }
+  std::filesystem::remove_all(root);
 }
