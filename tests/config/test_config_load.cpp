@@ -1,7 +1,10 @@
 // Loading configs: the recipe's exact layers and 21,578 parameters, Keras defaults and shapes.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include "config_test_helpers.h"
+
+#include "config/config.h"
 
 using namespace repro;
 
@@ -172,4 +175,16 @@ TEST_CASE("validate checks a config built in code, naming the key") {
     REQUIRE(std::string(e.what()) ==
             "in-code: model.1.dense.units must be an integer from 1 to 1000000 (got 0)");
   }
+}
+
+TEST_CASE("every config in configs/ loads and validates") {
+  int configs = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(REPRO_SOURCE_DIR) + "/configs")) {
+    if (entry.path().extension() != ".yaml") continue;
+    INFO(entry.path().string());
+    REQUIRE_NOTHROW(repro::load_config(entry.path().string()));
+    ++configs;
+  }
+  REQUIRE(configs >= 7);
 }

@@ -274,6 +274,11 @@ TEST_CASE("dataset npz trains on a .npz of MNIST arrays to the bits of the same 
   CHECK(contains(compared.out, "final weights: 4,010 values identical"));
   CHECK(compared.exit_code == 0);
   CHECK(contains(compared.out, "verdict: SAME (exact: identical bits)"));
+  // configs/npz_arrays.yaml, the example config, trains on the same file.
+  const auto example = run_repro(env, "train configs/npz_arrays.yaml --quiet --epochs 1" + sets +
+                                          " --out '" + (dir / "example").string() + "'");
+  INFO(example.err);
+  CHECK(example.exit_code == 0);
   // A missing array is named with the members there are.
   const auto missing = run_repro(env,
                                  "train configs/tiny.yaml --quiet --set data.dataset=npz "
