@@ -68,8 +68,10 @@ Dataset read_idx_images(const std::string& images_path);
 // data.validation_split.
 Splits load_splits(const DataConfig& data);
 
-// Completes what the model's input needs from the data itself: dataset csv's data.features from
-// the table's header when the config does not give it. Nothing for the other sources.
+// Completes what the model's input needs from the data itself, where the config leaves it open:
+// dataset csv's data.features from the table's header; dataset npz's data.channels and, for
+// images that are not 28x28, data.resize (their own size) from x_train's header. Nothing for the
+// other sources.
 void resolve_input(RunConfig& config);
 
 // Keras's validation_split for arrays: moves the last images of `s.train` (all but the first

@@ -112,6 +112,14 @@ Splits parse_npz_splits(std::string_view bytes, const std::string& file,
   return s;
 }
 
+std::array<int, 3> npz_image_shape(const std::string& path, const std::string& x_train) {
+  const std::string bytes = read_file(path, kMaxNpzBytes);
+  const ZipReader zip(bytes, path, ".npz file");
+  Dataset d;
+  take_images(member(zip, x_train, path), path + " (" + x_train + ")", d);
+  return {d.rows, d.cols, d.channels};
+}
+
 Splits read_npz_splits(const std::string& path, const std::array<std::string, 4>& keys) {
   const std::string bytes = read_file(path, kMaxNpzBytes);
   Splits s = parse_npz_splits(bytes, path, keys);

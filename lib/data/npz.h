@@ -1,7 +1,7 @@
 // dataset: npz: the arrays of a NumPy .npz (numpy.savez or savez_compressed, as Keras's own
-// mnist.npz): uint8 images (N, H, W) or (N, H, W, 1) and integer labels (N) for the training and
-// the test split. The zip is read with Debian's libzip; every member's size is checked against
-// a bound before it is inflated, and every array's header by the strict .npy reader.
+// mnist.npz): uint8 images (N, H, W) or (N, H, W, C) and integer labels (N) for the training and
+// (optionally) the test split. The zip is read with Debian's libzip; every member's size is checked
+// against a bound before it is inflated, and every array's header by the strict .npy reader.
 #pragma once
 
 #include <array>
@@ -17,6 +17,9 @@ namespace repro {
 // over its bound, a dtype or shape that is not images or labels, a label outside 0..255, counts
 // that differ, or training and test images of other sizes.
 Splits read_npz_splits(const std::string& path, const std::array<std::string, 4>& keys);
+// The training images' (H, W, C) from the .npz's x_train header (the model's input, before the
+// arrays are read), with the same checks.
+std::array<int, 3> npz_image_shape(const std::string& path, const std::string& x_train);
 // The same over the file's bytes in memory; `file_label` names it in errors.
 Splits parse_npz_splits(std::string_view bytes, const std::string& file_label,
                         const std::array<std::string, 4>& keys);

@@ -381,8 +381,16 @@ void hold_out_validation(Splits& s, double validation_split) {
 }
 
 void resolve_input(RunConfig& config) {
-  if (config.data.dataset == "csv" && config.data.features == 0)
-    config.data.features = csv_feature_count(config.data);
+  DataConfig& data = config.data;
+  if (data.dataset == "csv" && data.features == 0) data.features = csv_feature_count(data);
+  // An .npz's images set the input: their channels, and their size through an identity resize
+  // (the same bits as none) when the config gives no resize and they are not 28x28.
+  if (data.dataset == "npz" && (data.channels == 0 || data.resize[0] == 0)) {
+    const std::array<int, 3> shape = npz_image_shape(data.path, data.keys[0]);
+    if (data.channels == 0) data.channels = shape[2];
+    if (data.resize[0] == 0 && (shape[0] != 28 || shape[1] != 28))
+      data.resize = {shape[0], shape[1]};
+  }
 }
 
 Splits load_splits(const DataConfig& data) {

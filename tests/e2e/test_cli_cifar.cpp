@@ -67,10 +67,9 @@ TEST_CASE("dataset cifar10 trains the CIFAR-10 config reproducibly on a generate
        {"y_train.npy", npy_bytes("|u1", {s.train.count}, bytes_of(s.train.labels))},
        {"x_test.npy", npy_bytes("|u1", {s.test.count, 32, 32, 3}, bytes_of(s.test.images))},
        {"y_test.npy", npy_bytes("|u1", {s.test.count}, bytes_of(s.test.labels))}});
-  // An .npz's image size is the model's only through data.resize (a 32x32 resize is the identity).
-  const std::string npz_path = " --set data.dataset=npz --set data.path='" +
-                               (root / "cifar.npz").string() + "' --set data.resize=[32,32]";
-  const std::string npz = npz_path + " --set data.channels=3";
+  // The .npz's header gives the model its input: 3 channels, 32x32 (as an identity resize).
+  const std::string npz =
+      " --set data.dataset=npz --set data.path='" + (root / "cifar.npz").string() + "'";
   const auto from_npz = run_repro("", "train " + config + one_epoch + npz + " --out" + at("npz"));
   INFO(from_npz.err);
   REQUIRE(from_npz.exit_code == 0);
@@ -78,8 +77,10 @@ TEST_CASE("dataset cifar10 trains the CIFAR-10 config reproducibly on a generate
   INFO(compared.out << compared.err);
   CHECK(compared.exit_code == 0);
   CHECK(contains(compared.out, "verdict: SAME (exact: identical bits)"));
-  // Without data.channels the model expects grayscale: refused before training, with the fix.
-  const auto gray = run_repro("", "train " + config + one_epoch + npz_path + " --out" + at("gray"));
+  CHECK(contains(repro_test::slurp_file(root / "npz/run.json"), "\"data.channels\": \"3\""));
+  // A config that says grayscale for RGB arrays: refused before training, with the fix.
+  const auto gray = run_repro(
+      "", "train " + config + one_epoch + npz + " --set data.channels=1" + " --out" + at("gray"));
   CHECK(gray.exit_code == 2);
   CHECK(contains(gray.err, "set data.channels: 3"));
   CHECK_FALSE(fs::exists(root / "gray"));
