@@ -46,25 +46,44 @@ int run_summary(const SummaryOptions& options) {
   resolve_input(config);  // a table's width from its header
   const std::vector<LayerShape> shapes = infer_shapes(config);
 
-  std::vector<std::array<std::string, 3>> rows;
-  size_t name_width = 28, shape_width = 26;
+  // A graph prints as Keras's Functional summary: the input layer first and a "Connected to"
+  // column naming each layer's inputs (name[0][0]).
+  const bool graph = is_graph(config);
+  std::vector<std::array<std::string, 4>> rows;
+  size_t name_width = 28, shape_width = 26, params_width = 10;
   int64_t total = 0, non_trainable = 0;
+  if (graph) {
+    const std::array<int, 3> in = input_shape(config);
+    const std::vector<int64_t> dims = flat_input(config)
+                                          ? std::vector<int64_t>{in[2]}
+                                          : std::vector<int64_t>{in[0], in[1], in[2]};
+    rows.push_back({"input_layer (InputLayer)", shape_text(dims), "0", "-"});
+  }
   for (const LayerShape& layer : shapes) {
+    std::string connected;
+    for (int p : layer.inputs)
+      connected += (connected.empty() ? "" : ", ") +
+                   (p < 0 ? std::string("input_layer") : shapes[size_t(p)].name) + "[0][0]";
     rows.push_back({layer.name + " (" + layer.kind + ")", shape_text(layer.output),
-                    with_commas(layer.params)});
+                    with_commas(layer.params), connected});
     name_width = std::max(name_width, rows.back()[0].size() + 2);
     shape_width = std::max(shape_width, rows.back()[1].size() + 2);
     total += layer.params;
     non_trainable += layer.non_trainable;
   }
-  const size_t line = std::max<size_t>(65, 1 + name_width + shape_width + 10);
+  size_t connected_width = 0;
+  for (const auto& row : rows) connected_width = std::max(connected_width, row[3].size());
+  const size_t line = std::max<size_t>(
+      65, 1 + name_width + shape_width + (graph ? params_width + connected_width : 10));
 
-  std::cout << "Model: \"sequential\"\n" << std::string(line, '_') << "\n";
+  std::cout << "Model: \"" << (graph ? "functional" : "sequential") << "\"\n"
+            << std::string(line, '_') << "\n";
   std::cout << " " << padded("Layer (type)", name_width) << padded("Output Shape", shape_width)
-            << "Param #\n";
+            << (graph ? padded("Param #", params_width) + "Connected to" : "Param #") << "\n";
   std::cout << std::string(line, '=') << "\n";
   for (const auto& row : rows) {
-    std::cout << " " << padded(row[0], name_width) << padded(row[1], shape_width) << row[2] << "\n";
+    std::cout << " " << padded(row[0], name_width) << padded(row[1], shape_width)
+              << (graph ? padded(row[2], params_width) + row[3] : row[2]) << "\n";
   }
   std::cout << std::string(line, '=') << "\n";
   std::cout << "Total params: " << with_commas(total) << "\n";

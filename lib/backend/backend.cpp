@@ -38,6 +38,7 @@ std::string optional_op_name(OptionalOp op) {
     case OptionalOp::affine: return "random image augmentation";
     case OptionalOp::rmsprop: return "the rmsprop optimizer";
     case OptionalOp::weight_decay: return "weight decay (adamw)";
+    case OptionalOp::merge: return "layer graphs (inputs: and the merge layers)";
   }
   return "an optional op";
 }

@@ -135,7 +135,10 @@ struct LossSums {
 // The ops a backend may leave out. Every CPU backend runs them all (HostBackend); a GPU backend
 // says which it runs, and the model and the optimizer refuse a config that needs another one
 // before training starts (nn/layers.cpp, optim/optimizer.cpp), naming the layer.
-enum class OptionalOp { activation, avg_pool2d, batch_norm, affine, rmsprop, weight_decay };
+enum class OptionalOp { activation, avg_pool2d, batch_norm, affine, rmsprop, weight_decay, merge };
+
+// Keras's element-wise merge layers (Add, Subtract, Multiply, Average).
+enum class MergeFn { add, subtract, multiply, average };
 // "activation layers", "average_pooling2d", ...: for messages.
 std::string optional_op_name(OptionalOp op);
 
@@ -193,6 +196,34 @@ class Backend {
                                       StreamKey key, float rate) {
     REPRO_CHECK(block == 1, name() + " backend: dropout on channel blocks is not supported");
     dropout_backward(dy, dx, size_t(n) * c * hw, key, rate);
+  }
+
+  // Keras's merge layers over `count` elements of each input, in input order: add and multiply
+  // fold left (((x0 + x1) + x2) ...), subtract is x0 - x1, average the add's sum / inputs.
+  // merge_backward assigns each non-null dxs[k] = dL/dxs[k] (multiply: dy times the product of
+  // the other inputs, folded left; average: dy / inputs). The defaults throw.
+  virtual void merge_forward(MergeFn f, const std::vector<const float*>& xs, float* y,
+                             size_t count) {
+    throw InputError(name() + " backend: merge layers are not supported");
+  }
+  virtual void merge_backward(MergeFn f, const std::vector<const float*>& xs, const float* dy,
+                              const std::vector<float*>& dxs, size_t count) {
+    throw InputError(name() + " backend: merge layers are not supported");
+  }
+  // Concatenation on the channel axis of plain (n, channels[k], hw) inputs into (n, sum, hw),
+  // and its gradient split back (non-null dxs only).
+  virtual void concat_forward(const std::vector<const float*>& xs, const std::vector<int>& channels,
+                              int n, int hw, float* y) {
+    throw InputError(name() + " backend: concatenate is not supported");
+  }
+  virtual void concat_backward(const float* dy, const std::vector<float*>& dxs,
+                               const std::vector<int>& channels, int n, int hw) {
+    throw InputError(name() + " backend: concatenate is not supported");
+  }
+  // dst += src, element by element: a gradient that reaches a layer's output from a second (or
+  // later) consumer.
+  virtual void accumulate(float* dst, const float* src, size_t count) {
+    throw InputError(name() + " backend: layer graphs are not supported");
   }
 
   // Element-wise y = f(x) over `count` elements (y may be x); relu(x) = x > 0 ? x : 0,

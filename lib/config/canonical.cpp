@@ -44,6 +44,11 @@ std::string layer_key(LayerKind kind) {
     case LayerKind::random_flip: return "random_flip";
     case LayerKind::random_translation: return "random_translation";
     case LayerKind::random_zoom: return "random_zoom";
+    case LayerKind::add: return "add";
+    case LayerKind::subtract: return "subtract";
+    case LayerKind::multiply: return "multiply";
+    case LayerKind::average: return "average";
+    case LayerKind::concatenate: return "concatenate";
   }
   return "";
 }
@@ -62,6 +67,11 @@ std::string layer_class_name(LayerKind kind) {
     case LayerKind::random_flip: return "RandomFlip";
     case LayerKind::random_translation: return "RandomTranslation";
     case LayerKind::random_zoom: return "RandomZoom";
+    case LayerKind::add: return "Add";
+    case LayerKind::subtract: return "Subtract";
+    case LayerKind::multiply: return "Multiply";
+    case LayerKind::average: return "Average";
+    case LayerKind::concatenate: return "Concatenate";
   }
   return "";
 }
@@ -185,7 +195,16 @@ void add_layer(std::vector<Entry>& out, const std::string& key, const LayerConfi
     out.push_back({key + "." + argument, value, value});
   };
   out.push_back({key + ".name", layer.name, quoted(layer.name)});
+  if (!layer.inputs.empty()) {
+    std::string names, shown;
+    for (const std::string& input : layer.inputs) {
+      names += (names.empty() ? "" : ", ") + input;
+      shown += (shown.empty() ? "" : ", ") + quoted(input);
+    }
+    out.push_back({key + ".inputs", "[" + names + "]", "[" + shown + "]"});
+  }
   switch (layer.kind) {
+    case LayerKind::concatenate: add("axis", std::to_string(layer.axis)); break;
     case LayerKind::conv2d:
     case LayerKind::dense:
       if (layer.kind == LayerKind::conv2d) {

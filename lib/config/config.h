@@ -38,7 +38,14 @@ enum class LayerKind {
   random_flip,
   random_translation,
   random_zoom,
+  // merge layers: several inputs, one output (Keras's keras.layers.Add, ...)
+  add,
+  subtract,
+  multiply,
+  average,
+  concatenate,
 };
+bool is_merge(LayerKind kind);
 enum class Activation { linear, relu, softmax, sigmoid, tanh };
 enum class Padding { valid, same };
 
@@ -52,6 +59,10 @@ struct LayerConfig {
   LayerKind kind = LayerKind::dense;
   std::string name;  // Keras-style auto name when not given: conv2d, conv2d_1, dense, ...
   SourcePlace place;
+  // The layers whose outputs this one takes, by name ("input": the model's input); empty: the
+  // previous layer's output (a list of layers is a Sequential model). Merge layers need two or
+  // more.
+  std::vector<std::string> inputs;
 
   // conv2d
   int filters = 0;
@@ -73,7 +84,8 @@ struct LayerConfig {
   std::array<int, 2> pool_size{2, 2};
   // dropout
   double rate = 0.0;
-  // batch_normalization (Keras defaults; axis is always the channel axis, -1)
+  // batch_normalization (Keras defaults; axis is always the channel axis, -1), concatenate (the
+  // channel axis, -1, the only one supported)
   int axis = -1;
   double momentum = 0.99, epsilon = 1e-3;
   bool center = true, scale = true;
@@ -261,6 +273,7 @@ constexpr int64_t config_nodes = 100000;   // nodes after alias expansion
 struct LayerShape {
   std::string name;
   std::string kind;             // Keras class name: Conv2D, MaxPooling2D, ...
+  std::vector<int> inputs;      // the layers it takes (layer_inputs); -1 is the model's input
   std::vector<int64_t> output;  // e.g. {30, 30, 32} or {64}
   int64_t params = 0;           // every weight, as Keras's Param # column
   int64_t non_trainable = 0;    // of which not trained (batch norm's moving statistics)
@@ -277,6 +290,16 @@ void validate(const RunConfig& config);
 
 // True when the model's input is a vector (dataset csv: data.features values), not an image.
 bool flat_input(const RunConfig& config);
+
+// The model as a graph: for each layer, the layers whose outputs it takes, in its `inputs` order
+// (-1: the model's input), from its `inputs` names, else the previous layer. A name must be an
+// earlier layer's (or `input`), so the layers are in an order that computes every input first and
+// no cycle can be written. InputError at the layer's place for an unknown or later name, a merge
+// layer with fewer than two inputs, another layer with more than one, and a layer whose output
+// nothing takes (every branch must reach the last layer, the model's output).
+std::vector<std::vector<int>> layer_inputs(const RunConfig& config);
+// True when some layer names its inputs (a graph); false for a plain list (Sequential).
+bool is_graph(const RunConfig& config);
 
 // The input image (H, W, C) the pipeline produces for this config: the dataset's size (28x28,
 // cifar10 32x32) or the resize, and its channels.

@@ -325,6 +325,11 @@ const std::vector<LayerVocabulary>& layer_vocabulary() {
       {"dense",
        LayerKind::dense,
        {"units", "activation", "use_bias", "kernel_initializer", "bias_initializer", "name"}},
+      {"add", LayerKind::add, {"name"}},
+      {"subtract", LayerKind::subtract, {"name"}},
+      {"multiply", LayerKind::multiply, {"name"}},
+      {"average", LayerKind::average, {"name"}},
+      {"concatenate", LayerKind::concatenate, {"axis", "name"}},
   };
   return layers;
 }
@@ -373,7 +378,12 @@ LayerConfig decode_layer(Reader& reader, const ConfigNode& item, int index,
     const int count = auto_names[key]++;
     layer.name = count == 0 ? key : key + "_" + std::to_string(count);
   }
-  if (!args) return layer;
+  if (!args) {
+    if (is_merge(layer.kind))
+      fail_at(key_place, path + " needs inputs: the layers it merges, e.g. `- " + key +
+                             ": {inputs: [conv2d, conv2d_1]}`");
+    return layer;
+  }
 
   reader.map_of(*args, path, "{units: 10}");
   for (const MapEntry& entry : args->entries) {
@@ -383,7 +393,9 @@ LayerConfig decode_layer(Reader& reader, const ConfigNode& item, int index,
                                    "the run's `seed`, so remove it");
     }
   }
-  reader.only_keys(*args, path, vocabulary->arguments);
+  std::vector<std::string> arguments = vocabulary->arguments;
+  arguments.push_back("inputs");  // any layer may name the layers it takes
+  reader.only_keys(*args, path, arguments);
   bool strides_given = false;
   for (const MapEntry& entry : args->entries) {
     const std::string key_path = path + "." + entry.key;
@@ -446,6 +458,18 @@ LayerConfig decode_layer(Reader& reader, const ConfigNode& item, int index,
     }
     if (entry.key == "fill_value") layer.fill_value = reader.number(v, key_path);
     if (entry.key == "name") layer.name = reader.text(v, key_path);
+    if (entry.key == "inputs") {
+      if (v.type == Type::scalar) {
+        layer.inputs = {reader.text(v, key_path)};
+      } else {
+        if (v.type != Type::list || v.items.empty())
+          fail_at(v.place, key_path + " must name the layers this one takes, e.g. [conv2d, " +
+                               "input] (got " + shown(v) + ")");
+        reader.remember(key_path, v);
+        for (size_t k = 0; k < v.items.size(); ++k)
+          layer.inputs.push_back(reader.text(v.items[k], key_path + "." + std::to_string(k)));
+      }
+    }
   }
   // Keras's MaxPooling2D and AveragePooling2D: strides=None means strides = pool_size.
   const bool pooling =

@@ -2,6 +2,7 @@
 // (or its parent's); and Keras's shape inference for the layer list. Reads no YAML: a config
 // built in code gets the same checks, pointing at the file when no place is known.
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "config/tree.h"
@@ -470,16 +471,105 @@ WindowExtent window_extent(int64_t in, int64_t k, int64_t stride, Padding paddin
   return e;
 }
 
+bool is_merge(LayerKind kind) {
+  return kind == LayerKind::add || kind == LayerKind::subtract || kind == LayerKind::multiply ||
+         kind == LayerKind::average || kind == LayerKind::concatenate;
+}
+
+bool is_graph(const RunConfig& config) {
+  for (const LayerConfig& layer : config.model)
+    if (!layer.inputs.empty()) return true;
+  return false;
+}
+
+std::vector<std::vector<int>> layer_inputs(const RunConfig& config) {
+  std::map<std::string, int> earlier = {{"input", -1}};
+  std::vector<std::vector<int>> inputs;
+  std::vector<int> uses(config.model.size(), 0);
+  for (size_t i = 0; i < config.model.size(); ++i) {
+    const LayerConfig& layer = config.model[i];
+    auto fail = [&](const std::string& message) {
+      fail_at(layer_place(config, i, layer.inputs.empty() ? "" : "inputs"),
+              describe(config, i) + " " + message);
+    };
+    if (layer.name == "input")
+      fail_at(layer_place(config, i, "name"), describe(config, i) +
+                                                  " is named `input`, the model input's name; "
+                                                  "rename it");
+    std::vector<int> from;
+    if (layer.inputs.empty()) {
+      from.push_back(static_cast<int>(i) - 1);
+    } else {
+      for (const std::string& name : layer.inputs) {
+        const auto found = earlier.find(name);
+        if (found == earlier.end()) {
+          bool later = false;
+          for (size_t j = i; j < config.model.size(); ++j)
+            later = later || config.model[j].name == name;
+          fail("takes `" + clipped(name) + "`, " +
+               (later ? std::string("which comes at or after it; list every layer after the "
+                                    "layers it takes (a graph cannot loop)")
+                      : std::string("which is no layer's name (nor `input`, the model's input)")));
+        }
+        from.push_back(found->second);
+      }
+    }
+    if (is_merge(layer.kind) && from.size() < 2)
+      fail("merges its inputs, so it needs two or more; name them with inputs: [a, b]");
+    if (!is_merge(layer.kind) && from.size() != 1)
+      fail(
+          "takes one input; give inputs a single name, or merge the branches first (add, "
+          "concatenate, ...)");
+    for (int p : from)
+      if (p >= 0) uses[static_cast<size_t>(p)] += 1;
+    earlier[layer.name] = static_cast<int>(i);
+    inputs.push_back(std::move(from));
+  }
+  for (size_t i = 0; i + 1 < config.model.size(); ++i)
+    if (uses[i] == 0)
+      fail_at(
+          layer_place(config, i, ""),
+          describe(config, i) + "'s output is taken by no later layer, so it cannot reach the " +
+              "model's output (the last layer); remove it or name it in a later layer's inputs");
+  return inputs;
+}
+
 std::vector<LayerShape> infer_shapes(const RunConfig& config) {
   const std::array<int, 3> input = input_shape(config);
-  std::vector<int64_t> shape{input[0], input[1], input[2]};  // (H, W, C) or (N)
-  if (flat_input(config)) shape = {input[2]};
+  std::vector<int64_t> input_dims{input[0], input[1], input[2]};  // (H, W, C) or (N)
+  if (flat_input(config)) input_dims = {input[2]};
+  const std::vector<std::vector<int>> graph = layer_inputs(config);
   std::vector<LayerShape> shapes;
+  const auto output_of = [&](int p) { return p < 0 ? input_dims : shapes[size_t(p)].output; };
+  const auto name_of = [&](int p) {
+    return p < 0 ? std::string("input") : config.model[size_t(p)].name;
+  };
   for (size_t i = 0; i < config.model.size(); ++i) {
     const LayerConfig& layer = config.model[i];
     auto fail = [&](const std::string& argument, const std::string& message) {
       fail_at(layer_place(config, i, argument), describe(config, i) + " " + message);
     };
+    std::vector<int64_t> shape = output_of(graph[i][0]);
+    if (is_merge(layer.kind)) {
+      // Keras's merge layers: the same shape from every input; concatenate: the same but on
+      // the channel axis (the last), whose sizes add up.
+      const bool concat = layer.kind == LayerKind::concatenate;
+      if (concat && layer.axis != -1 && layer.axis != static_cast<int>(shape.size()))
+        fail("axis", "must be -1 (the channel axis), the only one supported (got " +
+                         std::to_string(layer.axis) + ")");
+      for (size_t k = 1; k < graph[i].size(); ++k) {
+        const std::vector<int64_t>& other = output_of(graph[i][k]);
+        bool fits = other.size() == shape.size();
+        for (size_t d = 0; fits && d < shape.size(); ++d)
+          fits = other[d] == shape[d] || (concat && d + 1 == shape.size());
+        if (!fits)
+          fail("inputs",
+               "cannot merge `" + name_of(graph[i][0]) + "` " + shape_text(output_of(graph[i][0])) +
+                   " with `" + name_of(graph[i][k]) + "` " + shape_text(other) +
+                   (concat ? "; all but the last axis must agree" : "; the shapes must be equal"));
+        if (concat) shape.back() += other.back();
+      }
+    }
     const bool image = shape.size() == 3;
     const bool pooling =
         layer.kind == LayerKind::max_pooling2d || layer.kind == LayerKind::average_pooling2d;
@@ -496,7 +586,7 @@ std::vector<LayerShape> infer_shapes(const RunConfig& config) {
       fail("", "gets the 3-D input " + shape_text(shape) +
                    "; add `- flatten: {}` or `- global_average_pooling2d: {}` before it");
     }
-    LayerShape out{layer.name, layer_class_name(layer.kind), shape, 0};
+    LayerShape out{layer.name, layer_class_name(layer.kind), graph[i], shape, 0};
     if (layer.kind == LayerKind::conv2d || pooling) {
       const bool conv = layer.kind == LayerKind::conv2d;
       const std::array<int, 2> window = conv ? layer.kernel_size : layer.pool_size;
@@ -529,7 +619,6 @@ std::vector<LayerShape> infer_shapes(const RunConfig& config) {
       out.non_trainable = 2 * channels;  // moving mean and variance
       out.params = out.non_trainable + (layer.center ? channels : 0) + (layer.scale ? channels : 0);
     }
-    shape = out.output;
     shapes.push_back(out);
   }
   return shapes;

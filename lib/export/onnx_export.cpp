@@ -194,10 +194,47 @@ std::string export_onnx(const RunConfig& config, const std::vector<NamedTensor>&
     if (a == Activation::tanh) x = g.node("Tanh", {x}, name + ":tanh")->output(0);
     // linear: nothing; softmax (the last layer only): the final Softmax below.
   };
+  // tensors[t]: the graph's name for the model's input (t = 0) or layer t - 1's output.
+  const std::vector<std::vector<int>> from = layer_inputs(config);
+  std::vector<std::string> tensors{x};
+  const std::vector<int64_t> input_dims =
+      image ? std::vector<int64_t>{h, w, c} : std::vector<int64_t>{c};
   for (size_t i = 0; i < config.model.size(); ++i) {
     const LayerConfig& layer = config.model[i];
     const std::string& name = layer.name;
+    // The layer's (first) input and its shape, from the one shape rule.
+    const std::vector<int64_t>& in_dims = from[i][0] < 0 ? input_dims : shapes[from[i][0]].output;
+    x = tensors[size_t(from[i][0] + 1)];
+    image = in_dims.size() == 3;
+    if (image) h = in_dims[0], w = in_dims[1];
+    c = in_dims.back();
     switch (layer.kind) {
+      case LayerKind::add:
+      case LayerKind::subtract:
+      case LayerKind::multiply:
+      case LayerKind::average: {
+        // Keras folds left: ((x0 + x1) + x2) ..., then the average divides by the count.
+        const char* op = layer.kind == LayerKind::subtract   ? "Sub"
+                         : layer.kind == LayerKind::multiply ? "Mul"
+                                                             : "Add";
+        for (size_t k = 1; k < from[i].size(); ++k)
+          x = g.node(op, {x, tensors[size_t(from[i][k] + 1)]}, name + ":" + std::to_string(k))
+                  ->output(0);
+        if (layer.kind == LayerKind::average)
+          x = g.node("Div",
+                     {x, g.constant(name + "/count", {}, {static_cast<float>(from[i].size())})},
+                     name + ":average")
+                  ->output(0);
+        break;
+      }
+      case LayerKind::concatenate: {  // the channel axis: 1 in NCHW and in (N, F)
+        std::vector<std::string> parts;
+        for (int p : from[i]) parts.push_back(tensors[size_t(p + 1)]);
+        onnx::NodeProto* n = g.node("Concat", parts, name + ":concat");
+        GraphBuilder::integer(n, "axis", 1);
+        x = n->output(0);
+        break;
+      }
       case LayerKind::conv2d: {
         const int64_t k = layer.filters, r = layer.kernel_size[0], s = layer.kernel_size[1];
         const NamedTensor& kernel = weight(layer, "kernel", {r, s, c, k});
@@ -283,16 +320,10 @@ std::string export_onnx(const RunConfig& config, const std::vector<NamedTensor>&
         not_exported +=
             (not_exported.empty() ? "" : ", ") + name + " (" + layer_key(layer.kind) + ")";
     }
-    // The shape after the layer, from the one shape rule (Keras order: (H, W, C) or (F)).
-    const std::vector<int64_t>& o = shapes[i].output;
-    if (o.size() == 3) {
-      h = o[0];
-      w = o[1];
-      c = o[2];
-    } else {
-      c = o[0];
-    }
+    tensors.push_back(x);
   }
+  x = tensors.back();
+  image = shapes.back().output.size() == 3;
   if (!not_exported.empty())
     throw InputError("export: these layers have no ONNX form in repro: " + not_exported);
   if (image) throw InputError("export: the model ends on an image; end it with dense layers");

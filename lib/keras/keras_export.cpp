@@ -125,6 +125,11 @@ Json layer_config(const LayerConfig& layer) {
         c[key] = nullptr;
       break;
     case LayerKind::activation: c["activation"] = activation_name(layer.activation); break;
+    case LayerKind::add:
+    case LayerKind::subtract:
+    case LayerKind::multiply:
+    case LayerKind::average: break;
+    case LayerKind::concatenate: c["axis"] = layer.axis; break;
     case LayerKind::batch_normalization:
       c["axis"] = layer.axis;
       c["momentum"] = layer.momentum;
@@ -230,7 +235,15 @@ Json optimizer_json(const OptimizerConfig& optimizer) {
 
 }  // namespace
 
+void require_sequential(const RunConfig& config) {
+  if (is_graph(config))
+    throw InputError(
+        "the model is a layer graph, and the Keras export writes Sequential models only (a "
+        "Functional config is not written yet); export it with --format onnx");
+}
+
 std::string keras_model_config_json(const RunConfig& config) {
+  require_sequential(config);
   const std::array<int, 3> input = input_shape(config);
   const std::vector<int64_t> input_dims = flat_input(config)
                                               ? std::vector<int64_t>{input[2]}

@@ -18,6 +18,9 @@ namespace repro {
 // The Keras version whose saving format these files follow (metadata.json's keras_version).
 inline constexpr const char* kKerasFormatVersion = "3.16.0";
 
+// InputError for a layer graph: these files describe Sequential models only.
+void require_sequential(const RunConfig& config);
+
 // config.json's text.
 std::string keras_model_config_json(const RunConfig& config);
 

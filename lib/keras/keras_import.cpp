@@ -300,6 +300,12 @@ std::string convert(const ParsedJson& parsed, const std::string& file) {
       !root["config"].contains("layers") || !root["config"]["layers"].is_array()) {
     const std::string got =
         root.is_object() ? quoted_name(root.value("class_name", "")) : "no object";
+    if (root.is_object() && root.value("class_name", "") == "Functional")
+      throw InputError(json_error_at(
+          parsed, "",
+          "a Keras Functional model, which repro does not import yet (Sequential only); write "
+          "its graph as a repro config, each layer with name: and inputs: [...] (README, "
+          "\"Layer graphs\")"));
     throw InputError(json_error_at(parsed, "",
                                    "not the JSON of a Keras Sequential model "
                                    "(expected class_name \"Sequential\" with "

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "core/fs.h"
+#include "keras/keras_export.h"
 #include "record/h5_vars.h"
 #include "record/zip_reader.h"
 
@@ -92,6 +93,7 @@ std::vector<std::string> keras_layer_paths(const RunConfig& config) {
 
 std::string keras_weights_h5(const RunConfig& config, const std::vector<NamedTensor>& weights,
                              const KerasOptimizerState* optimizer) {
+  require_sequential(config);
   std::vector<H5VarsGroup> groups;
   groups.push_back(H5VarsGroup{"", "sequential", {}});
   const std::vector<std::string> paths = keras_layer_paths(config);

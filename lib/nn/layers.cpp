@@ -628,6 +628,62 @@ class DenseLayer : public WeightedLayer<DenseOp, DenseGeometry> {
 
 }  // namespace
 
+MergeLayer::MergeLayer(const LayerConfig& config, const std::vector<FeatureShape>& ins,
+                       Backend& backend)
+    : backend_(backend), merge_(config.kind), ins_(ins) {
+  require_op(backend, OptionalOp::merge, config);
+  name_ = config.name;
+  in_ = out_ = ins[0];
+  for (size_t k = 1; k < ins.size(); ++k) {
+    const bool same_image = ins[k].h == in_.h && ins[k].w == in_.w && ins[k].flat == in_.flat;
+    if (!same_image || (merge_ != LayerKind::concatenate && ins[k].c != in_.c))
+      layer_error(config, "cannot merge inputs of shapes " + in_.str() + " and " + ins[k].str());
+    if (merge_ == LayerKind::concatenate) out_.c += ins[k].c;
+  }
+}
+
+void MergeLayer::forward(const float*, float*, int, const ForwardContext&) {
+  REPRO_CHECK(false, "a merge layer runs through merge_forward");
+}
+
+void MergeLayer::backward(const float*, const float*, float*, float*, int) {
+  REPRO_CHECK(false, "a merge layer runs through merge_backward");
+}
+
+namespace {
+
+MergeFn merge_fn(LayerKind kind) {
+  switch (kind) {
+    case LayerKind::subtract: return MergeFn::subtract;
+    case LayerKind::multiply: return MergeFn::multiply;
+    case LayerKind::average: return MergeFn::average;
+    default: return MergeFn::add;
+  }
+}
+
+}  // namespace
+
+void MergeLayer::merge_forward(const std::vector<const float*>& xs, float* y, int n) {
+  if (merge_ == LayerKind::concatenate) {
+    std::vector<int> channels;
+    for (const FeatureShape& s : ins_) channels.push_back(s.c);
+    backend_.concat_forward(xs, channels, n, in_.h * in_.w, y);
+  } else {
+    backend_.merge_forward(merge_fn(merge_), xs, y, size_t(n) * out_.size());
+  }
+}
+
+void MergeLayer::merge_backward(const std::vector<const float*>& xs, const float* dy,
+                                const std::vector<float*>& dxs, int n) {
+  if (merge_ == LayerKind::concatenate) {
+    std::vector<int> channels;
+    for (const FeatureShape& s : ins_) channels.push_back(s.c);
+    backend_.concat_backward(dy, dxs, channels, n, in_.h * in_.w);
+  } else {
+    backend_.merge_backward(merge_fn(merge_), xs, dy, dxs, size_t(n) * out_.size());
+  }
+}
+
 std::unique_ptr<Layer> make_layer(const LayerConfig& config, int index, bool last,
                                   const FeatureShape& in, Backend& backend, InitSeeds& seeds) {
   switch (config.kind) {
@@ -646,6 +702,12 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& config, int index, bool las
     case LayerKind::random_translation:
     case LayerKind::random_zoom:
       return std::make_unique<AugmentationLayer>(config, index, in, backend);
+    case LayerKind::add:
+    case LayerKind::subtract:
+    case LayerKind::multiply:
+    case LayerKind::average:
+    case LayerKind::concatenate:
+      return std::make_unique<MergeLayer>(config, std::vector<FeatureShape>{in}, backend);
   }
   layer_error(config, "unknown layer kind");
 }

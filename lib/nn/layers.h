@@ -112,6 +112,26 @@ std::vector<float> keras_to_backend(const std::vector<float>& keras,
 std::vector<float> backend_to_keras(const std::vector<float>& values,
                                     const std::vector<int64_t>& keras_shape);
 
+// Keras's merge layers (Add, Subtract, Multiply, Average, Concatenate on the channel axis): several
+// inputs of one shape (concatenate: differing in channels only), one output. The model calls
+// merge_forward / merge_backward; the one-input forward and backward are not used.
+class MergeLayer : public Layer {
+ public:
+  MergeLayer(const LayerConfig& config, const std::vector<FeatureShape>& ins, Backend& backend);
+  const char* kind() const override { return "merge"; }
+  void forward(const float*, float*, int, const ForwardContext&) override;
+  void backward(const float*, const float*, float*, float*, int) override;
+  // y (N, out) from xs[k] (N, ins[k]); dxs[k] (each may be null) from dy.
+  void merge_forward(const std::vector<const float*>& xs, float* y, int n);
+  void merge_backward(const std::vector<const float*>& xs, const float* dy,
+                      const std::vector<float*>& dxs, int n);
+
+ private:
+  Backend& backend_;
+  LayerKind merge_;
+  std::vector<FeatureShape> ins_;
+};
+
 // Builds layer `index` (0-based in the model) with input `in`. `last` marks the final layer
 // (the only place softmax is allowed). Throws InputError with the layer's config place.
 std::unique_ptr<Layer> make_layer(const LayerConfig& config, int index, bool last,

@@ -3,6 +3,7 @@
 // Timing per op kind is wall-clock around each call (synchronous on the CPU backends).
 #include "nn/model.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "core/error.h"
@@ -30,6 +31,8 @@ Model::Model(const RunConfig& config, Backend& backend, int max_batch, bool chun
   InitSeeds seeds{static_cast<uint64_t>(config.seed), config.rng, 0};
   std::map<LayerKind, int> kind_counts;
   FeatureShape shape = input_;
+  graph_ = is_graph(config);
+  inputs_ = layer_inputs(config);
   for (size_t i = 0; i < config.model.size(); ++i) {
     LayerConfig layer_config = config.model[i];
     int& count = kind_counts[layer_config.kind];
@@ -39,7 +42,16 @@ Model::Model(const RunConfig& config, Backend& backend, int max_batch, bool chun
     }
     ++count;
     const bool last = i + 1 == config.model.size();
-    layers_.push_back(make_layer(layer_config, static_cast<int>(i), last, shape, backend, seeds));
+    // A layer's input: the output of the layer it takes (-1: the model's input).
+    const auto output_of = [&](int p) { return p < 0 ? input_ : layers_[size_t(p)]->out_shape(); };
+    if (is_merge(layer_config.kind)) {
+      std::vector<FeatureShape> ins;
+      for (int p : inputs_[i]) ins.push_back(output_of(p));
+      layers_.push_back(std::make_unique<MergeLayer>(layer_config, ins, backend));
+    } else {
+      layers_.push_back(make_layer(layer_config, static_cast<int>(i), last,
+                                   output_of(inputs_[i][0]), backend, seeds));
+    }
     shape = layers_.back()->out_shape();
     for (Parameter* p : layers_.back()->parameters()) parameters_.push_back(p);
     for (Parameter* p : layers_.back()->parameters()) weights_.push_back(p);
@@ -54,8 +66,9 @@ Model::Model(const RunConfig& config, Backend& backend, int max_batch, bool chun
   // Channel blocks between image layers: where both neighbours take them, in the backend's
   // block for that channel count. A layer that is the identity in evaluation (dropout) is
   // skipped then, so it needs one layout on both sides: plain wherever they disagree.
+  // A graph keeps every buffer plain (a branch or merge would need its own block choice).
   blocks_.assign(layers_.size() + 1, 1);
-  for (size_t i = 1; i < layers_.size(); ++i) {
+  for (size_t i = 1; i < layers_.size() && !graph_; ++i) {
     if (layers_[i - 1]->takes_channel_blocks() && layers_[i]->takes_channel_blocks())
       blocks_[i] = backend.channel_block(layers_[i]->in_shape().c);
   }
@@ -85,10 +98,17 @@ Model::Model(const RunConfig& config, Backend& backend, int max_batch, bool chun
 
   acts_.push_back(backend.alloc(input_.size() * max_batch));
   grads_.push_back(Array());
-  for (const auto& layer : layers_) {
-    acts_.push_back(backend.alloc(layer->out_shape().size() * max_batch));
-    grads_.push_back(backend.alloc(layer->out_shape().size() * max_batch));
+  size_t largest = 0, merged = 0;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    acts_.push_back(backend.alloc(layers_[i]->out_shape().size() * max_batch));
+    grads_.push_back(backend.alloc(layers_[i]->out_shape().size() * max_batch));
+    largest = std::max(largest, layers_[i]->out_shape().size() * max_batch);
+    merged = std::max(merged, inputs_[i].size());
   }
+  // A second (or later) gradient for an output taken by several layers lands in a scratch
+  // buffer first, then is added in; one per input of the widest merge.
+  if (graph_)
+    for (size_t k = 0; k < merged; ++k) scratch_.push_back(backend.alloc(largest));
 }
 
 const float* Model::forward(const float* x_host, int n, const ForwardContext& ctx) {
@@ -98,29 +118,67 @@ const float* Model::forward(const float* x_host, int n, const ForwardContext& ct
   const auto upload_start = Clock::now();
   backend_.upload(x_host, acts_[0].data(), input_.size() * n);
   if (ctx.training) op_times_["upload"] += seconds_since(upload_start);
-  const float* x = acts_[0].data();
+  // outs[t]: where tensor t is (t = layer + 1; 0 the input): an evaluation identity layer's
+  // output is its input, read in place without a copy.
+  std::vector<const float*> outs(layers_.size() + 1);
+  outs[0] = acts_[0].data();
   for (size_t i = 0; i < layers_.size(); ++i) {
     Layer& layer = *layers_[i];
     float* y = acts_[i + 1].data();
+    const float* x = outs[size_t(inputs_[i][0] + 1)];
     if (!ctx.training && layer.identity_in_eval()) {
-      continue;  // the layer's output is its input: the next layer reads x directly
+      outs[i + 1] = x;
+      continue;
     }
     const auto start = Clock::now();
-    layer.forward(x, y, n, ctx);
+    if (auto* merge = dynamic_cast<MergeLayer*>(&layer)) {
+      std::vector<const float*> xs;
+      for (int p : inputs_[i]) xs.push_back(outs[size_t(p + 1)]);
+      merge->merge_forward(xs, y, n);
+    } else {
+      layer.forward(x, y, n, ctx);
+    }
     if (ctx.training) op_times_[std::string(layer.kind()) + " fwd"] += seconds_since(start);
-    x = y;
+    outs[i + 1] = y;
   }
   last_train_n_ = ctx.training ? n : -1;
-  return x;
+  return outs.back();
 }
 
+// Layers run backward from the last; a layer's output gradient is complete when its turn comes,
+// since every layer that takes it comes later. Where several layers (or inputs of one merge) take
+// one output, the first gradient to arrive is written into its buffer and each later one, in
+// that same backward order (the highest layer index first, a merge's inputs in order), is written
+// to scratch and added in: one fixed order of the sums, whatever the threads or ranks.
 void Model::backward(int n) {
   REPRO_CHECK(n == last_train_n_, "backward() must follow a training forward() of the same batch");
+  std::vector<int> arrived(layers_.size() + 1, 0);
   for (size_t i = layers_.size(); i-- > 0;) {
     Layer& layer = *layers_[i];
-    float* dx = i == 0 ? nullptr : grads_[i].data();
+    std::vector<float*> dxs;
+    std::vector<std::pair<size_t, float*>> adds;  // (tensor, scratch to add into its gradient)
+    for (size_t k = 0; k < inputs_[i].size(); ++k) {
+      const size_t t = size_t(inputs_[i][k] + 1);
+      if (t == 0) {
+        dxs.push_back(nullptr);  // the model's input: no gradient
+      } else if (arrived[t]++ == 0) {
+        dxs.push_back(grads_[t].data());
+      } else {
+        dxs.push_back(scratch_[k].data());
+        adds.emplace_back(t, scratch_[k].data());
+      }
+    }
     const auto start = Clock::now();
-    layer.backward(acts_[i].data(), acts_[i + 1].data(), grads_[i + 1].data(), dx, n);
+    if (auto* merge = dynamic_cast<MergeLayer*>(&layer)) {
+      std::vector<const float*> xs;
+      for (int p : inputs_[i]) xs.push_back(acts_[size_t(p + 1)].data());
+      merge->merge_backward(xs, grads_[i + 1].data(), dxs, n);
+    } else {
+      layer.backward(acts_[size_t(inputs_[i][0] + 1)].data(), acts_[i + 1].data(),
+                     grads_[i + 1].data(), dxs[0], n);
+    }
+    for (const auto& [t, extra] : adds)
+      backend_.accumulate(grads_[t].data(), extra, layers_[t - 1]->out_shape().size() * n);
     op_times_[std::string(layer.kind()) + " bwd"] += seconds_since(start);
   }
 }

@@ -65,8 +65,12 @@ class Model {
   std::vector<std::unique_ptr<Layer>> layers_;
   std::vector<Parameter*> parameters_;
   std::vector<Parameter*> weights_;
-  std::vector<Array> acts_;   // acts_[i]: input of layer i (N, in_i); acts_.back(): logits
-  std::vector<Array> grads_;  // grads_[i]: dL/d acts_[i]; grads_[0] unused (empty)
+  // Tensor t is the model's input (t = 0) or layer t - 1's output.
+  std::vector<Array> acts_;               // acts_[t]: tensor t (N, size); acts_.back(): logits
+  std::vector<Array> grads_;              // grads_[t]: dL/d acts_[t]; grads_[0] unused (empty)
+  bool graph_ = false;                    // some layer names its inputs
+  std::vector<std::vector<int>> inputs_;  // per layer: the layers it takes (-1: the input)
+  std::vector<Array> scratch_;            // graphs: later gradients of a shared output
   // blocks_[i]: the channel block of acts_[i] and grads_[i]: the backend's channel_block(C)
   // between two layers that take channel blocks, else 1 (plain).
   std::vector<int> blocks_;

@@ -21,7 +21,7 @@ TEST_CASE("an unknown key is named with the valid keys") {
       config_error("model:\n  - conv2d: {filter: 4}\n  - flatten: {}\n  - dense: {units: 10}\n") ==
       "bad.yaml:2:14: unknown key `filter` in model.0.conv2d; valid keys: filters, "
       "kernel_size, strides, padding, activation, use_bias, kernel_initializer, "
-      "bias_initializer, name");
+      "bias_initializer, name, inputs");
   REQUIRE(config_error(kModel + "training:\n  optimizer: {name: sgd, beta_1: 0.9}\n") ==
           "bad.yaml:5:26: unknown key `beta_1` in training.optimizer (sgd); valid keys: name, "
           "learning_rate, momentum, nesterov");
@@ -33,7 +33,8 @@ TEST_CASE("an unknown key is named with the valid keys") {
   REQUIRE(config_error("model:\n  - conv3d: {filters: 2}\n") ==
           "bad.yaml:2:5: unknown layer `conv3d` in model.0; valid layers: conv2d, max_pooling2d, "
           "average_pooling2d, activation, random_flip, random_translation, random_zoom, "
-          "batch_normalization, dropout, global_average_pooling2d, flatten, dense");
+          "batch_normalization, dropout, global_average_pooling2d, flatten, dense, add, subtract, "
+          "multiply, average, concatenate");
 }
 
 TEST_CASE("a wrong type names the key and what it got") {
@@ -273,4 +274,55 @@ TEST_CASE("the Keras callbacks refuse what Keras refuses and what the history ca
              Catch::Contains("cannot change a learning rate that follows a schedule"));
   CHECK_THAT(config_error(kModel + "training:\n  early_stopping: {monitor: lr}\n"),
              Catch::Contains("must be one of loss, accuracy, val_loss, val_accuracy"));
+}
+
+TEST_CASE("a layer graph's errors name the layers and their shapes before anything is built") {
+  const std::string head = "model:\n  - conv2d: {filters: 4, kernel_size: 3, name: a}\n";
+  const std::string tail = "  - flatten: {}\n  - dense: {units: 10}\n";
+  // A name no layer has, a later layer (no loops can be written), a merge of one input.
+  CHECK(config_error(head + "  - add: {inputs: [a, b]}\n" + tail) ==
+        "bad.yaml:3:19: layer 1 (add `add`) takes `b`, which is no layer's name (nor `input`, the "
+        "model's "
+        "input)");
+  CHECK(
+      config_error(head +
+                   "  - add: {inputs: [a, c]}\n  - conv2d: {filters: 4, kernel_size: 1, "
+                   "name: c}\n" +
+                   tail) ==
+      "bad.yaml:3:19: layer 1 (add `add`) takes `c`, which comes at or after it; list every layer "
+      "after the layers it takes (a graph cannot loop)");
+  CHECK(config_error(head + "  - add: {inputs: [a]}\n" + tail) ==
+        "bad.yaml:3:19: layer 1 (add `add`) merges its inputs, so it needs two or more; name them "
+        "with "
+        "inputs: [a, b]");
+  CHECK(config_error(head + "  - add\n" + tail) ==
+        "bad.yaml:3:5: model.1.add needs inputs: the layers it merges, e.g. `- add: {inputs: "
+        "[conv2d, conv2d_1]}`");
+  // A branch that reaches nothing.
+  CHECK(config_error(head + "  - conv2d: {filters: 4, kernel_size: 1, name: side}\n"
+                            "  - flatten: {inputs: [a]}\n  - dense: {units: 10}\n") ==
+        "bad.yaml:3:5: layer 1 (conv2d `side`)'s output is taken by no later layer, so it cannot "
+        "reach "
+        "the model's output (the last layer); remove it or name it in a later layer's inputs");
+  // Shapes that do not merge: both layers and their shapes named.
+  CHECK(config_error(head +
+                     "  - conv2d: {filters: 4, kernel_size: 3, name: b}\n"
+                     "  - add: {inputs: [a, b]}\n" +
+                     tail) ==
+        "bad.yaml:4:19: layer 2 (add `add`) cannot merge `a` (26, 26, 4) with `b` (24, 24, 4); the "
+        "shapes must be equal");
+  CHECK(config_error(head +
+                     "  - conv2d: {filters: 4, kernel_size: 3, name: b}\n"
+                     "  - concatenate: {inputs: [a, b]}\n" +
+                     tail) ==
+        "bad.yaml:4:27: layer 2 (concatenate `concatenate`) cannot merge `a` (26, 26, 4) with `b` "
+        "(24, 24, 4); "
+        "all but the last axis must agree");
+  CHECK(config_error(head + "  - conv2d: {filters: 4, kernel_size: 3, name: input}\n" + tail)
+            .find("is named `input`, the model input's name; rename it") != std::string::npos);
+  // A graph that is right: two branches of the input, concatenated.
+  CHECK(config_error("model:\n  - conv2d: {filters: 4, kernel_size: 3, padding: same, name: a}\n"
+                     "  - conv2d: {filters: 2, kernel_size: 1, inputs: [input], name: b}\n"
+                     "  - concatenate: {inputs: [a, b]}\n" +
+                     tail) == "no error");
 }

@@ -77,7 +77,7 @@ TEST_CASE("a bad override is an error that names the flag") {
   REQUIRE(recipe_error({"model.0.dropout.rate=0.1"}) ==
           "--set model.0.dropout.rate=0.1: unknown key `dropout` in model.0.conv2d; valid keys: "
           "filters, kernel_size, strides, padding, activation, use_bias, kernel_initializer, "
-          "bias_initializer, name");
+          "bias_initializer, name, inputs");
 }
 
 TEST_CASE("an override that breaks the shapes points at the layer that no longer fits") {

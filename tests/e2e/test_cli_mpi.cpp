@@ -344,3 +344,25 @@ TEST_CASE("every data source gives the same bits for 1 and 2 ranks (cifar10, ima
   }
   std::filesystem::remove_all(root);
 }
+
+TEST_CASE(
+    "a layer graph (residual add, concatenated branch) gives the same bits for 1 and 2 ranks") {
+  std::string data;
+  if (const std::string why = cannot_run(data); !why.empty()) REPRO_SKIP(why);
+  const auto root = scratch_dir("mpi_graph");
+  std::ofstream(root / "graph.yaml")
+      << "seed: 1\ndata: {dataset: mnist, limit: 256, batch_size: 32, resize: [12, 12]}\n"
+         "model:\n"
+         "  - conv2d: {filters: 4, kernel_size: 3, padding: same, activation: relu, name: a}\n"
+         "  - conv2d: {filters: 4, kernel_size: 3, padding: same}\n"
+         "  - add: {inputs: [a, conv2d]}\n"
+         "  - conv2d: {filters: 2, kernel_size: 1, inputs: [input], name: side}\n"
+         "  - concatenate: {inputs: [add, side]}\n"
+         "  - flatten: {}\n  - dense: {units: 10, activation: softmax}\n";
+  const auto r =
+      require_trains(kMpiEnv + one_process(data), "check '" + (root / "graph.yaml").string() +
+                                                      "' --steps 8 --vary ranks=1,2 --out '" +
+                                                      (root / "check").string() + "'");
+  CHECK(r.out.find("PASS: 2 runs bit-identical") != std::string::npos);
+  std::filesystem::remove_all(root);
+}

@@ -470,3 +470,98 @@ TEST_CASE("a layer or optimizer the backend does not run is refused when the mod
 }
 
 }  // namespace repro
+
+namespace repro {
+namespace {
+
+LayerConfig named(LayerConfig l, const std::string& name, std::vector<std::string> inputs = {}) {
+  l.name = name;
+  l.inputs = std::move(inputs);
+  return l;
+}
+
+LayerConfig merge(LayerKind kind, const std::string& name, std::vector<std::string> inputs) {
+  return named(simple(kind), name, std::move(inputs));
+}
+
+// A residual block (a conv's output taken by the next conv and by the add: two gradients summed)
+// then a head of `classes` (compare_backends wants 10). tanh, not relu, before the fan-out: the
+// finite differences would cross relu's kink.
+RunConfig residual_config(int classes = 4) {
+  return test::model_config(
+      6, 6,
+      {named(conv(3, 3, Activation::tanh, Padding::same), "a"),
+       named(conv(3, 3, Activation::linear, Padding::same), "b"),
+       merge(LayerKind::add, "sum", {"a", "b"}), named(activation(Activation::tanh), "act"),
+       named(simple(LayerKind::flatten), "flat"),
+       named(dense(classes, Activation::softmax), "out")});
+}
+
+// Every merge: one conv's output taken by four layers, multiply, average (of three), subtract,
+// concatenated on channels.
+RunConfig merges_config(int classes = 3) {
+  return test::model_config(5, 5,
+                            {named(conv(2, 3, Activation::tanh, Padding::same), "a"),
+                             named(conv(2, 3, Activation::tanh, Padding::same), "b", {"a"}),
+                             named(conv(2, 1, Activation::sigmoid, Padding::same), "c", {"a"}),
+                             merge(LayerKind::multiply, "m", {"b", "c"}),
+                             merge(LayerKind::average, "avg", {"a", "b", "c"}),
+                             merge(LayerKind::subtract, "s", {"c", "b"}),
+                             merge(LayerKind::concatenate, "cat", {"m", "avg", "s"}),
+                             named(simple(LayerKind::flatten), "flat"),
+                             named(dense(classes, Activation::softmax), "out")});
+}
+
+}  // namespace
+
+TEST_CASE("layer graphs: gradients through add and a shared output match finite differences",
+          "[model][graph]") {
+  check_gradients(residual_config(), 3);
+}
+
+TEST_CASE("layer graphs: multiply, average, subtract and concatenate match finite differences",
+          "[model][graph]") {
+  check_gradients(merges_config(), 3);
+}
+
+TEST_CASE("layer graphs: onednn and reference agree on a graph's forward and backward",
+          "[model][graph][onednn]") {
+  compare_backends(merges_config(10));
+  compare_backends(residual_config(10));
+}
+
+TEST_CASE("merge layers compute Keras's values: folded left, average by the count",
+          "[model][graph]") {
+  auto backend = make_backend("reference", BackendOptions{1, true});
+  const std::vector<float> a{1.0f, -2.0f, 3.0f}, b{0.5f, 4.0f, -1.0f}, c{2.0f, 2.0f, 0.25f};
+  std::vector<float> y(3);
+  const std::vector<const float*> abc{a.data(), b.data(), c.data()};
+  backend->merge_forward(MergeFn::add, abc, y.data(), 3);
+  CHECK(y == std::vector<float>{3.5f, 4.0f, 2.25f});
+  backend->merge_forward(MergeFn::multiply, abc, y.data(), 3);
+  CHECK(y == std::vector<float>{1.0f, -16.0f, -0.75f});
+  backend->merge_forward(MergeFn::average, abc, y.data(), 3);
+  CHECK(y == std::vector<float>{3.5f / 3.0f, 4.0f / 3.0f, 2.25f / 3.0f});
+  backend->merge_forward(MergeFn::subtract, {a.data(), b.data()}, y.data(), 3);
+  CHECK(y == std::vector<float>{0.5f, -6.0f, 4.0f});
+  // multiply's gradient for b: dy times a * c.
+  const std::vector<float> dy{1.0f, 0.5f, -2.0f};
+  std::vector<float> db(3);
+  backend->merge_backward(MergeFn::multiply, abc, dy.data(), {nullptr, db.data(), nullptr}, 3);
+  CHECK(db == std::vector<float>{2.0f, -2.0f, -1.5f});
+  // concatenate on channels: 2 images of (1, 2) and (2, 2) channels x pixels into (3, 2).
+  const std::vector<float> p{1, 2, 3, 4}, q{5, 6, 7, 8, 9, 10, 11, 12};
+  std::vector<float> cat(12);
+  backend->concat_forward({p.data(), q.data()}, {1, 2}, 2, 2, cat.data());
+  CHECK(cat == std::vector<float>{1, 2, 5, 6, 7, 8, 3, 4, 9, 10, 11, 12});
+}
+
+TEST_CASE("a plain list runs as before: its layers take the previous output, blocks unchanged",
+          "[model][graph]") {
+  const RunConfig list = recipe_like(16);
+  REQUIRE_FALSE(is_graph(list));
+  const auto inputs = layer_inputs(list);
+  for (size_t i = 0; i < inputs.size(); ++i) REQUIRE(inputs[i] == std::vector<int>{int(i) - 1});
+}
+
+}  // namespace repro

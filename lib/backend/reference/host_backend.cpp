@@ -1,6 +1,7 @@
 // HostBackend: host memory and the reference loops, split over the backend's threads.
 #include "backend/reference/host_backend.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -157,6 +158,86 @@ void HostBackend::activation_backward(ActivationFn f, const float* y, const floa
                                       size_t count) {
   in_ranges(count, [&](size_t begin, size_t end) {
     reference::activation_backward(f, y, dy, dx, begin, end);
+  });
+}
+
+// Each element depends on its own index only: any split over threads gives the same bits.
+void HostBackend::merge_forward(MergeFn f, const std::vector<const float*>& xs, float* y,
+                                size_t count) {
+  const float inputs = static_cast<float>(xs.size());
+  in_ranges(count, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      float v = xs[0][i];
+      if (f == MergeFn::subtract) {
+        v = v - xs[1][i];
+      } else {
+        for (size_t k = 1; k < xs.size(); ++k)
+          v = f == MergeFn::multiply ? v * xs[k][i] : v + xs[k][i];
+        if (f == MergeFn::average) v = v / inputs;
+      }
+      y[i] = v;
+    }
+  });
+}
+
+void HostBackend::merge_backward(MergeFn f, const std::vector<const float*>& xs, const float* dy,
+                                 const std::vector<float*>& dxs, size_t count) {
+  const float inputs = static_cast<float>(xs.size());
+  in_ranges(count, [&](size_t begin, size_t end) {
+    for (size_t k = 0; k < dxs.size(); ++k) {
+      float* dx = dxs[k];
+      if (!dx) continue;
+      for (size_t i = begin; i < end; ++i) {
+        float g = dy[i];
+        if (f == MergeFn::subtract && k == 1) g = -g;
+        if (f == MergeFn::average) g = g / inputs;
+        if (f == MergeFn::multiply) {
+          float others = 1.0f;
+          bool first = true;
+          for (size_t j = 0; j < xs.size(); ++j) {
+            if (j == k) continue;
+            others = first ? xs[j][i] : others * xs[j][i];
+            first = false;
+          }
+          g = g * others;
+        }
+        dx[i] = g;
+      }
+    }
+  });
+}
+
+void HostBackend::concat_forward(const std::vector<const float*>& xs,
+                                 const std::vector<int>& channels, int n, int hw, float* y) {
+  int total = 0;
+  for (int c : channels) total += c;
+  parallel_for(threads_, n, [&](int b) {
+    float* out = y + size_t(b) * total * hw;
+    for (size_t k = 0; k < xs.size(); ++k) {
+      const size_t part = size_t(channels[k]) * hw;
+      std::copy(xs[k] + size_t(b) * part, xs[k] + size_t(b + 1) * part, out);
+      out += part;
+    }
+  });
+}
+
+void HostBackend::concat_backward(const float* dy, const std::vector<float*>& dxs,
+                                  const std::vector<int>& channels, int n, int hw) {
+  int total = 0;
+  for (int c : channels) total += c;
+  parallel_for(threads_, n, [&](int b) {
+    const float* in = dy + size_t(b) * total * hw;
+    for (size_t k = 0; k < dxs.size(); ++k) {
+      const size_t part = size_t(channels[k]) * hw;
+      if (dxs[k]) std::copy(in, in + part, dxs[k] + size_t(b) * part);
+      in += part;
+    }
+  });
+}
+
+void HostBackend::accumulate(float* dst, const float* src, size_t count) {
+  in_ranges(count, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) dst[i] = dst[i] + src[i];
   });
 }
 

@@ -63,6 +63,15 @@ class HostBackend : public Backend {
   void dropout_backward(const float* dy, float* dx, size_t count, StreamKey key,
                         float rate) override;
   void activation_forward(ActivationFn f, const float* x, float* y, size_t count) override;
+  void merge_forward(MergeFn f, const std::vector<const float*>& xs, float* y,
+                     size_t count) override;
+  void merge_backward(MergeFn f, const std::vector<const float*>& xs, const float* dy,
+                      const std::vector<float*>& dxs, size_t count) override;
+  void concat_forward(const std::vector<const float*>& xs, const std::vector<int>& channels, int n,
+                      int hw, float* y) override;
+  void concat_backward(const float* dy, const std::vector<float*>& dxs,
+                       const std::vector<int>& channels, int n, int hw) override;
+  void accumulate(float* dst, const float* src, size_t count) override;
   void activation_backward(ActivationFn f, const float* y, const float* dy, float* dx,
                            size_t count) override;
   // One channel a task, each whole (its batch sums in chunk order).
