@@ -78,7 +78,11 @@ struct AffineGeometry {
 };
 
 // The element-wise activations with a gradient written through the output y (relu, sigmoid, tanh).
-enum class ActivationFn { relu, sigmoid, tanh };
+// Keras 3's activations as its JAX backend computes them (jax.nn): elu(x) = x > 0 ? x : expm1(x)
+// (alpha 1), leaky_relu(x) = x >= 0 ? x : 0.2 x (keras.activations' negative_slope), softplus(x) =
+// max(x, 0) + log1p(exp(-|x|)) (logaddexp(x, 0)), hard_sigmoid(x) = min(max(x + 3, 0), 6) / 6.
+enum class ActivationFn { relu, sigmoid, tanh, elu, leaky_relu, softplus, hard_sigmoid };
+inline constexpr float kLeakyReluSlope = 0.2f;
 
 struct DenseGeometry {
   int n = 0, in = 0, out = 0;  // x (N, IN), w (OUT, IN), b (OUT), y (N, OUT)
@@ -233,7 +237,8 @@ class Backend {
     throw InputError(name() + " backend: activation layers are not supported");
   }
   // dx = dy * f'(x), written through the forward's y: relu (y > 0), sigmoid y (1 - y),
-  // tanh 1 - y^2. dx may be dy.
+  // tanh 1 - y^2, elu (y > 0 ? 1 : y + 1), leaky_relu (y >= 0 ? 1 : 0.2), softplus 1 - exp(-y)
+  // (its sigmoid), hard_sigmoid (0 < y < 1 ? 1/6 : 0, relu6's zero at the ends). dx may be dy.
   virtual void activation_backward(ActivationFn f, const float* y, const float* dy, float* dx,
                                    size_t count) {
     throw InputError(name() + " backend: activation layers are not supported");

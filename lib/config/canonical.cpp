@@ -83,6 +83,10 @@ std::string activation_name(Activation activation) {
     case Activation::softmax: return "softmax";
     case Activation::sigmoid: return "sigmoid";
     case Activation::tanh: return "tanh";
+    case Activation::elu: return "elu";
+    case Activation::leaky_relu: return "leaky_relu";
+    case Activation::softplus: return "softplus";
+    case Activation::hard_sigmoid: return "hard_sigmoid";
   }
   return "";
 }

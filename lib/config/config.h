@@ -46,7 +46,17 @@ enum class LayerKind {
   concatenate,
 };
 bool is_merge(LayerKind kind);
-enum class Activation { linear, relu, softmax, sigmoid, tanh };
+enum class Activation {
+  linear,
+  relu,
+  softmax,
+  sigmoid,
+  tanh,
+  elu,
+  leaky_relu,
+  softplus,
+  hard_sigmoid
+};
 enum class Padding { valid, same };
 
 inline InitializerSpec named_initializer(const std::string& name) {

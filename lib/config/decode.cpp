@@ -276,7 +276,13 @@ struct Reader {
   }
 
   Activation activation(const ConfigNode& node, const std::string& path) {
-    const std::string name = word(node, path, {"relu", "sigmoid", "tanh", "softmax", "linear"});
+    const std::string name = word(node, path,
+                                  {"relu", "sigmoid", "tanh", "softmax", "linear", "elu",
+                                   "leaky_relu", "softplus", "hard_sigmoid"});
+    if (name == "elu") return Activation::elu;
+    if (name == "leaky_relu") return Activation::leaky_relu;
+    if (name == "softplus") return Activation::softplus;
+    if (name == "hard_sigmoid") return Activation::hard_sigmoid;
     if (name == "relu") return Activation::relu;
     if (name == "sigmoid") return Activation::sigmoid;
     if (name == "tanh") return Activation::tanh;

@@ -192,6 +192,21 @@ std::string export_onnx(const RunConfig& config, const std::vector<NamedTensor>&
     if (a == Activation::relu) x = g.node("Relu", {x}, name + ":relu")->output(0);
     if (a == Activation::sigmoid) x = g.node("Sigmoid", {x}, name + ":sigmoid")->output(0);
     if (a == Activation::tanh) x = g.node("Tanh", {x}, name + ":tanh")->output(0);
+    if (a == Activation::elu) {  // Elu's alpha defaults to 1, as keras.activations.elu's
+      x = g.node("Elu", {x}, name + ":elu")->output(0);
+    }
+    if (a == Activation::leaky_relu) {
+      onnx::NodeProto* n = g.node("LeakyRelu", {x}, name + ":leaky_relu");
+      GraphBuilder::real(n, "alpha", kLeakyReluSlope);
+      x = n->output(0);
+    }
+    if (a == Activation::softplus) x = g.node("Softplus", {x}, name + ":softplus")->output(0);
+    if (a == Activation::hard_sigmoid) {  // relu6(x + 3) / 6 = max(0, min(1, x / 6 + 0.5))
+      onnx::NodeProto* n = g.node("HardSigmoid", {x}, name + ":hard_sigmoid");
+      GraphBuilder::real(n, "alpha", 1.0f / 6.0f);
+      GraphBuilder::real(n, "beta", 0.5f);
+      x = n->output(0);
+    }
     // linear: nothing; softmax (the last layer only): the final Softmax below.
   };
   // tensors[t]: the graph's name for the model's input (t = 0) or layer t - 1's output.

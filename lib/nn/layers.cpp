@@ -115,6 +115,10 @@ bool elementwise_activation(Activation activation, ActivationFn& fn) {
     case Activation::relu: fn = ActivationFn::relu; return true;
     case Activation::sigmoid: fn = ActivationFn::sigmoid; return true;
     case Activation::tanh: fn = ActivationFn::tanh; return true;
+    case Activation::elu: fn = ActivationFn::elu; return true;
+    case Activation::leaky_relu: fn = ActivationFn::leaky_relu; return true;
+    case Activation::softplus: fn = ActivationFn::softplus; return true;
+    case Activation::hard_sigmoid: fn = ActivationFn::hard_sigmoid; return true;
     default: return false;
   }
 }

@@ -565,3 +565,65 @@ TEST_CASE("a plain list runs as before: its layers take the previous output, blo
 }
 
 }  // namespace repro
+
+namespace repro {
+
+TEST_CASE(
+    "elu, leaky_relu, softplus and hard_sigmoid: Keras's values and finite-difference gradients",
+    "[model][activation]") {
+  auto backend = make_backend("reference", BackendOptions{1, true});
+  const std::vector<float> x{-4.0f, -1.0f, -0.5f, 0.0f, 0.5f, 2.0f, 4.0f};
+  std::vector<float> y(x.size());
+  backend->activation_forward(ActivationFn::elu, x.data(), y.data(), x.size());
+  CHECK(y[1] == std::expm1(-1.0f));
+  CHECK(y[5] == 2.0f);
+  backend->activation_forward(ActivationFn::leaky_relu, x.data(), y.data(), x.size());
+  CHECK(y[2] == -0.5f * 0.2f);
+  CHECK(y[3] == 0.0f);
+  backend->activation_forward(ActivationFn::softplus, x.data(), y.data(), x.size());
+  CHECK(y[3] == std::log1p(1.0f));
+  CHECK(std::fabs(y[6] - 4.0181499f) < 1e-6f);
+  backend->activation_forward(ActivationFn::hard_sigmoid, x.data(), y.data(), x.size());
+  CHECK(y ==
+        std::vector<float>{0.0f, 2.0f / 6.0f, 2.5f / 6.0f, 0.5f, 3.5f / 6.0f, 5.0f / 6.0f, 1.0f});
+
+  check_gradients(test::model_config(
+                      6, 6,
+                      {conv(3, 3, Activation::elu, Padding::same), activation(Activation::softplus),
+                       conv(2, 3, Activation::hard_sigmoid, Padding::valid),
+                       simple(LayerKind::flatten), dense(5, Activation::softplus),
+                       dense(4, Activation::elu), dense(3, Activation::softmax)}),
+                  3);
+  // leaky_relu has relu's kink, which the finite differences (step 1e-2) cross: its derivative is
+  // checked on values, and in a model against oneDNN below.
+  const std::vector<float> dy{1.0f, 2.0f, -3.0f, 4.0f, 1.0f, 1.0f, 1.0f};
+  std::vector<float> dx(x.size());
+  backend->activation_forward(ActivationFn::leaky_relu, x.data(), y.data(), x.size());
+  backend->activation_backward(ActivationFn::leaky_relu, y.data(), dy.data(), dx.data(), x.size());
+  CHECK(dx == std::vector<float>{0.2f, 2.0f * 0.2f, -3.0f * 0.2f, 4.0f, 1.0f, 1.0f, 1.0f});
+  backend->activation_forward(ActivationFn::hard_sigmoid, x.data(), y.data(), x.size());
+  backend->activation_backward(ActivationFn::hard_sigmoid, y.data(), dy.data(), dx.data(),
+                               x.size());
+  CHECK(dx == std::vector<float>{0.0f, 2.0f / 6.0f, -3.0f / 6.0f, 4.0f / 6.0f, 1.0f / 6.0f,
+                                 1.0f / 6.0f, 0.0f});
+}
+
+TEST_CASE("the new activations agree across reference, onednn and portable",
+          "[model][activation]") {
+  const RunConfig config = test::model_config(
+      7, 7,
+      {conv(4, 3, Activation::elu, Padding::same), activation(Activation::leaky_relu),
+       conv(4, 3, Activation::softplus, Padding::same, 2), simple(LayerKind::flatten),
+       dense(6, Activation::hard_sigmoid), dense(10, Activation::softmax)});
+  compare_backends(config);
+  // portable against the reference: its own exp and log, within float rounding.
+  auto reference = make_backend("reference", BackendOptions{1, true});
+  auto portable = make_backend("portable", BackendOptions{2, true});
+  Model a(config, *reference, 4), b(config, *portable, 4);
+  const std::vector<float> x = test::random_floats(a.input_shape().size() * 4, 3, -1.0f, 1.0f);
+  const ForwardContext eval{false, 5, 1};
+  CHECK(relative_error(download(*portable, b.forward(x.data(), 4, eval), 40),
+                       download(*reference, a.forward(x.data(), 4, eval), 40)) <= 1e-5);
+}
+
+}  // namespace repro

@@ -434,12 +434,34 @@ class PortableBackend : public HostBackend {
               [&](size_t begin, size_t end) { dropout_range(dy, dx, begin, end, key, rate); });
   }
 
-  // relu exactly; sigmoid and tanh through exp_f32 (portable_math.h), not the C library.
+  // relu, leaky_relu and hard_sigmoid exactly (IEEE arithmetic only); sigmoid, tanh, elu and
+  // softplus through exp_f32 and log_f32 (portable_math.h), not the C library: elu's expm1 as
+  // exp_f32(x) - 1 and softplus's log1p(t) as log_f32(1 + t), a little less accurate near 0 and
+  // the same bits everywhere.
   void activation_forward(ActivationFn f, const float* x, float* y, size_t count) override {
     in_ranges(count, [&](size_t begin, size_t end) {
-      if (f == ActivationFn::relu) return reference::activation_forward(f, x, y, begin, end);
-      for (size_t i = begin; i < end; i++)
-        y[i] = f == ActivationFn::sigmoid ? portable::sigmoid_f32(x[i]) : portable::tanh_f32(x[i]);
+      if (f == ActivationFn::relu || f == ActivationFn::leaky_relu ||
+          f == ActivationFn::hard_sigmoid)
+        return reference::activation_forward(f, x, y, begin, end);
+      for (size_t i = begin; i < end; i++) {
+        const float v = x[i];
+        switch (f) {
+          case ActivationFn::sigmoid: y[i] = portable::sigmoid_f32(v); break;
+          case ActivationFn::tanh: y[i] = portable::tanh_f32(v); break;
+          case ActivationFn::elu: y[i] = v > 0.0f ? v : portable::exp_f32(v) - 1.0f; break;
+          default:  // softplus
+            y[i] = std::max(v, 0.0f) + portable::log_f32(1.0f + portable::exp_f32(-std::fabs(v)));
+        }
+      }
+    });
+  }
+  // softplus's derivative through exp_f32; the others are exact arithmetic on y (reference).
+  void activation_backward(ActivationFn f, const float* y, const float* dy, float* dx,
+                           size_t count) override {
+    in_ranges(count, [&](size_t begin, size_t end) {
+      if (f != ActivationFn::softplus)
+        return reference::activation_backward(f, y, dy, dx, begin, end);
+      for (size_t i = begin; i < end; i++) dx[i] = dy[i] * (1.0f - portable::exp_f32(-y[i]));
     });
   }
   // Per sample, in float: m = max z; e_j = exp(z_j - m); s = sum of e_j from +0 in order;

@@ -1,6 +1,7 @@
 // Reference element-wise kernels: layout transposes for Keras's (H, W, C) flatten order,
 // activations and inverted dropout. Each output element depends on its own index only, so any split
 // of the range over threads gives the same bits.
+#include <algorithm>
 #include <cmath>
 
 #include "backend/reference/reference_ops.h"
@@ -32,6 +33,20 @@ void activation_forward(ActivationFn f, const float* x, float* y, size_t begin, 
     case ActivationFn::tanh:
       for (size_t i = begin; i < end; i++) y[i] = std::tanh(x[i]);
       break;
+    case ActivationFn::elu:
+      for (size_t i = begin; i < end; i++) y[i] = x[i] > 0.0f ? x[i] : std::expm1(x[i]);
+      break;
+    case ActivationFn::leaky_relu:
+      for (size_t i = begin; i < end; i++) y[i] = x[i] >= 0.0f ? x[i] : kLeakyReluSlope * x[i];
+      break;
+    case ActivationFn::softplus:
+      for (size_t i = begin; i < end; i++)
+        y[i] = std::max(x[i], 0.0f) + std::log1p(std::exp(-std::fabs(x[i])));
+      break;
+    case ActivationFn::hard_sigmoid:
+      for (size_t i = begin; i < end; i++)
+        y[i] = std::min(std::max(x[i] + 3.0f, 0.0f), 6.0f) / 6.0f;
+      break;
   }
 }
 
@@ -46,6 +61,18 @@ void activation_backward(ActivationFn f, const float* y, const float* dy, float*
       break;
     case ActivationFn::tanh:
       for (size_t i = begin; i < end; i++) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+      break;
+    case ActivationFn::elu:
+      for (size_t i = begin; i < end; i++) dx[i] = y[i] > 0.0f ? dy[i] : dy[i] * (y[i] + 1.0f);
+      break;
+    case ActivationFn::leaky_relu:
+      for (size_t i = begin; i < end; i++) dx[i] = y[i] >= 0.0f ? dy[i] : dy[i] * kLeakyReluSlope;
+      break;
+    case ActivationFn::softplus:
+      for (size_t i = begin; i < end; i++) dx[i] = dy[i] * (1.0f - std::exp(-y[i]));
+      break;
+    case ActivationFn::hard_sigmoid:
+      for (size_t i = begin; i < end; i++) dx[i] = y[i] > 0.0f && y[i] < 1.0f ? dy[i] / 6.0f : 0.0f;
       break;
   }
 }

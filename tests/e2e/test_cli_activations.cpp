@@ -1,0 +1,57 @@
+// The activations beyond relu, sigmoid and tanh end to end: elu, leaky_relu, softplus and
+// hard_sigmoid train, export to ONNX (Elu, LeakyRelu, Softplus, HardSigmoid) that ONNX Runtime
+// runs to repro's predictions, and to Keras (scripts/keras_check.py) with their Keras names.
+#include <catch2/catch.hpp>
+
+#include "support/skip.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "run_cli.h"
+
+namespace fs = std::filesystem;
+using repro_test::contains;
+using repro_test::run_repro;
+
+TEST_CASE("elu, leaky_relu, softplus and hard_sigmoid train and export to ONNX and Keras") {
+  const std::string env = repro_test::data_env();
+  if (env.empty()) REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
+  const fs::path root = repro_test::scratch_dir("cli_activations");
+  std::ofstream(root / "act.yaml")
+      << "seed: 4\n"
+         "data: {dataset: mnist, limit: 512, batch_size: 32, resize: [14, 14]}\n"
+         "model:\n"
+         "  - conv2d: {filters: 6, kernel_size: 3, activation: elu}\n"
+         "  - activation: {activation: leaky_relu}\n"
+         "  - conv2d: {filters: 6, kernel_size: 3, strides: 2, activation: softplus}\n"
+         "  - flatten: {}\n"
+         "  - dense: {units: 16, activation: hard_sigmoid}\n"
+         "  - dense: {units: 10, activation: softmax}\n"
+         "training: {epochs: 1, optimizer: adam, loss: sparse_categorical_crossentropy, "
+         "metrics: [accuracy]}\n";
+  const fs::path run = root / "run";
+  const auto trained = run_repro(
+      env, "train '" + (root / "act.yaml").string() + "' --quiet --out '" + run.string() + "'");
+  INFO(trained.err);
+  REQUIRE(trained.exit_code == 0);
+  const auto onnx = repro_test::run_check_script(env + " '" + std::string(REPRO_SOURCE_DIR) +
+                                                 "/scripts/onnx_check.sh' '" + run.string() + "'");
+  INFO(onnx.out);
+  if (!onnx.skipped) {
+    CHECK(onnx.exit_code == 0);
+    CHECK(contains(onnx.out, "PASS"));
+  }
+  const auto keras = run_repro("", "export '" + run.string() + "' --format keras --out '" +
+                                       (root / "m.keras").string() + "'");
+  REQUIRE(keras.exit_code == 0);
+  const auto check = repro_test::run_check_script(
+      "/usr/bin/python3 '" + std::string(REPRO_SOURCE_DIR) + "/scripts/keras_check.py' '" +
+      run.string() + "' '" + (root / "m.keras").string() + "'");
+  INFO(check.out);
+  if (!check.skipped) CHECK(check.exit_code == 0);
+  const auto imported = run_repro("", "import keras '" + (root / "m.keras").string() + "'");
+  CHECK(contains(imported.out, "activation: leaky_relu"));
+  CHECK(contains(imported.out, "activation: hard_sigmoid"));
+  fs::remove_all(root);
+}
