@@ -141,8 +141,8 @@ struct LossSums {
 // before training starts (nn/layers.cpp, optim/optimizer.cpp), naming the layer.
 enum class OptionalOp { activation, avg_pool2d, batch_norm, affine, rmsprop, weight_decay, merge };
 
-// Keras's element-wise merge layers (Add, Subtract, Multiply, Average).
-enum class MergeFn { add, subtract, multiply, average };
+// Keras's element-wise merge layers (Add, Subtract, Multiply, Average, Maximum, Minimum).
+enum class MergeFn { add, subtract, multiply, average, maximum, minimum };
 // "activation layers", "average_pooling2d", ...: for messages.
 std::string optional_op_name(OptionalOp op);
 
@@ -202,10 +202,12 @@ class Backend {
     dropout_backward(dy, dx, size_t(n) * c * hw, key, rate);
   }
 
-  // Keras's merge layers over `count` elements of each input, in input order: add and multiply
-  // fold left (((x0 + x1) + x2) ...), subtract is x0 - x1, average the add's sum / inputs.
-  // merge_backward assigns each non-null dxs[k] = dL/dxs[k] (multiply: dy times the product of
-  // the other inputs, folded left; average: dy / inputs). The defaults throw.
+  // Keras's merge layers over `count` elements of each input, in input order: add, multiply,
+  // maximum and minimum fold left (((x0 + x1) + x2) ...), subtract is x0 - x1, average the add's
+  // sum / inputs. merge_backward assigns each non-null dxs[k] = dL/dxs[k] (multiply: dy times the
+  // product of the other inputs, folded left; average: dy / inputs; maximum and minimum: back
+  // through each fold step with JAX's rule for max, a tie sending half of the gradient to each
+  // side). The defaults throw.
   virtual void merge_forward(MergeFn f, const std::vector<const float*>& xs, float* y,
                              size_t count) {
     throw InputError(name() + " backend: merge layers are not supported");

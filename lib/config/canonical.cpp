@@ -48,6 +48,8 @@ std::string layer_key(LayerKind kind) {
     case LayerKind::subtract: return "subtract";
     case LayerKind::multiply: return "multiply";
     case LayerKind::average: return "average";
+    case LayerKind::maximum: return "maximum";
+    case LayerKind::minimum: return "minimum";
     case LayerKind::concatenate: return "concatenate";
   }
   return "";
@@ -71,6 +73,8 @@ std::string layer_class_name(LayerKind kind) {
     case LayerKind::subtract: return "Subtract";
     case LayerKind::multiply: return "Multiply";
     case LayerKind::average: return "Average";
+    case LayerKind::maximum: return "Maximum";
+    case LayerKind::minimum: return "Minimum";
     case LayerKind::concatenate: return "Concatenate";
   }
   return "";

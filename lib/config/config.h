@@ -43,6 +43,8 @@ enum class LayerKind {
   subtract,
   multiply,
   average,
+  maximum,
+  minimum,
   concatenate,
 };
 bool is_merge(LayerKind kind);

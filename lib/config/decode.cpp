@@ -335,6 +335,8 @@ const std::vector<LayerVocabulary>& layer_vocabulary() {
       {"subtract", LayerKind::subtract, {"name"}},
       {"multiply", LayerKind::multiply, {"name"}},
       {"average", LayerKind::average, {"name"}},
+      {"maximum", LayerKind::maximum, {"name"}},
+      {"minimum", LayerKind::minimum, {"name"}},
       {"concatenate", LayerKind::concatenate, {"axis", "name"}},
   };
   return layers;

@@ -473,7 +473,8 @@ WindowExtent window_extent(int64_t in, int64_t k, int64_t stride, Padding paddin
 
 bool is_merge(LayerKind kind) {
   return kind == LayerKind::add || kind == LayerKind::subtract || kind == LayerKind::multiply ||
-         kind == LayerKind::average || kind == LayerKind::concatenate;
+         kind == LayerKind::average || kind == LayerKind::maximum || kind == LayerKind::minimum ||
+         kind == LayerKind::concatenate;
 }
 
 bool is_graph(const RunConfig& config) {

@@ -227,10 +227,14 @@ std::string export_onnx(const RunConfig& config, const std::vector<NamedTensor>&
       case LayerKind::add:
       case LayerKind::subtract:
       case LayerKind::multiply:
-      case LayerKind::average: {
+      case LayerKind::average:
+      case LayerKind::maximum:
+      case LayerKind::minimum: {
         // Keras folds left: ((x0 + x1) + x2) ..., then the average divides by the count.
         const char* op = layer.kind == LayerKind::subtract   ? "Sub"
                          : layer.kind == LayerKind::multiply ? "Mul"
+                         : layer.kind == LayerKind::maximum  ? "Max"
+                         : layer.kind == LayerKind::minimum  ? "Min"
                                                              : "Add";
         for (size_t k = 1; k < from[i].size(); ++k)
           x = g.node(op, {x, tensors[size_t(from[i][k] + 1)]}, name + ":" + std::to_string(k))

@@ -128,7 +128,9 @@ Json layer_config(const LayerConfig& layer) {
     case LayerKind::add:
     case LayerKind::subtract:
     case LayerKind::multiply:
-    case LayerKind::average: break;
+    case LayerKind::average:
+    case LayerKind::maximum:
+    case LayerKind::minimum: break;
     case LayerKind::concatenate: c["axis"] = layer.axis; break;
     case LayerKind::batch_normalization:
       c["axis"] = layer.axis;

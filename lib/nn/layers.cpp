@@ -661,6 +661,8 @@ MergeFn merge_fn(LayerKind kind) {
     case LayerKind::subtract: return MergeFn::subtract;
     case LayerKind::multiply: return MergeFn::multiply;
     case LayerKind::average: return MergeFn::average;
+    case LayerKind::maximum: return MergeFn::maximum;
+    case LayerKind::minimum: return MergeFn::minimum;
     default: return MergeFn::add;
   }
 }
@@ -710,6 +712,8 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& config, int index, bool las
     case LayerKind::subtract:
     case LayerKind::multiply:
     case LayerKind::average:
+    case LayerKind::maximum:
+    case LayerKind::minimum:
     case LayerKind::concatenate:
       return std::make_unique<MergeLayer>(config, std::vector<FeatureShape>{in}, backend);
   }

@@ -171,8 +171,18 @@ void HostBackend::merge_forward(MergeFn f, const std::vector<const float*>& xs, 
       if (f == MergeFn::subtract) {
         v = v - xs[1][i];
       } else {
-        for (size_t k = 1; k < xs.size(); ++k)
-          v = f == MergeFn::multiply ? v * xs[k][i] : v + xs[k][i];
+        for (size_t k = 1; k < xs.size(); ++k) {
+          const float x = xs[k][i];
+          if (f == MergeFn::multiply) {
+            v = v * x;
+          } else if (f == MergeFn::maximum) {
+            v = std::max(v, x);
+          } else if (f == MergeFn::minimum) {
+            v = std::min(v, x);
+          } else {
+            v = v + x;
+          }
+        }
         if (f == MergeFn::average) v = v / inputs;
       }
       y[i] = v;
@@ -183,6 +193,29 @@ void HostBackend::merge_forward(MergeFn f, const std::vector<const float*>& xs, 
 void HostBackend::merge_backward(MergeFn f, const std::vector<const float*>& xs, const float* dy,
                                  const std::vector<float*>& dxs, size_t count) {
   const float inputs = static_cast<float>(xs.size());
+  if (f == MergeFn::maximum || f == MergeFn::minimum) {
+    // JAX's lax.max / lax.min JVP (_balanced_eq): side a of z = max(a, b) gets
+    // g * (a == z ? 1 : 0) / (b == z ? 2 : 1); back through the fold m_k = max(m_{k-1}, x_k).
+    const auto share = [](float a, float z, float b) {
+      return (a == z ? 1.0f : 0.0f) / (b == z ? 2.0f : 1.0f);
+    };
+    in_ranges(count, [&](size_t begin, size_t end) {
+      std::vector<float> m(xs.size());
+      for (size_t i = begin; i < end; ++i) {
+        m[0] = xs[0][i];
+        for (size_t k = 1; k < xs.size(); ++k)
+          m[k] =
+              f == MergeFn::maximum ? std::max(m[k - 1], xs[k][i]) : std::min(m[k - 1], xs[k][i]);
+        float g = dy[i];
+        for (size_t k = xs.size() - 1; k >= 1; --k) {
+          if (dxs[k]) dxs[k][i] = g * share(xs[k][i], m[k], m[k - 1]);
+          g = g * share(m[k - 1], m[k], xs[k][i]);
+        }
+        if (dxs[0]) dxs[0][i] = g;
+      }
+    });
+    return;
+  }
   in_ranges(count, [&](size_t begin, size_t end) {
     for (size_t k = 0; k < dxs.size(); ++k) {
       float* dx = dxs[k];
