@@ -39,6 +39,8 @@ std::string optional_op_name(OptionalOp op) {
     case OptionalOp::rmsprop: return "the rmsprop optimizer";
     case OptionalOp::weight_decay: return "weight decay (adamw)";
     case OptionalOp::merge: return "layer graphs (inputs: and the merge layers)";
+    case OptionalOp::global_max_pool: return "global_max_pooling2d";
+    case OptionalOp::zero_padding: return "zero_padding2d";
   }
   return "an optional op";
 }

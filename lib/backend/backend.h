@@ -13,6 +13,7 @@
 // forward() of the same object (e.g. max-pool indices) and may overwrite `dy` as scratch.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -139,7 +140,17 @@ struct LossSums {
 // The ops a backend may leave out. Every CPU backend runs them all (HostBackend); a GPU backend
 // says which it runs, and the model and the optimizer refuse a config that needs another one
 // before training starts (nn/layers.cpp, optim/optimizer.cpp), naming the layer.
-enum class OptionalOp { activation, avg_pool2d, batch_norm, affine, rmsprop, weight_decay, merge };
+enum class OptionalOp {
+  activation,
+  avg_pool2d,
+  batch_norm,
+  affine,
+  rmsprop,
+  weight_decay,
+  merge,
+  global_max_pool,
+  zero_padding,
+};
 
 // Keras's element-wise merge layers (Add, Subtract, Multiply, Average, Maximum, Minimum).
 enum class MergeFn { add, subtract, multiply, average, maximum, minimum };
@@ -226,6 +237,26 @@ class Backend {
                                const std::vector<int>& channels, int n, int hw) {
     throw InputError(name() + " backend: concatenate is not supported");
   }
+  // Keras's GlobalMaxPooling2D on plain (n, c, hw): y (n, c) the maximum of each plane; the
+  // gradient, as jax's reduce_max, shared equally by every cell that holds the maximum.
+  virtual void global_max_pool_forward(const float* x, float* y, int n, int c, int hw) {
+    throw InputError(name() + " backend: global_max_pooling2d is not supported");
+  }
+  virtual void global_max_pool_backward(const float* x, const float* y, const float* dy, float* dx,
+                                        int n, int c, int hw) {
+    throw InputError(name() + " backend: global_max_pooling2d is not supported");
+  }
+  // Keras's ZeroPadding2D on plain (n, c, h, w): `pad` = {top, bottom, left, right} rows and
+  // columns of zeros; backward crops dy back to dx.
+  virtual void zero_pad2d_forward(const float* x, float* y, int n, int c, int h, int w,
+                                  const std::array<int, 4>& pad) {
+    throw InputError(name() + " backend: zero_padding2d is not supported");
+  }
+  virtual void zero_pad2d_backward(const float* dy, float* dx, int n, int c, int h, int w,
+                                   const std::array<int, 4>& pad) {
+    throw InputError(name() + " backend: zero_padding2d is not supported");
+  }
+
   // dst += src, element by element: a gradient that reaches a layer's output from a second (or
   // later) consumer.
   virtual void accumulate(float* dst, const float* src, size_t count) {

@@ -44,6 +44,8 @@ std::string layer_key(LayerKind kind) {
     case LayerKind::random_flip: return "random_flip";
     case LayerKind::random_translation: return "random_translation";
     case LayerKind::random_zoom: return "random_zoom";
+    case LayerKind::global_max_pooling2d: return "global_max_pooling2d";
+    case LayerKind::zero_padding2d: return "zero_padding2d";
     case LayerKind::add: return "add";
     case LayerKind::subtract: return "subtract";
     case LayerKind::multiply: return "multiply";
@@ -69,6 +71,8 @@ std::string layer_class_name(LayerKind kind) {
     case LayerKind::random_flip: return "RandomFlip";
     case LayerKind::random_translation: return "RandomTranslation";
     case LayerKind::random_zoom: return "RandomZoom";
+    case LayerKind::global_max_pooling2d: return "GlobalMaxPooling2D";
+    case LayerKind::zero_padding2d: return "ZeroPadding2D";
     case LayerKind::add: return "Add";
     case LayerKind::subtract: return "Subtract";
     case LayerKind::multiply: return "Multiply";
@@ -213,6 +217,12 @@ void add_layer(std::vector<Entry>& out, const std::string& key, const LayerConfi
   }
   switch (layer.kind) {
     case LayerKind::concatenate: add("axis", std::to_string(layer.axis)); break;
+    case LayerKind::zero_padding2d: {
+      const auto& p = layer.zero_padding;
+      add("padding", "[[" + std::to_string(p[0]) + ", " + std::to_string(p[1]) + "], [" +
+                         std::to_string(p[2]) + ", " + std::to_string(p[3]) + "]]");
+      break;
+    }
     case LayerKind::conv2d:
     case LayerKind::dense:
       if (layer.kind == LayerKind::conv2d) {

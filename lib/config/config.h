@@ -38,6 +38,8 @@ enum class LayerKind {
   random_flip,
   random_translation,
   random_zoom,
+  global_max_pooling2d,
+  zero_padding2d,
   // merge layers: several inputs, one output (Keras's keras.layers.Add, ...)
   add,
   subtract,
@@ -94,6 +96,9 @@ struct LayerConfig {
   }();
   // max_pooling2d, average_pooling2d
   std::array<int, 2> pool_size{2, 2};
+  // zero_padding2d: rows added at the top and bottom, columns at the left and right (Keras's
+  // padding: n, [h, w] or [[top, bottom], [left, right]]; default 1 everywhere)
+  std::array<int, 4> zero_padding{1, 1, 1, 1};
   // dropout
   double rate = 0.0;
   // batch_normalization (Keras defaults; axis is always the channel axis, -1), concatenate (the

@@ -327,6 +327,8 @@ const std::vector<LayerVocabulary>& layer_vocabulary() {
         "moving_mean_initializer", "moving_variance_initializer", "name"}},
       {"dropout", LayerKind::dropout, {"rate", "name"}},
       {"global_average_pooling2d", LayerKind::global_average_pooling2d, {"name"}},
+      {"global_max_pooling2d", LayerKind::global_max_pooling2d, {"name"}},
+      {"zero_padding2d", LayerKind::zero_padding2d, {"padding", "name"}},
       {"flatten", LayerKind::flatten, {"name"}},
       {"dense",
        LayerKind::dense,
@@ -416,7 +418,28 @@ LayerConfig decode_layer(Reader& reader, const ConfigNode& item, int index,
       layer.strides = reader.pair(v, key_path, 1, limits::window);
       strides_given = true;
     }
-    if (entry.key == "padding") layer.padding = reader.padding(v, key_path);
+    if (entry.key == "padding" && layer.kind == LayerKind::zero_padding2d) {
+      // n, [h, w] or [[top, bottom], [left, right]], as keras.layers.ZeroPadding2D takes it.
+      const auto side = [&](const ConfigNode& node, const std::string& at) {
+        return reader.int32(node, at, 0, limits::window);
+      };
+      if (v.type == Type::list && v.items.size() == 2 && v.items[0].type == Type::list) {
+        reader.remember(key_path, v);
+        for (int d = 0; d < 2; ++d) {
+          const std::array<int, 2> pair =
+              reader.pair(v.items[d], key_path + "." + std::to_string(d), 0, limits::window);
+          layer.zero_padding[2 * d] = pair[0], layer.zero_padding[2 * d + 1] = pair[1];
+        }
+      } else if (v.type == Type::list) {
+        const std::array<int, 2> pair = reader.pair(v, key_path, 0, limits::window);
+        layer.zero_padding = {pair[0], pair[0], pair[1], pair[1]};
+      } else {
+        const int n = side(v, key_path);
+        layer.zero_padding = {n, n, n, n};
+      }
+    } else if (entry.key == "padding") {
+      layer.padding = reader.padding(v, key_path);
+    }
     if (entry.key == "activation") layer.activation = reader.activation(v, key_path);
     if (entry.key == "use_bias") layer.use_bias = reader.boolean(v, key_path);
     if (entry.key == "kernel_initializer") {

@@ -578,7 +578,9 @@ std::vector<LayerShape> infer_shapes(const RunConfig& config) {
                               layer.kind == LayerKind::random_translation ||
                               layer.kind == LayerKind::random_zoom;
     const bool spatial = layer.kind == LayerKind::conv2d || pooling || augmentation ||
-                         layer.kind == LayerKind::global_average_pooling2d;
+                         layer.kind == LayerKind::global_average_pooling2d ||
+                         layer.kind == LayerKind::global_max_pooling2d ||
+                         layer.kind == LayerKind::zero_padding2d;
     if (spatial && !image) {
       fail("", "needs an image input (H, W, C) but gets " + shape_text(shape) +
                    " after flatten or global pooling; move it before them");
@@ -606,8 +608,12 @@ std::vector<LayerShape> infer_shapes(const RunConfig& config) {
         out.params = int64_t{window[0]} * window[1] * shape[2] * layer.filters +
                      (layer.use_bias ? layer.filters : 0);
       }
-    } else if (layer.kind == LayerKind::global_average_pooling2d) {
+    } else if (layer.kind == LayerKind::global_average_pooling2d ||
+               layer.kind == LayerKind::global_max_pooling2d) {
       out.output = {shape[2]};
+    } else if (layer.kind == LayerKind::zero_padding2d) {
+      const auto& p = layer.zero_padding;
+      out.output = {shape[0] + p[0] + p[1], shape[1] + p[2] + p[3], shape[2]};
     } else if (layer.kind == LayerKind::flatten) {
       int64_t size = 1;
       for (int64_t d : shape) size *= d;

@@ -305,8 +305,17 @@ std::string export_onnx(const RunConfig& config, const std::vector<NamedTensor>&
       case LayerKind::random_flip:
       case LayerKind::random_translation:
       case LayerKind::random_zoom: break;  // identities at inference
+      case LayerKind::zero_padding2d: {    // pads: begins (N, C, H, W), then ends
+        const auto& p = layer.zero_padding;
+        x = g.node("Pad", {x, g.int64s(name + "/pads", {0, 0, p[0], p[2], 0, 0, p[1], p[3]})},
+                   name + ":pad")
+                ->output(0);
+        break;
+      }
+      case LayerKind::global_max_pooling2d:
       case LayerKind::global_average_pooling2d: {
-        x = g.node("GlobalAveragePool", {x}, name + ":pool")->output(0);
+        const bool max = layer.kind == LayerKind::global_max_pooling2d;
+        x = g.node(max ? "GlobalMaxPool" : "GlobalAveragePool", {x}, name + ":pool")->output(0);
         onnx::NodeProto* f = g.node("Flatten", {x}, name + ":flatten");
         GraphBuilder::integer(f, "axis", 1);
         x = f->output(0);
@@ -343,6 +352,7 @@ std::string export_onnx(const RunConfig& config, const std::vector<NamedTensor>&
   }
   x = tensors.back();
   image = shapes.back().output.size() == 3;
+  c = shapes.back().output.back();  // the output's width (the classes)
   if (!not_exported.empty())
     throw InputError("export: these layers have no ONNX form in repro: " + not_exported);
   if (image) throw InputError("export: the model ends on an image; end it with dense layers");

@@ -37,6 +37,8 @@ const std::map<std::string, LayerRule>& layer_rules() {
       {"AveragePooling2D", {"average_pooling2d", {"pool_size", "strides", "padding"}}},
       {"Dropout", {"dropout", {"rate"}}},
       {"GlobalAveragePooling2D", {"global_average_pooling2d", {}}},
+      {"GlobalMaxPooling2D", {"global_max_pooling2d", {}}},
+      {"ZeroPadding2D", {"zero_padding2d", {"padding"}}},
       {"Flatten", {"flatten", {}}},
       {"Dense",
        {"dense", {"units", "activation", "use_bias", "kernel_initializer", "bias_initializer"}}},

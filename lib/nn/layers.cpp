@@ -572,6 +572,53 @@ class GlobalAvgPoolLayer : public Layer {
   Backend& backend_;
 };
 
+class GlobalMaxPoolLayer : public Layer {
+ public:
+  GlobalMaxPoolLayer(const LayerConfig& config, const FeatureShape& in, Backend& backend)
+      : backend_(backend) {
+    require_op(backend, OptionalOp::global_max_pool, config);
+    name_ = config.name;
+    in_ = in;
+    if (in.flat)
+      layer_error(config, "global_max_pooling2d needs an image input (H, W, C), got " + in.str());
+    out_ = FeatureShape{in.c, 1, 1, true};
+  }
+  const char* kind() const override { return "gmp"; }
+  void forward(const float* x, float* y, int n, const ForwardContext&) override {
+    backend_.global_max_pool_forward(x, y, n, in_.c, in_.h * in_.w);
+  }
+  void backward(const float* x, const float* y, float* dy, float* dx, int n) override {
+    if (dx) backend_.global_max_pool_backward(x, y, dy, dx, n, in_.c, in_.h * in_.w);
+  }
+
+ private:
+  Backend& backend_;
+};
+
+class ZeroPadding2dLayer : public Layer {
+ public:
+  ZeroPadding2dLayer(const LayerConfig& config, const FeatureShape& in, Backend& backend)
+      : backend_(backend), pad_(config.zero_padding) {
+    require_op(backend, OptionalOp::zero_padding, config);
+    name_ = config.name;
+    in_ = in;
+    if (in.flat)
+      layer_error(config, "zero_padding2d needs an image input (H, W, C), got " + in.str());
+    out_ = FeatureShape{in.c, in.h + pad_[0] + pad_[1], in.w + pad_[2] + pad_[3], false};
+  }
+  const char* kind() const override { return "pad"; }
+  void forward(const float* x, float* y, int n, const ForwardContext&) override {
+    backend_.zero_pad2d_forward(x, y, n, in_.c, in_.h, in_.w, pad_);
+  }
+  void backward(const float*, const float*, float* dy, float* dx, int n) override {
+    if (dx) backend_.zero_pad2d_backward(dy, dx, n, in_.c, in_.h, in_.w, pad_);
+  }
+
+ private:
+  Backend& backend_;
+  std::array<int, 4> pad_;
+};
+
 // Keras flattens (H, W, C); our activations are (C, H, W), so flatten is a per-image transpose.
 class FlattenLayer : public Layer {
  public:
@@ -698,6 +745,10 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& config, int index, bool las
     case LayerKind::dropout: return std::make_unique<DropoutLayer>(config, index, in, backend);
     case LayerKind::global_average_pooling2d:
       return std::make_unique<GlobalAvgPoolLayer>(config, in, backend);
+    case LayerKind::global_max_pooling2d:
+      return std::make_unique<GlobalMaxPoolLayer>(config, in, backend);
+    case LayerKind::zero_padding2d:
+      return std::make_unique<ZeroPadding2dLayer>(config, in, backend);
     case LayerKind::flatten: return std::make_unique<FlattenLayer>(config, in, backend);
     case LayerKind::dense: return std::make_unique<DenseLayer>(config, last, in, backend, seeds);
     case LayerKind::average_pooling2d: return std::make_unique<AvgPool2dLayer>(config, in, backend);

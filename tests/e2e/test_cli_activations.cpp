@@ -1,6 +1,7 @@
-// The activations beyond relu, sigmoid and tanh end to end: elu, leaky_relu, softplus and
-// hard_sigmoid train, export to ONNX (Elu, LeakyRelu, Softplus, HardSigmoid) that ONNX Runtime
-// runs to repro's predictions, and to Keras (scripts/keras_check.py) with their Keras names.
+// The activations beyond relu, sigmoid and tanh (elu, leaky_relu, softplus, hard_sigmoid) and the
+// layers zero_padding2d and global_max_pooling2d end to end: they train, export to ONNX (Elu,
+// LeakyRelu, Softplus, HardSigmoid) that ONNX Runtime runs to repro's predictions, and to Keras
+// (scripts/keras_check.py) with their Keras names.
 #include <catch2/catch.hpp>
 
 #include "support/skip.h"
@@ -14,7 +15,8 @@ namespace fs = std::filesystem;
 using repro_test::contains;
 using repro_test::run_repro;
 
-TEST_CASE("elu, leaky_relu, softplus and hard_sigmoid train and export to ONNX and Keras") {
+TEST_CASE(
+    "elu, leaky_relu, softplus, hard_sigmoid, zero_padding2d and global_max_pooling2d export") {
   const std::string env = repro_test::data_env();
   if (env.empty()) REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
   const fs::path root = repro_test::scratch_dir("cli_activations");
@@ -22,10 +24,11 @@ TEST_CASE("elu, leaky_relu, softplus and hard_sigmoid train and export to ONNX a
       << "seed: 4\n"
          "data: {dataset: mnist, limit: 512, batch_size: 32, resize: [14, 14]}\n"
          "model:\n"
+         "  - zero_padding2d: {padding: [[1, 2], [0, 1]]}\n"
          "  - conv2d: {filters: 6, kernel_size: 3, activation: elu}\n"
          "  - activation: {activation: leaky_relu}\n"
          "  - conv2d: {filters: 6, kernel_size: 3, strides: 2, activation: softplus}\n"
-         "  - flatten: {}\n"
+         "  - global_max_pooling2d: {}\n"
          "  - dense: {units: 16, activation: hard_sigmoid}\n"
          "  - dense: {units: 10, activation: softmax}\n"
          "training: {epochs: 1, optimizer: adam, loss: sparse_categorical_crossentropy, "
@@ -41,6 +44,7 @@ TEST_CASE("elu, leaky_relu, softplus and hard_sigmoid train and export to ONNX a
   if (!onnx.skipped) {
     CHECK(onnx.exit_code == 0);
     CHECK(contains(onnx.out, "PASS"));
+    CHECK_FALSE(contains(onnx.out, "Error merging shape info"));  // declared shapes are right
   }
   const auto keras = run_repro("", "export '" + run.string() + "' --format keras --out '" +
                                        (root / "m.keras").string() + "'");
@@ -53,5 +57,7 @@ TEST_CASE("elu, leaky_relu, softplus and hard_sigmoid train and export to ONNX a
   const auto imported = run_repro("", "import keras '" + (root / "m.keras").string() + "'");
   CHECK(contains(imported.out, "activation: leaky_relu"));
   CHECK(contains(imported.out, "activation: hard_sigmoid"));
+  CHECK(contains(imported.out, "padding: [[1, 2], [0, 1]]"));
+  CHECK(contains(imported.out, "global_max_pooling2d"));
   fs::remove_all(root);
 }

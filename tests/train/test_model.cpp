@@ -654,3 +654,39 @@ TEST_CASE("maximum and minimum merges: values and JAX's split of a tie through t
 }
 
 }  // namespace repro
+
+namespace repro {
+
+TEST_CASE("global_max_pooling2d and zero_padding2d: values, ties shared, gradients",
+          "[model][layers]") {
+  auto backend = make_backend("reference", BackendOptions{1, true});
+  // Two planes of 2x2: the second has a tie for its maximum.
+  const std::vector<float> x{1.0f, 4.0f, -2.0f, 3.0f, 5.0f, 0.0f, 5.0f, 5.0f};
+  std::vector<float> y(2), dx(8);
+  backend->global_max_pool_forward(x.data(), y.data(), 1, 2, 4);
+  CHECK(y == std::vector<float>{4.0f, 5.0f});
+  const std::vector<float> dy{3.0f, 6.0f};
+  backend->global_max_pool_backward(x.data(), y.data(), dy.data(), dx.data(), 1, 2, 4);
+  CHECK(dx == std::vector<float>{0.0f, 3.0f, 0.0f, 0.0f, 2.0f, 0.0f, 2.0f, 2.0f});
+  // zero_padding2d {top 1, bottom 0, left 2, right 1} of one 2x2 plane into 3x5, and back.
+  const std::vector<float> p{1.0f, 2.0f, 3.0f, 4.0f};
+  std::vector<float> padded(15), back(4);
+  backend->zero_pad2d_forward(p.data(), padded.data(), 1, 1, 2, 2, {1, 0, 2, 1});
+  CHECK(padded == std::vector<float>{0, 0, 0, 0, 0, 0, 0, 1, 2, 0, 0, 0, 3, 4, 0});
+  backend->zero_pad2d_backward(padded.data(), back.data(), 1, 1, 2, 2, {1, 0, 2, 1});
+  CHECK(back == p);
+
+  LayerConfig pad = simple(LayerKind::zero_padding2d);
+  pad.zero_padding = {1, 2, 0, 1};
+  check_gradients(test::model_config(5, 5,
+                                     {pad, conv(2, 3, Activation::tanh, Padding::valid),
+                                      simple(LayerKind::flatten), dense(3, Activation::softmax)}),
+                  3);
+  // (global max pooling: its finite differences switch the maximum; checked on values above.)
+  compare_backends(test::model_config(
+      8, 8,
+      {conv(4, 3, Activation::relu, Padding::same), pad, conv(4, 3, Activation::linear),
+       simple(LayerKind::global_max_pooling2d), dense(10, Activation::softmax)}));
+}
+
+}  // namespace repro

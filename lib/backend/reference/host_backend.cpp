@@ -268,6 +268,51 @@ void HostBackend::concat_backward(const float* dy, const std::vector<float*>& dx
   });
 }
 
+// One plane per task: each output depends on its own plane only.
+void HostBackend::global_max_pool_forward(const float* x, float* y, int n, int c, int hw) {
+  parallel_for(threads_, n * c, [&](int plane) {
+    const float* p = x + size_t(plane) * hw;
+    float m = p[0];
+    for (int i = 1; i < hw; ++i) m = std::max(m, p[i]);
+    y[plane] = m;
+  });
+}
+
+void HostBackend::global_max_pool_backward(const float* x, const float* y, const float* dy,
+                                           float* dx, int n, int c, int hw) {
+  parallel_for(threads_, n * c, [&](int plane) {
+    const float* p = x + size_t(plane) * hw;
+    float* d = dx + size_t(plane) * hw;
+    int ties = 0;
+    for (int i = 0; i < hw; ++i) ties += p[i] == y[plane] ? 1 : 0;
+    const float share = dy[plane] / static_cast<float>(ties);
+    for (int i = 0; i < hw; ++i) d[i] = p[i] == y[plane] ? share : 0.0f;
+  });
+}
+
+void HostBackend::zero_pad2d_forward(const float* x, float* y, int n, int c, int h, int w,
+                                     const std::array<int, 4>& pad) {
+  const int oh = h + pad[0] + pad[1], ow = w + pad[2] + pad[3];
+  parallel_for(threads_, n * c, [&](int plane) {
+    float* out = y + size_t(plane) * oh * ow;
+    std::fill(out, out + size_t(oh) * ow, 0.0f);
+    for (int r = 0; r < h; ++r)
+      std::copy(x + (size_t(plane) * h + r) * w, x + (size_t(plane) * h + r + 1) * w,
+                out + size_t(r + pad[0]) * ow + pad[2]);
+  });
+}
+
+void HostBackend::zero_pad2d_backward(const float* dy, float* dx, int n, int c, int h, int w,
+                                      const std::array<int, 4>& pad) {
+  const int oh = h + pad[0] + pad[1], ow = w + pad[2] + pad[3];
+  parallel_for(threads_, n * c, [&](int plane) {
+    const float* in = dy + size_t(plane) * oh * ow;
+    for (int r = 0; r < h; ++r)
+      std::copy(in + size_t(r + pad[0]) * ow + pad[2], in + size_t(r + pad[0]) * ow + pad[2] + w,
+                dx + (size_t(plane) * h + r) * w);
+  });
+}
+
 void HostBackend::accumulate(float* dst, const float* src, size_t count) {
   in_ranges(count, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) dst[i] = dst[i] + src[i];

@@ -72,6 +72,13 @@ class HostBackend : public Backend {
   void concat_backward(const float* dy, const std::vector<float*>& dxs,
                        const std::vector<int>& channels, int n, int hw) override;
   void accumulate(float* dst, const float* src, size_t count) override;
+  void global_max_pool_forward(const float* x, float* y, int n, int c, int hw) override;
+  void global_max_pool_backward(const float* x, const float* y, const float* dy, float* dx, int n,
+                                int c, int hw) override;
+  void zero_pad2d_forward(const float* x, float* y, int n, int c, int h, int w,
+                          const std::array<int, 4>& pad) override;
+  void zero_pad2d_backward(const float* dy, float* dx, int n, int c, int h, int w,
+                           const std::array<int, 4>& pad) override;
   void activation_backward(ActivationFn f, const float* y, const float* dy, float* dx,
                            size_t count) override;
   // One channel a task, each whole (its batch sums in chunk order).
