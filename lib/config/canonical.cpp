@@ -46,6 +46,7 @@ std::string layer_key(LayerKind kind) {
     case LayerKind::random_zoom: return "random_zoom";
     case LayerKind::global_max_pooling2d: return "global_max_pooling2d";
     case LayerKind::zero_padding2d: return "zero_padding2d";
+    case LayerKind::reshape: return "reshape";
     case LayerKind::add: return "add";
     case LayerKind::subtract: return "subtract";
     case LayerKind::multiply: return "multiply";
@@ -73,6 +74,7 @@ std::string layer_class_name(LayerKind kind) {
     case LayerKind::random_zoom: return "RandomZoom";
     case LayerKind::global_max_pooling2d: return "GlobalMaxPooling2D";
     case LayerKind::zero_padding2d: return "ZeroPadding2D";
+    case LayerKind::reshape: return "Reshape";
     case LayerKind::add: return "Add";
     case LayerKind::subtract: return "Subtract";
     case LayerKind::multiply: return "Multiply";
@@ -217,6 +219,12 @@ void add_layer(std::vector<Entry>& out, const std::string& key, const LayerConfi
   }
   switch (layer.kind) {
     case LayerKind::concatenate: add("axis", std::to_string(layer.axis)); break;
+    case LayerKind::reshape: {
+      std::string dims;
+      for (int64_t d : layer.target_shape) dims += (dims.empty() ? "" : ", ") + std::to_string(d);
+      add("target_shape", "[" + dims + "]");
+      break;
+    }
     case LayerKind::zero_padding2d: {
       const auto& p = layer.zero_padding;
       add("padding", "[[" + std::to_string(p[0]) + ", " + std::to_string(p[1]) + "], [" +

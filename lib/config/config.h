@@ -40,6 +40,7 @@ enum class LayerKind {
   random_zoom,
   global_max_pooling2d,
   zero_padding2d,
+  reshape,
   // merge layers: several inputs, one output (Keras's keras.layers.Add, ...)
   add,
   subtract,
@@ -99,6 +100,8 @@ struct LayerConfig {
   // zero_padding2d: rows added at the top and bottom, columns at the left and right (Keras's
   // padding: n, [h, w] or [[top, bottom], [left, right]]; default 1 everywhere)
   std::array<int, 4> zero_padding{1, 1, 1, 1};
+  // reshape: Keras's target_shape, (H, W, C) or (F), one entry may be -1 (the rest of the size)
+  std::vector<int64_t> target_shape;
   // dropout
   double rate = 0.0;
   // batch_normalization (Keras defaults; axis is always the channel axis, -1), concatenate (the
@@ -317,6 +320,10 @@ bool flat_input(const RunConfig& config);
 std::vector<std::vector<int>> layer_inputs(const RunConfig& config);
 // True when some layer names its inputs (a graph); false for a plain list (Sequential).
 bool is_graph(const RunConfig& config);
+
+// keras.layers.Reshape's output for `size` values per sample: `target` with its -1 (if any)
+// replaced by what the other entries leave; empty when `target` cannot hold exactly `size` values.
+std::vector<int64_t> reshape_target(int64_t size, const std::vector<int64_t>& target);
 
 // The input image (H, W, C) the pipeline produces for this config: the dataset's size (28x28,
 // cifar10 32x32) or the resize, and its channels.

@@ -329,6 +329,7 @@ const std::vector<LayerVocabulary>& layer_vocabulary() {
       {"global_average_pooling2d", LayerKind::global_average_pooling2d, {"name"}},
       {"global_max_pooling2d", LayerKind::global_max_pooling2d, {"name"}},
       {"zero_padding2d", LayerKind::zero_padding2d, {"padding", "name"}},
+      {"reshape", LayerKind::reshape, {"target_shape", "name"}},
       {"flatten", LayerKind::flatten, {"name"}},
       {"dense",
        LayerKind::dense,
@@ -417,6 +418,21 @@ LayerConfig decode_layer(Reader& reader, const ConfigNode& item, int index,
     if (entry.key == "strides") {
       layer.strides = reader.pair(v, key_path, 1, limits::window);
       strides_given = true;
+    }
+    if (entry.key == "target_shape") {
+      if (v.type != Type::list || (v.items.size() != 1 && v.items.size() != 3))
+        fail_at(v.place, key_path + " must be [h, w, c] or [f], one entry may be -1 (got " +
+                             (v.type == Type::list ? std::to_string(v.items.size()) + " entries"
+                                                   : shown(v)) +
+                             ")");
+      reader.remember(key_path, v);
+      for (size_t k = 0; k < v.items.size(); ++k) {
+        const int64_t d =
+            reader.integer(v.items[k], key_path + "." + std::to_string(k), -1, limits::units);
+        if (d == 0)
+          fail_at(v.items[k].place, key_path + " entries must be positive, or -1 once (got 0)");
+        layer.target_shape.push_back(d);
+      }
     }
     if (entry.key == "padding" && layer.kind == LayerKind::zero_padding2d) {
       // n, [h, w] or [[top, bottom], [left, right]], as keras.layers.ZeroPadding2D takes it.

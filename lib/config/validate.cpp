@@ -120,6 +120,11 @@ void check_layer(const RunConfig& config, size_t index) {
       positive_pair("kernel_size", layer.kernel_size);
       positive_pair("strides", layer.strides);
       break;
+    case LayerKind::reshape:
+      if (layer.target_shape.empty())
+        fail("target_shape",
+             "is missing; add target_shape: [h, w, c] or [f] (-1 once for the rest)");
+      break;
     case LayerKind::max_pooling2d:
     case LayerKind::average_pooling2d:
       positive_pair("pool_size", layer.pool_size);
@@ -535,6 +540,28 @@ std::vector<std::vector<int>> layer_inputs(const RunConfig& config) {
   return inputs;
 }
 
+std::vector<int64_t> reshape_target(int64_t size, const std::vector<int64_t>& target) {
+  int64_t known = 1;
+  int unknown = -1;
+  for (size_t k = 0; k < target.size(); ++k) {
+    if (target[k] == -1) {
+      if (unknown >= 0) return {};
+      unknown = static_cast<int>(k);
+    } else {
+      if (target[k] < 1 || known > size) return {};
+      known *= target[k];
+    }
+  }
+  std::vector<int64_t> out = target;
+  if (unknown >= 0) {
+    if (known == 0 || size % known != 0) return {};
+    out[size_t(unknown)] = size / known;
+  } else if (known != size) {
+    return {};
+  }
+  return out;
+}
+
 std::vector<LayerShape> infer_shapes(const RunConfig& config) {
   const std::array<int, 3> input = input_shape(config);
   std::vector<int64_t> input_dims{input[0], input[1], input[2]};  // (H, W, C) or (N)
@@ -611,6 +638,16 @@ std::vector<LayerShape> infer_shapes(const RunConfig& config) {
     } else if (layer.kind == LayerKind::global_average_pooling2d ||
                layer.kind == LayerKind::global_max_pooling2d) {
       out.output = {shape[2]};
+    } else if (layer.kind == LayerKind::reshape) {
+      int64_t size = 1;
+      for (int64_t d : shape) size *= d;
+      out.output = reshape_target(size, layer.target_shape);
+      if (out.output.empty()) {
+        std::string dims;
+        for (int64_t d : layer.target_shape) dims += (dims.empty() ? "" : ", ") + std::to_string(d);
+        fail("target_shape", "is [" + dims + "], which cannot hold the " + std::to_string(size) +
+                                 " values of its input " + shape_text(shape));
+      }
     } else if (layer.kind == LayerKind::zero_padding2d) {
       const auto& p = layer.zero_padding;
       out.output = {shape[0] + p[0] + p[1], shape[1] + p[2] + p[3], shape[2]};

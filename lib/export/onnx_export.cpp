@@ -305,7 +305,24 @@ std::string export_onnx(const RunConfig& config, const std::vector<NamedTensor>&
       case LayerKind::random_flip:
       case LayerKind::random_translation:
       case LayerKind::random_zoom: break;  // identities at inference
-      case LayerKind::zero_padding2d: {    // pads: begins (N, C, H, W), then ends
+      case LayerKind::reshape: {  // in Keras's order: NHWC, reshape, back to NCHW for an image
+        const std::vector<int64_t>& out = shapes[i].output;
+        if (image) {
+          onnx::NodeProto* t = g.node("Transpose", {x}, name + ":nhwc");
+          GraphBuilder::ints(t, "perm", {0, 2, 3, 1});
+          x = t->output(0);
+        }
+        std::vector<int64_t> dims{-1};
+        dims.insert(dims.end(), out.begin(), out.end());
+        x = g.node("Reshape", {x, g.int64s(name + "/shape", dims)}, name + ":reshape")->output(0);
+        if (out.size() == 3) {
+          onnx::NodeProto* t = g.node("Transpose", {x}, name + ":nchw");
+          GraphBuilder::ints(t, "perm", {0, 3, 1, 2});
+          x = t->output(0);
+        }
+        break;
+      }
+      case LayerKind::zero_padding2d: {  // pads: begins (N, C, H, W), then ends
         const auto& p = layer.zero_padding;
         x = g.node("Pad", {x, g.int64s(name + "/pads", {0, 0, p[0], p[2], 0, 0, p[1], p[3]})},
                    name + ":pad")

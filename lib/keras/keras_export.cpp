@@ -109,6 +109,7 @@ Json layer_config(const LayerConfig& layer) {
       c["seed"] = nullptr;  // repro's masks come from the run's seed
       c["noise_shape"] = nullptr;
       break;
+    case LayerKind::reshape: c["target_shape"] = layer.target_shape; break;
     case LayerKind::zero_padding2d: {
       const auto& p = layer.zero_padding;
       c["padding"] = Json::array({Json::array({p[0], p[1]}), Json::array({p[2], p[3]})});

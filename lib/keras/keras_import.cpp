@@ -39,6 +39,7 @@ const std::map<std::string, LayerRule>& layer_rules() {
       {"GlobalAveragePooling2D", {"global_average_pooling2d", {}}},
       {"GlobalMaxPooling2D", {"global_max_pooling2d", {}}},
       {"ZeroPadding2D", {"zero_padding2d", {"padding"}}},
+      {"Reshape", {"reshape", {"target_shape"}}},
       {"Flatten", {"flatten", {}}},
       {"Dense",
        {"dense", {"units", "activation", "use_bias", "kernel_initializer", "bias_initializer"}}},

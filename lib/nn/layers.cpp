@@ -640,6 +640,47 @@ class FlattenLayer : public Layer {
   Backend& backend_;
 };
 
+// keras.layers.Reshape: the sample's values in Keras's order ((H, W, C) row-major) laid out as
+// target_shape. Our images are (C, H, W): to Keras's order (the flatten transpose), then from it.
+class ReshapeLayer : public Layer {
+ public:
+  ReshapeLayer(const LayerConfig& config, const FeatureShape& in, Backend& backend)
+      : backend_(backend) {
+    name_ = config.name;
+    in_ = in;
+    const std::vector<int64_t> out = reshape_target(int64_t(in.size()), config.target_shape);
+    if (out.empty()) layer_error(config, "target_shape cannot hold the input " + in.str());
+    out_ = out.size() == 1 ? FeatureShape{int(out[0]), 1, 1, true}
+                           : FeatureShape{int(out[2]), int(out[0]), int(out[1]), false};
+  }
+  const char* kind() const override { return "reshape"; }
+  void forward(const float* x, float* y, int n, const ForwardContext&) override {
+    if (out_.flat) return backend_.nchw_to_nhwc(x, y, n, in_.c, in_.h * in_.w);
+    const float* keras_order = x;
+    if (!in_.flat) {
+      scratch(n);
+      backend_.nchw_to_nhwc(x, tmp_.data(), n, in_.c, in_.h * in_.w);
+      keras_order = tmp_.data();
+    }
+    backend_.nhwc_to_nchw(keras_order, y, n, out_.c, out_.h * out_.w);
+  }
+  void backward(const float*, const float*, float* dy, float* dx, int n) override {
+    if (!dx) return;
+    if (out_.flat) return backend_.nhwc_to_nchw(dy, dx, n, in_.c, in_.h * in_.w);
+    if (in_.flat) return backend_.nchw_to_nhwc(dy, dx, n, out_.c, out_.h * out_.w);
+    scratch(n);
+    backend_.nchw_to_nhwc(dy, tmp_.data(), n, out_.c, out_.h * out_.w);
+    backend_.nhwc_to_nchw(tmp_.data(), dx, n, in_.c, in_.h * in_.w);
+  }
+
+ private:
+  void scratch(int n) {
+    if (tmp_.size() < size_t(n) * in_.size()) tmp_ = backend_.alloc(size_t(n) * in_.size());
+  }
+  Backend& backend_;
+  Array tmp_;
+};
+
 class DenseLayer : public WeightedLayer<DenseOp, DenseGeometry> {
  public:
   DenseLayer(const LayerConfig& config, bool last, const FeatureShape& in, Backend& backend,
@@ -749,6 +790,7 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& config, int index, bool las
       return std::make_unique<GlobalMaxPoolLayer>(config, in, backend);
     case LayerKind::zero_padding2d:
       return std::make_unique<ZeroPadding2dLayer>(config, in, backend);
+    case LayerKind::reshape: return std::make_unique<ReshapeLayer>(config, in, backend);
     case LayerKind::flatten: return std::make_unique<FlattenLayer>(config, in, backend);
     case LayerKind::dense: return std::make_unique<DenseLayer>(config, last, in, backend, seeds);
     case LayerKind::average_pooling2d: return std::make_unique<AvgPool2dLayer>(config, in, backend);

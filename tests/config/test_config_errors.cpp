@@ -34,8 +34,8 @@ TEST_CASE("an unknown key is named with the valid keys") {
           "bad.yaml:2:5: unknown layer `conv3d` in model.0; valid layers: conv2d, max_pooling2d, "
           "average_pooling2d, activation, random_flip, random_translation, random_zoom, "
           "batch_normalization, dropout, global_average_pooling2d, global_max_pooling2d, "
-          "zero_padding2d, flatten, dense, add, subtract, multiply, average, maximum, minimum, "
-          "concatenate");
+          "zero_padding2d, reshape, flatten, dense, add, subtract, multiply, average, maximum, "
+          "minimum, concatenate");
 }
 
 TEST_CASE("a wrong type names the key and what it got") {
@@ -321,6 +321,12 @@ TEST_CASE("a layer graph's errors name the layers and their shapes before anythi
         "all but the last axis must agree");
   CHECK(config_error(head + "  - conv2d: {filters: 4, kernel_size: 3, name: input}\n" + tail)
             .find("is named `input`, the model input's name; rename it") != std::string::npos);
+  CHECK(config_error("model:\n  - flatten: {}\n  - reshape: {target_shape: [5, -1]}\n" + tail) ==
+        "bad.yaml:3:29: model.1.reshape.target_shape must be [h, w, c] or [f], one entry may be "
+        "-1 (got 2 entries)");
+  CHECK(config_error("model:\n  - flatten: {}\n  - reshape: {target_shape: [5, 5, 5]}\n" + tail) ==
+        "bad.yaml:3:29: layer 1 (reshape `reshape`) is [5, 5, 5], which cannot hold the 784 "
+        "values of its input (784)");
   // A graph that is right: two branches of the input, concatenated.
   CHECK(config_error("model:\n  - conv2d: {filters: 4, kernel_size: 3, padding: same, name: a}\n"
                      "  - conv2d: {filters: 2, kernel_size: 1, inputs: [input], name: b}\n"

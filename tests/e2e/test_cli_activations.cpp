@@ -1,7 +1,7 @@
 // The activations beyond relu, sigmoid and tanh (elu, leaky_relu, softplus, hard_sigmoid) and the
-// layers zero_padding2d and global_max_pooling2d end to end: they train, export to ONNX (Elu,
-// LeakyRelu, Softplus, HardSigmoid) that ONNX Runtime runs to repro's predictions, and to Keras
-// (scripts/keras_check.py) with their Keras names.
+// layers zero_padding2d, global_max_pooling2d and reshape end to end: they train, export to ONNX
+// (Elu, LeakyRelu, Softplus, HardSigmoid) that ONNX Runtime runs to repro's predictions, and to
+// Keras (scripts/keras_check.py) with their Keras names.
 #include <catch2/catch.hpp>
 
 #include "support/skip.h"
@@ -30,6 +30,9 @@ TEST_CASE(
          "  - conv2d: {filters: 6, kernel_size: 3, strides: 2, activation: softplus}\n"
          "  - global_max_pooling2d: {}\n"
          "  - dense: {units: 16, activation: hard_sigmoid}\n"
+         "  - reshape: {target_shape: [4, -1, 2]}\n"
+         "  - conv2d: {filters: 3, kernel_size: 2}\n"
+         "  - reshape: {target_shape: [-1]}\n"
          "  - dense: {units: 10, activation: softmax}\n"
          "training: {epochs: 1, optimizer: adam, loss: sparse_categorical_crossentropy, "
          "metrics: [accuracy]}\n";
@@ -59,5 +62,6 @@ TEST_CASE(
   CHECK(contains(imported.out, "activation: hard_sigmoid"));
   CHECK(contains(imported.out, "padding: [[1, 2], [0, 1]]"));
   CHECK(contains(imported.out, "global_max_pooling2d"));
+  CHECK(contains(imported.out, "target_shape: [4, -1, 2]"));
   fs::remove_all(root);
 }

@@ -690,3 +690,40 @@ TEST_CASE("global_max_pooling2d and zero_padding2d: values, ties shared, gradien
 }
 
 }  // namespace repro
+
+namespace repro {
+
+TEST_CASE("reshape lays the values out in Keras's (H, W, C) order, and its gradients",
+          "[model][layers]") {
+  LayerConfig to_flat = simple(LayerKind::reshape);
+  to_flat.target_shape = {-1};
+  LayerConfig to_image = simple(LayerKind::reshape);
+  to_image.target_shape = {2, -1, 3};
+  LayerConfig regroup = simple(LayerKind::reshape);
+  regroup.target_shape = {3, 4, 2};
+  // A flat (12) input reshaped to (2, 2, 3) is Keras's (H, W, C): channel c of pixel (h, w) is
+  // element (h * 2 + w) * 3 + c, which our (C, H, W) buffer holds at c * 4 + h * 2 + w.
+  RunConfig config = test::model_config(2, 2, {to_image});
+  auto backend = make_backend("reference", BackendOptions{1, true});
+  FeatureShape flat{12, 1, 1, true};
+  InitSeeds seeds;
+  auto layer = make_layer(to_image, 0, false, flat, *backend, seeds);
+  REQUIRE(layer->out_shape().c == 3);
+  REQUIRE(layer->out_shape().h == 2);
+  REQUIRE(layer->out_shape().w == 2);
+  std::vector<float> x(12), y(12);
+  for (int i = 0; i < 12; ++i) x[i] = float(i);
+  layer->forward(x.data(), y.data(), 1, ForwardContext{});
+  for (int c = 0; c < 3; ++c)
+    for (int p = 0; p < 4; ++p) CHECK(y[c * 4 + p] == float(p * 3 + c));
+
+  check_gradients(
+      test::model_config(
+          4, 3,
+          {conv(2, 3, Activation::tanh, Padding::same), regroup, conv(2, 1, Activation::tanh),
+           to_flat, dense(12, Activation::tanh), to_image, conv(2, 2, Activation::linear),
+           simple(LayerKind::flatten), dense(3, Activation::softmax)}),
+      3);
+}
+
+}  // namespace repro
