@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 
 #include "backend/backend.h"
 #include "backend/reference/host_backend.h"
@@ -724,6 +725,34 @@ TEST_CASE("reshape lays the values out in Keras's (H, W, C) order, and its gradi
            to_flat, dense(12, Activation::tanh), to_image, conv(2, 2, Activation::linear),
            simple(LayerKind::flatten), dense(3, Activation::softmax)}),
       3);
+}
+
+}  // namespace repro
+
+namespace repro {
+
+TEST_CASE("config validation and the model infer the same shapes for every config in configs/",
+          "[model]") {
+  auto backend = make_backend("reference", BackendOptions{1, true});
+  int checked = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(REPRO_SOURCE_DIR) + "/configs")) {
+    if (entry.path().extension() != ".yaml") continue;
+    INFO(entry.path().string());
+    const RunConfig config = load_config(entry.path().string());
+    const std::vector<LayerShape> shapes = infer_shapes(config);
+    const Model model(config, *backend, 2);
+    REQUIRE(model.layers().size() == shapes.size());
+    for (size_t i = 0; i < shapes.size(); ++i) {
+      const FeatureShape& out = model.layers()[i]->out_shape();
+      const std::vector<int64_t> dims =
+          out.flat ? std::vector<int64_t>{out.c} : std::vector<int64_t>{out.h, out.w, out.c};
+      INFO(shapes[i].name);
+      CHECK(dims == shapes[i].output);
+    }
+    ++checked;
+  }
+  CHECK(checked >= 8);
 }
 
 }  // namespace repro
