@@ -36,6 +36,7 @@ struct TrainCliOptions {
   std::string resume;
   int threads = 0;
   int epochs = 0;
+  int64_t seed = -1;  // -1: the config's
   int64_t steps = 0;
   bool quiet = false;
   bool profile = false;
@@ -200,6 +201,7 @@ int run_train(const TrainCliOptions& cli) {
     std::vector<std::string> overrides = cli.sets;
     if (!cli.device.empty()) overrides.push_back("device=" + cli.device);
     if (cli.epochs > 0) overrides.push_back("training.epochs=" + std::to_string(cli.epochs));
+    if (cli.seed >= 0) overrides.push_back("seed=" + std::to_string(cli.seed));
     if (cli.threads > 0) overrides.push_back("threads=" + std::to_string(cli.threads));
     TrainOptions options;
     options.backend = cli.backend;
@@ -329,6 +331,8 @@ void setup_train(CLI::App& app, int& exit_code) {
       ->check(integer_range(1, limits::threads));
   cmd->add_option("--epochs", options->epochs, "Epochs (overrides training.epochs)")
       ->check(integer_range(1, limits::epochs));
+  cmd->add_option("--seed", options->seed, "The run seed (overrides seed, as --set seed=N)")
+      ->check(integer_range(0, limits::seed));
   cmd->add_option("--steps", options->steps,
                   "Stop after N optimizer steps in all and write the run folder (for quick checks)")
       ->check(integer_range(1, limits::steps));

@@ -101,3 +101,20 @@ TEST_CASE("repro train refuses bad input with exit 2 before training", "[e2e][tr
   CHECK(bad_out.exit_code == 2);
   CHECK(bad_out.err.find("--out") != std::string::npos);
 }
+
+TEST_CASE("repro train --seed N is --set seed=N, checked like it", "[e2e][train]") {
+  const std::string data = data_root();
+  if (data.empty()) REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
+  const std::string env = "REPRO_DATA_DIR='" + data + "'";
+  const fs::path a = work_dir() / "seed_flag", b = work_dir() / "seed_set";
+  const std::string tiny = "train configs/tiny.yaml --quiet --epochs 1 ";
+  REQUIRE(run_cli(env, tiny + "--seed 99 --out '" + a.string() + "'").exit_code == 0);
+  REQUIRE(run_cli(env, tiny + "--set seed=99 --out '" + b.string() + "'").exit_code == 0);
+  CHECK(repro_test::contains(repro_test::slurp_file(a / "run.json"), "\"seed\": 99"));
+  CHECK(run_cli("", "compare --exact '" + a.string() + "' '" + b.string() + "'").exit_code == 0);
+  const Ran bad = run_cli(env, tiny + "--seed -3 --out '" + (work_dir() / "x").string() + "'");
+  CHECK(bad.exit_code == 2);
+  CHECK(repro_test::contains(bad.err, "--seed: must be an integer from 0 to"));
+  fs::remove_all(a);
+  fs::remove_all(b);
+}
