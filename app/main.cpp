@@ -7,11 +7,16 @@
 #include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <map>
+#include <string>
 
+#include "backend/onednn/onednn_backend.h"
 #include "commands.h"
 #include "core/error.h"
 #include "dist/agree.h"
 #include "dist/communicator.h"
+#include "git_version.h"
+#include "record/run_record.h"
 
 namespace {
 
@@ -46,10 +51,20 @@ int fail(const std::string& what, int code) {
 
 }  // namespace
 
+// repro --version: what a bug report needs to name this build.
+std::string version_text() {
+  const std::map<std::string, std::string> env = repro::environment_fingerprint();
+  const std::string mpi = repro::mpi_library_version();
+  return std::string("repro ") + REPRO_VERSION + " (commit " + REPRO_GIT + ")\n" +
+         "compiler: " + env.at("compiler") + "\n" + "backend: " + repro::onednn_version() + "\n" +
+         "MPI: " + (repro::built_with_mpi() ? "built in, " + mpi : std::string("not built in")) +
+         "\n" + "CUDA module: " + (REPRO_HAVE_CUDA ? "built (librepro_cudnn.so)" : "not built");
+}
+
 int main(int argc, char** argv) {
   shorten_openmp_spin(argv);
   CLI::App app{"repro: reproducible neural-network training, and proof of it", "repro"};
-  app.set_version_flag("--version", std::string("repro ") + REPRO_VERSION);
+  app.set_version_flag("--version", version_text);
   app.require_subcommand(1);
 
   int exit_code = 0;

@@ -60,7 +60,7 @@ class ProgressPrinter : public TrainObserver {
   void epoch_begin(int epoch, int epochs, int64_t steps) override {
     std::printf("Epoch %d/%d\n", epoch, epochs);
     std::fflush(stdout);
-    bar_ = std::make_unique<Progbar>(steps, live_, now_seconds());
+    bar_ = std::make_unique<Progbar>(steps, use_color(live_), now_seconds());
     steps_ = steps;
     last_draw_ = 0;
     width_ = 0;

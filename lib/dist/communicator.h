@@ -69,5 +69,8 @@ void finalize_world();
 
 // Whether repro was built with the Open MPI communicator.
 bool built_with_mpi();
+// The MPI library's own first line (MPI_Get_library_version, callable before MPI_Init), e.g.
+// "Open MPI v4.1.4, ..."; "" in a build without MPI.
+std::string mpi_library_version();
 
 }  // namespace repro

@@ -8,6 +8,8 @@
 #include "core/error.h"
 #include "dist/communicator.h"
 #if REPRO_HAVE_MPI
+#include <mpi.h>
+
 #include "dist/mpi/mpi_communicator.h"
 #endif
 
@@ -59,6 +61,19 @@ Launch launch_from_environment() {
   launch.size = ompi_size >= 1 ? ompi_size : pmi_size >= 1 ? pmi_size : 0;
   launch.rank = ompi_rank >= 0 ? ompi_rank : pmi_rank >= 0 ? pmi_rank : std::max(pmix_rank, 0);
   return launch;
+}
+
+std::string mpi_library_version() {
+#if REPRO_HAVE_MPI
+  char text[MPI_MAX_LIBRARY_VERSION_STRING];
+  int length = 0;
+  if (MPI_Get_library_version(text, &length) != MPI_SUCCESS) return "";
+  std::string version(text, static_cast<size_t>(length));
+  version = version.substr(0, version.find('\n'));
+  return version.substr(0, version.find(','));
+#else
+  return "";
+#endif
 }
 
 bool built_with_mpi() {

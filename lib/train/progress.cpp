@@ -5,8 +5,14 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 namespace repro {
+
+bool use_color(bool terminal) {
+  const char* no_color = std::getenv("NO_COLOR");
+  return terminal && (no_color == nullptr || *no_color == '\0');
+}
 
 namespace {
 

@@ -28,6 +28,10 @@ class Progbar {
   double after_first_step_ = -1;  // time when step 1 finished; later estimates exclude step 1
 };
 
+// Whether output to a terminal gets colour: yes, unless NO_COLOR is set to anything non-empty
+// (no-color.org); never when it is not a terminal.
+bool use_color(bool terminal);
+
 // Keras's time per step: " 27ms/step", " 2s/step", " 350us/step".
 std::string format_step_time(double seconds_per_step);
 

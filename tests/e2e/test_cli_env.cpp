@@ -39,3 +39,16 @@ TEST_CASE("repro env prints the fingerprint, and --json prints the same entries 
   CHECK(env["repro_version"] == REPRO_VERSION);
   CHECK(text.find("cpu_isa:         " + env["cpu_isa"].get<std::string>()) != std::string::npos);
 }
+
+TEST_CASE("repro --version names the version, the commit, the compiler and the libraries") {
+  int code = -1;
+  const std::string text = capture_repro("--version", code);
+  INFO(text);
+  CHECK(code == 0);
+  CHECK(text.rfind(std::string("repro ") + REPRO_VERSION + " (commit ", 0) == 0);
+  CHECK(text.find("(commit unknown)") == std::string::npos);  // the tests run in a checkout
+  CHECK(text.find("\ncompiler: ") != std::string::npos);
+  CHECK(text.find("\nbackend: oneDNN ") != std::string::npos);
+  CHECK(text.find("\nMPI: ") != std::string::npos);
+  CHECK(text.find("\nCUDA module: ") != std::string::npos);
+}

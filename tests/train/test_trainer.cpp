@@ -169,3 +169,27 @@ TEST_CASE("the progress text is Keras's: counter, 20-cell bar, time, step time, 
 }
 
 }  // namespace repro
+
+namespace repro {
+
+TEST_CASE("colour only on a terminal, and not when NO_COLOR is set to anything", "[progress]") {
+  const char* old = std::getenv("NO_COLOR");
+  const std::string saved = old ? old : "";
+  unsetenv("NO_COLOR");
+  CHECK(use_color(true));
+  CHECK_FALSE(use_color(false));
+  setenv("NO_COLOR", "1", 1);
+  CHECK_FALSE(use_color(true));
+  setenv("NO_COLOR", "", 1);  // empty: as if unset (no-color.org)
+  CHECK(use_color(true));
+  if (old)
+    setenv("NO_COLOR", saved.c_str(), 1);
+  else
+    unsetenv("NO_COLOR");
+  // The bar's text: Keras's ANSI codes with colour, none without.
+  Progbar plain(10, false, 0.0), colored(10, true, 0.0);
+  CHECK(plain.line(10, {{"loss", 0.5}}, true, 1.0).find("\x1b[") == std::string::npos);
+  CHECK(colored.line(10, {{"loss", 0.5}}, true, 1.0).find("\x1b[") != std::string::npos);
+}
+
+}  // namespace repro

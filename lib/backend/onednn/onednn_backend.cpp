@@ -219,6 +219,13 @@ void relu_mask(const float* y, float* dy, size_t n) {
 
 }  // namespace onednn
 
+std::string onednn_version() {
+  const dnnl_version_t* v = dnnl_version();
+  const std::string hash = v->hash ? v->hash : "N/A";
+  return "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+         std::to_string(v->patch) + (hash == "N/A" ? "" : " (" + hash + ")");
+}
+
 std::unique_ptr<Backend> make_onednn_backend(const BackendOptions& options) {
   return std::make_unique<OnednnBackend>(options);
 }

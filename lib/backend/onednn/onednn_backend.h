@@ -9,4 +9,7 @@ namespace repro {
 
 std::unique_ptr<Backend> make_onednn_backend(const BackendOptions& options);
 
+// "oneDNN 2.6.3 (hash)": the library repro runs with (repro --version).
+std::string onednn_version();
+
 }  // namespace repro
