@@ -42,7 +42,7 @@ bool ends_with(const std::string& text, const std::string& tail) {
 // pipeline, and resized there to the run's image_size (image_folder) or kept at its own size.
 Dataset read_image_file(const std::string& path, const RunConfig& config) {
   Dataset d;
-  d.encoded.push_back(read_file(path, int64_t{64} << 20));
+  d.encoded.push_back(read_file(path, kMaxImageFileBytes));
   d.names.push_back(path);
   const ImageHeader header = probe_image(d.encoded[0], path);
   const std::array<int, 3> input = input_shape(config);
@@ -83,7 +83,7 @@ Dataset read_images(const std::string& path, const RunConfig& config) {
                        ": the run trained on a table; give a .csv with its feature columns "
                        "(the label column may be left out) or a float32 .npy (N, features)");
     CsvLabels labels;
-    return parse_csv(read_file(path, int64_t{4} << 30), path, config.data.label, labels, true);
+    return parse_csv(read_file(path, kMaxCsvBytes), path, config.data.label, labels, true);
   }
   if (ends_with(lower, ".png") || ends_with(lower, ".jpg") || ends_with(lower, ".jpeg"))
     return read_image_file(path, config);

@@ -19,7 +19,6 @@ namespace repro {
 
 namespace {
 
-constexpr int64_t kMaxTableBytes = int64_t{4} << 30;
 constexpr size_t kMaxColumns = 1000000;
 
 // Records of an RFC 4180 text, one at a time.
@@ -224,7 +223,7 @@ Dataset parse_csv(std::string_view bytes, const std::string& file, const std::st
 }
 
 int csv_feature_count(const DataConfig& data) {
-  const std::string bytes = read_file(data.path, kMaxTableBytes);
+  const std::string bytes = read_file(data.path, kMaxCsvBytes);
   Records records(bytes, data.path);
   std::vector<std::string> header;
   int64_t line = 0;
@@ -242,7 +241,7 @@ Splits read_csv_splits(const DataConfig& data) {
   CsvLabels labels;
   for (const std::string* path : {&data.path, &data.test_path}) {
     if (path->empty()) continue;
-    const std::string bytes = read_file(*path, kMaxTableBytes);
+    const std::string bytes = read_file(*path, kMaxCsvBytes);
     (path == &data.path ? s.train : s.test) = parse_csv(bytes, *path, data.label, labels);
     s.files.push_back(std::filesystem::absolute(*path).string() + " (sha256 " +
                       sha256_hex(bytes.data(), bytes.size()) + ")");

@@ -21,6 +21,8 @@
 
 namespace repro {
 
+inline constexpr int64_t kMaxCsvBytes = int64_t{4} << 30;  // one table, read whole
+
 // How the labels of a table map to classes: decided by the training table, applied to the test.
 struct CsvLabels {
   bool decided = false;

@@ -12,6 +12,7 @@
 #include <csetjmp>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 
 #include "core/error.h"
 
@@ -213,44 +214,48 @@ ImageHeader probe_image(std::string_view bytes, const std::string& file) {
   return h;
 }
 
+namespace {
+
+// A decoder's result: the pixels it malloc'ed (null when only the header was read, or when it
+// refused them), checked for size and for `refused` (a reason, else empty) before they are kept.
+DecodedImage take(unsigned char* pixels, uint64_t rows, uint64_t cols, int channels,
+                  const std::string& file, const std::string& refused) {
+  const std::unique_ptr<unsigned char, void (*)(void*)> owned(pixels, &std::free);
+  check_size(static_cast<int64_t>(rows), static_cast<int64_t>(cols), file);
+  if (!refused.empty()) throw InputError(file + ": " + refused);
+  DecodedImage d;
+  d.rows = static_cast<int>(rows), d.cols = static_cast<int>(cols);
+  if (channels > 0 && pixels) {
+    d.channels = channels;
+    d.pixels.assign(pixels, pixels + rows * cols * static_cast<uint64_t>(channels));
+  }
+  return d;
+}
+
+}  // namespace
+
 DecodedImage decode_image(std::string_view bytes, const std::string& file, int channels) {
   const ImageFormat format = sniff_image(bytes);
-  DecodedImage d;
+  const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
   if (format == ImageFormat::png) {
-    PngSource src{reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), 0, {}};
+    PngSource src{data, bytes.size(), 0, {}};
     PngResult out{nullptr, 0, 0, 0};
     if (!png_decode(&src, channels, &out))
       throw InputError(file + ": damaged PNG (" + clipped(src.error, 120) + ")");
-    d.rows = static_cast<int>(out.rows), d.cols = static_cast<int>(out.cols);
-    check_size(out.rows, out.cols, file);
-    if (out.depth == 16)
-      throw InputError(file +
-                       ": a 16-bit PNG; convert it to 8 bits (e.g. `convert IN -depth 8 "
-                       "OUT.png`)");
-    if (channels > 0) {
-      d.channels = channels;
-      d.pixels.assign(out.pixels, out.pixels + size_t{out.rows} * out.cols * channels);
-      std::free(out.pixels);
-    }
-    return d;
+    return take(out.pixels, out.rows, out.cols, channels, file,
+                out.depth == 16 ? "a 16-bit PNG; convert it to 8 bits (e.g. `convert IN -depth 8 "
+                                  "OUT.png`)"
+                                : "");
   }
   if (format == ImageFormat::jpeg) {
     JpegResult out{nullptr, 0, 0, 0, JCS_UNKNOWN, {}};
-    if (!jpeg_decode(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), channels,
-                     &out))
+    if (!jpeg_decode(data, bytes.size(), channels, &out))
       throw InputError(file + ": damaged JPEG (" + clipped(out.error, 120) + ")");
-    d.rows = static_cast<int>(out.rows), d.cols = static_cast<int>(out.cols);
-    check_size(out.rows, out.cols, file);
-    if (out.space == JCS_CMYK || out.space == JCS_YCCK)
-      throw InputError(file +
-                       ": a CMYK JPEG; convert it to RGB (e.g. `convert IN -colorspace "
-                       "sRGB OUT.jpg`)");
-    if (channels > 0) {
-      d.channels = channels;
-      d.pixels.assign(out.pixels, out.pixels + size_t{out.rows} * out.cols * channels);
-      std::free(out.pixels);
-    }
-    return d;
+    const bool cmyk = out.space == JCS_CMYK || out.space == JCS_YCCK;
+    return take(out.pixels, out.rows, out.cols, channels, file,
+                cmyk ? "a CMYK JPEG; convert it to RGB (e.g. `convert IN -colorspace sRGB "
+                       "OUT.jpg`)"
+                     : "");
   }
   if (format == ImageFormat::unknown)
     throw InputError(file + ": not an image (no PNG or JPEG signature)");

@@ -15,6 +15,7 @@ namespace repro {
 
 inline constexpr int kMaxImageSide = 16384;
 inline constexpr int64_t kMaxImagePixels = int64_t{1} << 28;
+inline constexpr int64_t kMaxImageFileBytes = int64_t{64} << 20;  // one image file, read whole
 
 enum class ImageFormat { png, jpeg, bmp, gif, unknown };
 

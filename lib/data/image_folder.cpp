@@ -18,7 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int64_t kMaxFileBytes = int64_t{64} << 20;
 constexpr int64_t kMaxFolderBytes = int64_t{16} << 30;
 constexpr size_t kMaxClasses = 256;  // labels are one byte
 
@@ -86,7 +85,7 @@ ImageFolder read_image_folder(const std::string& directory, int channels, int ro
     for (const fs::path& file : files) {
       if (d.count >= limits::images)
         throw InputError(directory + ": more than " + std::to_string(limits::images) + " images");
-      std::string bytes = read_file(file.string(), kMaxFileBytes);
+      std::string bytes = read_file(file.string(), kMaxImageFileBytes);
       total += static_cast<int64_t>(bytes.size());
       if (total > kMaxFolderBytes)
         throw InputError(directory + ": more than " + std::to_string(kMaxFolderBytes >> 30) +

@@ -210,7 +210,6 @@ std::string export_onnx(const RunConfig& config, const std::vector<NamedTensor>&
     // linear: nothing; softmax (the last layer only): the final Softmax below.
   };
   // tensors[t]: the graph's name for the model's input (t = 0) or layer t - 1's output.
-  const std::vector<std::vector<int>> from = layer_inputs(config);
   std::vector<std::string> tensors{x};
   const std::vector<int64_t> input_dims =
       image ? std::vector<int64_t>{h, w, c} : std::vector<int64_t>{c};
@@ -218,8 +217,9 @@ std::string export_onnx(const RunConfig& config, const std::vector<NamedTensor>&
     const LayerConfig& layer = config.model[i];
     const std::string& name = layer.name;
     // The layer's (first) input and its shape, from the one shape rule.
-    const std::vector<int64_t>& in_dims = from[i][0] < 0 ? input_dims : shapes[from[i][0]].output;
-    x = tensors[size_t(from[i][0] + 1)];
+    const std::vector<int64_t>& in_dims =
+        shapes[i].inputs[0] < 0 ? input_dims : shapes[shapes[i].inputs[0]].output;
+    x = tensors[size_t(shapes[i].inputs[0] + 1)];
     image = in_dims.size() == 3;
     if (image) h = in_dims[0], w = in_dims[1];
     c = in_dims.back();
@@ -236,19 +236,21 @@ std::string export_onnx(const RunConfig& config, const std::vector<NamedTensor>&
                          : layer.kind == LayerKind::maximum  ? "Max"
                          : layer.kind == LayerKind::minimum  ? "Min"
                                                              : "Add";
-        for (size_t k = 1; k < from[i].size(); ++k)
-          x = g.node(op, {x, tensors[size_t(from[i][k] + 1)]}, name + ":" + std::to_string(k))
+        for (size_t k = 1; k < shapes[i].inputs.size(); ++k)
+          x = g.node(op, {x, tensors[size_t(shapes[i].inputs[k] + 1)]},
+                     name + ":" + std::to_string(k))
                   ->output(0);
         if (layer.kind == LayerKind::average)
           x = g.node("Div",
-                     {x, g.constant(name + "/count", {}, {static_cast<float>(from[i].size())})},
+                     {x, g.constant(name + "/count", {},
+                                    {static_cast<float>(shapes[i].inputs.size())})},
                      name + ":average")
                   ->output(0);
         break;
       }
       case LayerKind::concatenate: {  // the channel axis: 1 in NCHW and in (N, F)
         std::vector<std::string> parts;
-        for (int p : from[i]) parts.push_back(tensors[size_t(p + 1)]);
+        for (int p : shapes[i].inputs) parts.push_back(tensors[size_t(p + 1)]);
         onnx::NodeProto* n = g.node("Concat", parts, name + ":concat");
         GraphBuilder::integer(n, "axis", 1);
         x = n->output(0);

@@ -808,7 +808,7 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& config, int index, bool las
     case LayerKind::maximum:
     case LayerKind::minimum:
     case LayerKind::concatenate:
-      return std::make_unique<MergeLayer>(config, std::vector<FeatureShape>{in}, backend);
+      layer_error(config, "a merge layer takes several inputs; the model builds it (MergeLayer)");
   }
   layer_error(config, "unknown layer kind");
 }

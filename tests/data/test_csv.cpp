@@ -3,6 +3,8 @@
 // table, and every bad row named by its line.
 #include <catch2/catch.hpp>
 
+#include "support/skip.h"
+
 #include <clocale>
 #include <cstring>
 
@@ -54,11 +56,19 @@ TEST_CASE("a table's fields follow RFC 4180 and its numbers one locale-free rule
   // double is the midpoint itself, which rounds to even: 1.
   CHECK(bits_of("1.0000000596046447753906250000000001") == 1.0f);
   CHECK(bits_of("0.1") == 0.1f);
-  // The process's locale does not change a number (a German locale writes 1,5).
-  if (std::setlocale(LC_NUMERIC, "de_DE.UTF-8")) {
-    CHECK(bits_of("2.25") == 2.25f);
-    std::setlocale(LC_NUMERIC, "C");
-  }
+}
+
+TEST_CASE("a table's numbers do not change with the process's locale") {
+  // A locale whose decimal separator is a comma (as German writes 1,5), where one is installed.
+  const char* found = nullptr;
+  for (const char* name : {"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "fr_FR.utf8"})
+    if (!found && std::setlocale(LC_NUMERIC, name)) found = name;
+  if (!found) REPRO_SKIP("no locale with a decimal comma is installed (e.g. locales: de_DE.UTF-8)");
+  const float value = bits_of("2.25");
+  const std::string rejected = error_of("a,y\n\"2,25\",1\n");
+  std::setlocale(LC_NUMERIC, "C");
+  CHECK(value == 2.25f);
+  CHECK(rejected.find("not a number") != std::string::npos);
 }
 
 TEST_CASE("labels are class numbers when every one is a whole number 0..255, else sorted names") {

@@ -6,8 +6,6 @@
 
 #include "support/skip.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -18,6 +16,7 @@
 
 #include "array_files.h"
 #include "data/dataset.h"
+#include "data/image_files.h"
 #include "record/npy.h"
 #include "run_cli.h"
 
@@ -30,30 +29,6 @@ using repro_test::slurp_file;
 using repro_test::contains;
 
 namespace {
-
-// An 8-bit grayscale PNG of `pixels` (rows x cols): signature, IHDR, one zlib IDAT, IEND.
-std::string gray_png(const uint8_t* pixels, int rows, int cols) {
-  auto be32 = [](uint32_t v) {
-    return std::string{char(v >> 24), char((v >> 16) & 255), char((v >> 8) & 255), char(v & 255)};
-  };
-  auto chunk = [&](const std::string& type, const std::string& data) {
-    const std::string body = type + data;
-    const uLong crc = crc32(0, reinterpret_cast<const Bytef*>(body.data()), uInt(body.size()));
-    return be32(uint32_t(data.size())) + body + be32(uint32_t(crc));
-  };
-  std::string raw;
-  for (int r = 0; r < rows; ++r)
-    raw += '\0' + std::string(reinterpret_cast<const char*>(pixels) + r * cols, cols);
-  uLongf size = compressBound(uLong(raw.size()));
-  std::string packed(size, '\0');
-  compress2(reinterpret_cast<Bytef*>(packed.data()), &size,
-            reinterpret_cast<const Bytef*>(raw.data()), uLong(raw.size()), 9);
-  packed.resize(size);
-  const std::string ihdr =
-      be32(uint32_t(cols)) + be32(uint32_t(rows)) + std::string("\x08\0\0\0\0", 5);
-  return std::string("\x89PNG\r\n\x1a\n", 8) + chunk("IHDR", ihdr) + chunk("IDAT", packed) +
-         chunk("IEND", "");
-}
 
 // Runs scripts/onnx_check.sh on a run; skips (REPRO_SKIPPED) when the script says it cannot run.
 void require_onnx_check(const std::string& env, const fs::path& run) {
@@ -137,7 +112,8 @@ TEST_CASE("evaluate, predict and export a tiny run, and their bad inputs") {
   // One 8-bit grayscale PNG: the first test image gives the first row of the IDX prediction.
   const repro::Dataset first = repro::read_idx_images(images);
   const fs::path png = dir / "first.png";
-  std::ofstream(png, std::ios::binary) << gray_png(first.images.data(), first.rows, first.cols);
+  std::ofstream(png, std::ios::binary)
+      << repro_test::png_bytes(first.images, first.rows, first.cols, 0);
   const fs::path one = dir / "one.npy";
   const auto from_png = run_repro(
       env, "predict '" + run.string() + "' '" + png.string() + "' --out '" + one.string() + "'");
