@@ -132,7 +132,8 @@ TEST_CASE("REPRO_CUDNN_MODULE naming a missing file is an input error that names
   if (!fs::exists(build_module())) REPRO_SKIP("a build without CUDA has no module to look for");
   const fs::path missing = work_dir() / "no_such_dir" / "librepro_cudnn.so";
   const Ran ran = repro_test::run_repro("REPRO_CUDNN_MODULE='" + missing.string() + "'",
-                                        "train configs/tiny.yaml --device cuda --quiet");
+                                        "train configs/tiny.yaml --device cuda --quiet --out '" +
+                                            (work_dir() / "missing_module_run").string() + "'");
   CHECK(ran.exit_code == 2);
   CHECK(ran.err == "repro: device cuda: REPRO_CUDNN_MODULE names " + missing.string() +
                        ", which does not exist; point it at the librepro_cudnn.so of a CUDA build "
@@ -146,7 +147,8 @@ TEST_CASE("a damaged module is a runtime error with the dynamic loader's reason"
   fs::create_directories(damaged.parent_path());
   std::ofstream(damaged) << "not an ELF file\n";
   const Ran ran = repro_test::run_repro("REPRO_CUDNN_MODULE='" + damaged.string() + "'",
-                                        "train configs/tiny.yaml --device cuda --quiet");
+                                        "train configs/tiny.yaml --device cuda --quiet --out '" +
+                                            (work_dir() / "damaged_module_run").string() + "'");
   INFO(ran.err);
   CHECK(ran.exit_code == 3);
   CHECK(ran.err.rfind(
@@ -173,7 +175,8 @@ TEST_CASE("a module whose cuDNN library is missing names the library", "[e2e][cu
   fs::create_directories(patched.parent_path());
   std::ofstream(patched, std::ios::binary) << bytes;
   const Ran ran = repro_test::run_repro("REPRO_CUDNN_MODULE='" + patched.string() + "'",
-                                        "train configs/tiny.yaml --device cuda --quiet");
+                                        "train configs/tiny.yaml --device cuda --quiet --out '" +
+                                            (work_dir() / "patched_module_run").string() + "'");
   INFO(ran.err);
   CHECK(ran.exit_code == 3);
   CHECK(ran.err.rfind("repro: device cuda: cannot load the cuDNN backend module " +
@@ -192,8 +195,9 @@ TEST_CASE("a repro copied without its module says where the module belongs", "[e
   fs::remove_all(bin);
   fs::create_directories(bin);
   fs::copy_file(REPRO_EXE, bin / "repro");
-  const Ran alone =
-      run_logged((bin / "repro").string(), "", "train configs/tiny.yaml --device cuda --quiet");
+  const Ran alone = run_logged((bin / "repro").string(), "",
+                               "train configs/tiny.yaml --device cuda --quiet --out '" +
+                                   (work_dir() / "copied_module_run").string() + "'");
   CHECK(alone.exit_code == 3);
   CHECK(error_lines(alone.err) ==
         "repro: device cuda: the cuDNN backend module " + (bin / "librepro_cudnn.so").string() +
