@@ -32,7 +32,8 @@ void channel_blocks_to_plain(const float* x, float* y, int n, int c, int hw, int
 
 std::string optional_op_name(OptionalOp op) {
   switch (op) {
-    case OptionalOp::activation: return "sigmoid and tanh activations";
+    case OptionalOp::activation:
+      return "element-wise activations (activation layers, and any but relu on conv2d and dense)";
     case OptionalOp::avg_pool2d: return "average_pooling2d";
     case OptionalOp::batch_norm: return "batch_normalization";
     case OptionalOp::affine: return "random image augmentation";

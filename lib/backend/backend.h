@@ -78,12 +78,37 @@ struct AffineGeometry {
   float fill_value = 0.0f;  // FillMode::constant
 };
 
-// The element-wise activations with a gradient written through the output y (relu, sigmoid, tanh).
-// Keras 3's activations as its JAX backend computes them (jax.nn): elu(x) = x > 0 ? x : expm1(x)
-// (alpha 1), leaky_relu(x) = x >= 0 ? x : 0.2 x (keras.activations' negative_slope), softplus(x) =
-// max(x, 0) + log1p(exp(-|x|)) (logaddexp(x, 0)), hard_sigmoid(x) = min(max(x + 3, 0), 6) / 6.
-enum class ActivationFn { relu, sigmoid, tanh, elu, leaky_relu, softplus, hard_sigmoid };
+// The element-wise activations. Keras 3's activations as its JAX backend computes them (jax.nn):
+// elu(x) = x > 0 ? x : expm1(x) (alpha 1), leaky_relu(x) = x >= 0 ? x : 0.2 x (keras.activations'
+// negative_slope), softplus(x) = max(x, 0) + log1p(exp(-|x|)) (logaddexp(x, 0)), hard_sigmoid(x)
+// = min(max(x + 3, 0), 6) / 6, gelu(x) = 0.5 x erfc(-x sqrt(1/2)) (keras.activations.gelu's
+// default approximate=False), gelu_approximate(x) = x 0.5 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+// (approximate=True), silu(x) = x sigmoid(x) (swish). The gradient of the last three needs the
+// input x; the others' is written through the output y.
+enum class ActivationFn {
+  relu,
+  sigmoid,
+  tanh,
+  elu,
+  leaky_relu,
+  softplus,
+  hard_sigmoid,
+  gelu,
+  gelu_approximate,
+  silu
+};
+// True for the activations whose gradient reads the input x (gelu, gelu_approximate, silu): a
+// layer that applies one in place keeps its input for the backward pass.
+inline bool activation_grad_needs_input(ActivationFn f) {
+  return f == ActivationFn::gelu || f == ActivationFn::gelu_approximate || f == ActivationFn::silu;
+}
 inline constexpr float kLeakyReluSlope = 0.2f;
+// gelu's constants as jax.nn.gelu rounds them to float32: sqrt(1/2), sqrt(2/pi), 0.044715; and
+// 1/sqrt(2 pi) for the exact form's gradient.
+inline constexpr float kSqrtHalf = 0.70710678118654752f;
+inline constexpr float kSqrt2OverPi = 0.79788456080286536f;
+inline constexpr float kGeluCubic = 0.044715f;
+inline constexpr float kInvSqrt2Pi = 0.39894228040143268f;
 
 struct DenseGeometry {
   int n = 0, in = 0, out = 0;  // x (N, IN), w (OUT, IN), b (OUT), y (N, OUT)
@@ -269,11 +294,12 @@ class Backend {
   virtual void activation_forward(ActivationFn f, const float* x, float* y, size_t count) {
     throw InputError(name() + " backend: activation layers are not supported");
   }
-  // dx = dy * f'(x), written through the forward's y: relu (y > 0), sigmoid y (1 - y),
+  // dx = dy * f'(x) from the forward's input x and output y: relu (y > 0), sigmoid y (1 - y),
   // tanh 1 - y^2, elu (y > 0 ? 1 : y + 1), leaky_relu (y >= 0 ? 1 : 0.2), softplus 1 - exp(-y)
-  // (its sigmoid), hard_sigmoid (0 < y < 1 ? 1/6 : 0, relu6's zero at the ends). dx may be dy.
-  virtual void activation_backward(ActivationFn f, const float* y, const float* dy, float* dx,
-                                   size_t count) {
+  // (its sigmoid), hard_sigmoid (0 < y < 1 ? 1/6 : 0, relu6's zero at the ends) read y alone;
+  // gelu, gelu_approximate and silu read x alone (the other may then be null). dx may be dy.
+  virtual void activation_backward(ActivationFn f, const float* x, const float* y, const float* dy,
+                                   float* dx, size_t count) {
     throw InputError(name() + " backend: activation layers are not supported");
   }
 

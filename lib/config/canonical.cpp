@@ -97,6 +97,9 @@ std::string activation_name(Activation activation) {
     case Activation::leaky_relu: return "leaky_relu";
     case Activation::softplus: return "softplus";
     case Activation::hard_sigmoid: return "hard_sigmoid";
+    case Activation::gelu: return "gelu";
+    case Activation::gelu_approximate: return "gelu_approximate";
+    case Activation::silu: return "silu";
   }
   return "";
 }

@@ -60,7 +60,10 @@ enum class Activation {
   elu,
   leaky_relu,
   softplus,
-  hard_sigmoid
+  hard_sigmoid,
+  gelu,              // keras.activations.gelu, approximate=False (erfc)
+  gelu_approximate,  // keras.activations.gelu(x, approximate=True) (tanh)
+  silu               // keras.activations.silu, also named swish
 };
 enum class Padding { valid, same };
 

@@ -276,9 +276,13 @@ struct Reader {
   }
 
   Activation activation(const ConfigNode& node, const std::string& path) {
-    const std::string name = word(node, path,
-                                  {"relu", "sigmoid", "tanh", "softmax", "linear", "elu",
-                                   "leaky_relu", "softplus", "hard_sigmoid"});
+    const std::string name =
+        word(node, path,
+             {"relu", "sigmoid", "tanh", "softmax", "linear", "elu", "leaky_relu", "softplus",
+              "hard_sigmoid", "gelu", "gelu_approximate", "silu", "swish"});
+    if (name == "gelu") return Activation::gelu;
+    if (name == "gelu_approximate") return Activation::gelu_approximate;
+    if (name == "silu" || name == "swish") return Activation::silu;  // Keras's two names
     if (name == "elu") return Activation::elu;
     if (name == "leaky_relu") return Activation::leaky_relu;
     if (name == "softplus") return Activation::softplus;

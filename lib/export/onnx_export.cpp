@@ -207,6 +207,37 @@ std::string export_onnx(const RunConfig& config, const std::vector<NamedTensor>&
       GraphBuilder::real(n, "beta", 0.5f);
       x = n->output(0);
     }
+    // Opset 13 has no Gelu: its formulas from Erf, Tanh and Mul (scalar initializers broadcast).
+    auto scalar = [&](const std::string& what, float v) {
+      return g.constant(name + ":" + what, {}, {v});
+    };
+    auto mul = [&](const std::string& a, const std::string& b, const std::string& what) {
+      return g.node("Mul", {a, b}, name + ":" + what)->output(0);
+    };
+    auto add = [&](const std::string& a, const std::string& b, const std::string& what) {
+      return g.node("Add", {a, b}, name + ":" + what)->output(0);
+    };
+    if (a == Activation::gelu) {  // 0.5 x (1 + erf(x sqrt(1/2)))
+      const std::string erf =
+          g.node("Erf", {mul(x, scalar("sqrt_half", kSqrtHalf), "scaled")}, name + ":erf")
+              ->output(0);
+      const std::string one_plus = add(erf, scalar("one", 1.0f), "one_plus");
+      x = mul(mul(x, scalar("half", 0.5f), "half_x"), one_plus, "gelu");
+    }
+    if (a == Activation::gelu_approximate) {  // x 0.5 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+      const std::string cube = mul(mul(x, x, "square"), x, "cube");
+      const std::string inner =
+          add(x, mul(cube, scalar("cubic", kGeluCubic), "cubic_term"), "inner");
+      const std::string tanh =
+          g.node("Tanh", {mul(inner, scalar("sqrt_2_over_pi", kSqrt2OverPi), "scaled")},
+                 name + ":tanh")
+              ->output(0);
+      const std::string cdf =
+          mul(add(tanh, scalar("one", 1.0f), "one_plus"), scalar("half", 0.5f), "cdf");
+      x = mul(x, cdf, "gelu");
+    }
+    if (a == Activation::silu)
+      x = mul(x, g.node("Sigmoid", {x}, name + ":sigmoid")->output(0), "silu");
     // linear: nothing; softmax (the last layer only): the final Softmax below.
   };
   // tensors[t]: the graph's name for the model's input (t = 0) or layer t - 1's output.

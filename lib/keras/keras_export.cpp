@@ -250,6 +250,12 @@ void require_sequential(const RunConfig& config) {
     throw InputError(
         "the model is a layer graph, and the Keras export writes Sequential models only (a "
         "Functional config is not written yet); export it with --format onnx");
+  for (const LayerConfig& layer : config.model)
+    if (layer.activation == Activation::gelu_approximate)
+      throw InputError("layer '" + layer.name +
+                       "': activation gelu_approximate has no name in a Keras config (Keras "
+                       "saves gelu(x, approximate=True) as a function); export it with --format "
+                       "onnx");
 }
 
 std::string keras_model_config_json(const RunConfig& config) {

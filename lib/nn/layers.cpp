@@ -1,7 +1,8 @@
 // The layer kinds (conv2d, max_pooling2d, average_pooling2d, dropout, global_average_pooling2d,
 // flatten, dense, activation) as thin owners of shapes, parameters and cached backend ops; the
 // arithmetic is the backend's. relu is fused into conv and dense; sigmoid and tanh run after
-// them as an element-wise op on the output, in place.
+// them as an element-wise op on the output (in place, or from a kept copy of the op's output for
+// gelu and silu, whose gradient reads it).
 // Softmax is not computed here: a final softmax dense layer outputs logits and the loss applies
 // the softmax (log-sum-exp from the logits), which is the numerically stable form of the same
 // model.
@@ -119,6 +120,9 @@ bool elementwise_activation(Activation activation, ActivationFn& fn) {
     case Activation::leaky_relu: fn = ActivationFn::leaky_relu; return true;
     case Activation::softplus: fn = ActivationFn::softplus; return true;
     case Activation::hard_sigmoid: fn = ActivationFn::hard_sigmoid; return true;
+    case Activation::gelu: fn = ActivationFn::gelu; return true;
+    case Activation::gelu_approximate: fn = ActivationFn::gelu_approximate; return true;
+    case Activation::silu: fn = ActivationFn::silu; return true;
     default: return false;
   }
 }
@@ -164,15 +168,24 @@ class WeightedLayer : public Layer {
   }
   bool splits_over_ranks() override { return true; }
 
+  // An activation whose gradient reads its input (gelu, silu) keeps the op's output in pre_;
+  // the others run in place on y.
   void forward(const float* x, float* y, int n, const ForwardContext&) override {
-    op(n).forward(x, kernel_.value.data(), geometry_.bias ? bias_.value.data() : nullptr, y);
-    if (after_) backend_.activation_forward(after_fn_, y, y, out_.size() * n);
+    const size_t count = out_.size() * n;
+    const bool keep = after_ && activation_grad_needs_input(after_fn_);
+    if (keep && pre_.size() < count) pre_ = backend_.alloc(count);
+    float* z = keep ? pre_.data() : y;
+    op(n).forward(x, kernel_.value.data(), geometry_.bias ? bias_.value.data() : nullptr, z);
+    if (after_) backend_.activation_forward(after_fn_, z, y, count);
   }
   void backward(const float* x, const float* y, float* dy, float* dx, int n) override {
-    if (after_) backend_.activation_backward(after_fn_, y, dy, dy, out_.size() * n);
+    const bool kept = after_ && activation_grad_needs_input(after_fn_);
+    if (after_)
+      backend_.activation_backward(after_fn_, kept ? pre_.data() : nullptr, y, dy, dy,
+                                   out_.size() * n);
     Array& dw = chunk_grads_ ? kernel_.chunk_grads : kernel_.grad;
     Array& db = chunk_grads_ ? bias_.chunk_grads : bias_.grad;
-    op(n).backward(x, kernel_.value.data(), y, dy, dx, dw.data(),
+    op(n).backward(x, kernel_.value.data(), kept ? pre_.data() : y, dy, dx, dw.data(),
                    geometry_.bias ? db.data() : nullptr);
   }
 
@@ -200,6 +213,7 @@ class WeightedLayer : public Layer {
 
   bool after_ = false;
   ActivationFn after_fn_ = ActivationFn::relu;
+  Array pre_;  // the op's output before an activation that needs it (N, out)
   std::map<int, std::unique_ptr<Op>> ops_;
 };
 
@@ -489,11 +503,11 @@ class ActivationLayer : public Layer {
       backend_.upload(host.data(), y, count);
     }
   }
-  void backward(const float*, const float* y, float* dy, float* dx, int n) override {
+  void backward(const float* x, const float* y, float* dy, float* dx, int n) override {
     if (!dx) return;
     const size_t count = in_.size() * n;
     if (active_) {
-      backend_.activation_backward(fn_, y, dy, dx, count);
+      backend_.activation_backward(fn_, x, y, dy, dx, count);
     } else {
       std::vector<float> host(count);
       backend_.download(dy, host.data(), count);

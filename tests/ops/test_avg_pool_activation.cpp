@@ -73,7 +73,8 @@ TEST_CASE("activations give Keras's values and their gradients through the outpu
   reference::activation_forward(ActivationFn::relu, x.data(), y.data(), 0, 3);
   CHECK(y == std::vector<float>{0.0f, 0.0f, 0.5f});
   const std::vector<float> ones = {1, 1, 1};
-  reference::activation_backward(ActivationFn::relu, y.data(), ones.data(), dx.data(), 0, 3);
+  reference::activation_backward(ActivationFn::relu, nullptr, y.data(), ones.data(), dx.data(), 0,
+                                 3);
   CHECK(dx == std::vector<float>{0.0f, 0.0f, 1.0f});
 }
 
@@ -103,7 +104,7 @@ TEST_CASE("average pooling and activation gradients match finite differences") {
           reference::activation_forward(f, x.data(), y.data(), 0, n);
         },
         [&](const std::vector<float>& y, const std::vector<float>& dy, std::vector<float>& dx) {
-          reference::activation_backward(f, y.data(), dy.data(), dx.data(), 0, n);
+          reference::activation_backward(f, nullptr, y.data(), dy.data(), dx.data(), 0, n);
         },
         1e-2f);
     CHECK(worst <= 2e-3);
@@ -124,7 +125,7 @@ TEST_CASE(
     std::vector<std::vector<float>> results = {test::to_host(be, y), test::to_host(be, dx)};
     for (ActivationFn f : {ActivationFn::relu, ActivationFn::sigmoid, ActivationFn::tanh}) {
       be.activation_forward(f, xa.data(), act.data(), in);
-      be.activation_backward(f, act.data(), xa.data(), dact.data(), in);
+      be.activation_backward(f, xa.data(), act.data(), xa.data(), dact.data(), in);
       results.push_back(test::to_host(be, act));
       results.push_back(test::to_host(be, dact));
     }

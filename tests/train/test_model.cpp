@@ -446,8 +446,8 @@ TEST_CASE("a layer or optimizer the backend does not run is refused when the mod
       {"  - average_pooling2d: {pool_size: 2}\n", "does not run average_pooling2d"},
       {"  - random_flip: {mode: horizontal}\n", "does not run random image augmentation"},
       {"  - conv2d: {filters: 2, kernel_size: 3, activation: tanh}\n",
-       "does not run sigmoid and tanh activations"},
-      {"  - activation: {activation: relu}\n", "does not run sigmoid and tanh activations"}};
+       "does not run element-wise activations"},
+      {"  - activation: {activation: relu}\n", "does not run element-wise activations"}};
   for (const auto& [layer, message] : cases) {
     const RunConfig config = parse_config(head + layer + tail, "bare.yaml");
     INFO(layer);
@@ -600,10 +600,11 @@ TEST_CASE(
   const std::vector<float> dy{1.0f, 2.0f, -3.0f, 4.0f, 1.0f, 1.0f, 1.0f};
   std::vector<float> dx(x.size());
   backend->activation_forward(ActivationFn::leaky_relu, x.data(), y.data(), x.size());
-  backend->activation_backward(ActivationFn::leaky_relu, y.data(), dy.data(), dx.data(), x.size());
+  backend->activation_backward(ActivationFn::leaky_relu, nullptr, y.data(), dy.data(), dx.data(),
+                               x.size());
   CHECK(dx == std::vector<float>{0.2f, 2.0f * 0.2f, -3.0f * 0.2f, 4.0f, 1.0f, 1.0f, 1.0f});
   backend->activation_forward(ActivationFn::hard_sigmoid, x.data(), y.data(), x.size());
-  backend->activation_backward(ActivationFn::hard_sigmoid, y.data(), dy.data(), dx.data(),
+  backend->activation_backward(ActivationFn::hard_sigmoid, nullptr, y.data(), dy.data(), dx.data(),
                                x.size());
   CHECK(dx == std::vector<float>{0.0f, 2.0f / 6.0f, -3.0f / 6.0f, 4.0f / 6.0f, 1.0f / 6.0f,
                                  1.0f / 6.0f, 0.0f});
@@ -753,6 +754,68 @@ TEST_CASE("config validation and the model infer the same shapes for every confi
     ++checked;
   }
   CHECK(checked >= 8);
+}
+
+}  // namespace repro
+
+namespace repro {
+
+TEST_CASE(
+    "gelu (exact and approximate) and silu: jax.nn's values, their derivatives, and the "
+    "portable backend's own erfc and tanh within float rounding",
+    "[model][activation]") {
+  auto reference = make_backend("reference", BackendOptions{1, true});
+  auto portable = make_backend("portable", BackendOptions{2, true});
+  // The formulas jax.nn.gelu and jax.nn.silu compute, evaluated in double (Python's math.erfc,
+  // math.tanh, math.exp), to 9 digits.
+  const std::vector<float> x{-3.0f, -1.0f, -0.25f, 0.0f, 0.5f, 1.0f, 2.5f};
+  const std::vector<std::pair<ActivationFn, std::vector<double>>> expected = {
+      {ActivationFn::gelu,
+       {-0.004049694, -0.158655254, -0.100323419, 0.0, 0.345731231, 0.841344746, 2.484475837}},
+      {ActivationFn::gelu_approximate,
+       {-0.003637392, -0.158808009, -0.100324649, 0.0, 0.34571401, 0.841191991, 2.484915734}},
+      {ActivationFn::silu,
+       {-0.14227762, -0.268941421, -0.109455875, 0.0, 0.311229666, 0.731058579, 2.31035455}},
+  };
+  for (const auto& [f, want] : expected) {
+    std::vector<float> y(x.size()), yp(x.size());
+    reference->activation_forward(f, x.data(), y.data(), x.size());
+    portable->activation_forward(f, x.data(), yp.data(), x.size());
+    for (size_t i = 0; i < x.size(); ++i) {
+      INFO("fn " << int(f) << " x " << x[i]);
+      CHECK(std::fabs(y[i] - want[i]) <= 2e-6 * std::max(1.0, std::fabs(want[i])));
+      CHECK(std::fabs(yp[i] - want[i]) <= 4e-6 * std::max(1.0, std::fabs(want[i])));
+    }
+    // The derivative against central differences in double of the same function's float values.
+    std::vector<float> dy(x.size(), 1.0f), dx(x.size()), dxp(x.size());
+    reference->activation_backward(f, x.data(), y.data(), dy.data(), dx.data(), x.size());
+    portable->activation_backward(f, x.data(), yp.data(), dy.data(), dxp.data(), x.size());
+    const float h = 1e-2f;
+    std::vector<float> up(x.size()), down(x.size()), xu(x), xd(x);
+    for (size_t i = 0; i < x.size(); ++i) xu[i] += h, xd[i] -= h;
+    reference->activation_forward(f, xu.data(), up.data(), x.size());
+    reference->activation_forward(f, xd.data(), down.data(), x.size());
+    for (size_t i = 0; i < x.size(); ++i) {
+      const double numeric = (double(up[i]) - down[i]) / (2.0 * h);
+      INFO("fn " << int(f) << " x " << x[i] << " analytic " << dx[i] << " numeric " << numeric);
+      CHECK(std::fabs(dx[i] - numeric) <= 1e-3);
+      CHECK(std::fabs(dxp[i] - dx[i]) <= 4e-6);
+    }
+  }
+  // In a model: fused after conv and dense (the kept pre-activation) and as an activation layer.
+  check_gradients(
+      test::model_config(
+          6, 6,
+          {conv(3, 3, Activation::gelu, Padding::same), activation(Activation::silu),
+           conv(2, 3, Activation::gelu_approximate, Padding::valid), simple(LayerKind::flatten),
+           dense(5, Activation::silu), dense(4, Activation::gelu), dense(3, Activation::softmax)}),
+      3);
+  const RunConfig config = test::model_config(
+      7, 7,
+      {conv(4, 3, Activation::gelu, Padding::same), activation(Activation::gelu_approximate),
+       conv(4, 3, Activation::silu, Padding::same, 2), simple(LayerKind::flatten),
+       dense(6, Activation::gelu), dense(10, Activation::softmax)});
+  compare_backends(config);
 }
 
 }  // namespace repro

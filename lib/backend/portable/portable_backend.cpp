@@ -434,10 +434,10 @@ class PortableBackend : public HostBackend {
               [&](size_t begin, size_t end) { dropout_range(dy, dx, begin, end, key, rate); });
   }
 
-  // relu, leaky_relu and hard_sigmoid exactly (IEEE arithmetic only); sigmoid, tanh, elu and
-  // softplus through exp_f32 and log_f32 (portable_math.h), not the C library: elu's expm1 as
-  // exp_f32(x) - 1 and softplus's log1p(t) as log_f32(1 + t), a little less accurate near 0 and
-  // the same bits everywhere.
+  // relu, leaky_relu and hard_sigmoid exactly (IEEE arithmetic only); sigmoid, tanh, elu,
+  // softplus, gelu and silu through exp_f32, log_f32, tanh_f32 and erfc_f32 (portable_math.h),
+  // not the C library: elu's expm1 as exp_f32(x) - 1 and softplus's log1p(t) as log_f32(1 + t),
+  // a little less accurate near 0 and the same bits everywhere. The formulas are the reference's.
   void activation_forward(ActivationFn f, const float* x, float* y, size_t count) override {
     in_ranges(count, [&](size_t begin, size_t end) {
       if (f == ActivationFn::relu || f == ActivationFn::leaky_relu ||
@@ -449,19 +449,48 @@ class PortableBackend : public HostBackend {
           case ActivationFn::sigmoid: y[i] = portable::sigmoid_f32(v); break;
           case ActivationFn::tanh: y[i] = portable::tanh_f32(v); break;
           case ActivationFn::elu: y[i] = v > 0.0f ? v : portable::exp_f32(v) - 1.0f; break;
+          case ActivationFn::gelu: y[i] = 0.5f * v * portable::erfc_f32(-v * kSqrtHalf); break;
+          case ActivationFn::gelu_approximate:
+            y[i] = v * (0.5f *
+                        (1.0f + portable::tanh_f32(kSqrt2OverPi * (v + kGeluCubic * (v * v * v)))));
+            break;
+          case ActivationFn::silu: y[i] = v * portable::sigmoid_f32(v); break;
           default:  // softplus
             y[i] = std::max(v, 0.0f) + portable::log_f32(1.0f + portable::exp_f32(-std::fabs(v)));
         }
       }
     });
   }
-  // softplus's derivative through exp_f32; the others are exact arithmetic on y (reference).
-  void activation_backward(ActivationFn f, const float* y, const float* dy, float* dx,
-                           size_t count) override {
+  // softplus, gelu and silu through the portable functions; the others are exact arithmetic on y
+  // (reference).
+  void activation_backward(ActivationFn f, const float* x, const float* y, const float* dy,
+                           float* dx, size_t count) override {
     in_ranges(count, [&](size_t begin, size_t end) {
-      if (f != ActivationFn::softplus)
-        return reference::activation_backward(f, y, dy, dx, begin, end);
-      for (size_t i = begin; i < end; i++) dx[i] = dy[i] * (1.0f - portable::exp_f32(-y[i]));
+      if (f != ActivationFn::softplus && !activation_grad_needs_input(f))
+        return reference::activation_backward(f, x, y, dy, dx, begin, end);
+      for (size_t i = begin; i < end; i++) {
+        switch (f) {
+          case ActivationFn::softplus: dx[i] = dy[i] * (1.0f - portable::exp_f32(-y[i])); break;
+          case ActivationFn::gelu: {
+            const float v = x[i];
+            const float cdf = 0.5f * portable::erfc_f32(-v * kSqrtHalf);
+            const float pdf = kInvSqrt2Pi * portable::exp_f32(-0.5f * (v * v));
+            dx[i] = dy[i] * (cdf + v * pdf);
+            break;
+          }
+          case ActivationFn::gelu_approximate: {
+            const float v = x[i];
+            const float t = portable::tanh_f32(kSqrt2OverPi * (v + kGeluCubic * (v * v * v)));
+            const float du = kSqrt2OverPi * (1.0f + 3.0f * kGeluCubic * (v * v));
+            dx[i] = dy[i] * (0.5f * (1.0f + t) + 0.5f * v * ((1.0f - t * t) * du));
+            break;
+          }
+          default: {  // silu
+            const float s = portable::sigmoid_f32(x[i]);
+            dx[i] = dy[i] * (s * (1.0f + x[i] * (1.0f - s)));
+          }
+        }
+      }
     });
   }
   // Per sample, in float: m = max z; e_j = exp(z_j - m); s = sum of e_j from +0 in order;

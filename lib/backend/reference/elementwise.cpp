@@ -47,11 +47,23 @@ void activation_forward(ActivationFn f, const float* x, float* y, size_t begin, 
       for (size_t i = begin; i < end; i++)
         y[i] = std::min(std::max(x[i] + 3.0f, 0.0f), 6.0f) / 6.0f;
       break;
+    case ActivationFn::gelu:
+      for (size_t i = begin; i < end; i++) y[i] = 0.5f * x[i] * std::erfc(-x[i] * kSqrtHalf);
+      break;
+    case ActivationFn::gelu_approximate:
+      for (size_t i = begin; i < end; i++) {
+        const float v = x[i];
+        y[i] = v * (0.5f * (1.0f + std::tanh(kSqrt2OverPi * (v + kGeluCubic * (v * v * v)))));
+      }
+      break;
+    case ActivationFn::silu:
+      for (size_t i = begin; i < end; i++) y[i] = x[i] * (1.0f / (1.0f + std::exp(-x[i])));
+      break;
   }
 }
 
-void activation_backward(ActivationFn f, const float* y, const float* dy, float* dx, size_t begin,
-                         size_t end) {
+void activation_backward(ActivationFn f, const float* x, const float* y, const float* dy, float* dx,
+                         size_t begin, size_t end) {
   switch (f) {
     case ActivationFn::relu:
       for (size_t i = begin; i < end; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
@@ -73,6 +85,28 @@ void activation_backward(ActivationFn f, const float* y, const float* dy, float*
       break;
     case ActivationFn::hard_sigmoid:
       for (size_t i = begin; i < end; i++) dx[i] = y[i] > 0.0f && y[i] < 1.0f ? dy[i] / 6.0f : 0.0f;
+      break;
+    case ActivationFn::gelu:  // Phi(x) + x phi(x)
+      for (size_t i = begin; i < end; i++) {
+        const float v = x[i];
+        const float cdf = 0.5f * std::erfc(-v * kSqrtHalf);
+        const float pdf = kInvSqrt2Pi * std::exp(-0.5f * (v * v));
+        dx[i] = dy[i] * (cdf + v * pdf);
+      }
+      break;
+    case ActivationFn::gelu_approximate:  // with t = tanh(u), u = c (x + a x^3)
+      for (size_t i = begin; i < end; i++) {
+        const float v = x[i];
+        const float t = std::tanh(kSqrt2OverPi * (v + kGeluCubic * (v * v * v)));
+        const float du = kSqrt2OverPi * (1.0f + 3.0f * kGeluCubic * (v * v));
+        dx[i] = dy[i] * (0.5f * (1.0f + t) + 0.5f * v * ((1.0f - t * t) * du));
+      }
+      break;
+    case ActivationFn::silu:  // s (1 + x (1 - s))
+      for (size_t i = begin; i < end; i++) {
+        const float s = 1.0f / (1.0f + std::exp(-x[i]));
+        dx[i] = dy[i] * (s * (1.0f + x[i] * (1.0f - s)));
+      }
       break;
   }
 }

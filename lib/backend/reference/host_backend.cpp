@@ -154,10 +154,10 @@ void HostBackend::activation_forward(ActivationFn f, const float* x, float* y, s
             [&](size_t begin, size_t end) { reference::activation_forward(f, x, y, begin, end); });
 }
 
-void HostBackend::activation_backward(ActivationFn f, const float* y, const float* dy, float* dx,
-                                      size_t count) {
+void HostBackend::activation_backward(ActivationFn f, const float* x, const float* y,
+                                      const float* dy, float* dx, size_t count) {
   in_ranges(count, [&](size_t begin, size_t end) {
-    reference::activation_backward(f, y, dy, dx, begin, end);
+    reference::activation_backward(f, x, y, dy, dx, begin, end);
   });
 }
 

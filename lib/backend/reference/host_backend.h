@@ -79,8 +79,8 @@ class HostBackend : public Backend {
                           const std::array<int, 4>& pad) override;
   void zero_pad2d_backward(const float* dy, float* dx, int n, int c, int h, int w,
                            const std::array<int, 4>& pad) override;
-  void activation_backward(ActivationFn f, const float* y, const float* dy, float* dx,
-                           size_t count) override;
+  void activation_backward(ActivationFn f, const float* x, const float* y, const float* dy,
+                           float* dx, size_t count) override;
   // One channel a task, each whole (its batch sums in chunk order).
   void batch_norm_forward(const BatchNormGeometry& g, bool training, const float* x,
                           const float* gamma, const float* beta, float* moving_mean,

@@ -61,9 +61,10 @@ void affine_backward(const AffineGeometry& g, const float* transforms, const flo
 
 // Element-wise activations over [begin, end) (the caller may split the range); y may be x.
 void activation_forward(ActivationFn f, const float* x, float* y, size_t begin, size_t end);
-// dx = dy * f'(x) from the forward's y over [begin, end); dx may be dy.
-void activation_backward(ActivationFn f, const float* y, const float* dy, float* dx, size_t begin,
-                         size_t end);
+// dx = dy * f'(x) from the forward's input x or output y (Backend::activation_backward says which
+// each reads) over [begin, end); dx may be dy.
+void activation_backward(ActivationFn f, const float* x, const float* y, const float* dy, float* dx,
+                         size_t begin, size_t end);
 
 // Inverted dropout over elements [begin, end) of the stream (the caller may split the range).
 void dropout_forward(const float* x, float* y, size_t begin, size_t end, StreamKey key, float rate);
