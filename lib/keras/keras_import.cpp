@@ -1,8 +1,10 @@
-// Sequential to_json() -> config YAML. Each Keras class maps to a repro layer key with the same
-// argument names, so supported arguments pass through as YAML flow values; arguments that only
-// have a default here (data_format channels_last, dilation_rate 1, regularizers null, ...) are
-// checked and dropped. The text is parsed back with the config loader before it is returned, so
-// every value gets the config's own range checks.
+// Sequential or Functional to_json() -> config YAML. Each Keras class maps to a repro layer key
+// with the same argument names, so supported arguments pass through as YAML flow values;
+// arguments that only have a default here (data_format channels_last, dilation_rate 1,
+// regularizers null, ...) are checked and dropped. A Functional model's calls become `name:` and
+// `inputs:`; it imports only what repro's layer graph computes (one input, one output, each layer
+// called once). The text is parsed back with the config loader before it is returned, so every
+// value gets the config's own range checks.
 #include "keras/keras_import.h"
 
 #include <algorithm>
@@ -13,6 +15,7 @@
 
 #include "config/config.h"
 #include "core/error.h"
+#include "keras/keras_graph.h"
 #include "record/json_text.h"
 
 namespace repro {
@@ -55,6 +58,14 @@ const std::map<std::string, LayerRule>& layer_rules() {
       {"RandomZoom",
        {"random_zoom",
         {"height_factor", "width_factor", "fill_mode", "interpolation", "seed", "fill_value"}}},
+      // Merge layers, in Functional models only.
+      {"Add", {"add", {}}},
+      {"Subtract", {"subtract", {}}},
+      {"Multiply", {"multiply", {}}},
+      {"Average", {"average", {}}},
+      {"Maximum", {"maximum", {}}},
+      {"Minimum", {"minimum", {}}},
+      {"Concatenate", {"concatenate", {"axis"}}},
   };
   return rules;
 }
@@ -296,99 +307,157 @@ std::string keras_json_to_config(std::string_view json_text, const std::string& 
 
 namespace {
 
-std::string convert(const ParsedJson& parsed, const std::string& file) {
-  const Json& root = parsed.value;
-  if (!root.is_object() || root.value("class_name", "") != "Sequential" ||
-      !root.contains("config") || !root["config"].is_object() ||
-      !root["config"].contains("layers") || !root["config"]["layers"].is_array()) {
-    const std::string got =
-        root.is_object() ? quoted_name(root.value("class_name", "")) : "no object";
-    if (root.is_object() && root.value("class_name", "") == "Functional")
-      throw InputError(json_error_at(
-          parsed, "",
-          "a Keras Functional model, which repro does not import yet (Sequential only); write "
-          "its graph as a repro config, each layer with name: and inputs: [...] (README, "
-          "\"Layer graphs\")"));
-    throw InputError(json_error_at(parsed, "",
-                                   "not the JSON of a Keras Sequential model "
-                                   "(expected class_name \"Sequential\" with "
-                                   "config.layers, got " +
-                                       got + "); write it with model.to_json()"));
-  }
-  const Json& layers = root["config"]["layers"];
-  std::vector<std::string> unsupported;
+// What a model's layers convert to: the model list's items and the input (H, W, C).
+struct ModelItems {
   std::vector<std::string> items;
-  std::vector<int64_t> input;  // (H, W, C) from the input layer or build_input_shape
-  auto take_shape = [&](const Json& shape) {
-    if (shape.is_array() && shape.size() == 4) {
-      input.clear();
-      for (size_t d = 1; d < 4; ++d)
-        input.push_back(shape[d].is_number_integer() ? shape[d].get<int64_t>() : -1);
-    }
-  };
-  if (root["config"].contains("build_input_shape")) take_shape(root["config"]["build_input_shape"]);
+  std::vector<int64_t> input;  // (H, W, C); empty for an input that is not an image
+};
 
+void take_shape(const Json& shape, std::vector<int64_t>& input) {
+  if (shape.is_array() && shape.size() == 4) {
+    input.clear();
+    for (size_t d = 1; d < 4; ++d)
+      input.push_back(shape[d].is_number_integer() ? shape[d].get<int64_t>() : -1);
+  }
+}
+
+void take_input_layer_shape(const Json& config, std::vector<int64_t>& input) {
+  take_shape(config.contains("batch_shape") ? config["batch_shape"]
+                                            : config.value("batch_input_shape", Json()),
+             input);
+}
+
+Json layer_config(const Json& layer) {
+  return layer.is_object() && layer.contains("config") && layer["config"].is_object()
+             ? layer["config"]
+             : Json::object();
+}
+
+// One layer as a model item without its closing brace ("  - conv2d: {name: c, filters: 8", so
+// that the caller may add inputs), or "" for a class repro does not train. What repro does not
+// take goes to `unsupported`, prefixed with `where`.
+std::string layer_item(const std::string& class_name, const Json& config, const std::string& name,
+                       const std::string& where, std::vector<std::string>& unsupported) {
+  const auto rule = layer_rules().find(class_name);
+  if (rule == layer_rules().end()) {
+    std::string known;
+    for (const auto& [k, v] : layer_rules()) known += (known.empty() ? "" : ", ") + k;
+    unsupported.push_back(where + ": this layer type is not supported (repro trains " + known +
+                          ")");
+    return "";
+  }
+  std::string item = "  - " + rule->second.key + ": {name: " + word_or_quoted(name);
+  for (const auto& [argument, value] : config.items()) {
+    bool passes = false;
+    for (const std::string& a : rule->second.arguments) passes = passes || a == argument;
+    if (argument == "name") continue;
+    if (passes) {
+      // Keras's pooling strides null means the pool size, which is repro's default too.
+      if (argument == "strides" && value.is_null()) continue;
+      // Batch norm's channel axis: -1, or its positive index (3 for images, 1 when flat).
+      // Concatenate's axis passes as it is: repro checks it against the input's rank.
+      if (class_name == "BatchNormalization" && argument == "axis" && (value == 3 || value == 1)) {
+        item += ", axis: -1";
+        continue;
+      }
+      if (class_name == "Dropout" && argument == "seed") continue;
+      try {
+        item += ", " + argument + ": " + yaml_value(value);
+      } catch (const InputError& e) {
+        unsupported.push_back(where + ": argument " + argument + ": " + e.what());
+      }
+    } else if (class_name == "Dropout" && argument == "seed") {
+      if (!value.is_null())
+        unsupported.push_back(where + ": argument seed " + short_value(value) +
+                              " is not supported (dropout masks come from the run's seed)");
+    } else if (!at_default(argument, value)) {
+      std::string message = where + ": argument " + clipped(argument, 40) + " " +
+                            short_value(value) + " is not supported";
+      if (default_hint(argument) != "null" || argument.find("regularizer") != std::string::npos ||
+          argument.find("constraint") != std::string::npos || argument == "noise_shape" ||
+          argument == "lora_rank" || argument == "quantization_config") {
+        message += " (repro takes only " + default_hint(argument) + ")";
+      }
+      unsupported.push_back(message);
+    }
+  }
+  return item;
+}
+
+// A Sequential model: its layers in order, each taking the previous one.
+ModelItems sequential_items(const Json& model, std::vector<std::string>& unsupported) {
+  ModelItems out;
+  if (model.contains("build_input_shape")) take_shape(model["build_input_shape"], out.input);
+  const Json& layers = model["layers"];
   for (size_t i = 0; i < layers.size(); ++i) {
     const Json& layer = layers[i];
     const std::string class_name = layer.is_object() ? layer.value("class_name", "") : "";
-    const Json config = layer.is_object() && layer.contains("config") && layer["config"].is_object()
-                            ? layer["config"]
-                            : Json::object();
+    const Json config = layer_config(layer);
     const std::string name = config.value("name", "");
-    const std::string where = "layers[" + std::to_string(i) + "] " + quoted_name(name) + " (" +
-                              clipped(class_name, 40) + ")";
     if (class_name == "InputLayer") {
-      take_shape(config.contains("batch_shape") ? config["batch_shape"]
-                                                : config.value("batch_input_shape", Json()));
+      take_input_layer_shape(config, out.input);
       continue;
     }
-    const auto rule = layer_rules().find(class_name);
-    if (rule == layer_rules().end()) {
-      std::string known;
-      for (const auto& [k, v] : layer_rules()) known += (known.empty() ? "" : ", ") + k;
-      unsupported.push_back(where + ": this layer type is not supported (repro trains " + known +
-                            ")");
-      continue;
-    }
-    std::string item = "  - " + rule->second.key + ": {name: " + word_or_quoted(name);
-    for (const auto& [argument, value] : config.items()) {
-      bool passes = false;
-      for (const std::string& a : rule->second.arguments) passes = passes || a == argument;
-      if (argument == "name") continue;
-      if (passes) {
-        // Keras's pooling strides null means the pool size, which is repro's default too.
-        if (argument == "strides" && value.is_null()) continue;
-        // Batch norm's channel axis: -1, or its positive index (3 for images, 1 when flat).
-        if (argument == "axis" && (value == 3 || value == 1)) {
-          item += ", axis: -1";
-          continue;
-        }
-        if (class_name == "Dropout" && argument == "seed") continue;
-        try {
-          item += ", " + argument + ": " + yaml_value(value);
-        } catch (const InputError& e) {
-          unsupported.push_back(where + ": argument " + argument + ": " + e.what());
-        }
-      } else if (class_name == "Dropout" && argument == "seed") {
-        if (!value.is_null())
-          unsupported.push_back(where + ": argument seed " + short_value(value) +
-                                " is not supported (dropout masks come from the run's seed)");
-      } else if (!at_default(argument, value)) {
-        std::string message = where + ": argument " + clipped(argument, 40) + " " +
-                              short_value(value) + " is not supported";
-        if (default_hint(argument) != "null" || argument.find("regularizer") != std::string::npos ||
-            argument.find("constraint") != std::string::npos || argument == "noise_shape" ||
-            argument == "lora_rank" || argument == "quantization_config") {
-          message += " (repro takes only " + default_hint(argument) + ")";
-        }
-        unsupported.push_back(message);
-      }
-    }
-    items.push_back(item + "}");
+    const std::string item =
+        layer_item(class_name, config, name, keras_layer_where(i, name, class_name), unsupported);
+    if (!item.empty()) out.items.push_back(item + "}");
   }
-  if (layers.empty()) {
+  return out;
+}
+
+// A Functional model: its layers in keras_functional_order, each named as in Keras and taking
+// what its call took. Every layer is converted, so that one error names every unsupported one.
+ModelItems functional_items(const Json& model, std::vector<std::string>& unsupported) {
+  ModelItems out;
+  const Json& layers = model["layers"];
+  std::vector<std::string> items(layers.size());
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const Json& layer = layers[i];
+    const std::string class_name = layer.is_object() ? layer.value("class_name", "") : "";
+    const Json config = layer_config(layer);
+    const std::string name = keras_layer_name(layer);
+    if (class_name == "InputLayer")
+      take_input_layer_shape(config, out.input);
+    else
+      items[i] =
+          layer_item(class_name, config, name, keras_layer_where(i, name, class_name), unsupported);
+  }
+  for (const KerasGraphStep& step : keras_functional_order(model, unsupported)) {
+    std::string item = items[step.layer];
+    if (!step.inputs.empty()) {
+      item += ", inputs: [";
+      for (size_t k = 0; k < step.inputs.size(); ++k)
+        item += (k ? ", " : "") + word_or_quoted(step.inputs[k]);
+      item += "]";
+    }
+    out.items.push_back(item + "}");
+  }
+  return out;
+}
+
+std::string convert(const ParsedJson& parsed, const std::string& file) {
+  const Json& root = parsed.value;
+  const std::string class_name = root.is_object() ? root.value("class_name", "") : "";
+  // tf.keras before 2.4 wrote a Functional model as class "Model".
+  const bool functional = class_name == "Functional" || class_name == "Model";
+  if (!root.is_object() || (class_name != "Sequential" && !functional) ||
+      !root.contains("config") || !root["config"].is_object() ||
+      !root["config"].contains("layers") || !root["config"]["layers"].is_array()) {
+    const std::string got = root.is_object() ? quoted_name(class_name) : "no object";
+    throw InputError(json_error_at(parsed, "",
+                                   "not the JSON of a Keras Sequential or Functional model "
+                                   "(expected class_name \"Sequential\" or \"Functional\" with "
+                                   "config.layers, got " +
+                                       got + "); write it with model.to_json()"));
+  }
+  const Json& model = root["config"];
+  if (model["layers"].empty()) {
     throw InputError(json_error_at(parsed, "/config/layers", "the model has no layers"));
   }
+  std::vector<std::string> unsupported;
+  const ModelItems converted =
+      functional ? functional_items(model, unsupported) : sequential_items(model, unsupported);
+  const std::vector<int64_t>& input = converted.input;
   const std::string training =
       training_from_compile_config(root.value("compile_config", Json()), unsupported);
   // 1 channel: MNIST-style data; 3: CIFAR-10's RGB (other RGB data: set data.dataset to npz).
@@ -403,7 +472,8 @@ std::string convert(const ParsedJson& parsed, const std::string& file) {
     throw InputError(message);
   }
 
-  const std::string model_name = root["config"].value("name", std::string("sequential"));
+  const std::string model_name =
+      model.value("name", std::string(functional ? "functional" : "sequential"));
   std::string yaml = "# Converted by `repro import keras` from " + one_line(file) + " (model " +
                      clipped(model_name) + ").\n";
   const bool rgb = !input.empty() && input[2] == 3;
@@ -415,7 +485,7 @@ std::string convert(const ParsedJson& parsed, const std::string& file) {
   if (resized)
     yaml += "  resize: [" + std::to_string(input[0]) + ", " + std::to_string(input[1]) + "]\n";
   yaml += "model:\n";
-  for (const std::string& item : items) yaml += item + "\n";
+  for (const std::string& item : converted.items) yaml += item + "\n";
   yaml += training;
   // The loader's checks on the result: a value out of range is the input's fault.
   try {

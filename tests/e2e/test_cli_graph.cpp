@@ -54,14 +54,6 @@ TEST_CASE("configs/resnet_small.yaml prints as a Functional model with its conne
                  " b2_add (Add)                     (None, 14, 14, 32)        0"
                  "         b2_bn2[0][0], b2_proj_bn[0][0]"));
   CHECK(contains(summary.out, "Total params: 78,426"));
-  // A Keras Functional model is not imported yet: said so, with the way to write the graph.
-  const fs::path json = repro_test::scratch_dir("cli_graph_import") / "functional.json";
-  std::ofstream(json)
-      << R"({"module": "keras", "class_name": "Functional", "config": {"layers": []}})";
-  const auto imported = run_repro("", "import keras" + quoted(json));
-  CHECK(imported.exit_code == 2);
-  CHECK(contains(imported.err, "a Keras Functional model, which repro does not import yet"));
-  fs::remove_all(json.parent_path());
 }
 
 TEST_CASE("a layer graph trains reproducibly: threads, resume, portable ISAs, ONNX Runtime") {
