@@ -42,6 +42,7 @@ std::string optional_op_name(OptionalOp op) {
     case OptionalOp::merge: return "layer graphs (inputs: and the merge layers)";
     case OptionalOp::global_max_pool: return "global_max_pooling2d";
     case OptionalOp::zero_padding: return "zero_padding2d";
+    case OptionalOp::layer_norm: return "layer_normalization";
   }
   return "an optional op";
 }

@@ -67,6 +67,14 @@ struct BatchNormGeometry {
   float momentum = 0.99f, one_minus_momentum = 0.01f;  // 1 - momentum rounded from double, as Keras
 };
 
+// Keras's LayerNormalization over the channel axis: x (N, C, HW), each (image, position) normalized
+// over its C values. chunk_grads: dgamma / dbeta are (ceil(N/8), C), each chunk's sum unsummed.
+struct LayerNormGeometry {
+  int n = 0, c = 0, hw = 1;
+  float epsilon = 1e-3f;
+  bool chunk_grads = false;
+};
+
 // A per-image affine resampling of (N, C, H, W) images (Keras's image.affine_transform): output
 // pixel (row y, column x) reads the input at column a0 x + a1 y + a2, row b0 x + b1 y + b2.
 enum class FillMode { reflect, wrap, constant, nearest };
@@ -175,6 +183,7 @@ enum class OptionalOp {
   merge,
   global_max_pool,
   zero_padding,
+  layer_norm,
 };
 
 // Keras's element-wise merge layers (Add, Subtract, Multiply, Average, Maximum, Minimum).
@@ -331,6 +340,27 @@ class Backend {
                                    const float* saved_mean, const float* saved_inv_std,
                                    const float* dy, float* dx, float* dgamma, float* dbeta) {
     throw InputError(name() + " backend: batch_normalization is not supported");
+  }
+
+  // Layer normalization (LayerNormGeometry), keras.ops.layer_normalization's formula: per
+  // (image, position), mean and variance (two passes, 1/C) of its C values in double, rounded;
+  // inv_std = 1 / sqrt(variance + epsilon); then in float, per channel, inv = inv_std * gamma,
+  // y = x * inv + (-mean * inv + beta). saved_mean / saved_inv_std (N * HW) keep them for the
+  // backward. gamma / beta null mean 1 / 0 (scale / center off). The same in training and
+  // evaluation.
+  virtual void layer_norm_forward(const LayerNormGeometry& g, const float* x, const float* gamma,
+                                  const float* beta, float* saved_mean, float* saved_inv_std,
+                                  float* y) {
+    throw InputError(name() + " backend: layer_normalization is not supported");
+  }
+  // dx (N, C, HW) unless null: per (image, position), in double, with xhat = (x - mean) inv_std
+  // and g = dy gamma, dx = inv_std (g - mean(g) - xhat mean(g xhat)); dgamma = sum dy xhat and
+  // dbeta = sum dy (C) unless null: each chunk of 8 images summed in double (images, then
+  // positions), rounded, and the chunk sums folded in chunk order in float (or left per chunk).
+  virtual void layer_norm_backward(const LayerNormGeometry& g, const float* x, const float* gamma,
+                                   const float* saved_mean, const float* saved_inv_std,
+                                   const float* dy, float* dx, float* dgamma, float* dbeta) {
+    throw InputError(name() + " backend: layer_normalization is not supported");
   }
 
   // y (N,C,H,W) = x resampled per image by transforms (host memory, N x 6: a0 a1 a2 b0 b1 b2);

@@ -47,6 +47,7 @@ std::string layer_key(LayerKind kind) {
     case LayerKind::global_max_pooling2d: return "global_max_pooling2d";
     case LayerKind::zero_padding2d: return "zero_padding2d";
     case LayerKind::reshape: return "reshape";
+    case LayerKind::layer_normalization: return "layer_normalization";
     case LayerKind::add: return "add";
     case LayerKind::subtract: return "subtract";
     case LayerKind::multiply: return "multiply";
@@ -75,6 +76,7 @@ std::string layer_class_name(LayerKind kind) {
     case LayerKind::global_max_pooling2d: return "GlobalMaxPooling2D";
     case LayerKind::zero_padding2d: return "ZeroPadding2D";
     case LayerKind::reshape: return "Reshape";
+    case LayerKind::layer_normalization: return "LayerNormalization";
     case LayerKind::add: return "Add";
     case LayerKind::subtract: return "Subtract";
     case LayerKind::multiply: return "Multiply";
@@ -280,6 +282,14 @@ void add_layer(std::vector<Entry>& out, const std::string& key, const LayerConfi
       add_initializer(out, key + ".gamma_initializer", layer.gamma_initializer);
       add_initializer(out, key + ".moving_mean_initializer", layer.moving_mean_initializer);
       add_initializer(out, key + ".moving_variance_initializer", layer.moving_variance_initializer);
+      break;
+    case LayerKind::layer_normalization:
+      add("axis", std::to_string(layer.axis));
+      add("epsilon", number_text(layer.epsilon));
+      add("center", bool_text(layer.center));
+      add("scale", bool_text(layer.scale));
+      add_initializer(out, key + ".beta_initializer", layer.beta_initializer);
+      add_initializer(out, key + ".gamma_initializer", layer.gamma_initializer);
       break;
     default: break;
   }

@@ -41,6 +41,7 @@ enum class LayerKind {
   global_max_pooling2d,
   zero_padding2d,
   reshape,
+  layer_normalization,
   // merge layers: several inputs, one output (Keras's keras.layers.Add, ...)
   add,
   subtract,
@@ -107,8 +108,9 @@ struct LayerConfig {
   std::vector<int64_t> target_shape;
   // dropout
   double rate = 0.0;
-  // batch_normalization (Keras defaults; axis is always the channel axis, -1), concatenate (the
-  // channel axis, -1, the only one supported)
+  // batch_normalization and layer_normalization (Keras defaults; axis is always the channel axis,
+  // -1; layer_normalization uses epsilon, center, scale and the beta and gamma initializers),
+  // concatenate (the channel axis, -1, the only one supported)
   int axis = -1;
   double momentum = 0.99, epsilon = 1e-3;
   bool center = true, scale = true;

@@ -171,6 +171,14 @@ void check_layer(const RunConfig& config, size_t index) {
       check_initializer(config, index, "moving_variance_initializer",
                         layer.moving_variance_initializer);
       break;
+    case LayerKind::layer_normalization:
+      if (layer.axis != -1) {
+        fail("axis", "must be -1, the channel axis (got " + std::to_string(layer.axis) + ")");
+      }
+      if (!(layer.epsilon > 0)) fail("epsilon", "must be greater than 0");
+      check_initializer(config, index, "beta_initializer", layer.beta_initializer);
+      check_initializer(config, index, "gamma_initializer", layer.gamma_initializer);
+      break;
     case LayerKind::activation:
       if (from_file && !config.places.count(path + ".activation")) {
         fail("activation", "is missing; add activation: relu (or sigmoid, tanh, softmax, linear)");
@@ -662,6 +670,9 @@ std::vector<LayerShape> infer_shapes(const RunConfig& config) {
       const int64_t channels = shape.back();
       out.non_trainable = 2 * channels;  // moving mean and variance
       out.params = out.non_trainable + (layer.center ? channels : 0) + (layer.scale ? channels : 0);
+    } else if (layer.kind == LayerKind::layer_normalization) {
+      const int64_t channels = shape.back();
+      out.params = (layer.center ? channels : 0) + (layer.scale ? channels : 0);
     }
     shapes.push_back(out);
   }

@@ -333,6 +333,40 @@ std::string export_onnx(const RunConfig& config, const std::vector<NamedTensor>&
         x = n->output(0);
         break;
       }
+      case LayerKind::layer_normalization: {  // opset 13 has no LayerNormalization: its formula
+        const std::vector<float> ones(static_cast<size_t>(c), 1.0f),
+            zeros(static_cast<size_t>(c), 0.0f);
+        // gamma and beta broadcast along the channel axis, 1: (C, 1, 1) for images, (C) flat.
+        const std::vector<int64_t> along =
+            image ? std::vector<int64_t>{c, 1, 1} : std::vector<int64_t>{c};
+        const std::string gamma = g.constant(name + "/gamma", along,
+                                             layer.scale ? weight(layer, "gamma", {c}).data : ones);
+        const std::string beta = g.constant(name + "/beta", along,
+                                            layer.center ? weight(layer, "beta", {c}).data : zeros);
+        auto mean_over_channels = [&](const std::string& in, const std::string& what) {
+          onnx::NodeProto* n = g.node("ReduceMean", {in}, name + ":" + what);
+          GraphBuilder::ints(n, "axes", {1});
+          GraphBuilder::integer(n, "keepdims", 1);
+          return n->output(0);
+        };
+        const std::string centered =
+            g.node("Sub", {x, mean_over_channels(x, "mean")}, name + ":centered")->output(0);
+        const std::string square = g.node("Mul", {centered, centered}, name + ":square")->output(0);
+        const std::string eps =
+            g.constant(name + ":epsilon", {}, {static_cast<float>(layer.epsilon)});
+        const std::string var_eps =
+            g.node("Add", {mean_over_channels(square, "variance"), eps}, name + ":var_eps")
+                ->output(0);
+        const std::string inv_std =
+            g.node("Reciprocal", {g.node("Sqrt", {var_eps}, name + ":std")->output(0)},
+                   name + ":inv_std")
+                ->output(0);
+        const std::string xhat = g.node("Mul", {centered, inv_std}, name + ":xhat")->output(0);
+        x = g.node("Add", {g.node("Mul", {xhat, gamma}, name + ":scaled")->output(0), beta},
+                   name + ":ln")
+                ->output(0);
+        break;
+      }
       case LayerKind::activation: activation(layer.activation, name); break;
       case LayerKind::dropout:
       case LayerKind::random_flip:

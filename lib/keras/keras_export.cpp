@@ -155,6 +155,18 @@ Json layer_config(const LayerConfig& layer) {
         c[key] = nullptr;
       c["synchronized"] = false;
       break;
+    case LayerKind::layer_normalization:
+      c["axis"] = layer.axis;
+      c["epsilon"] = layer.epsilon;
+      c["center"] = layer.center;
+      c["scale"] = layer.scale;
+      c["rms_scaling"] = false;
+      c["beta_initializer"] = initializer_json(layer.beta_initializer);
+      c["gamma_initializer"] = initializer_json(layer.gamma_initializer);
+      for (const char* key :
+           {"beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"})
+        c[key] = nullptr;
+      break;
     case LayerKind::random_flip:
       c["mode"] = layer.mode;
       c["seed"] = seed_value(layer.seed);

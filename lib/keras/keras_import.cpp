@@ -51,6 +51,9 @@ const std::map<std::string, LayerRule>& layer_rules() {
        {"batch_normalization",
         {"axis", "momentum", "epsilon", "center", "scale", "beta_initializer", "gamma_initializer",
          "moving_mean_initializer", "moving_variance_initializer"}}},
+      {"LayerNormalization",
+       {"layer_normalization",
+        {"axis", "epsilon", "center", "scale", "beta_initializer", "gamma_initializer"}}},
       {"RandomFlip", {"random_flip", {"mode", "seed"}}},
       {"RandomTranslation",
        {"random_translation",
@@ -83,7 +86,8 @@ bool at_default(const std::string& argument, const Json& value) {
   if (argument == "data_format") return value.is_null() || value == "channels_last";
   if (argument == "dilation_rate") return value == 1 || value == Json::array({1, 1});
   if (argument == "groups") return value == 1;
-  if (argument == "keepdims" || argument == "synchronized") return value == false;
+  if (argument == "keepdims" || argument == "synchronized" || argument == "rms_scaling")
+    return value == false;
   if (argument == "dtype") {
     if (value.is_null() || value == "float32") return true;
     return value.is_object() && value.contains("config") && value["config"].is_object() &&
@@ -359,6 +363,15 @@ std::string layer_item(const std::string& class_name, const Json& config, const 
       if (class_name == "BatchNormalization" && argument == "axis" && (value == 3 || value == 1)) {
         item += ", axis: -1";
         continue;
+      }
+      // LayerNormalization's get_config after build holds its sorted axes: [3] (images) or [1]
+      // (flat) for the channel axis, repro's -1.
+      if (class_name == "LayerNormalization" && argument == "axis") {
+        const Json axis = value.is_array() && value.size() == 1 ? value[0] : value;
+        if (axis == -1 || axis == 3 || axis == 1) {
+          item += ", axis: -1";
+          continue;
+        }
       }
       if (class_name == "Dropout" && argument == "seed") continue;
       try {

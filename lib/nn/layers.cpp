@@ -396,6 +396,72 @@ class BatchNormLayer : public Layer {
   Array saved_mean_, saved_inv_std_;                        // (C) of the last training forward
 };
 
+// Keras's LayerNormalization over the channel axis (each image position, or the whole vector of a
+// flat input, normalized by its own statistics): gamma and beta trained, nothing kept across
+// batches, the same in training and evaluation. Works image by image, so ranks can split it.
+class LayerNormLayer : public Layer {
+ public:
+  LayerNormLayer(const LayerConfig& config, const FeatureShape& in, Backend& backend,
+                 InitSeeds& seeds)
+      : backend_(backend) {
+    require_op(backend, OptionalOp::layer_norm, config);
+    name_ = config.name;
+    in_ = out_ = in;
+    geometry_.c = in.c;
+    geometry_.hw = in.h * in.w;
+    geometry_.epsilon = static_cast<float>(config.epsilon);
+    const int64_t c = in.c;
+    scale_ = config.scale;
+    center_ = config.center;
+    if (scale_)
+      gamma_ = make_parameter(backend, name_ + "/gamma", {c}, {c}, config.gamma_initializer, seeds);
+    if (center_)
+      beta_ = make_parameter(backend, name_ + "/beta", {c}, {c}, config.beta_initializer, seeds);
+  }
+
+  const char* kind() const override { return "layer_norm"; }
+  std::vector<Parameter*> parameters() override {
+    std::vector<Parameter*> out;
+    if (scale_) out.push_back(&gamma_);
+    if (center_) out.push_back(&beta_);
+    return out;
+  }
+  bool splits_over_ranks() override { return true; }
+
+  void forward(const float* x, float* y, int n, const ForwardContext&) override {
+    const size_t rows = size_t(n) * geometry_.hw;
+    if (saved_mean_.size() < rows) {
+      saved_mean_ = backend_.alloc(rows);
+      saved_inv_std_ = backend_.alloc(rows);
+    }
+    backend_.layer_norm_forward(with_batch(n), x, scale_ ? gamma_.value.data() : nullptr,
+                                center_ ? beta_.value.data() : nullptr, saved_mean_.data(),
+                                saved_inv_std_.data(), y);
+  }
+  void backward(const float* x, const float*, float* dy, float* dx, int n) override {
+    Array& dgamma = chunk_grads_ ? gamma_.chunk_grads : gamma_.grad;
+    Array& dbeta = chunk_grads_ ? beta_.chunk_grads : beta_.grad;
+    backend_.layer_norm_backward(with_batch(n), x, scale_ ? gamma_.value.data() : nullptr,
+                                 saved_mean_.data(), saved_inv_std_.data(), dy, dx,
+                                 scale_ ? dgamma.data() : nullptr,
+                                 center_ ? dbeta.data() : nullptr);
+  }
+
+ private:
+  LayerNormGeometry with_batch(int n) const {
+    LayerNormGeometry g = geometry_;
+    g.n = n;
+    g.chunk_grads = chunk_grads_;
+    return g;
+  }
+
+  Backend& backend_;
+  LayerNormGeometry geometry_;  // n = 0: filled per call
+  bool scale_ = true, center_ = true;
+  Parameter gamma_, beta_;            // (C) each
+  Array saved_mean_, saved_inv_std_;  // (N * HW) of the last forward
+};
+
 // Keras's RandomFlip, RandomTranslation and RandomZoom: in training, each image resampled by
 // its own transform, drawn from (seed, layer index, global step) at the image's global position
 // in the batch (ForwardContext::first_image + i), never from a thread or rank; the identity in
@@ -811,6 +877,8 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& config, int index, bool las
     case LayerKind::activation: return std::make_unique<ActivationLayer>(config, last, in, backend);
     case LayerKind::batch_normalization:
       return std::make_unique<BatchNormLayer>(config, in, backend, seeds);
+    case LayerKind::layer_normalization:
+      return std::make_unique<LayerNormLayer>(config, in, backend, seeds);
     case LayerKind::random_flip:
     case LayerKind::random_translation:
     case LayerKind::random_zoom:

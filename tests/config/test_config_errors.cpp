@@ -33,7 +33,8 @@ TEST_CASE("an unknown key is named with the valid keys") {
   REQUIRE(config_error("model:\n  - conv3d: {filters: 2}\n") ==
           "bad.yaml:2:5: unknown layer `conv3d` in model.0; valid layers: conv2d, max_pooling2d, "
           "average_pooling2d, activation, random_flip, random_translation, random_zoom, "
-          "batch_normalization, dropout, global_average_pooling2d, global_max_pooling2d, "
+          "batch_normalization, layer_normalization, dropout, global_average_pooling2d, "
+          "global_max_pooling2d, "
           "zero_padding2d, reshape, flatten, dense, add, subtract, multiply, average, maximum, "
           "minimum, concatenate");
 }

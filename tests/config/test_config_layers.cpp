@@ -59,7 +59,7 @@ TEST_CASE("activation layers need an activation, softmax only last, and unknown 
       test::config_error("model:\n  - average_pooling2d: {pool_size: 2, rate: 3}\n");
   CHECK(unknown.find("bad.yaml:2:") == 0);
   CHECK(unknown.find("unknown key `rate`") != std::string::npos);
-  CHECK(test::config_error("model:\n  - activation: {activation: gelu}\n")
+  CHECK(test::config_error("model:\n  - activation: {activation: mish}\n")
             .find("must be one of relu, sigmoid, tanh, softmax, linear") != std::string::npos);
 }
 

@@ -122,3 +122,60 @@ TEST_CASE(
   }
   fs::remove_all(root);
 }
+
+TEST_CASE(
+    "layer_normalization trains the same bits at 1 and 2 threads, exports to ONNX that ONNX "
+    "Runtime agrees with, and round-trips through Keras") {
+  const std::string env = repro_test::data_env();
+  if (env.empty()) REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
+  const fs::path root = repro_test::scratch_dir("cli_layer_norm");
+  std::ofstream(root / "ln.yaml")
+      << "seed: 6\n"
+         "data: {dataset: mnist, limit: 512, batch_size: 60, resize: [12, 12]}\n"
+         "model:\n"
+         "  - conv2d: {filters: 8, kernel_size: 3, activation: linear}\n"
+         "  - layer_normalization: {epsilon: 0.0001}\n"
+         "  - activation: {activation: gelu}\n"
+         "  - conv2d: {filters: 8, kernel_size: 3, strides: 2, activation: relu}\n"
+         "  - flatten: {}\n"
+         "  - dense: {units: 16, activation: relu}\n"
+         "  - layer_normalization: {center: false}\n"
+         "  - dense: {units: 10, activation: softmax}\n"
+         "training: {epochs: 1, optimizer: adam}\n";
+  const fs::path one = root / "one", two = root / "two";
+  for (const auto& [run, threads] : {std::pair{one, 1}, std::pair{two, 2}}) {
+    const auto trained =
+        run_repro(env, "train '" + (root / "ln.yaml").string() + "' --quiet --threads " +
+                           std::to_string(threads) + " --out '" + run.string() + "'");
+    INFO(trained.err);
+    REQUIRE(trained.exit_code == 0);
+  }
+  const auto same = run_repro("", "compare '" + one.string() + "' '" + two.string() + "'");
+  INFO(same.out << same.err);
+  CHECK(same.exit_code == 0);
+  CHECK(repro_test::slurp_file(one / "model.safetensors") ==
+        repro_test::slurp_file(two / "model.safetensors"));
+  const auto onnx = repro_test::run_check_script(env + " '" + std::string(REPRO_SOURCE_DIR) +
+                                                 "/scripts/onnx_check.sh' '" + one.string() + "'");
+  INFO(onnx.out);
+  if (!onnx.skipped) {
+    CHECK(onnx.exit_code == 0);
+    CHECK(contains(onnx.out, "PASS"));
+  }
+  const fs::path keras_file = root / "ln.keras";
+  const auto keras = run_repro(
+      "", "export '" + one.string() + "' --format keras --out '" + keras_file.string() + "'");
+  REQUIRE(keras.exit_code == 0);
+  const auto check = repro_test::run_check_script(
+      "/usr/bin/python3 '" + std::string(REPRO_SOURCE_DIR) + "/scripts/keras_check.py' '" +
+      one.string() + "' '" + keras_file.string() + "'");
+  INFO(check.out);
+  if (!check.skipped) CHECK(check.exit_code == 0);
+  const auto imported = run_repro("", "import keras '" + keras_file.string() + "'");
+  INFO(imported.err);
+  CHECK(contains(imported.out,
+                 "layer_normalization: {name: layer_normalization, axis: -1, "
+                 "epsilon: 1e-04"));
+  CHECK(contains(imported.out, "center: false"));
+  fs::remove_all(root);
+}

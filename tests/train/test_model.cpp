@@ -819,3 +819,84 @@ TEST_CASE(
 }
 
 }  // namespace repro
+
+namespace repro {
+
+TEST_CASE(
+    "layer_normalization: Keras's formula by hand, finite-difference gradients, and the "
+    "same values on every CPU backend",
+    "[model][layer_norm]") {
+  auto backend = make_backend("reference", BackendOptions{1, true});
+  // One flat sample (1, 4): mean 2.5, variance 1.25; y = (x - mean) / sqrt(var + eps) * gamma + b.
+  LayerNormGeometry g;
+  g.n = 1, g.c = 4, g.hw = 1, g.epsilon = 1e-3f;
+  const std::vector<float> x{1.0f, 2.0f, 3.0f, 4.0f}, gamma{1.0f, 2.0f, 0.5f, -1.0f},
+      beta{0.0f, 1.0f, 0.0f, 0.25f};
+  std::vector<float> y(4), mean(1), inv_std(1);
+  backend->layer_norm_forward(g, x.data(), gamma.data(), beta.data(), mean.data(), inv_std.data(),
+                              y.data());
+  CHECK(mean[0] == 2.5f);
+  const double s = 1.0 / std::sqrt(1.25 + 1e-3);
+  const std::vector<double> want{-1.5 * s, 2.0 * -0.5 * s + 1.0, 0.5 * 0.5 * s,
+                                 -1.0 * 1.5 * s + 0.25};
+  for (size_t i = 0; i < 4; ++i) CHECK(std::fabs(y[i] - want[i]) <= 1e-6);
+  // The op's gradients against central differences of L = sum(w * y): images (3, 5, 2 x 1).
+  g.n = 3, g.c = 5, g.hw = 2;
+  const size_t count = size_t(g.n) * g.c * g.hw;
+  std::vector<float> xs = test::random_floats(count, 7, -1.0f, 1.0f),
+                     w = test::random_floats(count, 8, -1.0f, 1.0f),
+                     gm = test::random_floats(5, 9, 0.5f, 1.5f),
+                     bt = test::random_floats(5, 10, -0.5f, 0.5f);
+  std::vector<float> ys(count), means(6), invs(6), dx(count), dgamma(5), dbeta(5);
+  auto loss = [&]() {
+    backend->layer_norm_forward(g, xs.data(), gm.data(), bt.data(), means.data(), invs.data(),
+                                ys.data());
+    double sum = 0;
+    for (size_t i = 0; i < count; ++i) sum += double(w[i]) * ys[i];
+    return sum;
+  };
+  loss();
+  std::vector<float> dy = w;
+  backend->layer_norm_backward(g, xs.data(), gm.data(), means.data(), invs.data(), dy.data(),
+                               dx.data(), dgamma.data(), dbeta.data());
+  auto numeric = [&](float& v) {
+    const float original = v, h = 1e-3f;
+    v = original + h;
+    const double plus = loss();
+    v = original - h;
+    const double minus = loss();
+    v = original;
+    return (plus - minus) / (2.0 * h);
+  };
+  for (size_t i = 0; i < count; ++i) CHECK(std::fabs(dx[i] - numeric(xs[i])) <= 2e-3);
+  for (size_t ch = 0; ch < 5; ++ch) {
+    CHECK(std::fabs(dgamma[ch] - numeric(gm[ch])) <= 2e-3);
+    CHECK(std::fabs(dbeta[ch] - numeric(bt[ch])) <= 2e-3);
+  }
+  // In a model, flat, with and without scale / center (images: the op check above).
+  LayerConfig plain = simple(LayerKind::layer_normalization);
+  LayerConfig bare = plain;
+  bare.center = false;
+  bare.scale = false;
+  check_gradients(
+      test::model_config(4, 4,
+                         {simple(LayerKind::flatten), dense(12, Activation::tanh), plain,
+                          dense(8, Activation::sigmoid), bare, dense(3, Activation::softmax)}),
+      3);
+  // Trained gamma and beta (not their initial 1 and 0) in a larger model: the backends agree.
+  const RunConfig config =
+      test::model_config(7, 7,
+                         {conv(6, 3, Activation::linear, Padding::same), plain,
+                          conv(4, 3, Activation::relu), simple(LayerKind::flatten),
+                          dense(8, Activation::relu), plain, dense(10, Activation::softmax)});
+  compare_backends(config);
+  auto reference = make_backend("reference", BackendOptions{1, true});
+  auto portable = make_backend("portable", BackendOptions{2, true});
+  Model a(config, *reference, 4), b(config, *portable, 4);
+  const std::vector<float> in = test::random_floats(a.input_shape().size() * 4, 3, -1.0f, 1.0f);
+  const ForwardContext eval{false, 5, 1};
+  CHECK(relative_error(download(*portable, b.forward(in.data(), 4, eval), 40),
+                       download(*reference, a.forward(in.data(), 4, eval), 40)) <= 1e-5);
+}
+
+}  // namespace repro

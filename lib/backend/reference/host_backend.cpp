@@ -339,6 +339,29 @@ void HostBackend::batch_norm_backward(const BatchNormGeometry& g, const float* x
   });
 }
 
+void HostBackend::layer_norm_forward(const LayerNormGeometry& g, const float* x, const float* gamma,
+                                     const float* beta, float* saved_mean, float* saved_inv_std,
+                                     float* y) {
+  parallel_for(threads_, g.n, [&](int b) {
+    reference::layer_norm_forward(g, x, gamma, beta, saved_mean, saved_inv_std, y, b, b + 1);
+  });
+}
+
+void HostBackend::layer_norm_backward(const LayerNormGeometry& g, const float* x,
+                                      const float* gamma, const float* saved_mean,
+                                      const float* saved_inv_std, const float* dy, float* dx,
+                                      float* dgamma, float* dbeta) {
+  if (dx)
+    parallel_for(threads_, g.n, [&](int b) {
+      reference::layer_norm_input_grad(g, x, gamma, saved_mean, saved_inv_std, dy, dx, b, b + 1);
+    });
+  if (dgamma || dbeta)
+    parallel_for(threads_, g.c, [&](int ch) {
+      reference::layer_norm_param_grads(g, x, saved_mean, saved_inv_std, dy, dgamma, dbeta, ch,
+                                        ch + 1);
+    });
+}
+
 LossSums HostBackend::softmax_cross_entropy(const float* logits, const int32_t* labels, int n,
                                             int k, float* dlogits, float grad_scale) {
   return reference::softmax_cross_entropy(logits, labels, n, k, dlogits, grad_scale);

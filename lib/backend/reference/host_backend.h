@@ -86,6 +86,13 @@ class HostBackend : public Backend {
                           const float* gamma, const float* beta, float* moving_mean,
                           float* moving_variance, float* saved_mean, float* saved_inv_std,
                           float* y) override;
+  // Images a task for the forward and dx, channels a task for dgamma and dbeta.
+  void layer_norm_forward(const LayerNormGeometry& g, const float* x, const float* gamma,
+                          const float* beta, float* saved_mean, float* saved_inv_std,
+                          float* y) override;
+  void layer_norm_backward(const LayerNormGeometry& g, const float* x, const float* gamma,
+                           const float* saved_mean, const float* saved_inv_std, const float* dy,
+                           float* dx, float* dgamma, float* dbeta) override;
   void batch_norm_backward(const BatchNormGeometry& g, const float* x, const float* gamma,
                            const float* saved_mean, const float* saved_inv_std, const float* dy,
                            float* dx, float* dgamma, float* dbeta) override;

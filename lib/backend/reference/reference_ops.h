@@ -53,6 +53,19 @@ void batch_norm_backward(const BatchNormGeometry& g, const float* x, const float
                          const float* saved_mean, const float* saved_inv_std, const float* dy,
                          float* dx, float* dgamma, float* dbeta, int c0, int c1);
 
+// Layer normalization (backend.h): the forward and dx for images [b0, b1) (the caller may split
+// images); dgamma / dbeta for channels [c0, c1) over the whole batch (the caller may split
+// channels).
+void layer_norm_forward(const LayerNormGeometry& g, const float* x, const float* gamma,
+                        const float* beta, float* saved_mean, float* saved_inv_std, float* y,
+                        int b0, int b1);
+void layer_norm_input_grad(const LayerNormGeometry& g, const float* x, const float* gamma,
+                           const float* saved_mean, const float* saved_inv_std, const float* dy,
+                           float* dx, int b0, int b1);
+void layer_norm_param_grads(const LayerNormGeometry& g, const float* x, const float* saved_mean,
+                            const float* saved_inv_std, const float* dy, float* dgamma,
+                            float* dbeta, int c0, int c1);
+
 // Affine resampling (backend.h) of images [b0, b1) of the batch (the caller may split images).
 void affine_forward(const AffineGeometry& g, const float* transforms, const float* x, float* y,
                     int b0, int b1);
