@@ -1,6 +1,7 @@
-// repro import keras MODEL.json|MODEL.keras [--out CONFIG.yaml]: converts a Keras Sequential
-// model (model.to_json(), or the config.json of a .keras archive with its compile_config) into a
-// repro config, printed or written atomically. Wiring only: the conversion is lib/keras.
+// repro import keras MODEL.json|MODEL.keras [--out CONFIG.yaml]: converts a Keras Sequential or
+// Functional model (model.to_json(), or the config.json of a .keras archive with its
+// compile_config) into a repro config, printed or written atomically. Wiring only: the conversion
+// is lib/keras.
 #include <iostream>
 #include <memory>
 #include <string>
@@ -43,9 +44,9 @@ void setup_import(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("import", "Convert a model from another framework into a config");
   cmd->require_subcommand(1);
   auto options = std::make_shared<ImportOptions>();
-  auto* keras = cmd->add_subcommand(
-      "keras",
-      "Convert a Keras Sequential model (model.to_json(), or a .keras archive) into a config");
+  auto* keras = cmd->add_subcommand("keras",
+                                    "Convert a Keras Sequential or Functional model "
+                                    "(model.to_json(), or a .keras archive) into a config");
   keras
       ->add_option("model", options->model,
                    "The JSON file model.to_json() wrote, or the .keras file model.save() wrote")
