@@ -332,13 +332,37 @@ class AvgPool2dLayer : public Layer {
   PoolGeometry geometry_;  // n = 0: filled per call
 };
 
+// The per-channel gamma (scale) and beta (center) of the normalization layers, in Keras's weight
+// order; a switched-off one is absent (its op argument null: 1 or 0).
+struct ScaleShift {
+  ScaleShift(const LayerConfig& config, const std::string& name, int64_t c, Backend& backend,
+             InitSeeds& seeds)
+      : scale(config.scale), center(config.center) {
+    if (scale)
+      gamma = make_parameter(backend, name + "/gamma", {c}, {c}, config.gamma_initializer, seeds);
+    if (center)
+      beta = make_parameter(backend, name + "/beta", {c}, {c}, config.beta_initializer, seeds);
+  }
+  std::vector<Parameter*> parameters() {
+    std::vector<Parameter*> out;
+    if (scale) out.push_back(&gamma);
+    if (center) out.push_back(&beta);
+    return out;
+  }
+  const float* gamma_value() const { return scale ? gamma.value.data() : nullptr; }
+  const float* beta_value() const { return center ? beta.value.data() : nullptr; }
+
+  bool scale, center;
+  Parameter gamma, beta;  // (C) each
+};
+
 // Keras's BatchNormalization over the channel axis: gamma, beta trained, the moving mean and
 // variance updated by each training forward and used in evaluation.
 class BatchNormLayer : public Layer {
  public:
   BatchNormLayer(const LayerConfig& config, const FeatureShape& in, Backend& backend,
                  InitSeeds& seeds)
-      : backend_(backend) {
+      : backend_(backend), affine_(config, config.name, in.c, backend, seeds) {
     require_op(backend, OptionalOp::batch_norm, config);
     name_ = config.name;
     in_ = out_ = in;
@@ -348,12 +372,6 @@ class BatchNormLayer : public Layer {
     geometry_.momentum = static_cast<float>(config.momentum);
     geometry_.one_minus_momentum = static_cast<float>(1.0 - config.momentum);  // Python's double
     const int64_t c = in.c;
-    scale_ = config.scale;
-    center_ = config.center;
-    if (scale_)
-      gamma_ = make_parameter(backend, name_ + "/gamma", {c}, {c}, config.gamma_initializer, seeds);
-    if (center_)
-      beta_ = make_parameter(backend, name_ + "/beta", {c}, {c}, config.beta_initializer, seeds);
     moving_mean_ = make_parameter(backend, name_ + "/moving_mean", {c}, {c},
                                   config.moving_mean_initializer, seeds, false);
     moving_variance_ = make_parameter(backend, name_ + "/moving_variance", {c}, {c},
@@ -363,37 +381,32 @@ class BatchNormLayer : public Layer {
   }
 
   const char* kind() const override { return "batch_norm"; }
-  std::vector<Parameter*> parameters() override {
-    std::vector<Parameter*> out;
-    if (scale_) out.push_back(&gamma_);
-    if (center_) out.push_back(&beta_);
-    return out;
-  }
+  std::vector<Parameter*> parameters() override { return affine_.parameters(); }
   std::vector<Parameter*> non_trainable() override { return {&moving_mean_, &moving_variance_}; }
   bool splits_over_ranks() override { return false; }  // statistics over the whole batch
 
   void forward(const float* x, float* y, int n, const ForwardContext& ctx) override {
     BatchNormGeometry g = geometry_;
     g.n = n;
-    backend_.batch_norm_forward(g, ctx.training, x, scale_ ? gamma_.value.data() : nullptr,
-                                center_ ? beta_.value.data() : nullptr, moving_mean_.value.data(),
-                                moving_variance_.value.data(), saved_mean_.data(),
-                                saved_inv_std_.data(), y);
+    backend_.batch_norm_forward(g, ctx.training, x, affine_.gamma_value(), affine_.beta_value(),
+                                moving_mean_.value.data(), moving_variance_.value.data(),
+                                saved_mean_.data(), saved_inv_std_.data(), y);
   }
   void backward(const float* x, const float*, float* dy, float* dx, int n) override {
     BatchNormGeometry g = geometry_;
     g.n = n;
-    backend_.batch_norm_backward(
-        g, x, scale_ ? gamma_.value.data() : nullptr, saved_mean_.data(), saved_inv_std_.data(), dy,
-        dx, scale_ ? gamma_.grad.data() : nullptr, center_ ? beta_.grad.data() : nullptr);
+    backend_.batch_norm_backward(g, x, affine_.gamma_value(), saved_mean_.data(),
+                                 saved_inv_std_.data(), dy, dx,
+                                 affine_.scale ? affine_.gamma.grad.data() : nullptr,
+                                 affine_.center ? affine_.beta.grad.data() : nullptr);
   }
 
  private:
   Backend& backend_;
   BatchNormGeometry geometry_;  // n = 0: filled per call
-  bool scale_ = true, center_ = true;
-  Parameter gamma_, beta_, moving_mean_, moving_variance_;  // (C) each
-  Array saved_mean_, saved_inv_std_;                        // (C) of the last training forward
+  ScaleShift affine_;
+  Parameter moving_mean_, moving_variance_;  // (C) each
+  Array saved_mean_, saved_inv_std_;         // (C) of the last training forward
 };
 
 // Keras's LayerNormalization over the channel axis (each image position, or the whole vector of a
@@ -403,29 +416,17 @@ class LayerNormLayer : public Layer {
  public:
   LayerNormLayer(const LayerConfig& config, const FeatureShape& in, Backend& backend,
                  InitSeeds& seeds)
-      : backend_(backend) {
+      : backend_(backend), affine_(config, config.name, in.c, backend, seeds) {
     require_op(backend, OptionalOp::layer_norm, config);
     name_ = config.name;
     in_ = out_ = in;
     geometry_.c = in.c;
     geometry_.hw = in.h * in.w;
     geometry_.epsilon = static_cast<float>(config.epsilon);
-    const int64_t c = in.c;
-    scale_ = config.scale;
-    center_ = config.center;
-    if (scale_)
-      gamma_ = make_parameter(backend, name_ + "/gamma", {c}, {c}, config.gamma_initializer, seeds);
-    if (center_)
-      beta_ = make_parameter(backend, name_ + "/beta", {c}, {c}, config.beta_initializer, seeds);
   }
 
   const char* kind() const override { return "layer_norm"; }
-  std::vector<Parameter*> parameters() override {
-    std::vector<Parameter*> out;
-    if (scale_) out.push_back(&gamma_);
-    if (center_) out.push_back(&beta_);
-    return out;
-  }
+  std::vector<Parameter*> parameters() override { return affine_.parameters(); }
   bool splits_over_ranks() override { return true; }
 
   void forward(const float* x, float* y, int n, const ForwardContext&) override {
@@ -434,17 +435,15 @@ class LayerNormLayer : public Layer {
       saved_mean_ = backend_.alloc(rows);
       saved_inv_std_ = backend_.alloc(rows);
     }
-    backend_.layer_norm_forward(with_batch(n), x, scale_ ? gamma_.value.data() : nullptr,
-                                center_ ? beta_.value.data() : nullptr, saved_mean_.data(),
-                                saved_inv_std_.data(), y);
+    backend_.layer_norm_forward(with_batch(n), x, affine_.gamma_value(), affine_.beta_value(),
+                                saved_mean_.data(), saved_inv_std_.data(), y);
   }
   void backward(const float* x, const float*, float* dy, float* dx, int n) override {
-    Array& dgamma = chunk_grads_ ? gamma_.chunk_grads : gamma_.grad;
-    Array& dbeta = chunk_grads_ ? beta_.chunk_grads : beta_.grad;
-    backend_.layer_norm_backward(with_batch(n), x, scale_ ? gamma_.value.data() : nullptr,
-                                 saved_mean_.data(), saved_inv_std_.data(), dy, dx,
-                                 scale_ ? dgamma.data() : nullptr,
-                                 center_ ? dbeta.data() : nullptr);
+    Array& dgamma = chunk_grads_ ? affine_.gamma.chunk_grads : affine_.gamma.grad;
+    Array& dbeta = chunk_grads_ ? affine_.beta.chunk_grads : affine_.beta.grad;
+    backend_.layer_norm_backward(
+        with_batch(n), x, affine_.gamma_value(), saved_mean_.data(), saved_inv_std_.data(), dy, dx,
+        affine_.scale ? dgamma.data() : nullptr, affine_.center ? dbeta.data() : nullptr);
   }
 
  private:
@@ -457,8 +456,7 @@ class LayerNormLayer : public Layer {
 
   Backend& backend_;
   LayerNormGeometry geometry_;  // n = 0: filled per call
-  bool scale_ = true, center_ = true;
-  Parameter gamma_, beta_;            // (C) each
+  ScaleShift affine_;
   Array saved_mean_, saved_inv_std_;  // (N * HW) of the last forward
 };
 

@@ -366,3 +366,26 @@ TEST_CASE(
   CHECK(r.out.find("PASS: 2 runs bit-identical") != std::string::npos);
   std::filesystem::remove_all(root);
 }
+
+TEST_CASE("mpirun -n 2 splits layer_normalization over ranks to the single process's bits") {
+  std::string data;
+  if (const std::string why = cannot_run(data); !why.empty()) REPRO_SKIP(why);
+  const auto dir = scratch_dir("mpi_layer_norm");
+  std::ofstream(dir / "ln.yaml") << "seed: 6\n"
+                                    "data: {dataset: mnist, limit: 200, batch_size: 60, resize: "
+                                    "[12, 12]}\n"
+                                    "model:\n"
+                                    "  - conv2d: {filters: 8, kernel_size: 3}\n"
+                                    "  - layer_normalization: {}\n"
+                                    "  - flatten: {}\n"
+                                    "  - dense: {units: 12, activation: silu}\n"
+                                    "  - layer_normalization: {scale: false}\n"
+                                    "  - dense: {units: 10, activation: softmax}\n"
+                                    "training: {epochs: 1, optimizer: adam}\n";
+  const std::string config = "'" + (dir / "ln.yaml").string() + "'";
+  const std::string reference = (dir / "one").string(), split = (dir / "two").string();
+  require_trains(one_process(data), "train " + config + " --quiet --out '" + reference + "'");
+  require_trains(mpirun(data, 2), "train " + config + " --quiet --out '" + split + "'");
+  require_same(reference, split);
+  std::filesystem::remove_all(dir);
+}
