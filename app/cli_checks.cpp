@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <regex>
 
 #include "commands.h"
 #include "compare/compare.h"
@@ -66,6 +67,38 @@ std::string shell_word(const std::string& path) {
   std::string out = "'";
   for (const char c : path) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
+}
+
+std::string command_path(const CLI::App& app, int argc, char** argv) {
+  const CLI::App* current = &app;
+  std::string path = "repro";
+  for (int i = 1; i < argc; ++i) {
+    const CLI::App* found = nullptr;
+    for (const CLI::App* command : current->get_subcommands({}))
+      if (command->get_name() == argv[i]) found = command;
+    if (!found) break;
+    current = found;
+    path += std::string(" ") + argv[i];
+  }
+  return path;
+}
+
+std::string flag_error(const std::string& cli11_message, const std::string& command) {
+  std::string message = cli11_message;
+  const std::string one = "The following argument was not expected: ",
+                    several = "The following arguments were not expected: ";
+  std::smatch at_most;
+  if (message.rfind(one, 0) == 0) {
+    message = "unexpected argument " + message.substr(one.size());
+  } else if (message.rfind(several, 0) == 0) {
+    message = "unexpected arguments " + message.substr(several.size());
+  } else if (std::regex_match(
+                 message, at_most,
+                 std::regex("(.*): At Most ([0-9]+) required but received ([0-9]+)"))) {
+    message = at_most[1].str() + ": takes at most " + at_most[2].str() + " value" +
+              (at_most[2].str() == "1" ? "" : "s") + " (got " + at_most[3].str() + ")";
+  }
+  return message + " (see " + command + " --help)";
 }
 
 std::string unknown_command(const CLI::App& app, int argc, char** argv) {

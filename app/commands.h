@@ -29,6 +29,14 @@ void add_compare_flags(CLI::App* cmd, CompareOptions& options);
 // Empty when the command words are fine.
 std::string unknown_command(const CLI::App& app, int argc, char** argv);
 
+// "repro train": the command words of argv that name (sub)commands, for "see ... --help".
+std::string command_path(const CLI::App& app, int argc, char** argv);
+
+// CLI11's parse error in repro's words, ending with the command's help: "The following argument
+// was not expected: 4" -> "unexpected argument 4", "--vary: At Most 1 required but received 2" ->
+// "--vary: takes at most 1 value (got 2)"; others as CLI11 words them.
+std::string flag_error(const std::string& cli11_message, const std::string& command);
+
 // `path` as one shell word for a command line repro suggests: as it is when it holds only
 // letters, digits and ._/-+=:@,%; else in single quotes ('it'\''s').
 std::string shell_word(const std::string& path);

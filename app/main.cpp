@@ -94,7 +94,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    return fail(std::string(e.what()) + " (see repro --help)", 2);
+    return fail(repro::app::flag_error(e.what(), repro::app::command_path(app, argc, argv)), 2);
   } catch (const repro::InputError& e) {
     return fail(e.what(), 2);
   } catch (const repro::RuntimeError& e) {

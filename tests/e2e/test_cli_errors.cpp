@@ -32,16 +32,29 @@ TEST_CASE("an unknown command is named with the valid commands") {
           "--help)\n");
 }
 
+TEST_CASE("flag errors speak repro's words and point to the subcommand's help") {
+  const auto extra = run_repro("", "train configs/tiny.yaml --seed 3 4");
+  CHECK(extra.exit_code == 2);
+  CHECK(extra.err == "repro: unexpected argument 4 (see repro train --help)\n");
+  const auto twice = run_repro("", "check configs/tiny.yaml --vary threads=1,2 --vary seed=1,2");
+  CHECK(twice.exit_code == 2);
+  CHECK(twice.err == "repro: --vary: takes at most 1 value (got 2) (see repro check --help)\n");
+  const auto nested = run_repro("", "data verify mnist --frobnicate");
+  CHECK(nested.exit_code == 2);
+  CHECK(nested.err.find("(see repro data verify --help)\n") != std::string::npos);
+}
+
 TEST_CASE("integer flags state their range in words, 64-bit overflow included") {
   const auto zero = run_repro("", "train configs/tiny.yaml --epochs 0");
   REQUIRE(zero.exit_code == 2);
-  REQUIRE(zero.err ==
-          "repro: --epochs: must be an integer from 1 to 1000000 (got 0) (see repro --help)\n");
+  REQUIRE(
+      zero.err ==
+      "repro: --epochs: must be an integer from 1 to 1000000 (got 0) (see repro train --help)\n");
   const auto huge = run_repro("", "train configs/tiny.yaml --threads 99999999999999999999");
   REQUIRE(huge.exit_code == 2);
   REQUIRE(huge.err ==
           "repro: --threads: must be an integer from 1 to 4096 (got "
-          "99999999999999999999, past the 64-bit integer range) (see repro --help)\n");
+          "99999999999999999999, past the 64-bit integer range) (see repro train --help)\n");
   const auto steps = run_repro("", "check configs/tiny.yaml --steps -3");
   REQUIRE(steps.exit_code == 2);
   REQUIRE(steps.err.find("--steps: must be an integer from 1 to") != std::string::npos);
@@ -49,7 +62,7 @@ TEST_CASE("integer flags state their range in words, 64-bit overflow included") 
   REQUIRE(tolerance.exit_code == 2);
   REQUIRE(tolerance.err ==
           "repro: --rtol: must be a finite number of at least 0, e.g. 1e-05 "
-          "(got -1) (see repro --help)\n");
+          "(got -1) (see repro compare --help)\n");
   const auto shape = run_repro("", "initializers --shape 100000,100000");
   REQUIRE(shape.exit_code == 2);
   REQUIRE(shape.err ==
