@@ -38,6 +38,11 @@ TEST_CASE("repro env prints the fingerprint, and --json prints the same entries 
   nlohmann::json env = nlohmann::json::parse(json_text);
   CHECK(env["repro_version"] == REPRO_VERSION);
   CHECK(text.find("cpu_isa:         " + env["cpu_isa"].get<std::string>()) != std::string::npos);
+  // The oneDNN version, the same words as repro --version's backend line.
+  const std::string onednn = env["onednn"].get<std::string>();
+  CHECK(onednn.rfind("oneDNN ", 0) == 0);
+  CHECK(text.find("onednn:          " + onednn) != std::string::npos);
+  CHECK(capture_repro("--version", code).find("backend: " + onednn) != std::string::npos);
 }
 
 TEST_CASE("repro --version names the version, the commit, the compiler and the libraries") {
