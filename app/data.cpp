@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -27,13 +28,22 @@ struct DataOptions {
   std::vector<std::string> overrides;  // bench: --set for that config
 };
 
+// --dir may name the dataset's own folder or, like REPRO_DATA_DIR, the folder above it that holds
+// DATASET/: the dataset's subfolder when it exists, else the folder given.
+std::string dataset_dir(const std::string& dir, const std::string& dataset) {
+  if (dir.empty()) return dir;
+  std::error_code error;
+  const std::filesystem::path below = std::filesystem::path(dir) / dataset;
+  return std::filesystem::is_directory(below, error) ? below.string() : dir;
+}
+
 void print_check(const FileCheck& c, const std::string& status) {
   std::cout << c.path << "  " << (c.sha256.empty() ? std::string("-") : c.sha256) << "  " << status
             << "\n";
 }
 
 int run_data_verify(const DataOptions& o) {
-  const auto checks = verify_dataset(o.dataset, o.dir);
+  const auto checks = verify_dataset(o.dataset, dataset_dir(o.dir, o.dataset));
   int missing = 0, failed = 0;
   for (const auto& c : checks) {
     if (!c.present) {
@@ -109,7 +119,7 @@ int run_data_bench(const DataOptions& o) {
     const std::array<int, 3> input = input_shape(run);
     out_h = input[0], out_w = input[1];
   }
-  if (!o.dir.empty()) config.dir = o.dir;
+  if (!o.dir.empty()) config.dir = dataset_dir(o.dir, config.dataset);
   const auto load_start = std::chrono::steady_clock::now();
   const Splits splits = load_splits(config);
   const double load_seconds =
@@ -159,7 +169,8 @@ void setup_data(CLI::App& app, int& exit_code) {
       "2 if missing");
   verify->add_option("dataset", options->dataset, "mnist, fashion_mnist or cifar10")->required();
   verify->add_option("--dir", options->dir,
-                     "Folder holding the files (default: the first one found in the lookup order)");
+                     "Folder holding the files, or the folder above it holding DATASET/ as "
+                     "REPRO_DATA_DIR does (default: the first one found in the lookup order)");
   verify->callback([options, &exit_code] { exit_code = run_data_verify(*options); });
 
   auto* bench = cmd->add_subcommand(
@@ -167,7 +178,8 @@ void setup_data(CLI::App& app, int& exit_code) {
       "Images/s of the input pipeline for one full epoch (MNIST at 32x32, or --config's data)");
   bench->add_option("--workers", options->workers, "Map threads (default: 1, then 2)")
       ->check(integer_range(1, 1024));
-  bench->add_option("--dir", options->dir, "Folder holding the dataset's files");
+  bench->add_option("--dir", options->dir,
+                    "Folder holding the dataset's files, or the folder above it holding DATASET/");
   bench->add_option("--config", options->config,
                     "Time this config's data (any source, its resize or image_size) instead of "
                     "MNIST at 32x32");

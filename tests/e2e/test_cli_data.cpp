@@ -52,6 +52,21 @@ TEST_CASE("repro data verify mnist prints OK for the four real files") {
 }
 
 TEST_CASE(
+    "repro data verify --dir takes the dataset's folder or, like REPRO_DATA_DIR, its parent") {
+  const std::string root = data_root();
+  if (root.empty()) {
+    REPRO_SKIP(
+        "real MNIST not found: set REPRO_DATA_DIR (its mnist/ folder holds the four .gz files)");
+  }
+  for (const std::string& dir : {root, root + "/mnist"}) {
+    const Ran ran = run_data_cli("", "data verify mnist --dir '" + dir + "'");
+    INFO(dir << ": " << ran.out << ran.err);
+    CHECK(ran.exit_code == 0);
+    CHECK(count_of(ran.out, "  OK\n") == 4);
+  }
+}
+
+TEST_CASE(
     "repro data refuses a corrupt copy of MNIST in verify with exit 1 and when loading with exit "
     "2") {
   const std::string root = data_root();
