@@ -23,6 +23,29 @@ TEST_CASE("cmake --install puts a working repro and its example configs under th
   REQUIRE(fs::exists(repro));
   REQUIRE(fs::exists(prefix / "share/repro/configs/mnist_recipe.yaml"));
   REQUIRE(fs::exists(prefix / "share/doc/repro/README.md"));
+  // The man page and completions, written by the installed repro from its command definitions.
+  const fs::path page = prefix / "share/man/man1/repro.1";
+  const std::string roff = repro_test::slurp_file(page);
+  CHECK(contains(roff, ".SS \"repro train\""));
+  CHECK(contains(roff, ".SS \"repro data verify\""));
+  CHECK(contains(roff, ".B \\-\\-overwrite"));
+  if (repro_test::run_shell("command -v man").exit_code == 0) {  // man-db renders it
+    const auto man = repro_test::run_shell("MANWIDTH=100 man -l '" + page.string() + "'");
+    INFO(man.out);
+    CHECK(man.exit_code == 0);
+    CHECK(contains(man.out, "repro data verify"));
+  }
+  const fs::path bash = prefix / "share/bash-completion/completions/repro";
+  const auto completed = repro_test::run_shell(
+      "bash -c 'source \"" + bash.string() +
+      "\"; COMP_WORDS=(repro data ve); COMP_CWORD=2; _repro; echo \"${COMPREPLY[*]}\"; "
+      "COMP_WORDS=(repro train x.yaml --ov); COMP_CWORD=3; _repro; echo \"${COMPREPLY[*]}\"'");
+  INFO(completed.out);
+  CHECK(completed.exit_code == 0);
+  CHECK(completed.out == "verify\n--overwrite\n");
+  CHECK(fs::file_size(prefix / "share/zsh/site-functions/_repro") > 0);
+  CHECK(contains(repro_test::slurp_file(prefix / "share/fish/vendor_completions.d/repro.fish"),
+                 "complete -c repro -n '__fish_seen_subcommand_from train' -l overwrite"));
   const std::string run = "cd '" + prefix.string() + "' && '" + repro.string() + "' ";
   const auto summary = repro_test::run_shell(run + "summary share/repro/configs/resnet_small.yaml");
   INFO(summary.out);
