@@ -47,7 +47,11 @@ std::string man_page(const CLI::App& app, const std::string& version) {
   std::vector<std::pair<std::string, const CLI::App*>> commands;
   walk(&app, "", commands);
   std::string page = ".TH REPRO 1 \"\" \"repro " + roff(version) + "\" \"User Commands\"\n";
-  page += ".SH NAME\nrepro \\- " + roff(app.get_description().substr(7)) + "\n";
+  // The description without its leading "repro: ".
+  const std::string about = app.get_description();
+  const size_t colon = about.find(": ");
+  page += ".SH NAME\nrepro \\- " +
+          roff(colon == std::string::npos ? about : about.substr(colon + 2)) + "\n";
   page += ".SH SYNOPSIS\n.B repro\n.I COMMAND\n[\\fIOPTIONS\\fR]\n";
   page +=
       ".SH DESCRIPTION\nEach command below lists its arguments and options, as "
@@ -56,7 +60,7 @@ std::string man_page(const CLI::App& app, const std::string& version) {
   for (const auto& [path, command] : commands) {
     page += ".SS \"repro " + roff(path) + "\"\n" + roff(command->get_description()) + "\n";
     for (const CLI::Option* option : command->get_options()) {
-      if (option->get_name() == "--help" || option->get_name() == "-h,--help") continue;
+      if (option == command->get_help_ptr()) continue;
       std::string label = option->get_positional() ? option->get_name() : "";
       if (!option->get_positional()) {
         for (const std::string& name : option->get_snames())

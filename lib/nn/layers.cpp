@@ -172,20 +172,18 @@ class WeightedLayer : public Layer {
   // the others run in place on y.
   void forward(const float* x, float* y, int n, const ForwardContext&) override {
     const size_t count = out_.size() * n;
-    const bool keep = after_ && activation_grad_needs_input(after_fn_);
-    if (keep && pre_.size() < count) pre_ = backend_.alloc(count);
-    float* z = keep ? pre_.data() : y;
+    if (keep_pre_ && pre_.size() < count) pre_ = backend_.alloc(count);
+    float* z = keep_pre_ ? pre_.data() : y;
     op(n).forward(x, kernel_.value.data(), geometry_.bias ? bias_.value.data() : nullptr, z);
     if (after_) backend_.activation_forward(after_fn_, z, y, count);
   }
   void backward(const float* x, const float* y, float* dy, float* dx, int n) override {
-    const bool kept = after_ && activation_grad_needs_input(after_fn_);
     if (after_)
-      backend_.activation_backward(after_fn_, kept ? pre_.data() : nullptr, y, dy, dy,
+      backend_.activation_backward(after_fn_, keep_pre_ ? pre_.data() : nullptr, y, dy, dy,
                                    out_.size() * n);
     Array& dw = chunk_grads_ ? kernel_.chunk_grads : kernel_.grad;
     Array& db = chunk_grads_ ? bias_.chunk_grads : bias_.grad;
-    op(n).backward(x, kernel_.value.data(), kept ? pre_.data() : y, dy, dx, dw.data(),
+    op(n).backward(x, kernel_.value.data(), keep_pre_ ? pre_.data() : y, dy, dx, dw.data(),
                    geometry_.bias ? db.data() : nullptr);
   }
 
@@ -197,6 +195,7 @@ class WeightedLayer : public Layer {
   // sigmoid / tanh after the op when the config asks for one (element-wise: any layout).
   void set_activation(const LayerConfig& config) {
     after_ = !geometry_.relu && elementwise_activation(config.activation, after_fn_);
+    keep_pre_ = after_ && activation_grad_needs_input(after_fn_);
     if (after_) require_op(backend_, OptionalOp::activation, config);
   }
 
@@ -213,7 +212,8 @@ class WeightedLayer : public Layer {
 
   bool after_ = false;
   ActivationFn after_fn_ = ActivationFn::relu;
-  Array pre_;  // the op's output before an activation that needs it (N, out)
+  bool keep_pre_ = false;  // the activation's gradient reads its input: keep it in pre_
+  Array pre_;              // the op's output before that activation (N, out)
   std::map<int, std::unique_ptr<Op>> ops_;
 };
 

@@ -94,3 +94,29 @@ TEST_CASE("bad portable settings are refused with the valid values") {
   CHECK(u.exit_code == 2);
   CHECK(u.err.find("unknown ISA path; use sse2, avx2 or avx512") != std::string::npos);
 }
+
+TEST_CASE("gelu, silu and layer_normalization give the same bits on every portable ISA path") {
+  const std::string data = mnist_parent_dir();
+  if (data.empty()) REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
+  const std::string isas = runnable_isa_list();
+  if (isas == "sse2") REPRO_SKIP("this CPU runs only the sse2 path: no second ISA to compare");
+  const auto out = scratch_dir("portable_new_layers");
+  std::ofstream(out / "new.yaml") << "seed: 8\ndeterminism: portable\n"
+                                     "data: {dataset: mnist, limit: 256, batch_size: 32, resize: "
+                                     "[12, 12]}\n"
+                                     "model:\n"
+                                     "  - conv2d: {filters: 6, kernel_size: 3, activation: gelu}\n"
+                                     "  - layer_normalization: {}\n"
+                                     "  - activation: {activation: gelu_approximate}\n"
+                                     "  - flatten: {}\n"
+                                     "  - dense: {units: 16, activation: silu}\n"
+                                     "  - dense: {units: 10, activation: softmax}\n"
+                                     "training: {epochs: 1, optimizer: adam}\n";
+  auto r = run_repro("REPRO_DATA_DIR='" + data + "'", "check '" + (out / "new.yaml").string() +
+                                                          "' --vary isa=" + isas + " --out '" +
+                                                          (out / "check").string() + "'");
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  REQUIRE(r.out.find("bit-identical") != std::string::npos);
+  std::filesystem::remove_all(out);
+}
