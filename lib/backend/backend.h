@@ -60,11 +60,26 @@ struct PoolGeometry {
   int x_block = 1, y_block = 1;  // channel blocks of x and dx, of y and dy (1: plain)
 };
 
+// Gathers per-chunk batch sums from every process of a data-parallel step: `local` holds this
+// process's chunks in order, (chunks, width) doubles; the result holds every chunk of the whole
+// batch, in chunk order. Every process calls it the same number of times, in the same order.
+class ChunkSumExchange {
+ public:
+  virtual ~ChunkSumExchange() = default;
+  virtual std::vector<double> all_chunks(const std::vector<double>& local, size_t width) = 0;
+};
+
 // Batch normalization over x (N, C, HW) per channel (HW = 1 for a flat (N, C) input).
 struct BatchNormGeometry {
   int n = 0, c = 0, hw = 1;
   float epsilon = 1e-3f;
   float momentum = 0.99f, one_minus_momentum = 0.01f;  // 1 - momentum rounded from double, as Keras
+  // A batch split over processes: x holds this process's n images (whole chunks, maybe none) of
+  // a batch of `batch` images, whose statistics come from every process's chunk sums through
+  // `exchange`. batch 0: x is the whole batch (no exchange).
+  int batch = 0;
+  ChunkSumExchange* exchange = nullptr;
+  bool chunk_grads = false;  // dgamma, dbeta (ceil(n/8), C): each of this process's chunks' sum
 };
 
 // Keras's LayerNormalization over the channel axis: x (N, C, HW), each (image, position) normalized
@@ -334,8 +349,10 @@ class Backend {
                                   float* y) {
     throw InputError(name() + " backend: batch_normalization is not supported");
   }
-  // The training forward's gradient: dx (N, C, HW) unless null, dgamma / dbeta (C) unless null,
-  // their batch sums in the same chunk order.
+  // The training forward's gradient: dx (N, C, HW) unless null, dgamma / dbeta (C) unless null.
+  // Each batch sum is a double sum per chunk; dx folds them in chunk order in double, dgamma and
+  // dbeta round each chunk's to float and fold those in chunk order in float (the rule of every
+  // parameter gradient, which a rank split reproduces from chunk_grads).
   virtual void batch_norm_backward(const BatchNormGeometry& g, const float* x, const float* gamma,
                                    const float* saved_mean, const float* saved_inv_std,
                                    const float* dy, float* dx, float* dgamma, float* dbeta) {

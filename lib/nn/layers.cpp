@@ -383,11 +383,18 @@ class BatchNormLayer : public Layer {
   const char* kind() const override { return "batch_norm"; }
   std::vector<Parameter*> parameters() override { return affine_.parameters(); }
   std::vector<Parameter*> non_trainable() override { return {&moving_mean_, &moving_variance_}; }
-  bool splits_over_ranks() override { return false; }  // statistics over the whole batch
+  // Ranks split it with the statistics exchanged (the chunk sums of the whole batch).
+  bool splits_over_ranks() override { return true; }
+  bool exchanges_chunk_sums() const override { return true; }
 
   void forward(const float* x, float* y, int n, const ForwardContext& ctx) override {
     BatchNormGeometry g = geometry_;
     g.n = n;
+    if (ctx.training && exchange_) {
+      g.batch = static_cast<int>(ctx.batch_images);
+      g.exchange = exchange_;
+    }
+    batch_ = g.batch;
     backend_.batch_norm_forward(g, ctx.training, x, affine_.gamma_value(), affine_.beta_value(),
                                 moving_mean_.value.data(), moving_variance_.value.data(),
                                 saved_mean_.data(), saved_inv_std_.data(), y);
@@ -395,10 +402,14 @@ class BatchNormLayer : public Layer {
   void backward(const float* x, const float*, float* dy, float* dx, int n) override {
     BatchNormGeometry g = geometry_;
     g.n = n;
-    backend_.batch_norm_backward(g, x, affine_.gamma_value(), saved_mean_.data(),
-                                 saved_inv_std_.data(), dy, dx,
-                                 affine_.scale ? affine_.gamma.grad.data() : nullptr,
-                                 affine_.center ? affine_.beta.grad.data() : nullptr);
+    g.batch = batch_;
+    g.exchange = batch_ > 0 ? exchange_ : nullptr;
+    g.chunk_grads = chunk_grads_;
+    Array& dgamma = chunk_grads_ ? affine_.gamma.chunk_grads : affine_.gamma.grad;
+    Array& dbeta = chunk_grads_ ? affine_.beta.chunk_grads : affine_.beta.grad;
+    backend_.batch_norm_backward(
+        g, x, affine_.gamma_value(), saved_mean_.data(), saved_inv_std_.data(), dy, dx,
+        affine_.scale ? dgamma.data() : nullptr, affine_.center ? dbeta.data() : nullptr);
   }
 
  private:
@@ -407,6 +418,7 @@ class BatchNormLayer : public Layer {
   ScaleShift affine_;
   Parameter moving_mean_, moving_variance_;  // (C) each
   Array saved_mean_, saved_inv_std_;         // (C) of the last training forward
+  int batch_ = 0;  // the last training forward's whole batch, when split over ranks (else 0)
 };
 
 // Keras's LayerNormalization over the channel axis (each image position, or the whole vector of a

@@ -48,6 +48,8 @@ struct ForwardContext {
   // The position of this call's first image in the whole batch: an augmentation draws for image
   // first_image + i, so a batch split over ranks draws what one process draws.
   int64_t first_image = 0;
+  // Images in the whole batch when this call holds a rank's share of it (0: this call's n).
+  int64_t batch_images = 0;
 };
 
 // Seconds spent per op kind ("conv fwd", "pool bwd", ...), summed over calls.
@@ -82,6 +84,12 @@ class Layer {
   // Parameter gradients go to Parameter::chunk_grads, one row per 8-image chunk, unsummed; the
   // model sets it before the first forward, only where splits_over_ranks().
   void set_chunk_grads(bool on) { chunk_grads_ = on; }
+  // Layers whose training forward and backward sum over the whole batch (batch norm): with a
+  // batch split over ranks, they get every chunk's sums through the exchange, and a rank without
+  // images still calls forward and backward with n = 0 (and null tensors) so that every rank
+  // makes the same exchanges.
+  virtual bool exchanges_chunk_sums() const { return false; }
+  void set_chunk_sum_exchange(ChunkSumExchange* exchange) { exchange_ = exchange; }
 
   // y (N, out) from x (N, in), both backend memory.
   virtual void forward(const float* x, float* y, int n, const ForwardContext& ctx) = 0;
@@ -93,6 +101,7 @@ class Layer {
   FeatureShape in_, out_;
   int in_block_ = 1, out_block_ = 1;
   bool chunk_grads_ = false;
+  ChunkSumExchange* exchange_ = nullptr;
 };
 
 // Draws the Keras seed for each initializer: its own seed, else the run's seed stream.

@@ -183,6 +183,20 @@ void Model::backward(int n) {
   }
 }
 
+void Model::set_chunk_sum_exchange(ChunkSumExchange* exchange) {
+  for (auto& layer : layers_) layer->set_chunk_sum_exchange(exchange);
+}
+
+void Model::join_exchanges(const ForwardContext& ctx) {
+  REPRO_CHECK(ctx.training, "join_exchanges() stands in for a training step");
+  for (auto& layer : layers_)
+    if (layer->exchanges_chunk_sums()) layer->forward(nullptr, nullptr, 0, ctx);
+  for (size_t i = layers_.size(); i-- > 0;)
+    if (layers_[i]->exchanges_chunk_sums())
+      layers_[i]->backward(nullptr, nullptr, nullptr, nullptr, 0);
+  last_train_n_ = -1;
+}
+
 const float* Model::plain(const Array& a, size_t boundary, Array& view) const {
   const int block = blocks_[boundary];
   if (block == 1) return a.data();

@@ -41,6 +41,13 @@ class Model {
   // training forward() of n.
   void backward(int n);
 
+  // A batch split over ranks: the layers that sum over the whole batch (batch norm) get the other
+  // ranks' chunk sums through `exchange` in training. A rank whose share of a batch is empty
+  // calls join_exchanges() in place of forward() and backward(): those layers make their
+  // exchanges (and update their moving statistics) with no images.
+  void set_chunk_sum_exchange(ChunkSumExchange* exchange);
+  void join_exchanges(const ForwardContext& ctx);
+
   // Layer i's output (N, out_i) and its gradient from the last training step, in backend memory
   // and plain layout (for the divergence trace; the gradient may have been used as scratch by
   // the layer). A blocked buffer is converted into a scratch copy, valid until the next call.

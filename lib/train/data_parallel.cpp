@@ -42,8 +42,23 @@ RankSpan rank_span(int n, int rank, int ranks) {
   return span;
 }
 
+std::vector<double> DataParallel::Exchange::all_chunks(const std::vector<double>& local,
+                                                       size_t width) {
+  const int ranks = comm_.size();
+  REPRO_CHECK(
+      batch > 0 && local.size() == size_t(rank_span(batch, comm_.rank(), ranks).chunks) * width,
+      "chunk sum exchange: this rank's sums do not match its share of the batch");
+  std::vector<size_t> counts(ranks);
+  for (int r = 0; r < ranks; ++r)
+    counts[r] = size_t(rank_span(batch, r, ranks).chunks) * width * sizeof(double);
+  std::vector<double> all(size_t(chunk_count(batch)) * width);
+  comm_.allgatherv(local.data(), all.data(), counts);
+  return all;
+}
+
 DataParallel::DataParallel(Communicator& comm, Model& model, Backend& backend)
-    : comm_(comm), model_(model), backend_(backend), params_(model.parameters()) {
+    : comm_(comm), exchange_(comm), model_(model), backend_(backend), params_(model.parameters()) {
+  model_.set_chunk_sum_exchange(&exchange_);
   for (const Parameter* p : params_) {
     REPRO_CHECK(p->chunk_grads.size() > 0, "DataParallel needs a model built with chunk_grads");
     offsets_.push_back(total_);
@@ -57,6 +72,9 @@ ParallelStep DataParallel::step(const Batch& batch, ForwardContext ctx, bool sto
   const int classes = model_.classes();
   std::vector<double> losses(mine.images);
   std::vector<uint8_t> correct(mine.images);
+  exchange_.batch = n;
+  ctx.batch_images = n;
+  if (mine.images == 0) model_.join_exchanges(ctx);
   if (mine.images > 0) {
     ctx.first_image = mine.first_image;
     const size_t image_size = model_.input_shape().size();

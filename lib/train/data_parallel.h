@@ -65,7 +65,20 @@ class DataParallel {
   void combine_gradients(int n, const RankSpan& mine, const std::vector<double>& losses,
                          const std::vector<uint8_t>& correct, bool stop, ParallelStep& out);
 
+  // Batch norm's statistics over the whole batch: every rank's chunk sums, gathered in rank
+  // order, which is chunk order.
+  class Exchange : public ChunkSumExchange {
+   public:
+    explicit Exchange(Communicator& comm) : comm_(comm) {}
+    std::vector<double> all_chunks(const std::vector<double>& local, size_t width) override;
+    int batch = 0;  // the images of the step under way
+
+   private:
+    Communicator& comm_;
+  };
+
   Communicator& comm_;
+  Exchange exchange_;
   Model& model_;
   Backend& backend_;
   std::vector<Parameter*> params_;

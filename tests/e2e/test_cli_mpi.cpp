@@ -323,7 +323,7 @@ TEST_CASE("every data source gives the same bits for 1 and 2 ranks (cifar10, ima
     table << "x,species,y\n";
     for (int i = 0; i < 90; ++i) table << (i % 7) * 0.5 << "," << i % 3 << "," << i * 0.1 << "\n";
   }
-  // configs/cifar10_cnn.yaml has batch normalization, which ranks cannot split: a plain CNN.
+  // A plain CNN: batch normalization over ranks has its own test below.
   std::ofstream(root / "cifar.yaml")
       << "seed: 5\ndata: {dataset: cifar10, batch_size: 16}\nmodel:\n"
          "  - random_flip: {mode: horizontal}\n"
@@ -388,4 +388,49 @@ TEST_CASE("mpirun -n 2 splits layer_normalization over ranks to the single proce
   require_trains(mpirun(data, 2), "train " + config + " --quiet --out '" + split + "'");
   require_same(reference, split);
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE(
+    "mpirun -n 2 and 3 split batch_normalization over ranks to the single process's bits, a rank "
+    "without images included") {
+  std::string data;
+  if (const std::string why = cannot_run(data); !why.empty()) REPRO_SKIP(why);
+  const auto dir = scratch_dir("mpi_batch_norm");
+  // 200 images in batches of 64: the last batch is 8 images, one chunk, so ranks 2 and 3 hold
+  // none of it and still take part in its statistics (and move their moving statistics).
+  std::ofstream(dir / "bn.yaml") << "seed: 8\n"
+                                    "data: {dataset: mnist, limit: 200, batch_size: 64, resize: "
+                                    "[12, 12]}\n"
+                                    "model:\n"
+                                    "  - conv2d: {filters: 6, kernel_size: 3, use_bias: false}\n"
+                                    "  - batch_normalization: {}\n"
+                                    "  - activation: {activation: relu}\n"
+                                    "  - flatten: {}\n"
+                                    "  - dense: {units: 12}\n"
+                                    "  - batch_normalization: {center: false, momentum: 0.9}\n"
+                                    "  - dense: {units: 10, activation: softmax}\n"
+                                    "training: {epochs: 2, optimizer: adam, trace: {every: 1}}\n";
+  const std::string config = "'" + (dir / "bn.yaml").string() + "'";
+  const std::string reference = (dir / "one").string();
+  require_trains(one_process(data), "train " + config + " --quiet --out '" + reference + "'");
+  for (int ranks : {2, 3}) {
+    const std::string split = (dir / ("ranks" + std::to_string(ranks))).string();
+    require_trains(mpirun(data, ranks), "train " + config + " --quiet --out '" + split + "'");
+    INFO(ranks << " ranks");
+    require_same(reference, split);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("configs/resnet_small.yaml gives the same bits for 1 and 2 ranks") {
+  std::string data;
+  if (const std::string why = cannot_run(data); !why.empty()) REPRO_SKIP(why);
+  const auto root = scratch_dir("mpi_resnet");
+  const auto r = require_trains(
+      kMpiEnv + one_process(data),
+      "check configs/resnet_small.yaml --set data.dataset=mnist --set data.limit=192 "
+      "--set data.resize=[14,14] --steps 4 --vary ranks=1,2 --out '" +
+          (root / "check").string() + "'");
+  CHECK(r.out.find("PASS: 2 runs bit-identical") != std::string::npos);
+  std::filesystem::remove_all(root);
 }

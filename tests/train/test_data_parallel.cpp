@@ -1,11 +1,13 @@
 // What data parallelism rests on: a rank's share of a batch (whole chunks) computed alone gives
 // the same bits, image for image and chunk for chunk, as the whole batch in one model; the
 // chunk gradients folded in chunk order are the one-process gradient; the shares tile the batch;
-// a model that mixes the images of a batch is refused; launchers are recognised.
+// batch normalization's statistics over a split batch come out whole; launchers are recognised.
 #include <catch2/catch.hpp>
 
+#include <barrier>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 
 #include "backend/backend.h"
 #include "config/config.h"
@@ -39,6 +41,7 @@ StepBits train_part(Model& model, Backend& backend, const std::vector<float>& x,
                     const std::vector<int32_t>& y, int first, int n, int batch) {
   ForwardContext ctx{true, 812, 3};
   ctx.first_image = first;
+  ctx.batch_images = batch;
   const size_t image = model.input_shape().size();
   const float* logits = model.forward(x.data() + size_t(first) * image, n, ctx);
   for (int i = 0; i < n; ++i)
@@ -150,17 +153,103 @@ TEST_CASE(
   }
 }
 
-TEST_CASE("a model with batch normalization is refused for ranks, naming the layer",
-          "[data_parallel]") {
+namespace {
+
+// Two ranks in one process: each thread's model holds its share of a batch, and all_chunks()
+// meets the other thread at a barrier and returns both shares' chunk sums in rank order.
+class TwoThreadExchange {
+ public:
+  struct Rank : ChunkSumExchange {
+    Rank(TwoThreadExchange* s, int r) : shared(s), rank(r) {}
+    TwoThreadExchange* shared;
+    int rank;
+    std::vector<double> all_chunks(const std::vector<double>& local, size_t) override {
+      shared->parts_[rank] = local;
+      shared->sync_.arrive_and_wait();
+      std::vector<double> all = shared->parts_[0];
+      all.insert(all.end(), shared->parts_[1].begin(), shared->parts_[1].end());
+      shared->sync_.arrive_and_wait();  // both have read before either writes again
+      return all;
+    }
+  };
+  Rank ranks[2] = {Rank(this, 0), Rank(this, 1)};
+
+ private:
+  std::barrier<> sync_{2};
+  std::vector<double> parts_[2];
+};
+
+}  // namespace
+
+TEST_CASE(
+    "batch normalization split over two ranks gives the whole batch's bits through the chunk sum "
+    "exchange, a rank without images included",
+    "[data_parallel][onednn]") {
   const RunConfig config = test::model_config(
       8, 8,
       {test::conv(4, 3, Activation::relu), test::simple(LayerKind::batch_normalization),
-       test::simple(LayerKind::flatten), test::dense(10, Activation::softmax)});
-  auto backend = make_backend("onednn", BackendOptions{1, true});
-  CHECK_NOTHROW(Model(config, *backend, 16));
-  CHECK_THROWS_WITH(
-      Model(config, *backend, 16, true),
-      Catch::Contains("batch_normalization") && Catch::Contains("ranks cannot split it"));
+       test::simple(LayerKind::flatten), test::dense(12, Activation::linear),
+       test::simple(LayerKind::batch_normalization), test::dense(10, Activation::softmax)});
+  // 40 images: 5 chunks split 16 + 24; 8 images: one chunk, the second rank holds none.
+  for (auto [batch, split] : {std::pair{40, 16}, std::pair{8, 8}}) {
+    auto whole_backend = make_backend("onednn", BackendOptions{1, true});
+    Model whole(config, *whole_backend, 64, true);
+    const std::vector<float> x =
+        test::random_floats(whole.input_shape().size() * batch, 12, 0.0f, 1.0f);
+    std::vector<int32_t> y(batch);
+    for (int i = 0; i < batch; ++i) y[i] = (3 * i + 1) % 10;
+    const StepBits all = train_part(whole, *whole_backend, x, y, 0, batch, batch);
+
+    TwoThreadExchange exchange;
+    std::unique_ptr<Backend> backends[2];
+    std::unique_ptr<Model> models[2];
+    StepBits bits[2];
+    for (int r = 0; r < 2; ++r) {
+      backends[r] = make_backend("onednn", BackendOptions{1 + r, true});
+      models[r] = std::make_unique<Model>(config, *backends[r], 64, true);
+      models[r]->set_chunk_sum_exchange(&exchange.ranks[r]);
+    }
+    const int firsts[2] = {0, split}, counts[2] = {split, batch - split};
+    {
+      std::vector<std::thread> threads;
+      for (int r = 0; r < 2; ++r)
+        threads.emplace_back([&, r] {
+          if (counts[r] == 0) {
+            ForwardContext ctx{true, 812, 3};
+            ctx.batch_images = batch;
+            models[r]->join_exchanges(ctx);
+          } else {
+            bits[r] = train_part(*models[r], *backends[r], x, y, firsts[r], counts[r], batch);
+          }
+        });
+      for (auto& t : threads) t.join();
+    }
+    for (int r = 0; r < 2; ++r) {
+      INFO("batch " << batch << " rank " << r);
+      for (size_t l = 0; l < bits[r].outputs.size(); ++l) {
+        const size_t per_image = models[r]->layers()[l]->out_shape().size();
+        INFO("layer " << models[r]->layers()[l]->name());
+        CHECK(same_bits(bits[r].outputs[l].data(), all.outputs[l].data() + firsts[r] * per_image,
+                        counts[r] * per_image));
+        CHECK(same_bits(bits[r].output_grads[l].data(),
+                        all.output_grads[l].data() + firsts[r] * per_image, counts[r] * per_image));
+      }
+      for (size_t p = 0; p < bits[r].chunk_grads.size(); ++p) {
+        const size_t size = models[r]->parameters()[p]->size();
+        CHECK(same_bits(bits[r].chunk_grads[p].data(),
+                        all.chunk_grads[p].data() + (firsts[r] / kChunk) * size,
+                        bits[r].chunk_grads[p].size()));
+      }
+      // The moving statistics moved alike on both ranks, the one without images too.
+      const std::vector<NamedTensor> mine = models[r]->export_weights(),
+                                     reference = whole.export_weights();
+      REQUIRE(mine.size() == reference.size());
+      for (size_t w = 0; w < mine.size(); ++w) {
+        INFO(mine[w].name);
+        CHECK(same_bits(mine[w].data.data(), reference[w].data.data(), mine[w].data.size()));
+      }
+    }
+  }
 }
 
 TEST_CASE("the launcher's rank and size are read from Open MPI, PMI and PMIx variables",

@@ -1,60 +1,84 @@
-// Reference batch normalization, per channel. Every sum over the batch is taken per chunk of
-// kChunk images (double, images then positions in order) and the chunk sums are added in chunk
-// order: the project's definition of a batch sum, which a split of the chunks (over ranks) can
-// reproduce by adding the same chunk sums in the same order. The op itself sees the whole batch.
-// Channels are independent: a caller may hand out channel ranges to threads.
+// Reference batch normalization, per channel, in phases that a batch split over ranks can run
+// apart: every sum over the batch is taken per chunk of kChunk images (double, images then
+// positions in order), and the chunk sums of the whole batch are added in chunk order from 0. A
+// process holding some of the chunks computes their sums, gets every chunk's through the
+// ChunkSumExchange, and folds exactly what one process folds. Channels are independent: a caller
+// may hand out channel ranges to threads.
 #include <cmath>
 
 #include "backend/reference/reference_ops.h"
+#include "core/chunk.h"
 
 namespace repro::reference {
 
 namespace {
 
-// sum over the batch of f(b, p, value) for channel ch, in chunk order.
+// The sum over chunk k's images of f(index, value) for channel ch.
 template <class F>
-double chunked_sum(const BatchNormGeometry& g, const float* x, int ch, F f) {
-  double total = 0;
-  for (int b0 = 0; b0 < g.n; b0 += kChunk) {
-    double chunk = 0;
-    for (int b = b0; b < b0 + kChunk && b < g.n; b++) {
-      const size_t base = (size_t(b) * g.c + ch) * g.hw;
-      for (int p = 0; p < g.hw; p++) chunk += f(base + p, x[base + p]);
-    }
-    total += chunk;
+double chunk_sum(const BatchNormGeometry& g, const float* x, int k, int ch, F f) {
+  double sum = 0;
+  for (int b = k * kChunk; b < (k + 1) * kChunk && b < g.n; b++) {
+    const size_t base = (size_t(b) * g.c + ch) * g.hw;
+    for (int p = 0; p < g.hw; p++) sum += f(base + p, x[base + p]);
   }
-  return total;
+  return sum;
+}
+
+// Values in the statistics: every position of every image of the whole batch.
+double batch_count(const BatchNormGeometry& g) {
+  return double(g.batch > 0 ? g.batch : g.n) * g.hw;
 }
 
 }  // namespace
 
-void batch_norm_forward(const BatchNormGeometry& g, bool training, const float* x,
-                        const float* gamma, const float* beta, float* moving_mean,
-                        float* moving_variance, float* saved_mean, float* saved_inv_std, float* y,
-                        int c0, int c1) {
-  const double count = double(g.n) * g.hw;
+void batch_norm_chunk_sums(const BatchNormGeometry& g, const float* x, const float* mean,
+                           double* sums, int c0, int c1) {
+  const int chunks = chunk_count(g.n);
   for (int ch = c0; ch < c1; ch++) {
-    float mean, variance;
-    if (training) {
-      mean = float(chunked_sum(g, x, ch, [](size_t, float v) { return double(v); }) / count);
-      const double m = mean;
-      variance =
-          float(chunked_sum(g, x, ch,
-                            [m](size_t, float v) { return (double(v) - m) * (double(v) - m); }) /
-                count);
-      moving_mean[ch] = moving_mean[ch] * g.momentum + mean * g.one_minus_momentum;
-      moving_variance[ch] = moving_variance[ch] * g.momentum + variance * g.one_minus_momentum;
-    } else {
-      mean = moving_mean[ch];
-      variance = moving_variance[ch];
+    for (int k = 0; k < chunks; k++) {
+      double& out = sums[size_t(k) * g.c + ch];
+      if (!mean) {
+        out = chunk_sum(g, x, k, ch, [](size_t, float v) { return double(v); });
+      } else {
+        const double m = mean[ch];
+        out = chunk_sum(g, x, k, ch,
+                        [m](size_t, float v) { return (double(v) - m) * (double(v) - m); });
+      }
     }
-    const float inv_std = 1.0f / std::sqrt(variance + g.epsilon);
-    if (training) {
-      saved_mean[ch] = mean;
-      saved_inv_std[ch] = inv_std;
-    }
-    const float inv = gamma ? inv_std * gamma[ch] : inv_std;
-    const float shift = beta ? -mean * inv + beta[ch] : -mean * inv;
+  }
+}
+
+double fold_chunk_sums(const double* sums, int chunks, size_t width, size_t j) {
+  double total = 0;
+  for (int k = 0; k < chunks; k++) total += sums[size_t(k) * width + j];
+  return total;
+}
+
+void batch_norm_mean(const BatchNormGeometry& g, const double* sums, int chunks, float* mean,
+                     int c0, int c1) {
+  for (int ch = c0; ch < c1; ch++)
+    mean[ch] = float(fold_chunk_sums(sums, chunks, size_t(g.c), size_t(ch)) / batch_count(g));
+}
+
+void batch_norm_variance(const BatchNormGeometry& g, const double* sums, int chunks,
+                         const float* mean, float* moving_mean, float* moving_variance,
+                         float* inv_std, int c0, int c1) {
+  for (int ch = c0; ch < c1; ch++) {
+    const float variance =
+        float(fold_chunk_sums(sums, chunks, size_t(g.c), size_t(ch)) / batch_count(g));
+    moving_mean[ch] = moving_mean[ch] * g.momentum + mean[ch] * g.one_minus_momentum;
+    moving_variance[ch] = moving_variance[ch] * g.momentum + variance * g.one_minus_momentum;
+    inv_std[ch] = 1.0f / std::sqrt(variance + g.epsilon);
+  }
+}
+
+void batch_norm_apply(const BatchNormGeometry& g, const float* x, const float* gamma,
+                      const float* beta, const float* mean, const float* variance,
+                      const float* inv_std, float* y, int c0, int c1) {
+  for (int ch = c0; ch < c1; ch++) {
+    const float scale = inv_std ? inv_std[ch] : 1.0f / std::sqrt(variance[ch] + g.epsilon);
+    const float inv = gamma ? scale * gamma[ch] : scale;
+    const float shift = beta ? -mean[ch] * inv + beta[ch] : -mean[ch] * inv;
     for (int b = 0; b < g.n; b++) {
       const size_t base = (size_t(b) * g.c + ch) * g.hw;
       for (int p = 0; p < g.hw; p++) y[base + p] = x[base + p] * inv + shift;
@@ -62,19 +86,41 @@ void batch_norm_forward(const BatchNormGeometry& g, bool training, const float* 
   }
 }
 
-void batch_norm_backward(const BatchNormGeometry& g, const float* x, const float* gamma,
-                         const float* saved_mean, const float* saved_inv_std, const float* dy,
-                         float* dx, float* dgamma, float* dbeta, int c0, int c1) {
-  const double count = double(g.n) * g.hw;
+void batch_norm_grad_sums(const BatchNormGeometry& g, const float* x, const float* saved_mean,
+                          const float* saved_inv_std, const float* dy, double* sums, int c0,
+                          int c1) {
+  const int chunks = chunk_count(g.n);
   for (int ch = c0; ch < c1; ch++) {
     const double mean = saved_mean[ch], inv_std = saved_inv_std[ch];
-    // dbeta = sum dy, dgamma = sum dy * xhat, with xhat = (x - mean) * inv_std.
-    const double sum_dy = chunked_sum(g, x, ch, [dy](size_t i, float) { return double(dy[i]); });
-    const double sum_dy_xhat = chunked_sum(
-        g, x, ch, [&](size_t i, float v) { return double(dy[i]) * (double(v) - mean) * inv_std; });
-    if (dbeta) dbeta[ch] = float(sum_dy);
-    if (dgamma) dgamma[ch] = float(sum_dy_xhat);
-    if (!dx) continue;
+    for (int k = 0; k < chunks; k++) {
+      double* out = sums + (size_t(k) * g.c + ch) * 2;
+      out[0] = chunk_sum(g, x, k, ch, [dy](size_t i, float) { return double(dy[i]); });
+      out[1] = chunk_sum(g, x, k, ch, [&](size_t i, float v) {
+        return double(dy[i]) * (double(v) - mean) * inv_std;
+      });
+    }
+  }
+}
+
+void batch_norm_param_grads(const BatchNormGeometry& g, const double* sums, float* dgamma,
+                            float* dbeta, int c0, int c1) {
+  for (int ch = c0; ch < c1; ch++) {
+    const auto chunk_sums = [&](int k) {
+      const double* s = sums + (size_t(k) * g.c + ch) * 2;
+      return std::pair{float(s[1]), float(s[0])};
+    };
+    store_scale_shift_grads(g.chunk_grads, chunk_count(g.n), g.c, ch, chunk_sums, dgamma, dbeta);
+  }
+}
+
+void batch_norm_input_grad(const BatchNormGeometry& g, const float* x, const float* gamma,
+                           const float* saved_mean, const float* saved_inv_std, const double* sums,
+                           int chunks, const float* dy, float* dx, int c0, int c1) {
+  const double count = batch_count(g);
+  for (int ch = c0; ch < c1; ch++) {
+    const double mean = saved_mean[ch], inv_std = saved_inv_std[ch];
+    const double sum_dy = fold_chunk_sums(sums, chunks, size_t(g.c) * 2, size_t(ch) * 2);
+    const double sum_dy_xhat = fold_chunk_sums(sums, chunks, size_t(g.c) * 2, size_t(ch) * 2 + 1);
     // dx = gamma * inv_std / M * (M dy - sum dy - xhat * sum dy xhat).
     const double scale = (gamma ? double(gamma[ch]) : 1.0) * inv_std / count;
     for (int b = 0; b < g.n; b++) {
@@ -85,6 +131,34 @@ void batch_norm_backward(const BatchNormGeometry& g, const float* x, const float
       }
     }
   }
+}
+
+void batch_norm_forward(const BatchNormGeometry& g, bool training, const float* x,
+                        const float* gamma, const float* beta, float* moving_mean,
+                        float* moving_variance, float* saved_mean, float* saved_inv_std, float* y,
+                        int c0, int c1) {
+  if (!training)
+    return batch_norm_apply(g, x, gamma, beta, moving_mean, moving_variance, nullptr, y, c0, c1);
+  const int chunks = chunk_count(g.n);
+  std::vector<double> sums(size_t(chunks) * g.c);
+  batch_norm_chunk_sums(g, x, nullptr, sums.data(), c0, c1);
+  batch_norm_mean(g, sums.data(), chunks, saved_mean, c0, c1);
+  batch_norm_chunk_sums(g, x, saved_mean, sums.data(), c0, c1);
+  batch_norm_variance(g, sums.data(), chunks, saved_mean, moving_mean, moving_variance,
+                      saved_inv_std, c0, c1);
+  batch_norm_apply(g, x, gamma, beta, saved_mean, nullptr, saved_inv_std, y, c0, c1);
+}
+
+void batch_norm_backward(const BatchNormGeometry& g, const float* x, const float* gamma,
+                         const float* saved_mean, const float* saved_inv_std, const float* dy,
+                         float* dx, float* dgamma, float* dbeta, int c0, int c1) {
+  const int chunks = chunk_count(g.n);
+  std::vector<double> sums(size_t(chunks) * g.c * 2);
+  batch_norm_grad_sums(g, x, saved_mean, saved_inv_std, dy, sums.data(), c0, c1);
+  batch_norm_param_grads(g, sums.data(), dgamma, dbeta, c0, c1);
+  if (dx)
+    batch_norm_input_grad(g, x, gamma, saved_mean, saved_inv_std, sums.data(), chunks, dy, dx, c0,
+                          c1);
 }
 
 }  // namespace repro::reference

@@ -323,9 +323,32 @@ void HostBackend::batch_norm_forward(const BatchNormGeometry& g, bool training, 
                                      const float* gamma, const float* beta, float* moving_mean,
                                      float* moving_variance, float* saved_mean,
                                      float* saved_inv_std, float* y) {
-  parallel_for(threads_, g.c, [&](int ch) {
-    reference::batch_norm_forward(g, training, x, gamma, beta, moving_mean, moving_variance,
-                                  saved_mean, saved_inv_std, y, ch, ch + 1);
+  const auto channels = [&](const auto& phase) {
+    parallel_for(threads_, g.c, [&](int ch) { phase(ch, ch + 1); });
+  };
+  if (!training)
+    return channels([&](int c0, int c1) {
+      reference::batch_norm_apply(g, x, gamma, beta, moving_mean, moving_variance, nullptr, y, c0,
+                                  c1);
+    });
+  std::vector<double> sums(size_t(chunk_count(g.n)) * g.c);
+  const auto every_chunk = [&] { return g.exchange ? g.exchange->all_chunks(sums, g.c) : sums; };
+  channels([&](int c0, int c1) {
+    reference::batch_norm_chunk_sums(g, x, nullptr, sums.data(), c0, c1);
+  });
+  std::vector<double> all = every_chunk();
+  const int chunks = int(all.size() / size_t(g.c));
+  channels([&](int c0, int c1) {
+    reference::batch_norm_mean(g, all.data(), chunks, saved_mean, c0, c1);
+  });
+  channels([&](int c0, int c1) {
+    reference::batch_norm_chunk_sums(g, x, saved_mean, sums.data(), c0, c1);
+  });
+  all = every_chunk();
+  channels([&](int c0, int c1) {
+    reference::batch_norm_variance(g, all.data(), chunks, saved_mean, moving_mean, moving_variance,
+                                   saved_inv_std, c0, c1);
+    reference::batch_norm_apply(g, x, gamma, beta, saved_mean, nullptr, saved_inv_std, y, c0, c1);
   });
 }
 
@@ -333,10 +356,19 @@ void HostBackend::batch_norm_backward(const BatchNormGeometry& g, const float* x
                                       const float* gamma, const float* saved_mean,
                                       const float* saved_inv_std, const float* dy, float* dx,
                                       float* dgamma, float* dbeta) {
+  std::vector<double> sums(size_t(chunk_count(g.n)) * g.c * 2);
   parallel_for(threads_, g.c, [&](int ch) {
-    reference::batch_norm_backward(g, x, gamma, saved_mean, saved_inv_std, dy, dx, dgamma, dbeta,
-                                   ch, ch + 1);
+    reference::batch_norm_grad_sums(g, x, saved_mean, saved_inv_std, dy, sums.data(), ch, ch + 1);
+    reference::batch_norm_param_grads(g, sums.data(), dgamma, dbeta, ch, ch + 1);
   });
+  // Every process exchanges, whether or not it wants dx, so all make the same calls.
+  const std::vector<double> all = g.exchange ? g.exchange->all_chunks(sums, size_t(g.c) * 2) : sums;
+  const int chunks = int(all.size() / (size_t(g.c) * 2));
+  if (dx)
+    parallel_for(threads_, g.c, [&](int ch) {
+      reference::batch_norm_input_grad(g, x, gamma, saved_mean, saved_inv_std, all.data(), chunks,
+                                       dy, dx, ch, ch + 1);
+    });
 }
 
 void HostBackend::layer_norm_forward(const LayerNormGeometry& g, const float* x, const float* gamma,

@@ -72,10 +72,8 @@ void layer_norm_input_grad(const LayerNormGeometry& g, const float* x, const flo
 void layer_norm_param_grads(const LayerNormGeometry& g, const float* x, const float* saved_mean,
                             const float* saved_inv_std, const float* dy, float* dgamma,
                             float* dbeta, int c0, int c1) {
-  const int chunks = chunk_count(g.n);
   for (int ch = c0; ch < c1; ch++) {
-    float total_gamma = 0.0f, total_beta = 0.0f;
-    for (int k = 0; k < chunks; k++) {
+    const auto chunk_sums = [&](int k) {
       double sum_gamma = 0, sum_beta = 0;
       for (int b = k * kChunk; b < (k + 1) * kChunk && b < g.n; b++)
         for (int p = 0; p < g.hw; p++) {
@@ -83,18 +81,9 @@ void layer_norm_param_grads(const LayerNormGeometry& g, const float* x, const fl
           sum_gamma += double(dy[i]) * ((double(x[i]) - saved_mean[row]) * saved_inv_std[row]);
           sum_beta += dy[i];
         }
-      const float chunk_gamma = float(sum_gamma), chunk_beta = float(sum_beta);
-      if (g.chunk_grads) {
-        if (dgamma) dgamma[size_t(k) * g.c + ch] = chunk_gamma;
-        if (dbeta) dbeta[size_t(k) * g.c + ch] = chunk_beta;
-      }
-      total_gamma = k == 0 ? chunk_gamma : total_gamma + chunk_gamma;
-      total_beta = k == 0 ? chunk_beta : total_beta + chunk_beta;
-    }
-    if (!g.chunk_grads) {
-      if (dgamma) dgamma[ch] = total_gamma;
-      if (dbeta) dbeta[ch] = total_beta;
-    }
+      return std::pair{float(sum_gamma), float(sum_beta)};
+    };
+    store_scale_shift_grads(g.chunk_grads, chunk_count(g.n), g.c, ch, chunk_sums, dgamma, dbeta);
   }
 }
 

@@ -5,10 +5,33 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 
 #include "backend/backend.h"
 
 namespace repro::reference {
+
+// Channel ch's gamma and beta gradients of the normalization layers from per-chunk sums
+// (chunk_sums(k) gives chunk k's {dgamma, dbeta} as float): each chunk's row of (chunks, C)
+// when chunk_grads, else their float fold in chunk order into [ch]. A null output is skipped.
+template <class ChunkSums>
+void store_scale_shift_grads(bool chunk_grads, int chunks, int c, int ch, ChunkSums chunk_sums,
+                             float* dgamma, float* dbeta) {
+  float total_gamma = 0.0f, total_beta = 0.0f;
+  for (int k = 0; k < chunks; k++) {
+    const auto [chunk_gamma, chunk_beta] = chunk_sums(k);
+    if (chunk_grads) {
+      if (dgamma) dgamma[size_t(k) * c + ch] = chunk_gamma;
+      if (dbeta) dbeta[size_t(k) * c + ch] = chunk_beta;
+    }
+    total_gamma = k == 0 ? chunk_gamma : total_gamma + chunk_gamma;
+    total_beta = k == 0 ? chunk_beta : total_beta + chunk_beta;
+  }
+  if (!chunk_grads) {
+    if (dgamma) dgamma[ch] = total_gamma;
+    if (dbeta) dbeta[ch] = total_beta;
+  }
+}
 
 // y = act(conv(x, w) + b): x (N,C,H,W), w (K,C,R,S), b (K) or null, y (N,K,OH,OW).
 void conv2d_forward(const ConvGeometry& g, const float* x, const float* w, const float* b,
@@ -44,7 +67,34 @@ void global_avg_pool_backward(const float* dy, float* dx, int n, int c, int hw);
 void nchw_to_nhwc(const float* x, float* y, int n, int c, int hw);
 void nhwc_to_nchw(const float* x, float* y, int n, int c, int hw);
 
-// Batch normalization (backend.h) for channels [c0, c1) only (the caller may split channels).
+// Batch normalization (backend.h) in phases, each for channels [c0, c1) only (the caller may split
+// channels). Chunk sums are (chunks, C) doubles of this process's chunks (the backward's (chunks,
+// C, 2): the sums of dy and of dy * xhat); the phases that fold take every chunk of the batch.
+// mean null: the sums of x; else of (x - mean)^2.
+void batch_norm_chunk_sums(const BatchNormGeometry& g, const float* x, const float* mean,
+                           double* sums, int c0, int c1);
+// sums[0 * width + j] + sums[1 * width + j] + ... in chunk order, from 0, in double.
+double fold_chunk_sums(const double* sums, int chunks, size_t width, size_t j);
+void batch_norm_mean(const BatchNormGeometry& g, const double* sums, int chunks, float* mean,
+                     int c0, int c1);
+// The variance from the squares' sums, Keras's moving-statistics update, inv_std.
+void batch_norm_variance(const BatchNormGeometry& g, const double* sums, int chunks,
+                         const float* mean, float* moving_mean, float* moving_variance,
+                         float* inv_std, int c0, int c1);
+// y from the mean and inv_std (training), or from the mean and variance (inv_std null).
+void batch_norm_apply(const BatchNormGeometry& g, const float* x, const float* gamma,
+                      const float* beta, const float* mean, const float* variance,
+                      const float* inv_std, float* y, int c0, int c1);
+void batch_norm_grad_sums(const BatchNormGeometry& g, const float* x, const float* saved_mean,
+                          const float* saved_inv_std, const float* dy, double* sums, int c0,
+                          int c1);
+// dgamma, dbeta from this process's chunk sums: per chunk (g.chunk_grads) or folded in float.
+void batch_norm_param_grads(const BatchNormGeometry& g, const double* sums, float* dgamma,
+                            float* dbeta, int c0, int c1);
+void batch_norm_input_grad(const BatchNormGeometry& g, const float* x, const float* gamma,
+                           const float* saved_mean, const float* saved_inv_std, const double* sums,
+                           int chunks, const float* dy, float* dx, int c0, int c1);
+// The phases in one process over the whole batch (no exchange).
 void batch_norm_forward(const BatchNormGeometry& g, bool training, const float* x,
                         const float* gamma, const float* beta, float* moving_mean,
                         float* moving_variance, float* saved_mean, float* saved_inv_std, float* y,
