@@ -27,6 +27,14 @@ std::string FeatureShape::str() const {
   return out.str();
 }
 
+FeatureShape feature_shape(const std::vector<int64_t>& keras_dims) {
+  REPRO_CHECK(
+      keras_dims.size() == 1 || keras_dims.size() == 3,
+      "a sample is (F) or (H, W, C), got " + std::to_string(keras_dims.size()) + " dimensions");
+  if (keras_dims.size() == 1) return FeatureShape{int(keras_dims[0]), 1, 1, true};
+  return FeatureShape{int(keras_dims[2]), int(keras_dims[0]), int(keras_dims[1]), false};
+}
+
 bool initializer_is_random(const std::string& name) {
   return name != "zeros" && name != "ones" && name != "constant";
 }
@@ -127,21 +135,17 @@ bool elementwise_activation(Activation activation, ActivationFn& fn) {
   }
 }
 
-// Keras/TF output size and padding (config's window_extent(), the one rule) into a geometry's
-// int fields.
-void output_and_padding(int in, int k, int stride, Padding padding, int& out, int& before,
-                        int& after) {
+// The padding before and after of a window op along one axis (window_extent(), the rule
+// infer_shapes() sized its output with).
+void padding_of(int in, int k, int stride, Padding padding, int& before, int& after) {
   const WindowExtent e = window_extent(in, k, stride, padding);
-  out = static_cast<int>(e.out);
   before = static_cast<int>(e.pad_before);
   after = static_cast<int>(e.pad_after);
 }
 
-// The window geometry of a pooling layer (max or average) over `in`, Keras's output size.
-PoolGeometry pool_geometry(const LayerConfig& config, const FeatureShape& in) {
-  if (in.flat)
-    layer_error(config,
-                layer_key(config.kind) + " needs an image input (H, W, C), got " + in.str());
+// The window geometry of a pooling layer (max or average) from `in` to `out`.
+PoolGeometry pool_geometry(const LayerConfig& config, const FeatureShape& in,
+                           const FeatureShape& out) {
   PoolGeometry g;
   g.c = in.c;
   g.h = in.h;
@@ -150,9 +154,10 @@ PoolGeometry pool_geometry(const LayerConfig& config, const FeatureShape& in) {
   g.s = config.pool_size[1];
   g.stride_h = config.strides[0];
   g.stride_w = config.strides[1];
-  output_and_padding(in.h, g.r, g.stride_h, config.padding, g.oh, g.pad_top, g.pad_bottom);
-  output_and_padding(in.w, g.s, g.stride_w, config.padding, g.ow, g.pad_left, g.pad_right);
-  if (g.oh <= 0 || g.ow <= 0) layer_error(config, "pool window does not fit the input " + in.str());
+  g.oh = out.h;
+  g.ow = out.w;
+  padding_of(in.h, g.r, g.stride_h, config.padding, g.pad_top, g.pad_bottom);
+  padding_of(in.w, g.s, g.stride_w, config.padding, g.pad_left, g.pad_right);
   return g;
 }
 
@@ -219,11 +224,11 @@ class WeightedLayer : public Layer {
 
 class Conv2dLayer : public WeightedLayer<Conv2dOp, ConvGeometry> {
  public:
-  Conv2dLayer(const LayerConfig& config, const FeatureShape& in, Backend& backend, InitSeeds& seeds)
+  Conv2dLayer(const LayerConfig& config, const FeatureShape& in, const FeatureShape& out,
+              Backend& backend, InitSeeds& seeds)
       : WeightedLayer(backend) {
     name_ = config.name;
     in_ = in;
-    if (in.flat) layer_error(config, "conv2d needs an image input (H, W, C), got " + in.str());
     if (config.activation == Activation::softmax)
       layer_error(config, "conv2d supports activation relu or linear, not softmax");
     geometry_.c = in.c;
@@ -234,17 +239,16 @@ class Conv2dLayer : public WeightedLayer<Conv2dOp, ConvGeometry> {
     geometry_.s = config.kernel_size[1];
     geometry_.stride_h = config.strides[0];
     geometry_.stride_w = config.strides[1];
-    output_and_padding(in.h, geometry_.r, geometry_.stride_h, config.padding, geometry_.oh,
-                       geometry_.pad_top, geometry_.pad_bottom);
-    output_and_padding(in.w, geometry_.s, geometry_.stride_w, config.padding, geometry_.ow,
-                       geometry_.pad_left, geometry_.pad_right);
-    if (geometry_.oh <= 0 || geometry_.ow <= 0)
-      layer_error(config, "kernel " + std::to_string(geometry_.r) + "x" +
-                              std::to_string(geometry_.s) + " does not fit the input " + in.str());
+    geometry_.oh = out.h;
+    geometry_.ow = out.w;
+    padding_of(in.h, geometry_.r, geometry_.stride_h, config.padding, geometry_.pad_top,
+               geometry_.pad_bottom);
+    padding_of(in.w, geometry_.s, geometry_.stride_w, config.padding, geometry_.pad_left,
+               geometry_.pad_right);
     geometry_.bias = config.use_bias;
     geometry_.relu = config.activation == Activation::relu;
     set_activation(config);
-    out_ = FeatureShape{geometry_.k, geometry_.oh, geometry_.ow, false};
+    out_ = out;
 
     const int64_t k = geometry_.k, c = geometry_.c, r = geometry_.r, s = geometry_.s;
     kernel_ = make_parameter(backend, name_ + "/kernel", {k, c, r, s}, {r, s, c, k},
@@ -269,11 +273,12 @@ class Conv2dLayer : public WeightedLayer<Conv2dOp, ConvGeometry> {
 
 class MaxPool2dLayer : public Layer {
  public:
-  MaxPool2dLayer(const LayerConfig& config, const FeatureShape& in, Backend& backend)
-      : backend_(backend), geometry_(pool_geometry(config, in)) {
+  MaxPool2dLayer(const LayerConfig& config, const FeatureShape& in, const FeatureShape& out,
+                 Backend& backend)
+      : backend_(backend), geometry_(pool_geometry(config, in, out)) {
     name_ = config.name;
     in_ = in;
-    out_ = FeatureShape{in.c, geometry_.oh, geometry_.ow, false};
+    out_ = out;
   }
 
   const char* kind() const override { return "pool"; }
@@ -305,12 +310,13 @@ class MaxPool2dLayer : public Layer {
 
 class AvgPool2dLayer : public Layer {
  public:
-  AvgPool2dLayer(const LayerConfig& config, const FeatureShape& in, Backend& backend)
-      : backend_(backend), geometry_(pool_geometry(config, in)) {
+  AvgPool2dLayer(const LayerConfig& config, const FeatureShape& in, const FeatureShape& out,
+                 Backend& backend)
+      : backend_(backend), geometry_(pool_geometry(config, in, out)) {
     require_op(backend, OptionalOp::avg_pool2d, config);
     name_ = config.name;
     in_ = in;
-    out_ = FeatureShape{in.c, geometry_.oh, geometry_.ow, false};
+    out_ = out;
   }
 
   const char* kind() const override { return "pool"; }
@@ -360,12 +366,13 @@ struct ScaleShift {
 // variance updated by each training forward and used in evaluation.
 class BatchNormLayer : public Layer {
  public:
-  BatchNormLayer(const LayerConfig& config, const FeatureShape& in, Backend& backend,
-                 InitSeeds& seeds)
+  BatchNormLayer(const LayerConfig& config, const FeatureShape& in, const FeatureShape& out,
+                 Backend& backend, InitSeeds& seeds)
       : backend_(backend), affine_(config, config.name, in.c, backend, seeds) {
     require_op(backend, OptionalOp::batch_norm, config);
     name_ = config.name;
-    in_ = out_ = in;
+    in_ = in;
+    out_ = out;
     geometry_.c = in.c;
     geometry_.hw = in.h * in.w;
     geometry_.epsilon = static_cast<float>(config.epsilon);
@@ -426,12 +433,13 @@ class BatchNormLayer : public Layer {
 // batches, the same in training and evaluation. Works image by image, so ranks can split it.
 class LayerNormLayer : public Layer {
  public:
-  LayerNormLayer(const LayerConfig& config, const FeatureShape& in, Backend& backend,
-                 InitSeeds& seeds)
+  LayerNormLayer(const LayerConfig& config, const FeatureShape& in, const FeatureShape& out,
+                 Backend& backend, InitSeeds& seeds)
       : backend_(backend), affine_(config, config.name, in.c, backend, seeds) {
     require_op(backend, OptionalOp::layer_norm, config);
     name_ = config.name;
-    in_ = out_ = in;
+    in_ = in;
+    out_ = out;
     geometry_.c = in.c;
     geometry_.hw = in.h * in.w;
     geometry_.epsilon = static_cast<float>(config.epsilon);
@@ -478,12 +486,13 @@ class LayerNormLayer : public Layer {
 // evaluation. The transforms are Keras's matrices, computed in float32.
 class AugmentationLayer : public Layer {
  public:
-  AugmentationLayer(const LayerConfig& config, int index, const FeatureShape& in, Backend& backend)
+  AugmentationLayer(const LayerConfig& config, int index, const FeatureShape& in,
+                    const FeatureShape& out, Backend& backend)
       : backend_(backend), config_(config), index_(index) {
     require_op(backend, OptionalOp::affine, config);
     name_ = config.name;
-    in_ = out_ = in;
-    if (in.flat) layer_error(config, layer_key(config.kind) + " needs an image input (H, W, C)");
+    in_ = in;
+    out_ = out;
     geometry_.c = in.c;
     geometry_.h = in.h;
     geometry_.w = in.w;
@@ -558,10 +567,12 @@ class AugmentationLayer : public Layer {
 // the loss applies the softmax to these logits (as a softmax dense layer does).
 class ActivationLayer : public Layer {
  public:
-  ActivationLayer(const LayerConfig& config, bool last, const FeatureShape& in, Backend& backend)
+  ActivationLayer(const LayerConfig& config, bool last, const FeatureShape& in,
+                  const FeatureShape& out, Backend& backend)
       : backend_(backend) {
     name_ = config.name;
-    in_ = out_ = in;
+    in_ = in;
+    out_ = out;
     if (config.activation == Activation::softmax && !last)
       layer_error(config, "softmax is supported only on the last layer (the loss applies it)");
     active_ = elementwise_activation(config.activation, fn_);
@@ -599,10 +610,12 @@ class ActivationLayer : public Layer {
 
 class DropoutLayer : public Layer {
  public:
-  DropoutLayer(const LayerConfig& config, int index, const FeatureShape& in, Backend& backend)
+  DropoutLayer(const LayerConfig& config, int index, const FeatureShape& in,
+               const FeatureShape& out, Backend& backend)
       : backend_(backend), index_(index), rate_(static_cast<float>(config.rate)) {
     name_ = config.name;
-    in_ = out_ = in;
+    in_ = in;
+    out_ = out;
     if (config.rate < 0 || config.rate >= 1) layer_error(config, "dropout rate must be in [0, 1)");
   }
 
@@ -641,14 +654,12 @@ class DropoutLayer : public Layer {
 
 class GlobalAvgPoolLayer : public Layer {
  public:
-  GlobalAvgPoolLayer(const LayerConfig& config, const FeatureShape& in, Backend& backend)
+  GlobalAvgPoolLayer(const LayerConfig& config, const FeatureShape& in, const FeatureShape& out,
+                     Backend& backend)
       : backend_(backend) {
     name_ = config.name;
     in_ = in;
-    if (in.flat)
-      layer_error(config,
-                  "global_average_pooling2d needs an image input (H, W, C), got " + in.str());
-    out_ = FeatureShape{in.c, 1, 1, true};
+    out_ = out;
   }
   const char* kind() const override { return "gap"; }
   void forward(const float* x, float* y, int n, const ForwardContext&) override {
@@ -664,14 +675,13 @@ class GlobalAvgPoolLayer : public Layer {
 
 class GlobalMaxPoolLayer : public Layer {
  public:
-  GlobalMaxPoolLayer(const LayerConfig& config, const FeatureShape& in, Backend& backend)
+  GlobalMaxPoolLayer(const LayerConfig& config, const FeatureShape& in, const FeatureShape& out,
+                     Backend& backend)
       : backend_(backend) {
     require_op(backend, OptionalOp::global_max_pool, config);
     name_ = config.name;
     in_ = in;
-    if (in.flat)
-      layer_error(config, "global_max_pooling2d needs an image input (H, W, C), got " + in.str());
-    out_ = FeatureShape{in.c, 1, 1, true};
+    out_ = out;
   }
   const char* kind() const override { return "gmp"; }
   void forward(const float* x, float* y, int n, const ForwardContext&) override {
@@ -687,14 +697,13 @@ class GlobalMaxPoolLayer : public Layer {
 
 class ZeroPadding2dLayer : public Layer {
  public:
-  ZeroPadding2dLayer(const LayerConfig& config, const FeatureShape& in, Backend& backend)
+  ZeroPadding2dLayer(const LayerConfig& config, const FeatureShape& in, const FeatureShape& out,
+                     Backend& backend)
       : backend_(backend), pad_(config.zero_padding) {
     require_op(backend, OptionalOp::zero_padding, config);
     name_ = config.name;
     in_ = in;
-    if (in.flat)
-      layer_error(config, "zero_padding2d needs an image input (H, W, C), got " + in.str());
-    out_ = FeatureShape{in.c, in.h + pad_[0] + pad_[1], in.w + pad_[2] + pad_[3], false};
+    out_ = out;
   }
   const char* kind() const override { return "pad"; }
   void forward(const float* x, float* y, int n, const ForwardContext&) override {
@@ -712,11 +721,12 @@ class ZeroPadding2dLayer : public Layer {
 // Keras flattens (H, W, C); our activations are (C, H, W), so flatten is a per-image transpose.
 class FlattenLayer : public Layer {
  public:
-  FlattenLayer(const LayerConfig& config, const FeatureShape& in, Backend& backend)
+  FlattenLayer(const LayerConfig& config, const FeatureShape& in, const FeatureShape& out,
+               Backend& backend)
       : backend_(backend) {
     name_ = config.name;
     in_ = in;
-    out_ = FeatureShape{static_cast<int>(in.size()), 1, 1, true};
+    out_ = out;
   }
   const char* kind() const override { return "flatten"; }
   void forward(const float* x, float* y, int n, const ForwardContext&) override {
@@ -734,14 +744,12 @@ class FlattenLayer : public Layer {
 // target_shape. Our images are (C, H, W): to Keras's order (the flatten transpose), then from it.
 class ReshapeLayer : public Layer {
  public:
-  ReshapeLayer(const LayerConfig& config, const FeatureShape& in, Backend& backend)
+  ReshapeLayer(const LayerConfig& config, const FeatureShape& in, const FeatureShape& out,
+               Backend& backend)
       : backend_(backend) {
     name_ = config.name;
     in_ = in;
-    const std::vector<int64_t> out = reshape_target(int64_t(in.size()), config.target_shape);
-    if (out.empty()) layer_error(config, "target_shape cannot hold the input " + in.str());
-    out_ = out.size() == 1 ? FeatureShape{int(out[0]), 1, 1, true}
-                           : FeatureShape{int(out[2]), int(out[0]), int(out[1]), false};
+    out_ = out;
   }
   const char* kind() const override { return "reshape"; }
   void forward(const float* x, float* y, int n, const ForwardContext&) override {
@@ -773,14 +781,11 @@ class ReshapeLayer : public Layer {
 
 class DenseLayer : public WeightedLayer<DenseOp, DenseGeometry> {
  public:
-  DenseLayer(const LayerConfig& config, bool last, const FeatureShape& in, Backend& backend,
-             InitSeeds& seeds)
+  DenseLayer(const LayerConfig& config, bool last, const FeatureShape& in, const FeatureShape& out,
+             Backend& backend, InitSeeds& seeds)
       : WeightedLayer(backend) {
     name_ = config.name;
     in_ = in;
-    if (!in.flat)
-      layer_error(config, "dense needs a flat input, got " + in.str() +
-                              "; add flatten or global_average_pooling2d before it");
     if (config.activation == Activation::softmax && !last)
       layer_error(config, "softmax is supported only on the last layer (the loss applies it)");
     if (config.units <= 0) layer_error(config, "units must be positive");
@@ -789,7 +794,7 @@ class DenseLayer : public WeightedLayer<DenseOp, DenseGeometry> {
     geometry_.bias = config.use_bias;
     geometry_.relu = config.activation == Activation::relu;
     set_activation(config);
-    out_ = FeatureShape{config.units, 1, 1, true};
+    out_ = out;
     const int64_t i = geometry_.in, o = geometry_.out;
     kernel_ = make_parameter(backend, name_ + "/kernel", {o, i}, {i, o}, config.kernel_initializer,
                              seeds);
@@ -811,17 +816,12 @@ class DenseLayer : public WeightedLayer<DenseOp, DenseGeometry> {
 }  // namespace
 
 MergeLayer::MergeLayer(const LayerConfig& config, const std::vector<FeatureShape>& ins,
-                       Backend& backend)
+                       const FeatureShape& out, Backend& backend)
     : backend_(backend), merge_(config.kind), ins_(ins) {
   require_op(backend, OptionalOp::merge, config);
   name_ = config.name;
-  in_ = out_ = ins[0];
-  for (size_t k = 1; k < ins.size(); ++k) {
-    const bool same_image = ins[k].h == in_.h && ins[k].w == in_.w && ins[k].flat == in_.flat;
-    if (!same_image || (merge_ != LayerKind::concatenate && ins[k].c != in_.c))
-      layer_error(config, "cannot merge inputs of shapes " + in_.str() + " and " + ins[k].str());
-    if (merge_ == LayerKind::concatenate) out_.c += ins[k].c;
-  }
+  in_ = ins[0];
+  out_ = out;
 }
 
 void MergeLayer::forward(const float*, float*, int, const ForwardContext&) {
@@ -869,30 +869,35 @@ void MergeLayer::merge_backward(const std::vector<const float*>& xs, const float
 }
 
 std::unique_ptr<Layer> make_layer(const LayerConfig& config, int index, bool last,
-                                  const FeatureShape& in, Backend& backend, InitSeeds& seeds) {
+                                  const FeatureShape& in, const FeatureShape& out, Backend& backend,
+                                  InitSeeds& seeds) {
   switch (config.kind) {
-    case LayerKind::conv2d: return std::make_unique<Conv2dLayer>(config, in, backend, seeds);
-    case LayerKind::max_pooling2d: return std::make_unique<MaxPool2dLayer>(config, in, backend);
-    case LayerKind::dropout: return std::make_unique<DropoutLayer>(config, index, in, backend);
+    case LayerKind::conv2d: return std::make_unique<Conv2dLayer>(config, in, out, backend, seeds);
+    case LayerKind::max_pooling2d:
+      return std::make_unique<MaxPool2dLayer>(config, in, out, backend);
+    case LayerKind::dropout: return std::make_unique<DropoutLayer>(config, index, in, out, backend);
     case LayerKind::global_average_pooling2d:
-      return std::make_unique<GlobalAvgPoolLayer>(config, in, backend);
+      return std::make_unique<GlobalAvgPoolLayer>(config, in, out, backend);
     case LayerKind::global_max_pooling2d:
-      return std::make_unique<GlobalMaxPoolLayer>(config, in, backend);
+      return std::make_unique<GlobalMaxPoolLayer>(config, in, out, backend);
     case LayerKind::zero_padding2d:
-      return std::make_unique<ZeroPadding2dLayer>(config, in, backend);
-    case LayerKind::reshape: return std::make_unique<ReshapeLayer>(config, in, backend);
-    case LayerKind::flatten: return std::make_unique<FlattenLayer>(config, in, backend);
-    case LayerKind::dense: return std::make_unique<DenseLayer>(config, last, in, backend, seeds);
-    case LayerKind::average_pooling2d: return std::make_unique<AvgPool2dLayer>(config, in, backend);
-    case LayerKind::activation: return std::make_unique<ActivationLayer>(config, last, in, backend);
+      return std::make_unique<ZeroPadding2dLayer>(config, in, out, backend);
+    case LayerKind::reshape: return std::make_unique<ReshapeLayer>(config, in, out, backend);
+    case LayerKind::flatten: return std::make_unique<FlattenLayer>(config, in, out, backend);
+    case LayerKind::dense:
+      return std::make_unique<DenseLayer>(config, last, in, out, backend, seeds);
+    case LayerKind::average_pooling2d:
+      return std::make_unique<AvgPool2dLayer>(config, in, out, backend);
+    case LayerKind::activation:
+      return std::make_unique<ActivationLayer>(config, last, in, out, backend);
     case LayerKind::batch_normalization:
-      return std::make_unique<BatchNormLayer>(config, in, backend, seeds);
+      return std::make_unique<BatchNormLayer>(config, in, out, backend, seeds);
     case LayerKind::layer_normalization:
-      return std::make_unique<LayerNormLayer>(config, in, backend, seeds);
+      return std::make_unique<LayerNormLayer>(config, in, out, backend, seeds);
     case LayerKind::random_flip:
     case LayerKind::random_translation:
     case LayerKind::random_zoom:
-      return std::make_unique<AugmentationLayer>(config, index, in, backend);
+      return std::make_unique<AugmentationLayer>(config, index, in, out, backend);
     case LayerKind::add:
     case LayerKind::subtract:
     case LayerKind::multiply:

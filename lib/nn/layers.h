@@ -126,7 +126,8 @@ std::vector<float> backend_to_keras(const std::vector<float>& values,
 // merge_forward / merge_backward; the one-input forward and backward are not used.
 class MergeLayer : public Layer {
  public:
-  MergeLayer(const LayerConfig& config, const std::vector<FeatureShape>& ins, Backend& backend);
+  MergeLayer(const LayerConfig& config, const std::vector<FeatureShape>& ins,
+             const FeatureShape& out, Backend& backend);
   const char* kind() const override { return "merge"; }
   void forward(const float*, float*, int, const ForwardContext&) override;
   void backward(const float*, const float*, float*, float*, int) override;
@@ -141,9 +142,15 @@ class MergeLayer : public Layer {
   std::vector<FeatureShape> ins_;
 };
 
-// Builds layer `index` (0-based in the model) with input `in`. `last` marks the final layer
-// (the only place softmax is allowed). Throws InputError with the layer's config place.
+// A sample's shape from Keras's dimensions: (F) flat, (H, W, C) an image.
+FeatureShape feature_shape(const std::vector<int64_t>& keras_dims);
+
+// Builds layer `index` (0-based in the model) from input `in` to output `out`, the shapes that
+// infer_shapes() gave the config (the one shape inference; layers never size their output).
+// `last` marks the final layer (the only place softmax is allowed). Throws InputError with the
+// layer's config place.
 std::unique_ptr<Layer> make_layer(const LayerConfig& config, int index, bool last,
-                                  const FeatureShape& in, Backend& backend, InitSeeds& seeds);
+                                  const FeatureShape& in, const FeatureShape& out, Backend& backend,
+                                  InitSeeds& seeds);
 
 }  // namespace repro

@@ -29,28 +29,36 @@ Model::Model(const RunConfig& config, Backend& backend, int max_batch, bool chun
   input_ = FeatureShape{hwc[2], hwc[0], hwc[1], flat_input(config)};
 
   InitSeeds seeds{static_cast<uint64_t>(config.seed), config.rng, 0};
+  RunConfig named = config;
   std::map<LayerKind, int> kind_counts;
-  FeatureShape shape = input_;
-  graph_ = is_graph(config);
-  inputs_ = layer_inputs(config);
-  for (size_t i = 0; i < config.model.size(); ++i) {
-    LayerConfig layer_config = config.model[i];
+  for (LayerConfig& layer_config : named.model) {
     int& count = kind_counts[layer_config.kind];
     if (layer_config.name.empty()) {
       layer_config.name = layer_key(layer_config.kind);  // Keras auto names: conv2d, conv2d_1
       if (count > 0) layer_config.name += "_" + std::to_string(count);
     }
     ++count;
-    const bool last = i + 1 == config.model.size();
+  }
+  // The config's shape inference sizes every layer (and refuses what does not fit, at its place).
+  const std::vector<LayerShape> shapes = infer_shapes(named);
+  FeatureShape shape = input_;
+  graph_ = is_graph(config);
+  inputs_ = layer_inputs(config);
+  for (size_t i = 0; i < named.model.size(); ++i) {
+    const LayerConfig& layer_config = named.model[i];
+    const bool last = i + 1 == named.model.size();
     // A layer's input: the output of the layer it takes (-1: the model's input).
-    const auto output_of = [&](int p) { return p < 0 ? input_ : layers_[size_t(p)]->out_shape(); };
+    const auto output_of = [&](int p) {
+      return p < 0 ? input_ : feature_shape(shapes[size_t(p)].output);
+    };
+    const FeatureShape out = feature_shape(shapes[i].output);
     if (is_merge(layer_config.kind)) {
       std::vector<FeatureShape> ins;
       for (int p : inputs_[i]) ins.push_back(output_of(p));
-      layers_.push_back(std::make_unique<MergeLayer>(layer_config, ins, backend));
+      layers_.push_back(std::make_unique<MergeLayer>(layer_config, ins, out, backend));
     } else {
       layers_.push_back(make_layer(layer_config, static_cast<int>(i), last,
-                                   output_of(inputs_[i][0]), backend, seeds));
+                                   output_of(inputs_[i][0]), out, backend, seeds));
     }
     shape = layers_.back()->out_shape();
     for (Parameter* p : layers_.back()->parameters()) parameters_.push_back(p);

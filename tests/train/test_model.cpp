@@ -709,10 +709,7 @@ TEST_CASE("reshape lays the values out in Keras's (H, W, C) order, and its gradi
   auto backend = make_backend("reference", BackendOptions{1, true});
   FeatureShape flat{12, 1, 1, true};
   InitSeeds seeds;
-  auto layer = make_layer(to_image, 0, false, flat, *backend, seeds);
-  REQUIRE(layer->out_shape().c == 3);
-  REQUIRE(layer->out_shape().h == 2);
-  REQUIRE(layer->out_shape().w == 2);
+  auto layer = make_layer(to_image, 0, false, flat, FeatureShape{3, 2, 2, false}, *backend, seeds);
   std::vector<float> x(12), y(12);
   for (int i = 0; i < 12; ++i) x[i] = float(i);
   layer->forward(x.data(), y.data(), 1, ForwardContext{});
@@ -745,11 +742,20 @@ TEST_CASE("config validation and the model infer the same shapes for every confi
     const Model model(config, *backend, 2);
     REQUIRE(model.layers().size() == shapes.size());
     for (size_t i = 0; i < shapes.size(); ++i) {
-      const FeatureShape& out = model.layers()[i]->out_shape();
+      Layer& layer = *model.layers()[i];
+      const FeatureShape& out = layer.out_shape();
       const std::vector<int64_t> dims =
           out.flat ? std::vector<int64_t>{out.c} : std::vector<int64_t>{out.h, out.w, out.c};
       INFO(shapes[i].name);
+      CHECK(layer.name() == shapes[i].name);
       CHECK(dims == shapes[i].output);
+      // The summary's Param # counts (inferred from the config alone) are the weights the
+      // layer made from its shapes.
+      int64_t params = 0, non_trainable = 0;
+      for (const Parameter* p : layer.parameters()) params += int64_t(p->size());
+      for (const Parameter* p : layer.non_trainable()) non_trainable += int64_t(p->size());
+      CHECK(params + non_trainable == shapes[i].params);
+      CHECK(non_trainable == shapes[i].non_trainable);
     }
     ++checked;
   }
