@@ -43,6 +43,7 @@ std::string optional_op_name(OptionalOp op) {
     case OptionalOp::global_max_pool: return "global_max_pooling2d";
     case OptionalOp::zero_padding: return "zero_padding2d";
     case OptionalOp::layer_norm: return "layer_normalization";
+    case OptionalOp::depthwise_conv: return "depthwise_conv2d and separable_conv2d";
   }
   return "an optional op";
 }

@@ -49,6 +49,9 @@ struct ConvGeometry {
   bool relu = false;             // y = relu(conv + b) when set
   int x_block = 1, y_block = 1;  // channel blocks of x and dx, of y and dy (1: plain)
   bool chunk_grads = false;      // dw (ceil(N/8), K,C,R,S), db (ceil(N/8), K): per chunk
+  // make_depthwise_conv2d: k = c * depth_multiplier; output channel c * DM + m filters input
+  // channel c alone with w (DM, C, R, S) (dw per chunk: (ceil(N/8), DM,C,R,S)).
+  int depth_multiplier = 0;
 };
 
 struct PoolGeometry {
@@ -199,6 +202,7 @@ enum class OptionalOp {
   global_max_pool,
   zero_padding,
   layer_norm,
+  depthwise_conv,
 };
 
 // Keras's element-wise merge layers (Add, Subtract, Multiply, Average, Maximum, Minimum).
@@ -231,6 +235,11 @@ class Backend {
   virtual std::unique_ptr<Conv2dOp> make_conv2d(const ConvGeometry& g) = 0;
   virtual std::unique_ptr<MaxPool2dOp> make_max_pool2d(const PoolGeometry& g) = 0;
   virtual std::unique_ptr<DenseOp> make_dense(const DenseGeometry& g) = 0;
+  // Keras's DepthwiseConv2D (ConvGeometry::depth_multiplier), a WeightedOp like conv2d (relu
+  // fused when g.relu). Optional (OptionalOp::depthwise_conv).
+  virtual std::unique_ptr<Conv2dOp> make_depthwise_conv2d(const ConvGeometry& g) {
+    throw InputError(name() + " backend: depthwise_conv2d is not supported");
+  }
 
   // y (N,C) = mean over H*W of x (N,C,H,W), and its gradient dx = dy / (H*W) broadcast.
   virtual void global_avg_pool_forward(const float* x, float* y, int n, int c, int hw) = 0;

@@ -48,6 +48,8 @@ std::string layer_key(LayerKind kind) {
     case LayerKind::zero_padding2d: return "zero_padding2d";
     case LayerKind::reshape: return "reshape";
     case LayerKind::layer_normalization: return "layer_normalization";
+    case LayerKind::depthwise_conv2d: return "depthwise_conv2d";
+    case LayerKind::separable_conv2d: return "separable_conv2d";
     case LayerKind::add: return "add";
     case LayerKind::subtract: return "subtract";
     case LayerKind::multiply: return "multiply";
@@ -77,6 +79,8 @@ std::string layer_class_name(LayerKind kind) {
     case LayerKind::zero_padding2d: return "ZeroPadding2D";
     case LayerKind::reshape: return "Reshape";
     case LayerKind::layer_normalization: return "LayerNormalization";
+    case LayerKind::depthwise_conv2d: return "DepthwiseConv2D";
+    case LayerKind::separable_conv2d: return "SeparableConv2D";
     case LayerKind::add: return "Add";
     case LayerKind::subtract: return "Subtract";
     case LayerKind::multiply: return "Multiply";
@@ -249,6 +253,20 @@ void add_layer(std::vector<Entry>& out, const std::string& key, const LayerConfi
       add("activation", activation_name(layer.activation));
       add("use_bias", bool_text(layer.use_bias));
       add_initializer(out, key + ".kernel_initializer", layer.kernel_initializer);
+      add_initializer(out, key + ".bias_initializer", layer.bias_initializer);
+      break;
+    case LayerKind::depthwise_conv2d:
+    case LayerKind::separable_conv2d:
+      if (layer.kind == LayerKind::separable_conv2d) add("filters", std::to_string(layer.filters));
+      add("kernel_size", pair_text(layer.kernel_size));
+      add("strides", pair_text(layer.strides));
+      add("padding", padding_name(layer.padding));
+      add("depth_multiplier", std::to_string(layer.depth_multiplier));
+      add("activation", activation_name(layer.activation));
+      add("use_bias", bool_text(layer.use_bias));
+      add_initializer(out, key + ".depthwise_initializer", layer.depthwise_initializer);
+      if (layer.kind == LayerKind::separable_conv2d)
+        add_initializer(out, key + ".pointwise_initializer", layer.pointwise_initializer);
       add_initializer(out, key + ".bias_initializer", layer.bias_initializer);
       break;
     case LayerKind::max_pooling2d:

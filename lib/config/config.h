@@ -42,6 +42,8 @@ enum class LayerKind {
   zero_padding2d,
   reshape,
   layer_normalization,
+  depthwise_conv2d,
+  separable_conv2d,
   // merge layers: several inputs, one output (Keras's keras.layers.Add, ...)
   add,
   subtract,
@@ -99,6 +101,12 @@ struct LayerConfig {
     zeros.name = "zeros";
     return zeros;
   }();
+  // depthwise_conv2d, separable_conv2d: depth_multiplier output channels per input channel
+  // (Keras's order: input channel c gives outputs c * depth_multiplier + m); separable_conv2d
+  // then mixes them with a 1x1 convolution to `filters` channels.
+  int depth_multiplier = 1;
+  InitializerSpec depthwise_initializer{};  // glorot_uniform
+  InitializerSpec pointwise_initializer{};  // glorot_uniform
   // max_pooling2d, average_pooling2d
   std::array<int, 2> pool_size{2, 2};
   // zero_padding2d: rows added at the top and bottom, columns at the left and right (Keras's

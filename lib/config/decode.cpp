@@ -311,6 +311,14 @@ const std::vector<LayerVocabulary>& layer_vocabulary() {
        LayerKind::conv2d,
        {"filters", "kernel_size", "strides", "padding", "activation", "use_bias",
         "kernel_initializer", "bias_initializer", "name"}},
+      {"depthwise_conv2d",
+       LayerKind::depthwise_conv2d,
+       {"kernel_size", "strides", "padding", "depth_multiplier", "activation", "use_bias",
+        "depthwise_initializer", "bias_initializer", "name"}},
+      {"separable_conv2d",
+       LayerKind::separable_conv2d,
+       {"filters", "kernel_size", "strides", "padding", "depth_multiplier", "activation",
+        "use_bias", "depthwise_initializer", "pointwise_initializer", "bias_initializer", "name"}},
       {"max_pooling2d", LayerKind::max_pooling2d, {"pool_size", "strides", "padding", "name"}},
       {"average_pooling2d",
        LayerKind::average_pooling2d,
@@ -420,6 +428,8 @@ LayerConfig decode_layer(Reader& reader, const ConfigNode& item, int index,
     const ConfigNode& v = entry.value;
     if (entry.key == "filters") layer.filters = reader.int32(v, key_path, 1, limits::units);
     if (entry.key == "units") layer.units = reader.int32(v, key_path, 1, limits::units);
+    if (entry.key == "depth_multiplier")
+      layer.depth_multiplier = reader.int32(v, key_path, 1, limits::units);
     if (entry.key == "kernel_size") layer.kernel_size = reader.pair(v, key_path, 1, limits::window);
     if (entry.key == "pool_size") layer.pool_size = reader.pair(v, key_path, 1, limits::window);
     if (entry.key == "strides") {
@@ -481,7 +491,9 @@ LayerConfig decode_layer(Reader& reader, const ConfigNode& item, int index,
          {std::pair{"beta_initializer", &layer.beta_initializer},
           std::pair{"gamma_initializer", &layer.gamma_initializer},
           std::pair{"moving_mean_initializer", &layer.moving_mean_initializer},
-          std::pair{"moving_variance_initializer", &layer.moving_variance_initializer}}) {
+          std::pair{"moving_variance_initializer", &layer.moving_variance_initializer},
+          std::pair{"depthwise_initializer", &layer.depthwise_initializer},
+          std::pair{"pointwise_initializer", &layer.pointwise_initializer}}) {
       if (entry.key == key) *spec = reader.initializer(v, key_path, spec->name);
     }
     if (entry.key == "mode") {

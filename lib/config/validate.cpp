@@ -109,7 +109,12 @@ void check_layer(const RunConfig& config, size_t index) {
   };
   const bool from_file = !config.places.empty();  // then an absent key was never written
   switch (layer.kind) {
+    case LayerKind::depthwise_conv2d:
+      positive_pair("kernel_size", layer.kernel_size);
+      positive_pair("strides", layer.strides);
+      break;
     case LayerKind::conv2d:
+    case LayerKind::separable_conv2d:
       if (from_file && !config.places.count(path + ".filters")) {
         fail("filters", "is missing; add filters: N (the number of output channels)");
       }
@@ -199,8 +204,16 @@ void check_layer(const RunConfig& config, size_t index) {
     check_initializer(config, index, "kernel_initializer", layer.kernel_initializer);
     check_initializer(config, index, "bias_initializer", layer.bias_initializer);
   }
+  const bool depthwise =
+      layer.kind == LayerKind::depthwise_conv2d || layer.kind == LayerKind::separable_conv2d;
+  if (depthwise) {
+    check_initializer(config, index, "depthwise_initializer", layer.depthwise_initializer);
+    if (layer.kind == LayerKind::separable_conv2d)
+      check_initializer(config, index, "pointwise_initializer", layer.pointwise_initializer);
+    check_initializer(config, index, "bias_initializer", layer.bias_initializer);
+  }
   const bool activates = layer.kind == LayerKind::conv2d || layer.kind == LayerKind::dense ||
-                         layer.kind == LayerKind::activation;
+                         layer.kind == LayerKind::activation || depthwise;
   if (activates) {
     if (layer.activation == Activation::softmax && index + 1 != config.model.size()) {
       fail_at(layer_place(config, index, "activation"),
@@ -612,10 +625,12 @@ std::vector<LayerShape> infer_shapes(const RunConfig& config) {
     const bool augmentation = layer.kind == LayerKind::random_flip ||
                               layer.kind == LayerKind::random_translation ||
                               layer.kind == LayerKind::random_zoom;
-    const bool spatial = layer.kind == LayerKind::conv2d || pooling || augmentation ||
-                         layer.kind == LayerKind::global_average_pooling2d ||
-                         layer.kind == LayerKind::global_max_pooling2d ||
-                         layer.kind == LayerKind::zero_padding2d;
+    const bool windowed = layer.kind == LayerKind::conv2d ||
+                          layer.kind == LayerKind::depthwise_conv2d ||
+                          layer.kind == LayerKind::separable_conv2d;
+    const bool spatial =
+        windowed || pooling || augmentation || layer.kind == LayerKind::global_average_pooling2d ||
+        layer.kind == LayerKind::global_max_pooling2d || layer.kind == LayerKind::zero_padding2d;
     if (spatial && !image) {
       fail("", "needs an image input (H, W, C) but gets " + shape_text(shape) +
                    " after flatten or global pooling; move it before them");
@@ -625,8 +640,8 @@ std::vector<LayerShape> infer_shapes(const RunConfig& config) {
                    "; add `- flatten: {}` or `- global_average_pooling2d: {}` before it");
     }
     LayerShape out{layer.name, layer_class_name(layer.kind), graph[i], shape, 0};
-    if (layer.kind == LayerKind::conv2d || pooling) {
-      const bool conv = layer.kind == LayerKind::conv2d;
+    if (windowed || pooling) {
+      const bool conv = windowed;
       const std::array<int, 2> window = conv ? layer.kernel_size : layer.pool_size;
       const std::string window_key = conv ? "kernel_size" : "pool_size";
       for (int d = 0; d < 2; ++d) {
@@ -638,10 +653,23 @@ std::vector<LayerShape> infer_shapes(const RunConfig& config) {
         }
         out.output[d] = window_extent(in, k, s, layer.padding).out;
       }
-      if (conv) {
+      const int64_t taps = int64_t{window[0]} * window[1], in = shape[2];
+      if (layer.kind != LayerKind::conv2d && !pooling &&
+          in * layer.depth_multiplier > limits::units)
+        fail("depth_multiplier", "gives " + std::to_string(in) + " x " +
+                                     std::to_string(layer.depth_multiplier) +
+                                     " channels, more than " + std::to_string(limits::units) +
+                                     "; use a smaller depth_multiplier");
+      if (layer.kind == LayerKind::conv2d) {
         out.output[2] = layer.filters;
-        out.params = int64_t{window[0]} * window[1] * shape[2] * layer.filters +
-                     (layer.use_bias ? layer.filters : 0);
+        out.params = taps * in * layer.filters + (layer.use_bias ? layer.filters : 0);
+      } else if (layer.kind == LayerKind::depthwise_conv2d) {
+        out.output[2] = in * layer.depth_multiplier;
+        out.params = taps * out.output[2] + (layer.use_bias ? out.output[2] : 0);
+      } else if (layer.kind == LayerKind::separable_conv2d) {
+        const int64_t middle = in * layer.depth_multiplier;
+        out.output[2] = layer.filters;
+        out.params = taps * middle + middle * layer.filters + (layer.use_bias ? layer.filters : 0);
       }
     } else if (layer.kind == LayerKind::global_average_pooling2d ||
                layer.kind == LayerKind::global_max_pooling2d) {

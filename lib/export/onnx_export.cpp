@@ -304,6 +304,47 @@ std::string export_onnx(const RunConfig& config, const std::vector<NamedTensor>&
         activation(layer.activation, name);
         break;
       }
+      case LayerKind::depthwise_conv2d:
+      case LayerKind::separable_conv2d: {
+        // The depthwise part: a Conv of `c` groups, output channel c * DM + m from input channel
+        // c, weights (C * DM, 1, R, S) from Keras's (R, S, C, DM).
+        const bool separable = layer.kind == LayerKind::separable_conv2d;
+        const int64_t dm = layer.depth_multiplier, r = layer.kernel_size[0],
+                      s = layer.kernel_size[1], middle = c * dm;
+        const NamedTensor& depthwise =
+            weight(layer, separable ? "depthwise_kernel" : "kernel", {r, s, c, dm});
+        std::vector<float> grouped(depthwise.data.size());
+        for (int64_t k = 0; k < middle; ++k)
+          for (int64_t t = 0; t < r * s; ++t)
+            grouped[size_t(k * r * s + t)] = depthwise.data[size_t(t * middle + k)];
+        std::vector<std::string> inputs = {
+            x, g.constant(name + (separable ? "/depthwise_kernel" : "/kernel"), {middle, 1, r, s},
+                          grouped)};
+        if (layer.use_bias && !separable)
+          inputs.push_back(
+              g.constant(name + "/bias", {middle}, weight(layer, "bias", {middle}).data));
+        onnx::NodeProto* n = g.node("Conv", inputs, name + ":depthwise");
+        GraphBuilder::integer(n, "group", c);
+        GraphBuilder::ints(n, "kernel_shape", {r, s});
+        GraphBuilder::ints(n, "strides", {layer.strides[0], layer.strides[1]});
+        GraphBuilder::ints(n, "pads",
+                           window_pads(h, w, layer.kernel_size, layer.strides, layer.padding));
+        x = n->output(0);
+        if (separable) {  // then a 1x1 Conv to `filters`, with the bias
+          const int64_t k = layer.filters;
+          const NamedTensor& pointwise = weight(layer, "pointwise_kernel", {1, 1, middle, k});
+          std::vector<std::string> mix = {
+              x, g.constant(name + "/pointwise_kernel", {k, middle, 1, 1},
+                            keras_to_backend(pointwise.data, pointwise.shape))};
+          if (layer.use_bias)
+            mix.push_back(g.constant(name + "/bias", {k}, weight(layer, "bias", {k}).data));
+          onnx::NodeProto* p = g.node("Conv", mix, name + ":pointwise");
+          GraphBuilder::ints(p, "kernel_shape", {1, 1});
+          x = p->output(0);
+        }
+        activation(layer.activation, name);
+        break;
+      }
       case LayerKind::max_pooling2d:
       case LayerKind::average_pooling2d: {
         const bool max = layer.kind == LayerKind::max_pooling2d;

@@ -97,6 +97,27 @@ Json layer_config(const LayerConfig& layer) {
                               "kernel_constraint", "bias_constraint"})
         c[key] = nullptr;
       break;
+    case LayerKind::depthwise_conv2d:
+    case LayerKind::separable_conv2d: {
+      const bool separable = layer.kind == LayerKind::separable_conv2d;
+      c["depth_multiplier"] = layer.depth_multiplier;
+      if (separable) c["filters"] = layer.filters;
+      c["kernel_size"] = pair(layer.kernel_size);
+      c["strides"] = pair(layer.strides);
+      c["padding"] = padding_name(layer.padding);
+      c["data_format"] = "channels_last";
+      c["dilation_rate"] = Json::array({1, 1});
+      c["activation"] = activation_name(layer.activation);
+      c["use_bias"] = layer.use_bias;
+      c["depthwise_initializer"] = initializer_json(layer.depthwise_initializer);
+      if (separable) c["pointwise_initializer"] = initializer_json(layer.pointwise_initializer);
+      c["bias_initializer"] = initializer_json(layer.bias_initializer);
+      for (const char* key : {"depthwise_regularizer", "pointwise_regularizer", "bias_regularizer",
+                              "activity_regularizer", "depthwise_constraint",
+                              "pointwise_constraint", "bias_constraint"})
+        if (separable || std::string(key).rfind("pointwise", 0) != 0) c[key] = nullptr;
+      break;
+    }
     case LayerKind::max_pooling2d:
     case LayerKind::average_pooling2d:
       c["pool_size"] = pair(layer.pool_size);

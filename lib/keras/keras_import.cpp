@@ -36,6 +36,14 @@ const std::map<std::string, LayerRule>& layer_rules() {
        {"conv2d",
         {"filters", "kernel_size", "strides", "padding", "activation", "use_bias",
          "kernel_initializer", "bias_initializer"}}},
+      {"DepthwiseConv2D",
+       {"depthwise_conv2d",
+        {"kernel_size", "strides", "padding", "depth_multiplier", "activation", "use_bias",
+         "depthwise_initializer", "bias_initializer"}}},
+      {"SeparableConv2D",
+       {"separable_conv2d",
+        {"filters", "kernel_size", "strides", "padding", "depth_multiplier", "activation",
+         "use_bias", "depthwise_initializer", "pointwise_initializer", "bias_initializer"}}},
       {"MaxPooling2D", {"max_pooling2d", {"pool_size", "strides", "padding"}}},
       {"AveragePooling2D", {"average_pooling2d", {"pool_size", "strides", "padding"}}},
       {"Dropout", {"dropout", {"rate"}}},
@@ -75,11 +83,22 @@ const std::map<std::string, LayerRule>& layer_rules() {
 
 // Arguments repro does not take but accepts at the value Keras uses for what repro computes.
 bool at_default(const std::string& argument, const Json& value) {
-  static const std::set<std::string> null_only = {
-      "kernel_regularizer", "bias_regularizer", "activity_regularizer",
-      "kernel_constraint",  "bias_constraint",  "beta_regularizer",
-      "gamma_regularizer",  "beta_constraint",  "gamma_constraint",
-      "noise_shape",        "lora_rank",        "quantization_config"};
+  static const std::set<std::string> null_only = {"kernel_regularizer",
+                                                  "bias_regularizer",
+                                                  "activity_regularizer",
+                                                  "kernel_constraint",
+                                                  "bias_constraint",
+                                                  "beta_regularizer",
+                                                  "gamma_regularizer",
+                                                  "beta_constraint",
+                                                  "gamma_constraint",
+                                                  "noise_shape",
+                                                  "lora_rank",
+                                                  "quantization_config",
+                                                  "depthwise_regularizer",
+                                                  "pointwise_regularizer",
+                                                  "depthwise_constraint",
+                                                  "pointwise_constraint"};
   if (null_only.count(argument)) return value.is_null();
   if (argument == "name" || argument == "lora_alpha") return true;
   if (argument == "trainable") return value == true;

@@ -779,6 +779,122 @@ class ReshapeLayer : public Layer {
   Array tmp_;
 };
 
+// Keras's DepthwiseConv2D: each input channel filtered alone by depth_multiplier kernels, then
+// the bias and the activation. Its kernel is Keras's (R, S, C, DM), named `kernel` as Keras 3
+// names it.
+class DepthwiseConv2dLayer : public WeightedLayer<Conv2dOp, ConvGeometry> {
+ public:
+  DepthwiseConv2dLayer(const LayerConfig& config, const FeatureShape& in, const FeatureShape& out,
+                       Backend& backend, InitSeeds& seeds)
+      : WeightedLayer(backend) {
+    require_op(backend, OptionalOp::depthwise_conv, config);
+    if (config.activation == Activation::softmax)
+      layer_error(config, layer_key(config.kind) + " supports no softmax (the last layer's only)");
+    name_ = config.name;
+    in_ = in;
+    out_ = out;
+    geometry_.c = in.c;
+    geometry_.h = in.h;
+    geometry_.w = in.w;
+    geometry_.depth_multiplier = config.depth_multiplier;
+    geometry_.k = out.c;
+    geometry_.r = config.kernel_size[0];
+    geometry_.s = config.kernel_size[1];
+    geometry_.stride_h = config.strides[0];
+    geometry_.stride_w = config.strides[1];
+    geometry_.oh = out.h;
+    geometry_.ow = out.w;
+    padding_of(in.h, geometry_.r, geometry_.stride_h, config.padding, geometry_.pad_top,
+               geometry_.pad_bottom);
+    padding_of(in.w, geometry_.s, geometry_.stride_w, config.padding, geometry_.pad_left,
+               geometry_.pad_right);
+    geometry_.bias = config.use_bias;
+    geometry_.relu = config.activation == Activation::relu;
+    set_activation(config);
+    const int64_t dm = config.depth_multiplier, c = in.c, r = geometry_.r, s = geometry_.s;
+    kernel_ = make_parameter(backend, name_ + "/kernel", {dm, c, r, s}, {r, s, c, dm},
+                             config.depthwise_initializer, seeds);
+    if (config.use_bias)
+      bias_ = make_parameter(backend, name_ + "/bias", {c * dm}, {c * dm}, config.bias_initializer,
+                             seeds);
+  }
+  const char* kind() const override { return "depthwise_conv"; }
+
+ private:
+  std::unique_ptr<Conv2dOp> make_op(int n) override {
+    ConvGeometry g = geometry_;
+    g.n = n;
+    g.chunk_grads = chunk_grads_;
+    return backend_.make_depthwise_conv2d(g);
+  }
+};
+
+// Keras's SeparableConv2D: a depthwise convolution with the layer's strides and padding to
+// C * DM channels (no bias, no activation), then a 1x1 convolution to `filters` with the bias
+// and the activation. Weights in Keras's order: depthwise_kernel, pointwise_kernel, bias.
+class SeparableConv2dLayer : public Layer {
+ public:
+  SeparableConv2dLayer(const LayerConfig& config, const FeatureShape& in, const FeatureShape& out,
+                       Backend& backend, InitSeeds& seeds)
+      : backend_(backend),
+        middle_{in.c * config.depth_multiplier, out.h, out.w, false},
+        depthwise_(depthwise_part(config), in, middle_, backend, seeds),
+        pointwise_(pointwise_part(config), middle_, out, backend, seeds) {
+    name_ = config.name;
+    in_ = in;
+    out_ = out;
+    depthwise_.parameters()[0]->name = name_ + "/depthwise_kernel";
+    pointwise_.parameters()[0]->name = name_ + "/pointwise_kernel";
+  }
+  const char* kind() const override { return "separable_conv"; }
+  std::vector<Parameter*> parameters() override {
+    std::vector<Parameter*> all = depthwise_.parameters();
+    for (Parameter* p : pointwise_.parameters()) all.push_back(p);
+    return all;
+  }
+  bool splits_over_ranks() override { return true; }
+
+  void forward(const float* x, float* y, int n, const ForwardContext& ctx) override {
+    depthwise_.set_chunk_grads(chunk_grads_);
+    pointwise_.set_chunk_grads(chunk_grads_);
+    const size_t count = middle_.size() * size_t(n);
+    if (mid_.size() < count) {
+      mid_ = backend_.alloc(count);
+      dmid_ = backend_.alloc(count);
+    }
+    depthwise_.forward(x, mid_.data(), n, ctx);
+    pointwise_.forward(mid_.data(), y, n, ctx);
+  }
+  void backward(const float* x, const float* y, float* dy, float* dx, int n) override {
+    pointwise_.backward(mid_.data(), y, dy, dmid_.data(), n);
+    depthwise_.backward(x, mid_.data(), dmid_.data(), dx, n);
+  }
+
+ private:
+  static LayerConfig depthwise_part(const LayerConfig& config) {
+    LayerConfig part = config;
+    part.kind = LayerKind::depthwise_conv2d;
+    part.use_bias = false;
+    part.activation = Activation::linear;
+    return part;
+  }
+  static LayerConfig pointwise_part(const LayerConfig& config) {
+    LayerConfig part = config;
+    part.kind = LayerKind::conv2d;
+    part.kernel_size = {1, 1};
+    part.strides = {1, 1};
+    part.padding = Padding::valid;
+    part.kernel_initializer = config.pointwise_initializer;
+    return part;
+  }
+
+  Backend& backend_;
+  FeatureShape middle_;  // the depthwise output (C * DM, OH, OW)
+  DepthwiseConv2dLayer depthwise_;
+  Conv2dLayer pointwise_;
+  Array mid_, dmid_;  // the depthwise output and its gradient (N, middle) of the last forward
+};
+
 class DenseLayer : public WeightedLayer<DenseOp, DenseGeometry> {
  public:
   DenseLayer(const LayerConfig& config, bool last, const FeatureShape& in, const FeatureShape& out,
@@ -873,6 +989,10 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& config, int index, bool las
                                   InitSeeds& seeds) {
   switch (config.kind) {
     case LayerKind::conv2d: return std::make_unique<Conv2dLayer>(config, in, out, backend, seeds);
+    case LayerKind::depthwise_conv2d:
+      return std::make_unique<DepthwiseConv2dLayer>(config, in, out, backend, seeds);
+    case LayerKind::separable_conv2d:
+      return std::make_unique<SeparableConv2dLayer>(config, in, out, backend, seeds);
     case LayerKind::max_pooling2d:
       return std::make_unique<MaxPool2dLayer>(config, in, out, backend);
     case LayerKind::dropout: return std::make_unique<DropoutLayer>(config, index, in, out, backend);

@@ -9,6 +9,7 @@
 
 #include "backend/backend.h"
 #include "backend/reference/host_backend.h"
+#include "backend/reference/reference_ops.h"
 #include "core/error.h"
 #include "nn/model.h"
 #include "optim/optimizer.h"
@@ -903,6 +904,141 @@ TEST_CASE(
   const ForwardContext eval{false, 5, 1};
   CHECK(relative_error(download(*portable, b.forward(in.data(), 4, eval), 40),
                        download(*reference, a.forward(in.data(), 4, eval), 40)) <= 1e-5);
+}
+
+}  // namespace repro
+
+namespace repro {
+namespace {
+
+LayerConfig depthwise(int multiplier, int kernel, Padding padding, int stride,
+                      Activation activation) {
+  LayerConfig l = test::simple(LayerKind::depthwise_conv2d);
+  l.depth_multiplier = multiplier;
+  l.kernel_size = {kernel, kernel};
+  l.strides = {stride, stride};
+  l.padding = padding;
+  l.activation = activation;
+  return l;
+}
+
+LayerConfig separable(int filters, int multiplier, int kernel, Padding padding, int stride,
+                      Activation activation) {
+  LayerConfig l = depthwise(multiplier, kernel, padding, stride, activation);
+  l.kind = LayerKind::separable_conv2d;
+  l.filters = filters;
+  return l;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "depthwise_conv2d is conv2d with a kernel that is zero across channels: the same forward "
+    "and input-gradient bits, the same weight gradient",
+    "[model][depthwise]") {
+  ConvGeometry g;
+  g.n = 11, g.c = 3, g.h = 7, g.w = 6, g.depth_multiplier = 2, g.k = 6, g.r = 3, g.s = 2;
+  g.stride_h = 2, g.stride_w = 1, g.pad_top = 1, g.pad_bottom = 1, g.pad_left = 0, g.pad_right = 1;
+  g.oh = (g.h + 2 - g.r) / 2 + 1, g.ow = g.w + 1 - g.s + 1;
+  const size_t x_size = size_t(g.n) * g.c * g.h * g.w, y_size = size_t(g.n) * g.k * g.oh * g.ow;
+  const std::vector<float> x = test::random_floats(x_size, 4, -1.0f, 1.0f);
+  const std::vector<float> w = test::random_floats(size_t(g.k) * g.r * g.s, 5, -1.0f, 1.0f);
+  const std::vector<float> b = test::random_floats(size_t(g.k), 6, -1.0f, 1.0f);
+  const std::vector<float> dy = test::random_floats(y_size, 7, -1.0f, 1.0f);
+  // The full kernel (K, C, R, S): output k = c * DM + m reads channel c with w (DM, C, R, S).
+  std::vector<float> full(size_t(g.k) * g.c * g.r * g.s, 0.0f);
+  for (int k = 0; k < g.k; ++k)
+    for (int t = 0; t < g.r * g.s; ++t) {
+      const int c = k / 2, m = k % 2;
+      full[(size_t(k) * g.c + c) * g.r * g.s + t] = w[(size_t(m) * g.c + c) * g.r * g.s + t];
+    }
+  for (bool relu : {false, true}) {
+    g.relu = relu;
+    ConvGeometry plain = g;
+    plain.depth_multiplier = 0;
+    std::vector<float> y_dw(y_size), y_conv(y_size), dx_dw(x_size), dx_conv(x_size);
+    std::vector<float> dw_dw(w.size()), db_dw(b.size()), dw_conv(full.size()), db_conv(b.size());
+    reference::depthwise_conv2d_forward(g, x.data(), w.data(), b.data(), y_dw.data(), 0, g.n);
+    reference::conv2d_forward(plain, x.data(), full.data(), b.data(), y_conv.data());
+    CHECK(y_dw == y_conv);
+    reference::depthwise_conv2d_input_grad(g, w.data(), y_dw.data(), dy.data(), dx_dw.data(), 0,
+                                           g.n);
+    reference::depthwise_conv2d_param_grads(g, x.data(), y_dw.data(), dy.data(), dw_dw.data(),
+                                            db_dw.data(), 0, g.k);
+    reference::conv2d_backward(plain, x.data(), full.data(), y_conv.data(), dy.data(),
+                               dx_conv.data(), dw_conv.data(), db_conv.data());
+    CHECK(dx_dw == dx_conv);
+    // The weight gradients sum in another order (chunks): equal within float rounding.
+    for (int k = 0; k < g.k; ++k) {
+      for (int t = 0; t < g.r * g.s; ++t) {
+        const int c = k / 2, m = k % 2;
+        CHECK(dw_dw[(size_t(m) * g.c + c) * g.r * g.s + t] ==
+              Approx(dw_conv[(size_t(k) * g.c + c) * g.r * g.s + t]).margin(1e-5));
+      }
+      CHECK(db_dw[size_t(k)] == Approx(db_conv[size_t(k)]).margin(1e-5));
+    }
+  }
+}
+
+TEST_CASE("depthwise_conv2d and separable_conv2d: finite-difference gradients, backends agree",
+          "[model][depthwise]") {
+  const RunConfig config =
+      test::model_config(8, 7,
+                         {conv(3, 3, Activation::tanh, Padding::same),
+                          depthwise(2, 3, Padding::same, 2, Activation::tanh),
+                          separable(4, 2, 3, Padding::valid, 1, Activation::silu),
+                          separable(3, 1, 2, Padding::same, 2, Activation::linear),
+                          simple(LayerKind::flatten), dense(10, Activation::softmax)});
+  check_gradients(config, 3);
+  compare_backends(config);
+  // The Keras weights: depthwise kernel (R, S, C, DM) and bias (C * DM); separable's
+  // depthwise_kernel, pointwise_kernel (1, 1, C * DM, filters), bias (filters).
+  auto backend = make_backend("reference", BackendOptions{1, true});
+  const Model model(config, *backend, 2);
+  std::vector<std::pair<std::string, std::vector<int64_t>>> got;
+  for (const NamedTensor& t : model.export_weights()) got.emplace_back(t.name, t.shape);
+  const std::vector<std::pair<std::string, std::vector<int64_t>>> expected = {
+      {"conv2d/kernel", {3, 3, 1, 3}},
+      {"conv2d/bias", {3}},
+      {"depthwise_conv2d/kernel", {3, 3, 3, 2}},
+      {"depthwise_conv2d/bias", {6}},
+      {"separable_conv2d/depthwise_kernel", {3, 3, 6, 2}},
+      {"separable_conv2d/pointwise_kernel", {1, 1, 12, 4}},
+      {"separable_conv2d/bias", {4}},
+      {"separable_conv2d_1/depthwise_kernel", {2, 2, 4, 1}},
+      {"separable_conv2d_1/pointwise_kernel", {1, 1, 4, 3}},
+      {"separable_conv2d_1/bias", {3}},
+      {"dense/kernel", {3, 10}},
+      {"dense/bias", {10}}};
+  CHECK(got == expected);
+}
+
+TEST_CASE(
+    "depthwise and separable convolutions give the same bits at 1 and 3 threads and on "
+    "portable's ISA paths",
+    "[model][depthwise]") {
+  const RunConfig config =
+      test::model_config(9, 9,
+                         {depthwise(3, 3, Padding::same, 1, Activation::relu),
+                          separable(5, 2, 3, Padding::same, 2, Activation::relu),
+                          simple(LayerKind::flatten), dense(10, Activation::softmax)});
+  auto run = [&](const std::string& backend_name, int threads) {
+    auto backend = make_backend(backend_name, BackendOptions{threads, true});
+    Model model(config, *backend, 17);
+    const std::vector<float> x =
+        test::random_floats(model.input_shape().size() * 17, 8, 0.0f, 1.0f);
+    std::vector<int32_t> y(17);
+    for (int i = 0; i < 17; ++i) y[i] = i % 10;
+    loss_of(model, *backend, x, y, 17, true);
+    std::vector<float> all;
+    for (Parameter* p : model.parameters()) {
+      const std::vector<float> g = download(*backend, p->grad.data(), p->size());
+      all.insert(all.end(), g.begin(), g.end());
+    }
+    return all;
+  };
+  CHECK(run("onednn", 1) == run("onednn", 3));
+  CHECK(run("portable", 1) == run("portable", 3));
 }
 
 }  // namespace repro

@@ -87,6 +87,40 @@ std::unique_ptr<DenseOp> HostBackend::make_dense(const DenseGeometry& g) {
   return std::make_unique<ReferenceDense>(g);
 }
 
+namespace {
+
+class HostDepthwiseConv2d : public Conv2dOp {
+ public:
+  HostDepthwiseConv2d(const ConvGeometry& g, int threads) : g_(g), threads_(threads) {}
+  void forward(const float* x, const float* w, const float* b, float* y) override {
+    parallel_for(threads_, g_.n,
+                 [&](int n) { reference::depthwise_conv2d_forward(g_, x, w, b, y, n, n + 1); });
+  }
+  void backward(const float* x, const float* w, const float* y, float* dy, float* dx, float* dw,
+                float* db) override {
+    if (dx)
+      parallel_for(threads_, g_.n, [&](int n) {
+        reference::depthwise_conv2d_input_grad(g_, w, y, dy, dx, n, n + 1);
+      });
+    parallel_for(threads_, g_.k, [&](int k) {
+      reference::depthwise_conv2d_param_grads(g_, x, y, dy, dw, db, k, k + 1);
+    });
+  }
+
+ private:
+  ConvGeometry g_;
+  int threads_;
+};
+
+}  // namespace
+
+std::unique_ptr<Conv2dOp> HostBackend::make_depthwise_conv2d(const ConvGeometry& g) {
+  REPRO_CHECK(
+      g.depth_multiplier > 0 && g.k == g.c * g.depth_multiplier && g.x_block == 1 && g.y_block == 1,
+      "depthwise_conv2d: k = c * depth_multiplier, plain layouts");
+  return std::make_unique<HostDepthwiseConv2d>(g, threads_);
+}
+
 void HostBackend::global_avg_pool_forward(const float* x, float* y, int n, int c, int hw) {
   reference::global_avg_pool_forward(x, y, n, c, hw);
 }

@@ -45,6 +45,8 @@ class HostBackend : public Backend {
   std::unique_ptr<Conv2dOp> make_conv2d(const ConvGeometry& g) override;
   std::unique_ptr<MaxPool2dOp> make_max_pool2d(const PoolGeometry& g) override;
   std::unique_ptr<DenseOp> make_dense(const DenseGeometry& g) override;
+  // Images a task for the forward and dx, output channels a task for dw and db (per chunk).
+  std::unique_ptr<Conv2dOp> make_depthwise_conv2d(const ConvGeometry& g) override;
 
   // Whole (double sums, tiny next to the convolutions).
   void global_avg_pool_forward(const float* x, float* y, int n, int c, int hw) override;

@@ -41,6 +41,17 @@ void conv2d_forward(const ConvGeometry& g, const float* x, const float* w, const
 void conv2d_backward(const ConvGeometry& g, const float* x, const float* w, const float* y,
                      const float* dy, float* dx, float* dw, float* db);
 
+// Depthwise convolution (ConvGeometry with depth_multiplier DM, k = C * DM, w (DM, C, R, S)):
+// the forward and dx for images [b0, b1) (the caller may split images); dw (DM, C, R, S) and
+// db (K) for output channels [k0, k1) over the whole batch, per chunk (g.chunk_grads: rows of
+// (ceil(N/8), ...)) or folded in chunk order (the caller may split channels). dy is read only.
+void depthwise_conv2d_forward(const ConvGeometry& g, const float* x, const float* w, const float* b,
+                              float* y, int b0, int b1);
+void depthwise_conv2d_input_grad(const ConvGeometry& g, const float* w, const float* y,
+                                 const float* dy, float* dx, int b0, int b1);
+void depthwise_conv2d_param_grads(const ConvGeometry& g, const float* x, const float* y,
+                                  const float* dy, float* dw, float* db, int k0, int k1);
+
 // y (N,C,OH,OW) = window max; argmax (N,C,OH,OW) = index h*W+w of the winner in its plane
 // (first in row-major order on ties, padded cells never win).
 void max_pool2d_forward(const PoolGeometry& g, const float* x, float* y, int32_t* argmax);
