@@ -5,6 +5,8 @@
 // `repro import keras` reads it back to the same config.
 #include "keras/keras_export.h"
 
+#include <set>
+
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -276,28 +278,8 @@ Json optimizer_json(const OptimizerConfig& optimizer) {
   return keras_object("keras.optimizers", class_name, std::move(c));
 }
 
-}  // namespace
-
-void require_sequential(const RunConfig& config) {
-  if (is_graph(config))
-    throw InputError(
-        "the model is a layer graph, and the Keras export writes Sequential models only (a "
-        "Functional config is not written yet); export it with --format onnx");
-  for (const LayerConfig& layer : config.model)
-    if (layer.activation == Activation::gelu_approximate)
-      throw InputError("layer '" + layer.name +
-                       "': activation gelu_approximate has no name in a Keras config (Keras "
-                       "saves gelu(x, approximate=True) as a function); export it with --format "
-                       "onnx");
-}
-
-std::string keras_model_config_json(const RunConfig& config) {
-  require_sequential(config);
-  const std::array<int, 3> input = input_shape(config);
-  const std::vector<int64_t> input_dims = flat_input(config)
-                                              ? std::vector<int64_t>{input[2]}
-                                              : std::vector<int64_t>{input[0], input[1], input[2]};
-  const std::vector<LayerShape> shapes = infer_shapes(config);
+Json sequential_json(const RunConfig& config, const std::vector<int64_t>& input_dims,
+                     const std::vector<LayerShape>& shapes) {
   Json layers = Json::array();
   layers.push_back(keras_object("keras.layers", "InputLayer",
                                 Json{{"batch_shape", batch_shape(input_dims)},
@@ -312,12 +294,103 @@ std::string keras_model_config_json(const RunConfig& config) {
     layers.push_back(std::move(layer));
   }
   Json model = keras_object("keras", "Sequential",
-                            Json{{"name", "sequential"},
+                            Json{{"name", keras_model_name(config)},
                                  {"trainable", true},
                                  {"dtype", dtype_policy()},
                                  {"layers", std::move(layers)},
                                  {"build_input_shape", batch_shape(input_dims)}});
   model["build_config"] = {{"input_shape", batch_shape(input_dims)}};
+  return model;
+}
+
+// A layer graph as keras.Model(inputs, outputs) on one input and the last layer's output, in
+// Functional.get_config()'s form: each layer serialized with its `name` and its one call
+// (serialize_node: {"args": [...], "kwargs": {}}, a KerasTensor as __keras_tensor__ with its
+// shape, dtype and keras_history [layer, node 0, tensor 0]; a merge layer takes the list of its
+// inputs as one argument), input_layers and output_layers the tensors' [layer, 0, 0]. The layers
+// are listed in the config's order, which takes every layer after its inputs as
+// functional_from_config needs, so that `repro import keras` gives back the same config; Keras
+// itself orders model.layers by its graph walk (keras_layer_order), which the weights follow.
+Json functional_json(const RunConfig& config, const std::vector<int64_t>& input_dims,
+                     const std::vector<LayerShape>& shapes) {
+  const std::string input_name = keras_input_layer_name(config);
+  auto name_of = [&](int p) { return p < 0 ? input_name : config.model[p].name; };
+  auto dims_of = [&](int p) { return p < 0 ? input_dims : shapes[p].output; };
+  Json layers = Json::array();
+  Json input_layer = keras_object("keras.layers", "InputLayer",
+                                  Json{{"batch_shape", batch_shape(input_dims)},
+                                       {"dtype", "float32"},
+                                       {"sparse", false},
+                                       {"ragged", false},
+                                       {"name", input_name},
+                                       {"optional", false}});
+  input_layer["name"] = input_name;
+  input_layer["inbound_nodes"] = Json::array();
+  layers.push_back(std::move(input_layer));
+  for (size_t i = 0; i < config.model.size(); ++i) {
+    const LayerConfig& l = config.model[i];
+    Json layer = keras_object("keras.layers", layer_class_name(l.kind), layer_config(l));
+    Json input_shapes = Json::array(), tensors = Json::array();
+    for (const int p : shapes[i].inputs) {
+      input_shapes.push_back(batch_shape(dims_of(p)));
+      tensors.push_back(Json{{"class_name", "__keras_tensor__"},
+                             {"config",
+                              {{"shape", batch_shape(dims_of(p))},
+                               {"dtype", "float32"},
+                               {"keras_history", Json::array({name_of(p), 0, 0})}}}});
+    }
+    const bool merge = is_merge(l.kind);
+    layer["build_config"] = {{"input_shape", merge ? input_shapes : input_shapes.at(0)}};
+    layer["name"] = l.name;
+    layer["inbound_nodes"] = Json::array({Json{
+        {"args", Json::array({merge ? tensors : tensors.at(0)})}, {"kwargs", Json::object()}}});
+    layers.push_back(std::move(layer));
+  }
+  Json model = keras_object("keras.src.models.functional", "Functional",
+                            Json{{"name", keras_model_name(config)},
+                                 {"trainable", true},
+                                 {"layers", std::move(layers)},
+                                 {"input_layers", Json::array({input_name, 0, 0})},
+                                 {"output_layers", Json::array({config.model.back().name, 0, 0})}});
+  // Functional is no public keras.* class: serialize_keras_object writes its module and its
+  // registered name, the class name. The model is built on no input shape.
+  model["registered_name"] = "Functional";
+  model["build_config"] = {{"input_shape", nullptr}};
+  return model;
+}
+
+}  // namespace
+
+void require_keras_exportable(const RunConfig& config) {
+  for (const LayerConfig& layer : config.model)
+    if (layer.activation == Activation::gelu_approximate)
+      throw InputError("layer '" + layer.name +
+                       "': activation gelu_approximate has no name in a Keras config (Keras "
+                       "saves gelu(x, approximate=True) as a function); export it with --format "
+                       "onnx");
+}
+
+std::string keras_model_name(const RunConfig& config) {
+  return is_graph(config) ? "functional" : "sequential";
+}
+
+std::string keras_input_layer_name(const RunConfig& config) {
+  std::set<std::string> taken;
+  for (const LayerConfig& layer : config.model) taken.insert(layer.name);
+  std::string name = "input_layer";
+  for (int n = 1; taken.count(name); ++n) name = "input_layer_" + std::to_string(n);
+  return name;
+}
+
+std::string keras_model_config_json(const RunConfig& config) {
+  require_keras_exportable(config);
+  const std::array<int, 3> input = input_shape(config);
+  const std::vector<int64_t> input_dims = flat_input(config)
+                                              ? std::vector<int64_t>{input[2]}
+                                              : std::vector<int64_t>{input[0], input[1], input[2]};
+  const std::vector<LayerShape> shapes = infer_shapes(config);
+  Json model = is_graph(config) ? functional_json(config, input_dims, shapes)
+                                : sequential_json(config, input_dims, shapes);
   Json metrics = Json::array();
   for (const std::string& m : config.training.metrics) metrics.push_back(m);
   model["compile_config"] = {{"optimizer", optimizer_json(config.training.optimizer)},

@@ -1,6 +1,7 @@
 // The Keras H5 weights layout over record/h5_vars (HDF5) and record/zip_reader (.keras).
 #include "keras/keras_weights.h"
 
+#include <algorithm>
 #include <map>
 
 #include "core/error.h"
@@ -33,7 +34,8 @@ std::string optimizer_object_name(const std::string& optimizer) {
   return optimizer;
 }
 
-H5VarsGroup optimizer_group(const RunConfig& config, const std::vector<NamedTensor>& weights,
+// `weights` in model.layers order, the order of Keras's trainable variables.
+H5VarsGroup optimizer_group(const RunConfig& config, const std::vector<const NamedTensor*>& weights,
                             const KerasOptimizerState& state) {
   const OptimizerConfig& optimizer = config.training.optimizer;
   H5VarsGroup group{"optimizer", optimizer_object_name(optimizer.name), {}};
@@ -55,8 +57,8 @@ H5VarsGroup optimizer_group(const RunConfig& config, const std::vector<NamedTens
     if (optimizer.centered) suffixes.push_back("average_gradient");
   }
   std::vector<std::string> trainable;
-  for (const NamedTensor& w : weights)
-    if (!suffixes.empty() && slots.count(w.name + "/" + suffixes[0])) trainable.push_back(w.name);
+  for (const NamedTensor* w : weights)
+    if (!suffixes.empty() && slots.count(w->name + "/" + suffixes[0])) trainable.push_back(w->name);
   auto slot = [&](const std::string& param, const std::string& suffix) {
     const auto found = slots.find(param + "/" + suffix);
     if (found == slots.end())
@@ -80,35 +82,90 @@ H5VarsGroup optimizer_group(const RunConfig& config, const std::vector<NamedTens
 
 }  // namespace
 
+std::vector<size_t> keras_layer_order(const RunConfig& config) {
+  const size_t n = config.model.size();
+  std::vector<size_t> order;
+  if (!is_graph(config)) {
+    for (size_t i = 0; i < n; ++i) order.push_back(i);
+    return order;
+  }
+  // function.py's _build_map and map_graph over repro's graph, where each layer is called once
+  // (a node is its layer); node n is the InputLayer (layer_inputs' -1).
+  const std::vector<std::vector<int>> inputs = layer_inputs(config);
+  const std::vector<int> none;
+  auto parents = [&](size_t v) -> const std::vector<int>& { return v == n ? none : inputs[v]; };
+  auto node = [&](int p) { return p < 0 ? n : static_cast<size_t>(p); };
+  std::vector<int64_t> first_seen(n + 1, -1);  // operation_indices
+  std::vector<bool> finished(n + 1, false);
+  std::vector<size_t> post_order;  // nodes_in_decreasing_depth
+  int64_t seen = 0;
+  std::vector<std::pair<size_t, size_t>> stack;  // (node, its next input to walk)
+  auto enter = [&](size_t v) {
+    if (finished[v]) return;
+    if (first_seen[v] < 0) first_seen[v] = seen++;
+    stack.emplace_back(v, 0);
+  };
+  enter(n - 1);  // the output: the last layer
+  while (!stack.empty()) {
+    const size_t v = stack.back().first;
+    const size_t k = stack.back().second++;
+    if (k < parents(v).size()) {
+      enter(node(parents(v)[k]));
+      continue;
+    }
+    finished[v] = true;
+    post_order.push_back(v);
+    stack.pop_back();
+  }
+  // A node's depth is the longest path from it to the output.
+  std::vector<int64_t> depth(n + 1, 0);
+  for (auto it = post_order.rbegin(); it != post_order.rend(); ++it)
+    for (const int p : parents(*it)) depth[node(p)] = std::max(depth[node(p)], depth[*it] + 1);
+  std::vector<size_t> all = post_order;
+  REPRO_CHECK(all.size() == n + 1, "keras export: a layer the output does not take");
+  std::sort(all.begin(), all.end(), [&](size_t a, size_t b) {
+    return depth[a] != depth[b] ? depth[a] > depth[b] : first_seen[a] < first_seen[b];
+  });
+  for (const size_t v : all)
+    if (v != n) order.push_back(v);
+  return order;
+}
+
 std::vector<std::string> keras_layer_paths(const RunConfig& config) {
   std::map<std::string, int> used;
-  std::vector<std::string> paths;
-  for (const LayerConfig& layer : config.model) {
-    const std::string base = snake_case(layer_class_name(layer.kind));
+  // A Functional model's layers start with its InputLayer, which takes the first input_layer.
+  if (is_graph(config)) used[snake_case("InputLayer")] = 1;
+  std::vector<std::string> paths(config.model.size());
+  for (const size_t i : keras_layer_order(config)) {
+    const std::string base = snake_case(layer_class_name(config.model[i].kind));
     const int n = used[base]++;
-    paths.push_back("layers/" + (n == 0 ? base : base + "_" + std::to_string(n)));
+    paths[i] = "layers/" + (n == 0 ? base : base + "_" + std::to_string(n));
   }
   return paths;
 }
 
 std::string keras_weights_h5(const RunConfig& config, const std::vector<NamedTensor>& weights,
                              const KerasOptimizerState* optimizer) {
-  require_sequential(config);
+  require_keras_exportable(config);
   std::vector<H5VarsGroup> groups;
-  groups.push_back(H5VarsGroup{"", "sequential", {}});
+  groups.push_back(H5VarsGroup{"", keras_model_name(config), {}});
+  if (is_graph(config))
+    groups.push_back(
+        H5VarsGroup{"layers/" + snake_case("InputLayer"), keras_input_layer_name(config), {}});
   const std::vector<std::string> paths = keras_layer_paths(config);
-  size_t written = 0;
-  for (size_t i = 0; i < config.model.size(); ++i) {
+  std::vector<const NamedTensor*> written;  // in model.layers order
+  for (const size_t i : keras_layer_order(config)) {
     H5VarsGroup group{paths[i], config.model[i].name, {}};
-    for (const NamedTensor* t : layer_weights(weights, config.model[i].name))
+    for (const NamedTensor* t : layer_weights(weights, config.model[i].name)) {
       group.vars.push_back(float_var(*t));
-    written += group.vars.size();
+      written.push_back(t);
+    }
     groups.push_back(std::move(group));
   }
-  if (written != weights.size())
+  if (written.size() != weights.size())
     throw InputError("the weights hold " + std::to_string(weights.size()) + " tensors, of which " +
-                     std::to_string(written) + " belong to the config's layers");
-  if (optimizer) groups.push_back(optimizer_group(config, weights, *optimizer));
+                     std::to_string(written.size()) + " belong to the config's layers");
+  if (optimizer) groups.push_back(optimizer_group(config, written, *optimizer));
   return write_h5_vars(groups);
 }
 

@@ -1,15 +1,21 @@
 // A model's weights (and optimizer state) in the HDF5 layout Keras 3 saves and loads
 // (model.save_weights("x.weights.h5"), and model.weights.h5 inside a .keras archive), as
-// keras/src/saving/saving_lib.py writes it for a Sequential model:
-//   vars                      the model's own (none), attribute name "sequential"
-//   layers/<class>/vars/<i>   each layer's variables in Keras order (kernel, bias; gamma, beta,
-//                             moving_mean, moving_variance); <class> is the snake_case class
-//                             name made unique in layer order (conv2d, conv2d_1, ...), never the
-//                             layer's own name; layers without weights have an empty vars
+// keras/src/saving/saving_lib.py writes it (_save_state walks the model, _walk_saveable yields
+// its `layers` first, _save_container_state names each by its class):
+//   vars                      the model's own (none), attribute name "sequential" or "functional"
+//   layers/<class>/vars/<i>   each layer of model.layers, in that order, with its variables in
+//                             Keras order (kernel, bias; gamma, beta, moving_mean,
+//                             moving_variance); <class> is the snake_case class name made unique
+//                             in layer order (conv2d, conv2d_1, ...), never the layer's own name;
+//                             layers without weights have an empty vars. A Sequential model's
+//                             layers are the config's; a Functional model's (a layer graph) start
+//                             with its InputLayer (layers/input_layer) and follow Keras's graph
+//                             order (keras_layer_order), not the config's
 //   optimizer/vars/<i>        iteration (int64), learning_rate (float32, absent with a schedule),
 //                             then the slots: Adam and AdamW per parameter (momentum, velocity);
 //                             SGD the momenta; RMSprop all velocities, then momenta, then
-//                             average gradients, each over the trainable parameters in order
+//                             average gradients, each over the trainable parameters in
+//                             model.layers order
 #pragma once
 
 #include <optional>
@@ -30,7 +36,16 @@ struct KerasOptimizerState {
   std::vector<NamedTensor> slots;
 };
 
-// Each layer's H5 path ("layers/conv2d_1"), in the model's order.
+// The config's layers (indices into config.model) in the order of Keras's model.layers, less a
+// Functional model's InputLayer. A Sequential model keeps the config's order; a layer graph takes
+// the order keras/src/ops/function.py's map_graph gives the Functional model Keras builds from
+// the exported config: a depth-first walk from the output through each layer's inputs in call
+// order numbers the layers as first reached, a layer's depth is its longest path to the output,
+// and the layers go deepest first, ties by that number.
+std::vector<size_t> keras_layer_order(const RunConfig& config);
+
+// Each layer's H5 path ("layers/conv2d_1"), indexed as config.model; the names are made unique in
+// keras_layer_order.
 std::vector<std::string> keras_layer_paths(const RunConfig& config);
 
 // The .weights.h5 file's bytes. `weights` in Keras layout, named "<layer>/<variable>" as a run's

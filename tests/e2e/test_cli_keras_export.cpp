@@ -2,7 +2,8 @@
 // files Keras's saving_lib would, checked tensor by tensor by h5py (scripts/keras_check.py;
 // skipped without python3-h5py), byte-identical when made again, read back by `repro import
 // keras` to the run's config and by `initial_weights` to the run's weights; bad files are one
-// line and exit 2.
+// line and exit 2. Layer graphs export as Functional models, their weights in Keras's layer
+// order.
 #include <catch2/catch.hpp>
 
 #include "support/skip.h"
@@ -28,17 +29,19 @@ using repro_test::slurp_file;
 namespace {
 
 // Runs scripts/keras_check.py RUN FILE with Debian's python3; skips when it says it cannot run.
-void require_keras_check(const fs::path& run, const fs::path& file) {
+// Returns what it printed, "" when skipped.
+std::string require_keras_check(const fs::path& run, const fs::path& file) {
   if (!fs::exists("/usr/bin/python3")) {
     std::cout << "REPRO_SKIPPED: no /usr/bin/python3 (python3-h5py checks the export)\n";
-    return;
+    return "";
   }
   const auto result = repro_test::run_check_script("/usr/bin/python3 scripts/keras_check.py '" +
                                                    run.string() + "' '" + file.string() + "'");
-  if (result.skipped) return;
+  if (result.skipped) return "";
   INFO(result.out);
   CHECK(result.exit_code == 0);
   CHECK(contains(result.out, "PASS: "));
+  return result.out;
 }
 
 // The keys a Keras model carries: the layers, the optimizer, loss, metrics and the input size.
@@ -211,5 +214,131 @@ training:
   INFO(result.err);
   REQUIRE(result.exit_code == 0);
   CHECK(json_field(tuned, "initial_weights_sha256") == json_field(run, "weights_sha256"));
+  fs::remove_all(dir);
+}
+
+namespace {
+
+// A residual block whose shortcut is the stem's output, which feeds two layers (fan-out).
+const char* kResidual = R"(seed: 5
+data: {dataset: mnist, limit: 256, batch_size: 64, resize: [16, 16]}
+model:
+  - conv2d: {filters: 4, kernel_size: 3, padding: same, name: stem}
+  - batch_normalization: {name: stem_bn}
+  - activation: {activation: relu, name: stem_out}
+  - conv2d: {filters: 4, kernel_size: 3, padding: same, use_bias: false}
+  - batch_normalization: {momentum: 0.9, name: branch_bn}
+  - add: {inputs: [stem_out, branch_bn]}
+  - activation: {activation: relu}
+  - global_average_pooling2d: {}
+  - dense: {units: 10, activation: softmax}
+training:
+  epochs: 1
+  optimizer: {name: adam, learning_rate: 0.003}
+  loss: sparse_categorical_crossentropy
+  metrics: [accuracy]
+  checkpoint: {every: 2}
+)";
+
+// Two branches from the input, concatenated. The config lists the short branch first; Keras
+// orders model.layers deepest first (long1, then short), so long1's weights are layers/conv2d.
+const char* kConcat = R"(seed: 2
+data: {dataset: mnist, limit: 256, batch_size: 64}
+model:
+  - conv2d: {filters: 3, kernel_size: 1, strides: 2, name: short}
+  - conv2d: {filters: 5, kernel_size: 3, padding: same, inputs: [input], name: long1}
+  - max_pooling2d: {pool_size: 2, name: long2}
+  - concatenate: {inputs: [short, long2]}
+  - flatten: {}
+  - dense: {units: 10, activation: softmax}
+training:
+  epochs: 1
+  optimizer: {name: sgd, momentum: 0.9, learning_rate: 0.01}
+  loss: sparse_categorical_crossentropy
+  metrics: [accuracy]
+  checkpoint: {every: 2}
+)";
+
+}  // namespace
+
+TEST_CASE("Keras export of layer graphs: Functional config, Keras's layer order, round trips") {
+  const std::string data = mnist_parent_dir();
+  if (data.empty()) REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
+  const std::string env = "REPRO_DATA_DIR='" + data + "'";
+  const fs::path dir = scratch_dir("keras_export_graph");
+  const std::vector<std::pair<std::string, const char*>> graphs = {{"residual", kResidual},
+                                                                   {"concat", kConcat}};
+  for (const auto& [name, yaml] : graphs) {
+    INFO(name);
+    const fs::path config = dir / (name + ".yaml");
+    std::ofstream(config) << yaml;
+    const fs::path run = dir / name;
+    const auto trained =
+        run_repro(env, "train '" + config.string() + "' --quiet --out '" + run.string() + "'");
+    INFO(trained.err);
+    REQUIRE(trained.exit_code == 0);
+
+    const fs::path keras = dir / (name + ".keras"), h5 = dir / (name + ".weights.h5");
+    const auto exported = run_repro(
+        env, "export '" + run.string() + "' --format keras --out '" + keras.string() + "'");
+    INFO(exported.err);
+    REQUIRE(exported.exit_code == 0);
+    CHECK(contains(exported.out, "optimizer state from checkpoint step 4 (iteration 4)"));
+    REQUIRE(run_repro(env, "export '" + run.string() + "' --format weights.h5 --out '" +
+                               h5.string() + "'")
+                .exit_code == 0);
+
+    // config.json: a Functional model whose layers carry their calls.
+    const std::string archive = slurp_file(keras);
+    CHECK(contains(archive,
+                   "{\"module\":\"keras.src.models.functional\",\"class_name\":"
+                   "\"Functional\",\"config\":{\"name\":\"functional\""));
+    CHECK(contains(archive,
+                   "\"registered_name\":\"Functional\",\"build_config\":{"
+                   "\"input_shape\":null}"));
+    CHECK(contains(archive,
+                   "\"input_layers\":[\"input_layer\",0,0],\"output_layers\":["
+                   "\"dense\",0,0]"));
+    const std::string checked = require_keras_check(run, keras);
+    require_keras_check(run, h5);
+    if (name == "residual") {
+      // The merge takes a list of two tensors; stem_out's output feeds conv2d and the add.
+      CHECK(contains(archive,
+                     "\"name\":\"add\",\"inbound_nodes\":[{\"args\":[[{\"class_name\":"
+                     "\"__keras_tensor__\",\"config\":{\"shape\":[null,16,16,4],\"dtype\":"
+                     "\"float32\",\"keras_history\":[\"stem_out\",0,0]}},{\"class_name\":"
+                     "\"__keras_tensor__\",\"config\":{\"shape\":[null,16,16,4],\"dtype\":"
+                     "\"float32\",\"keras_history\":[\"branch_bn\",0,0]}}]],\"kwargs\":{}}]"));
+      CHECK(contains(archive,
+                     "\"build_config\":{\"input_shape\":[[null,16,16,4],[null,16,16,"
+                     "4]]},\"name\":\"add\""));
+      if (!checked.empty()) {
+        CHECK(contains(checked, "layers/conv2d (stem): 2 tensors identical"));
+        CHECK(contains(checked, "layers/conv2d_1 (conv2d): 1 tensors identical"));
+        CHECK(contains(checked, "layers/batch_normalization_1 (branch_bn): 4 tensors"));
+        CHECK(contains(checked, "layers/input_layer (input_layer): 0 tensors identical"));
+      }
+    } else if (!checked.empty()) {
+      CHECK(contains(checked, "layers/conv2d (long1): 2 tensors identical"));
+      CHECK(contains(checked, "layers/conv2d_1 (short): 2 tensors identical"));
+    }
+
+    // import keras gives back the run's config, key by key.
+    const auto imported = run_repro(env, "import keras '" + keras.string() + "'");
+    INFO(imported.err);
+    REQUIRE(imported.exit_code == 0);
+    const repro::RunConfig original = repro::parse_config(run_config_yaml(run), "run.json");
+    const repro::RunConfig back = repro::parse_config(imported.out, "imported");
+    CHECK(model_keys(back) == model_keys(original));
+
+    // initial_weights from the archive starts a run from exactly the run's final weights.
+    const fs::path tuned = dir / (name + "_tuned");
+    const auto result =
+        run_repro(env, "train '" + config.string() + "' --quiet --set initial_weights='" +
+                           keras.string() + "' --out '" + tuned.string() + "'");
+    INFO(result.err);
+    REQUIRE(result.exit_code == 0);
+    CHECK(json_field(tuned, "initial_weights_sha256") == json_field(run, "weights_sha256"));
+  }
   fs::remove_all(dir);
 }
