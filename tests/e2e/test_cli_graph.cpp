@@ -105,3 +105,64 @@ TEST_CASE("a layer graph trains reproducibly: threads, resume, portable ISAs, ON
   CHECK(contains(repro_test::slurp_file(root / "m.keras"), "\"class_name\":\"Functional\""));
   fs::remove_all(root);
 }
+
+TEST_CASE(
+    "depthwise_conv2d and separable_conv2d in a residual graph: the same bits at 1 and 2 "
+    "threads, an ONNX export that ONNX Runtime agrees with, and a Keras round trip") {
+  const std::string env = repro_test::data_env();
+  if (env.empty()) REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
+  const fs::path root = repro_test::scratch_dir("cli_separable");
+  std::ofstream(root / "sep.yaml")
+      << "seed: 9\n"
+         "data: {dataset: mnist, limit: 512, batch_size: 64, resize: [14, 14]}\n"
+         "model:\n"
+         "  - conv2d: {filters: 4, kernel_size: 3, padding: same, activation: relu, name: stem}\n"
+         "  - depthwise_conv2d: {kernel_size: 3, depth_multiplier: 2, padding: same, "
+         "activation: relu}\n"
+         "  - separable_conv2d: {filters: 4, kernel_size: 3, padding: same, name: mix}\n"
+         "  - add: {inputs: [stem, mix]}\n"
+         "  - separable_conv2d: {filters: 8, kernel_size: [3, 2], strides: 2, depth_multiplier: 3,"
+         " use_bias: false, activation: silu}\n"
+         "  - global_average_pooling2d: {}\n"
+         "  - dense: {units: 10, activation: softmax}\n"
+         "training: {epochs: 1, optimizer: adam}\n";
+  const fs::path one = root / "one", two = root / "two";
+  for (const auto& [run, threads] : {std::pair{one, 1}, std::pair{two, 2}}) {
+    const auto trained =
+        run_repro(env, "train '" + (root / "sep.yaml").string() + "' --quiet --threads " +
+                           std::to_string(threads) + " --out '" + run.string() + "'");
+    INFO(trained.err);
+    REQUIRE(trained.exit_code == 0);
+  }
+  CHECK(repro_test::slurp_file(one / "model.safetensors") ==
+        repro_test::slurp_file(two / "model.safetensors"));
+  const auto summary = run_repro("", "summary '" + (root / "sep.yaml").string() + "'");
+  CHECK(summary.out.find("(None, 14, 14, 8)") != std::string::npos);  // 4 channels x 2
+  const auto onnx = repro_test::run_check_script(env + " '" + std::string(REPRO_SOURCE_DIR) +
+                                                 "/scripts/onnx_check.sh' '" + one.string() + "'");
+  INFO(onnx.out);
+  if (!onnx.skipped) {
+    CHECK(onnx.exit_code == 0);
+    CHECK(onnx.out.find("PASS") != std::string::npos);
+  }
+  const fs::path keras_file = root / "sep.keras";
+  const auto keras = run_repro(
+      "", "export '" + one.string() + "' --format keras --out '" + keras_file.string() + "'");
+  INFO(keras.err);
+  REQUIRE(keras.exit_code == 0);
+  const auto check = repro_test::run_check_script(
+      "/usr/bin/python3 '" + std::string(REPRO_SOURCE_DIR) + "/scripts/keras_check.py' '" +
+      one.string() + "' '" + keras_file.string() + "'");
+  INFO(check.out);
+  if (!check.skipped) CHECK(check.exit_code == 0);
+  const auto imported = run_repro("", "import keras '" + keras_file.string() + "'");
+  INFO(imported.err);
+  CHECK(
+      imported.out.find("depthwise_conv2d: {name: depthwise_conv2d, depth_multiplier: 2, "
+                        "kernel_size: [3, 3], strides: [1, 1], padding: same, activation: relu") !=
+      std::string::npos);
+  CHECK(imported.out.find("separable_conv2d: {name: separable_conv2d, depth_multiplier: 3, "
+                          "filters: 8, kernel_size: [3, 2], strides: [2, 2]") != std::string::npos);
+  CHECK(imported.out.find("pointwise_initializer: {name: glorot_uniform") != std::string::npos);
+  fs::remove_all(root);
+}

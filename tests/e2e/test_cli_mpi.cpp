@@ -346,7 +346,8 @@ TEST_CASE("every data source gives the same bits for 1 and 2 ranks (cifar10, ima
 }
 
 TEST_CASE(
-    "a layer graph (residual add, concatenated branch) gives the same bits for 1 and 2 ranks") {
+    "a layer graph (residual add, concatenated branch, depthwise and separable convolutions) "
+    "gives the same bits for 1 and 2 ranks") {
   std::string data;
   if (const std::string why = cannot_run(data); !why.empty()) REPRO_SKIP(why);
   const auto root = scratch_dir("mpi_graph");
@@ -356,8 +357,10 @@ TEST_CASE(
          "  - conv2d: {filters: 4, kernel_size: 3, padding: same, activation: relu, name: a}\n"
          "  - conv2d: {filters: 4, kernel_size: 3, padding: same}\n"
          "  - add: {inputs: [a, conv2d]}\n"
-         "  - conv2d: {filters: 2, kernel_size: 1, inputs: [input], name: side}\n"
+         "  - separable_conv2d: {filters: 2, kernel_size: 3, padding: same, inputs: [input], "
+         "name: side}\n"
          "  - concatenate: {inputs: [add, side]}\n"
+         "  - depthwise_conv2d: {kernel_size: 3, depth_multiplier: 2, activation: relu}\n"
          "  - flatten: {}\n  - dense: {units: 10, activation: softmax}\n";
   const auto r =
       require_trains(kMpiEnv + one_process(data), "check '" + (root / "graph.yaml").string() +
