@@ -363,11 +363,12 @@ WeightsComparison compare_weights(const std::vector<NamedTensor>& a,
     for (size_t i = 0; i < a[t].data.size() && i < b[t].data.size(); ++i) {
       const double va = a[t].data[i], vb = b[t].data[i];
       ++w.values;
+      // Over every value whose bits differ, so "allclose, not bit-identical" shows how far apart.
+      if (!std::isnan(va) && !std::isnan(vb) && va != vb)
+        w.max_abs_diff = std::max(w.max_abs_diff, std::fabs(va - vb));
       if (values_match(va, vb, options)) continue;
       ++w.differing;
       if (w.first_tensor.empty()) w.first_tensor = a[t].name;
-      if (!std::isnan(va) && !std::isnan(vb) && va != vb)
-        w.max_abs_diff = std::max(w.max_abs_diff, std::fabs(va - vb));
     }
   }
   w.same = w.differing == 0;

@@ -59,8 +59,8 @@ struct WeightsComparison {
   std::string sha256_a, sha256_b;  // recomputed from the files' tensors
   size_t values = 0;               // float32 values compared
   size_t differing = 0;            // values that do not match under the options
-  double max_abs_diff = 0;
-  std::string first_tensor;  // the first tensor holding a differing value ("" none)
+  double max_abs_diff = 0;         // over every pair whose bits differ (NaN aside)
+  std::string first_tensor;        // the first tensor holding a differing value ("" none)
   bool same = true;
 };
 

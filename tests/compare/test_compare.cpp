@@ -2,6 +2,8 @@
 // lengths as differences, run records (weights, environment) and trace divergence.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 #include <unistd.h>
 
 #include <filesystem>
@@ -296,5 +298,30 @@ TEST_CASE("a trace.jsonl that run.json's files do not list is not read, and does
   REQUIRE(traced.divergence.has_value());
   CHECK(traced.divergence->step == 1);
   CHECK_FALSE(traced.same);
+  fs::remove_all(root);
+}
+
+TEST_CASE("weights allclose but not bit-identical report how far apart their bits are") {
+  namespace fs = std::filesystem;
+  const fs::path root =
+      fs::temp_directory_path() / ("repro_test_ulp_weights_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  const History h{{"loss", {0.5}}};
+  const float one_ulp_above = std::nextafter(0.25f, 1.0f);
+  for (const auto& [name, value] : {std::pair{"a", 0.25f}, std::pair{"b", one_ulp_above}}) {
+    const fs::path dir = root / name;
+    repro::write_history((dir / "history.json").string(), h);
+    repro::write_safetensors((dir / "model.safetensors").string(),
+                             {{"dense/kernel", {2, 1}, {value, -1.0f}}});
+    repro::RunRecord r;
+    r.epochs = {{1, 1.0, "aa"}};
+    for (const char* file : {"history.json", "model.safetensors"})
+      r.files[file] = repro::sha256_file((dir / file).string());
+    repro::write_run_record((dir / "run.json").string(), r);
+  }
+  const auto report = repro::compare_paths((root / "a").string(), (root / "b").string(), {});
+  CHECK(report.weights.same);  // allclose
+  CHECK(report.weights.sha256_a != report.weights.sha256_b);
+  CHECK(report.weights.max_abs_diff == double(one_ulp_above) - 0.25);
   fs::remove_all(root);
 }
