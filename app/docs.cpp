@@ -115,7 +115,7 @@ std::string bash_completion(const CLI::App& app) {
       "    COMPREPLY=($(compgen -W '" +
       set_keys() +
       "' -- \"$cur\"))\n"
-      "    type compopt &>/dev/null && compopt -o nospace\n"
+      "    type compopt &>/dev/null && compopt -o nospace 2>/dev/null\n"
       "    return\n"
       "  fi\n";
   script += "  local words\n  case \"$path\" in\n";

@@ -104,7 +104,7 @@ TEST_CASE("the schema's keys of every map are the keys the decoder accepts, and 
   const Json& training = object_form(top().at("training"));
   CHECK(listed(config_error(model + "training: {zzz: 1}\n"), valid) == keys_of(training));
   const Json& t = training.at("properties");
-  for (const std::string& key :
+  for (const std::string key :
        {"checkpoint", "log", "trace", "early_stopping", "reduce_lr_on_plateau"}) {
     INFO(key);
     CHECK(listed(config_error(model + "training: {" + key + ": {zzz: 1}}\n"), valid) ==
@@ -164,7 +164,7 @@ TEST_CASE("the schema's closed lists of words are the ones the decoder names") {
         enum_of(layer_schema("random_flip").at("properties").at("mode")));
   const Json& variance =
       named_form(kSchema.at("definitions").at("initializer"), "variance_scaling").at("properties");
-  for (const std::string& key : {"mode", "distribution"}) {
+  for (const std::string key : {"mode", "distribution"}) {
     CHECK(listed(config_error(head +
                               "dense: {units: 10, kernel_initializer: {name: "
                               "variance_scaling, " +
@@ -174,7 +174,7 @@ TEST_CASE("the schema's closed lists of words are the ones the decoder names") {
   CHECK(listed(config_error(head + "dense: {units: 10, kernel_initializer: zzz}\n"),
                "valid names: ") == std::set<std::string>(repro::initializer_names().begin(),
                                                          repro::initializer_names().end()));
-  for (const std::string& key : {"rng", "device"})
+  for (const std::string key : {"rng", "device"})
     CHECK(listed(config_error(key + ": zzz\n" + kSmall), one_of) == enum_of(top().at(key)));
   std::set<std::string> determinism;
   for (const Json& word : top().at("determinism").at("enum"))
@@ -189,7 +189,7 @@ TEST_CASE("the schema's closed lists of words are the ones the decoder names") {
   const Json& stopping =
       object_form(object_form(top().at("training")).at("properties").at("early_stopping"))
           .at("properties");
-  for (const std::string& key : {"monitor", "mode"}) {
+  for (const std::string key : {"monitor", "mode"}) {
     CHECK(listed(config_error(kSmall + "  early_stopping: {" + key + ": zzz}\n"), one_of) ==
           enum_of(stopping.at(key)));
   }
@@ -198,13 +198,13 @@ TEST_CASE("the schema's closed lists of words are the ones the decoder names") {
 TEST_CASE("the --set key paths are keys the decoder reads") {
   const std::vector<std::string> paths = repro::config_key_paths();
   const std::set<std::string> all(paths.begin(), paths.end());
-  for (const std::string& key :
+  for (const std::string key :
        {"seed", "data.batch_size", "data.keys.x_train", "training.epochs",
         "training.optimizer.learning_rate", "training.optimizer.learning_rate.decay_steps",
         "training.checkpoint.best.monitor", "training.early_stopping.patience", "model"})
     CHECK(all.count(key) == 1);
   // A few of them set on a real config: no `unknown key`.
-  for (const std::string& set :
+  for (const std::string set :
        {"training.early_stopping.patience=2", "training.checkpoint.keep=3",
         "data.num_parallel_calls=auto", "training.reduce_lr_on_plateau.cooldown=1",
         "training.optimizer.beta_2=0.99", "data.validation_split=0.1"}) {
