@@ -53,6 +53,7 @@ void setup_import(CLI::App& app, int& exit_code);
 void setup_evaluate(CLI::App& app, int& exit_code);
 void setup_predict(CLI::App& app, int& exit_code);
 void setup_export(CLI::App& app, int& exit_code);
+void setup_schema(CLI::App& app, int& exit_code);
 // repro man and repro completion bash|zsh|fish, generated from the commands defined on `app`
 // (call it last, after every other setup_*).
 void setup_docs(CLI::App& app, int& exit_code, const std::string& version);

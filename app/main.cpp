@@ -80,6 +80,7 @@ int main(int argc, char** argv) {
   repro::app::setup_evaluate(app, exit_code);
   repro::app::setup_predict(app, exit_code);
   repro::app::setup_export(app, exit_code);
+  repro::app::setup_schema(app, exit_code);
   repro::app::setup_docs(app, exit_code, REPRO_VERSION);
 
   // A write past RLIMIT_FSIZE fails with EFBIG (reported, exit 3) instead of killing the process.

@@ -13,6 +13,7 @@ packages=(
   libonnx-dev libprotobuf-dev libpng-dev libjpeg-dev libzip-dev
   libjpeg-turbo-progs
   libhdf5-dev python3-h5py python3-numpy
+  python3-jsonschema python3-yaml dpkg-dev
   dataset-fashion-mnist
 )
 

@@ -261,7 +261,13 @@ RunConfig parse_config(const std::string& yaml_text, const std::string& file_lab
             "a config is a map of keys (seed:, data:, model:, training:), "
             "not a list or a single value");
   }
-  for (const std::string& override_text : overrides) apply_override(root, override_text);
+  // A value that a later override replaces is checked all the same: the tree is decoded before
+  // each override (the file's values, then each earlier flag's), so a bad value is an error even
+  // when `--set` or a flag that becomes one (train's --epochs, --seed, ...) overrides it.
+  for (const std::string& override_text : overrides) {
+    config_detail::decode_config(root);
+    apply_override(root, override_text);
+  }
 
   RunConfig config = config_detail::decode_config(root);
   config.path = file_label;

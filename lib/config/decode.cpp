@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "config/tree.h"
+#include "config/vocabulary.h"
 #include "core/error.h"
 
 namespace repro::config_detail {
@@ -159,11 +160,8 @@ struct Reader {
 
   bool boolean(const ConfigNode& node, const std::string& path) {
     const ConfigNode& s = scalar_of(node, path, "true or false");
-    static const std::vector<std::string> yes{"true", "True", "TRUE", "on",
-                                              "On",   "ON",   "yes",  "Yes"},
-        no{"false", "False", "FALSE", "off", "Off", "OFF", "no", "No"};
-    if (!s.quoted && contains(yes, s.scalar)) return true;
-    if (!s.quoted && contains(no, s.scalar)) return false;
+    if (!s.quoted && contains(boolean_words(true), s.scalar)) return true;
+    if (!s.quoted && contains(boolean_words(false), s.scalar)) return false;
     fail_at(s.place, path + " must be true or false (also on/off; got " + shown(s) + ")");
   }
 
@@ -265,10 +263,9 @@ struct Reader {
       if (entry.key == "scale") spec.scale = number(v, key);
       if (entry.key == "gain") spec.gain = number(v, key);
       if (entry.key == "value") spec.value = number(v, key);
-      if (entry.key == "mode") spec.mode = word(v, key, {"fan_in", "fan_out", "fan_avg"});
+      if (entry.key == "mode") spec.mode = word(v, key, variance_modes());
       if (entry.key == "distribution") {
-        spec.distribution =
-            word(v, key, {"truncated_normal", "untruncated_normal", "uniform", "normal"});
+        spec.distribution = word(v, key, variance_distributions());
         if (spec.distribution == "normal") spec.distribution = "truncated_normal";  // as Keras
       }
     }
@@ -276,10 +273,7 @@ struct Reader {
   }
 
   Activation activation(const ConfigNode& node, const std::string& path) {
-    const std::string name =
-        word(node, path,
-             {"relu", "sigmoid", "tanh", "softmax", "linear", "elu", "leaky_relu", "softplus",
-              "hard_sigmoid", "gelu", "gelu_approximate", "silu", "swish"});
+    const std::string name = word(node, path, activation_names());
     if (name == "gelu") return Activation::gelu;
     if (name == "gelu_approximate") return Activation::gelu_approximate;
     if (name == "silu" || name == "swish") return Activation::silu;  // Keras's two names
@@ -295,15 +289,11 @@ struct Reader {
   }
 
   Padding padding(const ConfigNode& node, const std::string& path) {
-    return word(node, path, {"valid", "same"}) == "same" ? Padding::same : Padding::valid;
+    return word(node, path, padding_names()) == "same" ? Padding::same : Padding::valid;
   }
 };
 
-struct LayerVocabulary {
-  std::string key;
-  LayerKind kind;
-  std::vector<std::string> arguments;
-};
+}  // namespace
 
 const std::vector<LayerVocabulary>& layer_vocabulary() {
   static const std::vector<LayerVocabulary> layers = {
@@ -359,6 +349,8 @@ const std::vector<LayerVocabulary>& layer_vocabulary() {
   };
   return layers;
 }
+
+namespace {
 
 LayerConfig decode_layer(Reader& reader, const ConfigNode& item, int index,
                          std::map<std::string, int>& auto_names) {
@@ -497,7 +489,7 @@ LayerConfig decode_layer(Reader& reader, const ConfigNode& item, int index,
       if (entry.key == key) *spec = reader.initializer(v, key_path, spec->name);
     }
     if (entry.key == "mode") {
-      layer.mode = reader.word(v, key_path, {"horizontal", "vertical", "horizontal_and_vertical"});
+      layer.mode = reader.word(v, key_path, flip_modes());
     }
     if (entry.key == "seed") {
       if (v.type == Type::null) {
@@ -517,10 +509,10 @@ LayerConfig decode_layer(Reader& reader, const ConfigNode& item, int index,
       }
     }
     if (entry.key == "fill_mode") {
-      layer.fill_mode = reader.word(v, key_path, {"reflect", "wrap", "constant", "nearest"});
+      layer.fill_mode = reader.word(v, key_path, fill_modes());
     }
     if (entry.key == "interpolation") {
-      layer.interpolation = reader.word(v, key_path, {"bilinear", "nearest"});
+      layer.interpolation = reader.word(v, key_path, interpolation_names());
     }
     if (entry.key == "fill_value") layer.fill_value = reader.number(v, key_path);
     if (entry.key == "name") layer.name = reader.text(v, key_path);
@@ -546,32 +538,7 @@ LayerConfig decode_layer(Reader& reader, const ConfigNode& item, int index,
 
 void decode_data(Reader& reader, const ConfigNode& node, DataConfig& data) {
   reader.map_of(node, "data", "{dataset: mnist, batch_size: 64}");
-  reader.only_keys(node, "data",
-                   {"dataset",
-                    "dir",
-                    "train_images",
-                    "train_labels",
-                    "test_images",
-                    "test_labels",
-                    "path",
-                    "keys",
-                    "limit",
-                    "shuffle",
-                    "shuffle_buffer",
-                    "reshuffle_each_iteration",
-                    "batch_size",
-                    "resize",
-                    "num_parallel_calls",
-                    "prefetch",
-                    "channels",
-                    "validation_split",
-                    "directory",
-                    "test_directory",
-                    "color_mode",
-                    "image_size",
-                    "test_path",
-                    "label",
-                    "features"});
+  reader.only_keys(node, "data", data_keys());
   for (const MapEntry& entry : node.entries) {
     const std::string path = "data." + entry.key;
     const ConfigNode& v = entry.value;
@@ -584,11 +551,11 @@ void decode_data(Reader& reader, const ConfigNode& node, DataConfig& data) {
     if (entry.key == "path") data.path = reader.text(v, path);
     if (entry.key == "keys") {
       reader.map_of(v, path, "{x_train: images, y_train: labels}");
-      reader.only_keys(v, path, {"x_train", "y_train", "x_test", "y_test"});
+      reader.only_keys(v, path, npz_array_keys());
       for (const MapEntry& sub : v.entries) {
-        const char* names[] = {"x_train", "y_train", "x_test", "y_test"};
-        for (int k = 0; k < 4; ++k)
-          if (sub.key == names[k]) data.keys[k] = reader.text(sub.value, path + "." + sub.key);
+        for (size_t k = 0; k < data.keys.size(); ++k)
+          if (sub.key == npz_array_keys()[k])
+            data.keys[k] = reader.text(sub.value, path + "." + sub.key);
       }
     }
     if (entry.key == "limit") data.limit = reader.integer(v, path, 0, limits::images);
@@ -639,7 +606,7 @@ void decode_schedule(Reader& reader, const ConfigNode& node, ScheduleConfig& sch
   for (const MapEntry& entry : node.entries) {
     if (entry.key == "name") name_node = &entry.value;
   }
-  const std::string valid = "exponential_decay, cosine_decay or piecewise_constant_decay";
+  const std::string valid = words_text(schedule_names());
   if (!name_node) fail_at(node.place, path + " needs a name: " + valid);
   const std::string name = snake_case(reader.text(*name_node, path + ".name"));
   if (schedule_arguments(name).empty()) {
@@ -731,18 +698,14 @@ void decode_monitor(Reader& reader, const ConfigNode& node, const std::string& p
                     MonitorConfig& monitor) {
   for (const MapEntry& sub : node.entries) {
     const std::string key = path + "." + sub.key;
-    if (sub.key == "monitor")
-      monitor.monitor =
-          reader.word(sub.value, key, {"loss", "accuracy", "val_loss", "val_accuracy"});
-    if (sub.key == "mode") monitor.mode = reader.word(sub.value, key, {"auto", "min", "max"});
+    if (sub.key == "monitor") monitor.monitor = reader.word(sub.value, key, monitor_names());
+    if (sub.key == "mode") monitor.mode = reader.word(sub.value, key, monitor_modes());
   }
 }
 
 void decode_training(Reader& reader, const ConfigNode& node, TrainingConfig& training) {
   reader.map_of(node, "training", "{epochs: 2, optimizer: adam}");
-  reader.only_keys(node, "training",
-                   {"epochs", "optimizer", "loss", "metrics", "validation", "checkpoint", "trace",
-                    "log", "early_stopping", "reduce_lr_on_plateau"});
+  reader.only_keys(node, "training", training_keys());
   for (const MapEntry& entry : node.entries) {
     const std::string path = "training." + entry.key;
     const ConfigNode& v = entry.value;
@@ -774,13 +737,13 @@ void decode_training(Reader& reader, const ConfigNode& node, TrainingConfig& tra
       }
       checkpoint.enabled = true;
       reader.map_of(v, path, "{every: epoch, keep: 2}");
-      reader.only_keys(v, path, {"every", "keep", "best"});
+      reader.only_keys(v, path, checkpoint_keys());
       for (const MapEntry& sub : v.entries) {
         const std::string key = path + "." + sub.key;
         if (sub.key == "keep") checkpoint.keep = reader.int32(sub.value, key, 1, limits::keep);
         if (sub.key == "best") {
           reader.map_of(sub.value, key, "{monitor: val_loss, mode: auto}");
-          reader.only_keys(sub.value, key, {"monitor", "mode"});
+          reader.only_keys(sub.value, key, monitor_keys());
           checkpoint.best = true;
           decode_monitor(reader, sub.value, key, checkpoint.best_monitor);
         }
@@ -803,9 +766,7 @@ void decode_training(Reader& reader, const ConfigNode& node, TrainingConfig& tra
       EarlyStoppingConfig& e = training.early_stopping;
       e = EarlyStoppingConfig{};
       reader.map_of(v, path, "{monitor: val_loss, patience: 2}");
-      reader.only_keys(v, path,
-                       {"monitor", "mode", "min_delta", "patience", "baseline",
-                        "restore_best_weights", "start_from_epoch"});
+      reader.only_keys(v, path, early_stopping_keys());
       e.enabled = true;
       decode_monitor(reader, v, path, e.monitor);
       for (const MapEntry& sub : v.entries) {
@@ -824,8 +785,7 @@ void decode_training(Reader& reader, const ConfigNode& node, TrainingConfig& tra
       ReduceLrConfig& r = training.reduce_lr_on_plateau;
       r = ReduceLrConfig{};
       reader.map_of(v, path, "{monitor: val_loss, factor: 0.5, patience: 2}");
-      reader.only_keys(
-          v, path, {"monitor", "mode", "factor", "patience", "min_delta", "cooldown", "min_lr"});
+      reader.only_keys(v, path, reduce_lr_keys());
       r.enabled = true;
       decode_monitor(reader, v, path, r.monitor);
       for (const MapEntry& sub : v.entries) {
@@ -840,7 +800,7 @@ void decode_training(Reader& reader, const ConfigNode& node, TrainingConfig& tra
     if (entry.key == "log") {
       training.log = LogConfig{};
       reader.map_of(v, path, "{every: 10}");
-      reader.only_keys(v, path, {"every"});
+      reader.only_keys(v, path, interval_keys());
       for (const MapEntry& sub : v.entries) {
         training.log.every = reader.integer(sub.value, path + ".every", 0, limits::steps);
       }
@@ -855,7 +815,7 @@ void decode_training(Reader& reader, const ConfigNode& node, TrainingConfig& tra
         continue;
       }
       reader.map_of(v, path, "{every: 50}");
-      reader.only_keys(v, path, {"every"});
+      reader.only_keys(v, path, interval_keys());
       for (const MapEntry& sub : v.entries) {
         const std::string key = path + ".every";
         training.trace.every = reader.integer(sub.value, key, 1, limits::steps);
@@ -869,24 +829,22 @@ void decode_training(Reader& reader, const ConfigNode& node, TrainingConfig& tra
 RunConfig decode_config(const ConfigNode& root) {
   RunConfig config;
   Reader reader{config.places};
-  reader.only_keys(root, "the config",
-                   {"seed", "rng", "determinism", "device", "threads", "initial_weights", "data",
-                    "model", "training"});
+  reader.only_keys(root, "the config", top_level_keys());
   for (const MapEntry& entry : root.entries) {
     const std::string& key = entry.key;
     const ConfigNode& v = entry.value;
     if (key == "seed") config.seed = reader.integer(v, key, 0, limits::seed);
     if (key == "rng") {
-      config.rng = reader.word(v, key, {"jax", "tf"}) == "tf" ? RngKind::tf : RngKind::jax;
+      config.rng = reader.word(v, key, rng_names()) == "tf" ? RngKind::tf : RngKind::jax;
     }
     if (key == "determinism") {
-      const std::string mode = reader.word(v, key, {"on", "off", "portable", "true", "false"});
+      const std::string mode = reader.word(v, key, determinism_words());
       config.determinism = mode == "portable"                 ? Determinism::portable
                            : (mode == "on" || mode == "true") ? Determinism::on
                                                               : Determinism::off;
     }
     if (key == "device") {
-      config.device = reader.word(v, key, {"cpu", "cuda"}) == "cuda" ? Device::cuda : Device::cpu;
+      config.device = reader.word(v, key, device_names()) == "cuda" ? Device::cuda : Device::cpu;
     }
     if (key == "threads") config.threads = reader.int32(v, key, 0, limits::threads);
     if (key == "initial_weights") config.initial_weights = reader.text(v, key);

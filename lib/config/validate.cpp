@@ -6,6 +6,7 @@
 #include <set>
 
 #include "config/tree.h"
+#include "config/vocabulary.h"
 #include "core/error.h"
 
 namespace repro {
@@ -232,13 +233,14 @@ void check_data(const RunConfig& config) {
   const DataConfig& data = config.data;
   const bool idx = data.dataset == "idx";
   const bool npz = data.dataset == "npz";
-  const bool known = data.dataset == "mnist" || data.dataset == "fashion_mnist";
   const bool cifar = data.dataset == "cifar10";
   const bool folder = data.dataset == "image_folder";
   const bool csv = data.dataset == "csv";
-  check_value(known || cifar || idx || npz || folder || csv, config, "data.dataset",
-              "must be mnist, fashion_mnist, cifar10, idx, npz, image_folder or csv (got `" +
-                  clipped(data.dataset) + "`)");
+  const std::vector<std::string>& datasets = config_detail::dataset_names();
+  check_value(
+      std::find(datasets.begin(), datasets.end(), data.dataset) != datasets.end(), config,
+      "data.dataset",
+      "must be " + config_detail::words_text(datasets) + " (got `" + clipped(data.dataset) + "`)");
   if (csv) {
     check_value(!data.path.empty(), config, "data.dataset",
                 "is csv, so data.path must name the table (add data.path: path/to/table.csv)");
@@ -259,9 +261,11 @@ void check_data(const RunConfig& config) {
     check_value(!data.directory.empty(), config, "data.dataset",
                 "is image_folder, so data.directory must name the folder of class folders (add "
                 "data.directory: path/to/folder)");
-    check_value(data.color_mode == "grayscale" || data.color_mode == "rgb", config,
+    const std::vector<std::string>& modes = config_detail::color_modes();
+    check_value(std::find(modes.begin(), modes.end(), data.color_mode) != modes.end(), config,
                 "data.color_mode",
-                "must be grayscale or rgb (got `" + clipped(data.color_mode) + "`)");
+                "must be " + config_detail::words_text(modes) + " (got `" +
+                    clipped(data.color_mode) + "`)");
     check_value(data.channels == 0, config, "data.channels",
                 "is set by data.color_mode for image_folder; remove it");
     check_value(data.resize[0] == 0 && data.resize[1] == 0, config, "data.resize",
@@ -437,12 +441,12 @@ void check_training(const RunConfig& config) {
     check_value(optimizer.momentum >= 0 && optimizer.momentum <= 1, config,
                 "training.optimizer.momentum", "must be in [0, 1] (Keras rejects it too)");
   }
-  check_value(training.loss == "sparse_categorical_crossentropy", config, "training.loss",
+  check_value(training.loss == config_detail::loss_names().front(), config, "training.loss",
               "must be sparse_categorical_crossentropy, the only loss repro trains with (got `" +
                   clipped(training.loss) + "`)");
   std::set<std::string> seen;
   for (const std::string& metric : training.metrics) {
-    check_value(metric == "accuracy", config, "training.metrics",
+    check_value(metric == config_detail::metric_names().front(), config, "training.metrics",
                 "may only hold accuracy (got `" + clipped(metric) + "`)");
     check_value(seen.insert(metric).second, config, "training.metrics",
                 "names accuracy twice; keep one");
