@@ -85,6 +85,29 @@ struct BatchNormGeometry {
   bool chunk_grads = false;  // dgamma, dbeta (ceil(n/8), C): each of this process's chunks' sum
 };
 
+// Keras's recurrent layers over x (N, T, F), each image's sequence in Keras's order (time, then
+// features). Weights in the dense layout (OUT, IN): kernel (G * U, F), recurrent kernel (G * U, U),
+// bias (G * U), the G gate blocks in Keras's order (LSTM: i, f, c, o; SimpleRNN: one).
+enum class RnnCell { simple, lstm };
+enum class RnnActivation { tanh, sigmoid, relu, linear, hard_sigmoid };
+struct RecurrentGeometry {
+  RnnCell cell = RnnCell::lstm;
+  int n = 0, t = 0, f = 0, u = 0;  // images, timesteps, features in, units
+  bool bias = true;
+  bool go_backwards = false;      // steps run from the last timestep to the first
+  bool return_sequences = false;  // y (N, T, U) in step order, else the last step's (N, U)
+  RnnActivation activation = RnnActivation::tanh;
+  RnnActivation recurrent_activation = RnnActivation::sigmoid;  // LSTM's gates
+  // Dropout masks (values 0 or 1 / (1 - rate)), drawn once per sequence: input_masks of them
+  // (N, F) each, recurrent_masks (N, U) each; 0: none, 1: one for every gate, G: one per gate.
+  int input_masks = 0, recurrent_masks = 0;
+  bool chunk_grads = false;  // weight gradients (ceil(N/8), ...): each 8-image chunk's sum
+  int gates() const { return cell == RnnCell::lstm ? 4 : 1; }
+  // Floats a training forward keeps per (image, step) for the backward: LSTM its four gate
+  // activations, c and h; SimpleRNN h.
+  int saved_per_step() const { return cell == RnnCell::lstm ? 6 * u : u; }
+};
+
 // Keras's LayerNormalization over the channel axis: x (N, C, HW), each (image, position) normalized
 // over its C values. chunk_grads: dgamma / dbeta are (ceil(N/8), C), each chunk's sum unsummed.
 struct LayerNormGeometry {
@@ -203,6 +226,7 @@ enum class OptionalOp {
   zero_padding,
   layer_norm,
   depthwise_conv,
+  recurrent,
 };
 
 // Keras's element-wise merge layers (Add, Subtract, Multiply, Average, Maximum, Minimum).
@@ -387,6 +411,25 @@ class Backend {
                                    const float* saved_mean, const float* saved_inv_std,
                                    const float* dy, float* dx, float* dgamma, float* dbeta) {
     throw InputError(name() + " backend: layer_normalization is not supported");
+  }
+
+  // Recurrent layers (RecurrentGeometry), Keras 3's cells: y from x (N, T, F); in training,
+  // `saved` (N, T, saved_per_step()) keeps what the backward reads. Masks null when none.
+  virtual void recurrent_forward(const RecurrentGeometry& g, const float* x, const float* kernel,
+                                 const float* recurrent, const float* bias,
+                                 const float* input_masks, const float* recurrent_masks, float* y,
+                                 float* saved) {
+    throw InputError(name() + " backend: recurrent layers are not supported");
+  }
+  // Truncation-free backpropagation through time: dx unless null, and the weight gradients
+  // (chunk rows with chunk_grads), each summed per 8-image chunk (images, then steps, in order)
+  // and the chunks folded in chunk order. dscratch holds (N, T, G * U) floats.
+  virtual void recurrent_backward(const RecurrentGeometry& g, const float* x, const float* kernel,
+                                  const float* recurrent, const float* input_masks,
+                                  const float* recurrent_masks, const float* saved, const float* dy,
+                                  float* dscratch, float* dx, float* dkernel, float* drecurrent,
+                                  float* dbias) {
+    throw InputError(name() + " backend: recurrent layers are not supported");
   }
 
   // y (N,C,H,W) = x resampled per image by transforms (host memory, N x 6: a0 a1 a2 b0 b1 b2);

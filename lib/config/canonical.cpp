@@ -50,6 +50,8 @@ std::string layer_key(LayerKind kind) {
     case LayerKind::layer_normalization: return "layer_normalization";
     case LayerKind::depthwise_conv2d: return "depthwise_conv2d";
     case LayerKind::separable_conv2d: return "separable_conv2d";
+    case LayerKind::simple_rnn: return "simple_rnn";
+    case LayerKind::lstm: return "lstm";
     case LayerKind::add: return "add";
     case LayerKind::subtract: return "subtract";
     case LayerKind::multiply: return "multiply";
@@ -81,6 +83,8 @@ std::string layer_class_name(LayerKind kind) {
     case LayerKind::layer_normalization: return "LayerNormalization";
     case LayerKind::depthwise_conv2d: return "DepthwiseConv2D";
     case LayerKind::separable_conv2d: return "SeparableConv2D";
+    case LayerKind::simple_rnn: return "SimpleRNN";
+    case LayerKind::lstm: return "LSTM";
     case LayerKind::add: return "Add";
     case LayerKind::subtract: return "Subtract";
     case LayerKind::multiply: return "Multiply";
@@ -268,6 +272,22 @@ void add_layer(std::vector<Entry>& out, const std::string& key, const LayerConfi
       if (layer.kind == LayerKind::separable_conv2d)
         add_initializer(out, key + ".pointwise_initializer", layer.pointwise_initializer);
       add_initializer(out, key + ".bias_initializer", layer.bias_initializer);
+      break;
+    case LayerKind::simple_rnn:
+    case LayerKind::lstm:
+      add("units", std::to_string(layer.units));
+      add("activation", activation_name(layer.activation));
+      if (layer.kind == LayerKind::lstm)
+        add("recurrent_activation", activation_name(layer.recurrent_activation));
+      add("use_bias", bool_text(layer.use_bias));
+      add_initializer(out, key + ".kernel_initializer", layer.kernel_initializer);
+      add_initializer(out, key + ".recurrent_initializer", layer.recurrent_initializer);
+      add_initializer(out, key + ".bias_initializer", layer.bias_initializer);
+      if (layer.kind == LayerKind::lstm) add("unit_forget_bias", bool_text(layer.unit_forget_bias));
+      add("dropout", number_text(layer.dropout));
+      add("recurrent_dropout", number_text(layer.recurrent_dropout));
+      add("return_sequences", bool_text(layer.return_sequences));
+      add("go_backwards", bool_text(layer.go_backwards));
       break;
     case LayerKind::max_pooling2d:
     case LayerKind::average_pooling2d:

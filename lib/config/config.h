@@ -44,6 +44,9 @@ enum class LayerKind {
   layer_normalization,
   depthwise_conv2d,
   separable_conv2d,
+  // recurrent layers: a sequence (timesteps, features) in
+  simple_rnn,
+  lstm,
   // merge layers: several inputs, one output (Keras's keras.layers.Add, ...)
   add,
   subtract,
@@ -107,6 +110,14 @@ struct LayerConfig {
   int depth_multiplier = 1;
   InitializerSpec depthwise_initializer{};  // glorot_uniform
   InitializerSpec pointwise_initializer{};  // glorot_uniform
+  // simple_rnn, lstm (units, activation tanh, use_bias, kernel_ and bias_initializer above):
+  // Keras 3's arguments and defaults. dropout masks the inputs and recurrent_dropout the state,
+  // each mask drawn once per sequence.
+  Activation recurrent_activation = Activation::sigmoid;  // lstm's gates
+  InitializerSpec recurrent_initializer = named_initializer("orthogonal");
+  bool unit_forget_bias = true;  // lstm: the forget gate's bias starts at 1
+  double dropout = 0.0, recurrent_dropout = 0.0;
+  bool return_sequences = false, go_backwards = false;
   // max_pooling2d, average_pooling2d
   std::array<int, 2> pool_size{2, 2};
   // zero_padding2d: rows added at the top and bottom, columns at the left and right (Keras's

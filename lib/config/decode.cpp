@@ -309,6 +309,16 @@ const std::vector<LayerVocabulary>& layer_vocabulary() {
        LayerKind::separable_conv2d,
        {"filters", "kernel_size", "strides", "padding", "depth_multiplier", "activation",
         "use_bias", "depthwise_initializer", "pointwise_initializer", "bias_initializer", "name"}},
+      {"simple_rnn",
+       LayerKind::simple_rnn,
+       {"units", "activation", "use_bias", "kernel_initializer", "recurrent_initializer",
+        "bias_initializer", "dropout", "recurrent_dropout", "return_sequences", "go_backwards",
+        "name"}},
+      {"lstm",
+       LayerKind::lstm,
+       {"units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
+        "recurrent_initializer", "bias_initializer", "unit_forget_bias", "dropout",
+        "recurrent_dropout", "return_sequences", "go_backwards", "name"}},
       {"max_pooling2d", LayerKind::max_pooling2d, {"pool_size", "strides", "padding", "name"}},
       {"average_pooling2d",
        LayerKind::average_pooling2d,
@@ -383,6 +393,8 @@ LayerConfig decode_layer(Reader& reader, const ConfigNode& item, int index,
 
   LayerConfig layer;
   layer.kind = vocabulary->kind;
+  if (layer.kind == LayerKind::simple_rnn || layer.kind == LayerKind::lstm)
+    layer.activation = Activation::tanh;  // Keras's default for the recurrent layers
   layer.place = item.place;
   reader.places[item_path] = item.place;
   const std::string path = item_path + "." + key;
@@ -429,8 +441,10 @@ LayerConfig decode_layer(Reader& reader, const ConfigNode& item, int index,
       strides_given = true;
     }
     if (entry.key == "target_shape") {
-      if (v.type != Type::list || (v.items.size() != 1 && v.items.size() != 3))
-        fail_at(v.place, key_path + " must be [h, w, c] or [f], one entry may be -1 (got " +
+      if (v.type != Type::list || v.items.empty() || v.items.size() > 3)
+        fail_at(v.place, key_path +
+                             " must be [h, w, c], [timesteps, features] or [f], one entry may be "
+                             "-1 (got " +
                              (v.type == Type::list ? std::to_string(v.items.size()) + " entries"
                                                    : shown(v)) +
                              ")");
@@ -466,6 +480,16 @@ LayerConfig decode_layer(Reader& reader, const ConfigNode& item, int index,
       layer.padding = reader.padding(v, key_path);
     }
     if (entry.key == "activation") layer.activation = reader.activation(v, key_path);
+    if (entry.key == "recurrent_activation")
+      layer.recurrent_activation = reader.activation(v, key_path);
+    if (entry.key == "recurrent_initializer")
+      layer.recurrent_initializer =
+          reader.initializer(v, key_path, layer.recurrent_initializer.name);
+    if (entry.key == "unit_forget_bias") layer.unit_forget_bias = reader.boolean(v, key_path);
+    if (entry.key == "dropout") layer.dropout = reader.number(v, key_path);
+    if (entry.key == "recurrent_dropout") layer.recurrent_dropout = reader.number(v, key_path);
+    if (entry.key == "return_sequences") layer.return_sequences = reader.boolean(v, key_path);
+    if (entry.key == "go_backwards") layer.go_backwards = reader.boolean(v, key_path);
     if (entry.key == "use_bias") layer.use_bias = reader.boolean(v, key_path);
     if (entry.key == "kernel_initializer") {
       layer.kernel_initializer = reader.initializer(v, key_path, layer.kernel_initializer.name);

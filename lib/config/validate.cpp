@@ -190,6 +190,33 @@ void check_layer(const RunConfig& config, size_t index) {
         fail("activation", "is missing; add activation: relu (or sigmoid, tanh, softmax, linear)");
       }
       break;
+    case LayerKind::simple_rnn:
+    case LayerKind::lstm: {
+      if (from_file && !config.places.count(path + ".units"))
+        fail("units", "is missing; add units: N (the size of the state)");
+      if (layer.units < 1 || layer.units > limits::units)
+        fail("units", "must be " + range_text(1, limits::units) + " (got " +
+                          std::to_string(layer.units) + ")");
+      for (const auto& [argument, rate] : {std::pair{"dropout", layer.dropout},
+                                           std::pair{"recurrent_dropout", layer.recurrent_dropout}})
+        if (!(rate >= 0.0 && rate < 1.0))
+          fail(argument, "must be in [0, 1) (got " + number_text(rate) + ")");
+      const auto recurrent_ok = [](Activation a) {
+        return a == Activation::tanh || a == Activation::sigmoid || a == Activation::relu ||
+               a == Activation::linear || a == Activation::hard_sigmoid;
+      };
+      if (!recurrent_ok(layer.activation))
+        fail("activation", "must be tanh, sigmoid, relu, hard_sigmoid or linear for " +
+                               layer_key(layer.kind) + " (got " +
+                               activation_name(layer.activation) + ")");
+      if (layer.kind == LayerKind::lstm && !recurrent_ok(layer.recurrent_activation))
+        fail("recurrent_activation", "must be sigmoid, hard_sigmoid, tanh, relu or linear (got " +
+                                         activation_name(layer.recurrent_activation) + ")");
+      check_initializer(config, index, "kernel_initializer", layer.kernel_initializer);
+      check_initializer(config, index, "recurrent_initializer", layer.recurrent_initializer);
+      check_initializer(config, index, "bias_initializer", layer.bias_initializer);
+      break;
+    }
     case LayerKind::dense:
       if (from_file && !config.places.count(path + ".units")) {
         fail("units", "is missing; add units: N (the number of outputs)");
@@ -623,7 +650,19 @@ std::vector<LayerShape> infer_shapes(const RunConfig& config) {
         if (concat) shape.back() += other.back();
       }
     }
-    const bool image = shape.size() == 3;
+    const bool image = shape.size() == 3, sequence = shape.size() == 2;
+    const bool recurrent = layer.kind == LayerKind::simple_rnn || layer.kind == LayerKind::lstm;
+    if (recurrent && !sequence)
+      fail("", "needs a sequence input (timesteps, features) but gets " + shape_text(shape) +
+                   "; reshape it first, e.g. `- reshape: {target_shape: [28, 28]}` for 28 x 28 "
+                   "images read row by row");
+    const bool any_shape = recurrent || is_merge(layer.kind) || layer.kind == LayerKind::flatten ||
+                           layer.kind == LayerKind::reshape || layer.kind == LayerKind::dropout ||
+                           layer.kind == LayerKind::activation;
+    if (sequence && (!any_shape || layer.kind == LayerKind::concatenate))
+      fail("", "gets the sequence " + shape_text(shape) +
+                   ", which it does not take; end the recurrent layer with return_sequences: "
+                   "false, or flatten the sequence first");
     const bool pooling =
         layer.kind == LayerKind::max_pooling2d || layer.kind == LayerKind::average_pooling2d;
     const bool augmentation = layer.kind == LayerKind::random_flip ||
@@ -691,6 +730,11 @@ std::vector<LayerShape> infer_shapes(const RunConfig& config) {
     } else if (layer.kind == LayerKind::zero_padding2d) {
       const auto& p = layer.zero_padding;
       out.output = {shape[0] + p[0] + p[1], shape[1] + p[2] + p[3], shape[2]};
+    } else if (recurrent) {
+      const int64_t gates = layer.kind == LayerKind::lstm ? 4 : 1, units = layer.units;
+      out.output = layer.return_sequences ? std::vector<int64_t>{shape[0], units}
+                                          : std::vector<int64_t>{units};
+      out.params = gates * units * (shape[1] + units) + (layer.use_bias ? gates * units : 0);
     } else if (layer.kind == LayerKind::flatten) {
       int64_t size = 1;
       for (int64_t d : shape) size *= d;

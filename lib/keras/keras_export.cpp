@@ -120,6 +120,32 @@ Json layer_config(const LayerConfig& layer) {
         if (separable || std::string(key).rfind("pointwise", 0) != 0) c[key] = nullptr;
       break;
     }
+    case LayerKind::simple_rnn:
+    case LayerKind::lstm: {  // RNN's get_config, then the layer's (Keras 3's order)
+      const bool lstm = layer.kind == LayerKind::lstm;
+      c["return_sequences"] = layer.return_sequences;
+      c["return_state"] = false;
+      c["go_backwards"] = layer.go_backwards;
+      c["stateful"] = false;
+      c["unroll"] = false;
+      c["zero_output_for_mask"] = false;
+      c["units"] = layer.units;
+      c["activation"] = activation_name(layer.activation);
+      if (lstm) c["recurrent_activation"] = activation_name(layer.recurrent_activation);
+      c["use_bias"] = layer.use_bias;
+      c["kernel_initializer"] = initializer_json(layer.kernel_initializer);
+      c["recurrent_initializer"] = initializer_json(layer.recurrent_initializer);
+      c["bias_initializer"] = initializer_json(layer.bias_initializer);
+      if (lstm) c["unit_forget_bias"] = layer.unit_forget_bias;
+      for (const char* key :
+           {"kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
+            "activity_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint"})
+        c[key] = nullptr;
+      c["dropout"] = layer.dropout;
+      c["recurrent_dropout"] = layer.recurrent_dropout;
+      c["seed"] = nullptr;  // repro's masks come from the run's seed
+      break;
+    }
     case LayerKind::max_pooling2d:
     case LayerKind::average_pooling2d:
       c["pool_size"] = pair(layer.pool_size);

@@ -44,6 +44,15 @@ const std::map<std::string, LayerRule>& layer_rules() {
        {"separable_conv2d",
         {"filters", "kernel_size", "strides", "padding", "depth_multiplier", "activation",
          "use_bias", "depthwise_initializer", "pointwise_initializer", "bias_initializer"}}},
+      {"SimpleRNN",
+       {"simple_rnn",
+        {"units", "activation", "use_bias", "kernel_initializer", "recurrent_initializer",
+         "bias_initializer", "dropout", "recurrent_dropout", "return_sequences", "go_backwards"}}},
+      {"LSTM",
+       {"lstm",
+        {"units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
+         "recurrent_initializer", "bias_initializer", "unit_forget_bias", "dropout",
+         "recurrent_dropout", "return_sequences", "go_backwards"}}},
       {"MaxPooling2D", {"max_pooling2d", {"pool_size", "strides", "padding"}}},
       {"AveragePooling2D", {"average_pooling2d", {"pool_size", "strides", "padding"}}},
       {"Dropout", {"dropout", {"rate"}}},
@@ -81,6 +90,11 @@ const std::map<std::string, LayerRule>& layer_rules() {
   return rules;
 }
 
+// Layers whose dropout masks repro draws from the run's seed (their own seed must be null).
+bool masks_from_run_seed(const std::string& class_name) {
+  return class_name == "Dropout" || class_name == "LSTM" || class_name == "SimpleRNN";
+}
+
 // Arguments repro does not take but accepts at the value Keras uses for what repro computes.
 bool at_default(const std::string& argument, const Json& value) {
   static const std::set<std::string> null_only = {"kernel_regularizer",
@@ -98,6 +112,8 @@ bool at_default(const std::string& argument, const Json& value) {
                                                   "depthwise_regularizer",
                                                   "pointwise_regularizer",
                                                   "depthwise_constraint",
+                                                  "recurrent_regularizer",
+                                                  "recurrent_constraint",
                                                   "pointwise_constraint"};
   if (null_only.count(argument)) return value.is_null();
   if (argument == "name" || argument == "lora_alpha") return true;
@@ -105,7 +121,9 @@ bool at_default(const std::string& argument, const Json& value) {
   if (argument == "data_format") return value.is_null() || value == "channels_last";
   if (argument == "dilation_rate") return value == 1 || value == Json::array({1, 1});
   if (argument == "groups") return value == 1;
-  if (argument == "keepdims" || argument == "synchronized" || argument == "rms_scaling")
+  if (argument == "keepdims" || argument == "synchronized" || argument == "rms_scaling" ||
+      argument == "return_state" || argument == "stateful" || argument == "unroll" ||
+      argument == "zero_output_for_mask")
     return value == false;
   if (argument == "dtype") {
     if (value.is_null() || value == "float32") return true;
@@ -392,13 +410,13 @@ std::string layer_item(const std::string& class_name, const Json& config, const 
           continue;
         }
       }
-      if (class_name == "Dropout" && argument == "seed") continue;
+      if (masks_from_run_seed(class_name) && argument == "seed") continue;
       try {
         item += ", " + argument + ": " + yaml_value(value);
       } catch (const InputError& e) {
         unsupported.push_back(where + ": argument " + argument + ": " + e.what());
       }
-    } else if (class_name == "Dropout" && argument == "seed") {
+    } else if (masks_from_run_seed(class_name) && argument == "seed") {
       if (!value.is_null())
         unsupported.push_back(where + ": argument seed " + short_value(value) +
                               " is not supported (dropout masks come from the run's seed)");

@@ -21,6 +21,8 @@ std::string FeatureShape::str() const {
   std::ostringstream out;
   if (flat) {
     out << "(" << c << ")";
+  } else if (seq) {
+    out << "(" << h << ", " << c << ")";
   } else {
     out << "(" << h << ", " << w << ", " << c << ")";
   }
@@ -28,10 +30,12 @@ std::string FeatureShape::str() const {
 }
 
 FeatureShape feature_shape(const std::vector<int64_t>& keras_dims) {
-  REPRO_CHECK(
-      keras_dims.size() == 1 || keras_dims.size() == 3,
-      "a sample is (F) or (H, W, C), got " + std::to_string(keras_dims.size()) + " dimensions");
+  REPRO_CHECK(keras_dims.size() >= 1 && keras_dims.size() <= 3,
+              "a sample is (F), (T, F) or (H, W, C), got " + std::to_string(keras_dims.size()) +
+                  " dimensions");
   if (keras_dims.size() == 1) return FeatureShape{int(keras_dims[0]), 1, 1, true};
+  if (keras_dims.size() == 2)
+    return FeatureShape{int(keras_dims[1]), int(keras_dims[0]), 1, false, true};
   return FeatureShape{int(keras_dims[2]), int(keras_dims[0]), int(keras_dims[1]), false};
 }
 
@@ -621,7 +625,7 @@ class DropoutLayer : public Layer {
 
   const char* kind() const override { return "dropout"; }
   bool identity_in_eval() const override { return true; }
-  bool takes_channel_blocks() const override { return !in_.flat; }
+  bool takes_channel_blocks() const override { return in_.image(); }
 
   // The mask is keyed by (layer index, global step, plain NCHW element in the whole batch): the
   // same on every backend, layout, thread count and rank. Input and output share one layout
@@ -729,14 +733,17 @@ class FlattenLayer : public Layer {
     out_ = out;
   }
   const char* kind() const override { return "flatten"; }
+  // An image to Keras's (H, W, C) order; a sequence is in Keras's order already (a copy).
   void forward(const float* x, float* y, int n, const ForwardContext&) override {
-    backend_.nchw_to_nhwc(x, y, n, in_.c, in_.h * in_.w);
+    backend_.nchw_to_nhwc(x, y, n, channels(), positions());
   }
   void backward(const float*, const float*, float* dy, float* dx, int n) override {
-    if (dx) backend_.nhwc_to_nchw(dy, dx, n, in_.c, in_.h * in_.w);
+    if (dx) backend_.nhwc_to_nchw(dy, dx, n, channels(), positions());
   }
 
  private:
+  int channels() const { return in_.image() ? in_.c : int(in_.size()); }
+  int positions() const { return in_.image() ? in_.h * in_.w : 1; }
   Backend& backend_;
 };
 
@@ -752,28 +759,38 @@ class ReshapeLayer : public Layer {
     out_ = out;
   }
   const char* kind() const override { return "reshape"; }
+  // Flat and sequence buffers are in Keras's order already; an image goes through it.
   void forward(const float* x, float* y, int n, const ForwardContext&) override {
-    if (out_.flat) return backend_.nchw_to_nhwc(x, y, n, in_.c, in_.h * in_.w);
+    if (!out_.image()) return to_keras_order(in_, x, y, n);
     const float* keras_order = x;
-    if (!in_.flat) {
+    if (in_.image()) {
       scratch(n);
-      backend_.nchw_to_nhwc(x, tmp_.data(), n, in_.c, in_.h * in_.w);
+      to_keras_order(in_, x, tmp_.data(), n);
       keras_order = tmp_.data();
     }
-    backend_.nhwc_to_nchw(keras_order, y, n, out_.c, out_.h * out_.w);
+    from_keras_order(out_, keras_order, y, n);
   }
   void backward(const float*, const float*, float* dy, float* dx, int n) override {
     if (!dx) return;
-    if (out_.flat) return backend_.nhwc_to_nchw(dy, dx, n, in_.c, in_.h * in_.w);
-    if (in_.flat) return backend_.nchw_to_nhwc(dy, dx, n, out_.c, out_.h * out_.w);
+    if (!out_.image()) return from_keras_order(in_, dy, dx, n);
+    if (!in_.image()) return to_keras_order(out_, dy, dx, n);
     scratch(n);
-    backend_.nchw_to_nhwc(dy, tmp_.data(), n, out_.c, out_.h * out_.w);
-    backend_.nhwc_to_nchw(tmp_.data(), dx, n, in_.c, in_.h * in_.w);
+    to_keras_order(out_, dy, tmp_.data(), n);
+    from_keras_order(in_, tmp_.data(), dx, n);
   }
 
  private:
   void scratch(int n) {
     if (tmp_.size() < size_t(n) * in_.size()) tmp_ = backend_.alloc(size_t(n) * in_.size());
+  }
+  // A tensor of `shape` to Keras's order and back (a copy unless an image).
+  void to_keras_order(const FeatureShape& shape, const float* from, float* to, int n) {
+    if (shape.image()) return backend_.nchw_to_nhwc(from, to, n, shape.c, shape.h * shape.w);
+    backend_.nchw_to_nhwc(from, to, n, int(shape.size()), 1);
+  }
+  void from_keras_order(const FeatureShape& shape, const float* from, float* to, int n) {
+    if (shape.image()) return backend_.nhwc_to_nchw(from, to, n, shape.c, shape.h * shape.w);
+    backend_.nhwc_to_nchw(from, to, n, int(shape.size()), 1);
   }
   Backend& backend_;
   Array tmp_;
@@ -895,6 +912,146 @@ class SeparableConv2dLayer : public Layer {
   Array mid_, dmid_;  // the depthwise output and its gradient (N, middle) of the last forward
 };
 
+// Keras's SimpleRNN and LSTM over a sequence (T, F): kernel (F, G * U), recurrent_kernel
+// (U, G * U) and bias (G * U) in Keras's layout outside, the dense layout (OUT, IN) inside.
+// Dropout masks are drawn once per sequence, keyed by (run seed, layer, mask, global step) at the
+// image's place in the whole batch, like every random choice: the same on every backend, thread
+// count and rank. LSTM takes one input mask per gate when recurrent_dropout is on (Keras's
+// implementation 1), else one for all gates.
+class RecurrentLayer : public Layer {
+ public:
+  RecurrentLayer(const LayerConfig& config, int index, const FeatureShape& in,
+                 const FeatureShape& out, Backend& backend, InitSeeds& seeds)
+      : backend_(backend), index_(index) {
+    require_op(backend, OptionalOp::recurrent, config);
+    name_ = config.name;
+    in_ = in;
+    out_ = out;
+    geometry_.cell = config.kind == LayerKind::lstm ? RnnCell::lstm : RnnCell::simple;
+    geometry_.t = in.h;
+    geometry_.f = in.c;
+    geometry_.u = config.units;
+    geometry_.bias = config.use_bias;
+    geometry_.go_backwards = config.go_backwards;
+    geometry_.return_sequences = config.return_sequences;
+    geometry_.activation = rnn_activation(config, config.activation);
+    geometry_.recurrent_activation = rnn_activation(config, config.recurrent_activation);
+    dropout_ = static_cast<float>(config.dropout);
+    recurrent_dropout_ = static_cast<float>(config.recurrent_dropout);
+    const int gates = geometry_.gates();
+    if (dropout_ > 0)
+      geometry_.input_masks = geometry_.cell == RnnCell::lstm && recurrent_dropout_ > 0 ? gates : 1;
+    if (recurrent_dropout_ > 0) geometry_.recurrent_masks = gates;
+    const int64_t width = int64_t{gates} * config.units, f = in.c, u = config.units;
+    kernel_ = make_parameter(backend, name_ + "/kernel", {width, f}, {f, width},
+                             config.kernel_initializer, seeds);
+    recurrent_ = make_parameter(backend, name_ + "/recurrent_kernel", {width, u}, {u, width},
+                                config.recurrent_initializer, seeds);
+    if (config.use_bias) {
+      bias_ = make_parameter(backend, name_ + "/bias", {width}, {width}, config.bias_initializer,
+                             seeds);
+      if (geometry_.cell == RnnCell::lstm && config.unit_forget_bias) {
+        // Keras: the bias initializer's values with ones for the forget gate (i, f, c, o).
+        std::vector<float> values(static_cast<size_t>(width));
+        backend.download(bias_.value.data(), values.data(), values.size());
+        std::fill(values.begin() + u, values.begin() + 2 * u, 1.0f);
+        backend.upload(values.data(), bias_.value.data(), values.size());
+      }
+    }
+  }
+
+  const char* kind() const override { return "recurrent"; }
+  std::vector<Parameter*> parameters() override {
+    if (geometry_.bias) return {&kernel_, &recurrent_, &bias_};
+    return {&kernel_, &recurrent_};
+  }
+  bool splits_over_ranks() override { return true; }
+
+  void forward(const float* x, float* y, int n, const ForwardContext& ctx) override {
+    RecurrentGeometry g = with_batch(n, ctx.training);
+    float* saved = nullptr;
+    if (ctx.training) {
+      const size_t steps = size_t(n) * g.t;
+      if (saved_.size() < steps * g.saved_per_step()) {
+        saved_ = backend_.alloc(steps * g.saved_per_step());
+        dz_ = backend_.alloc(steps * size_t(g.gates()) * g.u);
+      }
+      saved = saved_.data();
+      draw_masks(g, ctx);
+    }
+    backend_.recurrent_forward(g, x, kernel_.value.data(), recurrent_.value.data(),
+                               g.bias ? bias_.value.data() : nullptr,
+                               g.input_masks ? input_masks_.data() : nullptr,
+                               g.recurrent_masks ? recurrent_masks_.data() : nullptr, y, saved);
+    if (ctx.training) training_ = g;
+  }
+  void backward(const float* x, const float*, float* dy, float* dx, int n) override {
+    RecurrentGeometry g = training_;
+    REPRO_CHECK(g.n == n, "recurrent backward: not the last training forward's batch");
+    g.chunk_grads = chunk_grads_;
+    Array& dk = chunk_grads_ ? kernel_.chunk_grads : kernel_.grad;
+    Array& dr = chunk_grads_ ? recurrent_.chunk_grads : recurrent_.grad;
+    Array& db = chunk_grads_ ? bias_.chunk_grads : bias_.grad;
+    backend_.recurrent_backward(g, x, kernel_.value.data(), recurrent_.value.data(),
+                                g.input_masks ? input_masks_.data() : nullptr,
+                                g.recurrent_masks ? recurrent_masks_.data() : nullptr,
+                                saved_.data(), dy, dz_.data(), dx, dk.data(), dr.data(),
+                                g.bias ? db.data() : nullptr);
+  }
+
+ private:
+  static RnnActivation rnn_activation(const LayerConfig& config, Activation a) {
+    switch (a) {
+      case Activation::tanh: return RnnActivation::tanh;
+      case Activation::sigmoid: return RnnActivation::sigmoid;
+      case Activation::relu: return RnnActivation::relu;
+      case Activation::hard_sigmoid: return RnnActivation::hard_sigmoid;
+      case Activation::linear: return RnnActivation::linear;
+      default:
+        layer_error(config, layer_key(config.kind) + " supports activations tanh, sigmoid, relu, " +
+                                "hard_sigmoid and linear, not " + activation_name(a));
+    }
+  }
+
+  RecurrentGeometry with_batch(int n, bool training) const {
+    RecurrentGeometry g = geometry_;
+    g.n = n;
+    if (!training) g.input_masks = g.recurrent_masks = 0;
+    return g;
+  }
+
+  // Mask m of `count` (N, width) masks: keep(i) at the image's place in the whole batch.
+  void draw(Array& masks, int count, int width, float rate, uint32_t first_stream, int n,
+            const ForwardContext& ctx) {
+    const float scale = static_cast<float>(1.0 / (1.0 - double(rate)));
+    std::vector<float> host(size_t(count) * n * width);
+    for (int m = 0; m < count; ++m) {
+      StreamKey key = derive_key(ctx.seed, Purpose::recurrent_dropout,
+                                 static_cast<uint32_t>(index_) * 16u + first_stream + uint32_t(m),
+                                 static_cast<uint32_t>(ctx.global_step));
+      key.offset = static_cast<uint64_t>(ctx.first_image) * width;
+      for (size_t i = 0; i < size_t(n) * width; ++i)
+        host[size_t(m) * n * width + i] = dropout_keep(key, i, rate) ? scale : 0.0f;
+    }
+    if (masks.size() < host.size()) masks = backend_.alloc(host.size());
+    backend_.upload(host.data(), masks.data(), host.size());
+  }
+  void draw_masks(const RecurrentGeometry& g, const ForwardContext& ctx) {
+    if (g.input_masks) draw(input_masks_, g.input_masks, g.f, dropout_, 0, g.n, ctx);
+    if (g.recurrent_masks)
+      draw(recurrent_masks_, g.recurrent_masks, g.u, recurrent_dropout_, 8, g.n, ctx);
+  }
+
+  Backend& backend_;
+  int index_;
+  RecurrentGeometry geometry_;  // n = 0: filled per call
+  RecurrentGeometry training_;  // the last training forward's
+  float dropout_ = 0, recurrent_dropout_ = 0;
+  Parameter kernel_, recurrent_, bias_;
+  Array saved_, dz_;                     // (N, T, saved_per_step()), (N, T, G * U)
+  Array input_masks_, recurrent_masks_;  // of the last training forward
+};
+
 class DenseLayer : public WeightedLayer<DenseOp, DenseGeometry> {
  public:
   DenseLayer(const LayerConfig& config, bool last, const FeatureShape& in, const FeatureShape& out,
@@ -993,6 +1150,9 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& config, int index, bool las
       return std::make_unique<DepthwiseConv2dLayer>(config, in, out, backend, seeds);
     case LayerKind::separable_conv2d:
       return std::make_unique<SeparableConv2dLayer>(config, in, out, backend, seeds);
+    case LayerKind::simple_rnn:
+    case LayerKind::lstm:
+      return std::make_unique<RecurrentLayer>(config, index, in, out, backend, seeds);
     case LayerKind::max_pooling2d:
       return std::make_unique<MaxPool2dLayer>(config, in, out, backend);
     case LayerKind::dropout: return std::make_unique<DropoutLayer>(config, index, in, out, backend);

@@ -18,12 +18,15 @@
 
 namespace repro {
 
-// One sample's activation without the batch: (C, H, W), or (F) when flat (c = F, h = w = 1).
+// One sample's activation without the batch: an image (C, H, W), flat (F) (c = F, h = w = 1), or
+// a sequence (T, F) held in Keras's order, time then features (c = F, h = T, w = 1, seq).
 struct FeatureShape {
   int c = 0, h = 1, w = 1;
   bool flat = false;
+  bool seq = false;
   size_t size() const { return static_cast<size_t>(c) * h * w; }
-  std::string str() const;  // Keras order: "(30, 30, 32)" or "(64)"
+  bool image() const { return !flat && !seq; }
+  std::string str() const;  // Keras order: "(30, 30, 32)", "(28, 28)" or "(64)"
 };
 
 // A weight tensor: value and gradient in backend memory and the backend's layout;
@@ -142,7 +145,7 @@ class MergeLayer : public Layer {
   std::vector<FeatureShape> ins_;
 };
 
-// A sample's shape from Keras's dimensions: (F) flat, (H, W, C) an image.
+// A sample's shape from Keras's dimensions: (F) flat, (T, F) a sequence, (H, W, C) an image.
 FeatureShape feature_shape(const std::vector<int64_t>& keras_dims);
 
 // Builds layer `index` (0-based in the model) from input `in` to output `out`, the shapes that

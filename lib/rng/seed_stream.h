@@ -28,7 +28,13 @@
 
 namespace repro {
 
-enum class Purpose : uint32_t { initializer = 1, shuffle = 2, dropout = 3, augmentation = 4 };
+enum class Purpose : uint32_t {
+  initializer = 1,
+  shuffle = 2,
+  dropout = 3,
+  augmentation = 4,
+  recurrent_dropout = 5,  // recurrent layers' masks: a = layer index * 16 + mask
+};
 
 struct StreamKey {
   uint32_t k0 = 0;

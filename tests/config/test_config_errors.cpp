@@ -32,7 +32,7 @@ TEST_CASE("an unknown key is named with the valid keys") {
       "valid keys: name, seed");
   REQUIRE(config_error("model:\n  - conv3d: {filters: 2}\n") ==
           "bad.yaml:2:5: unknown layer `conv3d` in model.0; valid layers: conv2d, "
-          "depthwise_conv2d, separable_conv2d, max_pooling2d, "
+          "depthwise_conv2d, separable_conv2d, simple_rnn, lstm, max_pooling2d, "
           "average_pooling2d, activation, random_flip, random_translation, random_zoom, "
           "batch_normalization, layer_normalization, dropout, global_average_pooling2d, "
           "global_max_pooling2d, "
@@ -323,9 +323,18 @@ TEST_CASE("a layer graph's errors name the layers and their shapes before anythi
         "all but the last axis must agree");
   CHECK(config_error(head + "  - conv2d: {filters: 4, kernel_size: 3, name: input}\n" + tail)
             .find("is named `input`, the model input's name; rename it") != std::string::npos);
-  CHECK(config_error("model:\n  - flatten: {}\n  - reshape: {target_shape: [5, -1]}\n" + tail) ==
-        "bad.yaml:3:29: model.1.reshape.target_shape must be [h, w, c] or [f], one entry may be "
-        "-1 (got 2 entries)");
+  CHECK(config_error("model:\n  - flatten: {}\n  - reshape: {target_shape: [2, 2, 7, -1]}\n" +
+                     tail) ==
+        "bad.yaml:3:29: model.1.reshape.target_shape must be [h, w, c], [timesteps, features] or "
+        "[f], one entry may be -1 (got 4 entries)");
+  CHECK(config_error("model:\n  - reshape: {target_shape: [28, 28]}\n  - dense: {units: 10}\n") ==
+        "bad.yaml:3:5: layer 1 (dense `dense`) gets the sequence (28, 28), which it does not "
+        "take; end the recurrent layer with return_sequences: false, or flatten the sequence "
+        "first");
+  CHECK(config_error("model:\n  - lstm: {units: 4}\n" + tail) ==
+        "bad.yaml:2:5: layer 0 (lstm `lstm`) needs a sequence input (timesteps, features) but "
+        "gets (28, 28, 1); reshape it first, e.g. `- reshape: {target_shape: [28, 28]}` for 28 x "
+        "28 images read row by row");
   CHECK(config_error("model:\n  - flatten: {}\n  - reshape: {target_shape: [5, 5, 5]}\n" + tail) ==
         "bad.yaml:3:29: layer 1 (reshape `reshape`) is [5, 5, 5], which cannot hold the 784 "
         "values of its input (784)");

@@ -17,8 +17,8 @@ TEST_CASE("an unknown command is named with the valid commands") {
   REQUIRE(ran.exit_code == 2);
   REQUIRE(ran.err ==
           "repro: unknown command `frobnicate` for repro; valid commands: train, compare, report, "
-          "summary, initializers, data, check, env, import, evaluate, predict, export, man, "
-          "completion (see repro "
+          "summary, initializers, data, check, env, import, evaluate, predict, export, schema, "
+          "man, completion (see repro "
           "--help)\n");
   const auto nested = run_repro("", "data frob mnist");
   REQUIRE(nested.exit_code == 2);
@@ -29,8 +29,8 @@ TEST_CASE("an unknown command is named with the valid commands") {
   REQUIRE(none.exit_code == 2);
   REQUIRE(none.err ==
           "repro: repro needs a command; valid commands: train, compare, report, "
-          "summary, initializers, data, check, env, import, evaluate, predict, export, man, "
-          "completion (see repro "
+          "summary, initializers, data, check, env, import, evaluate, predict, export, schema, "
+          "man, completion (see repro "
           "--help)\n");
 }
 

@@ -405,6 +405,46 @@ void HostBackend::batch_norm_backward(const BatchNormGeometry& g, const float* x
     });
 }
 
+namespace {
+
+// (rows, cols) -> (cols, rows).
+std::vector<float> transposed(const float* w, int rows, int cols) {
+  std::vector<float> t(size_t(rows) * cols);
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c) t[size_t(c) * rows + r] = w[size_t(r) * cols + c];
+  return t;
+}
+
+}  // namespace
+
+void HostBackend::recurrent_forward(const RecurrentGeometry& g, const float* x, const float* kernel,
+                                    const float* recurrent, const float* bias,
+                                    const float* input_masks, const float* recurrent_masks,
+                                    float* y, float* saved) {
+  const int width = g.gates() * g.u;
+  const std::vector<float> kernel_t = transposed(kernel, width, g.f);
+  const std::vector<float> recurrent_t = transposed(recurrent, width, g.u);
+  parallel_for(threads_, g.n, [&](int b) {
+    reference::recurrent_forward_images(g, x, kernel_t.data(), recurrent_t.data(), bias,
+                                        input_masks, recurrent_masks, y, saved, b, b + 1);
+  });
+}
+
+void HostBackend::recurrent_backward(const RecurrentGeometry& g, const float* x,
+                                     const float* kernel, const float* recurrent,
+                                     const float* input_masks, const float* recurrent_masks,
+                                     const float* saved, const float* dy, float* dscratch,
+                                     float* dx, float* dkernel, float* drecurrent, float* dbias) {
+  parallel_for(threads_, g.n, [&](int b) {
+    reference::recurrent_backward_images(g, kernel, recurrent, input_masks, recurrent_masks, saved,
+                                         dy, dscratch, dx, b, b + 1);
+  });
+  parallel_for(threads_, g.gates() * g.u, [&](int row) {
+    reference::recurrent_weight_grads(g, x, input_masks, recurrent_masks, saved, dscratch, dkernel,
+                                      drecurrent, dbias, row, row + 1);
+  });
+}
+
 void HostBackend::layer_norm_forward(const LayerNormGeometry& g, const float* x, const float* gamma,
                                      const float* beta, float* saved_mean, float* saved_inv_std,
                                      float* y) {

@@ -88,6 +88,16 @@ class HostBackend : public Backend {
                           const float* gamma, const float* beta, float* moving_mean,
                           float* moving_variance, float* saved_mean, float* saved_inv_std,
                           float* y) override;
+  // Images a task for the forward and the backward through time, weight rows a task for the
+  // weight gradients.
+  void recurrent_forward(const RecurrentGeometry& g, const float* x, const float* kernel,
+                         const float* recurrent, const float* bias, const float* input_masks,
+                         const float* recurrent_masks, float* y, float* saved) override;
+  void recurrent_backward(const RecurrentGeometry& g, const float* x, const float* kernel,
+                          const float* recurrent, const float* input_masks,
+                          const float* recurrent_masks, const float* saved, const float* dy,
+                          float* dscratch, float* dx, float* dkernel, float* drecurrent,
+                          float* dbias) override;
   // Images a task for the forward and dx, channels a task for dgamma and dbeta.
   void layer_norm_forward(const LayerNormGeometry& g, const float* x, const float* gamma,
                           const float* beta, float* saved_mean, float* saved_inv_std,

@@ -114,6 +114,21 @@ void batch_norm_backward(const BatchNormGeometry& g, const float* x, const float
                          const float* saved_mean, const float* saved_inv_std, const float* dy,
                          float* dx, float* dgamma, float* dbeta, int c0, int c1);
 
+// Recurrent layers (backend.h): the forward and the backward through time for images [b0, b1)
+// (the caller may split images; kernel_t (F, G * U) and recurrent_t (U, G * U) are the weights
+// transposed, dz (N, T, G * U) the gates' pre-activation gradients per step), then the weight
+// gradients for output rows [j0, j1) of the (G * U, ...) weights (the caller may split rows).
+void recurrent_forward_images(const RecurrentGeometry& g, const float* x, const float* kernel_t,
+                              const float* recurrent_t, const float* bias, const float* input_masks,
+                              const float* recurrent_masks, float* y, float* saved, int b0, int b1);
+void recurrent_backward_images(const RecurrentGeometry& g, const float* kernel,
+                               const float* recurrent, const float* input_masks,
+                               const float* recurrent_masks, const float* saved, const float* dy,
+                               float* dz, float* dx, int b0, int b1);
+void recurrent_weight_grads(const RecurrentGeometry& g, const float* x, const float* input_masks,
+                            const float* recurrent_masks, const float* saved, const float* dz,
+                            float* dkernel, float* drecurrent, float* dbias, int j0, int j1);
+
 // Layer normalization (backend.h): the forward and dx for images [b0, b1) (the caller may split
 // images); dgamma / dbeta for channels [c0, c1) over the whole batch (the caller may split
 // channels).

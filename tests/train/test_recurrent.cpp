@@ -1,0 +1,206 @@
+// Recurrent layers (simple_rnn, lstm): Keras 3's cell formulas by hand on a tiny case, finite-
+// difference gradients through time with and without each dropout, masks drawn once per sequence
+// and per image, and the same bits at any thread count, backend and portable ISA path.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <set>
+
+#include "backend/backend.h"
+#include "backend/reference/reference_ops.h"
+#include "nn/model.h"
+#include "train_helpers.h"
+
+namespace repro {
+namespace {
+
+std::vector<float> download(Backend& backend, const float* src, size_t n) {
+  std::vector<float> out(n);
+  backend.download(src, out.data(), n);
+  return out;
+}
+
+double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
+RunConfig sequence_model(const std::string& layers) {
+  return parse_config(
+      "seed: 4\ndata: {resize: [6, 5]}\nmodel:\n  - reshape: {target_shape: [6, 5]}\n" + layers,
+      "rnn.yaml");
+}
+
+// Mean cross-entropy of a training forward (masks keyed by step 5), and the gradients.
+double loss_of(Model& model, Backend& backend, const std::vector<float>& x,
+               const std::vector<int32_t>& y, int n, bool with_backward) {
+  ForwardContext ctx{true, 11, 5};
+  const float* logits = model.forward(x.data(), n, ctx);
+  const LossSums sums = backend.softmax_cross_entropy(logits, y.data(), n, model.classes(),
+                                                      model.dlogits(), 1.0f / n);
+  if (with_backward) model.backward(n);
+  return sums.loss / n;
+}
+
+void check_gradients(const RunConfig& config, int n) {
+  auto backend = make_backend("reference", BackendOptions{1, true});
+  Model model(config, *backend, n);
+  const std::vector<float> x = test::random_floats(model.input_shape().size() * n, 1, -1.0f, 1.0f);
+  std::vector<int32_t> y(n);
+  for (int i = 0; i < n; ++i) y[i] = i % model.classes();
+  loss_of(model, *backend, x, y, n, true);
+  for (Parameter* p : model.parameters()) {
+    const std::vector<float> analytic = download(*backend, p->grad.data(), p->size());
+    std::vector<float> values = download(*backend, p->value.data(), p->size());
+    const size_t stride = std::max<size_t>(1, p->size() / 9);
+    for (size_t i = 0; i < p->size(); i += stride) {
+      const float original = values[i], eps = 1e-2f;
+      values[i] = original + eps;
+      backend->upload(values.data(), p->value.data(), values.size());
+      const double plus = loss_of(model, *backend, x, y, n, false);
+      values[i] = original - eps;
+      backend->upload(values.data(), p->value.data(), values.size());
+      const double minus = loss_of(model, *backend, x, y, n, false);
+      values[i] = original;
+      backend->upload(values.data(), p->value.data(), values.size());
+      const double numeric = (plus - minus) / (2.0 * eps);
+      INFO(p->name << "[" << i << "] analytic " << analytic[i] << " numeric " << numeric);
+      CHECK(std::fabs(analytic[i] - numeric) <=
+            2e-3 + 2e-2 * std::max(std::fabs(numeric), std::fabs(double(analytic[i]))));
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("lstm and simple_rnn cells compute Keras's formulas, step by step", "[recurrent]") {
+  // One image, two timesteps, two features, two units: every weight set by hand.
+  RecurrentGeometry g;
+  g.n = 1, g.t = 2, g.f = 2, g.u = 2;
+  const std::vector<float> x = {0.5f, -1.0f, 0.25f, 2.0f};  // (T, F)
+  const int width = 4 * g.u;
+  std::vector<float> kernel(size_t(width) * g.f), recurrent(size_t(width) * g.u), bias(width);
+  for (size_t i = 0; i < kernel.size(); ++i) kernel[i] = 0.1f * float(int(i % 7) - 3);
+  for (size_t i = 0; i < recurrent.size(); ++i) recurrent[i] = 0.05f * float(int(i % 5) - 2);
+  for (size_t i = 0; i < bias.size(); ++i) bias[i] = 0.01f * float(i);
+  // Keras: z = x K + b + h U over columns (i, f, c, o); backend rows are those columns.
+  auto z_of = [&](int t, const std::vector<double>& h, int col) {
+    double z = bias[size_t(col)];
+    for (int k = 0; k < g.f; ++k) z += x[size_t(t * g.f + k)] * kernel[size_t(col * g.f + k)];
+    for (int k = 0; k < g.u; ++k) z += h[size_t(k)] * recurrent[size_t(col * g.u + k)];
+    return z;
+  };
+  std::vector<double> h(2, 0.0), c(2, 0.0);
+  for (int t = 0; t < 2; ++t) {
+    std::vector<double> nh(2), nc(2);
+    for (int j = 0; j < 2; ++j) {
+      const double i = sigmoid(z_of(t, h, j)), f = sigmoid(z_of(t, h, 2 + j));
+      const double cc = std::tanh(z_of(t, h, 4 + j)), o = sigmoid(z_of(t, h, 6 + j));
+      nc[size_t(j)] = f * c[size_t(j)] + i * cc;
+      nh[size_t(j)] = o * std::tanh(nc[size_t(j)]);
+    }
+    h = nh, c = nc;
+  }
+  auto backend = make_backend("reference", BackendOptions{1, true});
+  std::vector<float> y(2), saved(size_t(g.t) * g.saved_per_step());
+  backend->recurrent_forward(g, x.data(), kernel.data(), recurrent.data(), bias.data(), nullptr,
+                             nullptr, y.data(), saved.data());
+  CHECK(y[0] == Approx(h[0]).margin(1e-6));
+  CHECK(y[1] == Approx(h[1]).margin(1e-6));
+
+  // SimpleRNN: h = tanh(x W + b + h U).
+  g.cell = RnnCell::simple;
+  std::vector<double> s(2, 0.0);
+  for (int t = 0; t < 2; ++t) {
+    std::vector<double> ns(2);
+    for (int j = 0; j < 2; ++j) ns[size_t(j)] = std::tanh(z_of(t, s, j));
+    s = ns;
+  }
+  backend->recurrent_forward(g, x.data(), kernel.data(), recurrent.data(), bias.data(), nullptr,
+                             nullptr, y.data(), saved.data());
+  CHECK(y[0] == Approx(s[0]).margin(1e-6));
+  CHECK(y[1] == Approx(s[1]).margin(1e-6));
+}
+
+TEST_CASE(
+    "recurrent layers' gradients through time match finite differences, with and without "
+    "dropout and recurrent_dropout",
+    "[recurrent][gradient]") {
+  check_gradients(sequence_model("  - lstm: {units: 3, return_sequences: true}\n"
+                                 "  - simple_rnn: {units: 4, go_backwards: true}\n"
+                                 "  - dense: {units: 10, activation: softmax}\n"),
+                  3);
+  check_gradients(sequence_model("  - lstm: {units: 3, dropout: 0.3, recurrent_dropout: 0.4, "
+                                 "return_sequences: true, go_backwards: true}\n"
+                                 "  - lstm: {units: 2, dropout: 0.25}\n"
+                                 "  - dense: {units: 10, activation: softmax}\n"),
+                  3);
+  check_gradients(sequence_model("  - simple_rnn: {units: 3, dropout: 0.3, recurrent_dropout: "
+                                 "0.3, activation: sigmoid, return_sequences: true}\n"
+                                 "  - flatten: {}\n"
+                                 "  - dense: {units: 10, activation: softmax}\n"),
+                  3);
+}
+
+TEST_CASE(
+    "an input dropout mask is drawn once per sequence: the same features dropped at every "
+    "timestep, other features for other images",
+    "[recurrent]") {
+  const RunConfig config = sequence_model(
+      "  - lstm: {units: 4, dropout: 0.5}\n"
+      "  - dense: {units: 10, activation: softmax}\n");
+  auto backend = make_backend("reference", BackendOptions{1, true});
+  const int n = 6;
+  Model model(config, *backend, n);
+  const std::vector<float> x = test::random_floats(model.input_shape().size() * n, 2, 0.1f, 1.0f);
+  std::vector<int32_t> y(n, 1);
+  loss_of(model, *backend, x, y, n, true);
+  // The reshape's output gradient is the lstm's input gradient (N, T = 6, F = 5).
+  const std::vector<float> dx = download(*backend, model.layer_output_grad(0), size_t(n) * 30);
+  std::set<std::vector<bool>> patterns;
+  for (int b = 0; b < n; ++b) {
+    std::vector<bool> dropped(5);
+    for (int f = 0; f < 5; ++f) dropped[size_t(f)] = dx[size_t(b) * 30 + f] == 0.0f;
+    for (int t = 1; t < 6; ++t)
+      for (int f = 0; f < 5; ++f) {
+        INFO("image " << b << " step " << t << " feature " << f);
+        CHECK((dx[size_t(b) * 30 + size_t(t) * 5 + f] == 0.0f) == dropped[size_t(f)]);
+      }
+    patterns.insert(dropped);
+  }
+  CHECK(patterns.size() > 1);  // the images do not share one mask
+}
+
+TEST_CASE(
+    "an lstm with both dropouts gives the same bits on every CPU backend, thread count and "
+    "portable ISA path",
+    "[recurrent][threads]") {
+  const RunConfig config = sequence_model(
+      "  - lstm: {units: 6, dropout: 0.2, recurrent_dropout: 0.3, return_sequences: true}\n"
+      "  - simple_rnn: {units: 5}\n"
+      "  - dense: {units: 10, activation: softmax}\n");
+  // Every layer's output and every gradient on one backend; the recurrent layers' outputs (whose
+  // forward is the same code everywhere) across backends.
+  auto run = [&](const std::string& name, int threads) {
+    auto backend = make_backend(name, BackendOptions{threads, true});
+    Model model(config, *backend, 19);
+    const std::vector<float> x =
+        test::random_floats(model.input_shape().size() * 19, 3, 0.0f, 1.0f);
+    std::vector<int32_t> y(19);
+    for (int i = 0; i < 19; ++i) y[i] = i % 10;
+    loss_of(model, *backend, x, y, 19, true);
+    std::vector<std::vector<float>> all;
+    for (size_t l = 0; l < model.layers().size(); ++l) {
+      const size_t count = model.layers()[l]->out_shape().size() * 19;
+      all.push_back(download(*backend, model.layer_output(l), count));
+    }
+    for (Parameter* p : model.parameters())
+      all.push_back(download(*backend, p->grad.data(), p->size()));
+    return all;
+  };
+  const auto reference = run("reference", 1), onednn = run("onednn", 1);
+  for (size_t l = 0; l < 3; ++l) CHECK(onednn[l] == reference[l]);
+  CHECK(run("onednn", 3) == onednn);
+  const auto portable = run("portable", 1);
+  for (size_t l = 0; l < 3; ++l) CHECK(portable[l] == reference[l]);
+  CHECK(run("portable", 2) == portable);
+}
+
+}  // namespace repro
