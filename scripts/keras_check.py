@@ -34,7 +34,7 @@ except ImportError as e:
     print(f"SKIPPED: {e.name} is not installed (Debian: python3-h5py python3-numpy)")
     sys.exit(77)
 
-KERAS_ORDER = ["kernel", "depthwise_kernel", "pointwise_kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance"]
+KERAS_ORDER = ["kernel", "recurrent_kernel", "depthwise_kernel", "pointwise_kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance"]
 
 
 def to_snake_case(name):  # keras.src.utils.naming.to_snake_case

@@ -437,3 +437,18 @@ TEST_CASE("configs/resnet_small.yaml gives the same bits for 1 and 2 ranks") {
   CHECK(r.out.find("PASS: 2 runs bit-identical") != std::string::npos);
   std::filesystem::remove_all(root);
 }
+
+TEST_CASE(
+    "configs/mnist_lstm.yaml (dropout and recurrent_dropout) gives the same bits for 1 and 2 "
+    "ranks") {
+  std::string data;
+  if (const std::string why = cannot_run(data); !why.empty()) REPRO_SKIP(why);
+  const auto root = scratch_dir("mpi_lstm");
+  const auto r =
+      require_trains(kMpiEnv + one_process(data),
+                     "check configs/mnist_lstm.yaml --set data.limit=200 --set data.batch_size=40 "
+                     "--set model.1.lstm.units=12 --steps 6 --vary ranks=1,2 --out '" +
+                         (root / "check").string() + "'");
+  CHECK(r.out.find("PASS: 2 runs bit-identical") != std::string::npos);
+  std::filesystem::remove_all(root);
+}
