@@ -112,7 +112,7 @@ TEST_CASE("repro import keras names every unsupported layer and argument in one 
   CHECK(
       r.err.find("layers[1] \"conv2d\" (Conv2D): argument dilation_rate [2,2] is not supported") !=
       std::string::npos);
-  CHECK(r.err.find("layers[2] \"lstm\" (LSTM): this layer type is not supported") !=
+  CHECK(r.err.find("layers[2] \"conv3d\" (Conv3D): this layer type is not supported") !=
         std::string::npos);
   CHECK(r.err.find("layers[4] \"dense\" (Dense): argument kernel_regularizer") !=
         std::string::npos);

@@ -745,8 +745,9 @@ TEST_CASE("config validation and the model infer the same shapes for every confi
     for (size_t i = 0; i < shapes.size(); ++i) {
       Layer& layer = *model.layers()[i];
       const FeatureShape& out = layer.out_shape();
-      const std::vector<int64_t> dims =
-          out.flat ? std::vector<int64_t>{out.c} : std::vector<int64_t>{out.h, out.w, out.c};
+      const std::vector<int64_t> dims = out.flat  ? std::vector<int64_t>{out.c}
+                                        : out.seq ? std::vector<int64_t>{out.h, out.c}
+                                                  : std::vector<int64_t>{out.h, out.w, out.c};
       INFO(shapes[i].name);
       CHECK(layer.name() == shapes[i].name);
       CHECK(dims == shapes[i].output);
