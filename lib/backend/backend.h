@@ -87,8 +87,10 @@ struct BatchNormGeometry {
 
 // Keras's recurrent layers over x (N, T, F), each image's sequence in Keras's order (time, then
 // features). Weights in the dense layout (OUT, IN): kernel (G * U, F), recurrent kernel (G * U, U),
-// bias (G * U), the G gate blocks in Keras's order (LSTM: i, f, c, o; SimpleRNN: one).
-enum class RnnCell { simple, lstm };
+// bias (G * U), the G gate blocks in Keras's order (LSTM: i, f, c, o; GRU: z, r, h; SimpleRNN:
+// one). GRU with reset_after has an input and a recurrent bias, Keras's (2, 3U) held as
+// (3U, 2): unit j's input bias at [2j], its recurrent bias at [2j + 1].
+enum class RnnCell { simple, lstm, gru };
 enum class RnnActivation { tanh, sigmoid, relu, linear, hard_sigmoid };
 struct RecurrentGeometry {
   RnnCell cell = RnnCell::lstm;
@@ -97,15 +99,20 @@ struct RecurrentGeometry {
   bool go_backwards = false;      // steps run from the last timestep to the first
   bool return_sequences = false;  // y (N, T, U) in step order, else the last step's (N, U)
   RnnActivation activation = RnnActivation::tanh;
-  RnnActivation recurrent_activation = RnnActivation::sigmoid;  // LSTM's gates
+  RnnActivation recurrent_activation = RnnActivation::sigmoid;  // LSTM's and GRU's gates
+  bool reset_after = true;                                      // GRU: r applied after U_h
   // Dropout masks (values 0 or 1 / (1 - rate)), drawn once per sequence: input_masks of them
   // (N, F) each, recurrent_masks (N, U) each; 0: none, 1: one for every gate, G: one per gate.
   int input_masks = 0, recurrent_masks = 0;
   bool chunk_grads = false;  // weight gradients (ceil(N/8), ...): each 8-image chunk's sum
-  int gates() const { return cell == RnnCell::lstm ? 4 : 1; }
+  int gates() const { return cell == RnnCell::lstm ? 4 : cell == RnnCell::gru ? 3 : 1; }
   // Floats a training forward keeps per (image, step) for the backward: LSTM its four gate
-  // activations, c and h; SimpleRNN h.
-  int saved_per_step() const { return cell == RnnCell::lstm ? 6 * u : u; }
+  // activations, c and h; GRU z, r, the candidate, h and its recurrent product; SimpleRNN h.
+  int saved_per_step() const {
+    return cell == RnnCell::lstm ? 6 * u : cell == RnnCell::gru ? 5 * u : u;
+  }
+  // GRU's reset_after with a bias: two bias values per unit.
+  bool two_biases() const { return cell == RnnCell::gru && reset_after && bias; }
 };
 
 // Keras's LayerNormalization over the channel axis: x (N, C, HW), each (image, position) normalized
@@ -423,7 +430,7 @@ class Backend {
   }
   // Truncation-free backpropagation through time: dx unless null, and the weight gradients
   // (chunk rows with chunk_grads), each summed per 8-image chunk (images, then steps, in order)
-  // and the chunks folded in chunk order. dscratch holds (N, T, G * U) floats.
+  // and the chunks folded in chunk order. dscratch holds (N, T, 2 * G * U) floats.
   virtual void recurrent_backward(const RecurrentGeometry& g, const float* x, const float* kernel,
                                   const float* recurrent, const float* input_masks,
                                   const float* recurrent_masks, const float* saved, const float* dy,

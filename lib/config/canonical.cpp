@@ -52,6 +52,7 @@ std::string layer_key(LayerKind kind) {
     case LayerKind::separable_conv2d: return "separable_conv2d";
     case LayerKind::simple_rnn: return "simple_rnn";
     case LayerKind::lstm: return "lstm";
+    case LayerKind::gru: return "gru";
     case LayerKind::add: return "add";
     case LayerKind::subtract: return "subtract";
     case LayerKind::multiply: return "multiply";
@@ -85,6 +86,7 @@ std::string layer_class_name(LayerKind kind) {
     case LayerKind::separable_conv2d: return "SeparableConv2D";
     case LayerKind::simple_rnn: return "SimpleRNN";
     case LayerKind::lstm: return "LSTM";
+    case LayerKind::gru: return "GRU";
     case LayerKind::add: return "Add";
     case LayerKind::subtract: return "Subtract";
     case LayerKind::multiply: return "Multiply";
@@ -275,9 +277,10 @@ void add_layer(std::vector<Entry>& out, const std::string& key, const LayerConfi
       break;
     case LayerKind::simple_rnn:
     case LayerKind::lstm:
+    case LayerKind::gru:
       add("units", std::to_string(layer.units));
       add("activation", activation_name(layer.activation));
-      if (layer.kind == LayerKind::lstm)
+      if (layer.kind != LayerKind::simple_rnn)
         add("recurrent_activation", activation_name(layer.recurrent_activation));
       add("use_bias", bool_text(layer.use_bias));
       add_initializer(out, key + ".kernel_initializer", layer.kernel_initializer);
@@ -286,6 +289,7 @@ void add_layer(std::vector<Entry>& out, const std::string& key, const LayerConfi
       if (layer.kind == LayerKind::lstm) add("unit_forget_bias", bool_text(layer.unit_forget_bias));
       add("dropout", number_text(layer.dropout));
       add("recurrent_dropout", number_text(layer.recurrent_dropout));
+      if (layer.kind == LayerKind::gru) add("reset_after", bool_text(layer.reset_after));
       add("return_sequences", bool_text(layer.return_sequences));
       add("go_backwards", bool_text(layer.go_backwards));
       break;

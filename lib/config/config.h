@@ -47,6 +47,7 @@ enum class LayerKind {
   // recurrent layers: a sequence (timesteps, features) in
   simple_rnn,
   lstm,
+  gru,
   // merge layers: several inputs, one output (Keras's keras.layers.Add, ...)
   add,
   subtract,
@@ -118,6 +119,7 @@ struct LayerConfig {
   bool unit_forget_bias = true;  // lstm: the forget gate's bias starts at 1
   double dropout = 0.0, recurrent_dropout = 0.0;
   bool return_sequences = false, go_backwards = false;
+  bool reset_after = true;  // gru: the reset gate applied after the recurrent product (Keras 3)
   // max_pooling2d, average_pooling2d
   std::array<int, 2> pool_size{2, 2};
   // zero_padding2d: rows added at the top and bottom, columns at the left and right (Keras's

@@ -319,6 +319,11 @@ const std::vector<LayerVocabulary>& layer_vocabulary() {
        {"units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
         "recurrent_initializer", "bias_initializer", "unit_forget_bias", "dropout",
         "recurrent_dropout", "return_sequences", "go_backwards", "name"}},
+      {"gru",
+       LayerKind::gru,
+       {"units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
+        "recurrent_initializer", "bias_initializer", "dropout", "recurrent_dropout", "reset_after",
+        "return_sequences", "go_backwards", "name"}},
       {"max_pooling2d", LayerKind::max_pooling2d, {"pool_size", "strides", "padding", "name"}},
       {"average_pooling2d",
        LayerKind::average_pooling2d,
@@ -393,7 +398,8 @@ LayerConfig decode_layer(Reader& reader, const ConfigNode& item, int index,
 
   LayerConfig layer;
   layer.kind = vocabulary->kind;
-  if (layer.kind == LayerKind::simple_rnn || layer.kind == LayerKind::lstm)
+  if (layer.kind == LayerKind::simple_rnn || layer.kind == LayerKind::lstm ||
+      layer.kind == LayerKind::gru)
     layer.activation = Activation::tanh;  // Keras's default for the recurrent layers
   layer.place = item.place;
   reader.places[item_path] = item.place;
@@ -490,6 +496,7 @@ LayerConfig decode_layer(Reader& reader, const ConfigNode& item, int index,
     if (entry.key == "recurrent_dropout") layer.recurrent_dropout = reader.number(v, key_path);
     if (entry.key == "return_sequences") layer.return_sequences = reader.boolean(v, key_path);
     if (entry.key == "go_backwards") layer.go_backwards = reader.boolean(v, key_path);
+    if (entry.key == "reset_after") layer.reset_after = reader.boolean(v, key_path);
     if (entry.key == "use_bias") layer.use_bias = reader.boolean(v, key_path);
     if (entry.key == "kernel_initializer") {
       layer.kernel_initializer = reader.initializer(v, key_path, layer.kernel_initializer.name);

@@ -295,6 +295,7 @@ std::map<std::string, Json> layer_arguments() {
        number("The fraction of the state dropped, in [0, 1), one mask per sequence")},
       {"return_sequences", boolean("Output every timestep (else the last)")},
       {"go_backwards", boolean("Run the sequence from its last timestep")},
+      {"reset_after", boolean("gru: apply the reset gate after the recurrent product (Keras 3)")},
       {"beta_initializer", initializer("The offset's initializer (zeros)")},
       {"gamma_initializer", initializer("The scale's initializer (ones)")},
       {"moving_mean_initializer", initializer("The moving mean's initializer (zeros)")},

@@ -191,7 +191,8 @@ void check_layer(const RunConfig& config, size_t index) {
       }
       break;
     case LayerKind::simple_rnn:
-    case LayerKind::lstm: {
+    case LayerKind::lstm:
+    case LayerKind::gru: {
       if (from_file && !config.places.count(path + ".units"))
         fail("units", "is missing; add units: N (the size of the state)");
       if (layer.units < 1 || layer.units > limits::units)
@@ -209,7 +210,7 @@ void check_layer(const RunConfig& config, size_t index) {
         fail("activation", "must be tanh, sigmoid, relu, hard_sigmoid or linear for " +
                                layer_key(layer.kind) + " (got " +
                                activation_name(layer.activation) + ")");
-      if (layer.kind == LayerKind::lstm && !recurrent_ok(layer.recurrent_activation))
+      if (layer.kind != LayerKind::simple_rnn && !recurrent_ok(layer.recurrent_activation))
         fail("recurrent_activation", "must be sigmoid, hard_sigmoid, tanh, relu or linear (got " +
                                          activation_name(layer.recurrent_activation) + ")");
       check_initializer(config, index, "kernel_initializer", layer.kernel_initializer);
@@ -651,7 +652,8 @@ std::vector<LayerShape> infer_shapes(const RunConfig& config) {
       }
     }
     const bool image = shape.size() == 3, sequence = shape.size() == 2;
-    const bool recurrent = layer.kind == LayerKind::simple_rnn || layer.kind == LayerKind::lstm;
+    const bool recurrent = layer.kind == LayerKind::simple_rnn || layer.kind == LayerKind::lstm ||
+                           layer.kind == LayerKind::gru;
     if (recurrent && !sequence)
       fail("", "needs a sequence input (timesteps, features) but gets " + shape_text(shape) +
                    "; reshape it first, e.g. `- reshape: {target_shape: [28, 28]}` for 28 x 28 "
@@ -731,10 +733,15 @@ std::vector<LayerShape> infer_shapes(const RunConfig& config) {
       const auto& p = layer.zero_padding;
       out.output = {shape[0] + p[0] + p[1], shape[1] + p[2] + p[3], shape[2]};
     } else if (recurrent) {
-      const int64_t gates = layer.kind == LayerKind::lstm ? 4 : 1, units = layer.units;
+      const int64_t gates = layer.kind == LayerKind::lstm  ? 4
+                            : layer.kind == LayerKind::gru ? 3
+                                                           : 1;
+      const int64_t units = layer.units;
+      const int64_t biases = layer.kind == LayerKind::gru && layer.reset_after ? 2 : 1;
       out.output = layer.return_sequences ? std::vector<int64_t>{shape[0], units}
                                           : std::vector<int64_t>{units};
-      out.params = gates * units * (shape[1] + units) + (layer.use_bias ? gates * units : 0);
+      out.params =
+          gates * units * (shape[1] + units) + (layer.use_bias ? biases * gates * units : 0);
     } else if (layer.kind == LayerKind::flatten) {
       int64_t size = 1;
       for (int64_t d : shape) size *= d;

@@ -121,8 +121,9 @@ Json layer_config(const LayerConfig& layer) {
       break;
     }
     case LayerKind::simple_rnn:
-    case LayerKind::lstm: {  // RNN's get_config, then the layer's (Keras 3's order)
-      const bool lstm = layer.kind == LayerKind::lstm;
+    case LayerKind::lstm:
+    case LayerKind::gru: {  // RNN's get_config, then the layer's (Keras 3's order)
+      const bool lstm = layer.kind == LayerKind::lstm, gated = layer.kind != LayerKind::simple_rnn;
       c["return_sequences"] = layer.return_sequences;
       c["return_state"] = false;
       c["go_backwards"] = layer.go_backwards;
@@ -131,7 +132,7 @@ Json layer_config(const LayerConfig& layer) {
       c["zero_output_for_mask"] = false;
       c["units"] = layer.units;
       c["activation"] = activation_name(layer.activation);
-      if (lstm) c["recurrent_activation"] = activation_name(layer.recurrent_activation);
+      if (gated) c["recurrent_activation"] = activation_name(layer.recurrent_activation);
       c["use_bias"] = layer.use_bias;
       c["kernel_initializer"] = initializer_json(layer.kernel_initializer);
       c["recurrent_initializer"] = initializer_json(layer.recurrent_initializer);
@@ -143,6 +144,7 @@ Json layer_config(const LayerConfig& layer) {
         c[key] = nullptr;
       c["dropout"] = layer.dropout;
       c["recurrent_dropout"] = layer.recurrent_dropout;
+      if (layer.kind == LayerKind::gru) c["reset_after"] = layer.reset_after;
       c["seed"] = nullptr;  // repro's masks come from the run's seed
       break;
     }

@@ -53,6 +53,11 @@ const std::map<std::string, LayerRule>& layer_rules() {
         {"units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
          "recurrent_initializer", "bias_initializer", "unit_forget_bias", "dropout",
          "recurrent_dropout", "return_sequences", "go_backwards"}}},
+      {"GRU",
+       {"gru",
+        {"units", "activation", "recurrent_activation", "use_bias", "kernel_initializer",
+         "recurrent_initializer", "bias_initializer", "dropout", "recurrent_dropout", "reset_after",
+         "return_sequences", "go_backwards"}}},
       {"MaxPooling2D", {"max_pooling2d", {"pool_size", "strides", "padding"}}},
       {"AveragePooling2D", {"average_pooling2d", {"pool_size", "strides", "padding"}}},
       {"Dropout", {"dropout", {"rate"}}},
@@ -92,7 +97,8 @@ const std::map<std::string, LayerRule>& layer_rules() {
 
 // Layers whose dropout masks repro draws from the run's seed (their own seed must be null).
 bool masks_from_run_seed(const std::string& class_name) {
-  return class_name == "Dropout" || class_name == "LSTM" || class_name == "SimpleRNN";
+  return class_name == "Dropout" || class_name == "LSTM" || class_name == "SimpleRNN" ||
+         class_name == "GRU";
 }
 
 // Arguments repro does not take but accepts at the value Keras uses for what repro computes.

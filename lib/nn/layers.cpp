@@ -927,7 +927,10 @@ class RecurrentLayer : public Layer {
     name_ = config.name;
     in_ = in;
     out_ = out;
-    geometry_.cell = config.kind == LayerKind::lstm ? RnnCell::lstm : RnnCell::simple;
+    geometry_.cell = config.kind == LayerKind::lstm  ? RnnCell::lstm
+                     : config.kind == LayerKind::gru ? RnnCell::gru
+                                                     : RnnCell::simple;
+    geometry_.reset_after = config.reset_after;
     geometry_.t = in.h;
     geometry_.f = in.c;
     geometry_.u = config.units;
@@ -940,14 +943,18 @@ class RecurrentLayer : public Layer {
     recurrent_dropout_ = static_cast<float>(config.recurrent_dropout);
     const int gates = geometry_.gates();
     if (dropout_ > 0)
-      geometry_.input_masks = geometry_.cell == RnnCell::lstm && recurrent_dropout_ > 0 ? gates : 1;
+      geometry_.input_masks =
+          geometry_.cell != RnnCell::simple && recurrent_dropout_ > 0 ? gates : 1;
     if (recurrent_dropout_ > 0) geometry_.recurrent_masks = gates;
     const int64_t width = int64_t{gates} * config.units, f = in.c, u = config.units;
     kernel_ = make_parameter(backend, name_ + "/kernel", {width, f}, {f, width},
                              config.kernel_initializer, seeds);
     recurrent_ = make_parameter(backend, name_ + "/recurrent_kernel", {width, u}, {u, width},
                                 config.recurrent_initializer, seeds);
-    if (config.use_bias) {
+    if (geometry_.two_biases()) {  // Keras's (2, 3U): the input and the recurrent bias
+      bias_ = make_parameter(backend, name_ + "/bias", {width, 2}, {2, width},
+                             config.bias_initializer, seeds);
+    } else if (config.use_bias) {
       bias_ = make_parameter(backend, name_ + "/bias", {width}, {width}, config.bias_initializer,
                              seeds);
       if (geometry_.cell == RnnCell::lstm && config.unit_forget_bias) {
@@ -974,7 +981,7 @@ class RecurrentLayer : public Layer {
       const size_t steps = size_t(n) * g.t;
       if (saved_.size() < steps * g.saved_per_step()) {
         saved_ = backend_.alloc(steps * g.saved_per_step());
-        dz_ = backend_.alloc(steps * size_t(g.gates()) * g.u);
+        dz_ = backend_.alloc(steps * 2 * size_t(g.gates()) * g.u);
       }
       saved = saved_.data();
       draw_masks(g, ctx);
@@ -1048,7 +1055,7 @@ class RecurrentLayer : public Layer {
   RecurrentGeometry training_;  // the last training forward's
   float dropout_ = 0, recurrent_dropout_ = 0;
   Parameter kernel_, recurrent_, bias_;
-  Array saved_, dz_;                     // (N, T, saved_per_step()), (N, T, G * U)
+  Array saved_, dz_;                     // (N, T, saved_per_step()), (N, T, 2 * G * U)
   Array input_masks_, recurrent_masks_;  // of the last training forward
 };
 
@@ -1152,6 +1159,7 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& config, int index, bool las
       return std::make_unique<SeparableConv2dLayer>(config, in, out, backend, seeds);
     case LayerKind::simple_rnn:
     case LayerKind::lstm:
+    case LayerKind::gru:
       return std::make_unique<RecurrentLayer>(config, index, in, out, backend, seeds);
     case LayerKind::max_pooling2d:
       return std::make_unique<MaxPool2dLayer>(config, in, out, backend);

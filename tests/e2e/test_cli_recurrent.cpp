@@ -84,3 +84,47 @@ TEST_CASE(
   CHECK_FALSE(fs::exists(root / "m.onnx"));
   fs::remove_all(root);
 }
+
+TEST_CASE(
+    "gru (reset_after both ways) and simple_rnn with both dropouts: the same bits at 1 and 2 "
+    "threads and for 1 and 2 workers, and a Keras round trip") {
+  const std::string env = repro_test::data_env();
+  if (env.empty()) REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
+  const fs::path root = repro_test::scratch_dir("cli_gru");
+  std::ofstream(root / "gru.yaml")
+      << "seed: 3\ndata: {dataset: mnist, limit: 256, batch_size: 32, resize: [14, 14]}\n"
+         "model:\n"
+         "  - reshape: {target_shape: [14, 14]}\n"
+         "  - gru: {units: 12, dropout: 0.1, recurrent_dropout: 0.2, return_sequences: true}\n"
+         "  - gru: {units: 10, reset_after: false, recurrent_dropout: 0.1, go_backwards: true, "
+         "return_sequences: true}\n"
+         "  - simple_rnn: {units: 8, dropout: 0.2, recurrent_dropout: 0.2}\n"
+         "  - dense: {units: 10, activation: softmax}\n"
+         "training: {epochs: 1, optimizer: adam}\n";
+  const std::string config = quoted(root / "gru.yaml");
+  for (const std::string vary : {"threads=1,2", "data.num_parallel_calls=1,2"}) {
+    const auto r =
+        run_repro(env, "check" + config + " --vary " + vary + " --out" + quoted(root / "check"));
+    INFO(vary << "\n" << r.out << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(contains(r.out, "PASS: 2 runs bit-identical"));
+  }
+  REQUIRE(run_repro(env, "train" + config + " --quiet --out" + quoted(root / "a")).exit_code == 0);
+  const auto summary = run_repro("", "summary" + config);
+  CHECK(contains(summary.out, "gru (GRU)                   (None, 14, 12)            1,008"));
+  const auto keras = run_repro(
+      "", "export" + quoted(root / "a") + " --format keras --out" + quoted(root / "g.keras"));
+  INFO(keras.err);
+  REQUIRE(keras.exit_code == 0);
+  const auto check = repro_test::run_check_script(
+      "/usr/bin/python3 '" + std::string(REPRO_SOURCE_DIR) + "/scripts/keras_check.py'" +
+      quoted(root / "a") + quoted(root / "g.keras"));
+  INFO(check.out);
+  if (!check.skipped) CHECK(check.exit_code == 0);
+  const auto imported = run_repro("", "import keras" + quoted(root / "g.keras"));
+  INFO(imported.err);
+  CHECK(contains(imported.out, "dropout: 0.1, recurrent_dropout: 0.2, reset_after: true}"));
+  CHECK(contains(imported.out, "recurrent_dropout: 0.1, reset_after: false}"));
+  CHECK(contains(imported.out, "simple_rnn: {name: simple_rnn"));
+  fs::remove_all(root);
+}

@@ -1,4 +1,4 @@
-// Recurrent layers (simple_rnn, lstm): Keras 3's cell formulas by hand on a tiny case, finite-
+// Recurrent layers (simple_rnn, lstm, gru): Keras 3's cell formulas by hand on a tiny case, finite-
 // difference gradients through time with and without each dropout, masks drawn once per sequence
 // and per image, and the same bits at any thread count, backend and portable ISA path.
 #include <catch2/catch.hpp>
@@ -117,6 +117,54 @@ TEST_CASE("lstm and simple_rnn cells compute Keras's formulas, step by step", "[
                              nullptr, y.data(), saved.data());
   CHECK(y[0] == Approx(s[0]).margin(1e-6));
   CHECK(y[1] == Approx(s[1]).margin(1e-6));
+
+  // GRU (z, r, h), Keras 3's call(): reset_after with a recurrent bias, and without.
+  g.cell = RnnCell::gru;
+  for (bool reset_after : {true, false}) {
+    g.reset_after = reset_after;
+    // reset_after: bias (3U, 2), unit j's input bias at [2j], recurrent at [2j + 1].
+    std::vector<float> gru_bias(reset_after ? 12 : 6);
+    for (size_t i = 0; i < gru_bias.size(); ++i) gru_bias[i] = 0.02f * float(i) - 0.05f;
+    const auto b_in = [&](int col) {
+      return double(reset_after ? gru_bias[size_t(2 * col)] : gru_bias[size_t(col)]);
+    };
+    const auto b_rec = [&](int col) {
+      return reset_after ? double(gru_bias[size_t(2 * col + 1)]) : 0.0;
+    };
+    const auto xk = [&](int t, int col) {
+      double v = b_in(col);
+      for (int k = 0; k < g.f; ++k) v += x[size_t(t * g.f + k)] * kernel[size_t(col * g.f + k)];
+      return v;
+    };
+    const auto hu = [&](const std::vector<double>& v, int col) {
+      double out = 0;
+      for (int k = 0; k < g.u; ++k) out += v[size_t(k)] * recurrent[size_t(col * g.u + k)];
+      return out;
+    };
+    std::vector<double> hg(2, 0.0);
+    for (int t = 0; t < 2; ++t) {
+      std::vector<double> z(2), r(2), nh(2);
+      for (int j = 0; j < 2; ++j) {
+        z[size_t(j)] = sigmoid(xk(t, j) + hu(hg, j) + b_rec(j));
+        r[size_t(j)] = sigmoid(xk(t, 2 + j) + hu(hg, 2 + j) + b_rec(2 + j));
+      }
+      std::vector<double> rh(2);
+      for (int k = 0; k < 2; ++k) rh[size_t(k)] = r[size_t(k)] * hg[size_t(k)];
+      for (int j = 0; j < 2; ++j) {
+        const double rec =
+            reset_after ? r[size_t(j)] * (hu(hg, 4 + j) + b_rec(4 + j)) : hu(rh, 4 + j);
+        const double hh = std::tanh(xk(t, 4 + j) + rec);
+        nh[size_t(j)] = z[size_t(j)] * hg[size_t(j)] + (1 - z[size_t(j)]) * hh;
+      }
+      hg = nh;
+    }
+    std::vector<float> gru_saved(size_t(g.t) * g.saved_per_step());
+    backend->recurrent_forward(g, x.data(), kernel.data(), recurrent.data(), gru_bias.data(),
+                               nullptr, nullptr, y.data(), gru_saved.data());
+    INFO("reset_after " << reset_after);
+    CHECK(y[0] == Approx(hg[0]).margin(1e-6));
+    CHECK(y[1] == Approx(hg[1]).margin(1e-6));
+  }
 }
 
 TEST_CASE(
@@ -130,6 +178,15 @@ TEST_CASE(
   check_gradients(sequence_model("  - lstm: {units: 3, dropout: 0.3, recurrent_dropout: 0.4, "
                                  "return_sequences: true, go_backwards: true}\n"
                                  "  - lstm: {units: 2, dropout: 0.25}\n"
+                                 "  - dense: {units: 10, activation: softmax}\n"),
+                  3);
+  check_gradients(sequence_model("  - gru: {units: 3, dropout: 0.3, recurrent_dropout: 0.4, "
+                                 "return_sequences: true}\n"
+                                 "  - gru: {units: 3, reset_after: false, go_backwards: true, "
+                                 "recurrent_dropout: 0.25}\n"
+                                 "  - dense: {units: 10, activation: softmax}\n"),
+                  3);
+  check_gradients(sequence_model("  - gru: {units: 4, reset_after: false, dropout: 0.2}\n"
                                  "  - dense: {units: 10, activation: softmax}\n"),
                   3);
   check_gradients(sequence_model("  - simple_rnn: {units: 3, dropout: 0.3, recurrent_dropout: "
@@ -174,6 +231,7 @@ TEST_CASE(
     "[recurrent][threads]") {
   const RunConfig config = sequence_model(
       "  - lstm: {units: 6, dropout: 0.2, recurrent_dropout: 0.3, return_sequences: true}\n"
+      "  - gru: {units: 5, dropout: 0.1, recurrent_dropout: 0.2, return_sequences: true}\n"
       "  - simple_rnn: {units: 5}\n"
       "  - dense: {units: 10, activation: softmax}\n");
   // Every layer's output and every gradient on one backend; the recurrent layers' outputs (whose
@@ -196,10 +254,10 @@ TEST_CASE(
     return all;
   };
   const auto reference = run("reference", 1), onednn = run("onednn", 1);
-  for (size_t l = 0; l < 3; ++l) CHECK(onednn[l] == reference[l]);
+  for (size_t l = 0; l < 4; ++l) CHECK(onednn[l] == reference[l]);
   CHECK(run("onednn", 3) == onednn);
   const auto portable = run("portable", 1);
-  for (size_t l = 0; l < 3; ++l) CHECK(portable[l] == reference[l]);
+  for (size_t l = 0; l < 4; ++l) CHECK(portable[l] == reference[l]);
   CHECK(run("portable", 2) == portable);
 }
 

@@ -1,4 +1,5 @@
-// Reference recurrent layers (backend.h, RecurrentGeometry): Keras 3's LSTM and SimpleRNN cells.
+// Reference recurrent layers (backend.h, RecurrentGeometry): Keras 3's LSTM, GRU and SimpleRNN
+// cells.
 // Every image's sequence runs alone, so the forward and the input gradients split over images
 // freely; products are float sums in one fixed order (vectorized across outputs, never across a
 // sum), and exp and tanh are portable's own, so the bits depend on neither the thread count nor
@@ -72,35 +73,44 @@ void recurrent_forward_images(const RecurrentGeometry& g, const float* x, const 
                               const float* recurrent_masks, float* y, float* saved, int b0,
                               int b1) {
   const int u = g.u, gates = g.gates(), width = gates * u, per = g.saved_per_step();
-  std::vector<float> z(static_cast<size_t>(width)), hz(static_cast<size_t>(u));
+  const bool gru = g.cell == RnnCell::gru;
+  std::vector<float> z(static_cast<size_t>(width)), rz(static_cast<size_t>(width));
   std::vector<float> xin(static_cast<size_t>(g.f)), hin(static_cast<size_t>(u));
   std::vector<float> h(static_cast<size_t>(u)), c(static_cast<size_t>(u));
+  // The input bias of unit j of the (G * U) outputs, and GRU's recurrent bias.
+  const auto input_bias = [&](int j) { return g.two_biases() ? bias[2 * j] : bias[j]; };
   for (int b = b0; b < b1; b++) {
     std::fill(h.begin(), h.end(), 0.0f);
     std::fill(c.begin(), c.end(), 0.0f);
     for (int s = 0; s < g.t; s++) {
       const float* xt = x + (size_t(b) * g.t + time_of(g, s)) * g.f;
+      // z = (x * mask_g) K_g + b_g and rz = (h * mask_g) U_g (+ GRU's recurrent bias), gate by
+      // gate: Keras's products. GRU without reset_after multiplies h by r before U_h (below).
       for (int gate = 0; gate < gates; gate++) {
         float* zg = z.data() + size_t(gate) * u;
-        // (x * mask) K_g + b_g, then + (h * mask) U_g: Keras's order of the two products.
+        float* rg = rz.data() + size_t(gate) * u;
         masked(xt, mask_of(input_masks, g.input_masks, gate, b, g.n, g.f), g.f, xin.data());
         std::fill(zg, zg + u, 0.0f);
         add_row_times(xin.data(), kernel_t + size_t(gate) * u, g.f, u, width, zg);
         if (g.bias)
-          for (int j = 0; j < u; j++) zg[j] += bias[gate * u + j];
+          for (int j = 0; j < u; j++) zg[j] += input_bias(gate * u + j);
+        if (gru && !g.reset_after && gate == 2) continue;
         masked(h.data(), mask_of(recurrent_masks, g.recurrent_masks, gate, b, g.n, u), u,
                hin.data());
-        std::fill(hz.begin(), hz.end(), 0.0f);
-        add_row_times(hin.data(), recurrent_t + size_t(gate) * u, u, u, width, hz.data());
-        for (int j = 0; j < u; j++) zg[j] += hz[size_t(j)];
+        std::fill(rg, rg + u, 0.0f);
+        add_row_times(hin.data(), recurrent_t + size_t(gate) * u, u, u, width, rg);
+        if (g.two_biases())
+          for (int j = 0; j < u; j++) rg[j] += bias[2 * (gate * u + j) + 1];
       }
       float* keep = saved ? saved + (size_t(b) * g.t + s) * per : nullptr;
       if (g.cell == RnnCell::lstm) {
         for (int j = 0; j < u; j++) {
-          const float i = activate(g.recurrent_activation, z[size_t(j)]);
-          const float f = activate(g.recurrent_activation, z[size_t(u + j)]);
-          const float cc = activate(g.activation, z[size_t(2 * u + j)]);
-          const float o = activate(g.recurrent_activation, z[size_t(3 * u + j)]);
+          const size_t i0 = size_t(j), f0 = size_t(u + j), c0 = size_t(2 * u + j),
+                       o0 = size_t(3 * u + j);
+          const float i = activate(g.recurrent_activation, z[i0] + rz[i0]);
+          const float f = activate(g.recurrent_activation, z[f0] + rz[f0]);
+          const float cc = activate(g.activation, z[c0] + rz[c0]);
+          const float o = activate(g.recurrent_activation, z[o0] + rz[o0]);
           c[size_t(j)] = f * c[size_t(j)] + i * cc;
           h[size_t(j)] = o * activate(g.activation, c[size_t(j)]);
           if (keep) {
@@ -108,9 +118,35 @@ void recurrent_forward_images(const RecurrentGeometry& g, const float* x, const 
             keep[4 * u + j] = c[size_t(j)], keep[5 * u + j] = h[size_t(j)];
           }
         }
+      } else if (gru) {
+        std::vector<float>& q = hin;  // the candidate's recurrent product, before or after r
+        const float* hmask = mask_of(recurrent_masks, g.recurrent_masks, 2, b, g.n, u);
+        std::vector<float> zr(static_cast<size_t>(2 * u));
+        for (int j = 0; j < 2 * u; j++)
+          zr[size_t(j)] = activate(g.recurrent_activation, z[size_t(j)] + rz[size_t(j)]);
+        if (g.reset_after) {
+          for (int j = 0; j < u; j++) q[size_t(j)] = rz[size_t(2 * u + j)];
+        } else {  // (r * (h * mask)) U_h
+          std::vector<float> rh(static_cast<size_t>(u));
+          for (int k = 0; k < u; k++)
+            rh[size_t(k)] = zr[size_t(u + k)] * (hmask ? h[size_t(k)] * hmask[k] : h[size_t(k)]);
+          std::fill(q.begin(), q.end(), 0.0f);
+          add_row_times(rh.data(), recurrent_t + size_t(2) * u, u, u, width, q.data());
+        }
+        for (int j = 0; j < u; j++) {
+          const float zj = zr[size_t(j)], rj = zr[size_t(u + j)];
+          const float rec = g.reset_after ? rj * q[size_t(j)] : q[size_t(j)];
+          const float hh = activate(g.activation, z[size_t(2 * u + j)] + rec);
+          const float h_prev = h[size_t(j)];
+          h[size_t(j)] = zj * h_prev + (1.0f - zj) * hh;
+          if (keep) {
+            keep[j] = zj, keep[u + j] = rj, keep[2 * u + j] = hh, keep[3 * u + j] = h[size_t(j)];
+            keep[4 * u + j] = q[size_t(j)];
+          }
+        }
       } else {
         for (int j = 0; j < u; j++) {
-          h[size_t(j)] = activate(g.activation, z[size_t(j)]);
+          h[size_t(j)] = activate(g.activation, z[size_t(j)] + rz[size_t(j)]);
           if (keep) keep[j] = h[size_t(j)];
         }
       }
@@ -121,28 +157,43 @@ void recurrent_forward_images(const RecurrentGeometry& g, const float* x, const 
   }
 }
 
+namespace {
+
+// Where a step keeps h: LSTM after its gates and c, GRU after z, r and the candidate.
+int h_offset(const RecurrentGeometry& g) {
+  return g.cell == RnnCell::lstm ? 5 * g.u : g.cell == RnnCell::gru ? 3 * g.u : 0;
+}
+
+}  // namespace
+
 void recurrent_backward_images(const RecurrentGeometry& g, const float* kernel,
                                const float* recurrent, const float* input_masks,
                                const float* recurrent_masks, const float* saved, const float* dy,
                                float* dz, float* dx, int b0, int b1) {
   const int u = g.u, gates = g.gates(), width = gates * u, per = g.saved_per_step();
+  const int h_at = h_offset(g);
   std::vector<float> dh(static_cast<size_t>(u)), dh_next(static_cast<size_t>(u));
   std::vector<float> dc_next(static_cast<size_t>(u)), part(static_cast<size_t>(u));
-  std::vector<float> dxin(static_cast<size_t>(g.f));
+  std::vector<float> dxin(static_cast<size_t>(g.f)), zero(static_cast<size_t>(u), 0.0f);
   for (int b = b0; b < b1; b++) {
     std::fill(dh_next.begin(), dh_next.end(), 0.0f);
     std::fill(dc_next.begin(), dc_next.end(), 0.0f);
     if (dx) std::fill(dx + size_t(b) * g.t * g.f, dx + size_t(b + 1) * g.t * g.f, 0.0f);
     for (int s = g.t - 1; s >= 0; s--) {
       const float* keep = saved + (size_t(b) * g.t + s) * per;
+      const float* prev = s > 0 ? keep - per : nullptr;
+      const float* h_prev = prev ? prev + h_at : zero.data();
       const float* out_grad = g.return_sequences ? dy + (size_t(b) * g.t + s) * u
                               : s == g.t - 1     ? dy + size_t(b) * u
                                                  : nullptr;
       for (int j = 0; j < u; j++)
         dh[size_t(j)] = out_grad ? out_grad[j] + dh_next[size_t(j)] : dh_next[size_t(j)];
-      float* dzs = dz + (size_t(b) * g.t + s) * width;
+      // dzx: the gates' pre-activation gradients on the input side (kernel, input bias); dzr on
+      // the recurrent side (recurrent kernel, GRU's recurrent bias). They differ for GRU's h.
+      float* dzx = dz + (size_t(b) * g.t + s) * 2 * width;
+      float* dzr = dzx + width;
+      std::fill(dh_next.begin(), dh_next.end(), 0.0f);
       if (g.cell == RnnCell::lstm) {
-        const float* prev = s > 0 ? keep - per : nullptr;
         for (int j = 0; j < u; j++) {
           const float i = keep[j], f = keep[u + j], cc = keep[2 * u + j], o = keep[3 * u + j];
           const float tc = activate(g.activation, keep[4 * u + j]);
@@ -150,29 +201,64 @@ void recurrent_backward_images(const RecurrentGeometry& g, const float* kernel,
           const float d_o = dh[size_t(j)] * tc;
           const float dc = dh[size_t(j)] * o * derivative(g.activation, tc) + dc_next[size_t(j)];
           dc_next[size_t(j)] = dc * f;
-          dzs[j] = dc * cc * derivative(g.recurrent_activation, i);
-          dzs[u + j] = dc * c_prev * derivative(g.recurrent_activation, f);
-          dzs[2 * u + j] = dc * i * derivative(g.activation, cc);
-          dzs[3 * u + j] = d_o * derivative(g.recurrent_activation, o);
+          dzx[j] = dc * cc * derivative(g.recurrent_activation, i);
+          dzx[u + j] = dc * c_prev * derivative(g.recurrent_activation, f);
+          dzx[2 * u + j] = dc * i * derivative(g.activation, cc);
+          dzx[3 * u + j] = d_o * derivative(g.recurrent_activation, o);
+        }
+        std::copy(dzx, dzx + width, dzr);
+      } else if (g.cell == RnnCell::gru) {
+        const float* hmask = mask_of(recurrent_masks, g.recurrent_masks, 2, b, g.n, u);
+        std::vector<float> da(static_cast<size_t>(u)), dr(static_cast<size_t>(u));
+        for (int j = 0; j < u; j++) {
+          const float zj = keep[j], hh = keep[2 * u + j];
+          const float d = dh[size_t(j)];
+          da[size_t(j)] = d * (1.0f - zj) * derivative(g.activation, hh);
+          dzx[j] = d * (h_prev[j] - hh) * derivative(g.recurrent_activation, zj);
+          dh_next[size_t(j)] = d * zj;  // h = z * h_prev + ...
+          dzx[2 * u + j] = da[size_t(j)];
+        }
+        if (g.reset_after) {  // rec = r * q: dr = da * q, dq = da * r
+          for (int j = 0; j < u; j++) {
+            dr[size_t(j)] = da[size_t(j)] * keep[4 * u + j];
+            dzr[2 * u + j] = da[size_t(j)] * keep[u + j];
+          }
+        } else {  // rec = (r * hm) U_h: t = da U_h^T; dr = t * hm
+          std::fill(part.begin(), part.end(), 0.0f);
+          add_row_times(da.data(), recurrent + size_t(2) * u * u, u, u, u, part.data());
+          for (int k = 0; k < u; k++) {
+            const float hm = hmask ? h_prev[k] * hmask[k] : h_prev[k];
+            dr[size_t(k)] = part[size_t(k)] * hm;
+          }
+          for (int j = 0; j < u; j++) dzr[2 * u + j] = da[size_t(j)];
+        }
+        for (int j = 0; j < u; j++) {
+          dzx[u + j] = dr[size_t(j)] * derivative(g.recurrent_activation, keep[u + j]);
+          dzr[j] = dzx[j];
+          dzr[u + j] = dzx[u + j];
         }
       } else {
-        for (int j = 0; j < u; j++) dzs[j] = dh[size_t(j)] * derivative(g.activation, keep[j]);
+        for (int j = 0; j < u; j++) dzx[j] = dh[size_t(j)] * derivative(g.activation, keep[j]);
+        std::copy(dzx, dzx + width, dzr);
       }
-      // dh of the previous step: sum over gates, in order, of (dz_g U_g^T) * mask_g.
-      std::fill(dh_next.begin(), dh_next.end(), 0.0f);
+      // dh of the previous step: sum over gates, in order, of (dzr_g U_g^T) * mask_g; GRU's
+      // candidate without reset_after goes through r as well.
       for (int gate = 0; gate < gates; gate++) {
         std::fill(part.begin(), part.end(), 0.0f);
-        add_row_times(dzs + size_t(gate) * u, recurrent + size_t(gate) * u * u, u, u, u,
+        add_row_times(dzr + size_t(gate) * u, recurrent + size_t(gate) * u * u, u, u, u,
                       part.data());
         const float* mask = mask_of(recurrent_masks, g.recurrent_masks, gate, b, g.n, u);
-        for (int k = 0; k < u; k++)
-          dh_next[size_t(k)] += mask ? part[size_t(k)] * mask[k] : part[size_t(k)];
+        const bool through_r = g.cell == RnnCell::gru && !g.reset_after && gate == 2;
+        for (int k = 0; k < u; k++) {
+          float v = through_r ? part[size_t(k)] * keep[u + k] : part[size_t(k)];
+          dh_next[size_t(k)] += mask ? v * mask[k] : v;
+        }
       }
       if (!dx) continue;
       float* dxt = dx + (size_t(b) * g.t + time_of(g, s)) * g.f;
       for (int gate = 0; gate < gates; gate++) {
         std::fill(dxin.begin(), dxin.end(), 0.0f);
-        add_row_times(dzs + size_t(gate) * u, kernel + size_t(gate) * u * g.f, u, g.f, g.f,
+        add_row_times(dzx + size_t(gate) * u, kernel + size_t(gate) * u * g.f, u, g.f, g.f,
                       dxin.data());
         const float* mask = mask_of(input_masks, g.input_masks, gate, b, g.n, g.f);
         for (int k = 0; k < g.f; k++) dxt[k] += mask ? dxin[size_t(k)] * mask[k] : dxin[size_t(k)];
@@ -186,48 +272,60 @@ void recurrent_weight_grads(const RecurrentGeometry& g, const float* x, const fl
                             float* dkernel, float* drecurrent, float* dbias, int j0, int j1) {
   const int u = g.u, width = g.gates() * u, per = g.saved_per_step();
   const int chunks = chunk_count(g.n);
-  const size_t k_size = size_t(width) * g.f, r_size = size_t(width) * u;
-  // h of step s - 1 (zero before the first): LSTM keeps h after its gates, SimpleRNN first.
-  const int h_at = g.cell == RnnCell::lstm ? 5 * u : 0;
+  const int biases = g.two_biases() ? 2 : 1;
+  const size_t k_size = size_t(width) * g.f, r_size = size_t(width) * u,
+               b_size = size_t(width) * biases;
+  const int h_at = h_offset(g);
   std::vector<float> kacc(static_cast<size_t>(g.f)), racc(static_cast<size_t>(u));
   std::vector<float> ktotal(static_cast<size_t>(g.f)), rtotal(static_cast<size_t>(u));
   for (int row = j0; row < j1; row++) {
     const int gate = row / u;
-    float btotal = 0.0f;
+    // GRU's candidate without reset_after: U_h multiplies r * (h * mask).
+    const bool through_r = g.cell == RnnCell::gru && !g.reset_after && gate == 2;
+    float btotal[2] = {0.0f, 0.0f};
     for (int q = 0; q < chunks; q++) {
       std::fill(kacc.begin(), kacc.end(), 0.0f);
       std::fill(racc.begin(), racc.end(), 0.0f);
-      float bacc = 0.0f;
+      float bacc[2] = {0.0f, 0.0f};
       for (int b = q * kChunk; b < (q + 1) * kChunk && b < g.n; b++) {
         const float* imask = mask_of(input_masks, g.input_masks, gate, b, g.n, g.f);
         const float* rmask = mask_of(recurrent_masks, g.recurrent_masks, gate, b, g.n, u);
         for (int s = 0; s < g.t; s++) {
-          const float d = dz[(size_t(b) * g.t + s) * width + row];
+          const float* dzx = dz + (size_t(b) * g.t + s) * 2 * width;
+          const float dxv = dzx[row], drv = dzx[width + row];
           const float* xt = x + (size_t(b) * g.t + time_of(g, s)) * g.f;
-          for (int k = 0; k < g.f; k++) kacc[size_t(k)] += d * (imask ? xt[k] * imask[k] : xt[k]);
+          for (int k = 0; k < g.f; k++) kacc[size_t(k)] += dxv * (imask ? xt[k] * imask[k] : xt[k]);
           if (s > 0) {
-            const float* h = saved + (size_t(b) * g.t + s - 1) * per + h_at;
-            for (int k = 0; k < u; k++) racc[size_t(k)] += d * (rmask ? h[k] * rmask[k] : h[k]);
+            const float* keep = saved + (size_t(b) * g.t + s) * per;
+            const float* h = keep - per + h_at;
+            for (int k = 0; k < u; k++) {
+              float hm = rmask ? h[k] * rmask[k] : h[k];
+              if (through_r) hm = keep[u + k] * hm;
+              racc[size_t(k)] += drv * hm;
+            }
           }
-          bacc += d;
+          bacc[0] += dxv;
+          bacc[1] += drv;
         }
       }
       if (g.chunk_grads) {
         std::copy(kacc.begin(), kacc.end(), dkernel + q * k_size + size_t(row) * g.f);
         std::copy(racc.begin(), racc.end(), drecurrent + q * r_size + size_t(row) * u);
-        if (dbias) dbias[size_t(q) * width + row] = bacc;
+        if (dbias)
+          for (int i = 0; i < biases; i++) dbias[q * b_size + size_t(row) * biases + i] = bacc[i];
         continue;
       }
       for (int k = 0; k < g.f; k++)
         ktotal[size_t(k)] = q == 0 ? kacc[size_t(k)] : ktotal[size_t(k)] + kacc[size_t(k)];
       for (int k = 0; k < u; k++)
         rtotal[size_t(k)] = q == 0 ? racc[size_t(k)] : rtotal[size_t(k)] + racc[size_t(k)];
-      btotal = q == 0 ? bacc : btotal + bacc;
+      for (int i = 0; i < 2; i++) btotal[i] = q == 0 ? bacc[i] : btotal[i] + bacc[i];
     }
     if (g.chunk_grads) continue;
     std::copy(ktotal.begin(), ktotal.end(), dkernel + size_t(row) * g.f);
     std::copy(rtotal.begin(), rtotal.end(), drecurrent + size_t(row) * u);
-    if (dbias) dbias[row] = btotal;
+    if (dbias)
+      for (int i = 0; i < biases; i++) dbias[size_t(row) * biases + i] = btotal[i];
   }
 }
 
