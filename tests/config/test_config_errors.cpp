@@ -32,7 +32,7 @@ TEST_CASE("an unknown key is named with the valid keys") {
       "valid keys: name, seed");
   REQUIRE(config_error("model:\n  - conv3d: {filters: 2}\n") ==
           "bad.yaml:2:5: unknown layer `conv3d` in model.0; valid layers: conv2d, "
-          "depthwise_conv2d, separable_conv2d, simple_rnn, lstm, max_pooling2d, "
+          "depthwise_conv2d, separable_conv2d, simple_rnn, lstm, gru, max_pooling2d, "
           "average_pooling2d, activation, random_flip, random_translation, random_zoom, "
           "batch_normalization, layer_normalization, dropout, global_average_pooling2d, "
           "global_max_pooling2d, "
