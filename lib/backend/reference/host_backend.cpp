@@ -439,9 +439,12 @@ void HostBackend::recurrent_backward(const RecurrentGeometry& g, const float* x,
     reference::recurrent_backward_images(g, kernel, recurrent, input_masks, recurrent_masks, saved,
                                          dy, dscratch, dx, b, b + 1);
   });
-  parallel_for(threads_, g.gates() * g.u, [&](int row) {
+  // Blocks of 32 weight rows a task: each reads every (image, step) once per block.
+  const int rows = g.gates() * g.u, block = 32;
+  parallel_for(threads_, (rows + block - 1) / block, [&](int t) {
     reference::recurrent_weight_grads(g, x, input_masks, recurrent_masks, saved, dscratch, dkernel,
-                                      drecurrent, dbias, row, row + 1);
+                                      drecurrent, dbias, t * block,
+                                      std::min(rows, (t + 1) * block));
   });
 }
 

@@ -271,62 +271,75 @@ void recurrent_weight_grads(const RecurrentGeometry& g, const float* x, const fl
                             const float* recurrent_masks, const float* saved, const float* dz,
                             float* dkernel, float* drecurrent, float* dbias, int j0, int j1) {
   const int u = g.u, width = g.gates() * u, per = g.saved_per_step();
-  const int chunks = chunk_count(g.n);
+  const int chunks = chunk_count(g.n), rows = j1 - j0;
   const int biases = g.two_biases() ? 2 : 1;
   const size_t k_size = size_t(width) * g.f, r_size = size_t(width) * u,
                b_size = size_t(width) * biases;
   const int h_at = h_offset(g);
-  std::vector<float> kacc(static_cast<size_t>(g.f)), racc(static_cast<size_t>(u));
-  std::vector<float> ktotal(static_cast<size_t>(g.f)), rtotal(static_cast<size_t>(u));
-  for (int row = j0; row < j1; row++) {
-    const int gate = row / u;
-    // GRU's candidate without reset_after: U_h multiplies r * (h * mask).
-    const bool through_r = g.cell == RnnCell::gru && !g.reset_after && gate == 2;
-    float btotal[2] = {0.0f, 0.0f};
-    for (int q = 0; q < chunks; q++) {
-      std::fill(kacc.begin(), kacc.end(), 0.0f);
-      std::fill(racc.begin(), racc.end(), 0.0f);
-      float bacc[2] = {0.0f, 0.0f};
-      for (int b = q * kChunk; b < (q + 1) * kChunk && b < g.n; b++) {
-        const float* imask = mask_of(input_masks, g.input_masks, gate, b, g.n, g.f);
-        const float* rmask = mask_of(recurrent_masks, g.recurrent_masks, gate, b, g.n, u);
-        for (int s = 0; s < g.t; s++) {
-          const float* dzx = dz + (size_t(b) * g.t + s) * 2 * width;
-          const float dxv = dzx[row], drv = dzx[width + row];
-          const float* xt = x + (size_t(b) * g.t + time_of(g, s)) * g.f;
-          for (int k = 0; k < g.f; k++) kacc[size_t(k)] += dxv * (imask ? xt[k] * imask[k] : xt[k]);
-          if (s > 0) {
-            const float* keep = saved + (size_t(b) * g.t + s) * per;
-            const float* h = keep - per + h_at;
-            for (int k = 0; k < u; k++) {
-              float hm = rmask ? h[k] * rmask[k] : h[k];
-              if (through_r) hm = keep[u + k] * hm;
-              racc[size_t(k)] += drv * hm;
-            }
+  // Per chunk, rows [j0, j1) of each gradient, summed over the chunk's images, then steps, in
+  // order; every (image, step) reads its input and state once for all the rows.
+  std::vector<float> kacc(size_t(rows) * g.f), racc(size_t(rows) * u), bacc(size_t(rows) * 2);
+  std::vector<float> ktotal(size_t(rows) * g.f), rtotal(size_t(rows) * u), btotal(size_t(rows) * 2);
+  std::vector<float> xin(static_cast<size_t>(g.f)), rin(static_cast<size_t>(u));
+  for (int q = 0; q < chunks; q++) {
+    std::fill(kacc.begin(), kacc.end(), 0.0f);
+    std::fill(racc.begin(), racc.end(), 0.0f);
+    std::fill(bacc.begin(), bacc.end(), 0.0f);
+    for (int b = q * kChunk; b < (q + 1) * kChunk && b < g.n; b++) {
+      for (int s = 0; s < g.t; s++) {
+        const float* dzx = dz + (size_t(b) * g.t + s) * 2 * width;
+        const float* xt = x + (size_t(b) * g.t + time_of(g, s)) * g.f;
+        const float* keep = saved + (size_t(b) * g.t + s) * per;
+        const float* h = s > 0 ? keep - per + h_at : nullptr;
+        for (int gate = j0 / u; gate * u < j1; gate++) {
+          const int r0 = std::max(j0, gate * u), r1 = std::min(j1, (gate + 1) * u);
+          masked(xt, mask_of(input_masks, g.input_masks, gate, b, g.n, g.f), g.f, xin.data());
+          // GRU's candidate without reset_after: U_h multiplies r * (h * mask).
+          const bool through_r = g.cell == RnnCell::gru && !g.reset_after && gate == 2;
+          if (h) {
+            masked(h, mask_of(recurrent_masks, g.recurrent_masks, gate, b, g.n, u), u, rin.data());
+            if (through_r)
+              for (int k = 0; k < u; k++) rin[size_t(k)] = keep[u + k] * rin[size_t(k)];
           }
-          bacc[0] += dxv;
-          bacc[1] += drv;
+          for (int row = r0; row < r1; row++) {
+            const size_t i = size_t(row - j0);
+            const float dxv = dzx[row], drv = dzx[width + row];
+            float* ka = kacc.data() + i * g.f;
+            for (int k = 0; k < g.f; k++) ka[k] += dxv * xin[size_t(k)];
+            if (h) {
+              float* ra = racc.data() + i * u;
+              for (int k = 0; k < u; k++) ra[k] += drv * rin[size_t(k)];
+            }
+            bacc[2 * i] += dxv;
+            bacc[2 * i + 1] += drv;
+          }
         }
       }
-      if (g.chunk_grads) {
-        std::copy(kacc.begin(), kacc.end(), dkernel + q * k_size + size_t(row) * g.f);
-        std::copy(racc.begin(), racc.end(), drecurrent + q * r_size + size_t(row) * u);
-        if (dbias)
-          for (int i = 0; i < biases; i++) dbias[q * b_size + size_t(row) * biases + i] = bacc[i];
-        continue;
-      }
-      for (int k = 0; k < g.f; k++)
-        ktotal[size_t(k)] = q == 0 ? kacc[size_t(k)] : ktotal[size_t(k)] + kacc[size_t(k)];
-      for (int k = 0; k < u; k++)
-        rtotal[size_t(k)] = q == 0 ? racc[size_t(k)] : rtotal[size_t(k)] + racc[size_t(k)];
-      for (int i = 0; i < 2; i++) btotal[i] = q == 0 ? bacc[i] : btotal[i] + bacc[i];
     }
-    if (g.chunk_grads) continue;
-    std::copy(ktotal.begin(), ktotal.end(), dkernel + size_t(row) * g.f);
-    std::copy(rtotal.begin(), rtotal.end(), drecurrent + size_t(row) * u);
-    if (dbias)
-      for (int i = 0; i < biases; i++) dbias[size_t(row) * biases + i] = btotal[i];
+    if (g.chunk_grads) {
+      std::copy(kacc.begin(), kacc.end(), dkernel + q * k_size + size_t(j0) * g.f);
+      std::copy(racc.begin(), racc.end(), drecurrent + q * r_size + size_t(j0) * u);
+      if (dbias)
+        for (int i = 0; i < rows; i++)
+          for (int k = 0; k < biases; k++)
+            dbias[q * b_size + size_t(j0 + i) * biases + k] = bacc[size_t(2 * i + k)];
+      continue;
+    }
+    // Fold the chunks in order: total = c0; total += c1; ...
+    const auto fold = [q](std::vector<float>& total, const std::vector<float>& chunk) {
+      for (size_t k = 0; k < total.size(); k++) total[k] = q == 0 ? chunk[k] : total[k] + chunk[k];
+    };
+    fold(ktotal, kacc);
+    fold(rtotal, racc);
+    fold(btotal, bacc);
   }
+  if (g.chunk_grads) return;
+  std::copy(ktotal.begin(), ktotal.end(), dkernel + size_t(j0) * g.f);
+  std::copy(rtotal.begin(), rtotal.end(), drecurrent + size_t(j0) * u);
+  if (dbias)
+    for (int i = 0; i < rows; i++)
+      for (int k = 0; k < biases; k++)
+        dbias[size_t(j0 + i) * biases + k] = btotal[size_t(2 * i + k)];
 }
 
 }  // namespace repro::reference
