@@ -17,13 +17,21 @@ namespace repro::reference {
 
 namespace {
 
+// y[0..m) += a * row[0..m): a product, then a sum, per element (this file is built without
+// contraction into FMA). The vector width changes nothing in the result, so the clones for wider
+// ISAs give the baseline's bits.
+#if defined(__x86_64__)
+#define REPRO_WIDER_ISAS __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define REPRO_WIDER_ISAS
+#endif
+REPRO_WIDER_ISAS void add_scaled(float* y, float a, const float* row, int m) {
+  for (int j = 0; j < m; j++) y[j] += a * row[j];
+}
+
 // y[0..m) += sum over k of x[k] * w[k * ld + 0..m), k in order (each y[j] its own float sum).
 void add_row_times(const float* x, const float* w, int k, int m, int ld, float* y) {
-  for (int kk = 0; kk < k; kk++) {
-    const float xv = x[kk];
-    const float* row = w + size_t(kk) * ld;
-    for (int j = 0; j < m; j++) y[j] += xv * row[j];
-  }
+  for (int kk = 0; kk < k; kk++) add_scaled(y, x[kk], w + size_t(kk) * ld, m);
 }
 
 float activate(RnnActivation a, float x) {
@@ -73,87 +81,109 @@ void recurrent_forward_images(const RecurrentGeometry& g, const float* x, const 
                               const float* recurrent_masks, float* y, float* saved, int b0,
                               int b1) {
   const int u = g.u, gates = g.gates(), width = gates * u, per = g.saved_per_step();
+  const int nb = b1 - b0;
   const bool gru = g.cell == RnnCell::gru;
-  std::vector<float> z(static_cast<size_t>(width)), rz(static_cast<size_t>(width));
-  std::vector<float> xin(static_cast<size_t>(g.f)), hin(static_cast<size_t>(u));
-  std::vector<float> h(static_cast<size_t>(u)), c(static_cast<size_t>(u));
+  // The images [b0, b1) step together, so each row of the recurrent kernel is read once per step
+  // for all of them; every sum still runs over its own terms in the same order.
+  std::vector<float> z(size_t(nb) * width), rz(size_t(nb) * width);
+  std::vector<float> xin(static_cast<size_t>(g.f)), hin(size_t(nb) * u);
+  std::vector<float> h(size_t(nb) * u, 0.0f), c(size_t(nb) * u, 0.0f);
+  std::vector<float> zr(static_cast<size_t>(2 * u)), rh(static_cast<size_t>(u)),
+      q(static_cast<size_t>(u));
   // The input bias of unit j of the (G * U) outputs, and GRU's recurrent bias.
   const auto input_bias = [&](int j) { return g.two_biases() ? bias[2 * j] : bias[j]; };
-  for (int b = b0; b < b1; b++) {
-    std::fill(h.begin(), h.end(), 0.0f);
-    std::fill(c.begin(), c.end(), 0.0f);
-    for (int s = 0; s < g.t; s++) {
+  for (int s = 0; s < g.t; s++) {
+    // z = (x * mask_g) K_g + b_g, image by image.
+    for (int i = 0; i < nb; i++) {
+      const int b = b0 + i;
       const float* xt = x + (size_t(b) * g.t + time_of(g, s)) * g.f;
-      // z = (x * mask_g) K_g + b_g and rz = (h * mask_g) U_g (+ GRU's recurrent bias), gate by
-      // gate: Keras's products. GRU without reset_after multiplies h by r before U_h (below).
       for (int gate = 0; gate < gates; gate++) {
-        float* zg = z.data() + size_t(gate) * u;
-        float* rg = rz.data() + size_t(gate) * u;
+        float* zg = z.data() + size_t(i) * width + size_t(gate) * u;
         masked(xt, mask_of(input_masks, g.input_masks, gate, b, g.n, g.f), g.f, xin.data());
         std::fill(zg, zg + u, 0.0f);
         add_row_times(xin.data(), kernel_t + size_t(gate) * u, g.f, u, width, zg);
         if (g.bias)
           for (int j = 0; j < u; j++) zg[j] += input_bias(gate * u + j);
-        if (gru && !g.reset_after && gate == 2) continue;
-        masked(h.data(), mask_of(recurrent_masks, g.recurrent_masks, gate, b, g.n, u), u,
-               hin.data());
-        std::fill(rg, rg + u, 0.0f);
-        add_row_times(hin.data(), recurrent_t + size_t(gate) * u, u, u, width, rg);
-        if (g.two_biases())
-          for (int j = 0; j < u; j++) rg[j] += bias[2 * (gate * u + j) + 1];
       }
+    }
+    // rz = (h * mask_g) U_g (+ GRU's recurrent bias), gate by gate, the images side by side. GRU
+    // without reset_after multiplies h by r before U_h (below).
+    for (int gate = 0; gate < gates; gate++) {
+      if (gru && !g.reset_after && gate == 2) continue;
+      for (int i = 0; i < nb; i++)
+        masked(h.data() + size_t(i) * u,
+               mask_of(recurrent_masks, g.recurrent_masks, gate, b0 + i, g.n, u), u,
+               hin.data() + size_t(i) * u);
+      for (int i = 0; i < nb; i++) {
+        float* rg = rz.data() + size_t(i) * width + size_t(gate) * u;
+        std::fill(rg, rg + u, 0.0f);
+      }
+      for (int k = 0; k < u; k++) {
+        const float* row = recurrent_t + size_t(k) * width + size_t(gate) * u;
+        for (int i = 0; i < nb; i++)
+          add_scaled(rz.data() + size_t(i) * width + size_t(gate) * u, hin[size_t(i) * u + k], row,
+                     u);
+      }
+      if (g.two_biases())
+        for (int i = 0; i < nb; i++)
+          for (int j = 0; j < u; j++)
+            rz[size_t(i) * width + size_t(gate) * u + j] += bias[2 * (gate * u + j) + 1];
+    }
+    for (int i = 0; i < nb; i++) {
+      const int b = b0 + i;
+      const float* zi = z.data() + size_t(i) * width;
+      const float* ri = rz.data() + size_t(i) * width;
+      float* hi = h.data() + size_t(i) * u;
+      float* ci = c.data() + size_t(i) * u;
       float* keep = saved ? saved + (size_t(b) * g.t + s) * per : nullptr;
       if (g.cell == RnnCell::lstm) {
         for (int j = 0; j < u; j++) {
-          const size_t i0 = size_t(j), f0 = size_t(u + j), c0 = size_t(2 * u + j),
-                       o0 = size_t(3 * u + j);
-          const float i = activate(g.recurrent_activation, z[i0] + rz[i0]);
-          const float f = activate(g.recurrent_activation, z[f0] + rz[f0]);
-          const float cc = activate(g.activation, z[c0] + rz[c0]);
-          const float o = activate(g.recurrent_activation, z[o0] + rz[o0]);
-          c[size_t(j)] = f * c[size_t(j)] + i * cc;
-          h[size_t(j)] = o * activate(g.activation, c[size_t(j)]);
+          const int i0 = j, f0 = u + j, c0 = 2 * u + j, o0 = 3 * u + j;
+          const float ig = activate(g.recurrent_activation, zi[i0] + ri[i0]);
+          const float f = activate(g.recurrent_activation, zi[f0] + ri[f0]);
+          const float cc = activate(g.activation, zi[c0] + ri[c0]);
+          const float o = activate(g.recurrent_activation, zi[o0] + ri[o0]);
+          ci[j] = f * ci[j] + ig * cc;
+          hi[j] = o * activate(g.activation, ci[j]);
           if (keep) {
-            keep[j] = i, keep[u + j] = f, keep[2 * u + j] = cc, keep[3 * u + j] = o;
-            keep[4 * u + j] = c[size_t(j)], keep[5 * u + j] = h[size_t(j)];
+            keep[j] = ig, keep[u + j] = f, keep[2 * u + j] = cc, keep[3 * u + j] = o;
+            keep[4 * u + j] = ci[j], keep[5 * u + j] = hi[j];
           }
         }
       } else if (gru) {
-        std::vector<float>& q = hin;  // the candidate's recurrent product, before or after r
         const float* hmask = mask_of(recurrent_masks, g.recurrent_masks, 2, b, g.n, u);
-        std::vector<float> zr(static_cast<size_t>(2 * u));
         for (int j = 0; j < 2 * u; j++)
-          zr[size_t(j)] = activate(g.recurrent_activation, z[size_t(j)] + rz[size_t(j)]);
+          zr[size_t(j)] = activate(g.recurrent_activation, zi[j] + ri[j]);
         if (g.reset_after) {
-          for (int j = 0; j < u; j++) q[size_t(j)] = rz[size_t(2 * u + j)];
+          for (int j = 0; j < u; j++) q[size_t(j)] = ri[2 * u + j];
         } else {  // (r * (h * mask)) U_h
-          std::vector<float> rh(static_cast<size_t>(u));
           for (int k = 0; k < u; k++)
-            rh[size_t(k)] = zr[size_t(u + k)] * (hmask ? h[size_t(k)] * hmask[k] : h[size_t(k)]);
+            rh[size_t(k)] = zr[size_t(u + k)] * (hmask ? hi[k] * hmask[k] : hi[k]);
           std::fill(q.begin(), q.end(), 0.0f);
           add_row_times(rh.data(), recurrent_t + size_t(2) * u, u, u, width, q.data());
         }
         for (int j = 0; j < u; j++) {
           const float zj = zr[size_t(j)], rj = zr[size_t(u + j)];
           const float rec = g.reset_after ? rj * q[size_t(j)] : q[size_t(j)];
-          const float hh = activate(g.activation, z[size_t(2 * u + j)] + rec);
-          const float h_prev = h[size_t(j)];
-          h[size_t(j)] = zj * h_prev + (1.0f - zj) * hh;
+          const float hh = activate(g.activation, zi[2 * u + j] + rec);
+          const float h_prev = hi[j];
+          hi[j] = zj * h_prev + (1.0f - zj) * hh;
           if (keep) {
-            keep[j] = zj, keep[u + j] = rj, keep[2 * u + j] = hh, keep[3 * u + j] = h[size_t(j)];
+            keep[j] = zj, keep[u + j] = rj, keep[2 * u + j] = hh, keep[3 * u + j] = hi[j];
             keep[4 * u + j] = q[size_t(j)];
           }
         }
       } else {
         for (int j = 0; j < u; j++) {
-          h[size_t(j)] = activate(g.activation, z[size_t(j)] + rz[size_t(j)]);
-          if (keep) keep[j] = h[size_t(j)];
+          hi[j] = activate(g.activation, zi[j] + ri[j]);
+          if (keep) keep[j] = hi[j];
         }
       }
       if (g.return_sequences)
-        std::memcpy(y + (size_t(b) * g.t + s) * u, h.data(), sizeof(float) * size_t(u));
+        std::memcpy(y + (size_t(b) * g.t + s) * u, hi, sizeof(float) * size_t(u));
+      else if (s == g.t - 1)
+        std::memcpy(y + size_t(b) * u, hi, sizeof(float) * size_t(u));
     }
-    if (!g.return_sequences) std::memcpy(y + size_t(b) * u, h.data(), sizeof(float) * size_t(u));
   }
 }
 
@@ -304,12 +334,8 @@ void recurrent_weight_grads(const RecurrentGeometry& g, const float* x, const fl
           for (int row = r0; row < r1; row++) {
             const size_t i = size_t(row - j0);
             const float dxv = dzx[row], drv = dzx[width + row];
-            float* ka = kacc.data() + i * g.f;
-            for (int k = 0; k < g.f; k++) ka[k] += dxv * xin[size_t(k)];
-            if (h) {
-              float* ra = racc.data() + i * u;
-              for (int k = 0; k < u; k++) ra[k] += drv * rin[size_t(k)];
-            }
+            add_scaled(kacc.data() + i * g.f, dxv, xin.data(), g.f);
+            if (h) add_scaled(racc.data() + i * u, drv, rin.data(), u);
             bacc[2 * i] += dxv;
             bacc[2 * i + 1] += drv;
           }
