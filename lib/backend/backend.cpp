@@ -45,6 +45,7 @@ std::string optional_op_name(OptionalOp op) {
     case OptionalOp::layer_norm: return "layer_normalization";
     case OptionalOp::depthwise_conv: return "depthwise_conv2d and separable_conv2d";
     case OptionalOp::recurrent: return "recurrent layers (lstm, gru, simple_rnn)";
+    case OptionalOp::permute: return "permute";
   }
   return "an optional op";
 }

@@ -234,6 +234,7 @@ enum class OptionalOp {
   layer_norm,
   depthwise_conv,
   recurrent,
+  permute,
 };
 
 // Keras's element-wise merge layers (Add, Subtract, Multiply, Average, Maximum, Minimum).
@@ -418,6 +419,13 @@ class Backend {
                                    const float* saved_mean, const float* saved_inv_std,
                                    const float* dy, float* dx, float* dgamma, float* dbeta) {
     throw InputError(name() + " backend: layer_normalization is not supported");
+  }
+
+  // y = x (N, d0, d1, d2) with its axes permuted, each image alone: output axis i is input axis
+  // perm[i] (a rank-2 tensor has d2 = 1 and perm[2] = 2). A copy, the same on every backend.
+  virtual void permute_axes(const float* x, float* y, int n, const std::array<int, 3>& dims,
+                            const std::array<int, 3>& perm) {
+    throw InputError(name() + " backend: permute is not supported");
   }
 
   // Recurrent layers (RecurrentGeometry), Keras 3's cells: y from x (N, T, F); in training,

@@ -53,6 +53,7 @@ std::string layer_key(LayerKind kind) {
     case LayerKind::simple_rnn: return "simple_rnn";
     case LayerKind::lstm: return "lstm";
     case LayerKind::gru: return "gru";
+    case LayerKind::permute: return "permute";
     case LayerKind::add: return "add";
     case LayerKind::subtract: return "subtract";
     case LayerKind::multiply: return "multiply";
@@ -87,6 +88,7 @@ std::string layer_class_name(LayerKind kind) {
     case LayerKind::simple_rnn: return "SimpleRNN";
     case LayerKind::lstm: return "LSTM";
     case LayerKind::gru: return "GRU";
+    case LayerKind::permute: return "Permute";
     case LayerKind::add: return "Add";
     case LayerKind::subtract: return "Subtract";
     case LayerKind::multiply: return "Multiply";
@@ -238,6 +240,12 @@ void add_layer(std::vector<Entry>& out, const std::string& key, const LayerConfi
       std::string dims;
       for (int64_t d : layer.target_shape) dims += (dims.empty() ? "" : ", ") + std::to_string(d);
       add("target_shape", "[" + dims + "]");
+      break;
+    }
+    case LayerKind::permute: {
+      std::string dims;
+      for (int d : layer.permute_dims) dims += (dims.empty() ? "" : ", ") + std::to_string(d);
+      add("dims", "[" + dims + "]");
       break;
     }
     case LayerKind::zero_padding2d: {

@@ -48,6 +48,7 @@ enum class LayerKind {
   simple_rnn,
   lstm,
   gru,
+  permute,  // Keras's Permute: the sample's axes reordered
   // merge layers: several inputs, one output (Keras's keras.layers.Add, ...)
   add,
   subtract,
@@ -127,6 +128,8 @@ struct LayerConfig {
   std::array<int, 4> zero_padding{1, 1, 1, 1};
   // reshape: Keras's target_shape, (H, W, C) or (F), one entry may be -1 (the rest of the size)
   std::vector<int64_t> target_shape;
+  // permute: Keras's dims, the input axes (1-based, without the batch) in their new order
+  std::vector<int> permute_dims;
   // dropout
   double rate = 0.0;
   // batch_normalization and layer_normalization (Keras defaults; axis is always the channel axis,

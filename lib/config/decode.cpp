@@ -350,6 +350,7 @@ const std::vector<LayerVocabulary>& layer_vocabulary() {
       {"global_max_pooling2d", LayerKind::global_max_pooling2d, {"name"}},
       {"zero_padding2d", LayerKind::zero_padding2d, {"padding", "name"}},
       {"reshape", LayerKind::reshape, {"target_shape", "name"}},
+      {"permute", LayerKind::permute, {"dims", "name"}},
       {"flatten", LayerKind::flatten, {"name"}},
       {"dense",
        LayerKind::dense,
@@ -445,6 +446,16 @@ LayerConfig decode_layer(Reader& reader, const ConfigNode& item, int index,
     if (entry.key == "strides") {
       layer.strides = reader.pair(v, key_path, 1, limits::window);
       strides_given = true;
+    }
+    if (entry.key == "dims") {
+      if (v.type != Type::list || v.items.empty() || v.items.size() > 3)
+        fail_at(v.place, key_path +
+                             " must list the input axes in their new order, e.g. [2, 1] "
+                             "(1-based, without the batch)");
+      reader.remember(key_path, v);
+      for (size_t k = 0; k < v.items.size(); ++k)
+        layer.permute_dims.push_back(
+            reader.int32(v.items[k], key_path + "." + std::to_string(k), 1, 3));
     }
     if (entry.key == "target_shape") {
       if (v.type != Type::list || v.items.empty() || v.items.size() > 3)

@@ -126,6 +126,10 @@ void check_layer(const RunConfig& config, size_t index) {
       positive_pair("kernel_size", layer.kernel_size);
       positive_pair("strides", layer.strides);
       break;
+    case LayerKind::permute:
+      if (layer.permute_dims.empty())
+        fail("dims", "is missing; add dims: [2, 1] (the input axes, 1-based, in their new order)");
+      break;
     case LayerKind::reshape:
       if (layer.target_shape.empty())
         fail("target_shape",
@@ -659,8 +663,8 @@ std::vector<LayerShape> infer_shapes(const RunConfig& config) {
                    "; reshape it first, e.g. `- reshape: {target_shape: [28, 28]}` for 28 x 28 "
                    "images read row by row");
     const bool any_shape = recurrent || is_merge(layer.kind) || layer.kind == LayerKind::flatten ||
-                           layer.kind == LayerKind::reshape || layer.kind == LayerKind::dropout ||
-                           layer.kind == LayerKind::activation;
+                           layer.kind == LayerKind::reshape || layer.kind == LayerKind::permute ||
+                           layer.kind == LayerKind::dropout || layer.kind == LayerKind::activation;
     if (sequence && (!any_shape || layer.kind == LayerKind::concatenate))
       fail("", "gets the sequence " + shape_text(shape) +
                    ", which it does not take; end the recurrent layer with return_sequences: "
@@ -729,6 +733,21 @@ std::vector<LayerShape> infer_shapes(const RunConfig& config) {
         fail("target_shape", "is [" + dims + "], which cannot hold the " + std::to_string(size) +
                                  " values of its input " + shape_text(shape));
       }
+    } else if (layer.kind == LayerKind::permute) {
+      std::vector<int> sorted = layer.permute_dims;
+      std::sort(sorted.begin(), sorted.end());
+      bool permutation = sorted.size() == shape.size();
+      for (size_t d = 0; permutation && d < sorted.size(); ++d)
+        permutation = sorted[d] == int(d) + 1;
+      if (!permutation) {
+        std::string dims;
+        for (int d : layer.permute_dims) dims += (dims.empty() ? "" : ", ") + std::to_string(d);
+        fail("dims", "dims [" + dims + "] is not an order of the " + std::to_string(shape.size()) +
+                         " axes of its input " + shape_text(shape) +
+                         " (1-based: [2, 1] swaps two)");
+      }
+      for (size_t d = 0; d < shape.size(); ++d)
+        out.output[d] = shape[size_t(layer.permute_dims[d] - 1)];
     } else if (layer.kind == LayerKind::zero_padding2d) {
       const auto& p = layer.zero_padding;
       out.output = {shape[0] + p[0] + p[1], shape[1] + p[2] + p[3], shape[2]};

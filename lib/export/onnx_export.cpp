@@ -447,6 +447,24 @@ std::string export_onnx(const RunConfig& config, const std::vector<NamedTensor>&
         image = false;
         break;
       }
+      case LayerKind::permute: {  // in Keras's order, as reshape does
+        if (image) {
+          onnx::NodeProto* t = g.node("Transpose", {x}, name + ":nhwc");
+          GraphBuilder::ints(t, "perm", {0, 2, 3, 1});
+          x = t->output(0);
+        }
+        std::vector<int64_t> perm{0};
+        for (int d : layer.permute_dims) perm.push_back(d);
+        onnx::NodeProto* p = g.node("Transpose", {x}, name + ":permute");
+        GraphBuilder::ints(p, "perm", perm);
+        x = p->output(0);
+        if (shapes[i].output.size() == 3) {
+          onnx::NodeProto* t = g.node("Transpose", {x}, name + ":nchw");
+          GraphBuilder::ints(t, "perm", {0, 3, 1, 2});
+          x = t->output(0);
+        }
+        break;
+      }
       case LayerKind::flatten: {
         if (image) {  // Keras flattens (H, W, C): to NHWC first
           onnx::NodeProto* t = g.node("Transpose", {x}, name + ":nhwc");

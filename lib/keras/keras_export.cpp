@@ -161,6 +161,7 @@ Json layer_config(const LayerConfig& layer) {
       c["noise_shape"] = nullptr;
       break;
     case LayerKind::reshape: c["target_shape"] = layer.target_shape; break;
+    case LayerKind::permute: c["dims"] = layer.permute_dims; break;
     case LayerKind::zero_padding2d: {
       const auto& p = layer.zero_padding;
       c["padding"] = Json::array({Json::array({p[0], p[1]}), Json::array({p[2], p[3]})});

@@ -65,6 +65,7 @@ const std::map<std::string, LayerRule>& layer_rules() {
       {"GlobalMaxPooling2D", {"global_max_pooling2d", {}}},
       {"ZeroPadding2D", {"zero_padding2d", {"padding"}}},
       {"Reshape", {"reshape", {"target_shape"}}},
+      {"Permute", {"permute", {"dims"}}},
       {"Flatten", {"flatten", {}}},
       {"Dense",
        {"dense", {"units", "activation", "use_bias", "kernel_initializer", "bias_initializer"}}},

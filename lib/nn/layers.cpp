@@ -1059,6 +1059,66 @@ class RecurrentLayer : public Layer {
   Array input_masks_, recurrent_masks_;  // of the last training forward
 };
 
+// Keras's Permute over the sample in Keras's order ((H, W, C), (T, F) or (F)): an image goes to
+// that order first and back after, as reshape does.
+class PermuteLayer : public Layer {
+ public:
+  PermuteLayer(const LayerConfig& config, const FeatureShape& in, const FeatureShape& out,
+               Backend& backend)
+      : backend_(backend) {
+    require_op(backend, OptionalOp::permute, config);
+    name_ = config.name;
+    in_ = in;
+    out_ = out;
+    dims_ = keras_dims(in);
+    for (size_t d = 0; d < config.permute_dims.size(); ++d) perm_[d] = config.permute_dims[d] - 1;
+    for (int d = 0; d < 3; ++d) inverse_[size_t(perm_[size_t(d)])] = d;
+    for (int d = 0; d < 3; ++d) out_dims_[size_t(d)] = dims_[size_t(perm_[size_t(d)])];
+  }
+  const char* kind() const override { return "permute"; }
+  void forward(const float* x, float* y, int n, const ForwardContext&) override {
+    scratch(n);
+    const float* src = x;
+    if (in_.image()) {
+      backend_.nchw_to_nhwc(x, a_.data(), n, in_.c, in_.h * in_.w);
+      src = a_.data();
+    }
+    if (!out_.image()) return backend_.permute_axes(src, y, n, dims_, perm_);
+    backend_.permute_axes(src, b_.data(), n, dims_, perm_);
+    backend_.nhwc_to_nchw(b_.data(), y, n, out_.c, out_.h * out_.w);
+  }
+  void backward(const float*, const float*, float* dy, float* dx, int n) override {
+    if (!dx) return;
+    scratch(n);
+    const float* src = dy;
+    if (out_.image()) {
+      backend_.nchw_to_nhwc(dy, b_.data(), n, out_.c, out_.h * out_.w);
+      src = b_.data();
+    }
+    if (!in_.image()) return backend_.permute_axes(src, dx, n, out_dims_, inverse_);
+    backend_.permute_axes(src, a_.data(), n, out_dims_, inverse_);
+    backend_.nhwc_to_nchw(a_.data(), dx, n, in_.c, in_.h * in_.w);
+  }
+
+ private:
+  // A sample's dimensions in Keras's order, padded with 1s to three.
+  static std::array<int, 3> keras_dims(const FeatureShape& s) {
+    if (s.flat) return {s.c, 1, 1};
+    if (s.seq) return {s.h, s.c, 1};
+    return {s.h, s.w, s.c};
+  }
+  void scratch(int n) {
+    const size_t size = size_t(n) * in_.size();
+    if (a_.size() < size) {
+      a_ = backend_.alloc(size);
+      b_ = backend_.alloc(size);
+    }
+  }
+  Backend& backend_;
+  std::array<int, 3> dims_{}, out_dims_{}, perm_{0, 1, 2}, inverse_{0, 1, 2};
+  Array a_, b_;  // Keras-order copies of the input and output sides
+};
+
 class DenseLayer : public WeightedLayer<DenseOp, DenseGeometry> {
  public:
   DenseLayer(const LayerConfig& config, bool last, const FeatureShape& in, const FeatureShape& out,
@@ -1171,6 +1231,7 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& config, int index, bool las
     case LayerKind::zero_padding2d:
       return std::make_unique<ZeroPadding2dLayer>(config, in, out, backend);
     case LayerKind::reshape: return std::make_unique<ReshapeLayer>(config, in, out, backend);
+    case LayerKind::permute: return std::make_unique<PermuteLayer>(config, in, out, backend);
     case LayerKind::flatten: return std::make_unique<FlattenLayer>(config, in, out, backend);
     case LayerKind::dense:
       return std::make_unique<DenseLayer>(config, last, in, out, backend, seeds);

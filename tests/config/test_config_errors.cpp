@@ -36,7 +36,8 @@ TEST_CASE("an unknown key is named with the valid keys") {
           "average_pooling2d, activation, random_flip, random_translation, random_zoom, "
           "batch_normalization, layer_normalization, dropout, global_average_pooling2d, "
           "global_max_pooling2d, "
-          "zero_padding2d, reshape, flatten, dense, add, subtract, multiply, average, maximum, "
+          "zero_padding2d, reshape, permute, flatten, dense, add, subtract, multiply, average, "
+          "maximum, "
           "minimum, concatenate");
 }
 
@@ -331,6 +332,9 @@ TEST_CASE("a layer graph's errors name the layers and their shapes before anythi
         "bad.yaml:3:5: layer 1 (dense `dense`) gets the sequence (28, 28), which it does not "
         "take; end the recurrent layer with return_sequences: false, or flatten the sequence "
         "first");
+  CHECK(config_error("model:\n  - permute: {dims: [1, 1, 2]}\n" + tail) ==
+        "bad.yaml:2:21: layer 0 (permute `permute`) dims [1, 1, 2] is not an order of the 3 axes "
+        "of its input (28, 28, 1) (1-based: [2, 1] swaps two)");
   CHECK(config_error("model:\n  - lstm: {units: 4}\n" + tail) ==
         "bad.yaml:2:5: layer 0 (lstm `lstm`) needs a sequence input (timesteps, features) but "
         "gets (28, 28, 1); reshape it first, e.g. `- reshape: {target_shape: [28, 28]}` for 28 x "

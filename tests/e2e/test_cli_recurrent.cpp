@@ -128,3 +128,40 @@ TEST_CASE(
   CHECK(contains(imported.out, "simple_rnn: {name: simple_rnn"));
   fs::remove_all(root);
 }
+
+TEST_CASE(
+    "permute on images and sequences: ONNX Runtime agrees with repro, and a Keras round "
+    "trip") {
+  const std::string env = repro_test::data_env();
+  if (env.empty()) REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
+  const fs::path root = repro_test::scratch_dir("cli_permute");
+  std::ofstream(root / "permute.yaml")
+      << "seed: 5\ndata: {dataset: mnist, limit: 256, batch_size: 32, resize: [12, 10]}\n"
+         "model:\n"
+         "  - conv2d: {filters: 4, kernel_size: 3, activation: relu}\n"
+         "  - permute: {dims: [2, 1, 3]}\n"
+         "  - conv2d: {filters: 3, kernel_size: 3, activation: relu}\n"
+         "  - reshape: {target_shape: [18, -1]}\n"
+         "  - permute: {dims: [2, 1]}\n"
+         "  - flatten: {}\n"
+         "  - dense: {units: 10, activation: softmax}\n"
+         "training: {epochs: 1}\n";
+  const std::string config = quoted(root / "permute.yaml");
+  REQUIRE(run_repro(env, "train" + config + " --quiet --out" + quoted(root / "a")).exit_code == 0);
+  const auto summary = run_repro("", "summary" + config);
+  CHECK(contains(summary.out, "(None, 8, 10, 4)"));
+  const auto onnx = repro_test::run_check_script(env + " '" + std::string(REPRO_SOURCE_DIR) +
+                                                 "/scripts/onnx_check.sh'" + quoted(root / "a"));
+  INFO(onnx.out);
+  if (!onnx.skipped) {
+    CHECK(onnx.exit_code == 0);
+    CHECK(contains(onnx.out, "PASS"));
+  }
+  const auto keras = run_repro(
+      "", "export" + quoted(root / "a") + " --format keras --out" + quoted(root / "p.keras"));
+  REQUIRE(keras.exit_code == 0);
+  const auto imported = run_repro("", "import keras" + quoted(root / "p.keras"));
+  CHECK(contains(imported.out, "permute: {name: permute, dims: [2, 1, 3]}"));
+  CHECK(contains(imported.out, "permute: {name: permute_1, dims: [2, 1]}"));
+  fs::remove_all(root);
+}

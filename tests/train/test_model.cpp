@@ -1129,3 +1129,49 @@ TEST_CASE(
 }
 
 }  // namespace repro
+
+namespace repro {
+
+TEST_CASE("permute reorders the sample's axes in Keras's order, and its gradients",
+          "[model][permute]") {
+  // A sequence (2, 3) permuted [2, 1] is its transpose (3, 2).
+  const RunConfig seq = parse_config(
+      "seed: 1\ndata: {resize: [2, 3]}\nmodel:\n  - reshape: {target_shape: [2, 3]}\n"
+      "  - permute: {dims: [2, 1]}\n  - flatten: {}\n  - dense: {units: 10, activation: softmax}\n",
+      "permute.yaml");
+  auto backend = make_backend("reference", BackendOptions{1, true});
+  {
+    Model model(seq, *backend, 1);
+    const std::vector<float> x = {0, 1, 2, 3, 4, 5};  // (T, F) rows 0 1 2 / 3 4 5
+    model.forward(x.data(), 1, ForwardContext{});
+    CHECK(download(*backend, model.layer_output(1), 6) == std::vector<float>{0, 3, 1, 4, 2, 5});
+  }
+  // An image (H 2, W 3, C 4) permuted [3, 1, 2] is (C, H, W) in Keras's order.
+  const RunConfig image = parse_config(
+      "seed: 1\ndata: {resize: [2, 3]}\nmodel:\n  - conv2d: {filters: 4, kernel_size: 1}\n"
+      "  - permute: {dims: [3, 1, 2]}\n  - flatten: {}\n  - dense: {units: 10, activation: "
+      "softmax}\n",
+      "permute.yaml");
+  {
+    Model model(image, *backend, 1);
+    const std::vector<float> x = test::random_floats(6, 5, 0.0f, 1.0f);
+    model.forward(x.data(), 1, ForwardContext{});
+    const std::vector<float> conv = download(*backend, model.layer_output(0), 24);  // (C, H, W)
+    const std::vector<float> flat = download(*backend, model.layer_output(2), 24);
+    // flatten writes Keras's order of the permuted (C, H, W) image: index (c * 2 + h) * 3 + w,
+    // which is exactly our (C, H, W) conv output.
+    CHECK(flat == conv);
+    CHECK(model.layers()[1]->out_shape().str() == "(4, 2, 3)");
+  }
+  check_gradients(parse_config("seed: 2\ndata: {resize: [5, 4]}\nmodel:\n"
+                               "  - conv2d: {filters: 3, kernel_size: 2, activation: tanh}\n"
+                               "  - permute: {dims: [2, 3, 1]}\n"
+                               "  - conv2d: {filters: 2, kernel_size: 2, activation: tanh}\n"
+                               "  - flatten: {}\n  - reshape: {target_shape: [4, -1]}\n"
+                               "  - permute: {dims: [2, 1]}\n  - simple_rnn: {units: 3}\n"
+                               "  - dense: {units: 10, activation: softmax}\n",
+                               "permute.yaml"),
+                  3);
+}
+
+}  // namespace repro

@@ -405,6 +405,22 @@ void HostBackend::batch_norm_backward(const BatchNormGeometry& g, const float* x
     });
 }
 
+void HostBackend::permute_axes(const float* x, float* y, int n, const std::array<int, 3>& dims,
+                               const std::array<int, 3>& perm) {
+  const std::array<size_t, 3> stride = {size_t(dims[1]) * dims[2], size_t(dims[2]), 1};
+  const std::array<int, 3> out = {dims[perm[0]], dims[perm[1]], dims[perm[2]]};
+  const size_t size = size_t(dims[0]) * dims[1] * dims[2];
+  parallel_for(threads_, n, [&](int b) {
+    const float* in = x + size_t(b) * size;
+    float* to = y + size_t(b) * size;
+    for (int i0 = 0; i0 < out[0]; ++i0)
+      for (int i1 = 0; i1 < out[1]; ++i1)
+        for (int i2 = 0; i2 < out[2]; ++i2)
+          *to++ = in[i0 * stride[size_t(perm[0])] + i1 * stride[size_t(perm[1])] +
+                     i2 * stride[size_t(perm[2])]];
+  });
+}
+
 namespace {
 
 // (rows, cols) -> (cols, rows).

@@ -88,6 +88,9 @@ class HostBackend : public Backend {
                           const float* gamma, const float* beta, float* moving_mean,
                           float* moving_variance, float* saved_mean, float* saved_inv_std,
                           float* y) override;
+  // One image a task.
+  void permute_axes(const float* x, float* y, int n, const std::array<int, 3>& dims,
+                    const std::array<int, 3>& perm) override;
   // Images a task for the forward and the backward through time, weight rows a task for the
   // weight gradients.
   void recurrent_forward(const RecurrentGeometry& g, const float* x, const float* kernel,
