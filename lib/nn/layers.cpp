@@ -165,6 +165,26 @@ PoolGeometry pool_geometry(const LayerConfig& config, const FeatureShape& in,
   return g;
 }
 
+// A convolution's window from `in` to `out` (k = out's channels): kernel, strides, padding, bias.
+ConvGeometry window_geometry(const LayerConfig& config, const FeatureShape& in,
+                             const FeatureShape& out) {
+  ConvGeometry g;
+  g.c = in.c;
+  g.h = in.h;
+  g.w = in.w;
+  g.k = out.c;
+  g.r = config.kernel_size[0];
+  g.s = config.kernel_size[1];
+  g.stride_h = config.strides[0];
+  g.stride_w = config.strides[1];
+  g.oh = out.h;
+  g.ow = out.w;
+  padding_of(in.h, g.r, g.stride_h, config.padding, g.pad_top, g.pad_bottom);
+  padding_of(in.w, g.s, g.stride_w, config.padding, g.pad_left, g.pad_right);
+  g.bias = config.use_bias;
+  return g;
+}
+
 // What conv2d and dense share: a kernel and an optional bias, one op object per batch size
 // (Conv2dOp and DenseOp take the same calls), and sigmoid or tanh applied after the op (relu is
 // fused into it).
@@ -235,21 +255,7 @@ class Conv2dLayer : public WeightedLayer<Conv2dOp, ConvGeometry> {
     in_ = in;
     if (config.activation == Activation::softmax)
       layer_error(config, "conv2d supports activation relu or linear, not softmax");
-    geometry_.c = in.c;
-    geometry_.h = in.h;
-    geometry_.w = in.w;
-    geometry_.k = config.filters;
-    geometry_.r = config.kernel_size[0];
-    geometry_.s = config.kernel_size[1];
-    geometry_.stride_h = config.strides[0];
-    geometry_.stride_w = config.strides[1];
-    geometry_.oh = out.h;
-    geometry_.ow = out.w;
-    padding_of(in.h, geometry_.r, geometry_.stride_h, config.padding, geometry_.pad_top,
-               geometry_.pad_bottom);
-    padding_of(in.w, geometry_.s, geometry_.stride_w, config.padding, geometry_.pad_left,
-               geometry_.pad_right);
-    geometry_.bias = config.use_bias;
+    geometry_ = window_geometry(config, in, out);
     geometry_.relu = config.activation == Activation::relu;
     set_activation(config);
     out_ = out;
@@ -810,22 +816,8 @@ class DepthwiseConv2dLayer : public WeightedLayer<Conv2dOp, ConvGeometry> {
     name_ = config.name;
     in_ = in;
     out_ = out;
-    geometry_.c = in.c;
-    geometry_.h = in.h;
-    geometry_.w = in.w;
+    geometry_ = window_geometry(config, in, out);
     geometry_.depth_multiplier = config.depth_multiplier;
-    geometry_.k = out.c;
-    geometry_.r = config.kernel_size[0];
-    geometry_.s = config.kernel_size[1];
-    geometry_.stride_h = config.strides[0];
-    geometry_.stride_w = config.strides[1];
-    geometry_.oh = out.h;
-    geometry_.ow = out.w;
-    padding_of(in.h, geometry_.r, geometry_.stride_h, config.padding, geometry_.pad_top,
-               geometry_.pad_bottom);
-    padding_of(in.w, geometry_.s, geometry_.stride_w, config.padding, geometry_.pad_left,
-               geometry_.pad_right);
-    geometry_.bias = config.use_bias;
     geometry_.relu = config.activation == Activation::relu;
     set_activation(config);
     const int64_t dm = config.depth_multiplier, c = in.c, r = geometry_.r, s = geometry_.s;

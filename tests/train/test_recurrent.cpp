@@ -8,17 +8,12 @@
 
 #include "backend/backend.h"
 #include "backend/reference/reference_ops.h"
+#include "model_checks.h"
 #include "nn/model.h"
 #include "train_helpers.h"
 
 namespace repro {
 namespace {
-
-std::vector<float> download(Backend& backend, const float* src, size_t n) {
-  std::vector<float> out(n);
-  backend.download(src, out.data(), n);
-  return out;
-}
 
 double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
@@ -28,45 +23,11 @@ RunConfig sequence_model(const std::string& layers) {
       "rnn.yaml");
 }
 
-// Mean cross-entropy of a training forward (masks keyed by step 5), and the gradients.
-double loss_of(Model& model, Backend& backend, const std::vector<float>& x,
-               const std::vector<int32_t>& y, int n, bool with_backward) {
-  ForwardContext ctx{true, 11, 5};
-  const float* logits = model.forward(x.data(), n, ctx);
-  const LossSums sums = backend.softmax_cross_entropy(logits, y.data(), n, model.classes(),
-                                                      model.dlogits(), 1.0f / n);
-  if (with_backward) model.backward(n);
-  return sums.loss / n;
-}
+using test::download;
+using test::loss_of;
 
-void check_gradients(const RunConfig& config, int n) {
-  auto backend = make_backend("reference", BackendOptions{1, true});
-  Model model(config, *backend, n);
-  const std::vector<float> x = test::random_floats(model.input_shape().size() * n, 1, -1.0f, 1.0f);
-  std::vector<int32_t> y(n);
-  for (int i = 0; i < n; ++i) y[i] = i % model.classes();
-  loss_of(model, *backend, x, y, n, true);
-  for (Parameter* p : model.parameters()) {
-    const std::vector<float> analytic = download(*backend, p->grad.data(), p->size());
-    std::vector<float> values = download(*backend, p->value.data(), p->size());
-    const size_t stride = std::max<size_t>(1, p->size() / 9);
-    for (size_t i = 0; i < p->size(); i += stride) {
-      const float original = values[i], eps = 1e-2f;
-      values[i] = original + eps;
-      backend->upload(values.data(), p->value.data(), values.size());
-      const double plus = loss_of(model, *backend, x, y, n, false);
-      values[i] = original - eps;
-      backend->upload(values.data(), p->value.data(), values.size());
-      const double minus = loss_of(model, *backend, x, y, n, false);
-      values[i] = original;
-      backend->upload(values.data(), p->value.data(), values.size());
-      const double numeric = (plus - minus) / (2.0 * eps);
-      INFO(p->name << "[" << i << "] analytic " << analytic[i] << " numeric " << numeric);
-      CHECK(std::fabs(analytic[i] - numeric) <=
-            2e-3 + 2e-2 * std::max(std::fabs(numeric), std::fabs(double(analytic[i]))));
-    }
-  }
-}
+// Inputs from [-1, 1), nine elements of every parameter.
+void check_gradients(const RunConfig& config, int n) { test::check_gradients(config, n, -1.0f, 9); }
 
 }  // namespace
 

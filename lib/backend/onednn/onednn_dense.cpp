@@ -33,21 +33,6 @@ dn::inner_product_forward::primitive_desc dense_forward_pd(const Context& c, con
   return REPRO_DNNL(dn::inner_product_forward::primitive_desc(desc, attr, c.engine));
 }
 
-// Runs `make` with OpenMP limited to one thread, so the primitive it creates is single-threaded.
-template <class F>
-auto single_threaded(F make) {
-  const int saved = omp_get_max_threads();
-  omp_set_num_threads(1);
-  try {
-    auto result = make();
-    omp_set_num_threads(saved);
-    return result;
-  } catch (...) {
-    omp_set_num_threads(saved);
-    throw;
-  }
-}
-
 // Deterministic mode's forward and backward-data. oneDNN's inner product on several threads may
 // split the sum over IN between them (its gemm does when the batch and OUT are small, as behind
 // a flatten), so the bits would follow the thread count. Here every chunk of kChunk images goes

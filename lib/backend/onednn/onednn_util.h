@@ -3,6 +3,7 @@
 // Vendor types stay inside lib/backend/onednn/.
 #pragma once
 
+#include <omp.h>
 #include <dnnl.hpp>
 
 #include <memory>
@@ -73,5 +74,20 @@ class EdgeMemory {
   dnnl::reorder to_op_, from_op_;
   bool reorder_needed_ = false;
 };
+
+// Runs `make` with OpenMP limited to one thread, so the primitive it creates is single-threaded.
+template <class F>
+auto single_threaded(F make) {
+  int saved = omp_get_max_threads();
+  omp_set_num_threads(1);
+  try {
+    auto result = make();
+    omp_set_num_threads(saved);
+    return result;
+  } catch (...) {
+    omp_set_num_threads(saved);
+    throw;
+  }
+}
 
 }  // namespace repro::onednn

@@ -27,21 +27,6 @@ size_t image_bytes(const memory::desc& md) {
   return size_t(blocking.strides[0]) * sizeof(float);
 }
 
-// Runs `make` with OpenMP limited to one thread, so the primitive it creates is single-threaded.
-template <class F>
-auto single_threaded(F make) {
-  int saved = omp_get_max_threads();
-  omp_set_num_threads(1);
-  try {
-    auto result = make();
-    omp_set_num_threads(saved);
-    return result;
-  } catch (...) {
-    omp_set_num_threads(saved);
-    throw;
-  }
-}
-
 }  // namespace
 
 WeightGrad::WeightGrad(const Context& ctx, int n, bool bias, bool chunked,
