@@ -104,6 +104,13 @@ Model::Model(const RunConfig& config, Backend& backend, int max_batch, bool chun
     for (Parameter* p : parameters_) p->chunk_grads = backend.alloc(chunks * p->size());
   }
 
+  grad_needed_.assign(layers_.size() + 1, false);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    bool needed = !layers_[i]->parameters().empty();
+    for (int p : inputs_[i]) needed = needed || grad_needed_[size_t(p + 1)];
+    grad_needed_[i + 1] = needed;
+  }
+
   acts_.push_back(backend.alloc(input_.size() * max_batch));
   grads_.push_back(Array());
   size_t largest = 0, merged = 0;
@@ -153,7 +160,9 @@ const float* Model::forward(const float* x_host, int n, const ForwardContext& ct
   return outs.back();
 }
 
-// Layers run backward from the last; a layer's output gradient is complete when its turn comes,
+// Layers run backward from the last (those with no parameter before them are skipped, and no
+// layer computes a gradient that no parameter needs); a layer's output gradient is complete when
+// its turn comes,
 // since every layer that takes it comes later. Where several layers (or inputs of one merge) take
 // one output, the first gradient to arrive is written into its buffer and each later one, in
 // that same backward order (the highest layer index first, a merge's inputs in order), is written
@@ -163,12 +172,13 @@ void Model::backward(int n) {
   std::vector<int> arrived(layers_.size() + 1, 0);
   for (size_t i = layers_.size(); i-- > 0;) {
     Layer& layer = *layers_[i];
+    if (!grad_needed_[i + 1]) continue;  // no parameter before it: nothing to compute
     std::vector<float*> dxs;
     std::vector<std::pair<size_t, float*>> adds;  // (tensor, scratch to add into its gradient)
     for (size_t k = 0; k < inputs_[i].size(); ++k) {
       const size_t t = size_t(inputs_[i][k] + 1);
-      if (t == 0) {
-        dxs.push_back(nullptr);  // the model's input: no gradient
+      if (t == 0 || !grad_needed_[t]) {
+        dxs.push_back(nullptr);  // the model's input, or an output no parameter precedes
       } else if (arrived[t]++ == 0) {
         dxs.push_back(grads_[t].data());
       } else {

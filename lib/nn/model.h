@@ -53,6 +53,9 @@ class Model {
   // the layer). A blocked buffer is converted into a scratch copy, valid until the next call.
   const float* layer_output(size_t i) const { return plain(acts_[i + 1], i + 1, output_view_); }
   const float* layer_output_grad(size_t i) const { return plain(grads_[i + 1], i + 1, grad_view_); }
+  // Whether backward() computes layer i's output gradient: only where some parameter lies on a
+  // path into that output (nothing reads the others, so no layer computes them).
+  bool output_grad_computed(size_t i) const { return grad_needed_[i + 1]; }
   // The channel block of layer i's input (1: plain), chosen at construction.
   int channel_block(size_t i) const { return blocks_[i]; }
 
@@ -78,6 +81,9 @@ class Model {
   bool graph_ = false;                    // some layer names its inputs
   std::vector<std::vector<int>> inputs_;  // per layer: the layers it takes (-1: the input)
   std::vector<Array> scratch_;            // graphs: later gradients of a shared output
+  // grad_needed_[t]: some parameter lies on a path from the input into tensor t, so backward
+  // computes dL/dt; a layer whose output needs none is skipped in backward.
+  std::vector<bool> grad_needed_;
   // blocks_[i]: the channel block of acts_[i] and grads_[i]: the backend's channel_block(C)
   // between two layers that take channel blocks, else 1 (plain).
   std::vector<int> blocks_;

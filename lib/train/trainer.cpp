@@ -433,7 +433,8 @@ std::string Trainer::device_sha256(const float* data, size_t count) const {
 }
 
 // Digests of every parameter and its gradient (before this step's update) and of every layer's
-// output and output gradient, taken after backward: where two runs part, these differ first.
+// output and output gradient (where backward computes one), taken after backward: where two runs
+// part, these differ first.
 void Trainer::record_trace(int n) {
   TraceEntry base;
   base.step = state_.global_step + 1;
@@ -453,6 +454,7 @@ void Trainer::record_trace(int n) {
   for (size_t i = 0; i < layers.size(); ++i) {
     if (parallel_) {  // the whole batch, gathered from the ranks
       for (bool grad : {false, true}) {
+        if (grad && !model_->output_grad_computed(i)) continue;
         const std::vector<float> all = parallel_->gather_layer(i, grad, n);
         add(layers[i]->name() + (grad ? "/output_grad" : "/output"),
             sha256_hex(all.data(), all.size() * sizeof(float)));
@@ -461,7 +463,8 @@ void Trainer::record_trace(int n) {
     }
     const size_t count = layers[i]->out_shape().size() * static_cast<size_t>(n);
     add(layers[i]->name() + "/output", device_sha256(model_->layer_output(i), count));
-    add(layers[i]->name() + "/output_grad", device_sha256(model_->layer_output_grad(i), count));
+    if (model_->output_grad_computed(i))
+      add(layers[i]->name() + "/output_grad", device_sha256(model_->layer_output_grad(i), count));
   }
 }
 

@@ -1130,3 +1130,28 @@ TEST_CASE("permute reorders the sample's axes in Keras's order, and its gradient
 }
 
 }  // namespace repro
+
+namespace repro {
+
+TEST_CASE(
+    "backward skips what no parameter needs: layers before the first trainable one, and the "
+    "input gradient of that one",
+    "[model]") {
+  const RunConfig config = parse_config(
+      "seed: 1\ndata: {resize: [8, 8]}\nmodel:\n  - random_flip: {mode: horizontal}\n"
+      "  - conv2d: {filters: 2, kernel_size: 3}\n  - flatten: {}\n"
+      "  - dense: {units: 10, activation: softmax}\n",
+      "skip.yaml");
+  auto backend = make_backend("reference", BackendOptions{1, true});
+  Model model(config, *backend, 4);
+  CHECK_FALSE(model.output_grad_computed(0));  // the flip: nothing before it to train
+  CHECK(model.output_grad_computed(1));
+  CHECK(model.output_grad_computed(2));
+  const std::vector<float> x = test::random_floats(model.input_shape().size() * 4, 6, 0.0f, 1.0f);
+  const std::vector<int32_t> y = {1, 2, 3, 4};
+  loss_of(model, *backend, x, y, 4, true);
+  CHECK(model.op_times().count("augment bwd") == 0);
+  CHECK(model.op_times().count("conv bwd") == 1);
+}
+
+}  // namespace repro

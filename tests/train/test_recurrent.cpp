@@ -161,7 +161,9 @@ TEST_CASE(
     "an input dropout mask is drawn once per sequence: the same features dropped at every "
     "timestep, other features for other images",
     "[recurrent]") {
+  // A first lstm (5 units) feeds the masked one, so the masked one's input gradient is computed.
   const RunConfig config = sequence_model(
+      "  - lstm: {units: 5, return_sequences: true}\n"
       "  - lstm: {units: 4, dropout: 0.5}\n"
       "  - dense: {units: 10, activation: softmax}\n");
   auto backend = make_backend("reference", BackendOptions{1, true});
@@ -170,8 +172,10 @@ TEST_CASE(
   const std::vector<float> x = test::random_floats(model.input_shape().size() * n, 2, 0.1f, 1.0f);
   std::vector<int32_t> y(n, 1);
   loss_of(model, *backend, x, y, n, true);
-  // The reshape's output gradient is the lstm's input gradient (N, T = 6, F = 5).
-  const std::vector<float> dx = download(*backend, model.layer_output_grad(0), size_t(n) * 30);
+  // The first lstm's output gradient is the masked lstm's input gradient (N, T = 6, F = 5).
+  REQUIRE_FALSE(model.output_grad_computed(0));  // the reshape: no parameter before it
+  REQUIRE(model.output_grad_computed(1));
+  const std::vector<float> dx = download(*backend, model.layer_output_grad(1), size_t(n) * 30);
   std::set<std::vector<bool>> patterns;
   for (int b = 0; b < n; ++b) {
     std::vector<bool> dropped(5);
