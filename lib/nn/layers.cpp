@@ -147,15 +147,17 @@ void padding_of(int in, int k, int stride, Padding padding, int& before, int& af
   after = static_cast<int>(e.pad_after);
 }
 
-// The window geometry of a pooling layer (max or average) from `in` to `out`.
-PoolGeometry pool_geometry(const LayerConfig& config, const FeatureShape& in,
-                           const FeatureShape& out) {
-  PoolGeometry g;
+// A window op's geometry (ConvGeometry or PoolGeometry) from `in` to `out`: window, strides and
+// the padding of config.padding.
+template <class Geometry>
+Geometry window_geometry(const LayerConfig& config, const std::array<int, 2>& window,
+                         const FeatureShape& in, const FeatureShape& out) {
+  Geometry g;
   g.c = in.c;
   g.h = in.h;
   g.w = in.w;
-  g.r = config.pool_size[0];
-  g.s = config.pool_size[1];
+  g.r = window[0];
+  g.s = window[1];
   g.stride_h = config.strides[0];
   g.stride_w = config.strides[1];
   g.oh = out.h;
@@ -165,22 +167,16 @@ PoolGeometry pool_geometry(const LayerConfig& config, const FeatureShape& in,
   return g;
 }
 
-// A convolution's window from `in` to `out` (k = out's channels): kernel, strides, padding, bias.
-ConvGeometry window_geometry(const LayerConfig& config, const FeatureShape& in,
-                             const FeatureShape& out) {
-  ConvGeometry g;
-  g.c = in.c;
-  g.h = in.h;
-  g.w = in.w;
+PoolGeometry pool_geometry(const LayerConfig& config, const FeatureShape& in,
+                           const FeatureShape& out) {
+  return window_geometry<PoolGeometry>(config, config.pool_size, in, out);
+}
+
+// A convolution's geometry: k = out's channels, the bias as the config says.
+ConvGeometry conv_geometry(const LayerConfig& config, const FeatureShape& in,
+                           const FeatureShape& out) {
+  ConvGeometry g = window_geometry<ConvGeometry>(config, config.kernel_size, in, out);
   g.k = out.c;
-  g.r = config.kernel_size[0];
-  g.s = config.kernel_size[1];
-  g.stride_h = config.strides[0];
-  g.stride_w = config.strides[1];
-  g.oh = out.h;
-  g.ow = out.w;
-  padding_of(in.h, g.r, g.stride_h, config.padding, g.pad_top, g.pad_bottom);
-  padding_of(in.w, g.s, g.stride_w, config.padding, g.pad_left, g.pad_right);
   g.bias = config.use_bias;
   return g;
 }
@@ -195,7 +191,6 @@ class WeightedLayer : public Layer {
     if (geometry_.bias) return {&kernel_, &bias_};
     return {&kernel_};
   }
-  bool splits_over_ranks() override { return true; }
 
   // An activation whose gradient reads its input (gelu, silu) keeps the op's output in pre_;
   // the others run in place on y.
@@ -255,7 +250,7 @@ class Conv2dLayer : public WeightedLayer<Conv2dOp, ConvGeometry> {
     in_ = in;
     if (config.activation == Activation::softmax)
       layer_error(config, "conv2d supports activation relu or linear, not softmax");
-    geometry_ = window_geometry(config, in, out);
+    geometry_ = conv_geometry(config, in, out);
     geometry_.relu = config.activation == Activation::relu;
     set_activation(config);
     out_ = out;
@@ -400,8 +395,6 @@ class BatchNormLayer : public Layer {
   const char* kind() const override { return "batch_norm"; }
   std::vector<Parameter*> parameters() override { return affine_.parameters(); }
   std::vector<Parameter*> non_trainable() override { return {&moving_mean_, &moving_variance_}; }
-  // Ranks split it with the statistics exchanged (the chunk sums of the whole batch).
-  bool splits_over_ranks() override { return true; }
   bool exchanges_chunk_sums() const override { return true; }
 
   void forward(const float* x, float* y, int n, const ForwardContext& ctx) override {
@@ -457,7 +450,6 @@ class LayerNormLayer : public Layer {
 
   const char* kind() const override { return "layer_norm"; }
   std::vector<Parameter*> parameters() override { return affine_.parameters(); }
-  bool splits_over_ranks() override { return true; }
 
   void forward(const float* x, float* y, int n, const ForwardContext&) override {
     const size_t rows = size_t(n) * geometry_.hw;
@@ -816,7 +808,7 @@ class DepthwiseConv2dLayer : public WeightedLayer<Conv2dOp, ConvGeometry> {
     name_ = config.name;
     in_ = in;
     out_ = out;
-    geometry_ = window_geometry(config, in, out);
+    geometry_ = conv_geometry(config, in, out);
     geometry_.depth_multiplier = config.depth_multiplier;
     geometry_.relu = config.activation == Activation::relu;
     set_activation(config);
@@ -861,7 +853,6 @@ class SeparableConv2dLayer : public Layer {
     for (Parameter* p : pointwise_.parameters()) all.push_back(p);
     return all;
   }
-  bool splits_over_ranks() override { return true; }
 
   void forward(const float* x, float* y, int n, const ForwardContext& ctx) override {
     depthwise_.set_chunk_grads(chunk_grads_);
@@ -964,7 +955,6 @@ class RecurrentLayer : public Layer {
     if (geometry_.bias) return {&kernel_, &recurrent_, &bias_};
     return {&kernel_, &recurrent_};
   }
-  bool splits_over_ranks() override { return true; }
 
   void forward(const float* x, float* y, int n, const ForwardContext& ctx) override {
     RecurrentGeometry g = with_batch(n, ctx.training);

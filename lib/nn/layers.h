@@ -80,12 +80,9 @@ class Layer {
     in_block_ = in_block;
     out_block_ = out_block;
   }
-  // Whether a batch may be split over ranks here: each image's output depends on that image
-  // alone, and every parameter gradient can be left per chunk (set_chunk_grads). Layers without
-  // parameters that work image by image can.
-  virtual bool splits_over_ranks() { return parameters().empty(); }
   // Parameter gradients go to Parameter::chunk_grads, one row per 8-image chunk, unsummed; the
-  // model sets it before the first forward, only where splits_over_ranks().
+  // model sets it before the first forward when ranks split the batch. Every layer can: each
+  // image's output depends on that image alone, or (batch norm) on the chunk sums exchanged.
   void set_chunk_grads(bool on) { chunk_grads_ = on; }
   // Layers whose training forward and backward sum over the whole batch (batch norm): with a
   // batch split over ranks, they get every chunk's sums through the exchange, and a rank without

@@ -92,13 +92,6 @@ Model::Model(const RunConfig& config, Backend& backend, int max_batch, bool chun
   for (size_t i = 0; i < layers_.size(); ++i)
     layers_[i]->set_channel_blocks(blocks_[i], blocks_[i + 1]);
   if (chunk_grads) {
-    for (size_t i = 0; i < layers_.size(); ++i)
-      if (!layers_[i]->splits_over_ranks())
-        throw InputError(at_place(config.path, config.model[i].place.line,
-                                  config.model[i].place.col,
-                                  "layer '" + layers_[i]->name() + "' (" + layers_[i]->kind() +
-                                      ") uses the whole batch at once, so ranks cannot split it; "
-                                      "train this model as one process (without mpirun)"));
     const size_t chunks = static_cast<size_t>(chunk_count(max_batch));
     for (auto& layer : layers_) layer->set_chunk_grads(true);
     for (Parameter* p : parameters_) p->chunk_grads = backend.alloc(chunks * p->size());

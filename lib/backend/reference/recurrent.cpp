@@ -205,6 +205,7 @@ void recurrent_backward_images(const RecurrentGeometry& g, const float* kernel,
   std::vector<float> dh(static_cast<size_t>(u)), dh_next(static_cast<size_t>(u));
   std::vector<float> dc_next(static_cast<size_t>(u)), part(static_cast<size_t>(u));
   std::vector<float> dxin(static_cast<size_t>(g.f)), zero(static_cast<size_t>(u), 0.0f);
+  std::vector<float> da(static_cast<size_t>(u)), dr(static_cast<size_t>(u));  // GRU's
   for (int b = b0; b < b1; b++) {
     std::fill(dh_next.begin(), dh_next.end(), 0.0f);
     std::fill(dc_next.begin(), dc_next.end(), 0.0f);
@@ -239,7 +240,6 @@ void recurrent_backward_images(const RecurrentGeometry& g, const float* kernel,
         std::copy(dzx, dzx + width, dzr);
       } else if (g.cell == RnnCell::gru) {
         const float* hmask = mask_of(recurrent_masks, g.recurrent_masks, 2, b, g.n, u);
-        std::vector<float> da(static_cast<size_t>(u)), dr(static_cast<size_t>(u));
         for (int j = 0; j < u; j++) {
           const float zj = keep[j], hh = keep[2 * u + j];
           const float d = dh[size_t(j)];
