@@ -5,6 +5,7 @@
 #include "export/onnx_export.h"
 
 #include <cstring>
+#include <limits>
 #include <map>
 
 #include "core/error.h"
@@ -102,6 +103,33 @@ std::vector<int64_t> window_pads(int64_t in_h, int64_t in_w, const std::array<in
   const WindowExtent h = window_extent(in_h, k[0], s[0], padding);
   const WindowExtent w = window_extent(in_w, k[1], s[1], padding);
   return {h.pad_before, w.pad_before, h.pad_after, w.pad_after};
+}
+
+// Keras's (rows, G * U) recurrent weights with gate blocks in Keras's order as ONNX's
+// (1, G * U, rows): gate block `order[k]` of Keras becomes block k, each row of the result one
+// output unit's weights.
+std::vector<float> onnx_gates(const std::vector<float>& keras, int64_t rows, int64_t u,
+                              const std::vector<int>& order) {
+  const int64_t width = int64_t(order.size()) * u;
+  std::vector<float> out(keras.size());
+  for (size_t k = 0; k < order.size(); ++k)
+    for (int64_t j = 0; j < u; ++j)
+      for (int64_t r = 0; r < rows; ++r)
+        out[size_t((int64_t(k) * u + j) * rows + r)] = keras[size_t(r * width + order[k] * u + j)];
+  return out;
+}
+
+// An activation of a recurrent cell as ONNX's RNN, GRU and LSTM ops name it.
+std::string onnx_cell_activation(const LayerConfig& layer, Activation a) {
+  switch (a) {
+    case Activation::tanh: return "Tanh";
+    case Activation::sigmoid: return "Sigmoid";
+    case Activation::relu: return "Relu";
+    default:
+      throw InputError("export: " + layer.name + " (" + layer_key(layer.kind) + ") uses " +
+                       activation_name(a) +
+                       "; its ONNX form supports tanh, sigmoid and relu in recurrent cells");
+  }
 }
 
 }  // namespace
@@ -485,6 +513,74 @@ std::string export_onnx(const RunConfig& config, const std::vector<NamedTensor>&
           inputs.push_back(g.constant(name + "/bias", {out}, weight(layer, "bias", {out}).data));
         x = g.node("Gemm", inputs, name + ":gemm")->output(0);
         activation(layer.activation, name);
+        break;
+      }
+      case LayerKind::simple_rnn:
+      case LayerKind::gru:
+      case LayerKind::lstm: {
+        // ONNX's RNN, GRU and LSTM ops over (T, N, F), one direction. Gate orders: LSTM i, o,
+        // f, c (Keras: i, f, c, o); GRU z, r, h as Keras's, reset_after as linear_before_reset.
+        const int64_t u = layer.units, f = c;
+        const bool lstm = layer.kind == LayerKind::lstm, gru = layer.kind == LayerKind::gru;
+        const std::vector<int> order = lstm  ? std::vector<int>{0, 3, 1, 2}
+                                       : gru ? std::vector<int>{0, 1, 2}
+                                             : std::vector<int>{0};
+        const int64_t gates = int64_t(order.size()), width = gates * u;
+        onnx::NodeProto* tn = g.node("Transpose", {x}, name + ":tnf");
+        GraphBuilder::ints(tn, "perm", {1, 0, 2});
+        std::vector<std::string> inputs = {
+            tn->output(0),
+            g.constant(name + "/kernel", {1, width, f},
+                       onnx_gates(weight(layer, "kernel", {f, width}).data, f, u, order)),
+            g.constant(
+                name + "/recurrent_kernel", {1, width, u},
+                onnx_gates(weight(layer, "recurrent_kernel", {u, width}).data, u, u, order))};
+        if (layer.use_bias) {
+          // B: the input biases, then the recurrent ones (GRU's reset_after has both; Keras's
+          // (2, 3U) holds them as rows; every other cell has one bias, the recurrent part 0).
+          const bool two = gru && layer.reset_after;
+          const NamedTensor& bias =
+              two ? weight(layer, "bias", {2, width}) : weight(layer, "bias", {width});
+          std::vector<float> b = onnx_gates(
+              std::vector<float>(bias.data.begin(), bias.data.begin() + width), 1, u, order);
+          if (two)
+            b.insert(b.end(), bias.data.begin() + width, bias.data.end());
+          else
+            b.resize(size_t(2 * width), 0.0f);
+          inputs.push_back(g.constant(name + "/bias", {1, 2 * width}, b));
+        }
+        onnx::NodeProto* n = g.node(lstm ? "LSTM" : gru ? "GRU" : "RNN", inputs, name + ":y");
+        n->add_output(name + ":y_h");
+        GraphBuilder::integer(n, "hidden_size", u);
+        if (layer.go_backwards) GraphBuilder::text(n, "direction", "reverse");
+        if (gru) GraphBuilder::integer(n, "linear_before_reset", layer.reset_after ? 1 : 0);
+        onnx::AttributeProto* acts = n->add_attribute();
+        acts->set_name("activations");
+        acts->set_type(onnx::AttributeProto::STRINGS);
+        if (lstm || gru) acts->add_strings(onnx_cell_activation(layer, layer.recurrent_activation));
+        acts->add_strings(onnx_cell_activation(layer, layer.activation));
+        if (lstm) acts->add_strings(onnx_cell_activation(layer, layer.activation));
+        if (!layer.return_sequences) {  // the last step's state, Y_h (1, N, U)
+          x = g.node("Squeeze", {name + ":y_h", g.int64s(name + "/direction_axis", {0})},
+                     name + ":last")
+                  ->output(0);
+          break;
+        }
+        // Y (T, 1, N, U) to (N, T, U). go_backwards: Keras returns the steps in the order it
+        // ran them, ONNX's reverse direction at their input times, so the time axis flips.
+        x = g.node("Squeeze", {name + ":y", g.int64s(name + "/direction_axis", {1})},
+                   name + ":steps")
+                ->output(0);
+        if (layer.go_backwards)
+          x = g.node("Slice",
+                     {x, g.int64s(name + "/flip_start", {-1}),
+                      g.int64s(name + "/flip_end", {std::numeric_limits<int64_t>::min()}),
+                      g.int64s(name + "/flip_axis", {0}), g.int64s(name + "/flip_step", {-1})},
+                     name + ":flip")
+                  ->output(0);
+        onnx::NodeProto* nt = g.node("Transpose", {x}, name + ":ntu");
+        GraphBuilder::ints(nt, "perm", {1, 0, 2});
+        x = nt->output(0);
         break;
       }
       default:
