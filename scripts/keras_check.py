@@ -13,7 +13,9 @@ rules (keras/src/saving/saving_lib.py):
     order keras/src/ops/function.py's map_graph gives them, worked out here from the layers'
     inbound_nodes and output_layers;
   - each layer's variables, in Keras's order (kernel, bias; gamma, beta, moving_mean,
-    moving_variance), are float32 and equal to the run's tensors bit for bit;
+    moving_variance), are float32 and equal to the run's tensors bit for bit; a layer's
+    variables may sit in its sub-layers' groups (an RNN's cell/vars, a Bidirectional's
+    forward_layer and backward_layer, a TimeDistributed's layer), taken in vars_groups' order;
   - the optimizer group, when present: iteration (int64), the learning rate (float32) unless the
     config has a schedule, then one slot per trainable tensor and slot kind; with config.json,
     each slot has the shape of its tensor, the trainable tensors taken in model.layers order.
@@ -35,6 +37,33 @@ except ImportError as e:
     sys.exit(77)
 
 KERAS_ORDER = ["kernel", "recurrent_kernel", "depthwise_kernel", "pointwise_kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance"]
+
+
+TRAINABLE = ("kernel", "recurrent_kernel", "depthwise_kernel", "pointwise_kernel", "bias",
+             "gamma", "beta")
+# A wrapper's sub-layers in the order their variables come in model.weights: Bidirectional's
+# forward_layer, then backward_layer; TimeDistributed's layer; an RNN's cell.
+CHILD_ORDER = ["forward_layer", "backward_layer", "layer", "cell"]
+
+
+def vars_groups(group, path):
+    """(path, vars group) of a layer's group and its sub-layers', own first, then the children in
+    CHILD_ORDER (Keras saves each object's own variables, then walks its attributes)."""
+    if "vars" in group:
+        yield path, group["vars"]
+    children = [k for k in group.keys() if k != "vars"]
+    children.sort(key=lambda k: (CHILD_ORDER.index(k) if k in CHILD_ORDER else len(CHILD_ORDER), k))
+    for k in children:
+        yield from vars_groups(group[k], f"{path}/{k}")
+
+
+def tensor_rank(name):
+    """A run's tensor "<layer>[/<sub-layer>]/<variable>" in the order Keras holds them: the
+    forward sub-layer's before the backward one's, each in KERAS_ORDER."""
+    parts = name.split("/")
+    middle = "/".join(parts[1:-1])
+    sub = 0 if not middle else 1 if middle.startswith("forward_") else 2 if middle.startswith("backward_") else 3
+    return (sub, middle, KERAS_ORDER.index(parts[-1]))
 
 
 def to_snake_case(name):  # keras.src.utils.naming.to_snake_case
@@ -171,24 +200,28 @@ def main():
     checked = 0
     trainable = []  # the trainable tensors' shapes in model.layers order
     for group, layer in order:
-        vars_group = h5["layers"][group]["vars"]
-        if vars_group.attrs.get("name") != layer:
-            fail(f"layers/{group}/vars is named {vars_group.attrs.get('name')!r}, not {layer!r}")
-        mine = sorted((k for k in tensors if k.startswith(layer + "/")),
-                      key=lambda k: KERAS_ORDER.index(k.split("/")[-1]))
-        if len(vars_group) != len(mine):
-            fail(f"layers/{group} holds {len(vars_group)} variables, the run has {len(mine)}")
-        for i, name in enumerate(mine):
-            value = vars_group[str(i)]
+        own = h5["layers"][group]["vars"]
+        if own.attrs.get("name") != layer:
+            fail(f"layers/{group}/vars is named {own.attrs.get('name')!r}, not {layer!r}")
+        mine = sorted((k for k in tensors if k.startswith(layer + "/")), key=tensor_rank)
+        held = list(vars_groups(h5["layers"][group], f"layers/{group}"))
+        for at, vars_group in held:
+            if at.endswith("/cell") and not vars_group.attrs.get("name", "").endswith("_cell"):
+                fail(f"{at}/vars is named {vars_group.attrs.get('name')!r}, not a cell's name")
+        values = [(f"{at}/vars/{i}", g[str(i)]) for at, g in held for i in range(len(g))]
+        if len(values) != len(mine):
+            fail(f"layers/{group} holds {len(values)} variables, the run has {len(mine)}")
+        for (where, value), name in zip(values, mine):
             if value.dtype != np.float32 or value.shape != tensors[name].shape:
-                fail(f"layers/{group}/vars/{i}: {value.dtype} {value.shape}, "
+                fail(f"{where}: {value.dtype} {value.shape}, "
                      f"{name} is float32 {tensors[name].shape}")
             if value[()].tobytes() != tensors[name].astype("<f4").tobytes():
-                fail(f"layers/{group}/vars/{i} differs from {name}")
+                fail(f"{where} differs from {name}")
             checked += 1
-            if name.split("/")[-1] in ("kernel", "bias", "gamma", "beta"):
+            if name.split("/")[-1] in TRAINABLE:
                 trainable.append(tensors[name].shape)
-        print(f"layers/{group} ({layer}): {len(mine)} tensors identical")
+        print(f"layers/{group} ({layer}): {len(mine)} tensors identical"
+              f" in {sum(1 for _, g in held if len(g))} vars group(s)")
     if checked != len(tensors):
         fail(f"{checked} of the run's {len(tensors)} tensors are in the file")
 

@@ -16,16 +16,36 @@ namespace {
 
 constexpr int64_t kMaxFileBytes = int64_t{4} << 30;
 
-// The weights of layer `name` in export order (its "<name>/..." tensors).
-std::vector<const NamedTensor*> layer_weights(const std::vector<NamedTensor>& weights,
-                                              const std::string& name) {
+// The tensors whose names start with `prefix` ("<layer>/"), in export order.
+std::vector<const NamedTensor*> tensors_under(const std::vector<NamedTensor>& weights,
+                                              const std::string& prefix) {
   std::vector<const NamedTensor*> out;
   for (const NamedTensor& t : weights)
-    if (t.name.rfind(name + "/", 0) == 0) out.push_back(&t);
+    if (t.name.rfind(prefix, 0) == 0) out.push_back(&t);
   return out;
 }
 
 H5Var float_var(const NamedTensor& t) { return H5Var{t.shape, t.data, false, 0}; }
+
+// One `vars` group of a layer as Keras saves it: the group's path, its `name` attribute and the
+// prefix of the run's tensors it holds ("" for none).
+struct VarsGroup {
+  std::string path, name, prefix;
+};
+
+// A layer's vars groups under `path`. _save_state saves each object's own variables, then walks
+// its attributes: a recurrent layer (RNN) owns none, its `cell` (named lstm_cell, gru_cell or
+// simple_rnn_cell) owns them.
+std::vector<VarsGroup> vars_groups(const LayerConfig& layer, const std::string& path) {
+  switch (layer.kind) {
+    case LayerKind::simple_rnn:
+    case LayerKind::lstm:
+    case LayerKind::gru:
+      return {{path, layer.name, ""},
+              {path + "/cell", layer_key(layer.kind) + "_cell", layer.name + "/"}};
+    default: return {{path, layer.name, layer.name + "/"}};
+  }
+}
 
 // Keras's optimizer auto-names (naming.auto_name of the class name), the group's name attribute.
 std::string optimizer_object_name(const std::string& optimizer) {
@@ -155,12 +175,15 @@ std::string keras_weights_h5(const RunConfig& config, const std::vector<NamedTen
   const std::vector<std::string> paths = keras_layer_paths(config);
   std::vector<const NamedTensor*> written;  // in model.layers order
   for (const size_t i : keras_layer_order(config)) {
-    H5VarsGroup group{paths[i], config.model[i].name, {}};
-    for (const NamedTensor* t : layer_weights(weights, config.model[i].name)) {
-      group.vars.push_back(float_var(*t));
-      written.push_back(t);
+    for (const VarsGroup& vars : vars_groups(config.model[i], paths[i])) {
+      H5VarsGroup group{vars.path, vars.name, {}};
+      if (!vars.prefix.empty())
+        for (const NamedTensor* t : tensors_under(weights, vars.prefix)) {
+          group.vars.push_back(float_var(*t));
+          written.push_back(t);
+        }
+      groups.push_back(std::move(group));
     }
-    groups.push_back(std::move(group));
   }
   if (written.size() != weights.size())
     throw InputError("the weights hold " + std::to_string(weights.size()) + " tensors, of which " +
@@ -189,19 +212,25 @@ std::vector<NamedTensor> keras_weights_from_bytes(std::string_view bytes,
   std::vector<NamedTensor> out;
   for (size_t i = 0; i < config.model.size(); ++i) {
     const LayerConfig& layer = config.model[i];
-    const std::vector<const NamedTensor*> wanted = layer_weights(expected, layer.name);
-    const int64_t count = reader.count(paths[i]);
-    const std::string where = label + ": layer " + std::to_string(i) + " '" + layer.name + "' (" +
-                              layer_class_name(layer.kind) + ", " + paths[i] + ")";
-    if (count < 0 && wanted.empty()) continue;  // Keras before 3.10 wrote no empty groups
-    if (count < 0)
-      throw InputError(where + ": no such group; the file holds the weights of another model");
-    if (count != static_cast<int64_t>(wanted.size()))
-      throw InputError(where + " has " + std::to_string(count) + " variables, the model's has " +
-                       std::to_string(wanted.size()) + "; the file holds another model's weights");
-    for (size_t v = 0; v < wanted.size(); ++v)
-      out.push_back(NamedTensor{wanted[v]->name, wanted[v]->shape,
-                                reader.read(paths[i], static_cast<int64_t>(v), wanted[v]->shape)});
+    for (const VarsGroup& vars : vars_groups(layer, paths[i])) {
+      const std::vector<const NamedTensor*> wanted = vars.prefix.empty()
+                                                         ? std::vector<const NamedTensor*>{}
+                                                         : tensors_under(expected, vars.prefix);
+      const int64_t count = reader.count(vars.path);
+      const std::string where = label + ": layer " + std::to_string(i) + " '" + layer.name + "' (" +
+                                layer_class_name(layer.kind) + ", " + vars.path + ")";
+      if (count < 0 && wanted.empty()) continue;  // Keras before 3.10 wrote no empty groups
+      if (count < 0)
+        throw InputError(where + ": no such group; the file holds the weights of another model");
+      if (count != static_cast<int64_t>(wanted.size()))
+        throw InputError(where + " has " + std::to_string(count) + " variables, the model's has " +
+                         std::to_string(wanted.size()) +
+                         "; the file holds another model's weights");
+      for (size_t v = 0; v < wanted.size(); ++v)
+        out.push_back(
+            NamedTensor{wanted[v]->name, wanted[v]->shape,
+                        reader.read(vars.path, static_cast<int64_t>(v), wanted[v]->shape)});
+    }
   }
   return out;
 }

@@ -7,7 +7,10 @@
 //                             Keras order (kernel, bias; gamma, beta, moving_mean,
 //                             moving_variance); <class> is the snake_case class name made unique
 //                             in layer order (conv2d, conv2d_1, ...), never the layer's own name;
-//                             layers without weights have an empty vars. A Sequential model's
+//                             layers without weights have an empty vars. A recurrent layer's
+//                             variables are its cell's: layers/<class>/cell/vars/<i> (the
+//                             group named lstm_cell, gru_cell or simple_rnn_cell) beside the
+//                             layer's own empty vars. A Sequential model's
 //                             layers are the config's; a Functional model's (a layer graph) start
 //                             with its InputLayer (layers/input_layer) and follow Keras's graph
 //                             order (keras_layer_order), not the config's

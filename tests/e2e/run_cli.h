@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace repro_test {
 
 struct CliResult {
@@ -95,6 +97,11 @@ inline std::string data_env() {
 
 inline bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
+}
+
+// A text field of a run folder's run.json (weights_sha256, config_yaml, ...).
+inline std::string run_json_field(const std::filesystem::path& run, const char* key) {
+  return nlohmann::json::parse(slurp_file(run / "run.json")).at(key).get<std::string>();
 }
 
 }  // namespace repro_test

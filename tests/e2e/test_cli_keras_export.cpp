@@ -55,11 +55,7 @@ std::map<std::string, std::string> model_keys(const repro::RunConfig& config) {
 }
 
 std::string run_config_yaml(const fs::path& run) {
-  return nlohmann::json::parse(slurp_file(run / "run.json")).at("config_yaml").get<std::string>();
-}
-
-std::string json_field(const fs::path& run, const char* key) {
-  return nlohmann::json::parse(slurp_file(run / "run.json")).at(key).get<std::string>();
+  return repro_test::run_json_field(run, "config_yaml");
 }
 
 }  // namespace
@@ -116,7 +112,8 @@ TEST_CASE("Keras export of a tiny run: h5py's reading, same bytes again, and the
                                       file.string() + "' --out '" + tuned.string() + "'");
     INFO(result.err);
     REQUIRE(result.exit_code == 0);
-    CHECK(json_field(tuned, "initial_weights_sha256") == json_field(run, "weights_sha256"));
+    CHECK(repro_test::run_json_field(tuned, "initial_weights_sha256") ==
+          repro_test::run_json_field(run, "weights_sha256"));
   }
 
   // Bad inputs: one line, exit 2, nothing written.
@@ -213,7 +210,8 @@ training:
                          keras.string() + "' --out '" + tuned.string() + "'");
   INFO(result.err);
   REQUIRE(result.exit_code == 0);
-  CHECK(json_field(tuned, "initial_weights_sha256") == json_field(run, "weights_sha256"));
+  CHECK(repro_test::run_json_field(tuned, "initial_weights_sha256") ==
+        repro_test::run_json_field(run, "weights_sha256"));
   fs::remove_all(dir);
 }
 
@@ -338,7 +336,8 @@ TEST_CASE("Keras export of layer graphs: Functional config, Keras's layer order,
                            keras.string() + "' --out '" + tuned.string() + "'");
     INFO(result.err);
     REQUIRE(result.exit_code == 0);
-    CHECK(json_field(tuned, "initial_weights_sha256") == json_field(run, "weights_sha256"));
+    CHECK(repro_test::run_json_field(tuned, "initial_weights_sha256") ==
+          repro_test::run_json_field(run, "weights_sha256"));
   }
   fs::remove_all(dir);
 }

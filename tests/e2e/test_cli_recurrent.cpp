@@ -130,6 +130,17 @@ TEST_CASE(
   CHECK(contains(imported.out, "dropout: 0.1, recurrent_dropout: 0.2, reset_after: true}"));
   CHECK(contains(imported.out, "recurrent_dropout: 0.1, reset_after: false}"));
   CHECK(contains(imported.out, "simple_rnn: {name: simple_rnn"));
+  // Keras keeps a recurrent layer's variables in its cell's group; they read back as they were.
+  const fs::path tuned = root / "from_keras";
+  const auto from_keras =
+      run_repro(env, "train" + config +
+                         " --quiet --steps 1 --set "
+                         "initial_weights=" +
+                         quoted(root / "g.keras").substr(1) + " --out" + quoted(tuned));
+  INFO(from_keras.err);
+  REQUIRE(from_keras.exit_code == 0);
+  CHECK(repro_test::run_json_field(tuned, "initial_weights_sha256") ==
+        repro_test::run_json_field(root / "a", "weights_sha256"));
   // ONNX's GRU (linear_before_reset both ways), LSTM and RNN ops, go_backwards sequences flipped.
   const auto onnx = repro_test::run_check_script(env + " '" + std::string(REPRO_SOURCE_DIR) +
                                                  "/scripts/onnx_check.sh'" + quoted(root / "a"));
