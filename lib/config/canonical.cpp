@@ -54,6 +54,8 @@ std::string layer_key(LayerKind kind) {
     case LayerKind::lstm: return "lstm";
     case LayerKind::gru: return "gru";
     case LayerKind::permute: return "permute";
+    case LayerKind::bidirectional: return "bidirectional";
+    case LayerKind::time_distributed: return "time_distributed";
     case LayerKind::add: return "add";
     case LayerKind::subtract: return "subtract";
     case LayerKind::multiply: return "multiply";
@@ -63,6 +65,12 @@ std::string layer_key(LayerKind kind) {
     case LayerKind::concatenate: return "concatenate";
   }
   return "";
+}
+
+std::string bidirectional_copy_name(const LayerConfig& wrapper, bool backwards) {
+  const std::string prefix = backwards ? "backward_" : "forward_";
+  const std::string& name = wrapper.wrapped.at(0).name;
+  return prefix + (name.rfind(prefix, 0) == 0 ? name.substr(prefix.size()) : name);
 }
 
 std::string layer_class_name(LayerKind kind) {
@@ -89,6 +97,8 @@ std::string layer_class_name(LayerKind kind) {
     case LayerKind::lstm: return "LSTM";
     case LayerKind::gru: return "GRU";
     case LayerKind::permute: return "Permute";
+    case LayerKind::bidirectional: return "Bidirectional";
+    case LayerKind::time_distributed: return "TimeDistributed";
     case LayerKind::add: return "Add";
     case LayerKind::subtract: return "Subtract";
     case LayerKind::multiply: return "Multiply";
@@ -235,6 +245,12 @@ void add_layer(std::vector<Entry>& out, const std::string& key, const LayerConfi
     out.push_back({key + ".inputs", "[" + names + "]", "[" + shown + "]"});
   }
   switch (layer.kind) {
+    case LayerKind::bidirectional:
+    case LayerKind::time_distributed:
+      if (layer.kind == LayerKind::bidirectional) add("merge_mode", layer.merge_mode);
+      for (const LayerConfig& inner : layer.wrapped)
+        add_layer(out, key + ".layer." + layer_key(inner.kind), inner);
+      break;
     case LayerKind::concatenate: add("axis", std::to_string(layer.axis)); break;
     case LayerKind::reshape: {
       std::string dims;

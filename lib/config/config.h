@@ -49,6 +49,9 @@ enum class LayerKind {
   lstm,
   gru,
   permute,  // Keras's Permute: the sample's axes reordered
+  // wrappers: one layer inside (LayerConfig::wrapped)
+  bidirectional,     // a recurrent layer run forwards and backwards, the outputs merged
+  time_distributed,  // a dense layer applied to every timestep
   // merge layers: several inputs, one output (Keras's keras.layers.Add, ...)
   add,
   subtract,
@@ -121,6 +124,10 @@ struct LayerConfig {
   double dropout = 0.0, recurrent_dropout = 0.0;
   bool return_sequences = false, go_backwards = false;
   bool reset_after = true;  // gru: the reset gate applied after the recurrent product (Keras 3)
+  // bidirectional, time_distributed: the one layer they wrap (Keras's `layer` argument), and
+  // bidirectional's merge_mode: concat | sum | mul | ave
+  std::vector<LayerConfig> wrapped;
+  std::string merge_mode = "concat";
   // max_pooling2d, average_pooling2d
   std::array<int, 2> pool_size{2, 2};
   // zero_padding2d: rows added at the top and bottom, columns at the left and right (Keras's
@@ -388,6 +395,11 @@ std::string snake_case(const std::string& name);
 // for messages: decode, validate and make_optimizer all use this one list.
 const std::vector<std::string>& optimizer_names();
 std::string optimizer_names_text();
+
+// Bidirectional's copies of its layer as Keras names them (bidirectional.py): forward_<name> and
+// backward_<name>, a name that already has the prefix keeping it once. The copies' weights are
+// "<wrapper>/<copy name>/kernel", ...
+std::string bidirectional_copy_name(const LayerConfig& wrapper, bool backwards);
 
 // The config vocabulary: layer_key conv2d, layer_class_name Conv2D, relu, same.
 std::string layer_key(LayerKind kind);

@@ -351,6 +351,8 @@ const std::vector<LayerVocabulary>& layer_vocabulary() {
       {"zero_padding2d", LayerKind::zero_padding2d, {"padding", "name"}},
       {"reshape", LayerKind::reshape, {"target_shape", "name"}},
       {"permute", LayerKind::permute, {"dims", "name"}},
+      {"bidirectional", LayerKind::bidirectional, {"layer", "merge_mode", "name"}},
+      {"time_distributed", LayerKind::time_distributed, {"layer", "name"}},
       {"flatten", LayerKind::flatten, {"name"}},
       {"dense",
        LayerKind::dense,
@@ -366,11 +368,19 @@ const std::vector<LayerVocabulary>& layer_vocabulary() {
   return layers;
 }
 
+std::vector<LayerKind> wrappable_kinds(LayerKind wrapper) {
+  if (wrapper == LayerKind::bidirectional)
+    return {LayerKind::simple_rnn, LayerKind::lstm, LayerKind::gru};
+  if (wrapper == LayerKind::time_distributed) return {LayerKind::dense};
+  return {};
+}
+
 namespace {
 
-LayerConfig decode_layer(Reader& reader, const ConfigNode& item, int index,
+// The layer of list item `item` at `item_path` ("model.3", or "model.3.bidirectional.layer" for a
+// wrapped one).
+LayerConfig decode_layer(Reader& reader, const ConfigNode& item, const std::string& item_path,
                          std::map<std::string, int>& auto_names) {
-  const std::string item_path = "model." + std::to_string(index);
   std::string key;
   SourcePlace key_place = item.place;
   const ConfigNode* args = nullptr;
@@ -558,6 +568,8 @@ LayerConfig decode_layer(Reader& reader, const ConfigNode& item, int index,
     }
     if (entry.key == "fill_value") layer.fill_value = reader.number(v, key_path);
     if (entry.key == "name") layer.name = reader.text(v, key_path);
+    if (entry.key == "layer") layer.wrapped = {decode_layer(reader, v, key_path, auto_names)};
+    if (entry.key == "merge_mode") layer.merge_mode = reader.word(v, key_path, merge_modes());
     if (entry.key == "inputs") {
       if (v.type == Type::scalar) {
         layer.inputs = {reader.text(v, key_path)};
@@ -900,7 +912,8 @@ RunConfig decode_config(const ConfigNode& root) {
       reader.remember(key, v);
       std::map<std::string, int> auto_names;
       for (size_t i = 0; i < v.items.size(); ++i) {
-        config.model.push_back(decode_layer(reader, v.items[i], static_cast<int>(i), auto_names));
+        config.model.push_back(
+            decode_layer(reader, v.items[i], "model." + std::to_string(i), auto_names));
       }
     }
   }

@@ -326,6 +326,8 @@ std::map<std::string, Json> layer_arguments() {
             {"maxItems", 3},
             {"description",
              "[h, w, c], [timesteps, features] or [f]; one entry may be -1 (the rest)"}}},
+      {"merge_mode",
+       words(config_detail::merge_modes(), "How the forward and backward outputs combine")},
       {"name", text_value("The layer's name (default: Keras's, dense, dense_1, ...)")},
       {"inputs",
        Json{{"anyOf",
@@ -349,21 +351,40 @@ Json model() {
   std::set<std::string> used;
   Json layers = Json::object();
   std::vector<std::string> keys;
-  for (const config_detail::LayerVocabulary& layer : config_detail::layer_vocabulary()) {
-    keys.push_back(layer.key);
-    std::vector<std::string> args = layer.arguments;
-    args.push_back("inputs");  // any layer may name the layers it takes
-    std::map<std::string, Json> specs;
-    for (const std::string& arg : args) {
-      if (layer.kind == LayerKind::zero_padding2d && arg == "padding") {
-        specs[arg] = zero_padding();
-      } else if (arguments.count(arg)) {
-        specs[arg] = arguments.at(arg);
-        used.insert(arg);
+  // Wrappers last: their `layer` is one of the layers they take, as an item of its own.
+  for (const bool wrappers : {false, true}) {
+    for (const config_detail::LayerVocabulary& layer : config_detail::layer_vocabulary()) {
+      const std::vector<LayerKind> inner = config_detail::wrappable_kinds(layer.kind);
+      if (inner.empty() == wrappers) continue;
+      keys.push_back(layer.key);
+      std::vector<std::string> args = layer.arguments;
+      args.push_back("inputs");  // any layer may name the layers it takes
+      std::map<std::string, Json> specs;
+      for (const std::string& arg : args) {
+        if (layer.kind == LayerKind::zero_padding2d && arg == "padding") {
+          specs[arg] = zero_padding();
+        } else if (arg == "layer") {
+          Json properties = Json::object();
+          std::vector<std::string> names;
+          for (const LayerKind kind : inner) {
+            properties[layer_key(kind)] = layers.at(layer_key(kind));
+            names.push_back(layer_key(kind));
+          }
+          specs[arg] = Json{{"type", "object"},
+                            {"properties", properties},
+                            {"additionalProperties", false},
+                            {"minProperties", 1},
+                            {"maxProperties", 1},
+                            {"description", "The wrapped layer, its type as the only key: " +
+                                                config_detail::words_text(names)}};
+        } else if (arguments.count(arg)) {
+          specs[arg] = arguments.at(arg);
+          used.insert(arg);
+        }
       }
+      layers[layer.key] = or_null(object("layer " + layer.key, args, specs,
+                                         "keras.layers." + layer_class_name(layer.kind)));
     }
-    layers[layer.key] = or_null(
-        object("layer " + layer.key, args, specs, "keras.layers." + layer_class_name(layer.kind)));
   }
   for (const auto& [arg, spec] : arguments) {
     if (!used.count(arg))

@@ -29,19 +29,43 @@ SourcePlace place_for(const RunConfig& config, std::string key) {
   return SourcePlace{config.path, 0, 0};
 }
 
-std::string layer_path(const RunConfig& config, size_t index) {
-  return "model." + std::to_string(index) + "." + layer_key(config.model[index].kind);
+// Where a layer's keys are written: a layer of the model ("model.3", "model.3.lstm") or the
+// layer a wrapper takes ("model.3.bidirectional.layer", "model.3.bidirectional.layer.lstm").
+struct LayerSite {
+  const LayerConfig& layer;
+  std::string item, path;
+  std::string what;   // how messages name it: "layer 3 (dense `dense`)", or its path
+  bool last = false;  // the model's last layer
+};
+
+std::string describe(const RunConfig& config, size_t index);
+
+LayerSite site_of(const RunConfig& config, size_t index) {
+  const std::string item = "model." + std::to_string(index);
+  return {config.model[index], item, item + "." + layer_key(config.model[index].kind),
+          describe(config, index), index + 1 == config.model.size()};
+}
+
+LayerSite wrapped_site(const LayerSite& wrapper) {
+  const LayerConfig& inner = wrapper.layer.wrapped.at(0);
+  const std::string item = wrapper.path + ".layer";
+  const std::string path = item + "." + layer_key(inner.kind);
+  return {inner, item, path, path, false};
 }
 
 // A layer argument's place; a code-built layer falls back to the layer's own place.
 // An empty `argument` means the whole layer (its list item).
-SourcePlace layer_place(const RunConfig& config, size_t index, const std::string& argument) {
-  SourcePlace place = argument.empty()
-                          ? place_for(config, "model." + std::to_string(index))
-                          : place_for(config, layer_path(config, index) + "." + argument);
+SourcePlace site_place(const RunConfig& config, const LayerSite& site,
+                       const std::string& argument) {
+  SourcePlace place = argument.empty() ? place_for(config, site.item)
+                                       : place_for(config, site.path + "." + argument);
   const bool nothing_found = place.line == 0 && place.file == config.path;
-  if (nothing_found && config.model[index].place.line > 0) place = config.model[index].place;
+  if (nothing_found && site.layer.place.line > 0) place = site.layer.place;
   return place;
+}
+
+SourcePlace layer_place(const RunConfig& config, size_t index, const std::string& argument) {
+  return site_place(config, site_of(config, index), argument);
 }
 
 std::string describe(const RunConfig& config, size_t index) {
@@ -64,13 +88,13 @@ void check_value(bool ok, const RunConfig& config, const std::string& key,
   if (!ok) fail_at(place_for(config, key), key + " " + message);
 }
 
-void check_initializer(const RunConfig& config, size_t index, const std::string& argument,
+void check_initializer(const RunConfig& config, const LayerSite& site, const std::string& argument,
                        const InitializerSpec& spec) {
-  const std::string key = layer_path(config, index) + "." + argument;
+  const std::string key = site.path + "." + argument;
   auto fail = [&](const std::string& sub, const std::string& message) {
     SourcePlace place = place_for(config, key + "." + sub);
     if (place.line == 0 && place.file == config.path) {
-      place = layer_place(config, index, argument);
+      place = site_place(config, site, argument);
     }
     fail_at(place, key + "." + sub + " " + message);
   };
@@ -96,11 +120,11 @@ void check_initializer(const RunConfig& config, size_t index, const std::string&
   }
 }
 
-void check_layer(const RunConfig& config, size_t index) {
-  const LayerConfig& layer = config.model[index];
-  const std::string path = layer_path(config, index);
+void check_layer(const RunConfig& config, const LayerSite& site) {
+  const LayerConfig& layer = site.layer;
+  const std::string& path = site.path;
   auto fail = [&](const std::string& argument, const std::string& message) {
-    fail_at(layer_place(config, index, argument), path + "." + argument + " " + message);
+    fail_at(site_place(config, site, argument), path + "." + argument + " " + message);
   };
   auto positive_pair = [&](const std::string& argument, const std::array<int, 2>& pair) {
     if (pair[0] < 1 || pair[1] < 1 || pair[0] > limits::window || pair[1] > limits::window) {
@@ -175,10 +199,10 @@ void check_layer(const RunConfig& config, size_t index) {
         fail("momentum", "must be in [0, 1] (got " + number_text(layer.momentum) + ")");
       }
       if (!(layer.epsilon > 0)) fail("epsilon", "must be greater than 0");
-      check_initializer(config, index, "beta_initializer", layer.beta_initializer);
-      check_initializer(config, index, "gamma_initializer", layer.gamma_initializer);
-      check_initializer(config, index, "moving_mean_initializer", layer.moving_mean_initializer);
-      check_initializer(config, index, "moving_variance_initializer",
+      check_initializer(config, site, "beta_initializer", layer.beta_initializer);
+      check_initializer(config, site, "gamma_initializer", layer.gamma_initializer);
+      check_initializer(config, site, "moving_mean_initializer", layer.moving_mean_initializer);
+      check_initializer(config, site, "moving_variance_initializer",
                         layer.moving_variance_initializer);
       break;
     case LayerKind::layer_normalization:
@@ -186,8 +210,8 @@ void check_layer(const RunConfig& config, size_t index) {
         fail("axis", "must be -1, the channel axis (got " + std::to_string(layer.axis) + ")");
       }
       if (!(layer.epsilon > 0)) fail("epsilon", "must be greater than 0");
-      check_initializer(config, index, "beta_initializer", layer.beta_initializer);
-      check_initializer(config, index, "gamma_initializer", layer.gamma_initializer);
+      check_initializer(config, site, "beta_initializer", layer.beta_initializer);
+      check_initializer(config, site, "gamma_initializer", layer.gamma_initializer);
       break;
     case LayerKind::activation:
       if (from_file && !config.places.count(path + ".activation")) {
@@ -217,9 +241,9 @@ void check_layer(const RunConfig& config, size_t index) {
       if (layer.kind != LayerKind::simple_rnn && !recurrent_ok(layer.recurrent_activation))
         fail("recurrent_activation", "must be sigmoid, hard_sigmoid, tanh, relu or linear (got " +
                                          activation_name(layer.recurrent_activation) + ")");
-      check_initializer(config, index, "kernel_initializer", layer.kernel_initializer);
-      check_initializer(config, index, "recurrent_initializer", layer.recurrent_initializer);
-      check_initializer(config, index, "bias_initializer", layer.bias_initializer);
+      check_initializer(config, site, "kernel_initializer", layer.kernel_initializer);
+      check_initializer(config, site, "recurrent_initializer", layer.recurrent_initializer);
+      check_initializer(config, site, "bias_initializer", layer.bias_initializer);
       break;
     }
     case LayerKind::dense:
@@ -234,23 +258,23 @@ void check_layer(const RunConfig& config, size_t index) {
     default: break;
   }
   if (layer.kind == LayerKind::conv2d || layer.kind == LayerKind::dense) {
-    check_initializer(config, index, "kernel_initializer", layer.kernel_initializer);
-    check_initializer(config, index, "bias_initializer", layer.bias_initializer);
+    check_initializer(config, site, "kernel_initializer", layer.kernel_initializer);
+    check_initializer(config, site, "bias_initializer", layer.bias_initializer);
   }
   const bool depthwise =
       layer.kind == LayerKind::depthwise_conv2d || layer.kind == LayerKind::separable_conv2d;
   if (depthwise) {
-    check_initializer(config, index, "depthwise_initializer", layer.depthwise_initializer);
+    check_initializer(config, site, "depthwise_initializer", layer.depthwise_initializer);
     if (layer.kind == LayerKind::separable_conv2d)
-      check_initializer(config, index, "pointwise_initializer", layer.pointwise_initializer);
-    check_initializer(config, index, "bias_initializer", layer.bias_initializer);
+      check_initializer(config, site, "pointwise_initializer", layer.pointwise_initializer);
+    check_initializer(config, site, "bias_initializer", layer.bias_initializer);
   }
   const bool activates = layer.kind == LayerKind::conv2d || layer.kind == LayerKind::dense ||
                          layer.kind == LayerKind::activation || depthwise;
   if (activates) {
-    if (layer.activation == Activation::softmax && index + 1 != config.model.size()) {
-      fail_at(layer_place(config, index, "activation"),
-              describe(config, index) +
+    if (layer.activation == Activation::softmax && !site.last) {
+      fail_at(site_place(config, site, "activation"),
+              site.what +
                   ": softmax is only allowed on the last layer (the loss "
                   "expects probabilities there only); use relu, sigmoid, "
                   "tanh or linear");
@@ -258,6 +282,33 @@ void check_layer(const RunConfig& config, size_t index) {
   }
   if (layer.name.empty() || layer.name.find('/') != std::string::npos) {
     fail("name", "must be a non-empty name without `/` (got `" + clipped(layer.name) + "`)");
+  }
+  const std::vector<LayerKind> wrappable = config_detail::wrappable_kinds(layer.kind);
+  if (!wrappable.empty()) {
+    std::vector<std::string> names;
+    for (const LayerKind kind : wrappable) names.push_back(layer_key(kind));
+    const std::string example = "e.g. layer: {" + names.back() + ": {units: 32}}";
+    if (layer.wrapped.empty()) fail("layer", "is missing; add the layer it wraps, " + example);
+    const LayerSite inner = wrapped_site(site);
+    if (std::find(wrappable.begin(), wrappable.end(), inner.layer.kind) == wrappable.end())
+      fail_at(site_place(config, inner, ""), path + ".layer is " + layer_key(inner.layer.kind) +
+                                                 "; " + layer_key(layer.kind) + " wraps " +
+                                                 config_detail::words_text(names));
+    if (!inner.layer.inputs.empty())
+      fail_at(site_place(config, inner, "inputs"),
+              inner.path + ".inputs: a wrapped layer takes the wrapper's input; name inputs on " +
+                  path + " instead");
+    if (layer.kind == LayerKind::bidirectional && inner.layer.go_backwards)
+      fail_at(site_place(config, inner, "go_backwards"),
+              inner.path +
+                  ".go_backwards must be false: bidirectional runs the layer backwards "
+                  "itself (Keras refuses the same)");
+    if (layer.kind == LayerKind::bidirectional &&
+        std::find(config_detail::merge_modes().begin(), config_detail::merge_modes().end(),
+                  layer.merge_mode) == config_detail::merge_modes().end())
+      fail("merge_mode", "must be " + config_detail::words_text(config_detail::merge_modes()) +
+                             " (got `" + clipped(layer.merge_mode) + "`)");
+    check_layer(config, inner);
   }
 }
 
@@ -656,19 +707,24 @@ std::vector<LayerShape> infer_shapes(const RunConfig& config) {
       }
     }
     const bool image = shape.size() == 3, sequence = shape.size() == 2;
-    const bool recurrent = layer.kind == LayerKind::simple_rnn || layer.kind == LayerKind::lstm ||
-                           layer.kind == LayerKind::gru;
-    if (recurrent && !sequence)
+    // A wrapper's shapes follow the layer it wraps (validate checked that it has one).
+    const bool wrapper = !config_detail::wrappable_kinds(layer.kind).empty();
+    const LayerConfig& inner = wrapper ? layer.wrapped.at(0) : layer;
+    const bool recurrent = inner.kind == LayerKind::simple_rnn || inner.kind == LayerKind::lstm ||
+                           inner.kind == LayerKind::gru;
+    const bool timewise = layer.kind == LayerKind::time_distributed;
+    if ((recurrent || timewise) && !sequence)
       fail("", "needs a sequence input (timesteps, features) but gets " + shape_text(shape) +
                    "; reshape it first, e.g. `- reshape: {target_shape: [28, 28]}` for 28 x 28 "
                    "images read row by row");
-    const bool any_shape = recurrent || is_merge(layer.kind) || layer.kind == LayerKind::flatten ||
-                           layer.kind == LayerKind::reshape || layer.kind == LayerKind::permute ||
-                           layer.kind == LayerKind::dropout || layer.kind == LayerKind::activation;
+    const bool any_shape = recurrent || timewise || is_merge(layer.kind) ||
+                           layer.kind == LayerKind::flatten || layer.kind == LayerKind::reshape ||
+                           layer.kind == LayerKind::permute || layer.kind == LayerKind::dropout ||
+                           layer.kind == LayerKind::activation;
     if (sequence && (!any_shape || layer.kind == LayerKind::concatenate))
       fail("", "gets the sequence " + shape_text(shape) +
                    ", which it does not take; end the recurrent layer with return_sequences: "
-                   "false, or flatten the sequence first");
+                   "false, flatten the sequence first, or (dense) wrap it in time_distributed");
     const bool pooling =
         layer.kind == LayerKind::max_pooling2d || layer.kind == LayerKind::average_pooling2d;
     const bool augmentation = layer.kind == LayerKind::random_flip ||
@@ -752,15 +808,22 @@ std::vector<LayerShape> infer_shapes(const RunConfig& config) {
       const auto& p = layer.zero_padding;
       out.output = {shape[0] + p[0] + p[1], shape[1] + p[2] + p[3], shape[2]};
     } else if (recurrent) {
-      const int64_t gates = layer.kind == LayerKind::lstm  ? 4
-                            : layer.kind == LayerKind::gru ? 3
+      const int64_t gates = inner.kind == LayerKind::lstm  ? 4
+                            : inner.kind == LayerKind::gru ? 3
                                                            : 1;
-      const int64_t units = layer.units;
-      const int64_t biases = layer.kind == LayerKind::gru && layer.reset_after ? 2 : 1;
-      out.output = layer.return_sequences ? std::vector<int64_t>{shape[0], units}
+      const int64_t units = inner.units;
+      const int64_t biases = inner.kind == LayerKind::gru && inner.reset_after ? 2 : 1;
+      out.output = inner.return_sequences ? std::vector<int64_t>{shape[0], units}
                                           : std::vector<int64_t>{units};
       out.params =
-          gates * units * (shape[1] + units) + (layer.use_bias ? biases * gates * units : 0);
+          gates * units * (shape[1] + units) + (inner.use_bias ? biases * gates * units : 0);
+      if (layer.kind == LayerKind::bidirectional) {  // a forward and a backward copy
+        out.params *= 2;
+        if (layer.merge_mode == "concat") out.output.back() *= 2;
+      }
+    } else if (timewise) {  // time_distributed(dense): the dense on every timestep
+      out.output = {shape[0], inner.units};
+      out.params = shape[1] * inner.units + (inner.use_bias ? inner.units : 0);
     } else if (layer.kind == LayerKind::flatten) {
       int64_t size = 1;
       for (int64_t d : shape) size *= d;
@@ -797,7 +860,7 @@ void validate(const RunConfig& config) {
   }
   std::map<std::string, size_t> names;
   for (size_t i = 0; i < config.model.size(); ++i) {
-    check_layer(config, i);
+    check_layer(config, site_of(config, i));
     const auto [it, fresh] = names.emplace(config.model[i].name, i);
     if (!fresh) {
       fail_at(layer_place(config, i, "name"),

@@ -36,6 +36,7 @@ REPRO_WORDS(activation_names, "relu", "sigmoid", "tanh", "softmax", "linear", "e
             "softplus", "hard_sigmoid", "gelu", "gelu_approximate", "silu", "swish")
 REPRO_WORDS(padding_names, "valid", "same")
 REPRO_WORDS(flip_modes, "horizontal", "vertical", "horizontal_and_vertical")
+REPRO_WORDS(merge_modes, "concat", "sum", "mul", "ave")
 REPRO_WORDS(fill_modes, "reflect", "wrap", "constant", "nearest")
 REPRO_WORDS(interpolation_names, "bilinear", "nearest")
 REPRO_WORDS(variance_modes, "fan_in", "fan_out", "fan_avg")

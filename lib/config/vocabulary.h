@@ -18,6 +18,9 @@ struct LayerVocabulary {
   std::vector<std::string> arguments;
 };
 const std::vector<LayerVocabulary>& layer_vocabulary();
+// The kinds a wrapper takes as its `layer`: bidirectional the recurrent layers, time_distributed
+// dense; none for other kinds.
+std::vector<LayerKind> wrappable_kinds(LayerKind wrapper);
 
 // The keys of each map, in the order the README lists them.
 const std::vector<std::string>& top_level_keys();       // seed, rng, ..., training
@@ -39,6 +42,7 @@ const std::vector<std::string>& color_modes();        // grayscale, rgb
 const std::vector<std::string>& activation_names();   // relu, ... (silu and swish both)
 const std::vector<std::string>& padding_names();      // valid, same
 const std::vector<std::string>& flip_modes();         // random_flip's mode
+const std::vector<std::string>& merge_modes();        // bidirectional's merge_mode
 const std::vector<std::string>& fill_modes();         // random_translation, random_zoom
 const std::vector<std::string>& interpolation_names();
 const std::vector<std::string>& variance_modes();          // variance_scaling's mode

@@ -138,16 +138,21 @@ std::string export_onnx(const RunConfig& config, const std::vector<NamedTensor>&
                         const OnnxExportOptions& options) {
   std::map<std::string, const NamedTensor*> by_name;
   for (const NamedTensor& t : weights) by_name[t.name] = &t;
-  auto weight = [&](const LayerConfig& layer, const std::string& what,
-                    const std::vector<int64_t>& shape) -> const NamedTensor& {
-    const auto it = by_name.find(layer.name + "/" + what);
+  // The weight "<owner>/<what>" (owner: a layer's name, or a sub-layer's "<layer>/<copy>").
+  auto weight_of = [&](const std::string& owner, const std::string& what,
+                       const std::vector<int64_t>& shape) -> const NamedTensor& {
+    const auto it = by_name.find(owner + "/" + what);
     if (it == by_name.end())
-      throw InputError("export: the weights hold no " + layer.name + "/" + what +
+      throw InputError("export: the weights hold no " + owner + "/" + what +
                        "; are they this run's?");
     if (it->second->shape != shape)
-      throw InputError("export: " + layer.name + "/" + what + " has another shape than the " +
+      throw InputError("export: " + owner + "/" + what + " has another shape than the " +
                        "config's layer; are they this run's?");
     return *it->second;
+  };
+  auto weight = [&](const LayerConfig& layer, const std::string& what,
+                    const std::vector<int64_t>& shape) -> const NamedTensor& {
+    return weight_of(layer.name, what, shape);
   };
 
   onnx::ModelProto model;
@@ -517,50 +522,100 @@ std::string export_onnx(const RunConfig& config, const std::vector<NamedTensor>&
       }
       case LayerKind::simple_rnn:
       case LayerKind::gru:
-      case LayerKind::lstm: {
-        // ONNX's RNN, GRU and LSTM ops over (T, N, F), one direction. Gate orders: LSTM i, o,
-        // f, c (Keras: i, f, c, o); GRU z, r, h as Keras's, reset_after as linear_before_reset.
-        const int64_t u = layer.units, f = c;
-        const bool lstm = layer.kind == LayerKind::lstm, gru = layer.kind == LayerKind::gru;
+      case LayerKind::lstm:
+      case LayerKind::bidirectional: {
+        // ONNX's RNN, GRU and LSTM ops over (T, N, F). Gate orders: LSTM i, o, f, c (Keras: i,
+        // f, c, o); GRU z, r, h as Keras's, reset_after as linear_before_reset. Bidirectional is
+        // the op's bidirectional direction: the forward copy's weights, then the backward's.
+        const bool bidirectional = layer.kind == LayerKind::bidirectional;
+        const LayerConfig& cell = bidirectional ? layer.wrapped.at(0) : layer;
+        std::vector<std::string> owners{name};
+        if (bidirectional)
+          owners = {name + "/" + bidirectional_copy_name(layer, false),
+                    name + "/" + bidirectional_copy_name(layer, true)};
+        const int64_t u = cell.units, f = c, directions = int64_t(owners.size());
+        const bool lstm = cell.kind == LayerKind::lstm, gru = cell.kind == LayerKind::gru;
         const std::vector<int> order = lstm  ? std::vector<int>{0, 3, 1, 2}
                                        : gru ? std::vector<int>{0, 1, 2}
                                              : std::vector<int>{0};
         const int64_t gates = int64_t(order.size()), width = gates * u;
-        onnx::NodeProto* tn = g.node("Transpose", {x}, name + ":tnf");
-        GraphBuilder::ints(tn, "perm", {1, 0, 2});
-        std::vector<std::string> inputs = {
-            tn->output(0),
-            g.constant(name + "/kernel", {1, width, f},
-                       onnx_gates(weight(layer, "kernel", {f, width}).data, f, u, order)),
-            g.constant(
-                name + "/recurrent_kernel", {1, width, u},
-                onnx_gates(weight(layer, "recurrent_kernel", {u, width}).data, u, u, order))};
-        if (layer.use_bias) {
-          // B: the input biases, then the recurrent ones (GRU's reset_after has both; Keras's
-          // (2, 3U) holds them as rows; every other cell has one bias, the recurrent part 0).
-          const bool two = gru && layer.reset_after;
+        const bool two = gru && cell.reset_after;  // GRU's input and recurrent biases
+        std::vector<float> w, r, b;
+        for (const std::string& owner : owners) {
+          const std::vector<float> kw =
+              onnx_gates(weight_of(owner, "kernel", {f, width}).data, f, u, order);
+          const std::vector<float> kr =
+              onnx_gates(weight_of(owner, "recurrent_kernel", {u, width}).data, u, u, order);
+          w.insert(w.end(), kw.begin(), kw.end());
+          r.insert(r.end(), kr.begin(), kr.end());
+          if (!cell.use_bias) continue;
+          // B: the input biases, then the recurrent ones (0 for a cell with one bias).
           const NamedTensor& bias =
-              two ? weight(layer, "bias", {2, width}) : weight(layer, "bias", {width});
-          std::vector<float> b = onnx_gates(
+              two ? weight_of(owner, "bias", {2, width}) : weight_of(owner, "bias", {width});
+          const std::vector<float> input = onnx_gates(
               std::vector<float>(bias.data.begin(), bias.data.begin() + width), 1, u, order);
+          b.insert(b.end(), input.begin(), input.end());
           if (two)
             b.insert(b.end(), bias.data.begin() + width, bias.data.end());
           else
-            b.resize(size_t(2 * width), 0.0f);
-          inputs.push_back(g.constant(name + "/bias", {1, 2 * width}, b));
+            b.resize(b.size() + size_t(width), 0.0f);
         }
+        onnx::NodeProto* tn = g.node("Transpose", {x}, name + ":tnf");
+        GraphBuilder::ints(tn, "perm", {1, 0, 2});
+        std::vector<std::string> inputs = {
+            tn->output(0), g.constant(name + "/kernel", {directions, width, f}, w),
+            g.constant(name + "/recurrent_kernel", {directions, width, u}, r)};
+        if (cell.use_bias) inputs.push_back(g.constant(name + "/bias", {directions, 2 * width}, b));
         onnx::NodeProto* n = g.node(lstm ? "LSTM" : gru ? "GRU" : "RNN", inputs, name + ":y");
         n->add_output(name + ":y_h");
         GraphBuilder::integer(n, "hidden_size", u);
-        if (layer.go_backwards) GraphBuilder::text(n, "direction", "reverse");
-        if (gru) GraphBuilder::integer(n, "linear_before_reset", layer.reset_after ? 1 : 0);
+        if (bidirectional)
+          GraphBuilder::text(n, "direction", "bidirectional");
+        else if (cell.go_backwards)
+          GraphBuilder::text(n, "direction", "reverse");
+        if (gru) GraphBuilder::integer(n, "linear_before_reset", cell.reset_after ? 1 : 0);
         onnx::AttributeProto* acts = n->add_attribute();
         acts->set_name("activations");
         acts->set_type(onnx::AttributeProto::STRINGS);
-        if (lstm || gru) acts->add_strings(onnx_cell_activation(layer, layer.recurrent_activation));
-        acts->add_strings(onnx_cell_activation(layer, layer.activation));
-        if (lstm) acts->add_strings(onnx_cell_activation(layer, layer.activation));
-        if (!layer.return_sequences) {  // the last step's state, Y_h (1, N, U)
+        for (int64_t d = 0; d < directions; ++d) {
+          if (lstm || gru) acts->add_strings(onnx_cell_activation(cell, cell.recurrent_activation));
+          acts->add_strings(onnx_cell_activation(cell, cell.activation));
+          if (lstm) acts->add_strings(onnx_cell_activation(cell, cell.activation));
+        }
+        if (bidirectional) {
+          // Y (T, 2, N, U) to (N, T, 2, U), or Y_h (2, N, U) to (N, 2, U); the reverse
+          // direction's steps sit at their input times, where Keras flips them back to. Then
+          // the merge over the direction axis.
+          const bool steps = cell.return_sequences;
+          onnx::NodeProto* t =
+              g.node("Transpose", {steps ? name + ":y" : name + ":y_h"}, name + ":directions");
+          GraphBuilder::ints(
+              t, "perm", steps ? std::vector<int64_t>{2, 0, 1, 3} : std::vector<int64_t>{1, 0, 2});
+          x = t->output(0);
+          const int64_t axis = steps ? 2 : 1;
+          if (layer.merge_mode == "concat") {
+            x = g.node("Reshape",
+                       {x, g.int64s(name + "/merged_shape", steps ? std::vector<int64_t>{0, 0, -1}
+                                                                  : std::vector<int64_t>{0, -1})},
+                       name + ":concat")
+                    ->output(0);
+          } else if (layer.merge_mode == "mul") {
+            onnx::NodeProto* m = g.node("ReduceProd", {x}, name + ":mul");
+            GraphBuilder::ints(m, "axes", {axis});
+            GraphBuilder::integer(m, "keepdims", 0);
+            x = m->output(0);
+          } else {  // sum, ave: (a + b) / 2
+            onnx::NodeProto* m =
+                g.node("ReduceSum", {x, g.int64s(name + "/direction_axis", {axis})}, name + ":sum");
+            GraphBuilder::integer(m, "keepdims", 0);
+            x = m->output(0);
+            if (layer.merge_mode == "ave")
+              x = g.node("Div", {x, g.constant(name + ":two", {}, {2.0f})}, name + ":ave")
+                      ->output(0);
+          }
+          break;
+        }
+        if (!cell.return_sequences) {  // the last step's state, Y_h (1, N, U)
           x = g.node("Squeeze", {name + ":y_h", g.int64s(name + "/direction_axis", {0})},
                      name + ":last")
                   ->output(0);
@@ -571,7 +626,7 @@ std::string export_onnx(const RunConfig& config, const std::vector<NamedTensor>&
         x = g.node("Squeeze", {name + ":y", g.int64s(name + "/direction_axis", {1})},
                    name + ":steps")
                 ->output(0);
-        if (layer.go_backwards)
+        if (cell.go_backwards)
           x = g.node("Slice",
                      {x, g.int64s(name + "/flip_start", {-1}),
                       g.int64s(name + "/flip_end", {std::numeric_limits<int64_t>::min()}),
@@ -581,6 +636,22 @@ std::string export_onnx(const RunConfig& config, const std::vector<NamedTensor>&
         onnx::NodeProto* nt = g.node("Transpose", {x}, name + ":ntu");
         GraphBuilder::ints(nt, "perm", {1, 0, 2});
         x = nt->output(0);
+        break;
+      }
+      case LayerKind::time_distributed: {  // the dense on (N, T, F): MatMul, then the bias
+        const LayerConfig& inner = layer.wrapped.at(0);
+        const int64_t in = c, out = inner.units;
+        x = g.node("MatMul",
+                   {x, g.constant(name + "/kernel", {in, out},
+                                  weight(layer, "kernel", {in, out}).data)},
+                   name + ":matmul")
+                ->output(0);
+        if (inner.use_bias)
+          x = g.node("Add",
+                     {x, g.constant(name + "/bias", {out}, weight(layer, "bias", {out}).data)},
+                     name + ":bias")
+                  ->output(0);
+        activation(inner.activation, name);
         break;
       }
       default:

@@ -162,6 +162,24 @@ Json layer_config(const LayerConfig& layer) {
       break;
     case LayerKind::reshape: c["target_shape"] = layer.target_shape; break;
     case LayerKind::permute: c["dims"] = layer.permute_dims; break;
+    case LayerKind::bidirectional: {  // the forward copy as `layer`, then the backward copy
+      c["merge_mode"] = layer.merge_mode;
+      for (const bool backwards : {false, true}) {
+        LayerConfig copy = layer.wrapped.at(0);
+        copy.name = bidirectional_copy_name(layer, backwards);
+        copy.go_backwards = backwards;
+        Json config = layer_config(copy);
+        config["zero_output_for_mask"] = copy.return_sequences;  // as Bidirectional forces it
+        c[backwards ? "backward_layer" : "layer"] =
+            keras_object("keras.layers", layer_class_name(copy.kind), std::move(config));
+      }
+      break;
+    }
+    case LayerKind::time_distributed: {
+      const LayerConfig& inner = layer.wrapped.at(0);
+      c["layer"] = keras_object("keras.layers", layer_class_name(inner.kind), layer_config(inner));
+      break;
+    }
     case LayerKind::zero_padding2d: {
       const auto& p = layer.zero_padding;
       c["padding"] = Json::array({Json::array({p[0], p[1]}), Json::array({p[2], p[3]})});

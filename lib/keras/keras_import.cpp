@@ -66,6 +66,9 @@ const std::map<std::string, LayerRule>& layer_rules() {
       {"ZeroPadding2D", {"zero_padding2d", {"padding"}}},
       {"Reshape", {"reshape", {"target_shape"}}},
       {"Permute", {"permute", {"dims"}}},
+      // Wrappers: their `layer` (and Bidirectional's backward_layer) are read in layer_item.
+      {"Bidirectional", {"bidirectional", {"merge_mode"}}},
+      {"TimeDistributed", {"time_distributed", {}}},
       {"Flatten", {"flatten", {}}},
       {"Dense",
        {"dense", {"units", "activation", "use_bias", "kernel_initializer", "bias_initializer"}}},
@@ -129,9 +132,10 @@ bool at_default(const std::string& argument, const Json& value) {
   if (argument == "dilation_rate") return value == 1 || value == Json::array({1, 1});
   if (argument == "groups") return value == 1;
   if (argument == "keepdims" || argument == "synchronized" || argument == "rms_scaling" ||
-      argument == "return_state" || argument == "stateful" || argument == "unroll" ||
-      argument == "zero_output_for_mask")
+      argument == "return_state" || argument == "stateful" || argument == "unroll")
     return value == false;
+  // What a masked step outputs: repro has no masks (Bidirectional sets it to return_sequences).
+  if (argument == "zero_output_for_mask") return value.is_boolean();
   if (argument == "dtype") {
     if (value.is_null() || value == "float32") return true;
     return value.is_object() && value.contains("config") && value["config"].is_object() &&
@@ -395,10 +399,41 @@ std::string layer_item(const std::string& class_name, const Json& config, const 
     return "";
   }
   std::string item = "  - " + rule->second.key + ": {name: " + word_or_quoted(name);
+  const bool wrapper = class_name == "Bidirectional" || class_name == "TimeDistributed";
   for (const auto& [argument, value] : config.items()) {
     bool passes = false;
     for (const std::string& a : rule->second.arguments) passes = passes || a == argument;
     if (argument == "name") continue;
+    if (wrapper && argument == "layer") {  // the wrapped layer as `layer: {lstm: {...}}`
+      const std::string inner_class = value.is_object() ? value.value("class_name", "") : "";
+      const Json inner = layer_config(value);
+      const std::string inner_item =
+          layer_item(inner_class, inner, inner.value("name", ""), where + " layer", unsupported);
+      if (!inner_item.empty()) item += ", layer: {" + inner_item.substr(4) + "}}";
+      continue;
+    }
+    if (class_name == "Bidirectional" && argument == "backward_layer") {
+      // repro runs the layer's own copy backwards; Keras writes that copy here.
+      Json forward = config.value("layer", Json::object()), backward = value;
+      Json forward_config = layer_config(forward), backward_config = layer_config(backward);
+      for (Json* c : {&forward_config, &backward_config}) {
+        c->erase("name");
+        c->erase("go_backwards");
+      }
+      if (forward.value("class_name", "") != backward.value("class_name", "") ||
+          forward_config != backward_config ||
+          layer_config(backward).value("go_backwards", false) != true)
+        unsupported.push_back(where +
+                              ": a backward_layer other than the layer run backwards is "
+                              "not supported");
+      continue;
+    }
+    if (class_name == "Bidirectional" && argument == "merge_mode" && value.is_null()) {
+      unsupported.push_back(where +
+                            ": merge_mode None (two outputs) is not supported; use "
+                            "concat, sum, mul or ave");
+      continue;
+    }
     if (passes) {
       // Keras's pooling strides null means the pool size, which is repro's default too.
       if (argument == "strides" && value.is_null()) continue;

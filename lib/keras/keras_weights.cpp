@@ -43,6 +43,20 @@ std::vector<VarsGroup> vars_groups(const LayerConfig& layer, const std::string& 
     case LayerKind::gru:
       return {{path, layer.name, ""},
               {path + "/cell", layer_key(layer.kind) + "_cell", layer.name + "/"}};
+    case LayerKind::bidirectional: {  // its own (none), then forward_layer's, backward_layer's
+      std::vector<VarsGroup> groups{{path, layer.name, ""}};
+      for (const bool backwards : {false, true}) {
+        const std::string copy = bidirectional_copy_name(layer, backwards);
+        for (VarsGroup g : vars_groups(layer.wrapped.at(0), ""))
+          groups.push_back({path + (backwards ? "/backward_layer" : "/forward_layer") + g.path,
+                            g.path.empty() ? copy : g.name,
+                            g.prefix.empty() ? "" : layer.name + "/" + copy + "/"});
+      }
+      return groups;
+    }
+    case LayerKind::time_distributed:  // its own (none), then its `layer`'s
+      return {{path, layer.name, ""},
+              {path + "/layer", layer.wrapped.at(0).name, layer.name + "/"}};
     default: return {{path, layer.name, layer.name + "/"}};
   }
 }

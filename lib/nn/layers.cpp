@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "core/chunk.h"
 #include "core/error.h"
 #include "init/initializers.h"
 #include "rng/seed_stream.h"
@@ -202,16 +203,21 @@ class WeightedLayer : public Layer {
     if (after_) backend_.activation_forward(after_fn_, z, y, count);
   }
   void backward(const float* x, const float* y, float* dy, float* dx, int n) override {
-    if (after_)
-      backend_.activation_backward(after_fn_, keep_pre_ ? pre_.data() : nullptr, y, dy, dy,
-                                   out_.size() * n);
     Array& dw = chunk_grads_ ? kernel_.chunk_grads : kernel_.grad;
     Array& db = chunk_grads_ ? bias_.chunk_grads : bias_.grad;
-    op(n).backward(x, kernel_.value.data(), keep_pre_ ? pre_.data() : y, dy, dx, dw.data(),
-                   geometry_.bias ? db.data() : nullptr);
+    backward_into(x, y, dy, dx, n, dw.data(), geometry_.bias ? db.data() : nullptr);
   }
 
  protected:
+  // The backward with the weight gradients written to dw and db (db null without a bias).
+  void backward_into(const float* x, const float* y, float* dy, float* dx, int n, float* dw,
+                     float* db) {
+    if (after_)
+      backend_.activation_backward(after_fn_, keep_pre_ ? pre_.data() : nullptr, y, dy, dy,
+                                   out_.size() * n);
+    op(n).backward(x, kernel_.value.data(), keep_pre_ ? pre_.data() : y, dy, dx, dw, db);
+  }
+
   explicit WeightedLayer(Backend& backend) : backend_(backend) {}
   // The op for batches of n: geometry_ with n and the layer's layouts filled in.
   virtual std::unique_ptr<Op> make_op(int n) = 0;
@@ -903,9 +909,12 @@ class SeparableConv2dLayer : public Layer {
 // implementation 1), else one for all gates.
 class RecurrentLayer : public Layer {
  public:
+  // mask_stream: the first of the layer's mask streams this one draws (bidirectional's backward
+  // copy draws its own, 4 further on).
   RecurrentLayer(const LayerConfig& config, int index, const FeatureShape& in,
-                 const FeatureShape& out, Backend& backend, InitSeeds& seeds)
-      : backend_(backend), index_(index) {
+                 const FeatureShape& out, Backend& backend, InitSeeds& seeds,
+                 uint32_t mask_stream = 0)
+      : backend_(backend), index_(index), mask_stream_(mask_stream) {
     require_op(backend, OptionalOp::recurrent, config);
     name_ = config.name;
     in_ = in;
@@ -1026,19 +1035,143 @@ class RecurrentLayer : public Layer {
     backend_.upload(host.data(), masks.data(), host.size());
   }
   void draw_masks(const RecurrentGeometry& g, const ForwardContext& ctx) {
-    if (g.input_masks) draw(input_masks_, g.input_masks, g.f, dropout_, 0, g.n, ctx);
+    // Streams layer * 16 + s: input masks from s = 0, state masks from s = 8 (at most 4 each).
+    if (g.input_masks) draw(input_masks_, g.input_masks, g.f, dropout_, mask_stream_, g.n, ctx);
     if (g.recurrent_masks)
-      draw(recurrent_masks_, g.recurrent_masks, g.u, recurrent_dropout_, 8, g.n, ctx);
+      draw(recurrent_masks_, g.recurrent_masks, g.u, recurrent_dropout_, 8 + mask_stream_, g.n,
+           ctx);
   }
 
   Backend& backend_;
   int index_;
+  uint32_t mask_stream_;
   RecurrentGeometry geometry_;  // n = 0: filled per call
   RecurrentGeometry training_;  // the last training forward's
   float dropout_ = 0, recurrent_dropout_ = 0;
   Parameter kernel_, recurrent_, bias_;
   Array saved_, dz_;                     // (N, T, saved_per_step()), (N, T, 2 * G * U)
   Array input_masks_, recurrent_masks_;  // of the last training forward
+};
+
+// Keras's Bidirectional over a recurrent layer: a forward copy and a go_backwards copy of it
+// (weights "<name>/forward_<layer>/..." and "<name>/backward_<layer>/...", Keras's sub-layer
+// names), the backward copy's sequence flipped back into input order, then merged: concat (the
+// forward units, then the backward ones), sum, mul or ave ((a + b) / 2). The copies draw their
+// own dropout masks. The merge runs on host memory: the recurrent op, which both copies need,
+// exists on the CPU backends only (require_op).
+class BidirectionalLayer : public Layer {
+ public:
+  BidirectionalLayer(const LayerConfig& config, int index, const FeatureShape& in,
+                     const FeatureShape& out, Backend& backend, InitSeeds& seeds)
+      : backend_(backend),
+        half_(half_shape(config, in)),
+        forward_(copy(config, false), index, in, half_, backend, seeds),
+        backward_(copy(config, true), index, in, half_, backend, seeds, 4),
+        merge_(config.merge_mode),
+        steps_(config.wrapped.at(0).return_sequences ? in.h : 1),
+        units_(config.wrapped.at(0).units) {
+    name_ = config.name;
+    in_ = in;
+    out_ = out;
+  }
+  const char* kind() const override { return "recurrent"; }
+  std::vector<Parameter*> parameters() override {
+    std::vector<Parameter*> all = forward_.parameters();
+    for (Parameter* p : backward_.parameters()) all.push_back(p);
+    return all;
+  }
+
+  void forward(const float* x, float* y, int n, const ForwardContext& ctx) override {
+    forward_.set_chunk_grads(chunk_grads_);
+    backward_.set_chunk_grads(chunk_grads_);
+    const size_t count = half_.size() * size_t(n);
+    if (yf_.size() < count) {
+      yf_ = backend_.alloc(count);
+      yb_ = backend_.alloc(count);
+      dyf_ = backend_.alloc(count);
+      dyb_ = backend_.alloc(count);
+    }
+    forward_.forward(x, yf_.data(), n, ctx);
+    backward_.forward(x, yb_.data(), n, ctx);
+    const bool concat = merge_ == "concat";
+    const size_t width = concat ? 2 * size_t(units_) : size_t(units_);
+    for (int i = 0; i < n; ++i)
+      for (int t = 0; t < steps_; ++t) {
+        const float* a = yf_.data() + step(i, t);
+        const float* b = yb_.data() + step(i, steps_ - 1 - t);
+        float* o = y + (size_t(i) * steps_ + t) * width;
+        for (int u = 0; u < units_; ++u) {
+          if (concat) {
+            o[u] = a[u];
+            o[units_ + u] = b[u];
+          } else if (merge_ == "sum") {
+            o[u] = a[u] + b[u];
+          } else if (merge_ == "mul") {
+            o[u] = a[u] * b[u];
+          } else {  // ave
+            o[u] = (a[u] + b[u]) / 2.0f;
+          }
+        }
+      }
+  }
+  void backward(const float* x, const float*, float* dy, float* dx, int n) override {
+    const bool concat = merge_ == "concat";
+    const size_t width = concat ? 2 * size_t(units_) : size_t(units_);
+    for (int i = 0; i < n; ++i)
+      for (int t = 0; t < steps_; ++t) {
+        const float* g = dy + (size_t(i) * steps_ + t) * width;
+        float* gf = dyf_.data() + step(i, t);
+        float* gb = dyb_.data() + step(i, steps_ - 1 - t);
+        const float* a = yf_.data() + step(i, t);
+        const float* b = yb_.data() + step(i, steps_ - 1 - t);
+        for (int u = 0; u < units_; ++u) {
+          if (concat) {
+            gf[u] = g[u];
+            gb[u] = g[units_ + u];
+          } else if (merge_ == "sum") {
+            gf[u] = gb[u] = g[u];
+          } else if (merge_ == "mul") {
+            gf[u] = g[u] * b[u];
+            gb[u] = g[u] * a[u];
+          } else {  // ave
+            gf[u] = gb[u] = g[u] / 2.0f;
+          }
+        }
+      }
+    forward_.backward(x, yf_.data(), dyf_.data(), dx, n);
+    if (!dx) {
+      backward_.backward(x, yb_.data(), dyb_.data(), nullptr, n);
+      return;
+    }
+    const size_t count = in_.size() * size_t(n);
+    if (dxb_.size() < count) dxb_ = backend_.alloc(count);
+    backward_.backward(x, yb_.data(), dyb_.data(), dxb_.data(), n);
+    for (size_t k = 0; k < count; ++k) dx[k] += dxb_.data()[k];
+  }
+
+ private:
+  static FeatureShape half_shape(const LayerConfig& config, const FeatureShape& in) {
+    const LayerConfig& inner = config.wrapped.at(0);
+    return inner.return_sequences ? feature_shape({in.h, inner.units})
+                                  : feature_shape({inner.units});
+  }
+  // The forward or the backward copy, named as Keras names them.
+  static LayerConfig copy(const LayerConfig& config, bool backwards) {
+    LayerConfig inner = config.wrapped.at(0);
+    inner.name = config.name + "/" + bidirectional_copy_name(config, backwards);
+    inner.go_backwards = backwards;
+    inner.place = config.place;
+    return inner;
+  }
+  // The offset of image i's step t in a copy's output (steps_ = 1: its last state).
+  size_t step(int i, int t) const { return (size_t(i) * steps_ + size_t(t)) * size_t(units_); }
+
+  Backend& backend_;
+  FeatureShape half_;  // each copy's output: (T, U) or (U)
+  RecurrentLayer forward_, backward_;
+  std::string merge_;
+  int steps_, units_;
+  Array yf_, yb_, dyf_, dyb_, dxb_;  // the copies' outputs and gradients of the last call
 };
 
 // Keras's Permute over the sample in Keras's order ((H, W, C), (T, F) or (F)): an image goes to
@@ -1126,13 +1259,82 @@ class DenseLayer : public WeightedLayer<DenseOp, DenseGeometry> {
 
   const char* kind() const override { return "dense"; }
 
- private:
+ protected:
   std::unique_ptr<DenseOp> make_op(int n) override {
     DenseGeometry g = geometry_;
     g.n = n;
     g.chunk_grads = chunk_grads_;
     return backend_.make_dense(g);
   }
+};
+
+// Keras's TimeDistributed(Dense): the dense layer on every timestep of a sequence (T, F), one op
+// over the N * T rows. Where the backend keeps the chunk rule, so do its weight gradients: the
+// op sums each 8 rows, the rows of each 8-image chunk (T row chunks, in order) fold into that
+// chunk's gradient, and the chunks fold in order (acc = g_0; acc += g_c), so any thread or rank
+// split gives the same bits. (The reference backend sums in sample order, as its dense does.)
+// Weights "<name>/kernel" and "<name>/bias", Keras's inner Dense's layout.
+class TimeDistributedDenseLayer : public DenseLayer {
+ public:
+  TimeDistributedDenseLayer(const LayerConfig& config, const FeatureShape& in,
+                            const FeatureShape& out, Backend& backend, InitSeeds& seeds)
+      : DenseLayer(dense_part(config), false, in, out, backend, seeds),
+        steps_(in.h),
+        chunked_(backend.chunk_grads_supported()) {}
+
+  void backward(const float* x, const float* y, float* dy, float* dx, int n) override {
+    if (!chunked_) {
+      DenseLayer::backward(x, y, dy, dx, n);
+      return;
+    }
+    const size_t rows = size_t(chunk_count(n * steps_));
+    if (row_dw_.size() < rows * kernel_.size()) row_dw_ = backend_.alloc(rows * kernel_.size());
+    if (geometry_.bias && row_db_.size() < rows * bias_.size())
+      row_db_ = backend_.alloc(rows * bias_.size());
+    backward_into(x, y, dy, dx, n, row_dw_.data(), geometry_.bias ? row_db_.data() : nullptr);
+    fold(row_dw_, kernel_, n);
+    if (geometry_.bias) fold(row_db_, bias_, n);
+  }
+
+ private:
+  static LayerConfig dense_part(const LayerConfig& config) {
+    LayerConfig part = config.wrapped.at(0);
+    part.name = config.name;
+    part.place = config.place;
+    return part;
+  }
+  std::unique_ptr<DenseOp> make_op(int n) override {
+    DenseGeometry g = geometry_;
+    g.n = n * steps_;
+    g.chunk_grads = chunked_;
+    return backend_.make_dense(g);
+  }
+  // The 8-row sums in `rows` to p's per-image-chunk gradients, or their fold into p.grad.
+  void fold(const Array& rows, Parameter& p, int n) {
+    const size_t size = p.size(), row_count = size_t(chunk_count(n * steps_));
+    const int chunks = chunk_count(n);
+    host_rows_.resize(row_count * size);
+    backend_.download(rows.data(), host_rows_.data(), host_rows_.size());
+    host_out_.assign((chunk_grads_ ? size_t(chunks) : 1) * size, 0.0f);
+    std::vector<float> sum(size);
+    for (int c = 0; c < chunks; ++c) {
+      // Image chunk c: images [8c, min(8c + 8, n)), rows from 8c * T, so row chunks from c * T.
+      const size_t first = size_t(c) * steps_;
+      const size_t end = size_t(chunk_count(std::min(kChunk * (c + 1), n) * steps_));
+      std::copy_n(host_rows_.data() + first * size, size, sum.data());
+      for (size_t r = first + 1; r < end; ++r)
+        for (size_t j = 0; j < size; ++j) sum[j] += host_rows_[r * size + j];
+      float* out = host_out_.data() + (chunk_grads_ ? size_t(c) * size : 0);
+      for (size_t j = 0; j < size; ++j) out[j] = chunk_grads_ || c == 0 ? sum[j] : out[j] + sum[j];
+    }
+    backend_.upload(host_out_.data(), (chunk_grads_ ? p.chunk_grads : p.grad).data(),
+                    host_out_.size());
+  }
+
+  int steps_;
+  bool chunked_;           // the backend sums weight gradients per chunk
+  Array row_dw_, row_db_;  // (ceil(N * T / 8), ...): the op's 8-row sums
+  std::vector<float> host_rows_, host_out_;
 };
 
 }  // namespace
@@ -1203,6 +1405,10 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& config, int index, bool las
     case LayerKind::lstm:
     case LayerKind::gru:
       return std::make_unique<RecurrentLayer>(config, index, in, out, backend, seeds);
+    case LayerKind::bidirectional:
+      return std::make_unique<BidirectionalLayer>(config, index, in, out, backend, seeds);
+    case LayerKind::time_distributed:
+      return std::make_unique<TimeDistributedDenseLayer>(config, in, out, backend, seeds);
     case LayerKind::max_pooling2d:
       return std::make_unique<MaxPool2dLayer>(config, in, out, backend);
     case LayerKind::dropout: return std::make_unique<DropoutLayer>(config, index, in, out, backend);

@@ -36,9 +36,8 @@ TEST_CASE("an unknown key is named with the valid keys") {
           "average_pooling2d, activation, random_flip, random_translation, random_zoom, "
           "batch_normalization, layer_normalization, dropout, global_average_pooling2d, "
           "global_max_pooling2d, "
-          "zero_padding2d, reshape, permute, flatten, dense, add, subtract, multiply, average, "
-          "maximum, "
-          "minimum, concatenate");
+          "zero_padding2d, reshape, permute, bidirectional, time_distributed, flatten, dense, "
+          "add, subtract, multiply, average, maximum, minimum, concatenate");
 }
 
 TEST_CASE("a wrong type names the key and what it got") {
@@ -330,8 +329,35 @@ TEST_CASE("a layer graph's errors name the layers and their shapes before anythi
         "[f], one entry may be -1 (got 4 entries)");
   CHECK(config_error("model:\n  - reshape: {target_shape: [28, 28]}\n  - dense: {units: 10}\n") ==
         "bad.yaml:3:5: layer 1 (dense `dense`) gets the sequence (28, 28), which it does not "
-        "take; end the recurrent layer with return_sequences: false, or flatten the sequence "
-        "first");
+        "take; end the recurrent layer with return_sequences: false, flatten the sequence "
+        "first, or (dense) wrap it in time_distributed");
+  // The wrappers: what they wrap, and how.
+  const std::string seq = "model:\n  - reshape: {target_shape: [28, 28]}\n";
+  CHECK(config_error(seq + "  - bidirectional: {merge_mode: sum}\n" + tail) ==
+        "bad.yaml:3:20: model.1.bidirectional.layer is missing; add the layer it wraps, e.g. "
+        "layer: {gru: {units: 32}}");
+  CHECK(config_error(seq + "  - bidirectional: {layer: {dense: {units: 4}}}\n" + tail) ==
+        "bad.yaml:3:28: model.1.bidirectional.layer is dense; bidirectional wraps simple_rnn, "
+        "lstm or gru");
+  CHECK(config_error(seq + "  - bidirectional: {layer: {lstm: {units: 4, go_backwards: true}}}\n" +
+                     tail) ==
+        "bad.yaml:3:60: model.1.bidirectional.layer.lstm.go_backwards must be false: "
+        "bidirectional runs the layer backwards itself (Keras refuses the same)");
+  CHECK(config_error(seq + "  - bidirectional: {merge_mode: max, layer: {lstm: {units: 4}}}\n" +
+                     tail) ==
+        "bad.yaml:3:33: model.1.bidirectional.merge_mode must be one of concat, sum, mul, ave "
+        "(got `max`)");
+  CHECK(config_error(seq + "  - time_distributed: {layer: {dense: {units: 0}}}\n" + tail) ==
+        "bad.yaml:3:47: model.1.time_distributed.layer.dense.units must be an integer from 1 to "
+        "1000000 (got `0`)");
+  CHECK(config_error(seq + "  - time_distributed: {layer: {dense: {units: 4, inputs: input}}}\n" +
+                     tail) ==
+        "bad.yaml:3:58: model.1.time_distributed.layer.dense.inputs: a wrapped layer takes the "
+        "wrapper's input; name inputs on model.1.time_distributed instead");
+  CHECK(config_error("model:\n  - time_distributed: {layer: {dense: {units: 4}}}\n" + tail) ==
+        "bad.yaml:2:5: layer 0 (time_distributed `time_distributed`) needs a sequence input "
+        "(timesteps, features) but gets (28, 28, 1); reshape it first, e.g. `- reshape: "
+        "{target_shape: [28, 28]}` for 28 x 28 images read row by row");
   CHECK(config_error("model:\n  - permute: {dims: [1, 1, 2]}\n" + tail) ==
         "bad.yaml:2:21: layer 0 (permute `permute`) dims [1, 1, 2] is not an order of the 3 axes "
         "of its input (28, 28, 1) (1-based: [2, 1] swaps two)");

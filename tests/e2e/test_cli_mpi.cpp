@@ -452,3 +452,26 @@ TEST_CASE(
   CHECK(r.out.find("PASS: 2 runs bit-identical") != std::string::npos);
   std::filesystem::remove_all(root);
 }
+
+TEST_CASE(
+    "bidirectional (lstm, both dropouts) and time_distributed give the same bits for 1 and 2 "
+    "ranks") {
+  std::string data;
+  if (const std::string why = cannot_run(data); !why.empty()) REPRO_SKIP(why);
+  const auto root = scratch_dir("mpi_wrappers");
+  std::ofstream(root / "wrappers.yaml")
+      << "seed: 3\ndata: {dataset: mnist, limit: 144, batch_size: 36, resize: [12, 12]}\n"
+         "model:\n"
+         "  - reshape: {target_shape: [12, 12]}\n"
+         "  - bidirectional: {layer: {lstm: {units: 6, dropout: 0.1, recurrent_dropout: 0.2, "
+         "return_sequences: true}}}\n"
+         "  - time_distributed: {layer: {dense: {units: 4, activation: relu}}}\n"
+         "  - bidirectional: {merge_mode: mul, layer: {gru: {units: 5}}}\n"
+         "  - dense: {units: 10, activation: softmax}\n"
+         "training: {epochs: 1}\n";
+  const auto r = require_trains(kMpiEnv + one_process(data),
+                                "check '" + (root / "wrappers.yaml").string() +
+                                    "' --vary ranks=1,2 --out '" + (root / "check").string() + "'");
+  CHECK(r.out.find("PASS: 2 runs bit-identical") != std::string::npos);
+  std::filesystem::remove_all(root);
+}

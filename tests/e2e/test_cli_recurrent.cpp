@@ -27,7 +27,7 @@ const std::string kSmall =
 
 TEST_CASE(
     "an lstm with dropout and recurrent_dropout: the same bits at 1 and 2 threads, on the "
-    "portable ISA paths and across resume mid-epoch; a Keras round trip") {
+    "portable ISA paths and across resume mid-epoch, Keras and ONNX exports") {
   const std::string env = repro_test::data_env();
   if (env.empty()) REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
   const fs::path root = repro_test::scratch_dir("cli_recurrent");
@@ -186,5 +186,89 @@ TEST_CASE(
   const auto imported = run_repro("", "import keras" + quoted(root / "p.keras"));
   CHECK(contains(imported.out, "permute: {name: permute, dims: [2, 1, 3]}"));
   CHECK(contains(imported.out, "permute: {name: permute_1, dims: [2, 1]}"));
+  fs::remove_all(root);
+}
+
+TEST_CASE(
+    "bidirectional (every merge mode) and time_distributed: the same bits at 1 and 2 threads "
+    "(on and portable) and across resume, Keras and ONNX exports") {
+  const std::string env = repro_test::data_env();
+  if (env.empty()) REPRO_SKIP("no MNIST found (set REPRO_DATA_DIR to a folder holding mnist/)");
+  const fs::path root = repro_test::scratch_dir("cli_wrappers");
+  std::ofstream(root / "wrappers.yaml")
+      << "seed: 3\ndata: {dataset: mnist, limit: 320, batch_size: 36, resize: [14, 14]}\n"
+         "model:\n"
+         "  - reshape: {target_shape: [14, 14]}\n"
+         "  - bidirectional: {layer: {lstm: {units: 12, dropout: 0.1, recurrent_dropout: 0.2, "
+         "return_sequences: true}}}\n"
+         "  - time_distributed: {layer: {dense: {units: 6, activation: relu}}}\n"
+         "  - bidirectional: {merge_mode: ave, layer: {gru: {units: 8, return_sequences: true}}}\n"
+         "  - bidirectional: {merge_mode: mul, layer: {simple_rnn: {units: 7, return_sequences: "
+         "true}}}\n"
+         "  - bidirectional: {merge_mode: sum, layer: {gru: {units: 9, reset_after: false}}}\n"
+         "  - dense: {units: 10, activation: softmax}\n"
+         "training: {epochs: 1}\n";
+  const std::string config = quoted(root / "wrappers.yaml");
+  for (const std::string set : {"", " --set determinism=portable"}) {
+    const auto r = run_repro(env, "check" + config + set + " --steps 6 --vary threads=1,2 --out" +
+                                      quoted(root / "check"));
+    INFO(set << "\n" << r.out << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(contains(r.out, "PASS: 2 runs bit-identical"));
+  }
+  const auto summary = run_repro("", "summary" + config);
+  CHECK(
+      contains(summary.out, "bidirectional (Bidirectional)       (None, 14, 24)            2,592"));
+  CHECK(contains(summary.out, "time_distributed (TimeDistributed)  (None, 14, 6)             150"));
+
+  // Resume mid-epoch (5 of 9 steps) equals the uninterrupted run.
+  const std::string run = "train" + config + " --quiet";
+  REQUIRE(run_repro(env, run + " --out" + quoted(root / "a")).exit_code == 0);
+  REQUIRE(run_repro(env,
+                    run + " --set training.checkpoint.every=5 --steps 5 --out" + quoted(root / "b"))
+              .exit_code == 0);
+  REQUIRE(run_repro(env, "train --quiet --resume" + quoted(root / "b")).exit_code == 0);
+  const auto same = run_repro("", "compare --exact" + quoted(root / "a") + quoted(root / "b"));
+  INFO(same.out);
+  CHECK(contains(same.out, "verdict: SAME (exact: identical bits)"));
+
+  // Keras: the copies' variables in forward_layer/cell and backward_layer/cell, the dense's in
+  // time_distributed/layer; read back by import and by initial_weights.
+  const auto keras = run_repro(
+      "", "export" + quoted(root / "a") + " --format keras --out" + quoted(root / "w.keras"));
+  INFO(keras.err);
+  REQUIRE(keras.exit_code == 0);
+  const auto check = repro_test::run_check_script(
+      "/usr/bin/python3 '" + std::string(REPRO_SOURCE_DIR) + "/scripts/keras_check.py'" +
+      quoted(root / "a") + quoted(root / "w.keras"));
+  INFO(check.out);
+  if (!check.skipped) {
+    CHECK(check.exit_code == 0);
+    CHECK(contains(check.out, "layers/bidirectional (bidirectional): 6 tensors identical in 2"));
+  }
+  const auto imported = run_repro("", "import keras" + quoted(root / "w.keras"));
+  INFO(imported.err);
+  CHECK(contains(imported.out,
+                 "bidirectional: {name: bidirectional, merge_mode: concat, layer: "
+                 "{lstm: {name: forward_lstm"));
+  CHECK(contains(imported.out, "merge_mode: mul, layer: {simple_rnn: {name: forward_simple_rnn"));
+  CHECK(contains(imported.out,
+                 "time_distributed: {name: time_distributed, layer: {dense: {name: "
+                 "dense, units: 6, activation: relu"));
+  const fs::path tuned = root / "from_keras";
+  REQUIRE(run_repro(env, "train" + config + " --quiet --steps 1 --set initial_weights=" +
+                             quoted(root / "w.keras").substr(1) + " --out" + quoted(tuned))
+              .exit_code == 0);
+  CHECK(repro_test::run_json_field(tuned, "initial_weights_sha256") ==
+        repro_test::run_json_field(root / "a", "weights_sha256"));
+
+  // ONNX: one bidirectional op per wrapper, merged over the direction axis; MatMul for the dense.
+  const auto onnx = repro_test::run_check_script(env + " '" + std::string(REPRO_SOURCE_DIR) +
+                                                 "/scripts/onnx_check.sh'" + quoted(root / "a"));
+  INFO(onnx.out);
+  if (!onnx.skipped) {
+    CHECK(onnx.exit_code == 0);
+    CHECK(contains(onnx.out, "PASS"));
+  }
   fs::remove_all(root);
 }

@@ -64,6 +64,18 @@ RunConfig recipe() {
   return load_config(std::string(REPRO_SOURCE_DIR) + "/configs/mnist_recipe.yaml", {});
 }
 
+// MNIST read row by row through the wrappers: a bidirectional lstm with both dropouts, a
+// time_distributed dense (whose op sums 8 rows of N * T) and a dense.
+RunConfig wrappers() {
+  return parse_config(
+      "seed: 5\nmodel:\n  - reshape: {target_shape: [28, 28]}\n"
+      "  - bidirectional: {layer: {lstm: {units: 6, dropout: 0.2, recurrent_dropout: 0.3, "
+      "return_sequences: true}}}\n"
+      "  - time_distributed: {layer: {dense: {units: 3, activation: tanh}}}\n"
+      "  - flatten: {}\n  - dense: {units: 10, activation: softmax}\n",
+      "wrappers.yaml");
+}
+
 }  // namespace
 
 TEST_CASE("rank spans are whole chunks that tile the batch in rank order", "[data_parallel]") {
@@ -92,65 +104,65 @@ TEST_CASE(
     "a share of the batch computed alone gives the whole batch's bits, image by image and "
     "chunk by chunk",
     "[data_parallel][onednn]") {
-  const RunConfig config = recipe();
-  for (int batch : {64, 60}) {  // a full batch and a short last one (chunks of 8 and one of 4)
-    auto whole_backend = make_backend("onednn", BackendOptions{2, true});
-    Model whole(config, *whole_backend, 64, true);
-    const std::vector<float> x =
-        test::random_floats(whole.input_shape().size() * batch, 11, 0.0f, 1.0f);
-    std::vector<int32_t> y(batch);
-    for (int i = 0; i < batch; ++i) y[i] = (7 * i + 3) % 10;
-    const StepBits all = train_part(whole, *whole_backend, x, y, 0, batch, batch);
+  for (const RunConfig& config : {recipe(), wrappers()})
+    for (int batch : {64, 60}) {  // a full batch and a short last one (chunks of 8 and one of 4)
+      auto whole_backend = make_backend("onednn", BackendOptions{2, true});
+      Model whole(config, *whole_backend, 64, true);
+      const std::vector<float> x =
+          test::random_floats(whole.input_shape().size() * batch, 11, 0.0f, 1.0f);
+      std::vector<int32_t> y(batch);
+      for (int i = 0; i < batch; ++i) y[i] = (7 * i + 3) % 10;
+      const StepBits all = train_part(whole, *whole_backend, x, y, 0, batch, batch);
 
-    // Shares as 1 to 8 ranks would hold them, on 1 and 2 threads.
-    for (auto [first, n, threads] :
-         {std::tuple{0, 8, 1}, std::tuple{8, 16, 2}, std::tuple{24, 32, 1},
-          std::tuple{16, batch - 16, 2}, std::tuple{batch - 12, 12, 1}}) {
-      if (first % kChunk != 0) continue;
-      auto backend = make_backend("onednn", BackendOptions{threads, true});
-      Model part(config, *backend, 64, true);
-      const StepBits mine = train_part(part, *backend, x, y, first, n, batch);
-      for (size_t l = 0; l < mine.outputs.size(); ++l) {
-        const size_t per_image = part.layers()[l]->out_shape().size();
-        INFO("batch " << batch << " images " << first << "+" << n << " threads " << threads
-                      << " layer " << part.layers()[l]->name());
-        CHECK(same_bits(mine.outputs[l].data(), all.outputs[l].data() + first * per_image,
-                        n * per_image));
-        CHECK(same_bits(mine.output_grads[l].data(), all.output_grads[l].data() + first * per_image,
-                        n * per_image));
+      // Shares as 1 to 8 ranks would hold them, on 1 and 2 threads.
+      for (auto [first, n, threads] :
+           {std::tuple{0, 8, 1}, std::tuple{8, 16, 2}, std::tuple{24, 32, 1},
+            std::tuple{16, batch - 16, 2}, std::tuple{batch - 12, 12, 1}}) {
+        if (first % kChunk != 0) continue;
+        auto backend = make_backend("onednn", BackendOptions{threads, true});
+        Model part(config, *backend, 64, true);
+        const StepBits mine = train_part(part, *backend, x, y, first, n, batch);
+        for (size_t l = 0; l < mine.outputs.size(); ++l) {
+          const size_t per_image = part.layers()[l]->out_shape().size();
+          INFO("batch " << batch << " images " << first << "+" << n << " threads " << threads
+                        << " layer " << part.layers()[l]->name());
+          CHECK(same_bits(mine.outputs[l].data(), all.outputs[l].data() + first * per_image,
+                          n * per_image));
+          CHECK(same_bits(mine.output_grads[l].data(),
+                          all.output_grads[l].data() + first * per_image, n * per_image));
+        }
+        for (size_t p = 0; p < mine.chunk_grads.size(); ++p) {
+          const size_t size = part.parameters()[p]->size();
+          INFO("batch " << batch << " images " << first << "+" << n << " "
+                        << part.parameters()[p]->name);
+          CHECK(same_bits(mine.chunk_grads[p].data(),
+                          all.chunk_grads[p].data() + (first / kChunk) * size,
+                          mine.chunk_grads[p].size()));
+        }
       }
-      for (size_t p = 0; p < mine.chunk_grads.size(); ++p) {
-        const size_t size = part.parameters()[p]->size();
-        INFO("batch " << batch << " images " << first << "+" << n << " "
-                      << part.parameters()[p]->name);
-        CHECK(same_bits(mine.chunk_grads[p].data(),
-                        all.chunk_grads[p].data() + (first / kChunk) * size,
-                        mine.chunk_grads[p].size()));
+
+      // The chunk gradients folded in chunk order are the one-process gradient.
+      auto plain_backend = make_backend("onednn", BackendOptions{2, true});
+      Model plain(config, *plain_backend, 64);
+      ForwardContext ctx{true, 812, 3};
+      const float* logits = plain.forward(x.data(), batch, ctx);
+      plain_backend->softmax_cross_entropy(logits, y.data(), batch, 10, plain.dlogits(),
+                                           1.0f / float(batch));
+      plain.backward(batch);
+      const int chunks = chunk_count(batch);
+      for (size_t p = 0; p < plain.parameters().size(); ++p) {
+        const Parameter& param = *plain.parameters()[p];
+        const std::vector<float> grad = download(*plain_backend, param.grad.data(), param.size());
+        std::vector<float> folded(param.size());
+        for (size_t j = 0; j < param.size(); ++j) {
+          float acc = all.chunk_grads[p][j];
+          for (int c = 1; c < chunks; ++c) acc += all.chunk_grads[p][c * param.size() + j];
+          folded[j] = acc;
+        }
+        INFO("batch " << batch << " " << param.name);
+        CHECK(same_bits(folded.data(), grad.data(), grad.size()));
       }
     }
-
-    // The chunk gradients folded in chunk order are the one-process gradient.
-    auto plain_backend = make_backend("onednn", BackendOptions{2, true});
-    Model plain(config, *plain_backend, 64);
-    ForwardContext ctx{true, 812, 3};
-    const float* logits = plain.forward(x.data(), batch, ctx);
-    plain_backend->softmax_cross_entropy(logits, y.data(), batch, 10, plain.dlogits(),
-                                         1.0f / float(batch));
-    plain.backward(batch);
-    const int chunks = chunk_count(batch);
-    for (size_t p = 0; p < plain.parameters().size(); ++p) {
-      const Parameter& param = *plain.parameters()[p];
-      const std::vector<float> grad = download(*plain_backend, param.grad.data(), param.size());
-      std::vector<float> folded(param.size());
-      for (size_t j = 0; j < param.size(); ++j) {
-        float acc = all.chunk_grads[p][j];
-        for (int c = 1; c < chunks; ++c) acc += all.chunk_grads[p][c * param.size() + j];
-        folded[j] = acc;
-      }
-      INFO("batch " << batch << " " << param.name);
-      CHECK(same_bits(folded.data(), grad.data(), grad.size()));
-    }
-  }
 }
 
 namespace {

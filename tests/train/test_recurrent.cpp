@@ -157,6 +157,110 @@ TEST_CASE(
                   3);
 }
 
+namespace {
+
+// One training step's outputs of layer 1 (after the reshape) for n images from [-1, 1), the
+// model's parameters first set to `weights` (in parameters() order) where given.
+std::vector<float> layer1_output(const RunConfig& config, int n,
+                                 const std::vector<std::vector<float>>& weights = {}) {
+  auto backend = make_backend("reference", BackendOptions{1, true});
+  Model model(config, *backend, n);
+  for (size_t p = 0; p < weights.size(); ++p)
+    backend->upload(weights[p].data(), model.parameters()[p]->value.data(), weights[p].size());
+  const std::vector<float> x = test::random_floats(model.input_shape().size() * n, 5, -1.0f, 1.0f);
+  std::vector<int32_t> y(n, 2);
+  loss_of(model, *backend, x, y, n, true);
+  return download(*backend, model.layer_output(1), model.layers()[1]->out_shape().size() * n);
+}
+
+std::vector<std::vector<float>> parameter_values(const RunConfig& config) {
+  auto backend = make_backend("reference", BackendOptions{1, true});
+  Model model(config, *backend, 1);
+  std::vector<std::vector<float>> out;
+  for (Parameter* p : model.parameters())
+    out.push_back(download(*backend, p->value.data(), p->size()));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "bidirectional is its layer run forwards and backwards, the backward steps flipped back and "
+    "merged as Keras merges them",
+    "[recurrent][wrappers]") {
+  const int n = 3, t = 6, u = 3;
+  const std::string head = "  - gru: {units: 3, return_sequences: true";
+  const std::string tail = "  - flatten: {}\n  - dense: {units: 10, activation: softmax}\n";
+  const auto forward_copy = sequence_model(head + "}\n" + tail);
+  const auto backward_copy = sequence_model(head + ", go_backwards: true}\n" + tail);
+  for (const std::string merge : {"concat", "sum", "mul", "ave"}) {
+    const RunConfig config = sequence_model("  - bidirectional: {merge_mode: " + merge +
+                                            ", layer: {gru: {units: 3, return_sequences: "
+                                            "true}}}\n" +
+                                            tail);
+    // The copies' weights: the wrapper's first three parameters, then the last three (the dense
+    // after them is not read here).
+    const std::vector<std::vector<float>> w = parameter_values(config);
+    const std::vector<float> both = layer1_output(config, n);
+    const std::vector<float> a = layer1_output(forward_copy, n, {w[0], w[1], w[2]});
+    const std::vector<float> b = layer1_output(backward_copy, n, {w[3], w[4], w[5]});
+    const int width = merge == "concat" ? 2 * u : u;
+    REQUIRE(both.size() == size_t(n) * t * width);
+    for (int i = 0; i < n; ++i)
+      for (int s = 0; s < t; ++s)
+        for (int k = 0; k < u; ++k) {
+          const float fa = a[(size_t(i) * t + s) * u + k];
+          const float fb = b[(size_t(i) * t + (t - 1 - s)) * u + k];  // flipped back
+          const float* o = both.data() + (size_t(i) * t + s) * width;
+          INFO(merge << " image " << i << " step " << s << " unit " << k);
+          if (merge == "concat") {
+            CHECK(o[k] == fa);
+            CHECK(o[u + k] == fb);
+          } else {
+            CHECK(o[k] == (merge == "sum" ? fa + fb : merge == "mul" ? fa * fb : (fa + fb) / 2.0f));
+          }
+        }
+  }
+}
+
+TEST_CASE("time_distributed applies its dense to every timestep", "[recurrent][wrappers]") {
+  const RunConfig config = sequence_model(
+      "  - time_distributed: {layer: {dense: {units: 4, activation: tanh}}}\n"
+      "  - flatten: {}\n  - dense: {units: 10, activation: softmax}\n");
+  const int n = 2, t = 6, f = 5, u = 4;
+  auto backend = make_backend("reference", BackendOptions{1, true});
+  Model model(config, *backend, n);
+  const std::vector<float> x = test::random_floats(size_t(n) * t * f, 8, -1.0f, 1.0f);
+  std::vector<int32_t> y(n, 1);
+  loss_of(model, *backend, x, y, n, true);
+  const std::vector<float> w = download(*backend, model.parameters()[0]->value.data(), u * f);
+  const std::vector<float> b = download(*backend, model.parameters()[1]->value.data(), u);
+  const std::vector<float> out = download(*backend, model.layer_output(1), size_t(n) * t * u);
+  for (int row = 0; row < n * t; ++row)
+    for (int k = 0; k < u; ++k) {
+      double z = b[size_t(k)];  // the backend's dense kernel is (OUT, IN)
+      for (int j = 0; j < f; ++j) z += double(x[size_t(row) * f + j]) * w[size_t(k) * f + j];
+      INFO("row " << row << " unit " << k);
+      CHECK(out[size_t(row) * u + k] == Approx(std::tanh(z)).margin(1e-6));
+    }
+}
+
+TEST_CASE(
+    "bidirectional (every merge mode) and time_distributed gradients match finite differences",
+    "[recurrent][wrappers][gradient]") {
+  for (const std::string merge : {"concat", "sum", "mul", "ave"})
+    check_gradients(sequence_model("  - bidirectional: {merge_mode: " + merge +
+                                   ", layer: {lstm: {units: 3, dropout: 0.3, recurrent_dropout: "
+                                   "0.4, return_sequences: true}}}\n"
+                                   "  - time_distributed: {layer: {dense: {units: 3, activation: "
+                                   "tanh}}}\n"
+                                   "  - bidirectional: {merge_mode: " +
+                                   merge +
+                                   ", layer: {gru: {units: 2, dropout: 0.2}}}\n"
+                                   "  - dense: {units: 10, activation: softmax}\n"),
+                    3);
+}
+
 TEST_CASE(
     "an input dropout mask is drawn once per sequence: the same features dropped at every "
     "timestep, other features for other images",
