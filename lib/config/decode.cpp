@@ -351,6 +351,9 @@ const std::vector<LayerVocabulary>& layer_vocabulary() {
       {"zero_padding2d", LayerKind::zero_padding2d, {"padding", "name"}},
       {"reshape", LayerKind::reshape, {"target_shape", "name"}},
       {"permute", LayerKind::permute, {"dims", "name"}},
+      {"embedding",
+       LayerKind::embedding,
+       {"input_dim", "output_dim", "embeddings_initializer", "mask_zero", "name"}},
       {"flatten", LayerKind::flatten, {"name"}},
       {"dense",
        LayerKind::dense,
@@ -439,6 +442,15 @@ LayerConfig decode_layer(Reader& reader, const ConfigNode& item, int index,
     const ConfigNode& v = entry.value;
     if (entry.key == "filters") layer.filters = reader.int32(v, key_path, 1, limits::units);
     if (entry.key == "units") layer.units = reader.int32(v, key_path, 1, limits::units);
+    if (entry.key == "input_dim") layer.input_dim = reader.int32(v, key_path, 1, limits::units);
+    if (entry.key == "output_dim") layer.output_dim = reader.int32(v, key_path, 1, limits::units);
+    if (entry.key == "mask_zero") {
+      layer.mask_zero = reader.boolean(v, key_path);
+      if (layer.mask_zero)
+        fail_at(v.place, key_path +
+                             " true is not supported: repro has no masking, so later layers "
+                             "would read padding ids as tokens; remove it or set false");
+    }
     if (entry.key == "depth_multiplier")
       layer.depth_multiplier = reader.int32(v, key_path, 1, limits::units);
     if (entry.key == "kernel_size") layer.kernel_size = reader.pair(v, key_path, 1, limits::window);
@@ -527,7 +539,8 @@ LayerConfig decode_layer(Reader& reader, const ConfigNode& item, int index,
           std::pair{"moving_mean_initializer", &layer.moving_mean_initializer},
           std::pair{"moving_variance_initializer", &layer.moving_variance_initializer},
           std::pair{"depthwise_initializer", &layer.depthwise_initializer},
-          std::pair{"pointwise_initializer", &layer.pointwise_initializer}}) {
+          std::pair{"pointwise_initializer", &layer.pointwise_initializer},
+          std::pair{"embeddings_initializer", &layer.embeddings_initializer}}) {
       if (entry.key == key) *spec = reader.initializer(v, key_path, spec->name);
     }
     if (entry.key == "mode") {
