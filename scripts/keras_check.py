@@ -34,7 +34,7 @@ except ImportError as e:
     print(f"SKIPPED: {e.name} is not installed (Debian: python3-h5py python3-numpy)")
     sys.exit(77)
 
-KERAS_ORDER = ["kernel", "recurrent_kernel", "depthwise_kernel", "pointwise_kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance"]
+KERAS_ORDER = ["embeddings", "kernel", "recurrent_kernel", "depthwise_kernel", "pointwise_kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance"]
 
 
 def to_snake_case(name):  # keras.src.utils.naming.to_snake_case
@@ -186,7 +186,7 @@ def main():
             if value[()].tobytes() != tensors[name].astype("<f4").tobytes():
                 fail(f"layers/{group}/vars/{i} differs from {name}")
             checked += 1
-            if name.split("/")[-1] in ("kernel", "bias", "gamma", "beta"):
+            if name.split("/")[-1] in ("embeddings", "kernel", "bias", "gamma", "beta"):
                 trainable.append(tensors[name].shape)
         print(f"layers/{group} ({layer}): {len(mine)} tensors identical")
     if checked != len(tensors):
