@@ -127,7 +127,8 @@ bool at_default(const std::string& argument, const Json& value) {
                                                   "embeddings_regularizer",
                                                   "embeddings_constraint"};
   if (null_only.count(argument)) return value.is_null();
-  if (argument == "name" || argument == "lora_alpha") return true;
+  // Embedding's input_length: tf.keras wrote it, Keras 3 drops it ("deprecated. Just remove it").
+  if (argument == "name" || argument == "lora_alpha" || argument == "input_length") return true;
   if (argument == "trainable") return value == true;
   if (argument == "data_format") return value.is_null() || value == "channels_last";
   if (argument == "dilation_rate") return value == 1 || value == Json::array({1, 1});

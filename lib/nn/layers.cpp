@@ -1141,8 +1141,8 @@ class EmbeddingLayer : public Layer {
       if (!(id >= 0.0f && id < static_cast<float>(geometry_.v)) || id != std::floor(id))
         throw InputError(
             "layer '" + name_ + "': id " + id_text(id) + " (sample " +
-            std::to_string(i / size_t(geometry_.t)) + " of the batch, position " +
-            std::to_string(i % size_t(geometry_.t)) +
+            std::to_string(ctx.first_image + int64_t(i / size_t(geometry_.t))) +
+            " of the batch, position " + std::to_string(i % size_t(geometry_.t)) +
             ") is not a whole number in [0, input_dim = " + std::to_string(geometry_.v) +
             "); embedding inputs are token ids 0 .. input_dim - 1");
       ids_[i] = static_cast<int32_t>(id);

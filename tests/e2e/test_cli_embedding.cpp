@@ -189,3 +189,42 @@ TEST_CASE("embedding's table gradient splits over ranks: 1 and 2 ranks give the 
   CHECK(contains(ranks.out, "PASS: 2 runs bit-identical"));
   fs::remove_all(root);
 }
+
+TEST_CASE(
+    "repro import keras reads an Embedding model's JSON: a vector input becomes a csv table, "
+    "input_length is dropped, mask_zero true is refused") {
+  const fs::path root = repro_test::scratch_dir("cli_embedding_import");
+  const auto model = [](const std::string& mask_zero) {
+    return std::string(
+               R"({"class_name": "Sequential", "config": {"name": "text", "layers": [)"
+               R"({"class_name": "InputLayer", "config": {"batch_shape": [null, 6], )"
+               R"("dtype": "int32", "sparse": false, "name": "ids"}}, )"
+               R"({"class_name": "Embedding", "config": {"name": "words", "trainable": true, )"
+               R"("dtype": "float32", "input_dim": 50, "output_dim": 4, )"
+               R"("embeddings_initializer": {"module": "keras.initializers", "class_name": )"
+               R"("RandomUniform", "config": {"minval": -0.05, "maxval": 0.05, "seed": 3}}, )"
+               R"("embeddings_regularizer": null, "activity_regularizer": null, )"
+               R"("embeddings_constraint": null, "mask_zero": )") +
+           mask_zero +
+           R"(, "input_length": 6}}, )"
+           R"({"class_name": "GRU", "config": {"name": "gru", "units": 3}}, )"
+           R"({"class_name": "Dense", "config": {"name": "out", "units": 2, )"
+           R"("activation": "softmax"}}]}})";
+  };
+  std::ofstream(root / "m.json") << model("false");
+  const auto imported = run_repro("", "import keras" + quoted(root / "m.json"));
+  INFO(imported.out << imported.err);
+  CHECK(imported.exit_code == 0);
+  CHECK(contains(imported.out, "  dataset: csv\n"));
+  CHECK(contains(imported.out, "  features: 6\n"));
+  CHECK(contains(imported.out,
+                 "  - embedding: {name: words, input_dim: 50, output_dim: 4, "
+                 "embeddings_initializer: {name: random_uniform, minval: -0.05, maxval: 0.05, "
+                 "seed: 3}, mask_zero: false}"));
+  std::ofstream(root / "masked.json") << model("true");
+  const auto masked = run_repro("", "import keras" + quoted(root / "masked.json"));
+  INFO(masked.err);
+  CHECK(masked.exit_code == 2);
+  CHECK(contains(masked.err, "mask_zero true is not supported"));
+  fs::remove_all(root);
+}
