@@ -36,10 +36,10 @@ except ImportError as e:
     print(f"SKIPPED: {e.name} is not installed (Debian: python3-h5py python3-numpy)")
     sys.exit(77)
 
-KERAS_ORDER = ["kernel", "recurrent_kernel", "depthwise_kernel", "pointwise_kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance"]
+KERAS_ORDER = ["embeddings", "kernel", "recurrent_kernel", "depthwise_kernel", "pointwise_kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance"]
 
 
-TRAINABLE = ("kernel", "recurrent_kernel", "depthwise_kernel", "pointwise_kernel", "bias",
+TRAINABLE = ("embeddings", "kernel", "recurrent_kernel", "depthwise_kernel", "pointwise_kernel", "bias",
              "gamma", "beta")
 # A wrapper's sub-layers in the order their variables come in model.weights: Bidirectional's
 # forward_layer, then backward_layer; TimeDistributed's layer; an RNN's cell.

@@ -46,6 +46,7 @@ std::string optional_op_name(OptionalOp op) {
     case OptionalOp::depthwise_conv: return "depthwise_conv2d and separable_conv2d";
     case OptionalOp::recurrent: return "recurrent layers (lstm, gru, simple_rnn)";
     case OptionalOp::permute: return "permute";
+    case OptionalOp::embedding: return "embedding";
   }
   return "an optional op";
 }

@@ -115,6 +115,14 @@ struct RecurrentGeometry {
   bool two_biases() const { return cell == RnnCell::gru && reset_after && bias; }
 };
 
+// Keras's Embedding: ids (N, T), whole numbers in [0, V) (the layer checks them), each pick a
+// column of the table, held (F, V) like a dense kernel (OUT, IN): y (N, T, F), y[b, t, :] =
+// table[:, id]. chunk_grads: dtable is (ceil(N/8), F, V), each chunk's sum unsummed.
+struct EmbeddingGeometry {
+  int n = 0, t = 0, f = 0, v = 0;  // images, ids per image, output_dim, input_dim
+  bool chunk_grads = false;
+};
+
 // Keras's LayerNormalization over the channel axis: x (N, C, HW), each (image, position) normalized
 // over its C values. chunk_grads: dgamma / dbeta are (ceil(N/8), C), each chunk's sum unsummed.
 struct LayerNormGeometry {
@@ -235,6 +243,7 @@ enum class OptionalOp {
   depthwise_conv,
   recurrent,
   permute,
+  embedding,
 };
 
 // Keras's element-wise merge layers (Add, Subtract, Multiply, Average, Maximum, Minimum).
@@ -426,6 +435,20 @@ class Backend {
   virtual void permute_axes(const float* x, float* y, int n, const std::array<int, 3>& dims,
                             const std::array<int, 3>& perm) {
     throw InputError(name() + " backend: permute is not supported");
+  }
+
+  // Embedding (EmbeddingGeometry): y (N, T, F) from the rows of ids (host memory, (N, T), each
+  // in [0, V)). A copy, the same on every backend.
+  virtual void embedding_forward(const EmbeddingGeometry& g, const int32_t* ids, const float* table,
+                                 float* y) {
+    throw InputError(name() + " backend: embedding is not supported");
+  }
+  // dtable: dy's rows added into their ids' columns per 8-image chunk (images, then positions, in
+  // order), the chunks folded in chunk order (or their rows with g.chunk_grads); dx (N, T) unless
+  // null: zeros, ids take no gradient.
+  virtual void embedding_backward(const EmbeddingGeometry& g, const int32_t* ids, const float* dy,
+                                  float* dx, float* dtable) {
+    throw InputError(name() + " backend: embedding is not supported");
   }
 
   // Recurrent layers (RecurrentGeometry), Keras 3's cells: y from x (N, T, F); in training,

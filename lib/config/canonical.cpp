@@ -56,6 +56,7 @@ std::string layer_key(LayerKind kind) {
     case LayerKind::permute: return "permute";
     case LayerKind::bidirectional: return "bidirectional";
     case LayerKind::time_distributed: return "time_distributed";
+    case LayerKind::embedding: return "embedding";
     case LayerKind::add: return "add";
     case LayerKind::subtract: return "subtract";
     case LayerKind::multiply: return "multiply";
@@ -99,6 +100,7 @@ std::string layer_class_name(LayerKind kind) {
     case LayerKind::permute: return "Permute";
     case LayerKind::bidirectional: return "Bidirectional";
     case LayerKind::time_distributed: return "TimeDistributed";
+    case LayerKind::embedding: return "Embedding";
     case LayerKind::add: return "Add";
     case LayerKind::subtract: return "Subtract";
     case LayerKind::multiply: return "Multiply";
@@ -264,6 +266,12 @@ void add_layer(std::vector<Entry>& out, const std::string& key, const LayerConfi
       add("dims", "[" + dims + "]");
       break;
     }
+    case LayerKind::embedding:
+      add("input_dim", std::to_string(layer.input_dim));
+      add("output_dim", std::to_string(layer.output_dim));
+      add_initializer(out, key + ".embeddings_initializer", layer.embeddings_initializer);
+      add("mask_zero", bool_text(layer.mask_zero));
+      break;
     case LayerKind::zero_padding2d: {
       const auto& p = layer.zero_padding;
       add("padding", "[[" + std::to_string(p[0]) + ", " + std::to_string(p[1]) + "], [" +

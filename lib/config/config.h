@@ -48,7 +48,8 @@ enum class LayerKind {
   simple_rnn,
   lstm,
   gru,
-  permute,  // Keras's Permute: the sample's axes reordered
+  permute,    // Keras's Permute: the sample's axes reordered
+  embedding,  // Keras's Embedding: a vector of token ids -> a sequence of their rows
   // wrappers: one layer inside (LayerConfig::wrapped)
   bidirectional,     // a recurrent layer run forwards and backwards, the outputs merged
   time_distributed,  // a dense layer applied to every timestep
@@ -137,6 +138,11 @@ struct LayerConfig {
   std::vector<int64_t> target_shape;
   // permute: Keras's dims, the input axes (1-based, without the batch) in their new order
   std::vector<int> permute_dims;
+  // embedding: ids 0 .. input_dim - 1, each a row of output_dim values (Keras's "uniform"
+  // default, RandomUniform(-0.05, 0.05)); mask_zero true is refused (no masking here)
+  int input_dim = 0, output_dim = 0;
+  InitializerSpec embeddings_initializer = named_initializer("random_uniform");
+  bool mask_zero = false;
   // dropout
   double rate = 0.0;
   // batch_normalization and layer_normalization (Keras defaults; axis is always the channel axis,

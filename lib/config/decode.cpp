@@ -353,6 +353,9 @@ const std::vector<LayerVocabulary>& layer_vocabulary() {
       {"permute", LayerKind::permute, {"dims", "name"}},
       {"bidirectional", LayerKind::bidirectional, {"layer", "merge_mode", "name"}},
       {"time_distributed", LayerKind::time_distributed, {"layer", "name"}},
+      {"embedding",
+       LayerKind::embedding,
+       {"input_dim", "output_dim", "embeddings_initializer", "mask_zero", "name"}},
       {"flatten", LayerKind::flatten, {"name"}},
       {"dense",
        LayerKind::dense,
@@ -449,6 +452,15 @@ LayerConfig decode_layer(Reader& reader, const ConfigNode& item, const std::stri
     const ConfigNode& v = entry.value;
     if (entry.key == "filters") layer.filters = reader.int32(v, key_path, 1, limits::units);
     if (entry.key == "units") layer.units = reader.int32(v, key_path, 1, limits::units);
+    if (entry.key == "input_dim") layer.input_dim = reader.int32(v, key_path, 1, limits::units);
+    if (entry.key == "output_dim") layer.output_dim = reader.int32(v, key_path, 1, limits::units);
+    if (entry.key == "mask_zero") {
+      layer.mask_zero = reader.boolean(v, key_path);
+      if (layer.mask_zero)
+        fail_at(v.place, key_path +
+                             " true is not supported: repro has no masking, so later layers "
+                             "would read padding ids as tokens; remove it or set false");
+    }
     if (entry.key == "depth_multiplier")
       layer.depth_multiplier = reader.int32(v, key_path, 1, limits::units);
     if (entry.key == "kernel_size") layer.kernel_size = reader.pair(v, key_path, 1, limits::window);
@@ -537,7 +549,8 @@ LayerConfig decode_layer(Reader& reader, const ConfigNode& item, const std::stri
           std::pair{"moving_mean_initializer", &layer.moving_mean_initializer},
           std::pair{"moving_variance_initializer", &layer.moving_variance_initializer},
           std::pair{"depthwise_initializer", &layer.depthwise_initializer},
-          std::pair{"pointwise_initializer", &layer.pointwise_initializer}}) {
+          std::pair{"pointwise_initializer", &layer.pointwise_initializer},
+          std::pair{"embeddings_initializer", &layer.embeddings_initializer}}) {
       if (entry.key == key) *spec = reader.initializer(v, key_path, spec->name);
     }
     if (entry.key == "mode") {

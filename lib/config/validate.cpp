@@ -150,6 +150,17 @@ void check_layer(const RunConfig& config, const LayerSite& site) {
       positive_pair("kernel_size", layer.kernel_size);
       positive_pair("strides", layer.strides);
       break;
+    case LayerKind::embedding:
+      for (const auto& [key, value] : {std::pair<std::string, int>{"input_dim", layer.input_dim},
+                                       {"output_dim", layer.output_dim}})
+        if (value < 1)
+          fail(key, "is missing; add " + key + ": N (" +
+                        (key == "input_dim" ? "the number of ids, the largest id + 1"
+                                            : "the values of each id's row") +
+                        ")");
+      if (layer.mask_zero)
+        fail("mask_zero", "true is not supported: repro has no masking; remove it or set false");
+      break;
     case LayerKind::permute:
       if (layer.permute_dims.empty())
         fail("dims", "is missing; add dims: [2, 1] (the input axes, 1-based, in their new order)");
@@ -717,6 +728,26 @@ std::vector<LayerShape> infer_shapes(const RunConfig& config) {
       fail("", "needs a sequence input (timesteps, features) but gets " + shape_text(shape) +
                    "; reshape it first, e.g. `- reshape: {target_shape: [28, 28]}` for 28 x 28 "
                    "images read row by row");
+    if (layer.kind == LayerKind::embedding) {
+      if (shape.size() != 1)
+        fail("", "takes a vector of token ids per sample but gets " + shape_text(shape) +
+                     "; give it the model's input from dataset: csv (one id per feature column), "
+                     "or flatten it first");
+      // The ids pass no gradient back: a layer with weights before it would never learn.
+      std::vector<int> pending = graph[i];
+      std::set<int> seen;
+      while (!pending.empty()) {
+        const int p = pending.back();
+        pending.pop_back();
+        if (p < 0 || !seen.insert(p).second) continue;
+        if (shapes[size_t(p)].params > shapes[size_t(p)].non_trainable)
+          fail("", "comes after " + describe(config, size_t(p)) +
+                       ", whose weights would never learn: an embedding passes no gradient to "
+                       "its ids; move the embedding before it, or take the ids from the model's "
+                       "input");
+        for (int q : graph[size_t(p)]) pending.push_back(q);
+      }
+    }
     const bool any_shape = recurrent || timewise || is_merge(layer.kind) ||
                            layer.kind == LayerKind::flatten || layer.kind == LayerKind::reshape ||
                            layer.kind == LayerKind::permute || layer.kind == LayerKind::dropout ||
@@ -804,6 +835,9 @@ std::vector<LayerShape> infer_shapes(const RunConfig& config) {
       }
       for (size_t d = 0; d < shape.size(); ++d)
         out.output[d] = shape[size_t(layer.permute_dims[d] - 1)];
+    } else if (layer.kind == LayerKind::embedding) {
+      out.output = {shape[0], layer.output_dim};
+      out.params = int64_t{layer.input_dim} * layer.output_dim;
     } else if (layer.kind == LayerKind::zero_padding2d) {
       const auto& p = layer.zero_padding;
       out.output = {shape[0] + p[0] + p[1], shape[1] + p[2] + p[3], shape[2]};

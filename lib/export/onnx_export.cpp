@@ -480,6 +480,17 @@ std::string export_onnx(const RunConfig& config, const std::vector<NamedTensor>&
         image = false;
         break;
       }
+      case LayerKind::embedding: {  // Keras's call: the ids cast to integers, then take rows
+        const int64_t v = layer.input_dim, f = layer.output_dim;
+        onnx::NodeProto* cast = g.node("Cast", {x}, name + ":cast");
+        GraphBuilder::integer(cast, "to", onnx::TensorProto::INT64);
+        const std::string table =
+            g.constant(name + "/embeddings", {v, f}, weight(layer, "embeddings", {v, f}).data);
+        onnx::NodeProto* gather = g.node("Gather", {table, cast->output(0)}, name + ":gather");
+        GraphBuilder::integer(gather, "axis", 0);
+        x = gather->output(0);
+        break;
+      }
       case LayerKind::permute: {  // in Keras's order, as reshape does
         if (image) {
           onnx::NodeProto* t = g.node("Transpose", {x}, name + ":nhwc");

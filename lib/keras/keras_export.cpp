@@ -180,6 +180,16 @@ Json layer_config(const LayerConfig& layer) {
       c["layer"] = keras_object("keras.layers", layer_class_name(inner.kind), layer_config(inner));
       break;
     }
+    case LayerKind::embedding:  // Embedding.get_config's order
+      c["input_dim"] = layer.input_dim;
+      c["output_dim"] = layer.output_dim;
+      c["embeddings_initializer"] = initializer_json(layer.embeddings_initializer);
+      for (const char* key :
+           {"embeddings_regularizer", "activity_regularizer", "embeddings_constraint"})
+        c[key] = nullptr;
+      c["mask_zero"] = layer.mask_zero;
+      c["quantization_config"] = nullptr;
+      break;
     case LayerKind::zero_padding2d: {
       const auto& p = layer.zero_padding;
       c["padding"] = Json::array({Json::array({p[0], p[1]}), Json::array({p[2], p[3]})});

@@ -69,6 +69,8 @@ const std::map<std::string, LayerRule>& layer_rules() {
       // Wrappers: their `layer` (and Bidirectional's backward_layer) are read in layer_item.
       {"Bidirectional", {"bidirectional", {"merge_mode"}}},
       {"TimeDistributed", {"time_distributed", {}}},
+      {"Embedding",
+       {"embedding", {"input_dim", "output_dim", "embeddings_initializer", "mask_zero"}}},
       {"Flatten", {"flatten", {}}},
       {"Dense",
        {"dense", {"units", "activation", "use_bias", "kernel_initializer", "bias_initializer"}}},
@@ -124,9 +126,12 @@ bool at_default(const std::string& argument, const Json& value) {
                                                   "depthwise_constraint",
                                                   "recurrent_regularizer",
                                                   "recurrent_constraint",
-                                                  "pointwise_constraint"};
+                                                  "pointwise_constraint",
+                                                  "embeddings_regularizer",
+                                                  "embeddings_constraint"};
   if (null_only.count(argument)) return value.is_null();
-  if (argument == "name" || argument == "lora_alpha") return true;
+  // Embedding's input_length: tf.keras wrote it, Keras 3 drops it ("deprecated. Just remove it").
+  if (argument == "name" || argument == "lora_alpha" || argument == "input_length") return true;
   if (argument == "trainable") return value == true;
   if (argument == "data_format") return value.is_null() || value == "channels_last";
   if (argument == "dilation_rate") return value == 1 || value == Json::array({1, 1});
@@ -363,20 +368,23 @@ namespace {
 struct ModelItems {
   std::vector<std::string> items;
   std::vector<int64_t> input;  // (H, W, C); empty for an input that is not an image
+  int64_t features = 0;        // a vector input's (F): a table's rows (dataset csv)
 };
 
-void take_shape(const Json& shape, std::vector<int64_t>& input) {
+void take_shape(const Json& shape, ModelItems& out) {
   if (shape.is_array() && shape.size() == 4) {
-    input.clear();
+    out.input.clear();
     for (size_t d = 1; d < 4; ++d)
-      input.push_back(shape[d].is_number_integer() ? shape[d].get<int64_t>() : -1);
+      out.input.push_back(shape[d].is_number_integer() ? shape[d].get<int64_t>() : -1);
   }
+  if (shape.is_array() && shape.size() == 2 && shape[1].is_number_integer())
+    out.features = shape[1].get<int64_t>();
 }
 
-void take_input_layer_shape(const Json& config, std::vector<int64_t>& input) {
+void take_input_layer_shape(const Json& config, ModelItems& out) {
   take_shape(config.contains("batch_shape") ? config["batch_shape"]
                                             : config.value("batch_input_shape", Json()),
-             input);
+             out);
 }
 
 Json layer_config(const Json& layer) {
@@ -479,7 +487,7 @@ std::string layer_item(const std::string& class_name, const Json& config, const 
 // A Sequential model: its layers in order, each taking the previous one.
 ModelItems sequential_items(const Json& model, std::vector<std::string>& unsupported) {
   ModelItems out;
-  if (model.contains("build_input_shape")) take_shape(model["build_input_shape"], out.input);
+  if (model.contains("build_input_shape")) take_shape(model["build_input_shape"], out);
   const Json& layers = model["layers"];
   for (size_t i = 0; i < layers.size(); ++i) {
     const Json& layer = layers[i];
@@ -487,7 +495,7 @@ ModelItems sequential_items(const Json& model, std::vector<std::string>& unsuppo
     const Json config = layer_config(layer);
     const std::string name = config.value("name", "");
     if (class_name == "InputLayer") {
-      take_input_layer_shape(config, out.input);
+      take_input_layer_shape(config, out);
       continue;
     }
     const std::string item =
@@ -509,7 +517,7 @@ ModelItems functional_items(const Json& model, std::vector<std::string>& unsuppo
     const Json config = layer_config(layer);
     const std::string name = keras_layer_name(layer);
     if (class_name == "InputLayer")
-      take_input_layer_shape(config, out.input);
+      take_input_layer_shape(config, out);
     else
       items[i] =
           layer_item(class_name, config, name, keras_layer_where(i, name, class_name), unsupported);
@@ -572,6 +580,13 @@ std::string convert(const ParsedJson& parsed, const std::string& file) {
   const int native = rgb ? 32 : 28;  // CIFAR-10's or MNIST's images
   const bool resized =
       !input.empty() && (input[0] != native || input[1] != native) && input[0] > 0 && input[1] > 0;
+  // A vector input (an embedding's ids): a table's rows, read with dataset csv.
+  const bool table = input.empty() && converted.features > 0;
+  if (table)
+    yaml += "data:  # rows of " + std::to_string(converted.features) +
+            " feature columns; point path and label at your table\n"
+            "  dataset: csv\n  path: table.csv\n  label: label\n  features: " +
+            std::to_string(converted.features) + "\n";
   if (rgb || resized) yaml += "data:\n";
   if (rgb) yaml += "  dataset: cifar10  # 3 channels; for other RGB data use npz, channels: 3\n";
   if (resized)

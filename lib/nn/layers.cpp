@@ -9,6 +9,7 @@
 #include "nn/layers.h"
 
 #include <algorithm>
+#include <cmath>
 #include <sstream>
 
 #include "core/chunk.h"
@@ -1234,6 +1235,83 @@ class PermuteLayer : public Layer {
   Array a_, b_;  // Keras-order copies of the input and output sides
 };
 
+// Keras's Embedding: each sample's vector of ids (T) becomes the sequence (T, output_dim) of
+// their rows. Keras casts a float id to int32 (truncating 2.7 to 2); here an id must be a whole
+// number in [0, input_dim), else the forward stops with the layer, the value and input_dim, since
+// a fractional id means the input was scaled, not token ids. The table is held (output_dim,
+// input_dim) like a dense kernel, so every export transposes it to Keras's (input_dim,
+// output_dim) as it does a dense kernel. The ids take no gradient (dx, when asked, is zeros).
+class EmbeddingLayer : public Layer {
+ public:
+  EmbeddingLayer(const LayerConfig& config, const FeatureShape& in, const FeatureShape& out,
+                 Backend& backend, InitSeeds& seeds)
+      : backend_(backend) {
+    require_op(backend, OptionalOp::embedding, config);
+    if (config.mask_zero)
+      layer_error(config, "mask_zero true is not supported (repro has no masking); set false");
+    name_ = config.name;
+    in_ = in;
+    out_ = out;
+    geometry_.t = static_cast<int>(in.size());
+    geometry_.f = config.output_dim;
+    geometry_.v = config.input_dim;
+    const int64_t v = config.input_dim, f = config.output_dim;
+    table_ = make_parameter(backend, name_ + "/embeddings", {f, v}, {v, f},
+                            config.embeddings_initializer, seeds);
+  }
+
+  const char* kind() const override { return "embedding"; }
+  std::vector<Parameter*> parameters() override { return {&table_}; }
+
+  void forward(const float* x, float* y, int n, const ForwardContext& ctx) override {
+    const size_t count = size_t(n) * geometry_.t;
+    std::vector<float> values(count);
+    backend_.download(x, values.data(), count);
+    ids_.resize(count);
+    for (size_t i = 0; i < count; ++i) {
+      const float id = values[i];
+      // NaN fails both comparisons; a whole number below input_dim (at most 1e6) is exact.
+      if (!(id >= 0.0f && id < static_cast<float>(geometry_.v)) || id != std::floor(id))
+        throw InputError(
+            "layer '" + name_ + "': id " + id_text(id) + " (sample " +
+            std::to_string(ctx.first_image + int64_t(i / size_t(geometry_.t))) +
+            " of the batch, position " + std::to_string(i % size_t(geometry_.t)) +
+            ") is not a whole number in [0, input_dim = " + std::to_string(geometry_.v) +
+            "); embedding inputs are token ids 0 .. input_dim - 1");
+      ids_[i] = static_cast<int32_t>(id);
+    }
+    EmbeddingGeometry g = geometry_;
+    g.n = n;
+    backend_.embedding_forward(g, ids_.data(), table_.value.data(), y);
+    if (ctx.training) {
+      training_ids_.swap(ids_);
+      training_n_ = n;
+    }
+  }
+  void backward(const float*, const float*, float* dy, float* dx, int n) override {
+    REPRO_CHECK(n == training_n_, "embedding backward: not the last training forward's batch");
+    EmbeddingGeometry g = geometry_;
+    g.n = n;
+    g.chunk_grads = chunk_grads_;
+    Array& dtable = chunk_grads_ ? table_.chunk_grads : table_.grad;
+    backend_.embedding_backward(g, training_ids_.data(), dy, dx, dtable.data());
+  }
+
+ private:
+  static std::string id_text(float id) {
+    std::ostringstream out;
+    out.precision(9);
+    out << id;
+    return out.str();
+  }
+
+  Backend& backend_;
+  EmbeddingGeometry geometry_;               // n = 0: filled per call
+  Parameter table_;                          // (output_dim, input_dim)
+  std::vector<int32_t> ids_, training_ids_;  // of the last forward, of the last training one
+  int training_n_ = -1;
+};
+
 class DenseLayer : public WeightedLayer<DenseOp, DenseGeometry> {
  public:
   DenseLayer(const LayerConfig& config, bool last, const FeatureShape& in, const FeatureShape& out,
@@ -1420,6 +1498,8 @@ std::unique_ptr<Layer> make_layer(const LayerConfig& config, int index, bool las
       return std::make_unique<ZeroPadding2dLayer>(config, in, out, backend);
     case LayerKind::reshape: return std::make_unique<ReshapeLayer>(config, in, out, backend);
     case LayerKind::permute: return std::make_unique<PermuteLayer>(config, in, out, backend);
+    case LayerKind::embedding:
+      return std::make_unique<EmbeddingLayer>(config, in, out, backend, seeds);
     case LayerKind::flatten: return std::make_unique<FlattenLayer>(config, in, out, backend);
     case LayerKind::dense:
       return std::make_unique<DenseLayer>(config, last, in, out, backend, seeds);

@@ -36,8 +36,8 @@ TEST_CASE("an unknown key is named with the valid keys") {
           "average_pooling2d, activation, random_flip, random_translation, random_zoom, "
           "batch_normalization, layer_normalization, dropout, global_average_pooling2d, "
           "global_max_pooling2d, "
-          "zero_padding2d, reshape, permute, bidirectional, time_distributed, flatten, dense, "
-          "add, subtract, multiply, average, maximum, minimum, concatenate");
+          "zero_padding2d, reshape, permute, embedding, bidirectional, time_distributed, flatten, "
+          "dense, add, subtract, multiply, average, maximum, minimum, concatenate");
 }
 
 TEST_CASE("a wrong type names the key and what it got") {

@@ -467,6 +467,21 @@ void HostBackend::recurrent_backward(const RecurrentGeometry& g, const float* x,
   });
 }
 
+void HostBackend::embedding_forward(const EmbeddingGeometry& g, const int32_t* ids,
+                                    const float* table, float* y) {
+  parallel_for(threads_, g.n,
+               [&](int b) { reference::embedding_forward(g, ids, table, y, b, b + 1); });
+}
+
+void HostBackend::embedding_backward(const EmbeddingGeometry& g, const int32_t* ids,
+                                     const float* dy, float* dx, float* dtable) {
+  if (dx) std::fill(dx, dx + size_t(g.n) * g.t, 0.0f);
+  const int block = 8;
+  parallel_for(threads_, (g.f + block - 1) / block, [&](int t) {
+    reference::embedding_table_grad(g, ids, dy, dtable, t * block, std::min(g.f, (t + 1) * block));
+  });
+}
+
 void HostBackend::layer_norm_forward(const LayerNormGeometry& g, const float* x, const float* gamma,
                                      const float* beta, float* saved_mean, float* saved_inv_std,
                                      float* y) {

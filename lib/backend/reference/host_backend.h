@@ -91,6 +91,11 @@ class HostBackend : public Backend {
   // One image a task.
   void permute_axes(const float* x, float* y, int n, const std::array<int, 3>& dims,
                     const std::array<int, 3>& perm) override;
+  // Images a task for the forward, 8 features a task for the table's gradient.
+  void embedding_forward(const EmbeddingGeometry& g, const int32_t* ids, const float* table,
+                         float* y) override;
+  void embedding_backward(const EmbeddingGeometry& g, const int32_t* ids, const float* dy,
+                          float* dx, float* dtable) override;
   // Images a task for the forward and the backward through time, weight rows a task for the
   // weight gradients.
   void recurrent_forward(const RecurrentGeometry& g, const float* x, const float* kernel,

@@ -52,6 +52,14 @@ void depthwise_conv2d_input_grad(const ConvGeometry& g, const float* w, const fl
 void depthwise_conv2d_param_grads(const ConvGeometry& g, const float* x, const float* y,
                                   const float* dy, float* dw, float* db, int k0, int k1);
 
+// Embedding (EmbeddingGeometry): y for images [b0, b1); dtable's features [f0, f1) (the caller
+// may split features), each chunk's sum over its images, then positions, in order, stored per
+// chunk (g.chunk_grads) or folded in chunk order.
+void embedding_forward(const EmbeddingGeometry& g, const int32_t* ids, const float* table, float* y,
+                       int b0, int b1);
+void embedding_table_grad(const EmbeddingGeometry& g, const int32_t* ids, const float* dy,
+                          float* dtable, int f0, int f1);
+
 // y (N,C,OH,OW) = window max; argmax (N,C,OH,OW) = index h*W+w of the winner in its plane
 // (first in row-major order on ties, padded cells never win).
 void max_pool2d_forward(const PoolGeometry& g, const float* x, float* y, int32_t* argmax);
