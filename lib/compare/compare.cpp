@@ -204,11 +204,14 @@ void compare_run_records(const RunRecord& a, const RunRecord& b, const CompareOp
   const std::string data_a = data_digests(a.data_files), data_b = data_digests(b.data_files);
   if (!data_a.empty() && !data_b.empty()) add_difference(env, "data (sha256)", data_a, data_b);
 
-  // Between two portable runs, the CPU, its ISA path, the compiler and the thread count cannot
-  // change a bit: they are not offered as causes, only named in a note.
+  // Between two portable runs, the CPU, its architecture and ISA path, the operating system,
+  // the compiler and the thread count cannot change a bit (scripts/cross_check.sh checks the
+  // architectures): they are not offered as causes, only named in a note.
   if (a.determinism == "portable" && b.determinism == "portable") {
     const std::set<std::string> cannot = {"threads",
                                           "config.threads",
+                                          "environment.architecture",
+                                          "environment.os",
                                           "environment.cpu_isa",
                                           "environment.cpu_model",
                                           "environment.compiler",

@@ -34,8 +34,8 @@ std::string cpuinfo_field(const std::string& cpuinfo, const std::string& key) {
   return "";
 }
 
-// The best vector ISA the CPU reports; kernels (oneDNN's JIT) pick their code path from it.
-std::string best_isa(const std::string& flags_line) {
+// The best x86-64 vector ISA the CPU reports; kernels (oneDNN's JIT) pick their code path from it.
+[[maybe_unused]] std::string best_isa(const std::string& flags_line) {
   std::set<std::string> flags;
   std::istringstream words(flags_line);
   std::string word;
@@ -44,6 +44,18 @@ std::string best_isa(const std::string& flags_line) {
     if (flags.count(isa)) return isa;
   }
   return flags.empty() ? "unknown" : "baseline";
+}
+
+// aarch64's vector extensions from /proc/cpuinfo's Features line: sve, else neon (asimd).
+[[maybe_unused]] std::string aarch64_isa(const std::string& features) {
+  std::set<std::string> flags;
+  std::istringstream words(features);
+  std::string word;
+  while (words >> word) flags.insert(word);
+  if (flags.count("sve")) return "sve";
+  // asimd (NEON) is part of every ARMv8-A core; no Features line (an emulator showing the
+  // host's cpuinfo) leaves that baseline.
+  return "neon";
 }
 
 }  // namespace
@@ -55,7 +67,19 @@ std::map<std::string, std::string> environment_fingerprint() {
   cpuinfo << in.rdbuf();
   std::string model = cpuinfo_field(cpuinfo.str(), "model name");
   env["cpu_model"] = model.empty() ? "unknown" : model;
+#if defined(__x86_64__)
+  env["architecture"] = "x86_64";
   env["cpu_isa"] = best_isa(cpuinfo_field(cpuinfo.str(), "flags"));
+#elif defined(__aarch64__)
+  env["architecture"] = "aarch64";
+  env["cpu_isa"] = aarch64_isa(cpuinfo_field(cpuinfo.str(), "Features"));
+#elif defined(__riscv) && __riscv_xlen == 64
+  env["architecture"] = "riscv64";
+  env["cpu_isa"] = "baseline";
+#else
+  env["architecture"] = "other";
+  env["cpu_isa"] = "baseline";
+#endif
   env["cores"] = std::to_string(std::thread::hardware_concurrency());
 #if defined(__clang__)
   env["compiler"] = std::string("clang ") + __clang_version__;

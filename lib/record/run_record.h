@@ -77,8 +77,9 @@ void write_run_record(const std::string& path, const RunRecord& record);  // ato
 RunRecord read_run_record(const std::string& path);  // InputError with file:line:col
 RunRecord parse_run_record(const std::string& json_text, const std::string& file_label);
 
-// What results depend on: os, compiler, cpu_model, cpu_isa (avx2, avx512f, ...), cores,
-// repro_version.
+// What results depend on: architecture (the one repro was built for: x86_64, aarch64,
+// riscv64), os, compiler, cpu_model, cpu_isa (avx2, avx512f, ...; neon or sve on aarch64),
+// cores, repro_version.
 std::map<std::string, std::string> environment_fingerprint();
 
 // A new run's id: 16 hex digits, distinct for every run started (see RunRecord::run_id).

@@ -13,9 +13,15 @@ namespace {
 constexpr size_t kBlock = 512;  // threefry calls per block (1024 elements)
 
 // out0[t], out1[t] = threefry2x32(key, [first + t, high]) for t < count; 20 rounds unrolled.
-__attribute__((target_clones("avx512f", "avx2", "default"))) void threefry_block(
-    uint32_t k0, uint32_t k1, uint32_t first, uint32_t high, size_t count,
-    uint32_t* __restrict out0, uint32_t* __restrict out1) {
+// Integer operations only: every clone (x86-64's wider ISAs) gives the same bits.
+#if defined(__x86_64__)
+#define REPRO_THREEFRY_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define REPRO_THREEFRY_CLONES
+#endif
+REPRO_THREEFRY_CLONES void threefry_block(uint32_t k0, uint32_t k1, uint32_t first, uint32_t high,
+                                          size_t count, uint32_t* __restrict out0,
+                                          uint32_t* __restrict out1) {
   const uint32_t k2 = 0x1BD11BDAu ^ k0 ^ k1;
   for (size_t t = 0; t < count; ++t) {
     uint32_t x0 = first + static_cast<uint32_t>(t) + k0;

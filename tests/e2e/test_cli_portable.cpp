@@ -1,11 +1,14 @@
 // determinism: portable end to end on real MNIST: the recipe's history, weight digests and
 // traces are bit-identical across every ISA path this CPU runs and across thread counts; compare
-// does not offer the ISA path as a cause between two portable runs; bad values are refused.
+// does not offer the ISA path, the architecture or threads as a cause between two portable runs;
+// bad values are refused.
 #include <catch2/catch.hpp>
+
+#include "support/skip.h"
 
 #include <fstream>
 
-#include "support/skip.h"
+#include <nlohmann/json.hpp>
 
 #include "run_cli.h"
 
@@ -80,6 +83,19 @@ TEST_CASE("compare between two portable runs does not name the ISA path or threa
   REQUIRE(r.out.find("cannot explain a result: threads") != std::string::npos);
   REQUIRE(r.out.find("  environment.backend") == std::string::npos);
   REQUIRE(r.out.find("  threads ") == std::string::npos);
+
+  // B as if it ran on another architecture (scripts/cross_check.sh runs the real ones): the
+  // architecture and the OS are named in the note, not offered as causes.
+  nlohmann::json record = nlohmann::json::parse(repro_test::slurp_file(out / "b" / "run.json"));
+  REQUIRE(record["environment"].at("architecture") == "x86_64");
+  record["environment"]["architecture"] = "aarch64";
+  record["environment"]["os"] = "Linux 6.1.0 aarch64";
+  std::ofstream(out / "b" / "run.json") << record.dump(2);
+  r = run_repro("", "compare '" + a + "' '" + b + "'");
+  INFO(r.out << r.err);
+  REQUIRE(r.out.find("environment.architecture") != std::string::npos);
+  REQUIRE(r.out.find("  environment.architecture") == std::string::npos);
+  REQUIRE(r.out.find("  environment.os") == std::string::npos);
   std::filesystem::remove_all(out);
 }
 

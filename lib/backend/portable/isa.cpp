@@ -6,6 +6,14 @@
 
 namespace repro::portable {
 
+#if !defined(__x86_64__)
+const Kernels& select_kernels(const std::string& isa) {
+  const Kernels& only = kernels_generic();
+  if (isa.empty() || isa == only.isa) return only;
+  throw InputError("REPRO_ISA=" + isa + ": this architecture's portable kernels have one path, " +
+                   only.isa + "; use it or leave REPRO_ISA unset");
+}
+#else
 const Kernels& select_kernels(const std::string& isa) {
   __builtin_cpu_init();
   bool avx2 = __builtin_cpu_supports("avx2");
@@ -20,5 +28,6 @@ const Kernels& select_kernels(const std::string& isa) {
   }
   throw InputError("REPRO_ISA=" + isa + ": unknown ISA path; use sse2, avx2 or avx512");
 }
+#endif
 
 }  // namespace repro::portable

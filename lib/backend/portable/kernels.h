@@ -59,12 +59,19 @@ struct Kernels {
                             float* db);
 };
 
+// The ISA paths built for this architecture (lib/CMakeLists.txt): x86-64 has sse2, avx2 and
+// avx512; aarch64 one path, neon (its baseline); any other architecture one, generic. Each path
+// is the same source (kernels_impl.h) built for its ISA, and gives the same bits.
+#if defined(__x86_64__)
 const Kernels& kernels_sse2();
 const Kernels& kernels_avx2();
 const Kernels& kernels_avx512();
+#else
+const Kernels& kernels_generic();
+#endif
 
-// The kernels for `isa` ("sse2", "avx2", "avx512"), or for the best ISA this CPU runs when
-// `isa` is empty; throws InputError for an unknown name or one this CPU lacks.
+// The kernels for `isa` (this architecture's names above), or for the best ISA this CPU runs
+// when `isa` is empty; throws InputError for an unknown name or one this CPU lacks.
 const Kernels& select_kernels(const std::string& isa);
 
 }  // namespace repro::portable

@@ -263,11 +263,14 @@ void dense_weight_grad(int count, int in, int out, const float* xp, const float*
 
 #define PORTABLE_STR2(x) #x
 #define PORTABLE_STR(x) PORTABLE_STR2(x)
+#ifndef PORTABLE_ISA_NAME  // the path's name, when it is not the namespace's (neon)
+#define PORTABLE_ISA_NAME PORTABLE_STR(PORTABLE_ISA)
+#endif
 
 const Kernels& kernels() {
   static const Kernels table{
-      PORTABLE_STR(PORTABLE_ISA), conv_forward,     conv_forward_rows, conv_backward_data,
-      conv_backward_data_rows,    conv_weight_grad, dense_forward,     dense_backward_data,
+      PORTABLE_ISA_NAME,       conv_forward,     conv_forward_rows, conv_backward_data,
+      conv_backward_data_rows, conv_weight_grad, dense_forward,     dense_backward_data,
       dense_weight_grad};
   return table;
 }
