@@ -2,8 +2,9 @@
 # determinism: portable across CPU architectures: builds repro for ARCH with Debian's cross
 # compiler and the target's Debian libraries (scripts/cross_sysroot.sh), runs it under qemu-user
 # on real MNIST (configs/tiny.yaml for its first epoch, and the recipe's first 30 steps, both in
-# portable mode with a trace digest every 5 steps), and requires the final weights and every
-# trace digest to equal the native x86-64 build's (`repro compare --exact`). PASS or FAIL per
+# portable mode with a trace digest every 5 steps; then 10 steps each of a layer graph, the
+# augmentations and an LSTM), and requires the final weights and every trace digest to equal
+# the native x86-64 build's (`repro compare --exact`). PASS or FAIL per
 # architecture; exit 0 when every architecture asked for passed.
 #   REPRO_DATA_DIR=... scripts/cross_check.sh [aarch64|riscv64|all]   default: all
 # riscv64 is reported NOT CHECKED: Debian 12, which this project builds on, publishes no riscv64
@@ -32,15 +33,24 @@ if [ ! -x "$native/repro" ]; then
 fi
 
 # name|command: the runs, each with `--out DIR` added.
-runs=("tiny|train configs/tiny.yaml --set determinism=portable --set training.trace.every=5 --epochs 1 --threads 2 --quiet"
-      "recipe|train configs/mnist_recipe.yaml --set determinism=portable --set training.trace.every=5 --steps 30 --threads 2 --quiet")
+# Beyond tiny.yaml and the recipe: the layer graph with batch norm (resnet_small), the
+# augmentations with RMSprop (fashion_bn_aug) and the LSTM with both dropouts, all on MNIST.
+portable="--set determinism=portable --set training.trace.every=5 --threads 2 --quiet"
+runs=("tiny|train configs/tiny.yaml $portable --epochs 1"
+      "recipe|train configs/mnist_recipe.yaml $portable --steps 30"
+      "resnet|train configs/resnet_small.yaml $portable --set data.dataset=mnist --steps 10"
+      "augment|train configs/fashion_bn_aug.yaml $portable --set data.dataset=mnist --steps 10"
+      "lstm|train configs/mnist_lstm.yaml $portable --steps 10")
 
-run_native() {  # name command
-  local out=$work/native-$1
-  if [ ! -f "$out/run.json" ]; then
-    rm -rf "$out"
-    (cd "$root" && "$native/repro" $2 --out "$out") > /dev/null
-  fi
+seconds_since() { echo "$(date +%s.%N) - $1" | bc; }
+
+native_seconds=0
+run_native() {  # name command: the native run to match, and its time in native_seconds
+  local out=$work/native-$1 start
+  rm -rf "$out"
+  start=$(date +%s.%N)
+  (cd "$root" && "$native/repro" $2 --out "$out") > /dev/null
+  native_seconds=$(seconds_since "$start")
 }
 
 failed=0
@@ -72,11 +82,11 @@ for arch in "${archs[@]}"; do
     rm -rf "$out"
     start=$(date +%s.%N)
     (cd "$root" && "${emulator[@]}" "$build/repro" $command --out "$out") > /dev/null
-    seconds=$(echo "$(date +%s.%N) - $start" | bc)
+    seconds=$(seconds_since "$start")
     verdict=$("$native/repro" compare --exact "$work/native-$name" "$out" | grep -m1 'verdict:' || true)
-    weights=$(grep -o '"weights_sha256": "[0-9a-f]*"' "$out/run.json" | cut -d'"' -f4)
-    printf '%s: %-7s %6.1f s emulated  weights %s  %s\n' "$arch" "$name" "$seconds" \
-      "${weights:0:16}" "$verdict"
+    weights=$(grep -m1 -o '"weights_sha256": "[0-9a-f]*"' "$out/run.json" | cut -d'"' -f4)
+    printf '%s: %-7s %6.1f s emulated (native %5.1f s)  weights %s  %s\n' "$arch" "$name" \
+      "$seconds" "$native_seconds" "${weights:0:16}" "$verdict"
     case "$verdict" in *"SAME (exact"*) ;; *) ok=0 ;; esac
   done
   if [ "$ok" = 1 ]; then echo "$arch: PASS"; else echo "$arch: FAIL"; failed=1; fi
