@@ -6,6 +6,7 @@
 #   npz           the same MNIST training images as an .npz (numpy.savez), 28x28 -> 32x32
 #   cifar10       a generated archive of the official size (50,000 + 10,000 records), 32x32x3
 #   image_folder  5,000 generated 64x64 RGB photos in 10 classes, as PNG, then as JPEG, -> 32x32x3
+#   csv           a generated table of 50,000 rows, a label and 64 numeric features
 # The generated data lives in a temporary folder; MNIST comes from the normal lookup (e.g.
 # $REPRO_DATA_DIR/mnist) or MNIST_DIR. Needs /usr/bin/python3 with NumPy, and cjpeg for JPEG.
 # Usage: scripts/bench_data.sh [MNIST_DIR]
@@ -74,6 +75,14 @@ for i in range(5000):
         path = os.path.join(folder, f"{i:05d}.{kind}")
         with open(path, "wb") as f:
             f.write(png(img) if kind == "png" else b"P6\n64 64\n255\n" + img.tobytes())
+
+# A table of 50,000 rows: a label and 64 numeric features written as numbers are (integers,
+# decimals, exponents), as csv reads them.
+with open(os.path.join(work, "table.csv"), "w") as f:
+    f.write("label," + ",".join(f"f{j}" for j in range(64)) + "\n")
+    values = rng.normal(0, 10, (50000, 64))
+    for i in range(50000):
+        f.write(f"{i % 10}," + ",".join(f"{v:.6g}" for v in values[i]) + "\n")
 EOF
 
 cat > "$work/npz.yaml" <<EOF
@@ -88,6 +97,11 @@ data: {dataset: image_folder, directory: $work/png, image_size: [32, 32]}
 model: [{flatten: {}}, {dense: {units: 10}}]
 EOF
 bench "image_folder, PNG (5,000 files of 64x64x3)" --config "$work/png.yaml"
+cat > "$work/csv.yaml" <<EOF
+data: {dataset: csv, path: $work/table.csv, label: label}
+model: [{dense: {units: 10}}]
+EOF
+bench "csv (50,000 rows of 64 numeric features)" --config "$work/csv.yaml"
 if command -v cjpeg > /dev/null; then
   mkdir -p "$work/jpeg"
   for d in "$work"/ppm/*; do
