@@ -56,7 +56,11 @@ std::string version_text() {
   const std::map<std::string, std::string> env = repro::environment_fingerprint();
   const std::string mpi = repro::mpi_library_version();
   return std::string("repro ") + REPRO_VERSION + " (commit " + REPRO_GIT + ")\n" +
-         "compiler: " + env.at("compiler") + "\n" + "backend: " + repro::onednn_version() + "\n" +
+         "compiler: " + env.at("compiler") + " for " + env.at("architecture") + "\n" + "backend: " +
+         (REPRO_HAVE_ONEDNN ? repro::onednn_version()
+                            : std::string("portable only (built without oneDNN: determinism on "
+                                          "and off run the portable backend)")) +
+         "\n" +
          "MPI: " + (repro::built_with_mpi() ? "built in, " + mpi : std::string("not built in")) +
          "\n" + "CUDA module: " + (REPRO_HAVE_CUDA ? "built (librepro_cudnn.so)" : "not built");
 }

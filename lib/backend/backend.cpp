@@ -51,6 +51,15 @@ std::string optional_op_name(OptionalOp op) {
   return "an optional op";
 }
 
+#if !REPRO_HAVE_ONEDNN
+std::unique_ptr<Backend> make_onednn_backend(const BackendOptions&) {
+  throw InputError(
+      "backend onednn: this repro was built without oneDNN (-DREPRO_WITH_ONEDNN=OFF, or no "
+      "oneDNN for this architecture); determinism: on and off run the portable backend here");
+}
+std::string onednn_version() { return "none"; }
+#endif
+
 const std::vector<std::string>& backend_names() {
   static const std::vector<std::string> names{"reference", "onednn", "portable", "cudnn",
                                               "portable_cuda"};

@@ -209,14 +209,26 @@ bool hard_path(hid_t file, const std::string& path, const std::string& where) {
   }
 }
 
+// The type of the object at `name`, or H5O_TYPE_UNKNOWN where none can be read. HDF5 1.12 gave
+// H5Oget_info_by_name a `fields` argument (Debian 12 has 1.10, Debian 13 1.14).
+H5O_type_t object_type(hid_t file, const std::string& name) {
+#if H5_VERSION_GE(1, 12, 0)
+  H5O_info2_t object;
+  if (H5Oget_info_by_name3(file, name.c_str(), &object, H5O_INFO_BASIC, H5P_DEFAULT) < 0)
+    return H5O_TYPE_UNKNOWN;
+#else
+  H5O_info_t object;
+  if (H5Oget_info_by_name(file, name.c_str(), &object, H5P_DEFAULT) < 0) return H5O_TYPE_UNKNOWN;
+#endif
+  return object.type;
+}
+
 }  // namespace
 
 int64_t H5VarsReader::count(const std::string& path) const {
   const std::string full = vars_path(path);
   if (!hard_path(file_->id, full, label_)) return -1;
-  H5O_info_t object;
-  if (H5Oget_info_by_name(file_->id, full.c_str(), &object, H5P_DEFAULT) < 0 ||
-      object.type != H5O_TYPE_GROUP)
+  if (object_type(file_->id, full) != H5O_TYPE_GROUP)
     throw InputError(label_ + ": '" + full + "' is not an HDF5 group");
   Handle group(H5Gopen2(file_->id, full.c_str(), H5P_DEFAULT), H5Gclose);
   H5G_info_t info;
@@ -233,9 +245,7 @@ std::vector<float> H5VarsReader::read(const std::string& path, int64_t index,
   const std::string name = vars_path(path) + "/" + std::to_string(index);
   const std::string where = label_ + ": '" + name + "'";
   if (!hard_path(file_->id, name, label_)) throw InputError(where + ": no such dataset");
-  H5O_info_t object;
-  if (H5Oget_info_by_name(file_->id, name.c_str(), &object, H5P_DEFAULT) < 0 ||
-      object.type != H5O_TYPE_DATASET)
+  if (object_type(file_->id, name) != H5O_TYPE_DATASET)
     throw InputError(where + " is not an HDF5 dataset");
   Handle dataset(H5Dopen2(file_->id, name.c_str(), H5P_DEFAULT), H5Dclose);
   if (!dataset.ok()) throw InputError(where + " is damaged");

@@ -56,7 +56,9 @@ std::string resolve_backend_name(const RunConfig& config, const std::string& nam
   if (!name.empty()) return name;
   if (config.determinism == Determinism::portable)
     return config.device == Device::cuda ? "portable_cuda" : "portable";
-  return config.device == Device::cuda ? "cudnn" : "onednn";
+  if (config.device == Device::cuda) return "cudnn";
+  // A build without oneDNN serves on and off with the portable backend (repro env says so).
+  return REPRO_HAVE_ONEDNN ? "onednn" : "portable";
 }
 
 std::string config_sha256(const RunConfig& config) {
