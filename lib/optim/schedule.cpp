@@ -5,10 +5,15 @@
 //                 + alpha)
 //   piecewise_constant_decay: values[i] for boundaries[i-1] < step <= boundaries[i]
 // Not here: warmup, polynomial and inverse-time decay, cosine restarts.
+// The power and the cosine are the project's own (core/fixed_math.h, binary64 rounded once to
+// float32), not the C library's, whose results may differ between its builds for different CPUs:
+// a schedule gives the same rate on every architecture (determinism: portable).
 #include "optim/schedule.h"
 
 #include <algorithm>
 #include <cmath>
+
+#include "core/fixed_math.h"
 
 namespace repro {
 
@@ -20,14 +25,17 @@ float learning_rate_at(const OptimizerConfig& config, int64_t iterations) {
     const float initial = static_cast<float>(s.initial_learning_rate);
     float p = step / static_cast<float>(s.decay_steps);
     if (s.staircase) p = std::floor(p);
-    return initial * std::pow(static_cast<float>(s.decay_rate), p);
+    const float power = static_cast<float>(
+        fixed::pow(static_cast<double>(static_cast<float>(s.decay_rate)), static_cast<double>(p)));
+    return initial * power;
   }
   if (s.name == "cosine_decay") {
     const float initial = static_cast<float>(s.initial_learning_rate);
     const float decay_steps = static_cast<float>(s.decay_steps);
     const float completed = std::min(step, decay_steps) / decay_steps;
     const float pi = static_cast<float>(M_PI);
-    const float cosine_decayed = 0.5f * (1.0f + std::cos(pi * completed));
+    const float cosine = static_cast<float>(fixed::cos(static_cast<double>(pi * completed)));
+    const float cosine_decayed = 0.5f * (1.0f + cosine);
     const float decayed =
         static_cast<float>(1.0 - s.alpha) * cosine_decayed + static_cast<float>(s.alpha);
     return initial * decayed;
