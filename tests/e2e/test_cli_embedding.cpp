@@ -15,6 +15,7 @@
 
 #include "array_files.h"
 #include "dist/communicator.h"
+#include "export_checks.h"
 #include "run_cli.h"
 
 namespace fs = std::filesystem;
@@ -123,28 +124,17 @@ TEST_CASE(
 
   // Keras: the archive's tensors are the run's, and its config imports to a csv config that the
   // same table trains.
-  const auto keras = run_repro(
-      "", "export" + quoted(root / "a") + " --format keras --out" + quoted(root / "m.keras"));
-  INFO(keras.err);
-  REQUIRE(keras.exit_code == 0);
-  const auto check = repro_test::run_check_script(
-      "/usr/bin/python3 '" + std::string(REPRO_SOURCE_DIR) + "/scripts/keras_check.py'" +
-      quoted(root / "a") + quoted(root / "m.keras"));
-  INFO(check.out);
-  if (!check.skipped) {
-    CHECK(check.exit_code == 0);
-    CHECK(contains(check.out, "layers/embedding (embedding): 1 tensors identical"));
-  }
-  const auto imported = run_repro("", "import keras" + quoted(root / "m.keras"));
-  INFO(imported.out << imported.err);
-  REQUIRE(imported.exit_code == 0);
-  CHECK(contains(imported.out, "  dataset: csv\n"));
-  CHECK(contains(imported.out, "  features: 8\n"));
-  CHECK(contains(imported.out,
+  const auto keras = repro_test::keras_round_trip(root / "a", root / "m.keras");
+  if (!keras.checked.empty())
+    CHECK(contains(keras.checked, "layers/embedding (embedding): 1 tensors identical"));
+  const std::string& imported = keras.imported;
+  CHECK(contains(imported, "  dataset: csv\n"));
+  CHECK(contains(imported, "  features: 8\n"));
+  CHECK(contains(imported,
                  "embedding: {name: embedding, input_dim: 20, output_dim: 8, "
                  "embeddings_initializer: {name: random_uniform, seed: null, minval: -0.05, "
                  "maxval: 0.05}, mask_zero: false}"));
-  std::ofstream(root / "imported.yaml") << imported.out;
+  std::ofstream(root / "imported.yaml") << imported;
   const auto again = run_repro("", "summary" + quoted(root / "imported.yaml") +
                                        " --set data.path='" + (root / "train.csv").string() + "'");
   INFO(again.out << again.err);

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "export_checks.h"
 #include "run_cli.h"
 
 namespace fs = std::filesystem;
@@ -60,31 +61,15 @@ TEST_CASE(
   INFO(same.out);
   CHECK(contains(same.out, "verdict: SAME (exact: identical bits)"));
 
-  const auto keras = run_repro(
-      "", "export" + quoted(root / "a") + " --format keras --out" + quoted(root / "m.keras"));
-  INFO(keras.err);
-  REQUIRE(keras.exit_code == 0);
-  const auto check = repro_test::run_check_script(
-      "/usr/bin/python3 '" + std::string(REPRO_SOURCE_DIR) + "/scripts/keras_check.py'" +
-      quoted(root / "a") + quoted(root / "m.keras"));
-  INFO(check.out);
-  if (!check.skipped) CHECK(check.exit_code == 0);
-  const auto imported = run_repro("", "import keras" + quoted(root / "m.keras"));
-  INFO(imported.err);
-  CHECK(contains(imported.out,
+  const auto keras = repro_test::keras_round_trip(root / "a", root / "m.keras");
+  CHECK(contains(keras.imported,
                  "lstm: {name: lstm, return_sequences: false, go_backwards: false, units: 16, "
                  "activation: tanh, recurrent_activation: sigmoid, use_bias: true"));
-  CHECK(contains(imported.out, "dropout: 0.2, recurrent_dropout: 0.2"));
-  CHECK(contains(imported.out, "reshape: {name: reshape, target_shape: [28, 28]}"));
+  CHECK(contains(keras.imported, "dropout: 0.2, recurrent_dropout: 0.2"));
+  CHECK(contains(keras.imported, "reshape: {name: reshape, target_shape: [28, 28]}"));
 
   // The ONNX export (ONNX's LSTM op, gates reordered) in ONNX Runtime against repro predict.
-  const auto onnx = repro_test::run_check_script(env + " '" + std::string(REPRO_SOURCE_DIR) +
-                                                 "/scripts/onnx_check.sh'" + quoted(root / "a"));
-  INFO(onnx.out);
-  if (!onnx.skipped) {
-    CHECK(onnx.exit_code == 0);
-    CHECK(contains(onnx.out, "PASS"));
-  }
+  repro_test::check_onnx_runtime(env, root / "a");
   fs::remove_all(root);
 }
 
@@ -116,20 +101,10 @@ TEST_CASE(
   REQUIRE(run_repro(env, "train" + config + " --quiet --out" + quoted(root / "a")).exit_code == 0);
   const auto summary = run_repro("", "summary" + config);
   CHECK(contains(summary.out, "gru (GRU)                   (None, 14, 12)            1,008"));
-  const auto keras = run_repro(
-      "", "export" + quoted(root / "a") + " --format keras --out" + quoted(root / "g.keras"));
-  INFO(keras.err);
-  REQUIRE(keras.exit_code == 0);
-  const auto check = repro_test::run_check_script(
-      "/usr/bin/python3 '" + std::string(REPRO_SOURCE_DIR) + "/scripts/keras_check.py'" +
-      quoted(root / "a") + quoted(root / "g.keras"));
-  INFO(check.out);
-  if (!check.skipped) CHECK(check.exit_code == 0);
-  const auto imported = run_repro("", "import keras" + quoted(root / "g.keras"));
-  INFO(imported.err);
-  CHECK(contains(imported.out, "dropout: 0.1, recurrent_dropout: 0.2, reset_after: true}"));
-  CHECK(contains(imported.out, "recurrent_dropout: 0.1, reset_after: false}"));
-  CHECK(contains(imported.out, "simple_rnn: {name: simple_rnn"));
+  const auto keras = repro_test::keras_round_trip(root / "a", root / "g.keras");
+  CHECK(contains(keras.imported, "dropout: 0.1, recurrent_dropout: 0.2, reset_after: true}"));
+  CHECK(contains(keras.imported, "recurrent_dropout: 0.1, reset_after: false}"));
+  CHECK(contains(keras.imported, "simple_rnn: {name: simple_rnn"));
   // Keras keeps a recurrent layer's variables in its cell's group; they read back as they were.
   const fs::path tuned = root / "from_keras";
   const auto from_keras =
@@ -142,13 +117,7 @@ TEST_CASE(
   CHECK(repro_test::run_json_field(tuned, "initial_weights_sha256") ==
         repro_test::run_json_field(root / "a", "weights_sha256"));
   // ONNX's GRU (linear_before_reset both ways), LSTM and RNN ops, go_backwards sequences flipped.
-  const auto onnx = repro_test::run_check_script(env + " '" + std::string(REPRO_SOURCE_DIR) +
-                                                 "/scripts/onnx_check.sh'" + quoted(root / "a"));
-  INFO(onnx.out);
-  if (!onnx.skipped) {
-    CHECK(onnx.exit_code == 0);
-    CHECK(contains(onnx.out, "PASS"));
-  }
+  repro_test::check_onnx_runtime(env, root / "a");
   fs::remove_all(root);
 }
 
@@ -173,19 +142,10 @@ TEST_CASE(
   REQUIRE(run_repro(env, "train" + config + " --quiet --out" + quoted(root / "a")).exit_code == 0);
   const auto summary = run_repro("", "summary" + config);
   CHECK(contains(summary.out, "(None, 8, 10, 4)"));
-  const auto onnx = repro_test::run_check_script(env + " '" + std::string(REPRO_SOURCE_DIR) +
-                                                 "/scripts/onnx_check.sh'" + quoted(root / "a"));
-  INFO(onnx.out);
-  if (!onnx.skipped) {
-    CHECK(onnx.exit_code == 0);
-    CHECK(contains(onnx.out, "PASS"));
-  }
-  const auto keras = run_repro(
-      "", "export" + quoted(root / "a") + " --format keras --out" + quoted(root / "p.keras"));
-  REQUIRE(keras.exit_code == 0);
-  const auto imported = run_repro("", "import keras" + quoted(root / "p.keras"));
-  CHECK(contains(imported.out, "permute: {name: permute, dims: [2, 1, 3]}"));
-  CHECK(contains(imported.out, "permute: {name: permute_1, dims: [2, 1]}"));
+  repro_test::check_onnx_runtime(env, root / "a");
+  const auto keras = repro_test::keras_round_trip(root / "a", root / "p.keras");
+  CHECK(contains(keras.imported, "permute: {name: permute, dims: [2, 1, 3]}"));
+  CHECK(contains(keras.imported, "permute: {name: permute_1, dims: [2, 1]}"));
   fs::remove_all(root);
 }
 
@@ -234,25 +194,15 @@ TEST_CASE(
 
   // Keras: the copies' variables in forward_layer/cell and backward_layer/cell, the dense's in
   // time_distributed/layer; read back by import and by initial_weights.
-  const auto keras = run_repro(
-      "", "export" + quoted(root / "a") + " --format keras --out" + quoted(root / "w.keras"));
-  INFO(keras.err);
-  REQUIRE(keras.exit_code == 0);
-  const auto check = repro_test::run_check_script(
-      "/usr/bin/python3 '" + std::string(REPRO_SOURCE_DIR) + "/scripts/keras_check.py'" +
-      quoted(root / "a") + quoted(root / "w.keras"));
-  INFO(check.out);
-  if (!check.skipped) {
-    CHECK(check.exit_code == 0);
-    CHECK(contains(check.out, "layers/bidirectional (bidirectional): 6 tensors identical in 2"));
-  }
-  const auto imported = run_repro("", "import keras" + quoted(root / "w.keras"));
-  INFO(imported.err);
-  CHECK(contains(imported.out,
+  const auto keras = repro_test::keras_round_trip(root / "a", root / "w.keras");
+  if (!keras.checked.empty())
+    CHECK(
+        contains(keras.checked, "layers/bidirectional (bidirectional): 6 tensors identical in 2"));
+  CHECK(contains(keras.imported,
                  "bidirectional: {name: bidirectional, merge_mode: concat, layer: "
                  "{lstm: {name: forward_lstm"));
-  CHECK(contains(imported.out, "merge_mode: mul, layer: {simple_rnn: {name: forward_simple_rnn"));
-  CHECK(contains(imported.out,
+  CHECK(contains(keras.imported, "merge_mode: mul, layer: {simple_rnn: {name: forward_simple_rnn"));
+  CHECK(contains(keras.imported,
                  "time_distributed: {name: time_distributed, layer: {dense: {name: "
                  "dense, units: 6, activation: relu"));
   const fs::path tuned = root / "from_keras";
@@ -263,12 +213,6 @@ TEST_CASE(
         repro_test::run_json_field(root / "a", "weights_sha256"));
 
   // ONNX: one bidirectional op per wrapper, merged over the direction axis; MatMul for the dense.
-  const auto onnx = repro_test::run_check_script(env + " '" + std::string(REPRO_SOURCE_DIR) +
-                                                 "/scripts/onnx_check.sh'" + quoted(root / "a"));
-  INFO(onnx.out);
-  if (!onnx.skipped) {
-    CHECK(onnx.exit_code == 0);
-    CHECK(contains(onnx.out, "PASS"));
-  }
+  repro_test::check_onnx_runtime(env, root / "a");
   fs::remove_all(root);
 }
