@@ -1068,7 +1068,10 @@ class BidirectionalLayer : public Layer {
         half_(half_shape(config, in)),
         forward_(copy(config, false), index, in, half_, backend, seeds),
         backward_(copy(config, true), index, in, half_, backend, seeds, 4),
-        merge_(config.merge_mode),
+        merge_(config.merge_mode == "sum"   ? Merge::sum
+               : config.merge_mode == "mul" ? Merge::mul
+               : config.merge_mode == "ave" ? Merge::ave
+                                            : Merge::concat),
         steps_(config.wrapped.at(0).return_sequences ? in.h : 1),
         units_(config.wrapped.at(0).units) {
     name_ = config.name;
@@ -1094,7 +1097,7 @@ class BidirectionalLayer : public Layer {
     }
     forward_.forward(x, yf_.data(), n, ctx);
     backward_.forward(x, yb_.data(), n, ctx);
-    const bool concat = merge_ == "concat";
+    const bool concat = merge_ == Merge::concat;
     const size_t width = concat ? 2 * size_t(units_) : size_t(units_);
     for (int i = 0; i < n; ++i)
       for (int t = 0; t < steps_; ++t) {
@@ -1105,9 +1108,9 @@ class BidirectionalLayer : public Layer {
           if (concat) {
             o[u] = a[u];
             o[units_ + u] = b[u];
-          } else if (merge_ == "sum") {
+          } else if (merge_ == Merge::sum) {
             o[u] = a[u] + b[u];
-          } else if (merge_ == "mul") {
+          } else if (merge_ == Merge::mul) {
             o[u] = a[u] * b[u];
           } else {  // ave
             o[u] = (a[u] + b[u]) / 2.0f;
@@ -1116,7 +1119,7 @@ class BidirectionalLayer : public Layer {
       }
   }
   void backward(const float* x, const float*, float* dy, float* dx, int n) override {
-    const bool concat = merge_ == "concat";
+    const bool concat = merge_ == Merge::concat;
     const size_t width = concat ? 2 * size_t(units_) : size_t(units_);
     for (int i = 0; i < n; ++i)
       for (int t = 0; t < steps_; ++t) {
@@ -1129,9 +1132,9 @@ class BidirectionalLayer : public Layer {
           if (concat) {
             gf[u] = g[u];
             gb[u] = g[units_ + u];
-          } else if (merge_ == "sum") {
+          } else if (merge_ == Merge::sum) {
             gf[u] = gb[u] = g[u];
-          } else if (merge_ == "mul") {
+          } else if (merge_ == Merge::mul) {
             gf[u] = g[u] * b[u];
             gb[u] = g[u] * a[u];
           } else {  // ave
@@ -1170,7 +1173,7 @@ class BidirectionalLayer : public Layer {
   Backend& backend_;
   FeatureShape half_;  // each copy's output: (T, U) or (U)
   RecurrentLayer forward_, backward_;
-  std::string merge_;
+  enum class Merge { concat, sum, mul, ave } merge_;
   int steps_, units_;
   Array yf_, yb_, dyf_, dyb_, dxb_;  // the copies' outputs and gradients of the last call
 };
