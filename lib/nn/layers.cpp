@@ -1397,7 +1397,8 @@ class TimeDistributedDenseLayer : public DenseLayer {
     host_rows_.resize(row_count * size);
     backend_.download(rows.data(), host_rows_.data(), host_rows_.size());
     host_out_.assign((chunk_grads_ ? size_t(chunks) : 1) * size, 0.0f);
-    std::vector<float> sum(size);
+    std::vector<float>& sum = host_sum_;
+    sum.resize(size);
     for (int c = 0; c < chunks; ++c) {
       // Image chunk c: images [8c, min(8c + 8, n)), rows from 8c * T, so row chunks from c * T.
       const size_t first = size_t(c) * steps_;
@@ -1415,7 +1416,7 @@ class TimeDistributedDenseLayer : public DenseLayer {
   int steps_;
   bool chunked_;           // the backend sums weight gradients per chunk
   Array row_dw_, row_db_;  // (ceil(N * T / 8), ...): the op's 8-row sums
-  std::vector<float> host_rows_, host_out_;
+  std::vector<float> host_rows_, host_out_, host_sum_;  // fold's buffers, kept between calls
 };
 
 }  // namespace
