@@ -3,6 +3,7 @@
 // and per image, and the same bits at any thread count, backend and portable ISA path.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -292,6 +293,35 @@ TEST_CASE(
     patterns.insert(dropped);
   }
   CHECK(patterns.size() > 1);  // the images do not share one mask
+}
+
+TEST_CASE("two recurrent layers draw different dropout masks (each layer its own streams)",
+          "[recurrent]") {
+  // lstm_1 and lstm_2 both take 5 features with input dropout 0.5; the lstm before them makes
+  // their input gradients, which are zero exactly at the dropped features.
+  const RunConfig config = sequence_model(
+      "  - lstm: {units: 5, return_sequences: true}\n"
+      "  - lstm: {units: 5, dropout: 0.5, return_sequences: true}\n"
+      "  - lstm: {units: 4, dropout: 0.5}\n"
+      "  - dense: {units: 10, activation: softmax}\n");
+  auto backend = make_backend("reference", BackendOptions{1, true});
+  const int n = 6;
+  Model model(config, *backend, n);
+  const std::vector<float> x = test::random_floats(model.input_shape().size() * n, 4, 0.1f, 1.0f);
+  std::vector<int32_t> y(n, 3);
+  loss_of(model, *backend, x, y, n, true);
+  auto dropped = [&](size_t layer) {  // the features zeroed at step 0, image by image
+    const std::vector<float> dx =
+        download(*backend, model.layer_output_grad(layer), size_t(n) * 6 * 5);
+    std::vector<bool> out;
+    for (int b = 0; b < n; ++b)
+      for (int f = 0; f < 5; ++f) out.push_back(dx[size_t(b) * 30 + f] == 0.0f);
+    return out;
+  };
+  const std::vector<bool> first = dropped(1), second = dropped(2);
+  CHECK(std::count(first.begin(), first.end(), true) > 0);
+  CHECK(std::count(second.begin(), second.end(), true) > 0);
+  CHECK(first != second);  // 30 draws of rate 0.5 alike by chance: 2^-30
 }
 
 TEST_CASE(
