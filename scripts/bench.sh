@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks `repro train` on the recipe (real MNIST) against the PyTorch peer, in one run:
 # median seconds per training epoch and images/s at 1 and 2 threads (determinism on), 2 threads
-# with determinism off and portable, peak RSS, then the peer at 2 threads and the ratios.
+# with determinism off and portable, peak RSS, then the peer at 2 threads and the ratios; then
+# configs/fashion_bn_aug.yaml against ../shared/peers/fashion_peer.py, one epoch each.
 # Env: REPRO_DATA_DIR (a folder with mnist/; default ../shared/data), REPRO_BUILD_DIR,
 #      BENCH_EPOCHS (default 2), BENCH_LIMIT (train on the first N images; default all),
 #      BENCH_SKIP_PEER=1.
@@ -90,3 +91,26 @@ printf '%-38s %10s %10.0f %9s %8s%%\n' "pytorch peer, 2 threads" "$peer_median" 
   "$(div "$images" "$peer_median")" "$(peak_rss "$work/time_peer")" "$peer_acc"
 printf 'ratio at 2 threads, determinism on: pytorch %.3f s / repro %.3f s per epoch = %.2fx faster\n' \
   "$peer_median" "$median_t2" "$(div "$peer_median" "$median_t2")"
+
+# configs/fashion_bn_aug.yaml (batch norm, augmentation, AdamW with cosine decay) against the same
+# model in PyTorch (fashion_peer.py), one epoch each at 2 threads (determinism on).
+fashion=/usr/share/datasets/fashion-mnist
+fashion_peer=$root/../shared/peers/fashion_peer.py
+if [ ! -e "$fashion/train-images-idx3-ubyte.gz" ] || [ ! -e "$fashion_peer" ]; then
+  echo "fashion: skipped (needs $fashion from dataset-fashion-mnist and $fashion_peer)"
+  exit 0
+fi
+/usr/bin/time -v -o "$work/time_fashion" "$build/repro" train "$root/configs/fashion_bn_aug.yaml" \
+  --quiet --epochs 1 --threads 2 --out "$work/run_fashion"
+read -r fashion_median fashion_acc < <(run_stats "$work/run_fashion/run.json")
+printf '%-38s %10s %10.0f %9s %8s%%\n' "repro fashion_bn_aug, 2 threads, on" "$fashion_median" \
+  "$(div 60000 "$fashion_median")" "$(peak_rss "$work/time_fashion")" "$fashion_acc"
+/usr/bin/time -v -o "$work/time_fashion_peer" "$python" "$fashion_peer" "$fashion" --epochs 1 \
+  --threads 2 > "$work/fashion_peer.log"
+read -r fashion_peer_seconds fashion_peer_acc < <(awk '/^epoch 1:/ {print $3, $NF * 100}' \
+  "$work/fashion_peer.log")
+printf '%-38s %10.3f %10.0f %9s %8.2f%%\n' "pytorch fashion peer, 2 threads" \
+  "$fashion_peer_seconds" "$(div 60000 "$fashion_peer_seconds")" \
+  "$(peak_rss "$work/time_fashion_peer")" "$fashion_peer_acc"
+printf 'fashion ratio at 2 threads: repro %.3f s / pytorch %.3f s per epoch = %.2f of its time\n' \
+  "$fashion_median" "$fashion_peer_seconds" "$(div "$fashion_median" "$fashion_peer_seconds")"
