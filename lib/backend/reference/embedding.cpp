@@ -48,10 +48,16 @@ void embedding_table_grad(const EmbeddingGeometry& g, const int32_t* ids, const 
   // those columns are then added into the total and acc cleared. A column a chunk does not touch
   // would add +0.0f, which leaves the total's bits as they are (a sum that starts at +0.0f is
   // never -0.0f), so this is the dense fold total = c0; total += c1; ... bit for bit.
+  // The scratch is the thread's own and kept between calls, all zero on entry and on exit (each
+  // chunk clears what it touched): no allocation and no clearing of a (V x features) block per
+  // call.
   clear(dtable);
-  std::vector<float> acc(v * width, 0.0f);
-  std::vector<char> touched_mark(v, 0);
-  std::vector<size_t> touched;
+  thread_local std::vector<float> acc;
+  thread_local std::vector<char> touched_mark;
+  thread_local std::vector<size_t> touched;
+  if (acc.size() < v * width) acc.resize(v * width, 0.0f);
+  if (touched_mark.size() < v) touched_mark.resize(v, 0);
+  touched.clear();
   for (int q = 0; q < chunks; q++) {
     for (int b = q * kChunk; b < (q + 1) * kChunk && b < g.n; b++)
       for (int s = 0; s < g.t; s++) {
