@@ -10,6 +10,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "backend/backend.h"
@@ -499,4 +500,32 @@ TEST_CASE("an unknown or unsupported REPRO_ISA is refused with the valid names",
   CHECK_THROWS_WITH(portable_isa_path("neon"), Catch::Contains("use sse2, avx2 or avx512"));
   CHECK(portable_isa_path("sse2") == "sse2");
   CHECK(!portable_isa_path("").empty());
+}
+
+TEST_CASE(
+    "portable dropout's backward applies its forward's flags, or draws them again, with the "
+    "reference's bits",
+    "[ops][portable][dropout]") {
+  auto ref = make_backend("reference", {});
+  const size_t count = 3001;  // odd: a pair split at the end
+  const std::vector<float> x = test::random_tensor(count, 61, -2.0f, 2.0f);
+  const StreamKey a = derive_key(42, Purpose::dropout, 1, 5),
+                  b = derive_key(42, Purpose::dropout, 2, 5),
+                  unseen = derive_key(42, Purpose::dropout, 9, 9);
+  for (int threads : {1, 3}) {
+    auto be = portable_backend("", threads);
+    std::vector<float> y(count), want(count);
+    // Two layers' forwards, then their backwards (and one whose forward was never seen).
+    be->dropout_forward(x.data(), y.data(), count, a, 0.5f);
+    ref->dropout_forward(x.data(), want.data(), count, a, 0.5f);
+    CHECK(y == want);
+    be->dropout_forward(x.data(), y.data(), count - 3, b, 0.125f);
+    for (const auto& [key, n, rate] : {std::tuple{a, count, 0.5f}, std::tuple{b, count - 3, 0.125f},
+                                       std::tuple{unseen, count, 0.5f}}) {
+      std::vector<float> dx(count, -7.0f), dx_want(count, -7.0f);
+      be->dropout_backward(x.data(), dx.data(), n, key, rate);
+      ref->dropout_backward(x.data(), dx_want.data(), n, key, rate);
+      CHECK(dx == dx_want);
+    }
+  }
 }

@@ -9,7 +9,6 @@
 #include <array>
 #include <cstdlib>
 #include <cstring>
-#include <numeric>
 #include <vector>
 
 #include "backend/onednn/onednn_ops.h"
@@ -86,63 +85,46 @@ class OnednnBackend : public HostBackend {
     return onednn::make_dense(ctx_, g);
   }
 
-  // The forward keeps its mask (1 bit an element, in the tensor's own order) so the backward of
-  // the same key is a masked scale instead of a second threefry pass; a key whose mask is gone
+  // The forward keeps its flags (a byte a value, in the tensor's own order) so the backward of
+  // the same key is a masked scale instead of a second threefry pass; a key whose flags are gone
   // is drawn again (the same bits either way).
   void dropout_forward(const float* x, float* y, size_t count, StreamKey key, float rate) override {
     ctx_->use_threads();
-    uint64_t* bits = new_mask(key, count, rate, 1);
+    uint8_t* keep = masks_.claim(key, count, rate, 1);
     long blocks = long((count + kBlock - 1) / kBlock);
 #pragma omp parallel for schedule(static)
-    for (long i = 0; i < blocks; i++)
-      dropout_range(x, y, i * kBlock, std::min(count, (i + 1) * kBlock), key, rate, bits);
+    for (long i = 0; i < blocks; i++) {
+      const size_t begin = i * kBlock;
+      dropout_range(x, y, begin, std::min(count, begin + kBlock), key, rate, keep + begin);
+    }
   }
   void dropout_backward(const float* dy, float* dx, size_t count, StreamKey key,
                         float rate) override {
     if (!apply_mask(dy, dx, count, key, rate, 1))
       dropout_forward(dy, dx, count, key, rate);  // the same mask and scale, applied to dy
   }
-  // Channel blocks: the keep bits are drawn in plain order (the bits of dropout_forward), a few
-  // groups of `block` channels at a time, then applied to each value through its plain index and
-  // stored in the tensor's order for the backward.
+  // Channel blocks: a group of `block` channels of one image is drawn in plain order (the bits
+  // of dropout_forward), its flags transposed into the blocked order, then applied and kept.
   void image_dropout_forward(const float* x, float* y, int n, int c, int hw, int block,
                              StreamKey key, float rate) override {
     if (block == 1) return dropout_forward(x, y, size_t(n) * c * hw, key, rate);
     REPRO_CHECK(c % block == 0, "image dropout: the channel block must divide the channels");
     ctx_->use_threads();
     const size_t count = size_t(n) * c * hw, group = size_t(block) * hw;
-    uint64_t* bits = new_mask(key, count, rate, block);
-    plain_bits_.resize(bits_words(count));
-    uint64_t* plain_bits = plain_bits_.data();
-    // A group covers the same values in plain and blocked order; a piece of groups that spans
-    // whole 64-bit words in both masks can run on any thread.
-    const size_t per_piece = 64 / std::gcd(size_t(64), group);
-    const long groups = long(n) * (c / block), pieces = long((groups + per_piece - 1) / per_piece);
-    const float scale = 1.0f / (1.0f - rate);
+    uint8_t* keep = masks_.claim(key, count, rate, block);
+    const long groups = long(n) * (c / block);
 #pragma omp parallel
     {
-      std::vector<uint8_t> keep(per_piece * group);  // a piece's keep flags in blocked order
+      std::vector<uint8_t> plain(group);  // a group's flags in plain order (channel, position)
 #pragma omp for schedule(static)
-      for (long piece = 0; piece < pieces; piece++) {
-        const size_t g0 = size_t(piece) * per_piece, g1 = std::min(size_t(groups), g0 + per_piece);
-        const size_t begin = g0 * group, end = g1 * group;
-        dropout_range(nullptr, nullptr, begin, end, key, rate, plain_bits);
-        // Each channel's bits read in a row (plain order), its flags land every block values.
-        for (size_t g = g0; g < g1; g++) {
-          for (int l = 0; l < block; l++) {
-            const size_t row = (g * block + l) * hw;
-            uint8_t* flags = keep.data() + (g - g0) * group + l;
-            for (int p = 0; p < hw; p++)
-              flags[size_t(p) * block] = (plain_bits[(row + p) >> 6] >> ((row + p) & 63)) & 1;
-          }
-        }
-        for (size_t i = begin; i < end; i++) y[i] = keep[i - begin] ? x[i] * scale : 0.0f;
-        for (size_t w = begin / 64; w < bits_words(end); w++) {
-          uint64_t word = 0;
-          for (size_t b = 0; b < 64 && w * 64 + b < end; b++)
-            word |= uint64_t{keep[w * 64 + b - begin]} << b;
-          bits[w] = word;
-        }
+      for (long g = 0; g < groups; g++) {
+        const size_t begin = size_t(g) * group;
+        dropout_flags(begin, begin + group, key, rate, plain.data());
+        uint8_t* blocked = keep + begin;
+        for (int p = 0; p < hw; p++)
+          for (int l = 0; l < block; l++)
+            blocked[size_t(p) * block + l] = plain[size_t(l) * hw + p];
+        dropout_apply(x + begin, y + begin, group, blocked, rate);
       }
     }
   }
@@ -155,51 +137,23 @@ class OnednnBackend : public HostBackend {
   }
 
  private:
-  // A dropout forward's keep bits, for its backward.
-  struct DropoutMask {
-    StreamKey key;
-    size_t count = 0;
-    float rate = 0;
-    int block = 1;               // the channel block of the tensor (1: plain order)
-    std::vector<uint64_t> bits;  // bit i % 64 of word i / 64: the value at offset i kept
-  };
-
-  static size_t bits_words(size_t count) { return (count + 63) / 64; }
-
-  // The next mask slot, claimed for this forward.
-  uint64_t* new_mask(StreamKey key, size_t count, float rate, int block) {
-    DropoutMask& mask = masks_[next_mask_];
-    next_mask_ = (next_mask_ + 1) % masks_.size();
-    mask.key = key;
-    mask.count = count;
-    mask.rate = rate;
-    mask.block = block;
-    mask.bits.resize(bits_words(count));
-    return mask.bits.data();
-  }
-
-  // dx = dy masked and scaled by the stored mask of this key and layout; false when it is gone.
+  // dx = dy masked and scaled by the stored flags of this key and layout; false when gone.
   bool apply_mask(const float* dy, float* dx, size_t count, StreamKey key, float rate, int block) {
-    for (const DropoutMask& mask : masks_) {
-      if (mask.count == count && mask.rate == rate && mask.block == block &&
-          mask.key.k0 == key.k0 && mask.key.k1 == key.k1 && mask.key.offset == key.offset &&
-          !mask.bits.empty()) {
-        ctx_->use_threads();
-        const uint64_t* bits = mask.bits.data();
-        long blocks = long((count + kBlock - 1) / kBlock);
+    const uint8_t* keep = masks_.find(key, count, rate, block);
+    if (!keep) return false;
+    ctx_->use_threads();
+    long blocks = long((count + kBlock - 1) / kBlock);
 #pragma omp parallel for schedule(static)
-        for (long i = 0; i < blocks; i++)
-          dropout_masked(dy, dx, i * kBlock, std::min(count, (i + 1) * kBlock), bits, rate);
-        return true;
-      }
+    for (long i = 0; i < blocks; i++) {
+      const size_t begin = i * kBlock;
+      dropout_apply(dy + begin, dx + begin, std::min(count, begin + kBlock) - begin, keep + begin,
+                    rate);
     }
-    return false;
+    return true;
   }
 
   std::shared_ptr<const Context> ctx_;
-  std::array<DropoutMask, 8> masks_;  // the last 8 forwards (one per dropout layer of a step)
-  size_t next_mask_ = 0;
-  std::vector<uint64_t> plain_bits_;  // scratch: an image dropout's keep bits in plain order
+  DropoutMasks masks_;
 };
 
 }  // namespace

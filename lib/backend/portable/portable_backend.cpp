@@ -424,14 +424,21 @@ class PortableBackend : public HostBackend {
       y[p] = acc / float(hw);
     }
   }
+  // The forward keeps its keep flags for the backward of the same key, which applies them
+  // instead of drawing them again (the same bits either way).
   void dropout_forward(const float* x, float* y, size_t count, StreamKey key, float rate) override {
-    in_ranges(count, [&](size_t begin, size_t end) { dropout_range(x, y, begin, end, key, rate); });
+    uint8_t* keep = masks_.claim(key, count, rate, 1);
+    in_ranges(count, [&](size_t begin, size_t end) {
+      dropout_range(x, y, begin, end, key, rate, keep + begin);
+    });
   }
   void dropout_backward(const float* dy, float* dx, size_t count, StreamKey key,
                         float rate) override {
-    // The same keep bits drawn again: dropout of dy with the forward's key.
-    in_ranges(count,
-              [&](size_t begin, size_t end) { dropout_range(dy, dx, begin, end, key, rate); });
+    const uint8_t* keep = masks_.find(key, count, rate, 1);
+    if (!keep) return dropout_forward(dy, dx, count, key, rate);  // drawn again
+    in_ranges(count, [&](size_t begin, size_t end) {
+      dropout_apply(dy + begin, dx + begin, end - begin, keep + begin, rate);
+    });
   }
 
   // relu, leaky_relu and hard_sigmoid exactly (IEEE arithmetic only); sigmoid, tanh, elu,
@@ -540,6 +547,7 @@ class PortableBackend : public HostBackend {
 
  private:
   const Kernels& kernels_;
+  DropoutMasks masks_;
 };
 
 }  // namespace
