@@ -6,8 +6,10 @@
 #include <omp.h>
 #include <dnnl.hpp>
 
+#include <array>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "backend/backend.h"
 
@@ -53,6 +55,25 @@ tag image_tag(int block);
 // outermost keep every other stride, so a slice of the full tensor is a valid tensor.
 dnnl::memory::desc with_batch(const dnnl::memory::desc& md, int n);
 
+// A copy between two layouts of one small tensor (weights), done on the calling thread: oneDNN's
+// reorder primitive costs tens of microseconds a call for a few hundred floats. Each layout's
+// offset is a sum of one term per dimension (its outer index times the stride plus its digits in
+// the inner blocks), so the terms are tabulated once and the copy only adds them up. Padding in
+// the destination is written as zeros.
+class HostReorder {
+ public:
+  HostReorder() = default;
+  HostReorder(const dnnl::memory::desc& from, const dnnl::memory::desc& to);
+  void run(const float* from, float* to) const;
+
+ private:
+  static constexpr int kDims = 6;
+  std::array<int, kDims> dims_{};                             // logical dims, padded with 1s
+  std::array<std::vector<size_t>, kDims> from_off_, to_off_;  // per dim: offset of each index
+  size_t to_size_ = 0;                                        // floats of `to`, padding included
+  bool to_padded_ = false;
+};
+
 // A memory in `desc` either wrapping the user's plain pointer directly (same layout) or owning a
 // buffer in the op's layout with a reorder between them. Built once per geometry.
 class EdgeMemory {
@@ -72,7 +93,8 @@ class EdgeMemory {
   dnnl::memory plain_;
   dnnl::memory op_;
   dnnl::reorder to_op_, from_op_;
-  bool reorder_needed_ = false;
+  HostReorder host_to_op_, host_from_op_;  // small tensors: reordered on the calling thread
+  bool reorder_needed_ = false, host_reorder_ = false;
 };
 
 // Runs `make` with OpenMP limited to one thread, so the primitive it creates is single-threaded.

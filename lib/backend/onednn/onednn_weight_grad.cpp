@@ -42,9 +42,7 @@ WeightGrad::WeightGrad(const Context& ctx, int n, bool bias, bool chunked,
     Kernel k;
     k.pd = pd;
     k.prim = REPRO_DNNL(dnnl::primitive(pd));
-    k.to_plain = REPRO_DNNL(dnnl::reorder(
-        memory(pd.query_md(dnnl::query::diff_weights_md), ctx.engine, DNNL_MEMORY_NONE),
-        memory(w_plain, ctx.engine, DNNL_MEMORY_NONE)));
+    k.to_plain = HostReorder(pd.query_md(dnnl::query::diff_weights_md), w_plain);
     kernels_.push_back(k);
   };
   std::vector<std::pair<int, int>> pieces;  // (offset, count)
@@ -68,6 +66,18 @@ WeightGrad::WeightGrad(const Context& ctx, int n, bool bias, bool chunked,
     parallel_chunks_ = true;
   }
 
+  // Summed micro-batches: where every kernel writes the same layout, the sum runs there (each
+  // element's sum in micro-batch order, so the layout does not change its bits) and one reorder
+  // lands it in the caller's plain dw, instead of a reorder per micro-batch.
+  const memory::desc dw_md = kernels_[0].pd.query_md(dnnl::query::diff_weights_md);
+  sum_in_op_layout_ = !chunked_;
+  for (const Kernel& k : kernels_)
+    sum_in_op_layout_ = sum_in_op_layout_ && k.pd.query_md(dnnl::query::diff_weights_md) == dw_md;
+  if (sum_in_op_layout_) {
+    w_op_size_ = dw_md.get_size() / sizeof(float);
+    if (pieces.size() > 1) dw_sum_.resize(w_op_size_);
+  }
+
   for (auto [offset, count] : pieces) {
     Chunk c;
     c.offset = offset;
@@ -79,8 +89,7 @@ WeightGrad::WeightGrad(const Context& ctx, int n, bool bias, bool chunked,
     c.diff_dst =
         REPRO_DNNL(memory(pd.query_md(dnnl::query::diff_dst_md), ctx.engine, DNNL_MEMORY_NONE));
     c.dw = REPRO_DNNL(memory(pd.query_md(dnnl::query::diff_weights_md), ctx.engine));
-    c.dw_host.resize(w_size_);
-    c.dw_plain = REPRO_DNNL(memory(w_plain, ctx.engine, c.dw_host.data()));
+    if (!sum_in_op_layout_) c.dw_host.resize(w_size_);
     if (bias_) {
       c.db_host.resize(b_size_);
       c.db = REPRO_DNNL(
@@ -109,7 +118,8 @@ void WeightGrad::run_chunk(Chunk& c, const memory& src, const memory& diff_dst) 
   if (bias_) args[DNNL_ARG_DIFF_BIAS] = c.db;
   const Kernel& k = kernels_[c.kernel];
   REPRO_DNNL(k.prim.execute(c.stream, args));
-  REPRO_DNNL(k.to_plain.execute(c.stream, {{DNNL_ARG_FROM, c.dw}, {DNNL_ARG_TO, c.dw_plain}}));
+  if (!sum_in_op_layout_)
+    k.to_plain.run(static_cast<const float*>(c.dw.get_data_handle()), c.dw_host.data());
 }
 
 void WeightGrad::run(const Context& ctx, const memory& src, const memory& diff_dst, float* dw,
@@ -141,11 +151,29 @@ void WeightGrad::run(const Context& ctx, const memory& src, const memory& diff_d
     return;
   }
   // Sum the micro-batches in their order; each element is independent of the others.
+  if (sum_in_op_layout_) {
+    const float* from = static_cast<const float*>(chunks_[0].dw.get_data_handle());
+    if (count > 1) {
+      std::vector<const float*> parts(size_t(count), nullptr);
+      for (int i = 0; i < count; i++)
+        parts[size_t(i)] = static_cast<const float*>(chunks_[size_t(i)].dw.get_data_handle());
+      float* sum = dw_sum_.data();
 #pragma omp parallel for schedule(static) num_threads(ctx.threads)
-  for (size_t j = 0; j < w_size_; j++) {
-    float acc = chunks_[0].dw_host[j];
-    for (int i = 1; i < count; i++) acc += chunks_[i].dw_host[j];
-    dw[j] = acc;
+      for (size_t j = 0; j < w_op_size_; j++) {
+        float acc = parts[0][j];
+        for (int i = 1; i < count; i++) acc += parts[size_t(i)][j];
+        sum[j] = acc;
+      }
+      from = sum;
+    }
+    kernels_[0].to_plain.run(from, dw);
+  } else {
+#pragma omp parallel for schedule(static) num_threads(ctx.threads)
+    for (size_t j = 0; j < w_size_; j++) {
+      float acc = chunks_[0].dw_host[j];
+      for (int i = 1; i < count; i++) acc += chunks_[i].dw_host[j];
+      dw[j] = acc;
+    }
   }
   if (bias_ && db) {
     for (size_t j = 0; j < b_size_; j++) {

@@ -35,13 +35,13 @@ class WeightGrad {
   struct Kernel {  // one primitive per micro-batch size (the full size and the remainder)
     dnnl::primitive_desc pd;
     dnnl::primitive prim;
-    dnnl::reorder to_plain;  // diff weights in the primitive's layout -> plain
+    HostReorder to_plain;  // diff weights in the primitive's layout -> plain
   };
   struct Chunk {
     int offset = 0, count = 0;
     int kernel = 0;
     dnnl::stream stream;
-    dnnl::memory src, diff_dst, dw, dw_plain, db, scratchpad;
+    dnnl::memory src, diff_dst, dw, db, scratchpad;
     std::vector<float> dw_host, db_host;  // (weights size), (OUT) of this micro-batch
   };
   void run_chunk(Chunk& chunk, const dnnl::memory& src, const dnnl::memory& diff_dst);
@@ -54,6 +54,10 @@ class WeightGrad {
   std::vector<Chunk> chunks_;
   bool parallel_chunks_ = false;
   bool chunked_ = false;
+  // Summed micro-batches in the primitive's own layout (every kernel writes the same one).
+  bool sum_in_op_layout_ = false;
+  size_t w_op_size_ = 0;       // floats of the primitive's diff weights, padding included
+  std::vector<float> dw_sum_;  // the micro-batches' sum, in the primitive's layout
 };
 
 }  // namespace repro::onednn
