@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <string>
 #include <vector>
 
 #include "backend/backend.h"
@@ -81,16 +83,33 @@ inline std::vector<float> to_host(Backend& backend, const Array& a) {
   return host;
 }
 
-// The results of run(backend) on oneDNN at 1, 2 and 4 threads, each equal bit for bit to the
-// reference backend's (for ops whose oneDNN version runs the reference loops split over threads).
+// Bit for bit: a signed zero or a NaN's payload counts, as == would not.
+inline bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+inline bool same_bits(const std::vector<std::vector<float>>& a,
+                      const std::vector<std::vector<float>>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); i++)
+    if (!same_bits(a[i], b[i])) return false;
+  return true;
+}
+
+// The results of run(backend) on oneDNN at 1, 2 and 4 threads (and on `also`, other backends at
+// those thread counts), each equal bit for bit to the reference backend's: for ops that these
+// backends run as the reference loops, or as rearranged loops with the same bits.
 template <class Run>
-void check_onednn_bitwise_at_thread_counts(Run run) {
+void check_onednn_bitwise_at_thread_counts(Run run, const std::vector<std::string>& also = {}) {
   auto reference = make_backend("reference", {});
   const auto want = run(*reference);
-  for (int threads : {1, 2, 4}) {
-    auto onednn = make_backend("onednn", BackendOptions{threads, true});
-    INFO(threads << " threads");
-    CHECK(run(*onednn) == want);
+  std::vector<std::string> backends = {"onednn"};
+  backends.insert(backends.end(), also.begin(), also.end());
+  for (const std::string& name : backends) {
+    for (int threads : {1, 2, 4}) {
+      auto backend = make_backend(name, BackendOptions{threads, true});
+      INFO(name << ", " << threads << " threads");
+      CHECK(same_bits(run(*backend), want));
+    }
   }
 }
 

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "backend/onednn/onednn_ops.h"
-#include "backend/reference/host_backend.h"
 #include "backend/reference/reference_ops.h"
+#include "backend/reference/tuned_host_backend.h"
 #include "core/error.h"
 #include "rng/dropout_bulk.h"
 
@@ -42,10 +42,10 @@ const char* isa_name(dnnl::cpu_isa isa) {
   }
 }
 
-class OnednnBackend : public HostBackend {
+class OnednnBackend : public TunedHostBackend {
  public:
   explicit OnednnBackend(const BackendOptions& options)
-      : HostBackend(options.threads > 0 ? options.threads : omp_get_num_procs()) {
+      : TunedHostBackend(options.threads > 0 ? options.threads : omp_get_num_procs()) {
     auto ctx = std::make_shared<Context>();
     ctx->engine = REPRO_DNNL(dnnl::engine(dnnl::engine::kind::cpu, 0));
     ctx->stream = REPRO_DNNL(dnnl::stream(ctx->engine));

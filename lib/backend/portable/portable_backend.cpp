@@ -16,8 +16,8 @@
 
 #include "backend/portable/kernels.h"
 #include "backend/portable/portable_math.h"
-#include "backend/reference/host_backend.h"
 #include "backend/reference/reference_ops.h"
+#include "backend/reference/tuned_host_backend.h"
 #include "rng/dropout_bulk.h"
 
 namespace repro {
@@ -393,10 +393,10 @@ class PortableMaxPool2d : public MaxPool2dOp {
 // normalization, augmentation, SGD, RMSprop, weight decay) is HostBackend's reference loops:
 // plain float operations in a fixed order, no library transcendental, built without FMA
 // contraction like this file (lib/CMakeLists.txt), one image or channel a task.
-class PortableBackend : public HostBackend {
+class PortableBackend : public TunedHostBackend {
  public:
   PortableBackend(const BackendOptions& options, const Kernels& kernels)
-      : HostBackend(options.threads > 0 ? options.threads : omp_get_max_threads()),
+      : TunedHostBackend(options.threads > 0 ? options.threads : omp_get_max_threads()),
         kernels_(kernels) {}
 
   std::string name() const override { return "portable"; }
