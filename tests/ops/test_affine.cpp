@@ -73,18 +73,32 @@ TEST_CASE("the affine backward is the transpose of the forward for every fill mo
   }
 }
 
-TEST_CASE("onednn affine resampling equals the reference bit for bit at 1, 2 and 4 threads",
-          "[onednn]") {
-  const AffineGeometry g = geometry(13, 2, 9, 8, FillMode::reflect, Interpolation::bilinear);
-  const size_t size = size_t(g.n) * g.c * g.h * g.w;
-  const std::vector<float> x = test::random_tensor(size, 51), dy = test::random_tensor(size, 52);
-  const std::vector<float> t = test::random_tensor(size_t(g.n) * 6, 53, -2.0f, 2.0f);
-  auto run = [&](Backend& be) {
-    Array xa = test::to_backend(be, x), dya = test::to_backend(be, dy);
-    Array y = be.alloc(size), dx = be.alloc(size);
-    be.affine_forward(g, t.data(), xa.data(), y.data());
-    be.affine_backward(g, t.data(), dya.data(), dx.data());
-    return std::vector<std::vector<float>>{test::to_host(be, y), test::to_host(be, dx)};
-  };
-  test::check_onednn_bitwise_at_thread_counts(run);
+TEST_CASE(
+    "onednn and portable affine resampling equal the reference bit for bit at 1, 2 and 4 "
+    "threads",
+    "[onednn][portable]") {
+  for (Interpolation interpolation : {Interpolation::bilinear, Interpolation::nearest}) {
+    const AffineGeometry g = geometry(13, 2, 9, 8, FillMode::reflect, interpolation);
+    const size_t size = size_t(g.n) * g.c * g.h * g.w;
+    std::vector<float> x = test::random_tensor(size, 51), dy = test::random_tensor(size, 52);
+    for (size_t i = 0; i < size; i += 3) x[i] = -0.0f;  // 0 + 1 x -0 is +0
+    // Arbitrary transforms (most points outside, through the fill mode), and translations by a
+    // fraction of a pixel as the augmentation layers draw them (most points inside).
+    std::vector<float> shifts = test::random_tensor(size_t(g.n) * 2, 54, -1.5f, 1.5f);
+    std::vector<float> translations;
+    for (int b = 0; b < g.n; b++)
+      translations.insert(translations.end(), {1.0f, 0.0f, shifts[size_t(b) * 2], 0.0f, 1.0f,
+                                               shifts[size_t(b) * 2 + 1]});
+    for (const std::vector<float>& t :
+         {test::random_tensor(size_t(g.n) * 6, 53, -2.0f, 2.0f), translations}) {
+      auto run = [&](Backend& be) {
+        Array xa = test::to_backend(be, x), dya = test::to_backend(be, dy);
+        Array y = be.alloc(size), dx = be.alloc(size);
+        be.affine_forward(g, t.data(), xa.data(), y.data());
+        be.affine_backward(g, t.data(), dya.data(), dx.data());
+        return std::vector<std::vector<float>>{test::to_host(be, y), test::to_host(be, dx)};
+      };
+      test::check_onednn_bitwise_at_thread_counts(run, {"portable"});
+    }
+  }
 }

@@ -59,7 +59,18 @@ Taps taps_at(const AffineGeometry& g, const float* t, int y, int x) {
   return taps;
 }
 
+float sample(const AffineGeometry& g, const Taps& taps, const float* in) {
+  float acc = 0.0f;
+  for (int k = 0; k < taps.count; k++)
+    acc += taps.weight[k] * (taps.index[k] < 0 ? g.fill_value : in[taps.index[k]]);
+  return acc;
+}
+
 }  // namespace
+
+float affine_pixel(const AffineGeometry& g, const float* t, const float* in, int y, int x) {
+  return sample(g, taps_at(g, t, y, x), in);
+}
 
 void affine_forward(const AffineGeometry& g, const float* transforms, const float* x, float* y,
                     int b0, int b1) {
@@ -71,10 +82,7 @@ void affine_forward(const AffineGeometry& g, const float* transforms, const floa
         const Taps taps = taps_at(g, t, oy, ox);
         for (int c = 0; c < g.c; c++) {
           const float* in = x + (size_t(b) * g.c + c) * plane;
-          float acc = 0.0f;
-          for (int k = 0; k < taps.count; k++)
-            acc += taps.weight[k] * (taps.index[k] < 0 ? g.fill_value : in[taps.index[k]]);
-          y[(size_t(b) * g.c + c) * plane + size_t(oy) * g.w + ox] = acc;
+          y[(size_t(b) * g.c + c) * plane + size_t(oy) * g.w + ox] = sample(g, taps, in);
         }
       }
     }

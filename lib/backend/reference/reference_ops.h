@@ -151,6 +151,10 @@ void layer_norm_param_grads(const LayerNormGeometry& g, const float* x, const fl
                             float* dbeta, int c0, int c1);
 
 // Affine resampling (backend.h) of images [b0, b1) of the batch (the caller may split images).
+// affine_pixel: output pixel (y, x)'s value for one channel's plane `in` under transform t:
+// acc = 0, then acc += weight * value for each tap in order (the four bilinear corners, row-major,
+// or the nearest cell), a tap outside the image through the fill mode.
+float affine_pixel(const AffineGeometry& g, const float* t, const float* in, int y, int x);
 void affine_forward(const AffineGeometry& g, const float* transforms, const float* x, float* y,
                     int b0, int b1);
 void affine_backward(const AffineGeometry& g, const float* transforms, const float* dy, float* dx,

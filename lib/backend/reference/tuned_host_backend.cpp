@@ -2,6 +2,7 @@
 #include "backend/reference/tuned_host_backend.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "backend/reference/reference_ops.h"
 #include "core/chunk.h"
@@ -156,6 +157,57 @@ void TunedHostBackend::activation_backward(ActivationFn f, const float* x, const
       });
     default: return HostBackend::activation_backward(f, x, y, dy, dx, count);
   }
+}
+
+// reference::affine_pixel's operations: the source point, its floor (nearest: its rounding), the
+// weights, then the weighted sum from 0 over the corners in row-major order (nearest: 0 + 1 x
+// the cell); a point whose cells are not all inside the image takes the reference.
+void TunedHostBackend::affine_forward(const AffineGeometry& g, const float* transforms,
+                                      const float* x, float* y) {
+  const size_t plane = size_t(g.h) * g.w;
+  const bool nearest = g.interpolation == Interpolation::nearest;
+  parallel_for(threads_, g.n, [&](int b) {
+    const float* t = transforms + size_t(b) * 6;
+    for (int oy = 0; oy < g.h; oy++) {
+      for (int ox = 0; ox < g.w; ox++) {
+        const float src_x = t[0] * float(ox) + t[1] * float(oy) + t[2];
+        const float src_y = t[3] * float(ox) + t[4] * float(oy) + t[5];
+        const size_t at = size_t(oy) * g.w + ox;
+        // The cells read: the nearest one, or the bilinear corners from (y0, x0) to (y0+1, x0+1).
+        const float y0 = nearest ? std::nearbyint(src_y) : std::floor(src_y);
+        const float x0 = nearest ? std::nearbyint(src_x) : std::floor(src_x);
+        const float reach = nearest ? 0.0f : 1.0f;
+        if (!(y0 >= 0.0f && y0 + reach < float(g.h) && x0 >= 0.0f && x0 + reach < float(g.w))) {
+          for (int c = 0; c < g.c; c++) {
+            const size_t offset = (size_t(b) * g.c + c) * plane;
+            y[offset + at] = reference::affine_pixel(g, t, x + offset, oy, ox);
+          }
+          continue;
+        }
+        if (nearest) {
+          const size_t cell = size_t(y0) * g.w + size_t(x0);
+          for (int c = 0; c < g.c; c++) {
+            const size_t offset = (size_t(b) * g.c + c) * plane;
+            y[offset + at] = 0.0f + 1.0f * x[offset + cell];
+          }
+          continue;
+        }
+        const float fy = src_y - y0, fx = src_x - x0;
+        const float w00 = (1.0f - fy) * (1.0f - fx), w01 = (1.0f - fy) * fx;
+        const float w10 = fy * (1.0f - fx), w11 = fy * fx;
+        const size_t corner = size_t(y0) * g.w + size_t(x0);
+        for (int c = 0; c < g.c; c++) {
+          const float* in = x + (size_t(b) * g.c + c) * plane + corner;
+          float acc = 0.0f;
+          acc += w00 * in[0];
+          acc += w01 * in[1];
+          acc += w10 * in[g.w];
+          acc += w11 * in[g.w + 1];
+          y[(size_t(b) * g.c + c) * plane + at] = acc;
+        }
+      }
+    }
+  });
 }
 
 }  // namespace repro

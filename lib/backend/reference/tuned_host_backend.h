@@ -7,6 +7,8 @@
 //     one another;
 //   - average pooling whose windows tile the input (stride = window, no padding): one pass with
 //     no window bookkeeping;
+//   - affine resampling (the augmentation layers): a pixel whose cells lie inside the image reads
+//     them directly, without the fill mode's index arithmetic;
 //   - the activation gradients that select (relu, elu, leaky_relu, hard_sigmoid): both sides
 //     loaded, then selected, which vectorizes where a branch on the sign did not.
 #pragma once
@@ -23,6 +25,8 @@ class TunedHostBackend : public HostBackend {
   void avg_pool2d_backward(const PoolGeometry& g, const float* dy, float* dx) override;
   void activation_backward(ActivationFn f, const float* x, const float* y, const float* dy,
                            float* dx, size_t count) override;
+  void affine_forward(const AffineGeometry& g, const float* transforms, const float* x,
+                      float* y) override;
 };
 
 }  // namespace repro
