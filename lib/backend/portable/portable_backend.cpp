@@ -153,11 +153,11 @@ class PortableConv2d : public Conv2dOp {
         const size_t image = size_t(n) * g_.k * positions;
         for (int p0 = 0; p0 < positions; p0 += 64) {
           int p1 = std::min(positions, p0 + 64);
-          for (int k = 0; k < g_.k; k++)
-            for (int p = p0; p < p1; p++)
-              dq[size_t(p) * s_.kp + k] = dy[image + size_t(k) * positions + p];
-          for (int k = g_.k; k < s_.kp; k++)
-            for (int p = p0; p < p1; p++) dq[size_t(p) * s_.kp + k] = 0.0f;
+          for (int p = p0; p < p1; p++) {
+            float* row = dq + size_t(p) * s_.kp;
+            for (int k = 0; k < g_.k; k++) row[k] = dy[image + size_t(k) * positions + p];
+            for (int k = g_.k; k < s_.kp; k++) row[k] = 0.0f;
+          }
         }
       }
       kernels_.conv_weight_grad(s_, count, xp, dyt, dw_parts_.data() + ci * part,
@@ -192,12 +192,15 @@ class PortableConv2d : public Conv2dOp {
       float* dp = scratch_.get(g_.k * plane);
       std::memset(dp, 0, g_.k * plane * sizeof(float));
       for (int k = 0; k < g_.k; k++)
-        for (int oh = 0; oh < g_.oh; oh++)
-          for (int ow = 0; ow < g_.ow; ow++) {
-            size_t i = ((size_t(n) * g_.k + k) * g_.oh + oh) * g_.ow + ow;
-            dp[k * plane + size_t(top + oh * g_.stride_h) * s_.wd + left + ow * g_.stride_w] =
-                dy[i];
+        for (int oh = 0; oh < g_.oh; oh++) {
+          const float* from = dy + ((size_t(n) * g_.k + k) * g_.oh + oh) * g_.ow;
+          float* to = dp + k * plane + size_t(top + oh * g_.stride_h) * s_.wd + left;
+          if (g_.stride_w == 1) {
+            std::memcpy(to, from, size_t(g_.ow) * sizeof(float));
+          } else {
+            for (int ow = 0; ow < g_.ow; ow++) to[ow * g_.stride_w] = from[ow];
           }
+        }
       float* dxn = dx + size_t(n) * g_.c * g_.h * g_.w;
       if (rows_backward_)
         kernels_.conv_backward_data_rows(s_, dp, w3_.data(), dxn);
@@ -355,33 +358,46 @@ class PortableMaxPool2d : public MaxPool2dOp {
  private:
   size_t in_size() const { return size_t(g_.c) * g_.h * g_.w; }
   size_t out_size() const { return size_t(g_.c) * g_.oh * g_.ow; }
-  // The 2x2, stride 2 window without branches: candidates in row-major order, a later one wins
-  // only when strictly greater (the same winner as the general loop).
+  // The 2x2, stride 2 window: candidates in row-major order, a later one wins only when strictly
+  // greater (the same winner as the general loop). Each compare becomes an all-ones or all-zero
+  // mask that picks bits: no branch (the winner is random), and the loop vectorizes.
   void pool_2x2(const float* x, float* y, int32_t* argmax) const {
     for (int c = 0; c < g_.c; c++) {
       const float* plane = x + size_t(c) * g_.h * g_.w;
       for (int oh = 0; oh < g_.oh; oh++) {
-        const float* r0 = plane + size_t(2 * oh) * g_.w;
-        const float* r1 = r0 + g_.w;
-        float* yr = y + (size_t(c) * g_.oh + oh) * g_.ow;
-        int32_t* ar = argmax + (size_t(c) * g_.oh + oh) * g_.ow;
-        const int32_t base = 2 * oh * g_.w;
-        for (int ow = 0; ow < g_.ow; ow++) {
-          float best = r0[2 * ow];
-          int32_t at = base + 2 * ow;
-          float v = r0[2 * ow + 1];
-          at = v > best ? base + 2 * ow + 1 : at;
-          best = v > best ? v : best;
-          v = r1[2 * ow];
-          at = v > best ? base + g_.w + 2 * ow : at;
-          best = v > best ? v : best;
-          v = r1[2 * ow + 1];
-          at = v > best ? base + g_.w + 2 * ow + 1 : at;
-          best = v > best ? v : best;
-          yr[ow] = best;
-          ar[ow] = at;
-        }
+        const size_t out = (size_t(c) * g_.oh + oh) * g_.ow;
+        pool_2x2_row(plane + size_t(2 * oh) * g_.w, g_.w, g_.ow, 2 * oh * g_.w, y + out,
+                     argmax + out);
       }
+    }
+  }
+  static uint32_t bits_of(float v) {
+    uint32_t u;
+    std::memcpy(&u, &v, sizeof u);
+    return u;
+  }
+  static float float_of(uint32_t u) {
+    float v;
+    std::memcpy(&v, &u, sizeof v);
+    return v;
+  }
+  // One output row from input rows r0 and r0 + w; argmax as plane offsets from `base`.
+  static void pool_2x2_row(const float* __restrict r0, int w, int ow, int32_t base,
+                           float* __restrict y, int32_t* __restrict argmax) {
+    const float* __restrict r1 = r0 + w;
+    for (int o = 0; o < ow; o++) {
+      uint32_t best = bits_of(r0[2 * o]);
+      int32_t at = 0;
+      const auto take = [&](float v, int32_t offset) {
+        const uint32_t m = 0u - uint32_t{v > float_of(best)};
+        best = (bits_of(v) & m) | (best & ~m);
+        at = (offset & int32_t(m)) | (at & ~int32_t(m));
+      };
+      take(r0[2 * o + 1], 1);
+      take(r1[2 * o], w);
+      take(r1[2 * o + 1], w + 1);
+      y[o] = float_of(best);
+      argmax[o] = base + 2 * o + at;
     }
   }
   PoolGeometry g_, one_;
