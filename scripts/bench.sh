@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks `repro train` on the recipe (real MNIST) against the PyTorch peer, in one run:
 # median seconds per training epoch and images/s at 1 and 2 threads (determinism on), 2 threads
-# with determinism off and portable, peak RSS, then the peer at 2 threads and the ratios; then
+# with determinism off and portable, peak RSS, then the peer at 1 and 2 threads and the ratios; then
 # configs/fashion_bn_aug.yaml against ../shared/peers/fashion_peer.py, one epoch each.
 # Env: REPRO_DATA_DIR (a folder with mnist/; default ../shared/data), REPRO_BUILD_DIR,
 #      BENCH_EPOCHS (default 2), BENCH_LIMIT (train on the first N images; default all),
@@ -76,21 +76,32 @@ if ! "$python" -c "import torch" 2>/dev/null; then
   echo "peer: skipped, PyTorch is missing (apt-get install python3-torch python3-numpy)"
   exit 0
 fi
-/usr/bin/time -v -o "$work/time_peer" "$python" "$peer" --data-dir "$data/mnist" --threads 2 \
-  --epochs "$epochs" --seed 42 "${peer_limit_args[@]}" --history "$work/torch_history.json" \
-  > "$work/peer.log"
-peer_median=$("$python" - "$work/peer.log" <<'PY'
+bench_peer() {  # label, threads
+  local label=$1 threads=$2
+  /usr/bin/time -v -o "$work/time_$label" "$python" "$peer" --data-dir "$data/mnist" \
+    --threads "$threads" --epochs "$epochs" --seed 42 "${peer_limit_args[@]}" \
+    --history "$work/torch_history_$label.json" > "$work/$label.log"
+  local median acc
+  median=$("$python" - "$work/$label.log" <<'PY'
 import statistics, sys
 for line in open(sys.argv[1]):
     if line.startswith("epoch_train_seconds"):
         print(f'{statistics.median(float(s) for s in line.split()[1:]):.3f}')
 PY
 )
-peer_acc=$(awk '/final evaluate/ {for (i = 1; i <= NF; i++) if ($i == "test_accuracy") printf "%.2f", $(i+1) * 100}' "$work/peer.log")
-printf '%-38s %10s %10.0f %9s %8s%%\n' "pytorch peer, 2 threads" "$peer_median" \
-  "$(div "$images" "$peer_median")" "$(peak_rss "$work/time_peer")" "$peer_acc"
-printf 'ratio at 2 threads, determinism on: pytorch %.3f s / repro %.3f s per epoch = %.2fx faster\n' \
-  "$peer_median" "$median_t2" "$(div "$peer_median" "$median_t2")"
+  acc=$(awk '/final evaluate/ {for (i = 1; i <= NF; i++) if ($i == "test_accuracy") printf "%.2f", $(i+1) * 100}' "$work/$label.log")
+  printf '%-38s %10s %10.0f %9s %8s%%\n' "pytorch peer, $threads thread(s)" "$median" \
+    "$(div "$images" "$median")" "$(peak_rss "$work/time_$label")" "$acc"
+  eval "median_$label=$median"
+}
+bench_peer peer1 1
+bench_peer peer2 2
+printf 'ratio at 2 threads, determinism on: repro %.3f s / pytorch %.3f s per epoch = %.2f of its time\n' \
+  "$median_t2" "$median_peer2" "$(div "$median_t2" "$median_peer2")"
+printf 'ratio at 1 thread, determinism on: repro %.3f s / pytorch %.3f s per epoch = %.2f of its time\n' \
+  "$median_t1" "$median_peer1" "$(div "$median_t1" "$median_peer1")"
+printf 'on against off at 2 threads: %.3f s / %.3f s per epoch = %.2f\n' \
+  "$median_t2" "$median_t2off" "$(div "$median_t2" "$median_t2off")"
 
 # configs/fashion_bn_aug.yaml (batch norm, augmentation, AdamW with cosine decay) against the same
 # model in PyTorch (fashion_peer.py), one epoch each at 2 threads (determinism on).

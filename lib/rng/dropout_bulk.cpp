@@ -8,21 +8,17 @@
 #include <cstdint>
 #include <cstring>
 
+#include "core/wider_isas.h"
+
 namespace repro {
 namespace {
 
 constexpr size_t kBlock = 512;  // threefry calls per block (1024 elements)
 
-#if defined(__x86_64__)
-#define REPRO_DROPOUT_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define REPRO_DROPOUT_CLONES
-#endif
-
 // bits[2t], bits[2t + 1] = threefry2x32(key, [first + t, high]) for t < count; 20 rounds
 // unrolled, the two words interleaved so that element i's bits sit at bits[i - first element].
-REPRO_DROPOUT_CLONES void threefry_block(uint32_t k0, uint32_t k1, uint32_t first, uint32_t high,
-                                         size_t count, uint32_t* __restrict bits) {
+REPRO_WIDER_ISAS void threefry_block(uint32_t k0, uint32_t k1, uint32_t first, uint32_t high,
+                                     size_t count, uint32_t* __restrict bits) {
   const uint32_t k2 = 0x1BD11BDAu ^ k0 ^ k1;
   for (size_t t = 0; t < count; ++t) {
     uint32_t x0 = first + static_cast<uint32_t>(t) + k0;
@@ -48,13 +44,13 @@ REPRO_DROPOUT_CLONES void threefry_block(uint32_t k0, uint32_t k1, uint32_t firs
 }
 
 // keep[j] = unit(bits[j]) >= rate, as dropout_keep decides.
-REPRO_DROPOUT_CLONES void bits_to_flags(const uint32_t* __restrict bits, size_t count, float rate,
-                                        uint8_t* __restrict keep) {
+REPRO_WIDER_ISAS void bits_to_flags(const uint32_t* __restrict bits, size_t count, float rate,
+                                    uint8_t* __restrict keep) {
   for (size_t j = 0; j < count; ++j) keep[j] = bits_to_unit_float(bits[j]) >= rate;
 }
 
-REPRO_DROPOUT_CLONES void apply_flags(const float* x, float* y, size_t count,
-                                      const uint8_t* __restrict keep, float scale) {
+REPRO_WIDER_ISAS void apply_flags(const float* x, float* y, size_t count,
+                                  const uint8_t* __restrict keep, float scale) {
   // keep ? x * scale : +0 as a bit mask: a branch on random flags mispredicts, and GCC does not
   // vectorize the select.
   for (size_t i = 0; i < count; ++i) {

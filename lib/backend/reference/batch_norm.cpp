@@ -8,6 +8,7 @@
 
 #include "backend/reference/reference_ops.h"
 #include "core/chunk.h"
+#include "core/wider_isas.h"
 
 namespace repro::reference {
 
@@ -72,9 +73,11 @@ void batch_norm_variance(const BatchNormGeometry& g, const double* sums, int chu
   }
 }
 
-void batch_norm_apply(const BatchNormGeometry& g, const float* x, const float* gamma,
-                      const float* beta, const float* mean, const float* variance,
-                      const float* inv_std, float* y, int c0, int c1) {
+// Built for wider ISAs too (core/wider_isas.h): its values are independent elements.
+REPRO_WIDER_ISAS void batch_norm_apply(const BatchNormGeometry& g, const float* x,
+                                       const float* gamma, const float* beta, const float* mean,
+                                       const float* variance, const float* inv_std, float* y,
+                                       int c0, int c1) {
   for (int ch = c0; ch < c1; ch++) {
     const float scale = inv_std ? inv_std[ch] : 1.0f / std::sqrt(variance[ch] + g.epsilon);
     const float inv = gamma ? scale * gamma[ch] : scale;
@@ -113,9 +116,11 @@ void batch_norm_param_grads(const BatchNormGeometry& g, const double* sums, floa
   }
 }
 
-void batch_norm_input_grad(const BatchNormGeometry& g, const float* x, const float* gamma,
-                           const float* saved_mean, const float* saved_inv_std, const double* sums,
-                           int chunks, const float* dy, float* dx, int c0, int c1) {
+REPRO_WIDER_ISAS void batch_norm_input_grad(const BatchNormGeometry& g, const float* x,
+                                            const float* gamma, const float* saved_mean,
+                                            const float* saved_inv_std, const double* sums,
+                                            int chunks, const float* dy, float* dx, int c0,
+                                            int c1) {
   const double count = batch_count(g);
   for (int ch = c0; ch < c1; ch++) {
     const double mean = saved_mean[ch], inv_std = saved_inv_std[ch];

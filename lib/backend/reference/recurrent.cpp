@@ -12,6 +12,7 @@
 #include "backend/portable/portable_math.h"
 #include "backend/reference/reference_ops.h"
 #include "core/chunk.h"
+#include "core/wider_isas.h"
 
 namespace repro::reference {
 
@@ -20,11 +21,6 @@ namespace {
 // y[0..m) += a * row[0..m): a product, then a sum, per element (this file is built without
 // contraction into FMA). The vector width changes nothing in the result, so the clones for wider
 // ISAs give the baseline's bits.
-#if defined(__x86_64__)
-#define REPRO_WIDER_ISAS __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define REPRO_WIDER_ISAS
-#endif
 REPRO_WIDER_ISAS void add_scaled(float* y, float a, const float* row, int m) {
   for (int j = 0; j < m; j++) y[j] += a * row[j];
 }
