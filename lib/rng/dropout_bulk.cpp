@@ -5,8 +5,8 @@
 #include "rng/dropout_bulk.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstdint>
-#include <cstring>
 
 #include "core/wider_isas.h"
 
@@ -54,11 +54,8 @@ REPRO_WIDER_ISAS void apply_flags(const float* x, float* y, size_t count,
   // keep ? x * scale : +0 as a bit mask: a branch on random flags mispredicts, and GCC does not
   // vectorize the select.
   for (size_t i = 0; i < count; ++i) {
-    const float kept = x[i] * scale;
-    uint32_t bits;
-    std::memcpy(&bits, &kept, sizeof bits);
-    bits &= 0u - uint32_t{keep[i]};
-    std::memcpy(&y[i], &bits, sizeof bits);
+    const uint32_t kept = std::bit_cast<uint32_t>(x[i] * scale);
+    y[i] = std::bit_cast<float>(kept & (0u - uint32_t{keep[i]}));
   }
 }
 

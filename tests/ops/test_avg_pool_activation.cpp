@@ -111,9 +111,34 @@ TEST_CASE("average pooling and activation gradients match finite differences") {
   }
 }
 
-TEST_CASE(
-    "onednn average pooling and activations equal the reference bit for bit at 1, 2, 4 threads",
-    "[onednn]") {
+// Average pooling forward and backward, then each activation forward and backward, as bits.
+// own_forward false: the gradients from given outputs (x stands in for y), for a backend whose
+// forward differs from the reference's (portable's sigmoid, tanh and elu use portable_math).
+static std::vector<std::vector<float>> pool_and_activations(Backend& be, const PoolGeometry& g,
+                                                            const std::vector<float>& x,
+                                                            const std::vector<float>& dy,
+                                                            bool own_forward) {
+  const size_t in = x.size(), out = dy.size();
+  Array xa = test::to_backend(be, x), dya = test::to_backend(be, dy);
+  Array y = be.alloc(out), dx = be.alloc(in), act = be.alloc(in), dact = be.alloc(in);
+  be.avg_pool2d_forward(g, xa.data(), y.data());
+  be.avg_pool2d_backward(g, dya.data(), dx.data());
+  std::vector<std::vector<float>> results = {test::to_host(be, y), test::to_host(be, dx)};
+  for (ActivationFn f : {ActivationFn::relu, ActivationFn::sigmoid, ActivationFn::tanh,
+                         ActivationFn::elu, ActivationFn::leaky_relu, ActivationFn::hard_sigmoid}) {
+    if (own_forward) {
+      be.activation_forward(f, xa.data(), act.data(), in);
+      results.push_back(test::to_host(be, act));
+    }
+    be.activation_backward(f, xa.data(), own_forward ? act.data() : xa.data(), xa.data(),
+                           dact.data(), in);
+    results.push_back(test::to_host(be, dact));
+  }
+  return results;
+}
+
+TEST_CASE("onednn and portable average pooling and activations equal the reference bit for bit",
+          "[onednn][portable]") {
   // Same padding with overlapping windows; windows that tile the input (2x2 and 3x3, with rows
   // and columns left over past the last window).
   for (const PoolGeometry& g : {test::pool_geometry(11, 5, 9, 7, 3, 3, 2, 2, true),
@@ -121,60 +146,18 @@ TEST_CASE(
                                 test::pool_geometry(3, 4, 10, 11, 3, 3, 3, 3, false)}) {
     INFO("window " << g.r << ", stride " << g.stride_h << ", padded " << g.pad_top + g.pad_bottom);
     const size_t in = size_t(g.n) * g.c * g.h * g.w, out = size_t(g.n) * g.c * g.oh * g.ow;
-    std::vector<float> x = test::random_tensor(in, 3), dy = test::random_tensor(out, 4);
-    for (size_t i = 0; i < out; i += 7) dy[i] = -0.0f;  // a share of -0 lands as +0
-    for (size_t i = 0; i < in; i += 5) x[i] = i % 2 ? 0.0f : -0.0f;
-    auto run = [&](Backend& be) {
-      Array xa = test::to_backend(be, x), dya = test::to_backend(be, dy);
-      Array y = be.alloc(out), dx = be.alloc(in), act = be.alloc(in), dact = be.alloc(in);
-      be.avg_pool2d_forward(g, xa.data(), y.data());
-      be.avg_pool2d_backward(g, dya.data(), dx.data());
-      std::vector<std::vector<float>> results = {test::to_host(be, y), test::to_host(be, dx)};
-      for (ActivationFn f :
-           {ActivationFn::relu, ActivationFn::sigmoid, ActivationFn::tanh, ActivationFn::elu,
-            ActivationFn::leaky_relu, ActivationFn::hard_sigmoid}) {
-        be.activation_forward(f, xa.data(), act.data(), in);
-        be.activation_backward(f, xa.data(), act.data(), xa.data(), dact.data(), in);
-        results.push_back(test::to_host(be, act));
-        results.push_back(test::to_host(be, dact));
-      }
-      return results;
-    };
-    test::check_onednn_bitwise_at_thread_counts(run);
-  }
-}
-
-TEST_CASE("portable average pooling and activation gradients equal the reference bit for bit",
-          "[portable]") {
-  for (const PoolGeometry& g : {test::pool_geometry(11, 5, 9, 7, 3, 3, 2, 2, true),
-                                test::pool_geometry(11, 5, 9, 7, 2, 2, 2, 2, false)}) {
-    const size_t in = size_t(g.n) * g.c * g.h * g.w, out = size_t(g.n) * g.c * g.oh * g.ow;
     std::vector<float> x = test::random_tensor(in, 3, -1.5f, 1.5f),
                        dy = test::random_tensor(out, 4);
-    for (size_t i = 0; i < out; i += 7) dy[i] = -0.0f;
+    for (size_t i = 0; i < out; i += 7) dy[i] = -0.0f;  // a share of -0 lands as +0
     for (size_t i = 0; i < in; i += 5) x[i] = i % 2 ? 0.0f : -0.0f;
-    // The gradients from given outputs (x stands in for y), not from portable's own forward,
-    // whose sigmoid, tanh and elu use portable_math and may differ from the reference's libm.
-    auto run = [&](Backend& be) {
-      Array xa = test::to_backend(be, x), dya = test::to_backend(be, dy);
-      Array y = be.alloc(out), dx = be.alloc(in), dact = be.alloc(in);
-      be.avg_pool2d_forward(g, xa.data(), y.data());
-      be.avg_pool2d_backward(g, dya.data(), dx.data());
-      std::vector<std::vector<float>> results = {test::to_host(be, y), test::to_host(be, dx)};
-      for (ActivationFn f :
-           {ActivationFn::relu, ActivationFn::sigmoid, ActivationFn::tanh, ActivationFn::elu,
-            ActivationFn::leaky_relu, ActivationFn::hard_sigmoid}) {
-        be.activation_backward(f, xa.data(), xa.data(), xa.data(), dact.data(), in);
-        results.push_back(test::to_host(be, dact));
-      }
-      return results;
-    };
+    test::check_onednn_bitwise_at_thread_counts(
+        [&](Backend& be) { return pool_and_activations(be, g, x, dy, true); });
     auto reference = make_backend("reference", {});
-    const auto want = run(*reference);
+    const auto want = pool_and_activations(*reference, g, x, dy, false);
     for (int threads : {1, 2, 4}) {
       auto portable = make_backend("portable", BackendOptions{threads, true});
-      INFO(threads << " threads");
-      CHECK(test::same_bits(run(*portable), want));
+      INFO("portable, " << threads << " threads");
+      CHECK(test::same_bits(pool_and_activations(*portable, g, x, dy, false), want));
     }
   }
 }

@@ -96,6 +96,7 @@ WeightGrad::WeightGrad(const Context& ctx, int n, bool bias, bool chunked,
           memory(pd.query_md(dnnl::query::diff_weights_md, 1), ctx.engine, c.db_host.data()));
     }
     c.scratchpad = REPRO_DNNL(memory(pd.scratchpad_desc(), ctx.engine));
+    if (sum_in_op_layout_) dw_parts_.push_back(static_cast<const float*>(c.dw.get_data_handle()));
     chunks_.push_back(std::move(c));
   }
 }
@@ -154,14 +155,12 @@ void WeightGrad::run(const Context& ctx, const memory& src, const memory& diff_d
   if (sum_in_op_layout_) {
     const float* from = static_cast<const float*>(chunks_[0].dw.get_data_handle());
     if (count > 1) {
-      std::vector<const float*> parts(size_t(count), nullptr);
-      for (int i = 0; i < count; i++)
-        parts[size_t(i)] = static_cast<const float*>(chunks_[size_t(i)].dw.get_data_handle());
+      const float* const* parts = dw_parts_.data();
       float* sum = dw_sum_.data();
 #pragma omp parallel for schedule(static) num_threads(ctx.threads)
       for (size_t j = 0; j < w_op_size_; j++) {
         float acc = parts[0][j];
-        for (int i = 1; i < count; i++) acc += parts[size_t(i)][j];
+        for (int i = 1; i < count; i++) acc += parts[i][j];
         sum[j] = acc;
       }
       from = sum;

@@ -56,8 +56,9 @@ class WeightGrad {
   bool chunked_ = false;
   // Summed micro-batches in the primitive's own layout (every kernel writes the same one).
   bool sum_in_op_layout_ = false;
-  size_t w_op_size_ = 0;       // floats of the primitive's diff weights, padding included
-  std::vector<float> dw_sum_;  // the micro-batches' sum, in the primitive's layout
+  size_t w_op_size_ = 0;                // floats of the primitive's diff weights, padding included
+  std::vector<float> dw_sum_;           // the micro-batches' sum, in the primitive's layout
+  std::vector<const float*> dw_parts_;  // each micro-batch's diff weights (its own memory)
 };
 
 }  // namespace repro::onednn

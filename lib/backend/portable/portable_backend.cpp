@@ -7,6 +7,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -371,32 +372,22 @@ class PortableMaxPool2d : public MaxPool2dOp {
       }
     }
   }
-  static uint32_t bits_of(float v) {
-    uint32_t u;
-    std::memcpy(&u, &v, sizeof u);
-    return u;
-  }
-  static float float_of(uint32_t u) {
-    float v;
-    std::memcpy(&v, &u, sizeof v);
-    return v;
-  }
   // One output row from input rows r0 and r0 + w; argmax as plane offsets from `base`.
   static void pool_2x2_row(const float* __restrict r0, int w, int ow, int32_t base,
                            float* __restrict y, int32_t* __restrict argmax) {
     const float* __restrict r1 = r0 + w;
     for (int o = 0; o < ow; o++) {
-      uint32_t best = bits_of(r0[2 * o]);
+      uint32_t best = std::bit_cast<uint32_t>(r0[2 * o]);
       int32_t at = 0;
       const auto take = [&](float v, int32_t offset) {
-        const uint32_t m = 0u - uint32_t{v > float_of(best)};
-        best = (bits_of(v) & m) | (best & ~m);
+        const uint32_t m = 0u - uint32_t{v > std::bit_cast<float>(best)};
+        best = (std::bit_cast<uint32_t>(v) & m) | (best & ~m);
         at = (offset & int32_t(m)) | (at & ~int32_t(m));
       };
       take(r0[2 * o + 1], 1);
       take(r1[2 * o], w);
       take(r1[2 * o + 1], w + 1);
-      y[o] = float_of(best);
+      y[o] = std::bit_cast<float>(best);
       argmax[o] = base + 2 * o + at;
     }
   }
