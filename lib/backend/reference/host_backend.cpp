@@ -353,6 +353,17 @@ void HostBackend::accumulate(float* dst, const float* src, size_t count) {
   });
 }
 
+void HostBackend::batch_norm_sums(const BatchNormGeometry& g, const float* x, const float* mean,
+                                  double* sums, int c0, int c1) {
+  reference::batch_norm_chunk_sums(g, x, mean, sums, c0, c1);
+}
+
+void HostBackend::batch_norm_grad_sums(const BatchNormGeometry& g, const float* x,
+                                       const float* saved_mean, const float* saved_inv_std,
+                                       const float* dy, double* sums, int c0, int c1) {
+  reference::batch_norm_grad_sums(g, x, saved_mean, saved_inv_std, dy, sums, c0, c1);
+}
+
 void HostBackend::batch_norm_forward(const BatchNormGeometry& g, bool training, const float* x,
                                      const float* gamma, const float* beta, float* moving_mean,
                                      float* moving_variance, float* saved_mean,
@@ -367,13 +378,13 @@ void HostBackend::batch_norm_forward(const BatchNormGeometry& g, bool training, 
     });
   std::vector<double> sums(size_t(chunk_count(g.n)) * g.c);
   const auto every_chunk = [&] { return g.exchange ? g.exchange->all_chunks(sums, g.c) : sums; };
-  channels([&](int c0, int c1) { bn_chunk_sums_(g, x, nullptr, sums.data(), c0, c1); });
+  channels([&](int c0, int c1) { batch_norm_sums(g, x, nullptr, sums.data(), c0, c1); });
   std::vector<double> all = every_chunk();
   const int chunks = int(all.size() / size_t(g.c));
   channels([&](int c0, int c1) {
     reference::batch_norm_mean(g, all.data(), chunks, saved_mean, c0, c1);
   });
-  channels([&](int c0, int c1) { bn_chunk_sums_(g, x, saved_mean, sums.data(), c0, c1); });
+  channels([&](int c0, int c1) { batch_norm_sums(g, x, saved_mean, sums.data(), c0, c1); });
   all = every_chunk();
   channels([&](int c0, int c1) {
     reference::batch_norm_variance(g, all.data(), chunks, saved_mean, moving_mean, moving_variance,
@@ -388,7 +399,7 @@ void HostBackend::batch_norm_backward(const BatchNormGeometry& g, const float* x
                                       float* dgamma, float* dbeta) {
   std::vector<double> sums(size_t(chunk_count(g.n)) * g.c * 2);
   parallel_for(threads_, g.c, [&](int ch) {
-    bn_grad_sums_(g, x, saved_mean, saved_inv_std, dy, sums.data(), ch, ch + 1);
+    batch_norm_grad_sums(g, x, saved_mean, saved_inv_std, dy, sums.data(), ch, ch + 1);
     reference::batch_norm_param_grads(g, sums.data(), dgamma, dbeta, ch, ch + 1);
   });
   // Every process exchanges, whether or not it wants dx, so all make the same calls.

@@ -10,7 +10,6 @@
 #include <string>
 
 #include "backend/backend.h"
-#include "backend/reference/reference_ops.h"
 
 namespace repro {
 
@@ -128,15 +127,13 @@ class HostBackend : public Backend {
   void weight_decay_update(float* w, size_t n, float weight_decay, float learning_rate) override;
 
  protected:
-  // Batch normalization's per-chunk sums (reference_ops.h); a subclass may put in a faster
-  // function with the same bits (TunedHostBackend).
-  using BatchNormSums = void (*)(const BatchNormGeometry& g, const float* x, const float* mean,
-                                 double* sums, int c0, int c1);
-  using BatchNormGradSums = void (*)(const BatchNormGeometry& g, const float* x,
-                                     const float* saved_mean, const float* saved_inv_std,
-                                     const float* dy, double* sums, int c0, int c1);
-  BatchNormSums bn_chunk_sums_ = reference::batch_norm_chunk_sums;
-  BatchNormGradSums bn_grad_sums_ = reference::batch_norm_grad_sums;
+  // Batch normalization's per-chunk sums, the reference's (reference_ops.h) unless a subclass
+  // puts in a faster function with the same bits (TunedHostBackend).
+  virtual void batch_norm_sums(const BatchNormGeometry& g, const float* x, const float* mean,
+                               double* sums, int c0, int c1);
+  virtual void batch_norm_grad_sums(const BatchNormGeometry& g, const float* x,
+                                    const float* saved_mean, const float* saved_inv_std,
+                                    const float* dy, double* sums, int c0, int c1);
 
   // body(begin, end) over [0, count) cut into one contiguous range per thread.
   template <class F>

@@ -34,14 +34,8 @@ void channel_chunk_sums(const BatchNormGeometry& g, int ch, F term, double* out,
     double acc[kSideBySide] = {};
     for (int bo = 0; bo < kChunk; bo++) {
       const size_t first = size_t(k0 * kChunk + bo) * image + plane;
-      if (kn == kSideBySide) {  // a constant count: the sums stay in registers
-        for (int p = 0; p < g.hw; p++)
-          for (int j = 0; j < kSideBySide; j++)
-            acc[j] += term(first + size_t(j) * kChunk * image + p);
-      } else {
-        for (int p = 0; p < g.hw; p++)
-          for (int j = 0; j < kn; j++) acc[j] += term(first + size_t(j) * kChunk * image + p);
-      }
+      for (int p = 0; p < g.hw; p++)
+        for (int j = 0; j < kn; j++) acc[j] += term(first + size_t(j) * kChunk * image + p);
     }
     for (int j = 0; j < kn; j++) out[size_t(k0 + j) * stride] = acc[j];
   }
@@ -85,9 +79,15 @@ bool tiling_windows(const PoolGeometry& g) {
 
 }  // namespace
 
-TunedHostBackend::TunedHostBackend(int threads) : HostBackend(threads) {
-  bn_chunk_sums_ = tuned_chunk_sums;
-  bn_grad_sums_ = tuned_grad_sums;
+void TunedHostBackend::batch_norm_sums(const BatchNormGeometry& g, const float* x,
+                                       const float* mean, double* sums, int c0, int c1) {
+  tuned_chunk_sums(g, x, mean, sums, c0, c1);
+}
+
+void TunedHostBackend::batch_norm_grad_sums(const BatchNormGeometry& g, const float* x,
+                                            const float* saved_mean, const float* saved_inv_std,
+                                            const float* dy, double* sums, int c0, int c1) {
+  tuned_grad_sums(g, x, saved_mean, saved_inv_std, dy, sums, c0, c1);
 }
 
 // The reference's window sums in double, rows then columns, divided by the count.

@@ -19,7 +19,7 @@ namespace repro {
 
 class TunedHostBackend : public HostBackend {
  public:
-  explicit TunedHostBackend(int threads);
+  using HostBackend::HostBackend;
 
   void avg_pool2d_forward(const PoolGeometry& g, const float* x, float* y) override;
   void avg_pool2d_backward(const PoolGeometry& g, const float* dy, float* dx) override;
@@ -27,6 +27,13 @@ class TunedHostBackend : public HostBackend {
                            float* dx, size_t count) override;
   void affine_forward(const AffineGeometry& g, const float* transforms, const float* x,
                       float* y) override;
+
+ protected:
+  void batch_norm_sums(const BatchNormGeometry& g, const float* x, const float* mean, double* sums,
+                       int c0, int c1) override;
+  void batch_norm_grad_sums(const BatchNormGeometry& g, const float* x, const float* saved_mean,
+                            const float* saved_inv_std, const float* dy, double* sums, int c0,
+                            int c1) override;
 };
 
 }  // namespace repro
